@@ -1,0 +1,126 @@
+# vmhop — plain Makefile.  `make help` lists the targets.
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+V        ?= 0
+BUILD    ?= build
+
+PKGS     := libnl-3.0 libnl-genl-3.0 libvirt json-c libxml-2.0 devmapper
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llvm2cmd
+
+OPT      ?= -O2 -g
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wno-unused-parameter -Wvla
+ifneq ($(CI),)
+WERROR   ?= 1
+endif
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
+VERSION  := 0.1.0
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DVMHOP_VERSION=\"$(VERSION)\" $(WARN) -Isrc $(PKG_CFLAGS) -MMD -MP
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+ifeq ($(V),0)
+Q   := @
+say  = @printf '  %-6s %s\n' $(1) $(2);
+else
+Q   :=
+say  =
+endif
+
+SRC      := $(sort $(wildcard src/*/*.c))
+TOOL_SRC := $(sort $(wildcard tools/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TEST_SUPPORT := $(sort $(wildcard tests/unit/support_*.c))
+LAB_SRC  := $(sort $(wildcard tools/lab/*.c))
+
+OBJ      := $(SRC:%.c=$(BUILD)/obj/%.o)
+TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
+SOBJ     := $(SRC:%.c=$(BUILD)/asan/%.o)
+SUP_OBJ  := $(TEST_SUPPORT:%.c=$(BUILD)/asan/%.o)
+TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/test/%)
+LAB_BINS := $(LAB_SRC:tools/lab/%.c=$(BUILD)/lab-bin/%) $(BUILD)/lab-bin/busyvm.img
+
+.SECONDARY:
+.PHONY: all unit check demo deps lab-smoke install clean help bench
+all: $(BUILD)/vmhop $(LAB_BINS)
+
+help:
+	@echo "make          build libvmhop.a, the vmhop program and the lab helpers"
+	@echo "make unit     fast unit tests (cmocka, ASan+UBSan)"
+	@echo "make check    deps, unit tests and every lab scenario (needs root)"
+	@echo "make demo     deps, build, boot the two-hypervisor lab, show a busy VM"
+	@echo "make deps     install what is missing (apt) and fetch Debian's kernel for the lab"
+	@echo "make install  PREFIX=$(PREFIX) DESTDIR=..."
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(OPT) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC-SAN,$<)$(CC) -O1 -g $(SAN) $(BASE_CFLAGS) -Itests/unit $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libvmhop.a: $(OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libvmhop-san.a: $(SOBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/vmhop: $(TOOL_OBJ) $(BUILD)/libvmhop.a
+	$(call say,LD,$@)$(CC) $(OPT) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libvmhop.a $(PKG_LIBS)
+
+# Test binaries also link the program's objects except main(), so that
+# command-line logic is testable too.
+TOOL_LIB_SOBJ := $(filter-out $(BUILD)/asan/tools/vmhop.o,$(TOOL_SRC:%.c=$(BUILD)/asan/%.o))
+$(BUILD)/test/%: $(BUILD)/asan/tests/unit/%.o $(SUP_OBJ) $(TOOL_LIB_SOBJ) $(BUILD)/libvmhop-san.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) -g $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+# Lab helpers: small programs that run inside the lab guests or check their results.
+$(BUILD)/lab-bin/%: tools/lab/%.c $(BUILD)/libvmhop.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(OPT) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libvmhop.a $(PKG_LIBS)
+
+$(BUILD)/lab-bin/busyvm.img: tools/lab/busyvm.S
+	@mkdir -p $(dir $@)
+	$(call say,AS,$<)as --32 -o $(BUILD)/lab-bin/busyvm.o $< && \
+		ld -m elf_i386 -Ttext 0x7c00 --oformat binary -o $@ $(BUILD)/lab-bin/busyvm.o && \
+		test $$(stat -c %s $@) -eq 512
+
+unit: $(TESTS)
+	@set -e; pass=0; fail=0; \
+	for t in $(TESTS); do \
+		if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 timeout 60 $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	done; \
+	echo "unit: $$pass passed, $$fail failed"; test $$fail -eq 0
+
+deps:
+	$(Q)tools/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)tests/lab/run.sh
+
+lab-smoke: deps all
+	$(Q)tests/lab/run.sh 00-smoke
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo.sh
+
+bench: deps all
+	$(Q)tools/bench/run.sh
+
+install: $(BUILD)/vmhop
+	install -D -m 0755 $(BUILD)/vmhop $(DESTDIR)$(PREFIX)/sbin/vmhop
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/test $(BUILD)/lab-bin $(BUILD)/*.a $(BUILD)/vmhop
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The one error-detail type every module fills.  Functions return 0 (or a
+ * count) or a negative errno; what a person needs to understand the failure
+ * travels here.  Modules never print.
+ */
+#ifndef VMHOP_CORE_ERROR_H
+#define VMHOP_CORE_ERROR_H
+
+#include <stddef.h>
+
+#define VH_MUST_CHECK __attribute__((warn_unused_result))
+
+struct vh_error {
+	int code;		/* the negative errno returned with it */
+	int origin_code;	/* the foreign code as it came: DRBD ret_code, lvm2_run rc, virErrorNumber, ... */
+	char msg[512];		/* one line, no trailing newline */
+};
+
+/* Fill @e (may be NULL) and return @code, so that `return vh_err(e, -EINVAL, ...)` reads well. */
+int vh_err(struct vh_error *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Like vh_err() but also records the foreign code. */
+int vh_err_origin(struct vh_error *e, int code, int origin_code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Prefix the message already in @e with "@what: " (keeps code). Returns e->code. */
+int vh_err_prefix(struct vh_error *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+void vh_err_clear(struct vh_error *e);
+
+/* Optional debug trace: one callback for the whole library, off by default. */
+typedef void (*vh_trace_fn)(const char *module, const char *line, void *userdata);
+void vh_trace_set(vh_trace_fn fn, void *userdata);
+void vh_trace(const char *module, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

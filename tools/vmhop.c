@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmhop.h"
+
+static const struct vh_cmd top[] = {
+	{ "meta", cmd_meta, "DRBD v08 meta-data: create, wipe, apply-al, dump" },
+	{ "drbd", cmd_drbd, "DRBD 8.4 over generic netlink: status, events, set-up" },
+	{ "dm",   cmd_dm,   "device-mapper by ioctl: ls, info, table, create, load, swap, ..." },
+	{ "lvm",  cmd_lvm,  "logical volumes through liblvm2cmd" },
+	{ "virt", cmd_virt, "libvirt domains: disk, suspend, resume, migrate" },
+	{ NULL, NULL, NULL }
+};
+
+static void trace_stderr(const char *module, const char *line, void *ud)
+{
+	(void)ud;
+	fprintf(stderr, "vmhop[%s]: %s\n", module, line);
+}
+
+static void usage_top(void)
+{
+	printf("usage: vmhop [--json] [--debug] COMMAND [ARGS]\n\n"
+	       "vmhop live-migrates a libvirt/QEMU VM whose disk is a local LVM volume,\n"
+	       "slipping DRBD 8.4 under it for the length of the move.\n\n"
+	       "Commands:\n");
+	vh_print_table_help(top, NULL);
+	printf("\n`vmhop COMMAND --help` shows the sub-commands.\n\n"
+	       "Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 invalid input,\n"
+	       "5 busy, 6 too small / no space, 7 kernel refused, 8 unsupported,\n"
+	       "9 timeout, 10 already exists (see --force), 11 permission, 12 peer.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct vh_ctx ctx = { .prog = "vmhop" };
+	const char *dbg = getenv("VMHOP_DEBUG");
+	int n = 0;
+
+	/* --json and --debug may stand anywhere before a "--". */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			for (; i < argc; i++)
+				argv[++n] = argv[i];
+			break;
+		}
+		if (!strcmp(argv[i], "--json"))
+			ctx.json = true;
+		else if (!strcmp(argv[i], "--debug"))
+			ctx.debug = true;
+		else
+			argv[++n] = argv[i];
+	}
+	argc = n + 1;
+	argv[argc] = NULL;
+	if (dbg && *dbg && strcmp(dbg, "0"))
+		ctx.debug = true;
+	if (ctx.debug)
+		vh_trace_set(trace_stderr, NULL);
+
+	if (argc < 2) {
+		usage_top();
+		return VH_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage_top();
+		return VH_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("vmhop %s\n", VMHOP_VERSION);
+		return VH_EXIT_OK;
+	}
+	return vh_dispatch(&ctx, top, NULL, argc - 1, argv + 1);
+}

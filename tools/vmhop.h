@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The vmhop program: command table, output and exit codes.  Only code under
+ * tools/ prints or exits.
+ */
+#ifndef VMHOP_TOOLS_VMHOP_H
+#define VMHOP_TOOLS_VMHOP_H
+
+#include <stdbool.h>
+#include <json-c/json.h>
+
+#include "core/error.h"
+
+/* Exit codes: one per kind of failure, so an orchestrator can branch on them.
+ * Listed in README.md and in `vmhop --help`; keep the three in step. */
+enum vh_exit {
+	VH_EXIT_OK = 0,
+	VH_EXIT_FAIL = 1,		/* anything not listed below */
+	VH_EXIT_USAGE = 2,		/* bad command line */
+	VH_EXIT_NOTFOUND = 3,		/* ENOENT, ENXIO: no such VM, device, LV, minor */
+	VH_EXIT_INVALID = 4,		/* EINVAL, ENAMETOOLONG, EBADMSG: bad input or garbage read */
+	VH_EXIT_BUSY = 5,		/* EBUSY, EADDRINUSE: minor, port or device in use */
+	VH_EXIT_NOSPACE = 6,		/* ENOSPC, EFBIG: device or VG too small */
+	VH_EXIT_KERNEL = 7,		/* EPROTO, EIO: the kernel (or a library) refused */
+	VH_EXIT_UNSUPPORTED = 8,	/* EOPNOTSUPP, ENOPKG, EPROTONOSUPPORT: module missing, DRBD 9, ... */
+	VH_EXIT_TIMEOUT = 9,		/* ETIMEDOUT */
+	VH_EXIT_EXISTS = 10,		/* EEXIST: would overwrite something (use --force) */
+	VH_EXIT_PERM = 11,		/* EPERM, EACCES */
+	VH_EXIT_PEER = 12,		/* ECONNREFUSED, ECONNRESET, ENOTCONN, EKEYREJECTED: the peer */
+};
+
+struct vh_ctx {
+	bool json;		/* --json anywhere on the line */
+	bool debug;		/* --debug or VMHOP_DEBUG=1: trace to stderr */
+	const char *prog;	/* "vmhop drbd status", for messages */
+};
+
+struct vh_cmd {
+	const char *name;
+	int (*fn)(struct vh_ctx *ctx, int argc, char **argv);
+	const char *summary;
+};
+
+/* Run the row of @table named argv[0] (exact match); --help and unknown names handled. */
+int vh_dispatch(struct vh_ctx *ctx, const struct vh_cmd *table, const char *family,
+		int argc, char **argv);
+void vh_print_table_help(const struct vh_cmd *table, const char *family);
+
+/* errno (negative or positive) to exit code. */
+int vh_exit_code(int err);
+
+/* Print one failure: a single line on stderr, and in JSON mode an error object
+ * on stdout.  Returns the exit code. */
+int vh_fail(struct vh_ctx *ctx, const struct vh_error *e);
+int vh_usage(struct vh_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The one printer: JSON (--json) or text from the same object.  Takes ownership of @obj. */
+void vh_print(struct vh_ctx *ctx, json_object *obj);
+/* The same, one line per object, flushed: for event streams. */
+void vh_print_line(struct vh_ctx *ctx, json_object *obj);
+
+/* Command families, one file each. */
+int cmd_meta(struct vh_ctx *ctx, int argc, char **argv);
+int cmd_drbd(struct vh_ctx *ctx, int argc, char **argv);
+int cmd_dm(struct vh_ctx *ctx, int argc, char **argv);
+int cmd_lvm(struct vh_ctx *ctx, int argc, char **argv);
+int cmd_virt(struct vh_ctx *ctx, int argc, char **argv);
+
+#endif
