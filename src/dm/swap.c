@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The swap primitive of the takeover path.  Everything that can be done
+ * before the freeze is: device lookup, saving the live table for a rollback,
+ * loading the new table into the inactive slot, building the ioctl headers.
+ * Inside the window there are only the ioctls (and two vDSO clock reads).
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "dm/dm-int.h"
+
+static inline int64_t ns_between(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(b->tv_sec - a->tv_sec) * 1000000000 + (b->tv_nsec - a->tv_nsec);
+}
+
+/* Put the saved table back and thaw; returns 0 when the old table is live
+ * and the device running again. */
+static int roll_back(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_table *old,
+		     unsigned flags, struct vh_error *e)
+{
+	struct vh_error e2;
+	int rc;
+
+	/* Whether the kernel failed in the table swap (old table still live,
+	 * device suspended) or in dm_resume() (new table live, suspended),
+	 * loading the old table and resuming ends on the old table. */
+	rc = vdm_load(c, ref, old, 0, &e2);
+	if (rc)
+		vh_err_prefix(e, "rollback load failed (%s)", e2.msg);
+	if (vdm_resume(c, ref, flags, &e2)) {
+		vh_err_prefix(e, "rollback resume failed (%s); device may still be suspended",
+			      e2.msg);
+		return -EIO;
+	}
+	return rc;
+}
+
+int vdm_swap(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_table *t,
+	     enum vdm_swap_mode mode, unsigned flags, struct vdm_swap_result *ret,
+	     struct vh_error *e)
+{
+	struct vdm_swap_result res = { 0 };
+	struct vdm_table old = { 0 };
+	struct vdm_info info;
+	struct vdm_ref dev;
+	struct dm_ioctl sus, rsm;
+	struct timespec t0, t1, t2;
+	uint32_t fl = (flags & VDM_NOFLUSH ? DM_NOFLUSH_FLAG : 0) |
+		      (flags & VDM_SKIP_LOCKFS ? DM_SKIP_LOCKFS_FLAG : 0);
+	int rc, rs = 0;
+
+	if ((rc = vdm_table_check(t, e)))
+		return rc;
+	/* Resolve once; the window addresses the device by number. */
+	if ((rc = vdm_info(c, ref, &info, e)))
+		return rc;
+	if (!info.live_table)
+		return vh_err(e, -ENXIO, "%s has no live table to swap", info.name);
+	dev = (struct vdm_ref){ .key = VDM_BY_DEV, .dev = info.dev };
+	if ((rc = vdm_table_get(c, &dev, false, &old, e)))
+		return rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = vdm_load(c, &dev, t, flags & VDM_READONLY, e);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	res.load_ns = ns_between(&t0, &t1);
+	if (rc)
+		goto out;
+
+	{
+		struct vdm_req rq_s = { .cmd = DM_DEV_SUSPEND_CMD, .ref = &dev, .flags = fl | DM_SUSPEND_FLAG };
+		struct vdm_req rq_r = { .cmd = DM_DEV_SUSPEND_CMD, .ref = &dev, .flags = fl };
+
+		if ((rc = vdm__header(&sus, sizeof(sus), &rq_s, e)) ||
+		    (rc = vdm__header(&rsm, sizeof(rsm), &rq_r, e)))
+			goto out;
+	}
+
+	/* ---- the freeze window: ioctls only ---- */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (mode == VDM_SWAP_SUSPEND_RESUME) {
+		rs = vdm__call(c->fd, DM_DEV_SUSPEND_CMD, &sus);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (rs)
+			goto suspend_failed;
+	}
+	rc = vdm__call(c->fd, DM_DEV_SUSPEND_CMD, &rsm);
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	/* ---- end of the window ---- */
+
+	if (mode == VDM_SWAP_SUSPEND_RESUME)
+		res.suspend_ns = ns_between(&t0, &t1);
+	res.window_ns = ns_between(&t0, &t2);
+	if (!rc) {
+		vh_trace("dm", "swap %s: window %lld ns (load %lld ns outside)", info.name,
+			 (long long)res.window_ns, (long long)res.load_ns);
+		goto out;
+	}
+	{
+		struct vdm_req rq_r = { .cmd = DM_DEV_SUSPEND_CMD, .ref = &dev };
+
+		rc = vdm__kerr(e, rc, DM_DEV_SUSPEND_CMD, &rq_r);
+	}
+	if (roll_back(c, &dev, &old, flags, e) == 0) {
+		res.rolled_back = true;
+		vh_err_prefix(e, "swap %s: resume failed, rolled back to the old table", info.name);
+	} else {
+		vh_err_prefix(e, "swap %s: resume failed, rollback incomplete", info.name);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	res.window_ns = ns_between(&t0, &t2);	/* frozen until the rollback thawed it */
+	goto out;
+
+suspend_failed:
+	res.suspend_ns = res.window_ns = ns_between(&t0, &t1);
+	{
+		struct vdm_req rq_s = { .cmd = DM_DEV_SUSPEND_CMD, .ref = &dev, .flags = DM_SUSPEND_FLAG };
+		struct vh_error e2;
+
+		rc = vdm__kerr(e, rs, DM_DEV_SUSPEND_CMD, &rq_s);
+		vh_err_prefix(e, "swap %s: suspend failed, old table kept", info.name);
+		/* Do not leave the new table waiting for someone else's resume. */
+		if (vdm_clear(c, &dev, &e2))
+			vh_err_prefix(e, "(clearing the inactive table failed: %s)", e2.msg);
+	}
+out:
+	vdm_table_free(&old);
+	if (ret)
+		*ret = res;
+	return rc;
+}
