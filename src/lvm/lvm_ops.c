@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* LV create / remove / facts, on top of vlvm_run(). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lvm/lvm.h"
+
+#define VG_FIELDS "vg_name,vg_extent_size,vg_extent_count,vg_free_count,vg_size,vg_free"
+#define LV_FIELDS "vg_name,lv_name,lv_size,lv_path,lv_dm_path,lv_uuid,lv_attr," \
+		  "lv_kernel_major,lv_kernel_minor,lv_device_open,lv_active_locally"
+#define REPORT_OPTS "--reportformat json --units b --nosuffix --binary"
+
+int vlvm_vg_info(struct vlvm *h, const char *vg, struct vlvm_vg_info *ret, struct vh_error *e)
+{
+	struct vlvm_output o = { 0 };
+	char cmd[512];
+	int r;
+
+	if ((r = vlvm_check_vg_name(vg, e)) < 0)
+		return r;
+	snprintf(cmd, sizeof(cmd), "vgs " REPORT_OPTS " -o " VG_FIELDS " %s", vg);
+	r = vlvm_run(h, cmd, &o, e);
+	if (r == 0)
+		r = vlvm_parse_vg_report(o.out, ret, e);
+	if (r == -ENOENT)
+		vh_err(e, r, "volume group '%s' not found", vg);
+	vlvm_output_free(&o);
+	return r;
+}
+
+int vlvm_lv_info(struct vlvm *h, const char *vg, const char *lv, struct vlvm_lv_info *ret,
+		 struct vh_error *e)
+{
+	struct vlvm_output o = { 0 };
+	char cmd[512];
+	int r;
+
+	if ((r = vlvm_check_names(vg, lv, e)) < 0)
+		return r;
+	snprintf(cmd, sizeof(cmd), "lvs " REPORT_OPTS " -o " LV_FIELDS " %s/%s", vg, lv);
+	r = vlvm_run(h, cmd, &o, e);
+	if (r == 0)
+		r = vlvm_parse_lv_report(o.out, ret, e);
+	if (r == -ENOENT)
+		vh_err(e, r, "logical volume %s/%s not found", vg, lv);
+	vlvm_output_free(&o);
+	return r;
+}
+
+int vlvm_lv_create(struct vlvm *h, const char *vg, const char *lv, uint64_t bytes,
+		   struct vlvm_create_result *ret, struct vh_error *e)
+{
+	struct vlvm_create_result res = { .requested = bytes };
+	struct vlvm_vg_info vi;
+	struct vlvm_lv_info li;
+	char cmd[512];
+	int r;
+
+	if ((r = vlvm_check_names(vg, lv, e)) < 0)
+		return r;
+	if (bytes == 0)
+		return vh_err(e, -EINVAL, "LV size must be more than 0 bytes");
+	if ((r = vlvm_vg_info(h, vg, &vi, e)) < 0)
+		return r;
+	r = vlvm_lv_info(h, vg, lv, &li, e);
+	if (r == 0)
+		return vh_err(e, -EEXIST, "logical volume %s/%s already exists (%" PRIu64 " bytes)",
+			      vg, lv, li.size);
+	if (r != -ENOENT)
+		return r;
+	/* Whole extents, computed here so that we can say how much we rounded. */
+	res.extent_size = vi.extent_size;
+	res.extents = bytes / vi.extent_size + (bytes % vi.extent_size ? 1 : 0);
+	if (res.extents > vi.free_count)
+		return vh_err(e, -ENOSPC,
+			      "volume group %s has %" PRIu64 " free extents of %" PRIu64
+			      " bytes, %s/%s needs %" PRIu64, vg, vi.free_count, vi.extent_size,
+			      vg, lv, res.extents);
+	/* --yes: liblvm2cmd would otherwise prompt on stdin (e.g. to wipe a
+	 * signature left by an earlier LV on the same extents). */
+	snprintf(cmd, sizeof(cmd), "lvcreate --yes --activate y -l %" PRIu64 " -n %s %s",
+		 res.extents, lv, vg);
+	if ((r = vlvm_run(h, cmd, NULL, e)) < 0)
+		return r;
+	if ((r = vlvm_lv_info(h, vg, lv, &res.lv, e)) < 0)
+		return vh_err_prefix(e, "created %s/%s but cannot read it back", vg, lv);
+	res.size = res.lv.size;
+	if (res.size != res.extents * vi.extent_size || res.size < bytes)
+		return vh_err(e, -EPROTO, "LVM created %s/%s with %" PRIu64 " bytes, expected %" PRIu64,
+			      vg, lv, res.size, res.extents * vi.extent_size);
+	res.rounded = res.size != bytes;
+	if (ret)
+		*ret = res;
+	return 0;
+}
+
+int vlvm_lv_remove(struct vlvm *h, const char *vg, const char *lv, struct vh_error *e)
+{
+	struct vlvm_lv_info li;
+	char cmd[512];
+	int r;
+
+	if ((r = vlvm_lv_info(h, vg, lv, &li, e)) < 0)
+		return r;
+	/* Checked here so that the message is ours; LVM checks again. */
+	if (li.open)
+		return vh_err(e, -EBUSY, "logical volume %s/%s is open", vg, lv);
+	/* -f: no prompt.  It does not override "in use". */
+	snprintf(cmd, sizeof(cmd), "lvremove -f %s/%s", vg, lv);
+	return vlvm_run(h, cmd, NULL, e);
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvirt: connect, find a domain and the disk backed by an LV, suspend and
+ * resume with timing, live migration with progress and cancellation, and
+ * lifecycle events.
+ *
+ * Every libvirt call goes through one table of function pointers (struct
+ * vvirt_api) so that unit tests can replace libvirt; libvirt's errors are
+ * captured (never printed by libvirt) and mapped to errnos in one place,
+ * vvirt_map_error().
+ */
+#ifndef VMHOP_VIRT_VIRT_H
+#define VMHOP_VIRT_VIRT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "core/error.h"
+
+/* ---- the seam ---------------------------------------------------------- */
+
+struct vvirt_api {
+	virConnectPtr (*open)(const char *uri);
+	int (*close)(virConnectPtr c);
+	virDomainPtr (*lookup)(virConnectPtr c, const char *name);
+	int (*dom_free)(virDomainPtr d);
+	char *(*xml)(virDomainPtr d, unsigned int flags);
+	int (*state)(virDomainPtr d, int *state, int *reason, unsigned int flags);
+	int (*suspend)(virDomainPtr d);
+	int (*resume)(virDomainPtr d);
+	int (*migrate_to_uri3)(virDomainPtr d, const char *dconnuri, virTypedParameterPtr p,
+			       unsigned int np, unsigned int flags);
+	virDomainPtr (*migrate3)(virDomainPtr d, virConnectPtr dconn, virTypedParameterPtr p,
+				 unsigned int np, unsigned int flags);
+	int (*job_stats)(virDomainPtr d, int *type, virTypedParameterPtr *p, int *np,
+			 unsigned int flags);
+	int (*abort_job)(virDomainPtr d);
+	int (*set_max_downtime)(virDomainPtr d, unsigned long long ms, unsigned int flags);
+	/* The calling thread's last error, copied into @ret (code, domain, message);
+	 * returns 0 if there is none. */
+	int (*last_error)(virErrorPtr ret);
+};
+
+/* NULL restores libvirt itself. */
+void vvirt_set_api(const struct vvirt_api *api);
+
+/* virErrorNumber (+ message) to a negative errno; the one mapping. */
+int vvirt_map_error(int code);
+
+/* ---- connection and domain --------------------------------------------- */
+
+struct vvirt_conn;
+struct vvirt_dom;
+
+#define VVIRT_OPEN_EVENTS (1u << 0)	/* start the event loop first (vvirt_watch_*) */
+
+int vvirt_open(const char *uri, unsigned int flags, struct vvirt_conn **ret,
+	       struct vh_error *e) VH_MUST_CHECK;
+void vvirt_close(struct vvirt_conn *c);
+const char *vvirt_uri(const struct vvirt_conn *c);
+
+/* -ENOENT when there is no such domain. */
+int vvirt_lookup(struct vvirt_conn *c, const char *name, struct vvirt_dom **ret,
+		 struct vh_error *e) VH_MUST_CHECK;
+void vvirt_dom_free(struct vvirt_dom *d);
+const char *vvirt_dom_name(const struct vvirt_dom *d);
+
+/* Domain state (VIR_DOMAIN_RUNNING, _PAUSED, _SHUTOFF, ...) and its name. */
+int vvirt_state(struct vvirt_dom *d, int *ret_state, int *ret_reason, struct vh_error *e) VH_MUST_CHECK;
+const char *vvirt_state_name(int state);
+
+/* The live XML; caller free()s. */
+int vvirt_xml(struct vvirt_dom *d, char **ret, struct vh_error *e) VH_MUST_CHECK;
+
+/* ---- disk discovery (pure, libxml2) ------------------------------------ */
+
+struct vvirt_disk {
+	char type[16];		/* block, file, network, volume */
+	char device[16];	/* disk, cdrom, ... */
+	char source[256];	/* source/@dev (block) or @file */
+	char target[32];	/* target/@dev: vda */
+	char bus[16];		/* target/@bus: virtio, scsi, ... */
+	char cache[16];		/* driver/@cache; "" = hypervisor default */
+	char io[16];		/* driver/@io */
+	char format[16];	/* driver/@type: raw, qcow2 */
+	bool shareable;
+	bool readonly;
+};
+
+/* The disk whose source is @want (a path; "/dev/vg/lv" also matches
+ * "/dev/mapper/vg-lv"), or when @want is NULL the only disk whose source is
+ * under /dev/ on an LV (type='block').  -ENOENT: none; -ENOTUNIQ: @want is
+ * NULL and there are several; -EBADMSG: XML does not parse. */
+int vvirt_find_disk(const char *xml, const char *want, struct vvirt_disk *ret,
+		    struct vh_error *e) VH_MUST_CHECK;
+
+/* 0 when @d may be migrated while its blocks move under it: cache none or
+ * directsync (the host page cache is bypassed), or shareable.  Otherwise
+ * -EINVAL with the reason, unless @force. */
+int vvirt_check_cache(const struct vvirt_disk *d, bool force, struct vh_error *e) VH_MUST_CHECK;
+
+/* ---- suspend / resume -------------------------------------------------- */
+
+/* @ret_ns (may be NULL): how long the call took, CLOCK_MONOTONIC. */
+int vvirt_suspend(struct vvirt_dom *d, uint64_t *ret_ns, struct vh_error *e) VH_MUST_CHECK;
+int vvirt_resume(struct vvirt_dom *d, uint64_t *ret_ns, struct vh_error *e) VH_MUST_CHECK;
+
+/* ---- migration --------------------------------------------------------- */
+
+struct vvirt_progress {
+	int type;		/* VIR_DOMAIN_JOB_* */
+	uint64_t elapsed_ms;
+	uint64_t remaining_ms;
+	uint64_t data_total, data_processed, data_remaining;
+	uint64_t mem_total, mem_processed, mem_remaining;
+	uint64_t mem_bps;
+	uint64_t mem_iteration;
+	uint64_t downtime_ms;	/* expected while running, measured when completed */
+	uint64_t setup_ms;
+	bool have_downtime;
+};
+
+/* Returns non-zero to cancel the migration. */
+typedef int (*vvirt_progress_fn)(const struct vvirt_progress *p, void *ud);
+
+struct vvirt_migrate_opts {
+	const char *dest_uri;		/* libvirt URI of the destination: qemu+tcp://hv2/system */
+	bool p2p;			/* peer-to-peer: the source libvirtd drives */
+	bool tunnelled;			/* data through the libvirtd connection (needs p2p) */
+	const char *migrate_uri;	/* direct: hypervisor URI, e.g. tcp://169.254.77.2 */
+	bool persist_dest;
+	bool undefine_source;
+	bool unsafe;			/* VIR_MIGRATE_UNSAFE: skip libvirt's safety check */
+	uint64_t max_downtime_ms;	/* 0: libvirt's default */
+	uint64_t bandwidth_mib;		/* MiB/s, 0: unlimited */
+	unsigned int poll_ms;		/* progress interval, default 500 */
+	uint64_t timeout_ms;		/* 0: none; else the job is aborted */
+	vvirt_progress_fn progress;
+	void *progress_ud;
+	volatile sig_atomic_t *cancel;	/* set (e.g. from a signal handler) to abort */
+};
+
+struct vvirt_migrate_result {
+	uint64_t wall_ns;
+	struct vvirt_progress last;	/* the completed job's statistics, if any */
+	bool have_stats;
+	bool cancelled;
+};
+
+/* Blocks until the migration ends.  The migration call runs in a thread
+ * while this one polls job statistics.  -ECANCELED when cancelled,
+ * -ETIMEDOUT when @timeout_ms passed. */
+int vvirt_migrate(struct vvirt_conn *src, struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
+		  struct vvirt_migrate_result *ret, struct vh_error *e) VH_MUST_CHECK;
+
+/* Job statistics now (type VIR_DOMAIN_JOB_NONE when no job). */
+int vvirt_job(struct vvirt_dom *d, bool completed, struct vvirt_progress *ret,
+	      struct vh_error *e) VH_MUST_CHECK;
+int vvirt_abort(struct vvirt_dom *d, struct vh_error *e) VH_MUST_CHECK;
+
+/* ---- lifecycle events -------------------------------------------------- */
+
+struct vvirt_event {
+	char domain[128];
+	int event;		/* VIR_DOMAIN_EVENT_STARTED, _RESUMED, _STOPPED, ... */
+	int detail;		/* e.g. VIR_DOMAIN_EVENT_STARTED_MIGRATED */
+	uint64_t mono_ns;	/* CLOCK_MONOTONIC when it arrived */
+};
+
+const char *vvirt_event_name(int event);
+const char *vvirt_event_detail_name(int event, int detail);
+
+struct vvirt_watch;
+
+/* Subscribe to lifecycle events of domain @name (NULL: all) on @c, which must
+ * have been opened with VVIRT_OPEN_EVENTS. */
+int vvirt_watch_start(struct vvirt_conn *c, const char *name, struct vvirt_watch **ret,
+		      struct vh_error *e) VH_MUST_CHECK;
+/* Next event, waiting up to @timeout_ms (<0: forever).  -ETIMEDOUT. */
+int vvirt_watch_next(struct vvirt_watch *w, int timeout_ms, struct vvirt_event *ret,
+		     struct vh_error *e) VH_MUST_CHECK;
+/* Wait for @event (and @detail, or any detail if < 0). */
+int vvirt_watch_wait(struct vvirt_watch *w, int event, int detail, int timeout_ms,
+		     struct vvirt_event *ret, struct vh_error *e) VH_MUST_CHECK;
+void vvirt_watch_stop(struct vvirt_watch *w);
+
+#endif

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The libvirt seam, its error mapping, and the plain domain calls:
+ * connect, look up, state, XML, suspend and resume.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "virt/virt-int.h"
+
+static int real_last_error(virErrorPtr ret)
+{
+	/* 0 when there is no error; the copy's strings are the caller's. */
+	return virCopyLastError(ret) > 0 ? 1 : 0;
+}
+
+static const struct vvirt_api real_api = {
+	.open = virConnectOpen,
+	.close = virConnectClose,
+	.lookup = virDomainLookupByName,
+	.dom_free = virDomainFree,
+	.xml = virDomainGetXMLDesc,
+	.state = virDomainGetState,
+	.suspend = virDomainSuspend,
+	.resume = virDomainResume,
+	.migrate_to_uri3 = virDomainMigrateToURI3,
+	.migrate3 = virDomainMigrate3,
+	.job_stats = virDomainGetJobStats,
+	.abort_job = virDomainAbortJob,
+	.set_max_downtime = virDomainMigrateSetMaxDowntime,
+	.last_error = real_last_error,
+};
+
+const struct vvirt_api *vvirt_api = &real_api;
+
+void vvirt_set_api(const struct vvirt_api *api)
+{
+	vvirt_api = api ? api : &real_api;
+}
+
+static void silent(void *ud, virErrorPtr err)
+{
+	(void)ud;
+	/* Kept by libvirt as the thread's last error; we read it there. */
+	if (err && err->message)
+		vh_trace("virt", "libvirt: %s", err->message);
+}
+
+static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
+
+static void quiet_init(void)
+{
+	/* Sets up libvirt's per-thread error storage, which even
+	 * virTypedParamsGet*() touch; virConnectOpen() would do it too late for
+	 * a thread that starts with a typed-parameter call. */
+	if (virInitialize() < 0)
+		vh_trace("virt", "virInitialize failed");
+	virSetErrorFunc(NULL, silent);
+}
+
+void vvirt_quiet(void)
+{
+	pthread_once(&quiet_once, quiet_init);
+}
+
+int vvirt_map_error(int code)
+{
+	switch (code) {
+	case VIR_ERR_OK:
+		return 0;
+	case VIR_ERR_NO_DOMAIN: case VIR_ERR_NO_STORAGE_VOL: case VIR_ERR_NO_STORAGE_POOL:
+	case VIR_ERR_DEVICE_MISSING: case VIR_ERR_NO_DOMAIN_METADATA:
+		return -ENOENT;
+	case VIR_ERR_INVALID_ARG: case VIR_ERR_XML_ERROR: case VIR_ERR_XML_DETAIL:
+	case VIR_ERR_OPERATION_INVALID: case VIR_ERR_MIGRATE_UNSAFE: case VIR_ERR_INVALID_DOMAIN:
+		return -EINVAL;
+	case VIR_ERR_DOM_EXIST:
+		return -EEXIST;
+	case VIR_ERR_OPERATION_DENIED: case VIR_ERR_ACCESS_DENIED: case VIR_ERR_AUTH_FAILED:
+	case VIR_ERR_AUTH_CANCELLED: case VIR_ERR_AUTH_UNAVAILABLE:
+		return -EACCES;
+	case VIR_ERR_NO_SUPPORT: case VIR_ERR_OPERATION_UNSUPPORTED:
+	case VIR_ERR_ARGUMENT_UNSUPPORTED: case VIR_ERR_CONFIG_UNSUPPORTED:
+	case VIR_ERR_CPU_INCOMPATIBLE:
+		return -EOPNOTSUPP;
+	case VIR_ERR_OPERATION_TIMEOUT: case VIR_ERR_AGENT_UNRESPONSIVE:
+		return -ETIMEDOUT;
+	case VIR_ERR_OPERATION_ABORTED:
+		return -ECANCELED;
+	case VIR_ERR_RESOURCE_BUSY: case VIR_ERR_BLOCK_COPY_ACTIVE:
+		return -EBUSY;
+	case VIR_ERR_NO_MEMORY:
+		return -ENOMEM;
+	case VIR_ERR_NO_CONNECT: case VIR_ERR_UNKNOWN_HOST:
+		return -ECONNREFUSED;
+	case VIR_ERR_RPC: case VIR_ERR_INVALID_CONN:
+		return -ECONNRESET;
+	default:
+		/* VIR_ERR_INTERNAL_ERROR, _OPERATION_FAILED, _SYSTEM_ERROR, ... */
+		return -EIO;
+	}
+}
+
+int vvirt_fail(struct vh_error *e, const char *what, ...)
+{
+	virError err = { 0 };
+	char w[200];
+	va_list ap;
+	int r;
+
+	va_start(ap, what);
+	vsnprintf(w, sizeof(w), what, ap);
+	va_end(ap);
+	if (!vvirt_api->last_error(&err) || err.code == VIR_ERR_OK) {
+		r = vh_err(e, -EIO, "%s failed (libvirt gave no error)", w);
+	} else {
+		r = vvirt_map_error(err.code);
+		if (r == 0)
+			r = -EIO;
+		r = vh_err_origin(e, r, err.code, "%s: %s", w,
+				  err.message ? err.message : "unknown libvirt error");
+	}
+	free(err.message);
+	free(err.str1);
+	free(err.str2);
+	free(err.str3);
+	return r;
+}
+
+int vvirt_open(const char *uri, unsigned int flags, struct vvirt_conn **ret, struct vh_error *e)
+{
+	struct vvirt_conn *c;
+	int r;
+
+	vvirt_quiet();
+	if (!uri || !*uri)
+		return vh_err(e, -EINVAL, "no libvirt URI");
+	if (strlen(uri) >= sizeof(c->uri))
+		return vh_err(e, -ENAMETOOLONG, "libvirt URI too long");
+	if ((flags & VVIRT_OPEN_EVENTS) && (r = vvirt_event_loop_start(e)) < 0)
+		return r;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return vh_err(e, -ENOMEM, "out of memory");
+	strcpy(c->uri, uri);
+	c->c = vvirt_api->open(uri);
+	if (!c->c) {
+		r = vvirt_fail(e, "connect to %s", uri);
+		free(c);
+		/* A connection that never opened is the peer's doing (libvirt
+		 * says VIR_ERR_SYSTEM_ERROR for a refused TCP connect). */
+		if (r == -EIO) {
+			r = -ECONNREFUSED;
+			if (e)
+				e->code = r;
+		}
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+void vvirt_close(struct vvirt_conn *c)
+{
+	if (!c)
+		return;
+	if (c->c)
+		vvirt_api->close(c->c);
+	free(c);
+}
+
+const char *vvirt_uri(const struct vvirt_conn *c)
+{
+	return c ? c->uri : "";
+}
+
+int vvirt_lookup(struct vvirt_conn *c, const char *name, struct vvirt_dom **ret, struct vh_error *e)
+{
+	struct vvirt_dom *d;
+
+	if (!name || !*name || strlen(name) >= sizeof(d->name))
+		return vh_err(e, -EINVAL, "bad domain name");
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return vh_err(e, -ENOMEM, "out of memory");
+	d->conn = c;
+	strcpy(d->name, name);
+	d->d = vvirt_api->lookup(c->c, name);
+	if (!d->d) {
+		int r = vvirt_fail(e, "domain %s on %s", name, c->uri);
+
+		free(d);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
+void vvirt_dom_free(struct vvirt_dom *d)
+{
+	if (!d)
+		return;
+	if (d->d)
+		vvirt_api->dom_free(d->d);
+	free(d);
+}
+
+const char *vvirt_dom_name(const struct vvirt_dom *d)
+{
+	return d ? d->name : "";
+}
+
+int vvirt_state(struct vvirt_dom *d, int *ret_state, int *ret_reason, struct vh_error *e)
+{
+	int st, reason;
+
+	if (vvirt_api->state(d->d, &st, &reason, 0) < 0)
+		return vvirt_fail(e, "state of %s", d->name);
+	if (ret_state)
+		*ret_state = st;
+	if (ret_reason)
+		*ret_reason = reason;
+	return 0;
+}
+
+const char *vvirt_state_name(int state)
+{
+	static const char *const names[] = {
+		[VIR_DOMAIN_NOSTATE] = "nostate", [VIR_DOMAIN_RUNNING] = "running",
+		[VIR_DOMAIN_BLOCKED] = "blocked", [VIR_DOMAIN_PAUSED] = "paused",
+		[VIR_DOMAIN_SHUTDOWN] = "shutdown", [VIR_DOMAIN_SHUTOFF] = "shutoff",
+		[VIR_DOMAIN_CRASHED] = "crashed", [VIR_DOMAIN_PMSUSPENDED] = "pmsuspended",
+	};
+
+	if (state < 0 || (size_t)state >= sizeof(names) / sizeof(names[0]) || !names[state])
+		return "unknown";
+	return names[state];
+}
+
+int vvirt_xml(struct vvirt_dom *d, char **ret, struct vh_error *e)
+{
+	char *x = vvirt_api->xml(d->d, 0);
+
+	if (!x)
+		return vvirt_fail(e, "XML of %s", d->name);
+	*ret = x;
+	return 0;
+}
+
+int vvirt_suspend(struct vvirt_dom *d, uint64_t *ret_ns, struct vh_error *e)
+{
+	uint64_t t0 = vvirt_now_ns();
+
+	if (vvirt_api->suspend(d->d) < 0)
+		return vvirt_fail(e, "suspend %s", d->name);
+	if (ret_ns)
+		*ret_ns = vvirt_now_ns() - t0;
+	return 0;
+}
+
+int vvirt_resume(struct vvirt_dom *d, uint64_t *ret_ns, struct vh_error *e)
+{
+	uint64_t t0 = vvirt_now_ns();
+
+	if (vvirt_api->resume(d->d) < 0)
+		return vvirt_fail(e, "resume %s", d->name);
+	if (ret_ns)
+		*ret_ns = vvirt_now_ns() - t0;
+	return 0;
+}

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Finding the disk backed by an LV in a domain's XML (libxml2), and the cache check. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+#include "lvm/lvm.h"
+#include "virt/virt.h"
+
+static void copy_attr(xmlNodePtr n, const char *attr, char *buf, size_t len)
+{
+	xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)attr) : NULL;
+
+	buf[0] = '\0';
+	if (v) {
+		snprintf(buf, len, "%s", (const char *)v);
+		xmlFree(v);
+	}
+}
+
+static xmlNodePtr child(xmlNodePtr n, const char *name)
+{
+	for (xmlNodePtr c = n->children; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, (const xmlChar *)name))
+			return c;
+	return NULL;
+}
+
+static void read_disk(xmlNodePtr n, struct vvirt_disk *d)
+{
+	xmlNodePtr src = child(n, "source"), tgt = child(n, "target"), drv = child(n, "driver");
+
+	memset(d, 0, sizeof(*d));
+	copy_attr(n, "type", d->type, sizeof(d->type));
+	copy_attr(n, "device", d->device, sizeof(d->device));
+	if (!d->device[0])
+		strcpy(d->device, "disk");	/* libvirt's default */
+	if (src) {
+		copy_attr(src, "dev", d->source, sizeof(d->source));
+		if (!d->source[0])
+			copy_attr(src, "file", d->source, sizeof(d->source));
+	}
+	copy_attr(tgt, "dev", d->target, sizeof(d->target));
+	copy_attr(tgt, "bus", d->bus, sizeof(d->bus));
+	copy_attr(drv, "cache", d->cache, sizeof(d->cache));
+	copy_attr(drv, "io", d->io, sizeof(d->io));
+	copy_attr(drv, "type", d->format, sizeof(d->format));
+	d->shareable = child(n, "shareable") != NULL;
+	d->readonly = child(n, "readonly") != NULL;
+}
+
+/* "/dev/VG/LV" -> "/dev/mapper/VG-LV"; 0 if @p is not of that form. */
+static int lv_to_mapper(const char *p, char *buf, size_t len)
+{
+	char vg[VLVM_NAME_MAX + 1], lv[VLVM_NAME_MAX + 1], dm[300];
+
+	if (strncmp(p, "/dev/", 5) || !strncmp(p, "/dev/mapper/", 12))
+		return 0;
+	if (vlvm_split_path(p, vg, lv, NULL) < 0)
+		return 0;
+	if (vlvm_dm_name(vg, lv, dm, sizeof(dm)) < 0)
+		return 0;
+	snprintf(buf, len, "/dev/mapper/%s", dm);
+	return 1;
+}
+
+static bool same_path(const char *a, const char *b)
+{
+	char ma[320], mb[320], ra[PATH_MAX], rb[PATH_MAX];
+
+	if (!strcmp(a, b))
+		return true;
+	if (lv_to_mapper(a, ma, sizeof(ma)) && !strcmp(ma, b))
+		return true;
+	if (lv_to_mapper(b, mb, sizeof(mb)) && !strcmp(mb, a))
+		return true;
+	/* Both exist on this host: the same node? */
+	if (realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb))
+		return true;
+	return false;
+}
+
+static bool lv_backed(const struct vvirt_disk *d)
+{
+	char m[320];
+
+	if (strcmp(d->type, "block") || strcmp(d->device, "disk"))
+		return false;
+	if (!strncmp(d->source, "/dev/mapper/", 12))
+		return strchr(d->source + 12, '-') != NULL;
+	return lv_to_mapper(d->source, m, sizeof(m));
+}
+
+int vvirt_find_disk(const char *xml, const char *want, struct vvirt_disk *ret, struct vh_error *e)
+{
+	xmlDocPtr doc;
+	xmlXPathContextPtr ctx = NULL;
+	xmlXPathObjectPtr set = NULL;
+	struct vvirt_disk d, found;
+	int n = 0, r;
+
+	if (!xml)
+		return vh_err(e, -EINVAL, "no domain XML");
+	doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return vh_err(e, -EBADMSG, "domain XML does not parse");
+	ctx = xmlXPathNewContext(doc);
+	if (ctx)
+		set = xmlXPathEvalExpression((const xmlChar *)"/domain/devices/disk", ctx);
+	if (!set) {
+		r = vh_err(e, -ENOMEM, "XPath evaluation failed");
+		goto out;
+	}
+	for (int i = 0; set->nodesetval && i < set->nodesetval->nodeNr; i++) {
+		read_disk(set->nodesetval->nodeTab[i], &d);
+		if (want) {
+			if (d.source[0] && same_path(d.source, want)) {
+				found = d;
+				n = 1;
+				break;
+			}
+		} else if (lv_backed(&d)) {
+			if (n++ == 0)
+				found = d;
+		}
+	}
+	if (n == 0)
+		r = want ? vh_err(e, -ENOENT, "the domain has no disk on %s", want)
+			 : vh_err(e, -ENOENT, "the domain has no disk on an LV (type='block')");
+	else if (n > 1)
+		r = vh_err(e, -ENOTUNIQ, "the domain has %d disks on LVs (%s, ...); say which", n,
+			   found.source);
+	else {
+		*ret = found;
+		r = 0;
+	}
+out:
+	xmlXPathFreeObject(set);
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+int vvirt_check_cache(const struct vvirt_disk *d, bool force, struct vh_error *e)
+{
+	/* none and directsync open the device O_DIRECT: no host page cache on
+	 * either side that could hold stale blocks when the disk moves. */
+	if (!strcmp(d->cache, "none") || !strcmp(d->cache, "directsync") || d->shareable)
+		return 0;
+	if (force)
+		return 0;
+	return vh_err(e, -EINVAL,
+		      "disk %s (%s) uses cache='%s': the host page cache could hold stale "
+		      "blocks when the VM moves; use cache='none' or 'directsync' (or --force)",
+		      d->target, d->source, d->cache[0] ? d->cache : "default");
+}

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Domain lifecycle events.  libvirt delivers events from its event loop,
+ * which must be registered before the connection is opened and then run;
+ * it runs in one thread of ours for the life of the process.  Each watch is
+ * a small queue the callback fills and vvirt_watch_next() drains.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "virt/virt-int.h"
+
+#define WATCH_QUEUE 64
+
+struct vvirt_watch {
+	struct vvirt_conn *conn;
+	int callback_id;
+	char name[128];		/* "" = all domains */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct vvirt_event q[WATCH_QUEUE];
+	unsigned int head, count, dropped;
+	int refs;		/* ours + libvirt's (released by its free callback) */
+};
+
+static pthread_once_t loop_once = PTHREAD_ONCE_INIT;
+static int loop_err;
+
+static void *loop_main(void *arg)
+{
+	(void)arg;
+	for (;;)
+		if (virEventRunDefaultImpl() < 0)
+			vh_trace("virt", "event loop iteration failed");
+	return NULL;
+}
+
+static void loop_init(void)
+{
+	pthread_attr_t a;
+	pthread_t th;
+
+	if (virEventRegisterDefaultImpl() < 0) {
+		loop_err = -EIO;
+		return;
+	}
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	loop_err = -pthread_create(&th, &a, loop_main, NULL);
+	pthread_attr_destroy(&a);
+}
+
+int vvirt_event_loop_start(struct vh_error *e)
+{
+	vvirt_quiet();
+	pthread_once(&loop_once, loop_init);
+	if (loop_err)
+		return vh_err(e, loop_err, "cannot start libvirt's event loop");
+	return 0;
+}
+
+static void watch_unref(struct vvirt_watch *w)
+{
+	int left;
+
+	pthread_mutex_lock(&w->lock);
+	left = --w->refs;
+	pthread_mutex_unlock(&w->lock);
+	if (left)
+		return;
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+static void watch_free_cb(void *opaque)
+{
+	watch_unref(opaque);
+}
+
+static int on_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail, void *opaque)
+{
+	struct vvirt_watch *w = opaque;
+	const char *name = virDomainGetName(dom);
+	struct vvirt_event *ev;
+	uint64_t now = vvirt_now_ns();
+
+	(void)c;
+	if (!name || (w->name[0] && strcmp(name, w->name)))
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	if (w->count == WATCH_QUEUE) {
+		w->dropped++;
+	} else {
+		ev = &w->q[(w->head + w->count) % WATCH_QUEUE];
+		snprintf(ev->domain, sizeof(ev->domain), "%s", name);
+		ev->event = event;
+		ev->detail = detail;
+		ev->mono_ns = now;
+		w->count++;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+int vvirt_watch_start(struct vvirt_conn *c, const char *name, struct vvirt_watch **ret,
+		      struct vh_error *e)
+{
+	struct vvirt_watch *w;
+	pthread_condattr_t ca;
+	int r;
+
+	if ((r = vvirt_event_loop_start(e)) < 0)
+		return r;
+	if (name && strlen(name) >= sizeof(w->name))
+		return vh_err(e, -EINVAL, "domain name too long");
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return vh_err(e, -ENOMEM, "out of memory");
+	w->conn = c;
+	snprintf(w->name, sizeof(w->name), "%s", name ? name : "");
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	w->refs = 2;
+	/* All domains, filtered by name in the callback: on a destination the
+	 * domain does not exist yet when we start watching. */
+	w->callback_id = virConnectDomainEventRegisterAny(c->c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+							  VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
+							  w, watch_free_cb);
+	if (w->callback_id < 0) {
+		r = vvirt_fail(e, "subscribe to domain events on %s", c->uri);
+		w->refs = 1;
+		watch_unref(w);
+		return r;
+	}
+	*ret = w;
+	return 0;
+}
+
+int vvirt_watch_next(struct vvirt_watch *w, int timeout_ms, struct vvirt_event *ret,
+		     struct vh_error *e)
+{
+	struct timespec until;
+	int r = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	if (timeout_ms > 0) {
+		until.tv_sec += timeout_ms / 1000;
+		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+	}
+	pthread_mutex_lock(&w->lock);
+	while (!w->count && r == 0) {
+		if (timeout_ms < 0)
+			r = pthread_cond_wait(&w->cond, &w->lock);
+		else if (timeout_ms == 0)
+			r = ETIMEDOUT;
+		else
+			r = pthread_cond_timedwait(&w->cond, &w->lock, &until);
+	}
+	if (w->count) {
+		*ret = w->q[w->head];
+		w->head = (w->head + 1) % WATCH_QUEUE;
+		w->count--;
+		r = 0;
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (r)
+		return vh_err(e, -r, "no domain event within %d ms", timeout_ms);
+	return 0;
+}
+
+int vvirt_watch_wait(struct vvirt_watch *w, int event, int detail, int timeout_ms,
+		     struct vvirt_event *ret, struct vh_error *e)
+{
+	uint64_t deadline = vvirt_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000ull;
+	struct vvirt_event ev;
+	int r;
+
+	for (;;) {
+		int left = -1;
+
+		if (timeout_ms >= 0) {
+			uint64_t now = vvirt_now_ns();
+
+			left = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
+		}
+		if ((r = vvirt_watch_next(w, left, &ev, e)) < 0) {
+			if (r == -ETIMEDOUT)
+				vh_err(e, r, "domain %s: no '%s' event within %d ms",
+				       w->name[0] ? w->name : "(any)", vvirt_event_name(event),
+				       timeout_ms);
+			return r;
+		}
+		vh_trace("virt", "event %s %s/%s", ev.domain, vvirt_event_name(ev.event),
+			 vvirt_event_detail_name(ev.event, ev.detail));
+		if (ev.event == event && (detail < 0 || ev.detail == detail)) {
+			if (ret)
+				*ret = ev;
+			return 0;
+		}
+	}
+}
+
+void vvirt_watch_stop(struct vvirt_watch *w)
+{
+	if (!w)
+		return;
+	if (virConnectDomainEventDeregisterAny(w->conn->c, w->callback_id) < 0) {
+		/* libvirt keeps its reference: leak rather than free under it. */
+		return;
+	}
+	watch_unref(w);
+}
+
+const char *vvirt_event_name(int event)
+{
+	static const char *const names[] = {
+		[VIR_DOMAIN_EVENT_DEFINED] = "defined", [VIR_DOMAIN_EVENT_UNDEFINED] = "undefined",
+		[VIR_DOMAIN_EVENT_STARTED] = "started", [VIR_DOMAIN_EVENT_SUSPENDED] = "suspended",
+		[VIR_DOMAIN_EVENT_RESUMED] = "resumed", [VIR_DOMAIN_EVENT_STOPPED] = "stopped",
+		[VIR_DOMAIN_EVENT_SHUTDOWN] = "shutdown", [VIR_DOMAIN_EVENT_PMSUSPENDED] = "pmsuspended",
+		[VIR_DOMAIN_EVENT_CRASHED] = "crashed",
+	};
+
+	if (event < 0 || (size_t)event >= sizeof(names) / sizeof(names[0]) || !names[event])
+		return "unknown";
+	return names[event];
+}
+
+const char *vvirt_event_detail_name(int event, int detail)
+{
+	switch (event) {
+	case VIR_DOMAIN_EVENT_STARTED:
+		switch (detail) {
+		case VIR_DOMAIN_EVENT_STARTED_BOOTED: return "booted";
+		case VIR_DOMAIN_EVENT_STARTED_MIGRATED: return "migrated";
+		case VIR_DOMAIN_EVENT_STARTED_RESTORED: return "restored";
+		default: return "other";
+		}
+	case VIR_DOMAIN_EVENT_SUSPENDED:
+		switch (detail) {
+		case VIR_DOMAIN_EVENT_SUSPENDED_PAUSED: return "paused";
+		case VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED: return "migrated";
+		case VIR_DOMAIN_EVENT_SUSPENDED_IOERROR: return "ioerror";
+		default: return "other";
+		}
+	case VIR_DOMAIN_EVENT_RESUMED:
+		switch (detail) {
+		case VIR_DOMAIN_EVENT_RESUMED_UNPAUSED: return "unpaused";
+		case VIR_DOMAIN_EVENT_RESUMED_MIGRATED: return "migrated";
+		default: return "other";
+		}
+	case VIR_DOMAIN_EVENT_STOPPED:
+		switch (detail) {
+		case VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN: return "shutdown";
+		case VIR_DOMAIN_EVENT_STOPPED_DESTROYED: return "destroyed";
+		case VIR_DOMAIN_EVENT_STOPPED_CRASHED: return "crashed";
+		case VIR_DOMAIN_EVENT_STOPPED_MIGRATED: return "migrated";
+		case VIR_DOMAIN_EVENT_STOPPED_FAILED: return "failed";
+		default: return "other";
+		}
+	default:
+		return "-";
+	}
+}

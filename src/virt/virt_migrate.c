@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Live migration through the typed-parameter API, with progress from job
+ * statistics and cancellation.  The migration call blocks, so it runs in a
+ * thread of its own while the caller's thread polls the job.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "virt/virt-int.h"
+
+static uint64_t ull(virTypedParameterPtr p, int n, const char *name)
+{
+	unsigned long long v = 0;
+
+	if (virTypedParamsGetULLong(p, n, name, &v) <= 0)
+		return 0;
+	return v;
+}
+
+static void fill_progress(int type, virTypedParameterPtr p, int n, struct vvirt_progress *pr)
+{
+	unsigned long long v;
+
+	memset(pr, 0, sizeof(*pr));
+	pr->type = type;
+	pr->elapsed_ms = ull(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED);
+	pr->remaining_ms = ull(p, n, VIR_DOMAIN_JOB_TIME_REMAINING);
+	pr->data_total = ull(p, n, VIR_DOMAIN_JOB_DATA_TOTAL);
+	pr->data_processed = ull(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
+	pr->data_remaining = ull(p, n, VIR_DOMAIN_JOB_DATA_REMAINING);
+	pr->mem_total = ull(p, n, VIR_DOMAIN_JOB_MEMORY_TOTAL);
+	pr->mem_processed = ull(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
+	pr->mem_remaining = ull(p, n, VIR_DOMAIN_JOB_MEMORY_REMAINING);
+	pr->mem_bps = ull(p, n, VIR_DOMAIN_JOB_MEMORY_BPS);
+	pr->mem_iteration = ull(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
+	pr->setup_ms = ull(p, n, VIR_DOMAIN_JOB_SETUP_TIME);
+	if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_DOWNTIME, &v) > 0) {
+		pr->downtime_ms = v;
+		pr->have_downtime = true;
+	}
+}
+
+int vvirt_job(struct vvirt_dom *d, bool completed, struct vvirt_progress *ret, struct vh_error *e)
+{
+	virTypedParameterPtr p = NULL;
+	int n = 0, type = 0;
+
+	if (vvirt_api->job_stats(d->d, &type, &p, &n,
+				 completed ? VIR_DOMAIN_JOB_STATS_COMPLETED : 0) < 0)
+		return vvirt_fail(e, "job statistics of %s", d->name);
+	fill_progress(type, p, n, ret);
+	virTypedParamsFree(p, n);
+	return 0;
+}
+
+int vvirt_abort(struct vvirt_dom *d, struct vh_error *e)
+{
+	if (vvirt_api->abort_job(d->d) < 0)
+		return vvirt_fail(e, "abort the job of %s", d->name);
+	return 0;
+}
+
+struct mig_thread {
+	struct vvirt_dom *d;
+	const struct vvirt_migrate_opts *o;
+	virConnectPtr dconn;
+	virTypedParameterPtr params;
+	int nparams;
+	unsigned int flags;
+	/* results, under lock */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int r;
+	struct vh_error err;
+};
+
+static void *mig_main(void *arg)
+{
+	struct mig_thread *t = arg;
+	struct vh_error err = { 0 };
+	int r = 0;
+
+	if (t->o->p2p) {
+		if (vvirt_api->migrate_to_uri3(t->d->d, t->o->dest_uri, t->params,
+					       (unsigned int)t->nparams, t->flags) < 0)
+			r = vvirt_fail(&err, "migrate %s to %s", t->d->name, t->o->dest_uri);
+	} else {
+		virDomainPtr nd = vvirt_api->migrate3(t->d->d, t->dconn, t->params,
+						      (unsigned int)t->nparams, t->flags);
+
+		if (!nd)
+			r = vvirt_fail(&err, "migrate %s to %s", t->d->name, t->o->dest_uri);
+		else
+			vvirt_api->dom_free(nd);
+	}
+	pthread_mutex_lock(&t->lock);
+	t->r = r;
+	t->err = err;
+	t->done = true;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+static int build_params(const struct vvirt_migrate_opts *o, struct mig_thread *t,
+			struct vh_error *e)
+{
+	int max = 0;
+
+	t->flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_ABORT_ON_ERROR;
+	if (o->p2p)
+		t->flags |= VIR_MIGRATE_PEER2PEER;
+	if (o->tunnelled)
+		t->flags |= VIR_MIGRATE_TUNNELLED;
+	if (o->persist_dest)
+		t->flags |= VIR_MIGRATE_PERSIST_DEST;
+	if (o->undefine_source)
+		t->flags |= VIR_MIGRATE_UNDEFINE_SOURCE;
+	if (o->unsafe)
+		t->flags |= VIR_MIGRATE_UNSAFE;
+	if (o->tunnelled && !o->p2p)
+		return vh_err(e, -EINVAL, "tunnelled migration needs peer-to-peer");
+	if (o->tunnelled && o->migrate_uri)
+		return vh_err(e, -EINVAL, "a migration URI cannot be used with a tunnelled migration");
+	if (o->bandwidth_mib &&
+	    virTypedParamsAddULLong(&t->params, &t->nparams, &max, VIR_MIGRATE_PARAM_BANDWIDTH,
+				    o->bandwidth_mib) < 0)
+		return vvirt_fail(e, "migration parameter bandwidth");
+	if (o->migrate_uri &&
+	    virTypedParamsAddString(&t->params, &t->nparams, &max, VIR_MIGRATE_PARAM_URI,
+				    o->migrate_uri) < 0)
+		return vvirt_fail(e, "migration parameter URI");
+	return 0;
+}
+
+static void set_downtime(struct vvirt_dom *d, uint64_t ms, bool *done)
+{
+	/* Only accepted while a migration job runs on some libvirt versions,
+	 * so it is tried until it sticks. */
+	if (vvirt_api->set_max_downtime(d->d, ms, 0) == 0) {
+		*done = true;
+		vh_trace("virt", "max downtime set to %llu ms", (unsigned long long)ms);
+	}
+}
+
+int vvirt_migrate(struct vvirt_conn *src, struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
+		  struct vvirt_migrate_result *ret, struct vh_error *e)
+{
+	struct vvirt_migrate_result res = { 0 };
+	struct mig_thread t = { .d = d, .o = o };
+	struct vvirt_conn *dst = NULL;
+	bool downtime_done = !o->max_downtime_ms, aborted = false, timed_out = false;
+	unsigned int poll_ms = o->poll_ms ? o->poll_ms : 500;
+	uint64_t t0;
+	pthread_t th;
+	int r;
+
+	(void)src;
+	if (!o->dest_uri)
+		return vh_err(e, -EINVAL, "no destination URI");
+	if ((r = build_params(o, &t, e)) < 0)
+		goto out;
+	if (!o->p2p) {
+		/* Managed direct migration: this process talks to both sides. */
+		if ((r = vvirt_open(o->dest_uri, 0, &dst, e)) < 0)
+			goto out;
+		t.dconn = dst->c;
+	}
+	if (!downtime_done)
+		set_downtime(d, o->max_downtime_ms, &downtime_done);
+	pthread_mutex_init(&t.lock, NULL);
+	pthread_cond_init(&t.cond, NULL);
+	t0 = vvirt_now_ns();
+	if ((r = pthread_create(&th, NULL, mig_main, &t)) != 0) {
+		r = vh_err(e, -r, "cannot start the migration thread");
+		goto out_sync;
+	}
+	for (;;) {
+		struct timespec until;
+		struct vvirt_progress pr;
+		struct vh_error ignore;
+		bool done;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += poll_ms / 1000;
+		until.tv_nsec += (long)(poll_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&t.lock);
+		while (!t.done && pthread_cond_timedwait(&t.cond, &t.lock, &until) == 0)
+			;
+		done = t.done;
+		pthread_mutex_unlock(&t.lock);
+		if (done)
+			break;
+		if (aborted)
+			continue;
+		if (!downtime_done)
+			set_downtime(d, o->max_downtime_ms, &downtime_done);
+		if (vvirt_job(d, false, &pr, &ignore) == 0 && pr.type != VIR_DOMAIN_JOB_NONE &&
+		    o->progress && o->progress(&pr, o->progress_ud)) {
+			res.cancelled = true;
+		}
+		if (o->cancel && *o->cancel)
+			res.cancelled = true;
+		if (o->timeout_ms && vvirt_now_ns() - t0 > o->timeout_ms * 1000000ull)
+			timed_out = true;
+		if (res.cancelled || timed_out) {
+			/* The migration call then fails with OPERATION_ABORTED. */
+			if (vvirt_abort(d, &ignore) == 0)
+				aborted = true;
+		}
+	}
+	pthread_join(th, NULL);
+	res.wall_ns = vvirt_now_ns() - t0;
+	r = t.r;
+	if (r < 0) {
+		if (e)
+			*e = t.err;
+		if (aborted && timed_out)
+			r = vh_err(e, -ETIMEDOUT, "migration of %s aborted after %llu ms", d->name,
+				   (unsigned long long)o->timeout_ms);
+		else if (aborted)
+			r = vh_err(e, -ECANCELED, "migration of %s cancelled", d->name);
+		goto out_sync;
+	}
+	/* The finished job's statistics (measured downtime): on the source if
+	 * the domain is still known there, else on the destination. */
+	if (vvirt_job(d, true, &res.last, NULL) == 0 && res.last.type == VIR_DOMAIN_JOB_COMPLETED) {
+		res.have_stats = true;
+	} else {
+		struct vvirt_conn *dc = dst;
+		struct vvirt_dom *dd = NULL;
+
+		if (dc || vvirt_open(o->dest_uri, 0, &dc, NULL) == 0) {
+			if (vvirt_lookup(dc, d->name, &dd, NULL) == 0 &&
+			    vvirt_job(dd, true, &res.last, NULL) == 0 &&
+			    res.last.type == VIR_DOMAIN_JOB_COMPLETED)
+				res.have_stats = true;
+			vvirt_dom_free(dd);
+			if (dc != dst)
+				vvirt_close(dc);
+		}
+	}
+	if (ret)
+		*ret = res;
+	r = 0;
+out_sync:
+	pthread_cond_destroy(&t.cond);
+	pthread_mutex_destroy(&t.lock);
+out:
+	virTypedParamsFree(t.params, t.nparams);
+	vvirt_close(dst);
+	return r;
+}

@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The libvirt seam (struct vvirt_api) replaced by a fake: error capture and
+ * mapping, suspend/resume, and migration flags, parameters, progress,
+ * cancellation and the completed job's statistics.  What libvirt and QEMU
+ * really do is tested in the lab (tests/lab/15-virt.sh).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "virt/virt.h"
+
+static int dummy_conn, dummy_dom, dummy_dom2;
+
+/* The fake's "last error", per thread like libvirt's. */
+static __thread int err_code;
+static __thread char err_msg[200];
+
+static void set_err(int code, const char *msg)
+{
+	err_code = code;
+	snprintf(err_msg, sizeof(err_msg), "%s", msg);
+}
+
+static int f_last_error(virErrorPtr ret)
+{
+	if (!err_code)
+		return 0;
+	memset(ret, 0, sizeof(*ret));
+	ret->code = err_code;
+	ret->message = strdup(err_msg);
+	return 1;
+}
+
+static struct {
+	const char *open_fail;		/* URI that fails to open */
+	atomic_int polls, aborts, downtime_calls;
+	atomic_int migrate_calls;
+	unsigned int flags;
+	unsigned long long bandwidth;
+	char dest[128];
+	char mig_uri[128];
+	int finish_after;		/* polls before the migration "completes" */
+	int suspended;
+} fk;
+
+static virConnectPtr f_open(const char *uri)
+{
+	if (fk.open_fail && !strcmp(uri, fk.open_fail)) {
+		set_err(VIR_ERR_SYSTEM_ERROR, "unable to connect to server: Connection refused");
+		return NULL;
+	}
+	return (virConnectPtr)&dummy_conn;
+}
+
+static int f_close(virConnectPtr c)
+{
+	assert_ptr_equal(c, &dummy_conn);
+	return 0;
+}
+
+static virDomainPtr f_lookup(virConnectPtr c, const char *name)
+{
+	(void)c;
+	if (!strcmp(name, "vm1"))
+		return (virDomainPtr)&dummy_dom;
+	set_err(VIR_ERR_NO_DOMAIN, "Domain not found: no domain with matching name");
+	return NULL;
+}
+
+static int f_dom_free(virDomainPtr d)
+{
+	assert_true(d == (virDomainPtr)&dummy_dom || d == (virDomainPtr)&dummy_dom2);
+	return 0;
+}
+
+static int f_suspend(virDomainPtr d)
+{
+	(void)d;
+	if (fk.suspended) {
+		set_err(VIR_ERR_OPERATION_INVALID, "Requested operation is not valid: domain is already paused");
+		return -1;
+	}
+	fk.suspended = 1;
+	return 0;
+}
+
+static int f_resume(virDomainPtr d)
+{
+	(void)d;
+	if (!fk.suspended) {
+		set_err(VIR_ERR_OPERATION_INVALID, "Requested operation is not valid: domain is not paused");
+		return -1;
+	}
+	fk.suspended = 0;
+	return 0;
+}
+
+static int f_state(virDomainPtr d, int *st, int *reason, unsigned int flags)
+{
+	(void)d; (void)flags;
+	*st = fk.suspended ? VIR_DOMAIN_PAUSED : VIR_DOMAIN_RUNNING;
+	*reason = 1;
+	return 0;
+}
+
+static void record(virTypedParameterPtr p, unsigned int np, unsigned int flags)
+{
+	const char *s = NULL;
+
+	fk.flags = flags;
+	fk.bandwidth = 0;
+	(void)virTypedParamsGetULLong(p, (int)np, VIR_MIGRATE_PARAM_BANDWIDTH, &fk.bandwidth);
+	fk.mig_uri[0] = '\0';
+	if (virTypedParamsGetString(p, (int)np, VIR_MIGRATE_PARAM_URI, &s) > 0)
+		snprintf(fk.mig_uri, sizeof(fk.mig_uri), "%s", s);
+}
+
+/* Runs until aborted or until the poller saw enough progress; bounded. */
+static int run_migration(void)
+{
+	fk.migrate_calls++;
+	for (int i = 0; i < 5000; i++) {
+		struct timespec ts = { 0, 1000000 };
+
+		if (fk.aborts) {
+			set_err(VIR_ERR_OPERATION_ABORTED, "operation aborted: migration out job: canceled by client");
+			return -1;
+		}
+		if (fk.polls >= fk.finish_after)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	set_err(VIR_ERR_OPERATION_TIMEOUT, "fake: nobody polled");
+	return -1;
+}
+
+static int f_migrate_to_uri3(virDomainPtr d, const char *dconnuri, virTypedParameterPtr p,
+			     unsigned int np, unsigned int flags)
+{
+	(void)d;
+	snprintf(fk.dest, sizeof(fk.dest), "%s", dconnuri);
+	record(p, np, flags);
+	return run_migration();
+}
+
+static virDomainPtr f_migrate3(virDomainPtr d, virConnectPtr dconn, virTypedParameterPtr p,
+			       unsigned int np, unsigned int flags)
+{
+	(void)d;
+	assert_ptr_equal(dconn, &dummy_conn);
+	fk.dest[0] = '\0';
+	record(p, np, flags);
+	return run_migration() < 0 ? NULL : (virDomainPtr)&dummy_dom2;
+}
+
+static int f_job_stats(virDomainPtr d, int *type, virTypedParameterPtr *p, int *np,
+		       unsigned int flags)
+{
+	int max = 0, n;
+
+	(void)d;
+	*p = NULL;
+	*np = 0;
+	if (flags & VIR_DOMAIN_JOB_STATS_COMPLETED) {
+		*type = VIR_DOMAIN_JOB_COMPLETED;
+		assert_int_equal(virTypedParamsAddULLong(p, np, &max, VIR_DOMAIN_JOB_DOWNTIME, 42), 0);
+		assert_int_equal(virTypedParamsAddULLong(p, np, &max, VIR_DOMAIN_JOB_TIME_ELAPSED, 900), 0);
+		return 0;
+	}
+	n = ++fk.polls;
+	*type = VIR_DOMAIN_JOB_UNBOUNDED;
+	assert_int_equal(virTypedParamsAddULLong(p, np, &max, VIR_DOMAIN_JOB_DATA_TOTAL, 1000), 0);
+	assert_int_equal(virTypedParamsAddULLong(p, np, &max, VIR_DOMAIN_JOB_DATA_REMAINING,
+						 (unsigned long long)(1000 - 100 * n)), 0);
+	assert_int_equal(virTypedParamsAddULLong(p, np, &max, VIR_DOMAIN_JOB_TIME_ELAPSED,
+						 (unsigned long long)(10 * n)), 0);
+	return 0;
+}
+
+static int f_abort(virDomainPtr d)
+{
+	(void)d;
+	fk.aborts++;
+	return 0;
+}
+
+static int f_downtime(virDomainPtr d, unsigned long long ms, unsigned int flags)
+{
+	(void)d; (void)flags;
+	assert_int_equal(ms, 300);
+	fk.downtime_calls++;
+	return 0;
+}
+
+static char *f_xml(virDomainPtr d, unsigned int flags)
+{
+	(void)d; (void)flags;
+	return strdup("<domain><devices><disk type='block' device='disk'><driver cache='none'/>"
+		      "<source dev='/dev/vg/vm1'/><target dev='vda' bus='virtio'/></disk></devices></domain>");
+}
+
+static const struct vvirt_api fake = {
+	.open = f_open, .close = f_close, .lookup = f_lookup, .dom_free = f_dom_free,
+	.xml = f_xml, .state = f_state, .suspend = f_suspend, .resume = f_resume,
+	.migrate_to_uri3 = f_migrate_to_uri3, .migrate3 = f_migrate3, .job_stats = f_job_stats,
+	.abort_job = f_abort, .set_max_downtime = f_downtime, .last_error = f_last_error,
+};
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&fk, 0, sizeof(fk));
+	err_code = 0;
+	vvirt_set_api(&fake);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	vvirt_set_api(NULL);
+	return 0;
+}
+
+static void open_dom(struct vvirt_conn **c, struct vvirt_dom **d)
+{
+	struct vh_error e = { 0 };
+
+	assert_int_equal(vvirt_open("qemu:///system", 0, c, &e), 0);
+	assert_int_equal(vvirt_lookup(*c, "vm1", d, &e), 0);
+}
+
+static void errors_are_captured_and_mapped(void **state)
+{
+	struct vvirt_conn *c;
+	struct vvirt_dom *d;
+	struct vh_error e = { 0 };
+
+	(void)state;
+	fk.open_fail = "qemu+tcp://hv9/system";
+	assert_int_equal(vvirt_open("qemu+tcp://hv9/system", 0, &c, &e), -ECONNREFUSED);
+	assert_int_equal(e.code, -ECONNREFUSED);
+	assert_int_equal(e.origin_code, VIR_ERR_SYSTEM_ERROR);
+	assert_non_null(strstr(e.msg, "connect to qemu+tcp://hv9/system: unable to connect"));
+
+	assert_int_equal(vvirt_open("qemu:///system", 0, &c, &e), 0);
+	assert_int_equal(vvirt_lookup(c, "nope", &d, &e), -ENOENT);
+	assert_int_equal(e.origin_code, VIR_ERR_NO_DOMAIN);
+	assert_non_null(strstr(e.msg, "domain nope on qemu:///system: Domain not found"));
+	vvirt_close(c);
+}
+
+static void error_table(void **state)
+{
+	(void)state;
+	assert_int_equal(vvirt_map_error(VIR_ERR_NO_DOMAIN), -ENOENT);
+	assert_int_equal(vvirt_map_error(VIR_ERR_MIGRATE_UNSAFE), -EINVAL);
+	assert_int_equal(vvirt_map_error(VIR_ERR_OPERATION_ABORTED), -ECANCELED);
+	assert_int_equal(vvirt_map_error(VIR_ERR_OPERATION_TIMEOUT), -ETIMEDOUT);
+	assert_int_equal(vvirt_map_error(VIR_ERR_AUTH_FAILED), -EACCES);
+	assert_int_equal(vvirt_map_error(VIR_ERR_DOM_EXIST), -EEXIST);
+	assert_int_equal(vvirt_map_error(VIR_ERR_NO_SUPPORT), -EOPNOTSUPP);
+	assert_int_equal(vvirt_map_error(VIR_ERR_RPC), -ECONNRESET);
+	assert_int_equal(vvirt_map_error(VIR_ERR_RESOURCE_BUSY), -EBUSY);
+	assert_int_equal(vvirt_map_error(VIR_ERR_INTERNAL_ERROR), -EIO);
+}
+
+static void suspend_resume_timed(void **state)
+{
+	struct vvirt_conn *c;
+	struct vvirt_dom *d;
+	struct vh_error e = { 0 };
+	uint64_t ns = 1ULL << 60;
+	int st;
+
+	(void)state;
+	open_dom(&c, &d);
+	assert_int_equal(vvirt_suspend(d, &ns, &e), 0);
+	assert_true(ns < 1000000000ULL);
+	assert_int_equal(vvirt_state(d, &st, NULL, &e), 0);
+	assert_int_equal(st, VIR_DOMAIN_PAUSED);
+	assert_string_equal(vvirt_state_name(st), "paused");
+	assert_int_equal(vvirt_suspend(d, NULL, &e), -EINVAL);
+	assert_int_equal(e.origin_code, VIR_ERR_OPERATION_INVALID);
+	assert_int_equal(vvirt_resume(d, &ns, &e), 0);
+	assert_int_equal(vvirt_resume(d, &ns, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "not paused"));
+	vvirt_dom_free(d);
+	vvirt_close(c);
+}
+
+struct seen {
+	int calls;
+	uint64_t last_remaining;
+	int cancel_at;
+};
+
+static int on_progress(const struct vvirt_progress *p, void *ud)
+{
+	struct seen *s = ud;
+
+	s->calls++;
+	assert_int_equal(p->data_total, 1000);
+	if (s->calls > 1)
+		assert_true(p->data_remaining < s->last_remaining);
+	s->last_remaining = p->data_remaining;
+	return s->cancel_at && s->calls >= s->cancel_at;
+}
+
+static void migrate_p2p_tunnelled_with_progress(void **state)
+{
+	struct vvirt_conn *c;
+	struct vvirt_dom *d;
+	struct vh_error e = { 0 };
+	struct seen s = { 0 };
+	struct vvirt_migrate_result res;
+	struct vvirt_migrate_opts o = {
+		.dest_uri = "qemu+tcp://hv2/system", .p2p = true, .tunnelled = true,
+		.persist_dest = true, .undefine_source = true, .bandwidth_mib = 50,
+		.max_downtime_ms = 300, .poll_ms = 5, .progress = on_progress, .progress_ud = &s,
+	};
+
+	(void)state;
+	fk.finish_after = 4;
+	open_dom(&c, &d);
+	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), 0);
+	assert_string_equal(fk.dest, "qemu+tcp://hv2/system");
+	assert_int_equal(fk.flags, VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_TUNNELLED |
+				   VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE |
+				   VIR_MIGRATE_ABORT_ON_ERROR);
+	assert_int_equal(fk.bandwidth, 50);
+	assert_string_equal(fk.mig_uri, "");
+	assert_true(fk.downtime_calls >= 1);
+	assert_true(s.calls >= 3);
+	assert_int_equal(fk.aborts, 0);
+	assert_true(res.have_stats);
+	assert_int_equal(res.last.downtime_ms, 42);
+	assert_true(res.last.have_downtime);
+	vvirt_dom_free(d);
+	vvirt_close(c);
+}
+
+static void migrate_cancelled_by_progress_callback(void **state)
+{
+	struct vvirt_conn *c;
+	struct vvirt_dom *d;
+	struct vh_error e = { 0 };
+	struct seen s = { .cancel_at = 2 };
+	struct vvirt_migrate_result res;
+	struct vvirt_migrate_opts o = {
+		.dest_uri = "qemu+tcp://hv2/system", .p2p = true, .poll_ms = 5,
+		.progress = on_progress, .progress_ud = &s,
+	};
+
+	(void)state;
+	fk.finish_after = 1000000;
+	open_dom(&c, &d);
+	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), -ECANCELED);
+	assert_int_equal(fk.aborts, 1);
+	assert_int_equal(fk.downtime_calls, 0);
+	assert_int_equal(fk.flags & VIR_MIGRATE_TUNNELLED, 0);
+	vvirt_dom_free(d);
+	vvirt_close(c);
+}
+
+static void migrate_cancelled_by_flag_and_timeout(void **state)
+{
+	static volatile sig_atomic_t cancel = 1;
+	struct vvirt_conn *c;
+	struct vvirt_dom *d;
+	struct vh_error e = { 0 };
+	struct vvirt_migrate_result res;
+	struct vvirt_migrate_opts o = {
+		.dest_uri = "qemu+tcp://hv2/system", .p2p = true, .poll_ms = 5, .cancel = &cancel,
+	};
+
+	(void)state;
+	fk.finish_after = 1000000;
+	open_dom(&c, &d);
+	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), -ECANCELED);
+	o.cancel = NULL;
+	o.timeout_ms = 30;
+	fk.aborts = 0;
+	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), -ETIMEDOUT);
+	assert_int_equal(fk.aborts, 1);
+	vvirt_dom_free(d);
+	vvirt_close(c);
+}
+
+static void migrate_direct_and_bad_options(void **state)
+{
+	struct vvirt_conn *c;
+	struct vvirt_dom *d;
+	struct vh_error e = { 0 };
+	struct vvirt_migrate_result res;
+	struct vvirt_migrate_opts o = {
+		.dest_uri = "qemu+tcp://hv2/system", .migrate_uri = "tcp://169.254.77.2",
+		.poll_ms = 5,
+	};
+
+	(void)state;
+	fk.finish_after = 2;
+	open_dom(&c, &d);
+	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), 0);
+	assert_int_equal(fk.flags, VIR_MIGRATE_LIVE | VIR_MIGRATE_ABORT_ON_ERROR);
+	assert_string_equal(fk.mig_uri, "tcp://169.254.77.2");
+	fk.migrate_calls = 0;
+	o.tunnelled = true;
+	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), -EINVAL);	/* tunnel needs p2p */
+	o.p2p = true;
+	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), -EINVAL);	/* tunnel + URI */
+	assert_int_equal(fk.migrate_calls, 0);
+	fk.open_fail = "qemu+tcp://hv2/system";
+	o.p2p = o.tunnelled = false;
+	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), -ECONNREFUSED);
+	assert_int_equal(fk.migrate_calls, 0);
+	vvirt_dom_free(d);
+	vvirt_close(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(errors_are_captured_and_mapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(error_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(suspend_resume_timed, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_p2p_tunnelled_with_progress, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_cancelled_by_progress_callback, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_cancelled_by_flag_and_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_direct_and_bad_options, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
