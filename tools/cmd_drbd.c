@@ -1,12 +1,874 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* PLACEHOLDER: replaced by the issue that implements 'vmhop drbd'. */
+/*
+ * vmhop drbd: the DRBD 8.4 netlink client by hand.  Status, events, waits,
+ * and enough set-up commands to build a resource without drbdsetup.  Option
+ * names are drbdsetup-84's (--resync-rate, --protocol, --shared-secret, ...).
+ */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "netlink/drbdnl.h"
 #include "vmhop.h"
+
+/* What a command line holds besides DRBD options. */
+struct args {
+	const char *pos[8];
+	int npos;
+	bool force;
+	bool set_defaults;
+	bool keep_helper;	/* --keep-helper: do not touch usermode_helper */
+	int timeout_ms;		/* -1: none */
+	struct drbdnl_conf conf;
+};
+
+static int parse_uint(const char *s, uint32_t max, uint32_t *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || end == s || *end || v > max || s[0] == '-')
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+static int parse_timeout(const char *s, int *ret)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0 || v > 86400 * 7)
+		return -EINVAL;
+	*ret = (int)(v * 1000);
+	return 0;
+}
+
+/*
+ * argv[0] is the command.  Positional words go to a->pos; "--x=v", "--x v"
+ * and bare flag options go to the DRBD conf.  @allowed: which of --force,
+ * --timeout, --set-defaults the command takes.
+ */
+enum { A_FORCE = 1, A_TIMEOUT = 2, A_DEFAULTS = 4, A_CONF = 8, A_HELPER = 16 };
+
+static int parse_args(struct vh_ctx *ctx, int argc, char **argv, unsigned allowed, int minpos,
+		      int maxpos, const char *usage, struct args *a)
+{
+	struct vh_error e = { 0 };
+
+	memset(a, 0, sizeof(*a));
+	a->timeout_ms = -1;
+	for (int i = 1; i < argc; i++) {
+		char *arg = argv[i];
+		char name[64];
+		const char *val = NULL;
+		char *eq;
+
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			printf("usage: vmhop drbd %s %s\n", argv[0], usage);
+			return -1;
+		}
+		if (strncmp(arg, "--", 2) || arg[2] == '\0') {
+			if (a->npos >= maxpos || a->npos >= 8)
+				return vh_usage(ctx, "drbd %s: too many arguments (usage: %s)", argv[0],
+						usage);
+			a->pos[a->npos++] = arg;
+			continue;
+		}
+		eq = strchr(arg, '=');
+		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - arg - 2) : (int)strlen(arg + 2),
+			 arg + 2);
+		if (eq)
+			val = eq + 1;
+		if ((allowed & A_FORCE) && !strcmp(name, "force")) {
+			a->force = true;
+			continue;
+		}
+		if ((allowed & A_DEFAULTS) && !strcmp(name, "set-defaults")) {
+			a->set_defaults = true;
+			continue;
+		}
+		if ((allowed & A_HELPER) && !strcmp(name, "keep-helper")) {
+			a->keep_helper = true;
+			continue;
+		}
+		if ((allowed & A_TIMEOUT) && !strcmp(name, "timeout")) {
+			if (!val && i + 1 < argc)
+				val = argv[++i];
+			if (!val || parse_timeout(val, &a->timeout_ms) < 0)
+				return vh_usage(ctx, "drbd %s: --timeout takes seconds", argv[0]);
+			continue;
+		}
+		if (!(allowed & A_CONF))
+			return vh_usage(ctx, "drbd %s: unknown option --%s (usage: %s)", argv[0], name,
+					usage);
+		if (!val && !drbdnl_field_is_flag_option(name)) {
+			if (i + 1 >= argc)
+				return vh_usage(ctx, "drbd %s: --%s needs a value", argv[0], name);
+			val = argv[++i];
+		}
+		if (drbdnl_conf_set_text(&a->conf, name, val, &e) < 0)
+			return vh_usage(ctx, "drbd %s: %s", argv[0], e.msg);
+	}
+	if (a->npos < minpos)
+		return vh_usage(ctx, "drbd %s: missing arguments (usage: vmhop drbd %s %s)", argv[0],
+				argv[0], usage);
+	return 0;
+}
+
+/* Only options of @nest may be given to a command that sends that nest. */
+static int check_nests(struct vh_ctx *ctx, const char *cmd, const struct drbdnl_conf *c,
+		       unsigned nests)
+{
+	for (int i = 0; i < DRBDNL_FIELD_COUNT; i++)
+		if (drbdnl_conf_has(c, i) && !(nests & (1u << drbdnl_field_nest(i))))
+			return vh_usage(ctx, "drbd %s does not take --%s", cmd, drbdnl_field_name(i));
+	return 0;
+}
+
+#define NEST(n) (1u << (n))
+
+static int open_nl(struct vh_ctx *ctx, struct drbdnl **h)
+{
+	struct vh_error e = { 0 };
+
+	if (drbdnl_open(h, &e) < 0)
+		return vh_fail(ctx, &e);
+	return 0;
+}
+
+static int minor_arg(struct vh_ctx *ctx, const char *s, uint32_t *ret)
+{
+	if (parse_uint(s, (1u << 20) - 1, ret) < 0)
+		return vh_usage(ctx, "'%s' is not a DRBD minor (0..1048575)", s);
+	return 0;
+}
+
+static int addr_arg(struct vh_ctx *ctx, const char *s, struct drbdnl_addr *ret)
+{
+	struct vh_error e = { 0 };
+
+	if (drbdnl_addr_parse(s, ret, &e) < 0)
+		return vh_usage(ctx, "%s", e.msg);
+	return 0;
+}
+
+static void print_ok(struct vh_ctx *ctx, const char *cmd, struct drbdnl *h)
+{
+	json_object *o;
+
+	if (!ctx->json)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "command", json_object_new_string(cmd));
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "netlink_round_trips", json_object_new_int((int)drbdnl_round_trips(h)));
+	vh_print(ctx, o);
+}
+
+/* Finish a set-up command: report, close, exit code. */
+static int finish(struct vh_ctx *ctx, const char *cmd, struct drbdnl *h, int r,
+		  const struct vh_error *e)
+{
+	int rc = VH_EXIT_OK;
+
+	if (r < 0)
+		rc = vh_fail(ctx, e);
+	else
+		print_ok(ctx, cmd, h);
+	drbdnl_close(h);
+	return rc;
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+static const char *sib_name(uint32_t r)
+{
+	static const char *const n[] = { "?", "status", "state-change", "helper-pre", "helper-post",
+					 "sync-progress" };
+
+	return r < sizeof(n) / sizeof(n[0]) ? n[r] : "?";
+}
+
+static json_object *conf_json(const struct drbdnl_conf *c, enum drbdnl_nest_kind nest)
+{
+	json_object *o = json_object_new_object();
+	char buf[160];
+
+	for (int i = 0; i < DRBDNL_FIELD_COUNT; i++) {
+		if (drbdnl_field_nest(i) != nest || drbdnl_conf_format(c, i, buf, sizeof(buf)) < 0)
+			continue;
+		switch (drbdnl_field_kind(i)) {
+		case DRBDNL_K_U32: case DRBDNL_K_U64: case DRBDNL_K_S32:
+			json_object_object_add(o, drbdnl_field_name(i),
+					       json_object_new_int64(drbdnl_conf_num(c, i)));
+			break;
+		case DRBDNL_K_FLAG:
+			json_object_object_add(o, drbdnl_field_name(i),
+					       json_object_new_boolean(drbdnl_conf_num(c, i) != 0));
+			break;
+		default:
+			json_object_object_add(o, drbdnl_field_name(i), json_object_new_string(buf));
+		}
+	}
+	return o;
+}
+
+static json_object *status_json(const struct drbdnl_status *st, bool full)
+{
+	json_object *o = json_object_new_object();
+	struct drbdnl_progress p;
+	char buf[128];
+
+	json_object_object_add(o, "minor", st->minor == DRBDNL_ALL_MINORS ? NULL :
+			       json_object_new_int64(st->minor));
+	json_object_object_add(o, "resource", json_object_new_string(st->resource));
+	json_object_object_add(o, "volume", json_object_new_int64(st->volume));
+	if (st->has_state) {
+		json_object_object_add(o, "role", json_object_new_string(drbdnl_role_name(st->role)));
+		json_object_object_add(o, "peer_role",
+				       json_object_new_string(drbdnl_role_name(st->peer)));
+		json_object_object_add(o, "connection",
+				       json_object_new_string(drbdnl_conn_name(st->conn)));
+		json_object_object_add(o, "disk", json_object_new_string(drbdnl_disk_name(st->disk)));
+		json_object_object_add(o, "peer_disk",
+				       json_object_new_string(drbdnl_disk_name(st->pdsk)));
+		json_object_object_add(o, "suspended", json_object_new_boolean(st->susp));
+		json_object_object_add(o, "suspended_no_data", json_object_new_boolean(st->susp_nod));
+		json_object_object_add(o, "suspended_fencing", json_object_new_boolean(st->susp_fen));
+		json_object_object_add(o, "resync_paused_user", json_object_new_boolean(st->user_isp));
+		json_object_object_add(o, "resync_paused_peer", json_object_new_boolean(st->peer_isp));
+		json_object_object_add(o, "resync_paused_after",
+				       json_object_new_boolean(st->aftr_isp));
+		json_object_object_add(o, "capacity_sectors", json_object_new_int64((int64_t)st->capacity));
+		if (st->has_uuids) {
+			json_object *u = json_object_new_array();
+
+			for (int i = 0; i < 4; i++) {
+				snprintf(buf, sizeof(buf), "%016" PRIX64, st->uuids[i]);
+				json_object_array_add(u, json_object_new_string(buf));
+			}
+			json_object_object_add(o, "uuids", u);
+			json_object_object_add(o, "disk_flags", json_object_new_int64(st->disk_flags));
+			json_object_object_add(o, "bits_total", json_object_new_int64((int64_t)st->bits_total));
+			json_object_object_add(o, "bits_oos", json_object_new_int64((int64_t)st->bits_oos));
+			json_object_object_add(o, "out_of_sync_kib",
+					       json_object_new_int64((int64_t)st->bits_oos * 4));
+		}
+		if (st->has_resync) {
+			json_object_object_add(o, "bits_rs_total",
+					       json_object_new_int64((int64_t)st->bits_rs_total));
+			json_object_object_add(o, "bits_rs_failed",
+					       json_object_new_int64((int64_t)st->bits_rs_failed));
+		}
+		if (drbdnl_sync_progress(st, &p)) {
+			snprintf(buf, sizeof(buf), "%u.%u", p.permille / 10, p.permille % 10);
+			json_object_object_add(o, "sync_percent", json_object_new_double_s(p.permille / 10.0, buf));
+		}
+	}
+	if (st->my_addr.len) {
+		drbdnl_addr_format(&st->my_addr, buf, sizeof(buf));
+		json_object_object_add(o, "local", json_object_new_string(buf));
+	}
+	if (st->peer_addr.len) {
+		drbdnl_addr_format(&st->peer_addr, buf, sizeof(buf));
+		json_object_object_add(o, "peer", json_object_new_string(buf));
+	}
+	if (full) {
+		json_object_object_add(o, "resource_options", conf_json(&st->conf, DRBDNL_NEST_RES));
+		if (st->attached)
+			json_object_object_add(o, "disk_options", conf_json(&st->conf, DRBDNL_NEST_DISK));
+		if (st->has_net)
+			json_object_object_add(o, "net_options", conf_json(&st->conf, DRBDNL_NEST_NET));
+	}
+	return o;
+}
+
+static int do_status(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct vh_error e = { 0 };
+	struct drbdnl *h;
+	struct args a;
+	uint32_t minor;
+	int rc;
+
+	rc = parse_args(ctx, argc, argv, 0, 0, 1, "[MINOR|RESOURCE] [--json]", &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((rc = open_nl(ctx, &h)))
+		return rc;
+	if (a.npos == 1 && parse_uint(a.pos[0], (1u << 20) - 1, &minor) == 0) {
+		struct drbdnl_status st;
+
+		if (drbdnl_get_status(h, minor, &st, &e) < 0) {
+			rc = vh_fail(ctx, &e);
+		} else {
+			vh_print(ctx, status_json(&st, true));
+			rc = VH_EXIT_OK;
+		}
+	} else {
+		struct drbdnl_status *v = NULL;
+		size_t n = 0;
+
+		if (drbdnl_get_status_all(h, a.npos ? a.pos[0] : NULL, &v, &n, &e) < 0) {
+			rc = vh_fail(ctx, &e);
+		} else {
+			json_object *o = json_object_new_object(), *arr = json_object_new_array();
+
+			for (size_t i = 0; i < n; i++)
+				json_object_array_add(arr, status_json(&v[i], true));
+			json_object_object_add(o, "devices", arr);
+			vh_print(ctx, o);
+			free(v);
+			rc = VH_EXIT_OK;
+		}
+	}
+	drbdnl_close(h);
+	return rc;
+}
+
+/* ---- events and waits -------------------------------------------------- */
+
+static json_object *event_json(const struct drbdnl_status *st)
+{
+	json_object *o = json_object_new_object();
+	struct drbdnl_progress p;
+
+	json_object_object_add(o, "minor", json_object_new_int64(st->minor));
+	json_object_object_add(o, "event", json_object_new_string(sib_name(st->sib_reason)));
+	if (st->resource[0])
+		json_object_object_add(o, "resource", json_object_new_string(st->resource));
+	if (st->has_state) {
+		json_object_object_add(o, "role", json_object_new_string(drbdnl_role_name(st->role)));
+		json_object_object_add(o, "peer_role", json_object_new_string(drbdnl_role_name(st->peer)));
+		json_object_object_add(o, "connection", json_object_new_string(drbdnl_conn_name(st->conn)));
+		json_object_object_add(o, "disk", json_object_new_string(drbdnl_disk_name(st->disk)));
+		json_object_object_add(o, "peer_disk", json_object_new_string(drbdnl_disk_name(st->pdsk)));
+	}
+	if (drbdnl_sync_progress(st, &p)) {
+		json_object_object_add(o, "done_permille", json_object_new_int((int)p.permille));
+		json_object_object_add(o, "left_kib", json_object_new_int64((int64_t)p.left_kib));
+	}
+	if (st->helper[0]) {
+		json_object_object_add(o, "helper", json_object_new_string(st->helper));
+		if (st->sib_reason == 4)
+			json_object_object_add(o, "helper_exit_code",
+					       json_object_new_int((int)st->helper_exit_code));
+	}
+	return o;
+}
+
+static int events_cb(const struct drbdnl_status *st, void *arg, struct vh_error *e)
+{
+	struct vh_ctx *ctx = arg;
+
+	if (st->minor == DRBDNL_ALL_MINORS)
+		return 0;	/* a resource without volumes */
+	vh_print_line(ctx, event_json(st));
+	return 0;
+}
+
+static int do_events(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct vh_error e = { 0 };
+	struct drbdnl *h;
+	uint32_t minor = DRBDNL_ALL_MINORS;
+	struct args a;
+	int rc;
+
+	rc = parse_args(ctx, argc, argv, A_TIMEOUT, 0, 1, "[MINOR] [--timeout SECONDS] [--json]", &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if (a.npos && (rc = minor_arg(ctx, a.pos[0], &minor)))
+		return rc;
+	if ((rc = open_nl(ctx, &h)))
+		return rc;
+	rc = drbdnl_events(h, minor, a.timeout_ms, events_cb, ctx, &e);
+	/* A timeout is how an events stream with --timeout ends normally. */
+	rc = (rc < 0 && rc != -ETIMEDOUT) ? vh_fail(ctx, &e) : VH_EXIT_OK;
+	drbdnl_close(h);
+	return rc;
+}
+
+struct progress_state {
+	struct vh_ctx *ctx;
+	int last_permille;
+	int last_conn;
+};
+
+static void progress_cb(const struct drbdnl_status *st, const struct drbdnl_progress *p, void *arg)
+{
+	struct progress_state *ps = arg;
+	bool syncing = st->has_resync && st->conn >= DRBDNL_C_SYNC_SOURCE &&
+		       st->conn <= DRBDNL_C_PAUSED_SYNC_T;
+
+	/* one line per state change and per whole percent of progress */
+	if (st->conn == ps->last_conn && (!syncing || (int)p->permille / 10 == ps->last_permille / 10))
+		return;
+	ps->last_conn = st->conn;
+	ps->last_permille = syncing ? (int)p->permille : -10;
+	if (ps->ctx->json) {
+		vh_print_line(ps->ctx, event_json(st));
+	} else {
+		fprintf(stderr, "drbd%u: %s %s/%s %s/%s", st->minor, drbdnl_conn_name(st->conn),
+			drbdnl_role_name(st->role), drbdnl_role_name(st->peer),
+			drbdnl_disk_name(st->disk), drbdnl_disk_name(st->pdsk));
+		if (syncing)
+			fprintf(stderr, " %u.%u%% (%" PRIu64 " KiB left)", p->permille / 10,
+				p->permille % 10, p->left_kib);
+		fputc('\n', stderr);
+	}
+}
+
+static int do_wait(struct vh_ctx *ctx, int argc, char **argv, drbdnl_pred_fn pred)
+{
+	struct progress_state ps = { .ctx = ctx, .last_permille = -10, .last_conn = -1 };
+	struct vh_error e = { 0 };
+	struct drbdnl_status st;
+	struct drbdnl *h;
+	uint32_t minor;
+	struct args a;
+	int rc;
+
+	rc = parse_args(ctx, argc, argv, A_TIMEOUT, 1, 1, "MINOR [--timeout SECONDS]", &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((rc = minor_arg(ctx, a.pos[0], &minor)))
+		return rc;
+	if ((rc = open_nl(ctx, &h)))
+		return rc;
+	if (drbdnl_wait(h, minor, pred, NULL, a.timeout_ms, progress_cb, &ps, &st, &e) < 0) {
+		rc = vh_fail(ctx, &e);
+	} else {
+		vh_print(ctx, status_json(&st, false));
+		rc = VH_EXIT_OK;
+	}
+	drbdnl_close(h);
+	return rc;
+}
+
+static int do_wait_connect(struct vh_ctx *ctx, int argc, char **argv)
+{
+	return do_wait(ctx, argc, argv, drbdnl_pred_connected);
+}
+
+static int do_wait_sync(struct vh_ctx *ctx, int argc, char **argv)
+{
+	return do_wait(ctx, argc, argv, drbdnl_pred_synced);
+}
+
+/* ---- usermode helper --------------------------------------------------- */
+
+/* Before a connect: make sure a resync will not be aborted by drbdadm. */
+static int helper_guard(struct vh_ctx *ctx, bool keep)
+{
+	struct drbdnl_helper hi;
+	struct vh_error e = { 0 };
+	int r;
+
+	if (keep)
+		return 0;
+	r = drbdnl_helper_make_safe(NULL, NULL, &hi, &e);
+	if (r < 0)
+		return vh_fail(ctx, &e);
+	if (r > 0)
+		fprintf(stderr, "vmhop: drbd usermode_helper %s would abort resyncs of a resource that "
+			"is not in drbd.conf; set to %s until the last DRBD resource is down "
+			"(original saved in %s)\n", hi.saved, DRBDNL_HELPER_SAFE, DRBDNL_HELPER_SAVE);
+	return 0;
+}
+
+/* After a down: put the helper back once no DRBD resource is left. */
+static void helper_release(struct vh_ctx *ctx, struct drbdnl *h)
+{
+	struct drbdnl_status *v = NULL;
+	struct vh_error e = { 0 };
+	size_t n = 0;
+
+	if (drbdnl_get_status_all(h, NULL, &v, &n, &e) < 0) {
+		fprintf(stderr, "vmhop: warning: %s (usermode_helper left as it is)\n", e.msg);
+		return;
+	}
+	free(v);
+	if (n)
+		return;
+	if (drbdnl_helper_restore(NULL, NULL, &e) < 0)
+		fprintf(stderr, "vmhop: warning: %s\n", e.msg);
+}
+
+static int do_helper(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct vh_error e = { 0 };
+	struct drbdnl_helper hi;
+	const char *what = argc > 1 ? argv[1] : "show";
+	json_object *o;
+	int r;
+
+	if (!strcmp(what, "--help") || !strcmp(what, "-h")) {
+		printf("usage: vmhop drbd helper [show|make-safe|restore]\n");
+		return VH_EXIT_OK;
+	}
+	if (!strcmp(what, "make-safe"))
+		r = drbdnl_helper_make_safe(NULL, NULL, NULL, &e);
+	else if (!strcmp(what, "restore"))
+		r = drbdnl_helper_restore(NULL, NULL, &e);
+	else if (!strcmp(what, "show"))
+		r = 0;
+	else
+		return vh_usage(ctx, "drbd helper: unknown action '%s'", what);
+	if (r < 0 || (r = drbdnl_helper_inspect(NULL, NULL, &hi, &e)) < 0)
+		return vh_fail(ctx, &e);
+	o = json_object_new_object();
+	json_object_object_add(o, "usermode_helper", json_object_new_string(hi.current));
+	json_object_object_add(o, "aborts_resyncs", json_object_new_boolean(hi.unsafe));
+	json_object_object_add(o, "saved_original", hi.overridden ?
+			       json_object_new_string(hi.saved) : NULL);
+	vh_print(ctx, o);
+	return VH_EXIT_OK;
+}
+
+/* ---- set-up commands --------------------------------------------------- */
+
+static int do_new_resource(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct vh_error e = { 0 };
+	struct drbdnl *h;
+	struct args a;
+	int rc;
+
+	rc = parse_args(ctx, argc, argv, A_CONF, 1, 1, "RESOURCE [--cpu-mask M] "
+			"[--on-no-data-accessible io-error|suspend-io]", &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((rc = check_nests(ctx, argv[0], &a.conf, NEST(DRBDNL_NEST_RES))))
+		return rc;
+	if ((rc = open_nl(ctx, &h)))
+		return rc;
+	return finish(ctx, argv[0], h, drbdnl_new_resource(h, a.pos[0], &a.conf, &e), &e);
+}
+
+static int do_resource_options(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct vh_error e = { 0 };
+	struct drbdnl *h;
+	struct args a;
+	int rc;
+
+	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 1, 1,
+			"RESOURCE [--set-defaults] [resource options]", &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((rc = check_nests(ctx, argv[0], &a.conf, NEST(DRBDNL_NEST_RES))))
+		return rc;
+	if ((rc = open_nl(ctx, &h)))
+		return rc;
+	return finish(ctx, argv[0], h,
+		      drbdnl_resource_opts(h, a.pos[0], &a.conf, a.set_defaults, &e), &e);
+}
+
+static int do_new_minor(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct vh_error e = { 0 };
+	struct drbdnl *h;
+	uint32_t minor, vol = 0;
+	struct args a;
+	int rc;
+
+	rc = parse_args(ctx, argc, argv, 0, 2, 3, "RESOURCE MINOR [VOLUME]", &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((rc = minor_arg(ctx, a.pos[1], &minor)))
+		return rc;
+	if (a.npos > 2 && parse_uint(a.pos[2], 65535, &vol) < 0)
+		return vh_usage(ctx, "'%s' is not a volume number (0..65535)", a.pos[2]);
+	if ((rc = open_nl(ctx, &h)))
+		return rc;
+	return finish(ctx, argv[0], h, drbdnl_new_minor(h, a.pos[0], minor, vol, &e), &e);
+}
+
+static int meta_idx_arg(struct vh_ctx *ctx, const char *s, struct drbdnl_conf *c)
+{
+	struct vh_error e = { 0 };
+	int64_t idx;
+
+	if (!strcmp(s, "internal"))
+		idx = -1;
+	else if (!strcmp(s, "flexible") || !strcmp(s, "flex-external"))
+		idx = -2;
+	else if (!strcmp(s, "flex-internal"))
+		idx = -3;
+	else {
+		uint32_t v;
+
+		if (parse_uint(s, INT32_MAX, &v) < 0)
+			return vh_usage(ctx, "'%s' is not a meta-data index (N, internal or flexible)", s);
+		idx = v;
+	}
+	if (drbdnl_conf_set_num(c, DRBDNL_DISK_META_IDX, idx, &e) < 0)
+		return vh_usage(ctx, "%s", e.msg);
+	return 0;
+}
+
+static int disk_positional(struct vh_ctx *ctx, struct args *a, int first)
+{
+	struct vh_error e = { 0 };
+
+	if (drbdnl_conf_set_str(&a->conf, DRBDNL_DISK_BACKING_DEV, a->pos[first], &e) < 0 ||
+	    drbdnl_conf_set_str(&a->conf, DRBDNL_DISK_META_DEV, a->pos[first + 1], &e) < 0)
+		return vh_usage(ctx, "%s", e.msg);
+	return meta_idx_arg(ctx, a->pos[first + 2], &a->conf);
+}
+
+static int do_attach(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct vh_error e = { 0 };
+	struct drbdnl *h;
+	uint32_t minor;
+	struct args a;
+	int rc;
+
+	rc = parse_args(ctx, argc, argv, A_CONF, 4, 4,
+			"MINOR LOWER-DEV META-DEV META-IDX [disk options]", &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((rc = check_nests(ctx, argv[0], &a.conf, NEST(DRBDNL_NEST_DISK))) ||
+	    (rc = minor_arg(ctx, a.pos[0], &minor)) || (rc = disk_positional(ctx, &a, 1)))
+		return rc;
+	if ((rc = open_nl(ctx, &h)))
+		return rc;
+	return finish(ctx, argv[0], h, drbdnl_attach(h, minor, &a.conf, &e), &e);
+}
+
+static int do_disk_options(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct vh_error e = { 0 };
+	struct drbdnl *h;
+	uint32_t minor;
+	struct args a;
+	int rc;
+
+	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 1, 1,
+			"MINOR [--set-defaults] [disk options]", &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((rc = check_nests(ctx, argv[0], &a.conf, NEST(DRBDNL_NEST_DISK))) ||
+	    (rc = minor_arg(ctx, a.pos[0], &minor)))
+		return rc;
+	if ((rc = open_nl(ctx, &h)))
+		return rc;
+	return finish(ctx, argv[0], h,
+		      drbdnl_chg_disk_opts(h, minor, &a.conf, a.set_defaults, &e), &e);
+}
+
+static int do_connect(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct vh_error e = { 0 };
+	struct drbdnl_addr local, peer;
+	struct drbdnl *h;
+	struct args a;
+	int rc;
+
+	rc = parse_args(ctx, argc, argv, A_CONF | A_HELPER, 3, 3,
+			"RESOURCE LOCAL-ADDR PEER-ADDR [net options] [--keep-helper]", &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((rc = check_nests(ctx, argv[0], &a.conf, NEST(DRBDNL_NEST_NET))) ||
+	    (rc = addr_arg(ctx, a.pos[1], &local)) || (rc = addr_arg(ctx, a.pos[2], &peer)))
+		return rc;
+	if ((rc = open_nl(ctx, &h)))
+		return rc;
+	if ((rc = helper_guard(ctx, a.keep_helper))) {
+		drbdnl_close(h);
+		return rc;
+	}
+	return finish(ctx, argv[0], h, drbdnl_connect(h, a.pos[0], &local, &peer, &a.conf, &e), &e);
+}
+
+static int do_net_options(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct vh_error e = { 0 };
+	struct drbdnl_addr local, peer;
+	struct drbdnl *h;
+	struct args a;
+	int rc;
+
+	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 2, 2,
+			"LOCAL-ADDR PEER-ADDR [--set-defaults] [net options]", &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((rc = check_nests(ctx, argv[0], &a.conf, NEST(DRBDNL_NEST_NET))) ||
+	    (rc = addr_arg(ctx, a.pos[0], &local)) || (rc = addr_arg(ctx, a.pos[1], &peer)))
+		return rc;
+	if ((rc = open_nl(ctx, &h)))
+		return rc;
+	return finish(ctx, argv[0], h,
+		      drbdnl_chg_net_opts(h, &local, &peer, &a.conf, a.set_defaults, &e), &e);
+}
+
+static int do_disconnect(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct vh_error e = { 0 };
+	struct drbdnl_addr local, peer;
+	struct drbdnl *h;
+	struct args a;
+	int rc;
+
+	rc = parse_args(ctx, argc, argv, A_FORCE, 2, 2, "LOCAL-ADDR PEER-ADDR [--force]", &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((rc = addr_arg(ctx, a.pos[0], &local)) || (rc = addr_arg(ctx, a.pos[1], &peer)))
+		return rc;
+	if ((rc = open_nl(ctx, &h)))
+		return rc;
+	return finish(ctx, argv[0], h, drbdnl_disconnect(h, &local, &peer, a.force, &e), &e);
+}
+
+/* primary, secondary, detach, del-minor: MINOR [--force] */
+static int by_minor(struct vh_ctx *ctx, int argc, char **argv, unsigned allowed)
+{
+	struct vh_error e = { 0 };
+	struct drbdnl *h;
+	uint32_t minor;
+	struct args a;
+	int rc, r;
+
+	rc = parse_args(ctx, argc, argv, allowed, 1, 1,
+			(allowed & A_FORCE) ? "MINOR [--force]" : "MINOR", &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((rc = minor_arg(ctx, a.pos[0], &minor)))
+		return rc;
+	if ((rc = open_nl(ctx, &h)))
+		return rc;
+	if (!strcmp(argv[0], "primary"))
+		r = drbdnl_primary(h, minor, a.force, &e);
+	else if (!strcmp(argv[0], "secondary"))
+		r = drbdnl_secondary(h, minor, &e);
+	else if (!strcmp(argv[0], "detach"))
+		r = drbdnl_detach(h, minor, a.force, &e);
+	else
+		r = drbdnl_del_minor(h, minor, &e);
+	return finish(ctx, argv[0], h, r, &e);
+}
+
+static int do_primary(struct vh_ctx *ctx, int argc, char **argv)
+{
+	return by_minor(ctx, argc, argv, A_FORCE);
+}
+
+static int do_secondary(struct vh_ctx *ctx, int argc, char **argv)
+{
+	return by_minor(ctx, argc, argv, 0);
+}
+
+static int do_detach(struct vh_ctx *ctx, int argc, char **argv)
+{
+	return by_minor(ctx, argc, argv, A_FORCE);
+}
+
+static int do_del_minor(struct vh_ctx *ctx, int argc, char **argv)
+{
+	return by_minor(ctx, argc, argv, 0);
+}
+
+static int do_down(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct vh_error e = { 0 };
+	struct drbdnl *h;
+	struct args a;
+	int rc, r;
+
+	rc = parse_args(ctx, argc, argv, A_HELPER, 1, 1, "RESOURCE [--keep-helper]", &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((rc = open_nl(ctx, &h)))
+		return rc;
+	if (!strcmp(argv[0], "down"))
+		r = drbdnl_down(h, a.pos[0], &e);
+	else
+		r = drbdnl_del_resource(h, a.pos[0], &e);
+	if (r == 0 && !a.keep_helper)
+		helper_release(ctx, h);
+	return finish(ctx, argv[0], h, r, &e);
+}
+
+/*
+ * up: the whole set-up in one process and one netlink socket --
+ * new-resource, new-minor, attach, connect, and wait until connected.
+ */
+static int do_up(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct progress_state ps = { .ctx = ctx, .last_permille = -10, .last_conn = -1 };
+	struct vh_error e = { 0 };
+	struct drbdnl_addr local, peer;
+	struct drbdnl *h;
+	uint32_t minor;
+	struct args a;
+	int rc, r;
+
+	rc = parse_args(ctx, argc, argv, A_CONF | A_TIMEOUT | A_HELPER | A_FORCE, 7, 7,
+			"RESOURCE MINOR LOWER-DEV META-DEV META-IDX LOCAL-ADDR PEER-ADDR "
+			"[disk and net options] [--force (primary --force once connected)] "
+			"[--timeout SECONDS] [--keep-helper]", &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((rc = check_nests(ctx, argv[0], &a.conf,
+			      NEST(DRBDNL_NEST_DISK) | NEST(DRBDNL_NEST_NET))) ||
+	    (rc = minor_arg(ctx, a.pos[1], &minor)) || (rc = disk_positional(ctx, &a, 2)) ||
+	    (rc = addr_arg(ctx, a.pos[5], &local)) || (rc = addr_arg(ctx, a.pos[6], &peer)))
+		return rc;
+	if ((rc = open_nl(ctx, &h)))
+		return rc;
+	if ((rc = helper_guard(ctx, a.keep_helper))) {
+		drbdnl_close(h);
+		return rc;
+	}
+	r = drbdnl_new_resource(h, a.pos[0], NULL, &e);
+	if (!r)
+		r = drbdnl_new_minor(h, a.pos[0], minor, 0, &e);
+	if (!r)
+		r = drbdnl_attach(h, minor, &a.conf, &e);
+	if (!r)
+		r = drbdnl_connect(h, a.pos[0], &local, &peer, &a.conf, &e);
+	if (!r)
+		r = drbdnl_wait(h, minor, drbdnl_pred_connected, NULL,
+				a.timeout_ms < 0 ? 60000 : a.timeout_ms, progress_cb, &ps, NULL, &e);
+	if (!r && a.force)
+		r = drbdnl_primary(h, minor, true, &e);
+	return finish(ctx, argv[0], h, r, &e);
+}
+
+static const struct vh_cmd drbd_cmds[] = {
+	{ "status", do_status, "[MINOR|RESOURCE]: state, sync, UUIDs and options" },
+	{ "events", do_events, "[MINOR] [--timeout S]: print state changes as they happen" },
+	{ "wait-connect", do_wait_connect, "MINOR [--timeout S]: until connected" },
+	{ "wait-sync", do_wait_sync, "MINOR [--timeout S]: until Connected UpToDate/UpToDate" },
+	{ "new-resource", do_new_resource, "RESOURCE [resource options]" },
+	{ "new-minor", do_new_minor, "RESOURCE MINOR [VOLUME]" },
+	{ "attach", do_attach, "MINOR LOWER META IDX [disk options]" },
+	{ "connect", do_connect, "RESOURCE LOCAL PEER [net options]" },
+	{ "up", do_up, "RESOURCE MINOR LOWER META IDX LOCAL PEER [options]: all of the above" },
+	{ "primary", do_primary, "MINOR [--force]" },
+	{ "secondary", do_secondary, "MINOR" },
+	{ "disk-options", do_disk_options, "MINOR [--set-defaults] [disk options]" },
+	{ "net-options", do_net_options, "LOCAL PEER [--set-defaults] [net options]" },
+	{ "resource-options", do_resource_options, "RESOURCE [--set-defaults] [options]" },
+	{ "disconnect", do_disconnect, "LOCAL PEER [--force]" },
+	{ "detach", do_detach, "MINOR [--force]" },
+	{ "del-minor", do_del_minor, "MINOR" },
+	{ "del-resource", do_down, "RESOURCE" },
+	{ "down", do_down, "RESOURCE: demote, disconnect, detach, delete" },
+	{ "helper", do_helper, "[show|make-safe|restore]: the module's usermode helper" },
+	{ NULL, NULL, NULL }
+};
 
 int cmd_drbd(struct vh_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx; (void)argc; (void)argv;
-	fprintf(stderr, "vmhop: 'drbd' is not implemented yet\n");
-	return VH_EXIT_UNSUPPORTED;
+	return vh_dispatch(ctx, drbd_cmds, "drbd", argc - 1, argv + 1);
 }

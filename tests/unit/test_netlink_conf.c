@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* src/netlink without a kernel: addresses, option tables, ret_code mapping, the helper file. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+
+#include "netlink/drbdnl.h"
+
+static void addr_ipv4_bytes(void **state)
+{
+	static const unsigned char want[16] = { 0x02, 0x00, 0x1e, 0x6c, 0x0a, 0x00, 0x00, 0x02 };
+	struct drbdnl_addr a;
+	char buf[64];
+
+	assert_int_equal(drbdnl_addr_parse("ipv4:10.0.0.2:7788", &a, NULL), 0);
+	assert_int_equal(a.len, 16);
+	assert_memory_equal(&a.ss, want, 16);
+	/* same bytes without the prefix and with the default port */
+	assert_int_equal(drbdnl_addr_parse("10.0.0.2", &a, NULL), 0);
+	assert_memory_equal(&a.ss, want, 16);
+	drbdnl_addr_format(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "ipv4:10.0.0.2:7788");
+}
+
+static void addr_ipv6(void **state)
+{
+	struct drbdnl_addr a;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a.ss;
+	struct in6_addr want;
+	char buf[80];
+
+	assert_int_equal(drbdnl_addr_parse("ipv6:[fd00::77:2]:7790", &a, NULL), 0);
+	assert_int_equal(a.len, sizeof(struct sockaddr_in6));
+	assert_int_equal(s6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(s6->sin6_port), 7790);
+	assert_int_equal(s6->sin6_flowinfo, 0);
+	assert_int_equal(s6->sin6_scope_id, 0);
+	inet_pton(AF_INET6, "fd00::77:2", &want);
+	assert_memory_equal(&s6->sin6_addr, &want, sizeof(want));
+	drbdnl_addr_format(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "ipv6:[fd00::77:2]:7790");
+	assert_int_equal(drbdnl_addr_parse("[::1]", &a, NULL), 0);
+	assert_int_equal(ntohs(s6->sin6_port), 7788);
+	assert_int_equal(drbdnl_addr_parse("fd00::1", &a, NULL), 0);
+	assert_int_equal(a.len, sizeof(struct sockaddr_in6));
+}
+
+static void addr_rejects(void **state)
+{
+	struct drbdnl_addr a;
+	struct vh_error e = { 0 };
+
+	assert_int_equal(drbdnl_addr_parse("ipv4:10.0.0.300:1", &a, &e), -EINVAL);
+	assert_int_equal(drbdnl_addr_parse("10.0.0.1:0", &a, &e), -EINVAL);
+	assert_int_equal(drbdnl_addr_parse("10.0.0.1:65536", &a, &e), -EINVAL);
+	assert_int_equal(drbdnl_addr_parse("ipv4:[::1]:7788", &a, &e), -EINVAL);
+	assert_int_equal(drbdnl_addr_parse("[::1", &a, &e), -EINVAL);
+	assert_int_equal(drbdnl_addr_parse("hv2:7788", &a, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "hv2"));
+}
+
+static void conf_text_units_and_enums(void **state)
+{
+	struct drbdnl_conf c = { 0 };
+	struct vh_error e = { 0 };
+	char buf[64];
+
+	assert_int_equal(drbdnl_conf_set_text(&c, "--resync-rate", "100M", &e), 0);
+	assert_int_equal(drbdnl_conf_num(&c, DRBDNL_DISK_RESYNC_RATE), 102400);
+	assert_int_equal(drbdnl_conf_set_text(&c, "c-max-rate", "250k", &e), 0);
+	assert_int_equal(drbdnl_conf_num(&c, DRBDNL_DISK_C_MAX_RATE), 250);
+	assert_int_equal(drbdnl_conf_set_text(&c, "c-fill-target", "1M", &e), 0);
+	assert_int_equal(drbdnl_conf_num(&c, DRBDNL_DISK_C_FILL_TARGET), 2048);
+	assert_int_equal(drbdnl_conf_set_text(&c, "c-plan-ahead", "0", &e), 0);
+	assert_true(drbdnl_conf_has(&c, DRBDNL_DISK_C_PLAN_AHEAD));
+	assert_int_equal(drbdnl_conf_set_text(&c, "on-io-error", "detach", &e), 0);
+	assert_int_equal(drbdnl_conf_num(&c, DRBDNL_DISK_ON_IO_ERROR), 2);
+	assert_int_equal(drbdnl_conf_set_text(&c, "protocol", "C", &e), 0);
+	assert_int_equal(drbdnl_conf_num(&c, DRBDNL_NET_PROTOCOL), 3);
+	assert_int_equal(drbdnl_conf_set_text(&c, "allow-two-primaries", NULL, &e), 0);
+	assert_int_equal(drbdnl_conf_num(&c, DRBDNL_NET_TWO_PRIMARIES), 1);
+	assert_int_equal(drbdnl_conf_set_text(&c, "disk-flushes", "no", &e), 0);
+	assert_true(drbdnl_conf_has(&c, DRBDNL_DISK_FLUSHES));
+	assert_int_equal(drbdnl_conf_num(&c, DRBDNL_DISK_FLUSHES), 0);
+	assert_int_equal(drbdnl_conf_format(&c, DRBDNL_NET_PROTOCOL, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "C");
+	assert_int_equal(drbdnl_conf_set_text(&c, "shared-secret", "s3cret", &e), 0);
+	drbdnl_conf_format(&c, DRBDNL_NET_SHARED_SECRET, buf, sizeof(buf));
+	assert_string_equal(buf, "(set)");	/* never printed */
+	assert_false(drbdnl_conf_has(&c, DRBDNL_NET_TIMEOUT));
+}
+
+static void conf_text_rejects(void **state)
+{
+	struct drbdnl_conf c = { 0 };
+	struct vh_error e = { 0 };
+	char longsecret[80];
+
+	assert_int_equal(drbdnl_conf_set_text(&c, "resync-rate", "0", &e), -ERANGE);
+	assert_int_equal(drbdnl_conf_set_text(&c, "resync-rate", "5T", &e), -EINVAL);
+	assert_int_equal(drbdnl_conf_set_text(&c, "c-plan-ahead", "301", &e), -ERANGE);
+	assert_int_equal(drbdnl_conf_set_text(&c, "protocol", "D", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "A, B, C"));
+	assert_int_equal(drbdnl_conf_set_text(&c, "no-such-option", "1", &e), -EINVAL);
+	assert_int_equal(drbdnl_conf_set_text(&c, "allow-two-primaries", "maybe", &e), -EINVAL);
+	memset(longsecret, 'x', sizeof(longsecret) - 1);
+	longsecret[sizeof(longsecret) - 1] = '\0';
+	assert_int_equal(drbdnl_conf_set_text(&c, "shared-secret", longsecret, &e), -ENAMETOOLONG);
+	assert_int_equal(c.set, 0);
+}
+
+static void ret_codes_both_spaces(void **state)
+{
+	assert_true(drbdnl_ret_ok(101));
+	for (int i = 1; i <= 4; i++)
+		assert_true(drbdnl_ret_ok(i));
+	assert_false(drbdnl_ret_ok(0));
+	assert_false(drbdnl_ret_ok(-12));
+	assert_false(drbdnl_ret_ok(127));
+	assert_int_equal(drbdnl_ret_errno(101), 0);
+	assert_int_equal(drbdnl_ret_errno(127), -ENXIO);
+	assert_int_equal(drbdnl_ret_errno(158), -ENOENT);
+	assert_int_equal(drbdnl_ret_errno(102), -EADDRINUSE);
+	assert_int_equal(drbdnl_ret_errno(-12), -EBUSY);
+	assert_int_equal(drbdnl_ret_errno(-2), -EPROTO);
+	assert_int_equal(drbdnl_ret_errno(-18), -EAGAIN);
+	assert_int_equal(drbdnl_ret_errno(119), -EBADMSG);
+	assert_int_equal(drbdnl_ret_errno(999), -EPROTO);	/* unknown: still an error */
+	assert_string_equal(drbdnl_ret_name(-12), "SS_DEVICE_IN_USE");
+	assert_string_equal(drbdnl_ret_name(161), "ERR_MINOR_OR_VOLUME_EXISTS");
+	assert_string_equal(drbdnl_ret_name(-999), "UNKNOWN");
+	assert_string_equal(drbdnl_conn_name(10), "Connected");
+	assert_string_equal(drbdnl_conn_name(17), "SyncTarget");
+	assert_string_equal(drbdnl_disk_name(8), "UpToDate");
+	assert_string_equal(drbdnl_role_name(2), "Secondary");
+	assert_string_equal(drbdnl_conn_name(99), "?");
+}
+
+static void progress_math(void **state)
+{
+	struct drbdnl_status st = { .has_state = true, .has_resync = true, .conn = 17 };
+	struct drbdnl_progress p;
+
+	st.bits_rs_total = 51200;	/* 200 MiB in 4 KiB bits */
+	st.bits_oos = 12800;		/* a quarter left */
+	assert_true(drbdnl_sync_progress(&st, &p));
+	assert_int_equal(p.permille, 750);
+	assert_int_equal(p.left_kib, 51200);
+	assert_int_equal(p.total_kib, 204800);
+	st.bits_oos = 0;
+	assert_true(drbdnl_sync_progress(&st, &p));
+	assert_int_equal(p.permille, 1000);
+	st.conn = 10;	/* Connected: no resync runs */
+	assert_false(drbdnl_sync_progress(&st, &p));
+}
+
+/* ---- the usermode helper, on files standing in for sysfs and /run ---- */
+
+struct helper_files {
+	char dir[64], param[96], save[128], fakeadm[96];
+};
+
+static int helper_setup(void **state)
+{
+	struct helper_files *f = calloc(1, sizeof(*f));
+	FILE *x;
+
+	strcpy(f->dir, "/tmp/vmhop-helper-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->param, sizeof(f->param), "%s/usermode_helper", f->dir);
+	snprintf(f->save, sizeof(f->save), "%s/run/vmhop/helper", f->dir);
+	snprintf(f->fakeadm, sizeof(f->fakeadm), "%s/drbdadm", f->dir);
+	x = fopen(f->fakeadm, "w");
+	fputs("#!/bin/sh\nexit 1\n", x);
+	fclose(x);
+	chmod(f->fakeadm, 0755);
+	x = fopen(f->param, "w");
+	fprintf(x, "%s\n", f->fakeadm);	/* sysfs shows the value with a newline */
+	fclose(x);
+	*state = f;
+	return 0;
+}
+
+static int helper_teardown(void **state)
+{
+	struct helper_files *f = *state;
+	char p[160];
+
+	unlink(f->param);
+	unlink(f->save);
+	unlink(f->fakeadm);
+	snprintf(p, sizeof(p), "%s/run/vmhop", f->dir);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/run", f->dir);
+	rmdir(p);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void read_file(const char *path, char *buf, size_t len)
+{
+	FILE *x = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(x);
+	n = fread(buf, 1, len - 1, x);
+	buf[n] = '\0';
+	fclose(x);
+}
+
+static void helper_replace_and_restore(void **state)
+{
+	struct helper_files *f = *state;
+	struct drbdnl_helper hi;
+	struct vh_error e = { 0 };
+	char buf[256];
+
+	assert_int_equal(drbdnl_helper_inspect(f->param, f->save, &hi, &e), 0);
+	assert_true(hi.unsafe);
+	assert_false(hi.overridden);
+	assert_string_equal(hi.current, f->fakeadm);
+
+	assert_int_equal(drbdnl_helper_make_safe(f->param, f->save, &hi, &e), 1);
+	read_file(f->param, buf, sizeof(buf));
+	assert_string_equal(buf, DRBDNL_HELPER_SAFE);
+	assert_true(hi.overridden);
+	assert_false(hi.unsafe);
+	assert_string_equal(hi.saved, f->fakeadm);
+	/* a second run changes nothing and keeps the original saved */
+	assert_int_equal(drbdnl_helper_make_safe(f->param, f->save, &hi, &e), 0);
+	assert_string_equal(hi.saved, f->fakeadm);
+
+	assert_int_equal(drbdnl_helper_restore(f->param, f->save, &e), 1);
+	read_file(f->param, buf, sizeof(buf));
+	assert_string_equal(buf, f->fakeadm);
+	assert_int_equal(access(f->save, F_OK), -1);
+	assert_int_equal(drbdnl_helper_restore(f->param, f->save, &e), 0);
+}
+
+static void helper_leaves_others_alone(void **state)
+{
+	struct helper_files *f = *state;
+	struct drbdnl_helper hi;
+	struct vh_error e = { 0 };
+	FILE *x = fopen(f->param, "w");
+	char buf[256];
+
+	/* an administrator's own helper, and a drbdadm that does not exist: both harmless */
+	fputs("/usr/local/sbin/my-handler\n", x);
+	fclose(x);
+	assert_int_equal(drbdnl_helper_make_safe(f->param, f->save, &hi, &e), 0);
+	assert_false(hi.unsafe);
+	x = fopen(f->param, "w");
+	fputs("/nonexistent/drbdadm\n", x);
+	fclose(x);
+	assert_int_equal(drbdnl_helper_make_safe(f->param, f->save, &hi, &e), 0);
+	read_file(f->param, buf, sizeof(buf));
+	assert_string_equal(buf, "/nonexistent/drbdadm\n");
+	assert_int_equal(access(f->save, F_OK), -1);
+	assert_int_equal(drbdnl_helper_inspect("/nonexistent/param", f->save, &hi, &e), -ENOPKG);
+}
+
+static void helper_restore_respects_later_change(void **state)
+{
+	struct helper_files *f = *state;
+	struct vh_error e = { 0 };
+	char buf[256];
+	FILE *x;
+
+	assert_int_equal(drbdnl_helper_make_safe(f->param, f->save, NULL, &e), 1);
+	x = fopen(f->param, "w");
+	fputs("/usr/local/sbin/other", x);	/* someone else changed it since */
+	fclose(x);
+	assert_int_equal(drbdnl_helper_restore(f->param, f->save, &e), 1);
+	read_file(f->param, buf, sizeof(buf));
+	assert_string_equal(buf, "/usr/local/sbin/other");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(addr_ipv4_bytes),
+		cmocka_unit_test(addr_ipv6),
+		cmocka_unit_test(addr_rejects),
+		cmocka_unit_test(conf_text_units_and_enums),
+		cmocka_unit_test(conf_text_rejects),
+		cmocka_unit_test(ret_codes_both_spaces),
+		cmocka_unit_test(progress_math),
+		cmocka_unit_test_setup_teardown(helper_replace_and_restore, helper_setup, helper_teardown),
+		cmocka_unit_test_setup_teardown(helper_leaves_others_alone, helper_setup, helper_teardown),
+		cmocka_unit_test_setup_teardown(helper_restore_respects_later_change, helper_setup,
+						helper_teardown),
+	};
+
+	return cmocka_run_group_tests_name("netlink_conf", tests, NULL, NULL);
+}
