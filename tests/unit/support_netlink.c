@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <linux/netlink.h>
 #include <netlink/msg.h>
+#include <linux/genetlink.h>
 
 #include "netlink/internal.h"
 #include "support_netlink.h"
@@ -20,6 +21,8 @@ static const char *data_dir(void)
 	return d ? d : "tests/data/netlink";
 }
 
+static struct nlfake *current_fake;
+
 int nlfake_load(const char *name, unsigned k, unsigned char **buf, size_t *len)
 {
 	char path[512], line[1024];
@@ -28,6 +31,17 @@ int nlfake_load(const char *name, unsigned k, unsigned char **buf, size_t *len)
 	unsigned part = 0;
 	FILE *f;
 
+	if (!strncmp(name, "mem:", 4)) {
+		int slot = atoi(name + 4);
+
+		assert_non_null(current_fake);
+		if (k > 0 || !current_fake->memlen[slot])
+			return -ENOENT;
+		*buf = malloc(current_fake->memlen[slot]);
+		memcpy(*buf, current_fake->mem[slot], current_fake->memlen[slot]);
+		*len = current_fake->memlen[slot];
+		return 0;
+	}
 	snprintf(path, sizeof(path), "%s/%s.hex", data_dir(), name);
 	f = fopen(path, "re");
 	if (!f) {
@@ -183,11 +197,108 @@ const struct drbdnl_ops nlfake_ops = {
 	.ev_recv = fake_ev_recv,
 };
 
+static void mem_put(struct nlfake *f, int slot, struct nl_msg *m)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(m);
+
+	assert_true(slot >= 0 && slot < NLFAKE_MEM);
+	assert_true(nlh->nlmsg_len <= sizeof(f->mem[slot]));
+	memcpy(f->mem[slot], nlh, nlh->nlmsg_len);
+	f->memlen[slot] = nlh->nlmsg_len;
+	nlmsg_free(m);
+}
+
+void nlfake_mem_delfamily(struct nlfake *f, int slot, uint16_t id)
+{
+	struct nl_msg *m = nlmsg_alloc();
+
+	assert_non_null(genlmsg_put(m, 0, 0, GENL_ID_CTRL, 0, 0, CTRL_CMD_DELFAMILY, 2));
+	nla_put_string(m, CTRL_ATTR_FAMILY_NAME, "drbd");
+	nla_put_u16(m, CTRL_ATTR_FAMILY_ID, id);
+	mem_put(f, slot, m);
+}
+
+void nlfake_mem_ctrl(struct nlfake *f, int slot, const char *family, uint16_t id,
+		     uint32_t version, uint32_t hdrsize, const char *group, uint32_t group_id)
+{
+	struct nl_msg *m = nlmsg_alloc();
+	struct nlattr *grps, *g;
+
+	assert_non_null(genlmsg_put(m, 0, 0, GENL_ID_CTRL, 0, 0, CTRL_CMD_NEWFAMILY, 2));
+	nla_put_string(m, CTRL_ATTR_FAMILY_NAME, family);
+	nla_put_u16(m, CTRL_ATTR_FAMILY_ID, id);
+	nla_put_u32(m, CTRL_ATTR_VERSION, version);
+	nla_put_u32(m, CTRL_ATTR_HDRSIZE, hdrsize);
+	nla_put_u32(m, CTRL_ATTR_MAXATTR, 24);
+	if (group) {
+		grps = nla_nest_start(m, CTRL_ATTR_MCAST_GROUPS);
+		g = nla_nest_start(m, 1);
+		nla_put_u32(m, CTRL_ATTR_MCAST_GRP_ID, group_id);
+		nla_put_string(m, CTRL_ATTR_MCAST_GRP_NAME, group);
+		nla_nest_end(m, g);
+		nla_nest_end(m, grps);
+	}
+	mem_put(f, slot, m);
+}
+
+/* As the kernel builds them: CFG_REPLY / CFG_CONTEXT / STATE_INFO without NLA_F_NESTED. */
+void nlfake_mem_drbd(struct nlfake *f, int slot, const struct nlfake_state *s)
+{
+	struct nl_msg *m = nlmsg_alloc();
+	struct drbdnl_hdr *dh;
+	struct nlattr *n;
+
+	dh = genlmsg_put(m, 0, 0, s->family, sizeof(*dh), 0, s->cmd, 1);
+	assert_non_null(dh);
+	dh->minor = s->minor;
+	dh->ret_code = s->ret_code ? s->ret_code : DRBDNL_NO_ERROR;
+	if (s->info) {
+		n = nla_nest_start(m, DRBDNL_A_CFG_REPLY);
+		nla_put_string(m, 0x4001, s->info);
+		nla_nest_end(m, n);
+	}
+	if (s->resource) {
+		n = nla_nest_start(m, DRBDNL_A_CFG_CONTEXT);
+		nla_put_u32(m, 0x4001, 0);
+		nla_put_string(m, 0x4002, s->resource);
+		nla_nest_end(m, n);
+	}
+	if (s->sib_reason) {
+		n = nla_nest_start(m, DRBDNL_A_STATE_INFO);
+		nla_put_u32(m, 0x4001, s->sib_reason);
+		nla_put_u32(m, 0x0002, s->state);
+		nla_put_u64(m, 0x4003, 409600);
+		nla_put_u64(m, 0x4009, 51200);
+		nla_put_u64(m, 0x400a, s->bits_oos);
+		if (s->bits_rs_total) {
+			nla_put_u64(m, 0x400b, s->bits_rs_total);
+			nla_put_u64(m, 0x400c, 0);
+		}
+		nla_nest_end(m, n);
+	}
+	mem_put(f, slot, m);
+}
+
+void nlfake_mem_append(struct nlfake *f, int slot, int from)
+{
+	size_t at = NLMSG_ALIGN(f->memlen[slot]);
+
+	assert_true(at + f->memlen[from] <= sizeof(f->mem[slot]));
+	memcpy(f->mem[slot] + at, f->mem[from], f->memlen[from]);
+	f->memlen[slot] = at + f->memlen[from];
+}
+
+void nlfake_open_prepare(struct nlfake *f)
+{
+	current_fake = f;
+}
+
 struct drbdnl *nlfake_open(struct nlfake *f)
 {
 	struct vh_error e = { 0 };
 	struct drbdnl *h = NULL;
 
+	current_fake = f;
 	if (drbdnl_open_with(&h, &nlfake_ops, f, &e) < 0)
 		fail_msg("open: %s", e.msg);
 	return h;

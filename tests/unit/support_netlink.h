@@ -20,6 +20,9 @@ struct nlfake_step {
 	int err;		/* or fail the transact with this errno, before any reply */
 };
 
+/* Names starting with "mem:N" refer to nlfake.mem[N] instead of a file. */
+#define NLFAKE_MEM 16
+
 struct nlfake {
 	const struct nlfake_step *steps;
 	size_t nsteps, pos;
@@ -29,12 +32,37 @@ struct nlfake {
 	size_t njoined;
 	unsigned char last_req[4096];
 	size_t last_req_len;
+	unsigned char mem[NLFAKE_MEM][4096];
+	size_t memlen[NLFAKE_MEM];
 };
 
 extern const struct drbdnl_ops nlfake_ops;
 
 /* Read tests/data/netlink/NAME.hex; *buf is malloc'ed.  Datagram k of the file (0-based). */
 int nlfake_load(const char *name, unsigned k, unsigned char **buf, size_t *len);
+
+/* Constructed messages (for cases no recording shows), written into f->mem[slot]. */
+void nlfake_mem_ctrl(struct nlfake *f, int slot, const char *family, uint16_t id,
+		     uint32_t version, uint32_t hdrsize, const char *group, uint32_t group_id);
+/* nlctrl's notice that family @id went away (rmmod). */
+void nlfake_mem_delfamily(struct nlfake *f, int slot, uint16_t id);
+struct nlfake_state {
+	uint16_t family;
+	uint8_t cmd;		/* 1 DRBD_EVENT, 2 GET_STATUS */
+	uint32_t minor;
+	int32_t ret_code;
+	const char *resource;
+	uint32_t sib_reason;
+	uint32_t state;		/* union drbd_state */
+	uint64_t bits_oos, bits_rs_total;	/* bits_rs_* are sent when bits_rs_total != 0 */
+	const char *info;	/* CFG_REPLY info text */
+};
+void nlfake_mem_drbd(struct nlfake *f, int slot, const struct nlfake_state *s);
+/* Append another message of the same kind to slot (several messages in one datagram). */
+void nlfake_mem_append(struct nlfake *f, int slot, int from);
+
+/* Make @f the fake that "mem:" names refer to (nlfake_open does it too). */
+void nlfake_open_prepare(struct nlfake *f);
 
 /* Open a handle on @f whose first step answers the family lookup. */
 struct drbdnl *nlfake_open(struct nlfake *f);

@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The family check, reply decoding, ret_code handling and the event wait,
+ * driven through the netlink seam with messages built as the kernel builds
+ * them.  (Recorded kernel bytes are replayed in test_netlink_recorded.c.)
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <linux/netlink.h>
+
+#include "netlink/drbdnl.h"
+#include "netlink/proto.h"
+#include "support_netlink.h"
+
+#define FAM 0x1c
+#define GRP 0x15
+#define CTRL_NOTIFY 0x10
+
+static uint32_t st_word(unsigned role, unsigned peer, unsigned conn, unsigned disk, unsigned pdsk)
+{
+	return role | peer << 2 | conn << 4 | disk << 9 | pdsk << 13;
+}
+
+/* slot 0: the drbd family; slot 1: nlctrl (for the events' unload notice) */
+static void base(struct nlfake *f)
+{
+	memset(f, 0, sizeof(*f));
+	nlfake_mem_ctrl(f, 0, "drbd", FAM, 1, 8, "events", GRP);
+	nlfake_mem_ctrl(f, 1, "nlctrl", 0x10, 2, 0, "notify", CTRL_NOTIFY);
+}
+
+static void status_msg(struct nlfake *f, int slot, uint8_t cmd, uint32_t minor, uint32_t sib,
+		       uint32_t state, uint64_t oos, uint64_t rs_total)
+{
+	struct nlfake_state s = {
+		.family = FAM, .cmd = cmd, .minor = minor, .resource = "r0", .sib_reason = sib,
+		.state = state, .bits_oos = oos, .bits_rs_total = rs_total,
+	};
+
+	nlfake_mem_drbd(f, slot, &s);
+}
+
+/* ---- the family ---- */
+
+static void open_checks_family(void **state)
+{
+	static const struct nlfake_step steps[] = { { .reply = "mem:0" } };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	f.steps = steps;
+	f.nsteps = 1;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_family(h)->id, FAM);
+	assert_int_equal(drbdnl_family(h)->events_group, GRP);
+	assert_int_equal(drbdnl_round_trips(h), 1);
+	/* the lookup asked nlctrl for "drbd" */
+	assert_non_null(memmem(f.last_req, f.last_req_len, "drbd", 5));
+	drbdnl_close(h);
+}
+
+static int open_err(struct nlfake *f, struct vh_error *e)
+{
+	struct drbdnl *h = NULL;
+	int r = drbdnl_open_with(&h, &nlfake_ops, f, e);
+
+	assert_null(h);
+	return r;
+}
+
+static void open_refuses_drbd9(void **state)
+{
+	static const struct nlfake_step steps[] = { { .reply = "mem:0" } };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+
+	base(&f);
+	nlfake_mem_ctrl(&f, 0, "drbd", FAM, 2, 8, "events", GRP);
+	f.steps = steps;
+	f.nsteps = 1;
+	nlfake_open_prepare(&f);
+	assert_int_equal(open_err(&f, &e), -EPROTONOSUPPORT);
+	assert_non_null(strstr(e.msg, "DRBD 9"));
+}
+
+static void open_refuses_other_header(void **state)
+{
+	static const struct nlfake_step steps[] = { { .reply = "mem:0" } };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+
+	base(&f);
+	nlfake_mem_ctrl(&f, 0, "drbd", FAM, 1, 12, "events", GRP);
+	f.steps = steps;
+	f.nsteps = 1;
+	nlfake_open_prepare(&f);
+	assert_int_equal(open_err(&f, &e), -EPROTONOSUPPORT);
+	assert_non_null(strstr(e.msg, "header 12"));
+}
+
+static void open_module_missing(void **state)
+{
+	/* nlctrl answers an unknown family with NLMSG_ERROR -ENOENT */
+	static const struct nlfake_step steps[] = { { .err = -ENOENT } };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+
+	base(&f);
+	f.steps = steps;
+	f.nsteps = 1;
+	nlfake_open_prepare(&f);
+	assert_int_equal(open_err(&f, &e), -ENOPKG);
+	assert_non_null(strstr(e.msg, "not loaded"));
+	assert_non_null(strstr(e.msg, "modprobe drbd"));
+}
+
+/* ---- replies ---- */
+
+static void reply_error_text_and_codes(void **state)
+{
+	static const struct nlfake_step steps[] = {
+		{ .reply = "mem:0" }, { .reply = "mem:2" }, { .reply = "mem:3" } };
+	struct nlfake_state busy = { .family = FAM, .cmd = DRBDNL_SECONDARY, .minor = 3,
+				     .ret_code = -12 };
+	struct nlfake_state nominor = { .family = FAM, .cmd = DRBDNL_ATTACH, .minor = 9,
+					.ret_code = 127, .info = "unknown minor\n" };
+	struct vh_error e = { 0 };
+	struct drbdnl_conf dc = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	nlfake_mem_drbd(&f, 2, &busy);
+	nlfake_mem_drbd(&f, 3, &nominor);
+	f.steps = steps;
+	f.nsteps = 3;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_secondary(h, 3, &e), -EBUSY);
+	assert_int_equal(e.origin_code, -12);
+	assert_non_null(strstr(e.msg, "SS_DEVICE_IN_USE"));
+	assert_non_null(strstr(e.msg, "held open"));
+	assert_int_equal(drbdnl_conf_set_str(&dc, DRBDNL_DISK_BACKING_DEV, "/dev/vg/a", &e), 0);
+	assert_int_equal(drbdnl_conf_set_str(&dc, DRBDNL_DISK_META_DEV, "/dev/vg/m", &e), 0);
+	assert_int_equal(drbdnl_conf_set_num(&dc, DRBDNL_DISK_META_IDX, 0, &e), 0);
+	assert_int_equal(drbdnl_attach(h, 9, &dc, &e), -ENXIO);
+	assert_int_equal(e.origin_code, 127);
+	/* the kernel's info text, without its newline */
+	assert_non_null(strstr(e.msg, "ERR_MINOR_INVALID 127): unknown minor"));
+	assert_null(strchr(e.msg, '\n'));
+	assert_int_equal(f.pos, 3);
+	drbdnl_close(h);
+}
+
+static void reply_transient_is_retried(void **state)
+{
+	static const struct nlfake_step steps[] = {
+		{ .reply = "mem:0" }, { .reply = "mem:2" }, { .reply = "mem:2" }, { .reply = "mem:3" } };
+	struct nlfake_state transient = { .family = FAM, .cmd = DRBDNL_PRIMARY, .ret_code = -18 };
+	struct nlfake_state ok = { .family = FAM, .cmd = DRBDNL_PRIMARY, .ret_code = 1 };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	nlfake_mem_drbd(&f, 2, &transient);
+	nlfake_mem_drbd(&f, 3, &ok);
+	f.steps = steps;
+	f.nsteps = 4;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_primary(h, 0, true, &e), 0);
+	assert_int_equal(f.pos, 4);
+	assert_int_equal(drbdnl_round_trips(h), 4);
+	drbdnl_close(h);
+}
+
+static void reply_transient_gives_up(void **state)
+{
+	struct nlfake_step steps[12] = { { .reply = "mem:0" } };
+	struct nlfake_state transient = { .family = FAM, .cmd = DRBDNL_SECONDARY, .ret_code = -19 };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	for (int i = 1; i < 12; i++)
+		steps[i].reply = "mem:2";
+	base(&f);
+	nlfake_mem_drbd(&f, 2, &transient);
+	f.steps = steps;
+	f.nsteps = 12;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_secondary(h, 0, &e), -EAGAIN);
+	assert_int_equal(f.pos, 1 + 8);	/* bounded: 8 tries */
+	drbdnl_close(h);
+}
+
+static void status_minor_unknown(void **state)
+{
+	static const struct nlfake_step steps[] = { { .reply = "mem:0" }, { .reply = "mem:2" } };
+	struct nlfake_state nominor = { .family = FAM, .cmd = DRBDNL_GET_STATUS, .minor = 7,
+					.ret_code = 127 };
+	struct vh_error e = { 0 };
+	struct drbdnl_status st;
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	nlfake_mem_drbd(&f, 2, &nominor);
+	f.steps = steps;
+	f.nsteps = 2;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_get_status(h, 7, &st, &e), -ENXIO);
+	assert_int_equal(e.origin_code, 127);
+	drbdnl_close(h);
+}
+
+static void status_decodes_state_word(void **state)
+{
+	static const struct nlfake_step steps[] = { { .reply = "mem:0" }, { .reply = "mem:2" } };
+	struct vh_error e = { 0 };
+	struct drbdnl_status st;
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	/* the spec's example: Primary/Secondary Connected UpToDate/UpToDate = 0x110A9,
+	 * plus susp_fen (bit 22) */
+	status_msg(&f, 2, DRBDNL_GET_STATUS, 4, 1, 0x000110A9 | (1u << 22), 0, 0);
+	f.steps = steps;
+	f.nsteps = 2;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_get_status(h, 4, &st, &e), 0);
+	assert_int_equal(st.minor, 4);
+	assert_string_equal(st.resource, "r0");
+	assert_int_equal(st.role, DRBDNL_R_PRIMARY);
+	assert_int_equal(st.peer, DRBDNL_R_SECONDARY);
+	assert_int_equal(st.conn, DRBDNL_C_CONNECTED);
+	assert_int_equal(st.disk, DRBDNL_D_UP_TO_DATE);
+	assert_int_equal(st.pdsk, DRBDNL_D_UP_TO_DATE);
+	assert_false(st.susp);
+	assert_true(st.susp_fen);
+	assert_int_equal(st.capacity, 409600);
+	assert_int_equal(st.bits_total, 51200);
+	assert_false(st.has_resync);
+	drbdnl_close(h);
+}
+
+/* ---- waits ---- */
+
+struct seen {
+	int calls;
+	unsigned permille[16];
+	int n;
+};
+
+static void on_progress(const struct drbdnl_status *st, const struct drbdnl_progress *p, void *arg)
+{
+	struct seen *s = arg;
+
+	s->calls++;
+	if (st->has_resync && s->n < 16)
+		s->permille[s->n++] = p->permille;
+}
+
+/* open + nlctrl lookup + initial GET_STATUS (slot 2) */
+static const struct nlfake_step wait_steps[] = {
+	{ .reply = "mem:0" }, { .reply = "mem:1" }, { .reply = "mem:2" }, { .reply = "mem:3" } };
+
+static void wait_synced_with_progress(void **state)
+{
+	static const char *const ev[] = { "mem:4", "mem:5", "mem:6", "mem:7", "mem:8" };
+	struct vh_error e = { 0 };
+	struct drbdnl_status st;
+	struct seen seen = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(1, 0, 8, 8, 6), 51200, 0);
+	/* another minor's event is not ours */
+	status_msg(&f, 4, DRBDNL_EVENT, 1, 2, st_word(2, 0, 0, 0, 6), 0, 0);
+	status_msg(&f, 5, DRBDNL_EVENT, 0, 2, st_word(1, 2, 16, 8, 4), 51200, 51200);
+	status_msg(&f, 6, DRBDNL_EVENT, 0, 5, st_word(1, 2, 16, 8, 4), 25600, 51200);
+	status_msg(&f, 7, DRBDNL_EVENT, 0, 5, st_word(1, 2, 16, 8, 4), 5120, 51200);
+	status_msg(&f, 8, DRBDNL_EVENT, 0, 2, st_word(1, 2, 10, 8, 8), 0, 0);
+	f.steps = wait_steps;
+	f.nsteps = 3;
+	f.events = ev;
+	f.nevents = 5;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_synced, NULL, 2000, on_progress, &seen, &st,
+				     &e), 0);
+	assert_int_equal(st.conn, DRBDNL_C_CONNECTED);
+	assert_int_equal(st.pdsk, DRBDNL_D_UP_TO_DATE);
+	/* joined the drbd events group and nlctrl's notify group */
+	assert_int_equal(f.njoined, 2);
+	assert_int_equal(f.joined[0], GRP);
+	assert_int_equal(f.joined[1], CTRL_NOTIFY);
+	/* status, 3 sync reports/changes, final: the other minor's event is not reported */
+	assert_int_equal(seen.calls, 5);
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(seen.permille[0], 0);
+	assert_int_equal(seen.permille[1], 500);
+	assert_int_equal(seen.permille[2], 900);
+	assert_int_equal(f.evpos, 5);
+	drbdnl_close(h);
+}
+
+static void wait_standalone_fails(void **state)
+{
+	static const char *const ev[] = { "mem:4" };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(1, 0, 9, 8, 6), 0, 0);
+	status_msg(&f, 4, DRBDNL_EVENT, 0, 2, st_word(1, 0, 0, 8, 6), 0, 0);
+	f.steps = wait_steps;
+	f.nsteps = 3;
+	f.events = ev;
+	f.nevents = 1;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_connected, NULL, 2000, NULL, NULL, NULL, &e),
+			 -ENOTCONN);
+	assert_non_null(strstr(e.msg, "StandAlone"));
+	drbdnl_close(h);
+}
+
+static void wait_lost_connection_fails(void **state)
+{
+	static const char *const ev[] = { "mem:4", "mem:5" };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 1, 8, 4, 6), 0, 0);
+	status_msg(&f, 4, DRBDNL_EVENT, 0, 2, st_word(2, 1, 17, 4, 8), 100, 100);
+	status_msg(&f, 5, DRBDNL_EVENT, 0, 2, st_word(2, 0, 5, 4, 6), 100, 0);	/* NetworkFailure */
+	f.steps = wait_steps;
+	f.nsteps = 3;
+	f.events = ev;
+	f.nevents = 2;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_synced, NULL, 2000, NULL, NULL, NULL, &e),
+			 -ECONNRESET);
+	assert_non_null(strstr(e.msg, "NetworkFailure"));
+	drbdnl_close(h);
+}
+
+static void wait_overrun_rereads_status(void **state)
+{
+	static const char *const ev[] = { "ENOBUFS" };
+	struct vh_error e = { 0 };
+	struct drbdnl_status st;
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 1, 17, 4, 8), 100, 100);
+	status_msg(&f, 3, DRBDNL_GET_STATUS, 0, 1, st_word(2, 1, 10, 8, 8), 0, 0);
+	f.steps = wait_steps;
+	f.nsteps = 4;	/* a second GET_STATUS after the overrun */
+	f.events = ev;
+	f.nevents = 1;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_synced, NULL, 2000, NULL, NULL, &st, &e), 0);
+	assert_int_equal(f.pos, 4);
+	assert_int_equal(st.peer, DRBDNL_R_PRIMARY);
+	drbdnl_close(h);
+}
+
+static void wait_module_unload_fails(void **state)
+{
+	static const char *const ev[] = { "mem:4" };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 0, 8, 4, 6), 0, 0);
+	nlfake_mem_delfamily(&f, 4, FAM);
+	f.steps = wait_steps;
+	f.nsteps = 3;
+	f.events = ev;
+	f.nevents = 1;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_connected, NULL, 2000, NULL, NULL, NULL, &e),
+			 -ENODEV);
+	assert_non_null(strstr(e.msg, "unloaded"));
+	drbdnl_close(h);
+}
+
+static void wait_times_out(void **state)
+{
+	struct vh_error e = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 0, 8, 4, 6), 0, 0);
+	f.steps = wait_steps;
+	f.nsteps = 3;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_peer_primary, NULL, 30, NULL, NULL, NULL, &e),
+			 -ETIMEDOUT);
+	drbdnl_close(h);
+}
+
+static void wait_already_true(void **state)
+{
+	struct vh_error e = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 1, 10, 8, 8), 0, 0);
+	f.steps = wait_steps;
+	f.nsteps = 3;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_peer_primary, NULL, 1000, NULL, NULL, NULL,
+				     &e), 0);
+	assert_int_equal(f.evpos, 0);	/* no event was needed */
+	drbdnl_close(h);
+}
+
+static void dump_several_in_one_datagram(void **state)
+{
+	static const struct nlfake_step steps[] = { { .reply = "mem:0" }, { .reply = "mem:2" } };
+	struct vh_error e = { 0 };
+	struct drbdnl_status *v = NULL;
+	size_t n = 0;
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 0, 8, 4, 6), 0, 0);
+	status_msg(&f, 3, DRBDNL_GET_STATUS, 5, 1, st_word(1, 2, 10, 8, 8), 0, 0);
+	nlfake_mem_append(&f, 2, 3);
+	/* NLMSG_DONE with error 0 ends the dump */
+	{
+		struct nlmsghdr done = { .nlmsg_len = NLMSG_LENGTH(4), .nlmsg_type = NLMSG_DONE };
+		size_t at = NLMSG_ALIGN(f.memlen[2]);
+
+		memcpy(f.mem[2] + at, &done, sizeof(done));
+		memset(f.mem[2] + at + sizeof(done), 0, 4);
+		f.memlen[2] = at + NLMSG_LENGTH(4);
+	}
+	f.steps = steps;
+	f.nsteps = 2;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_get_status_all(h, NULL, &v, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].minor, 0);
+	assert_int_equal(v[1].minor, 5);
+	assert_int_equal(v[1].role, DRBDNL_R_PRIMARY);
+	/* the request was a dump addressed to no minor */
+	assert_int_equal(((struct nlmsghdr *)f.last_req)->nlmsg_flags & NLM_F_DUMP, NLM_F_DUMP);
+	free(v);
+	drbdnl_close(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(open_checks_family),
+		cmocka_unit_test(open_refuses_drbd9),
+		cmocka_unit_test(open_refuses_other_header),
+		cmocka_unit_test(open_module_missing),
+		cmocka_unit_test(reply_error_text_and_codes),
+		cmocka_unit_test(reply_transient_is_retried),
+		cmocka_unit_test(reply_transient_gives_up),
+		cmocka_unit_test(status_minor_unknown),
+		cmocka_unit_test(status_decodes_state_word),
+		cmocka_unit_test(wait_synced_with_progress),
+		cmocka_unit_test(wait_standalone_fails),
+		cmocka_unit_test(wait_lost_connection_fails),
+		cmocka_unit_test(wait_overrun_rereads_status),
+		cmocka_unit_test(wait_module_unload_fails),
+		cmocka_unit_test(wait_times_out),
+		cmocka_unit_test(wait_already_true),
+		cmocka_unit_test(dump_several_in_one_datagram),
+	};
+
+	return cmocka_run_group_tests_name("netlink_wait", tests, NULL, NULL);
+}
