@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Install with apt only what is missing, and fetch Debian's kernel for the lab.
+# Idempotent: a second run installs and downloads nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+
+# Build: compiler, pkg-config and the -dev packages vmhop links against.
+BUILD_PKGS="build-essential pkg-config binutils libnl-3-dev libnl-genl-3-dev liblvm2-dev
+	libvirt-dev libjson-c-dev libxml2-dev libdevmapper-dev libcmocka-dev"
+# Lab: the guests run the host's own programs through a read-only 9p root.
+LAB_PKGS="qemu-system-x86 qemu-utils seabios busybox-static cpio kmod lvm2 libvirt-daemon
+	libvirt-daemon-driver-qemu libvirt-clients drbd-utils iproute2 strace xz-utils
+	coreutils util-linux procps"
+
+missing=()
+for p in $BUILD_PKGS $LAB_PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" -eq 0 ] || { echo "deps: need root to install: ${missing[*]}" >&2; exit 1; }
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	# Package scripts must not start daemons on the build machine.
+	policy_added=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
+		policy_added=1
+	fi
+	timeout 600 apt-get update -q >/dev/null
+	timeout 1200 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+	[ -z "$policy_added" ] || rm -f /usr/sbin/policy-rc.d
+fi
+
+# Debian 12's kernel (it has drbd 8.4 and dm-mod as modules), unpacked under build/kernel.
+kdir=$BUILD/kernel
+if [ ! -f "$kdir/ready" ]; then
+	mkdir -p "$kdir"
+	rm -rf "$kdir/root" "$kdir"/*.deb
+	meta=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+	if [ -z "$meta" ]; then
+		timeout 600 apt-get update -q >/dev/null
+		meta=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+	fi
+	echo "deps: fetching $meta for the lab"
+	(cd "$kdir" && timeout 600 apt-get download -q "$meta" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+	deb=$(ls "$kdir"/linux-image-*.deb | head -n1)
+	dpkg-deb -x "$deb" "$kdir/root"
+	ver=$(ls "$kdir/root/lib/modules" | head -n1)
+	depmod -b "$kdir/root" "$ver"
+	ln -sfn "root/boot/vmlinuz-$ver" "$kdir/vmlinuz"
+	echo "$ver" > "$kdir/version"
+	rm -f "$deb"
+	touch "$kdir/ready"
+fi

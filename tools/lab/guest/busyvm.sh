@@ -1,0 +1,100 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The lab's busy test VM (runs inside a lab guest).
+#
+#   busyvm.sh create NAME [SIZE_MIB]   LV vg/NAME (200 MiB) holding the busyvm boot sector,
+#                                      a libvirt domain NAME on it, started: it writes at once
+#   busyvm.sh counter NAME             writes the VM has reported complete (serial log)
+#   busyvm.sh wait-writes NAME N [S]   wait until the counter reaches N (S seconds, 60)
+#   busyvm.sh check NAME               stop the VM and prove every completed write is on disk
+#   busyvm.sh destroy NAME             stop, undefine, remove the LV
+#
+# The domain: type='qemu', 32 MiB, disk type='block' /dev/vg/NAME, virtio, cache='none',
+# io='native', serial console appended to /var/log/libvirt/qemu/NAME.serial.
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/../../.." && pwd)
+BIN=${BUSYVM_BIN_DIR:-$REPO/build/lab-bin}
+VIRSH="virsh -q -c qemu:///system"
+
+serial() { echo "/var/log/libvirt/qemu/$1.serial"; }
+
+xml() {
+	cat <<XML
+<domain type='qemu'>
+  <name>$1</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='block' device='disk'>
+      <driver name='qemu' type='raw' cache='none' io='native'/>
+      <source dev='/dev/vg/$1'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <serial type='file'>
+      <source path='$(serial "$1")' append='on'/>
+      <target port='0'/>
+    </serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+}
+
+counter() {
+	local last=0
+	[ -e "$(serial "$1")" ] && last=$(awk '/^SEQ / { v = $2 } END { sub(/\r/, "", v); print v ? v : 0 }' "$(serial "$1")")
+	echo $((16#$last))
+}
+
+case ${1:-} in
+create)
+	name=${2:?name}; size=${3:-200}
+	lvcreate -q -y -W y -Z n -n "$name" -L "${size}M" vg >/dev/null
+	# Boot sector at LBA 0, the ring (LBA 1..8192) zeroed: a fresh LV may hold old data.
+	dd if=/dev/zero of="/dev/vg/$name" bs=1M count=5 oflag=direct status=none
+	dd if="$BIN/busyvm.img" of="/dev/vg/$name" bs=512 count=1 oflag=direct conv=notrunc status=none
+	rm -f "$(serial "$name")"
+	xml "$name" > "/tmp/$name.xml"
+	$VIRSH define "/tmp/$name.xml" >/dev/null
+	$VIRSH start "$name" >/dev/null
+	echo "busyvm: $name started on $(hostname), disk /dev/vg/$name (${size} MiB)"
+	;;
+counter)
+	counter "${2:?name}"
+	;;
+wait-writes)
+	name=${2:?name}; want=${3:?count}; limit=${4:-60}
+	end=$((SECONDS + limit))
+	while [ "$SECONDS" -lt "$end" ]; do
+		n=$(counter "$name")
+		[ "$n" -ge "$want" ] && { echo "$n"; exit 0; }
+		sleep 0.5
+	done
+	echo "busyvm: $name reported $(counter "$name") writes, not $want, within ${limit}s" >&2
+	exit 1
+	;;
+check)
+	name=${2:?name}
+	$VIRSH destroy "$name" >/dev/null 2>&1 || true
+	"$BIN/seqcheck" "/dev/vg/$name" "$(serial "$name")"
+	;;
+destroy)
+	name=${2:?name}
+	$VIRSH destroy "$name" >/dev/null 2>&1 || true
+	$VIRSH undefine "$name" >/dev/null 2>&1 || true
+	lvremove -q -y "vg/$name" >/dev/null 2>&1 || true
+	rm -f "$(serial "$name")" "/tmp/$name.xml"
+	;;
+xml)
+	xml "${2:?name}"
+	;;
+*)
+	sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'
+	exit 2
+	;;
+esac
