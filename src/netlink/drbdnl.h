@@ -306,6 +306,16 @@ int drbdnl_wait(struct drbdnl *h, uint32_t minor, drbdnl_pred_fn pred, void *pre
 		int timeout_ms, drbdnl_progress_fn progress, void *progress_arg,
 		struct drbdnl_status *ret_st, struct vh_error *e) VH_MUST_CHECK;
 
+/*
+ * The reason the kernel logged for @res going StandAlone since its last
+ * connect, from /dev/kmsg (@kmsg NULL) or a file of that format.  Returns
+ * -EKEYREJECTED (HMAC authentication failed), -ECONNREFUSED (split brain),
+ * -EPROTO, -ENOTCONN, or 0 when nothing is known; a sentence in @buf.
+ */
+int drbdnl_kernel_reason(const char *kmsg, const char *res, char *buf, size_t len);
+/* Where drbdnl_wait() looks for that reason (default /dev/kmsg; tests use a file). */
+void drbdnl_set_kmsg(struct drbdnl *h, const char *path);
+
 /* ---- the module's usermode helper -------------------------------------- */
 
 #define DRBDNL_HELPER_PARAM "/sys/module/drbd/parameters/usermode_helper"

@@ -205,6 +205,7 @@ struct wait_ctx {
 	drbdnl_progress_fn progress;
 	void *progress_arg;
 	struct drbdnl_status *ret;
+	const char *kmsg;
 	bool was_connected;
 };
 
@@ -232,10 +233,17 @@ static int wait_cb(const struct drbdnl_status *st, void *arg, struct vh_error *e
 	}
 	if (r < 0)
 		return r;
-	if (st->conn < DRBDNL_C_UNCONNECTED)
+	if (st->conn < DRBDNL_C_UNCONNECTED) {
+		char why[200];
+		int err = drbdnl_kernel_reason(w->kmsg, st->resource, why, sizeof(why));
+
+		if (err)
+			return vh_err(e, err, "DRBD minor %u went %s: %s", st->minor,
+				      drbdnl_conn_name(st->conn), why);
 		return vh_err(e, -ENOTCONN, "DRBD minor %u went %s (the peer refused the connection, "
 			      "or a split brain was detected: see the kernel log)", st->minor,
 			      drbdnl_conn_name(st->conn));
+	}
 	if (st->conn >= DRBDNL_C_CONNECTED)
 		w->was_connected = true;
 	else if (w->was_connected)
@@ -250,7 +258,7 @@ int drbdnl_wait(struct drbdnl *h, uint32_t minor, drbdnl_pred_fn pred, void *pre
 {
 	struct wait_ctx w = {
 		.pred = pred, .pred_arg = pred_arg, .progress = progress,
-		.progress_arg = progress_arg, .ret = ret_st,
+		.progress_arg = progress_arg, .ret = ret_st, .kmsg = h->kmsg_path,
 	};
 
 	if (minor == DRBDNL_ALL_MINORS || !pred)

@@ -23,6 +23,7 @@ struct drbdnl {
 	int ev_fd;
 	unsigned char *buf;
 	unsigned char *evbuf;	/* events, so that a callback may send requests */
+	const char *kmsg_path;	/* NULL: /dev/kmsg (tests point it at a file) */
 };
 
 /* The real seam (sock.c). */

@@ -496,6 +496,11 @@ const struct drbdnl_family *drbdnl_family(const struct drbdnl *h)
 	return &h->fam;
 }
 
+void drbdnl_set_kmsg(struct drbdnl *h, const char *path)
+{
+	h->kmsg_path = path;
+}
+
 unsigned drbdnl_round_trips(const struct drbdnl *h)
 {
 	return h->round_trips;

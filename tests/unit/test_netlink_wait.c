@@ -327,6 +327,7 @@ static void wait_standalone_fails(void **state)
 	f.events = ev;
 	f.nevents = 1;
 	h = nlfake_open(&f);
+	drbdnl_set_kmsg(h, "/nonexistent");
 	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_connected, NULL, 2000, NULL, NULL, NULL, &e),
 			 -ENOTCONN);
 	assert_non_null(strstr(e.msg, "StandAlone"));
