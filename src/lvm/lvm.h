@@ -56,11 +56,16 @@ const char *vlvm_filter_config(const struct vlvm *h);
 
 /* ---- the seam ---------------------------------------------------------- */
 
-/* Output of one command: the lines LVM printed (level LVM2_LOG_PRINT) and
- * the error lines (level <= LVM2_LOG_ERROR), each '\n'-joined. */
+/* Output of one command, each part '\n'-joined: the lines LVM printed
+ * (level LVM2_LOG_PRINT), the subset that came from libdm's report code (a
+ * report and nothing else: warnings LVM prints at the same level while a
+ * report is under way stay out of it), and the error lines (level <=
+ * LVM2_LOG_ERROR). */
 struct vlvm_output {
 	char *out;
 	size_t out_len;
+	char *report;
+	size_t report_len;
 	char *err;
 	size_t err_len;
 	int rc;			/* lvm2_run()'s own code */
@@ -79,7 +84,8 @@ int vlvm_run(struct vlvm *h, const char *cmdline, struct vlvm_output *ret_out,
  * the real thing. */
 typedef int (*vlvm_run_hook)(const char *cmdline, void *ud);
 void vlvm_set_run_hook(vlvm_run_hook fn, void *ud);
-/* The log callback handed to lvm2_log_fn(). */
+/* The log callback handed to lvm2_log_fn().  @file is LVM's source file:
+ * report lines come from ".../libdm-report.c". */
 void vlvm_log_sink(int level, const char *file, int line, int dm_errno, const char *message);
 
 /* Maps an lvm2_run() code plus LVM's error text to a negative errno. */

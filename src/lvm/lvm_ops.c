@@ -23,7 +23,7 @@ int vlvm_vg_info(struct vlvm *h, const char *vg, struct vlvm_vg_info *ret, struc
 	snprintf(cmd, sizeof(cmd), "vgs " REPORT_OPTS " -o " VG_FIELDS " %s", vg);
 	r = vlvm_run(h, cmd, &o, e);
 	if (r == 0)
-		r = vlvm_parse_vg_report(o.out, ret, e);
+		r = vlvm_parse_vg_report(o.report, ret, e);
 	if (r == -ENOENT)
 		vh_err(e, r, "volume group '%s' not found", vg);
 	vlvm_output_free(&o);
@@ -42,7 +42,7 @@ int vlvm_lv_info(struct vlvm *h, const char *vg, const char *lv, struct vlvm_lv_
 	snprintf(cmd, sizeof(cmd), "lvs " REPORT_OPTS " -o " LV_FIELDS " %s/%s", vg, lv);
 	r = vlvm_run(h, cmd, &o, e);
 	if (r == 0)
-		r = vlvm_parse_lv_report(o.out, ret, e);
+		r = vlvm_parse_lv_report(o.report, ret, e);
 	if (r == -ENOENT)
 		vh_err(e, r, "logical volume %s/%s not found", vg, lv);
 	vlvm_output_free(&o);

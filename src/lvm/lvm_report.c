@@ -49,10 +49,12 @@ static int report_rows(const char *text, const char *kind, json_object **ret_roo
 	root = json_tokener_parse_ex(tok, start, (int)strlen(start));
 	if (!root) {
 		enum json_tokener_error je = json_tokener_get_error(tok);
+		size_t at = json_tokener_get_parse_end(tok);
+		size_t from = at > 40 ? at - 40 : 0;
 
 		json_tokener_free(tok);
-		return vh_err(e, -EBADMSG, "LVM's JSON report does not parse: %s",
-			      json_tokener_error_desc(je));
+		return vh_err(e, -EBADMSG, "LVM's JSON report does not parse: %s at '%.80s'",
+			      json_tokener_error_desc(je), start + from);
 	}
 	json_tokener_free(tok);
 	if (!json_object_object_get_ex(root, "report", &rep) ||

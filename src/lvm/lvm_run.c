@@ -39,8 +39,8 @@ struct vlvm {
 };
 
 struct capture {
-	char *out, *err;
-	size_t out_len, out_cap, err_len, err_cap;
+	char *out, *err, *rep;
+	size_t out_len, out_cap, err_len, err_cap, rep_len, rep_cap;
 	bool oom;
 };
 
@@ -86,21 +86,18 @@ static void cap_add(struct capture *c, char **buf, size_t *len, size_t *cap, con
 
 void vlvm_log_sink(int level, const char *file, int line, int dm_errno, const char *message)
 {
-	(void)file; (void)line; (void)dm_errno;
+	(void)dm_errno;
 	if (!message)
 		return;
-	if (level > LVM2_LOG_PRINT) {
-		vh_trace("lvm", "%s", message);
+	vh_trace("lvm", "%d %s:%d %s", level, file ? file : "?", line, message);
+	/* Outside a command (init, exit) and verbose levels: the trace only. */
+	if (level > LVM2_LOG_PRINT || !cur)
 		return;
-	}
-	if (!cur) {
-		/* Outside a command (init, exit): keep it for --debug only. */
-		vh_trace("lvm", "%s", message);
-		return;
-	}
-	if (level == LVM2_LOG_PRINT)
+	if (level == LVM2_LOG_PRINT) {
 		cap_add(cur, &cur->out, &cur->out_len, &cur->out_cap, message);
-	else
+		if (file && strstr(file, "libdm-report"))
+			cap_add(cur, &cur->rep, &cur->rep_len, &cur->rep_cap, message);
+	} else
 		cap_add(cur, &cur->err, &cur->err_len, &cur->err_cap, message);
 }
 
@@ -110,6 +107,7 @@ void vlvm_output_free(struct vlvm_output *o)
 		return;
 	free(o->out);
 	free(o->err);
+	free(o->report);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -179,6 +177,7 @@ static int run_locked(struct vlvm *h, const char *cmdline, struct vlvm_output *r
 	if (c.oom) {
 		free(c.out);
 		free(c.err);
+		free(c.rep);
 		return vh_err(e, -ENOMEM, "out of memory capturing LVM output");
 	}
 	r = vlvm_map_rc(rc, c.err);
@@ -198,10 +197,13 @@ static int run_locked(struct vlvm *h, const char *cmdline, struct vlvm_output *r
 		ret_out->out_len = c.out_len;
 		ret_out->err = c.err;
 		ret_out->err_len = c.err_len;
+		ret_out->report = c.rep;
+		ret_out->report_len = c.rep_len;
 		ret_out->rc = rc;
 	} else {
 		free(c.out);
 		free(c.err);
+		free(c.rep);
 	}
 	return r;
 }
