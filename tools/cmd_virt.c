@@ -299,21 +299,14 @@ static void add_event(json_object *out, const char *key, const struct vvirt_even
 /* Every LV disk of @d must be safe to move (or forced). */
 static int check_disks(struct vvirt_dom *d, bool force, struct vh_error *e)
 {
-	struct vvirt_disk disk;
 	char *xml = NULL;
 	int r;
 
 	if ((r = vvirt_xml(d, &xml, e)) < 0)
 		return r;
-	r = vvirt_find_disk(xml, NULL, &disk, e);
+	r = vvirt_check_lv_disks(xml, force, e);
 	free(xml);
-	if (r == -ENOENT) {
-		vh_err_clear(e);
-		return 0;	/* no LV disk: not ours to judge */
-	}
-	if (r < 0)
-		return r;
-	return vvirt_check_cache(&disk, force, e);
+	return r;
 }
 
 static uint64_t now_ns(void)

@@ -98,6 +98,10 @@ struct vvirt_disk {
 int vvirt_find_disk(const char *xml, const char *want, struct vvirt_disk *ret,
 		    struct vh_error *e) VH_MUST_CHECK;
 
+/* 0 when every LV-backed disk of the domain in @xml passes
+ * vvirt_check_cache() (a domain without one passes too). */
+int vvirt_check_lv_disks(const char *xml, bool force, struct vh_error *e) VH_MUST_CHECK;
+
 /* 0 when @d may be migrated while its blocks move under it: cache none or
  * directsync (the host page cache is bypassed), or shareable.  Otherwise
  * -EINVAL with the reason, unless @force. */

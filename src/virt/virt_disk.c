@@ -97,13 +97,15 @@ static bool lv_backed(const struct vvirt_disk *d)
 	return lv_to_mapper(d->source, m, sizeof(m));
 }
 
-int vvirt_find_disk(const char *xml, const char *want, struct vvirt_disk *ret, struct vh_error *e)
+/* Calls @fn for each <disk> of @xml until it returns non-zero (returned). */
+static int each_disk(const char *xml, int (*fn)(const struct vvirt_disk *d, void *ud), void *ud,
+		     struct vh_error *e)
 {
 	xmlDocPtr doc;
 	xmlXPathContextPtr ctx = NULL;
 	xmlXPathObjectPtr set = NULL;
-	struct vvirt_disk d, found;
-	int n = 0, r;
+	struct vvirt_disk d;
+	int r = 0;
 
 	if (!xml)
 		return vh_err(e, -EINVAL, "no domain XML");
@@ -118,34 +120,75 @@ int vvirt_find_disk(const char *xml, const char *want, struct vvirt_disk *ret, s
 		r = vh_err(e, -ENOMEM, "XPath evaluation failed");
 		goto out;
 	}
-	for (int i = 0; set->nodesetval && i < set->nodesetval->nodeNr; i++) {
+	for (int i = 0; set->nodesetval && i < set->nodesetval->nodeNr && !r; i++) {
 		read_disk(set->nodesetval->nodeTab[i], &d);
-		if (want) {
-			if (d.source[0] && same_path(d.source, want)) {
-				found = d;
-				n = 1;
-				break;
-			}
-		} else if (lv_backed(&d)) {
-			if (n++ == 0)
-				found = d;
-		}
-	}
-	if (n == 0)
-		r = want ? vh_err(e, -ENOENT, "the domain has no disk on %s", want)
-			 : vh_err(e, -ENOENT, "the domain has no disk on an LV (type='block')");
-	else if (n > 1)
-		r = vh_err(e, -ENOTUNIQ, "the domain has %d disks on LVs (%s, ...); say which", n,
-			   found.source);
-	else {
-		*ret = found;
-		r = 0;
+		r = fn(&d, ud);
 	}
 out:
 	xmlXPathFreeObject(set);
 	xmlXPathFreeContext(ctx);
 	xmlFreeDoc(doc);
 	return r;
+}
+
+struct find {
+	const char *want;
+	struct vvirt_disk found;
+	int n;
+};
+
+static int find_one(const struct vvirt_disk *d, void *ud)
+{
+	struct find *f = ud;
+
+	if (f->want) {
+		if (d->source[0] && same_path(d->source, f->want)) {
+			f->found = *d;
+			f->n = 1;
+			return 1;
+		}
+	} else if (lv_backed(d) && f->n++ == 0) {
+		f->found = *d;
+	}
+	return 0;
+}
+
+int vvirt_find_disk(const char *xml, const char *want, struct vvirt_disk *ret, struct vh_error *e)
+{
+	struct find f = { .want = want };
+	int r = each_disk(xml, find_one, &f, e);
+
+	if (r < 0)
+		return r;
+	if (f.n == 0)
+		return want ? vh_err(e, -ENOENT, "the domain has no disk on %s", want)
+			    : vh_err(e, -ENOENT, "the domain has no disk on an LV (type='block')");
+	if (f.n > 1)
+		return vh_err(e, -ENOTUNIQ, "the domain has %d disks on LVs (%s, ...); say which",
+			      f.n, f.found.source);
+	*ret = f.found;
+	return 0;
+}
+
+struct check {
+	bool force;
+	struct vh_error *e;
+};
+
+static int check_one(const struct vvirt_disk *d, void *ud)
+{
+	struct check *c = ud;
+
+	if (!lv_backed(d))
+		return 0;
+	return vvirt_check_cache(d, c->force, c->e);
+}
+
+int vvirt_check_lv_disks(const char *xml, bool force, struct vh_error *e)
+{
+	struct check c = { .force = force, .e = e };
+
+	return each_disk(xml, check_one, &c, e);
 }
 
 int vvirt_check_cache(const struct vvirt_disk *d, bool force, struct vh_error *e)

@@ -96,6 +96,22 @@ static void unsafe_cache_refused_unless_forced(void **state)
 	free(one);
 }
 
+static void all_lv_disks_checked(void **state)
+{
+	char *two = slurp("tests/data/virt/two-disks.xml");
+	struct vh_error e = { 0 };
+
+	(void)state;
+	/* vda is cache=none, but the second LV disk is writeback. */
+	assert_int_equal(vvirt_check_lv_disks(two, false, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "/dev/mapper/vg-web--data"));
+	assert_int_equal(vvirt_check_lv_disks(two, true, &e), 0);
+	/* No LV disk at all: nothing to refuse. */
+	assert_int_equal(vvirt_check_lv_disks("<domain><devices/></domain>", false, &e), 0);
+	assert_int_equal(vvirt_check_lv_disks("<domain", false, &e), -EBADMSG);
+	free(two);
+}
+
 static void bad_xml(void **state)
 {
 	struct vvirt_disk d;
@@ -116,6 +132,7 @@ int main(void)
 		cmocka_unit_test(finds_disk_by_path),
 		cmocka_unit_test(only_lv_disk_or_ambiguity),
 		cmocka_unit_test(unsafe_cache_refused_unless_forced),
+		cmocka_unit_test(all_lv_disks_checked),
 		cmocka_unit_test(bad_xml),
 	};
 
