@@ -73,7 +73,7 @@ static int parse(struct vh_ctx *ctx, int argc, char **argv, struct vopts *o, int
 	o->interval_ms = 500;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case O_URI: o->uri = optarg; break;
 		case O_FORCE: o->force = true; break;
