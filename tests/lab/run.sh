@@ -6,7 +6,8 @@
 #
 # Each scenario runs under its own timeout (a "# timeout: N" line in it, else 300 s).
 # Whatever happens, every QEMU started here is killed on exit.  When a scenario
-# fails, the guests' consoles and boot logs are kept under build/lab-results/.
+# fails, its output and the guests' consoles, boot logs and dmesg are kept under
+# build/lab-results/.
 set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 export REPO
@@ -55,11 +56,13 @@ for f in "${scenarios[@]}"; do
 	limit=${limit:-300}
 	echo "=== $name (timeout ${limit}s)"
 	s0=$(date +%s)
-	if timeout --kill-after=10 "$limit" bash "$f"; then
+	timeout --kill-after=10 "$limit" bash "$f" 2>&1 | tee "$LAB_RESULTS/$name.log"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -eq 0 ]; then
 		pass=$((pass + 1))
 		echo "=== $name: passed in $(( $(date +%s) - s0 ))s"
+		rm -f "$LAB_RESULTS/$name.log"
 	else
-		rc=$?
 		failed+=("$name")
 		[ "$rc" -eq 124 ] && echo "=== $name: TIMED OUT after ${limit}s" || echo "=== $name: FAILED (exit $rc) after $(( $(date +%s) - s0 ))s"
 		keep_logs
@@ -67,4 +70,5 @@ for f in "${scenarios[@]}"; do
 done
 echo "lab: wall time $(( $(date +%s) - t0 ))s"
 echo "lab: $pass passed, ${#failed[@]} failed${failed[*]:+ (${failed[*]})}"
+[ ${#failed[@]} -eq 0 ] && rmdir "$LAB_RESULTS" 2>/dev/null
 [ ${#failed[@]} -eq 0 ]
