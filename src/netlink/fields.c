@@ -27,7 +27,7 @@ struct field {
 	int8_t slot;		/* string slot, -1 otherwise */
 	uint16_t nr;		/* attribute number inside the nest */
 	bool mandatory;		/* DRBD_GENLA_F_MANDATORY on the wire */
-	bool invariant;		/* only at attach/connect, never in a change */
+	bool positional;	/* drbdsetup's positional argument: sent after the options */
 	uint16_t maxlen;	/* strings: bytes including the NUL */
 	int64_t min, max;
 	const struct enum_name *enums;
@@ -63,15 +63,20 @@ static const struct enum_name on_no_data_names[] = {
 	{ .name = n_, .nest = nest_, .kind = DRBDNL_K_STR, .slot = slot_, .nr = nr_, \
 	  .mandatory = mand_, .maxlen = maxlen_ }
 
+
 #define D DRBDNL_NEST_DISK
 #define N DRBDNL_NEST_NET
 #define R DRBDNL_NEST_RES
 
 static const struct field fields[DRBDNL_FIELD_COUNT] = {
 	/* struct disk_conf (DRBD_NLA_DISK_CONF) */
-	[DRBDNL_DISK_BACKING_DEV] = STR("backing-dev", D, 1, false, 0, 128),
-	[DRBDNL_DISK_META_DEV] = STR("meta-dev", D, 2, false, 1, 128),
-	[DRBDNL_DISK_META_IDX] = NUM("meta-idx", D, 3, false, DRBDNL_K_S32, U_NONE, -3, INT32_MAX),
+	/* the three positional fields: drbdsetup sends them after the options */
+	[DRBDNL_DISK_BACKING_DEV] = { .name = "backing-dev", .nest = D, .kind = DRBDNL_K_STR,
+				      .slot = 0, .nr = 1, .maxlen = 128, .positional = true },
+	[DRBDNL_DISK_META_DEV] = { .name = "meta-dev", .nest = D, .kind = DRBDNL_K_STR, .slot = 1,
+				   .nr = 2, .maxlen = 128, .positional = true },
+	[DRBDNL_DISK_META_IDX] = { .name = "meta-idx", .nest = D, .kind = DRBDNL_K_S32, .slot = -1,
+				   .nr = 3, .min = -3, .max = INT32_MAX, .positional = true },
 	[DRBDNL_DISK_SIZE] = NUM("size", D, 4, true, DRBDNL_K_U64, U_SECT, 0, INT64_MAX),
 	[DRBDNL_DISK_ON_IO_ERROR] = ENUM("on-io-error", D, 6, io_error_names),
 	[DRBDNL_DISK_FENCING] = ENUM("fencing", D, 7, fencing_names),
@@ -425,12 +430,15 @@ int drbdnl_put_conf(struct nl_msg *m, enum drbdnl_nest_kind nest, const struct d
 	n = nla_nest_start(m, tla[nest] | NLA_F_NESTED);
 	if (!n)
 		return vh_err(e, -EMSGSIZE, "drbd request too large");
-	for (int i = 0; i < DRBDNL_FIELD_COUNT; i++) {
-		if (fields[i].nest != nest || !drbdnl_conf_has(c, i))
-			continue;
-		if (put_field(m, &fields[i], c, i) < 0)
-			return vh_err(e, -EMSGSIZE, "drbd request too large");
-	}
+	/* options first, positional fields last: byte for byte what drbdsetup-84 sends */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < DRBDNL_FIELD_COUNT; i++) {
+			if (fields[i].nest != nest || !drbdnl_conf_has(c, i) ||
+			    fields[i].positional != (pass == 1))
+				continue;
+			if (put_field(m, &fields[i], c, i) < 0)
+				return vh_err(e, -EMSGSIZE, "drbd request too large");
+		}
 	nla_nest_end(m, n);
 	return 0;
 }

@@ -375,7 +375,8 @@ int drbdnl_ctrl_getfamily(struct drbdnl *h, const char *name, struct drbdnl_ctrl
 	struct nl_msg *m = nlmsg_alloc();
 	int r;
 
-	if (!m || !genlmsg_put(m, 0, 0, GENL_ID_CTRL, 0, NLM_F_REQUEST, CTRL_CMD_GETFAMILY, 1) ||
+	/* version 2, as nlctrl itself and drbdsetup-84 use (the kernel does not check it) */
+	if (!m || !genlmsg_put(m, 0, 0, GENL_ID_CTRL, 0, NLM_F_REQUEST, CTRL_CMD_GETFAMILY, 2) ||
 	    nla_put_string(m, CTRL_ATTR_FAMILY_NAME, name) < 0) {
 		nlmsg_free(m);
 		return vh_err(e, -ENOMEM, "out of memory");

@@ -91,7 +91,9 @@ grep -qi "authentication\|shared secret" /tmp/nl40-w1.out /tmp/nl40-w2.out ||
 	fail "vmhop did not say that the peer failed authentication"
 for h in hv1 hv2; do
 	lab_run $h "drbdsetup-84 sh-status $M | grep -q '^_cstate=Connected' && exit 1
-		$BUILD/vmhop drbd down $R --keep-helper" || fail "$h: connected with a wrong secret, or down failed"
+		$BUILD/vmhop drbd down $R
+		h=\$(cat $HELPER); [ \"\$h\" = /sbin/drbdadm ] || { echo \"helper left as \$h\"; exit 1; }" ||
+		fail "$h: connected with a wrong secret, or down failed, or the helper was not restored"
 done
 t40 "wrong secret: no connection, exit codes hv1=$rc1 hv2=$rc2, and vmhop said why"
 

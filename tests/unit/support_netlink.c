@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The recorded-bytes netlink seam for unit tests (see support_netlink.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,7 +24,14 @@ static const char *data_dir(void)
 
 static struct nlfake *current_fake;
 
+static int load(const char *name, unsigned k, unsigned char **buf, size_t *len, bool quiet);
+
 int nlfake_load(const char *name, unsigned k, unsigned char **buf, size_t *len)
+{
+	return load(name, k, buf, len, false);
+}
+
+static int load(const char *name, unsigned k, unsigned char **buf, size_t *len, bool quiet)
 {
 	char path[512], line[1024];
 	unsigned char *b = NULL;
@@ -79,7 +87,8 @@ int nlfake_load(const char *name, unsigned k, unsigned char **buf, size_t *len)
 	fclose(f);
 	if (part < k || !n) {
 		free(b);
-		print_error("%s has no datagram %u\n", path, k);
+		if (!quiet)
+			print_error("%s has no datagram %u\n", path, k);
 		return -ENOENT;
 	}
 	*buf = b;
@@ -93,11 +102,16 @@ static int count_parts(const char *name)
 	size_t n;
 	int k = 0;
 
-	while (nlfake_load(name, (unsigned)k, &b, &n) == 0) {
+	while (load(name, (unsigned)k, &b, &n, true) == 0) {
 		free(b);
 		k++;
 	}
 	return k;
+}
+
+int nlfake_count(const char *name)
+{
+	return count_parts(name);
 }
 
 static int fake_transact(struct drbdnl *h, struct nl_msg *req, drbdnl_msg_fn on_msg, void *arg,
@@ -175,16 +189,23 @@ static int fake_ev_join(struct drbdnl *h, const uint32_t *grps, size_t n, struct
 static ssize_t fake_ev_recv(struct drbdnl *h, void *buf, size_t len, int timeout_ms)
 {
 	struct nlfake *f = drbdnl_ops_data(h);
-	const char *name;
+	char name[256], *hash;
+	unsigned k = 0;
 	unsigned char *b;
 	size_t n;
 
 	if (f->evpos >= f->nevents)
 		return 0;	/* nothing more: as a timeout */
-	name = f->events[f->evpos++];
+	snprintf(name, sizeof(name), "%s", f->events[f->evpos++]);
 	if (!strcmp(name, "ENOBUFS"))
 		return -ENOBUFS;
-	assert_int_equal(nlfake_load(name, 0, &b, &n), 0);
+	/* "file#k": datagram k of a recording */
+	hash = strchr(name, '#');
+	if (hash) {
+		*hash = '\0';
+		k = (unsigned)atoi(hash + 1);
+	}
+	assert_int_equal(nlfake_load(name, k, &b, &n), 0);
 	assert_true(n <= len);
 	memcpy(buf, b, n);
 	free(b);

@@ -26,7 +26,8 @@ struct nlfake_step {
 struct nlfake {
 	const struct nlfake_step *steps;
 	size_t nsteps, pos;
-	const char *const *events;	/* event datagrams (hex files); "ENOBUFS": an overrun */
+	const char *const *events;	/* event datagrams: "file" or "file#k" (datagram k);
+					 * "ENOBUFS": an overrun */
 	size_t nevents, evpos;
 	uint32_t joined[4];
 	size_t njoined;
@@ -40,6 +41,8 @@ extern const struct drbdnl_ops nlfake_ops;
 
 /* Read tests/data/netlink/NAME.hex; *buf is malloc'ed.  Datagram k of the file (0-based). */
 int nlfake_load(const char *name, unsigned k, unsigned char **buf, size_t *len);
+/* How many datagrams NAME holds (0 if none). */
+int nlfake_count(const char *name);
 
 /* Constructed messages (for cases no recording shows), written into f->mem[slot]. */
 void nlfake_mem_ctrl(struct nlfake *f, int slot, const char *family, uint16_t id,

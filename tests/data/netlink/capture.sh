@@ -21,7 +21,7 @@ prep='set -e; export DM_DISABLE_UDEV=1 LVM_SUPPRESS_FD_WARNINGS=1
 	lvcreate -q -y -Wn -Zn -n nlcap_m -L 4M vg >/dev/null
 	drbdmeta --force 0 v08 /dev/vg/nlcap_m flex-external create-md >/dev/null 2>&1'
 # cap NAME drbdsetup-args...: one traced drbdsetup-84 call
-fn='cap() { local n=$1; shift; strace -f -xx -yy -s 65535 -e trace=write,sendto,sendmsg,read,recvfrom,recvmsg -o '$W'/$n.trace drbdsetup-84 "$@" > '$W'/$n.out 2>&1; echo "$n rc=$?"; }'
+fn='cap() { local n=$1; shift; strace -f -yy -e trace=write,sendto,sendmsg,read,recvfrom,recvmsg -e read=all -e write=all -o '$W'/$n.trace drbdsetup-84 "$@" > '$W'/$n.out 2>&1; echo "$n rc=$?"; }'
 net="--shared-secret=vmhop-lab-secret --cram-hmac-alg=sha256 --protocol=C --after-sb-0pri=disconnect --after-sb-1pri=disconnect --after-sb-2pri=disconnect --allow-two-primaries=yes"
 
 cleanup() {
@@ -35,6 +35,29 @@ trap cleanup EXIT
 
 "$LAB" run hv1 "$prep"
 "$LAB" run hv2 "$prep"
+if [ "${1:-}" = events ]; then
+	# only the events of a forced sync, with time for the tracer to start under load
+	"$LAB" run hv2 "drbdsetup-84 new-resource r0 && drbdsetup-84 new-minor r0 0 0 &&
+		drbdsetup-84 attach 0 /dev/vg/nlcap_d /dev/vg/nlcap_m flexible &&
+		drbdsetup-84 connect r0 $A2 $A1 $net"
+	"$LAB" run hv1 "set -e; drbdsetup-84 new-resource r0; drbdsetup-84 new-minor r0 0 0
+		drbdsetup-84 attach 0 /dev/vg/nlcap_d /dev/vg/nlcap_m flexible --resync-rate=20M --c-plan-ahead=0
+		drbdsetup-84 connect r0 $A1 $A2 $net
+		drbdsetup-84 wait-connect 0 --wfc-timeout=60 2>/dev/null
+		( timeout -s INT 120 strace -f -yy -e trace=write,sendto,sendmsg,read,recvfrom,recvmsg -e read=all -e write=all \
+			-o $W/events.trace drbdsetup-84 events all > $W/events.out 2>&1 & )
+		for i in \$(seq 1 120); do grep -q recvmsg $W/events.trace 2>/dev/null && break; sleep 0.5; done
+		sleep 2
+		drbdsetup-84 primary 0 --force
+		drbdsetup-84 wait-sync 0 --wfc-timeout=120 2>/dev/null
+		sleep 3; pkill -INT -f 'drbdsetup-84 events' || true; sleep 2
+		cd $REPO && python3 tests/data/netlink/strace2hex.py $W/events.trace $W events
+		tar -C $W -cf $W.tar --exclude='*.trace' --exclude='*.out' ."
+	"$LAB" cp-out hv1 $W.tar /tmp/nlcap.tar
+	tar -C "$OUT" -xf /tmp/nlcap.tar
+	echo "recorded events into $OUT"
+	exit 0
+fi
 "$LAB" run hv2 "drbdsetup-84 new-resource r0 && drbdsetup-84 new-minor r0 0 0 &&
 	drbdsetup-84 attach 0 /dev/vg/nlcap_d /dev/vg/nlcap_m flexible &&
 	drbdsetup-84 connect r0 $A2 $A1 $net"
@@ -47,7 +70,7 @@ trap cleanup EXIT
 	cap connect connect r0 $A1 $A2 $net
 	drbdsetup-84 wait-connect 0 --wfc-timeout=30
 	cap status-connected sh-status 0
-	( timeout -s INT 12 strace -f -xx -yy -s 65535 -e trace=write,sendto,sendmsg,read,recvfrom,recvmsg \
+	( timeout -s INT 12 strace -f -yy -e trace=write,sendto,sendmsg,read,recvfrom,recvmsg -e read=all -e write=all \
 		-o $W/events.trace drbdsetup-84 events all > $W/events.out 2>&1 & )
 	sleep 1
 	cap primary-force primary 0 --force
@@ -59,9 +82,9 @@ trap cleanup EXIT
 	cap disk-options disk-options 0 --resync-rate=50M
 	cap net-options net-options $A1 $A2 --ping-timeout=10
 	cap resource-options resource-options r0 --on-no-data-accessible=suspend-io
-	( exec 3</dev/drbd0; sleep 3 ) & sleep 1
+	exec 4</dev/drbd0
 	cap secondary-busy secondary 0
-	sleep 3
+	exec 4<&-
 	cap secondary secondary 0
 	cap disconnect disconnect $A1 $A2
 	cap detach detach 0
