@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 
 #include "vmhop.h"
 #include "dm/dm.h"
@@ -23,13 +24,17 @@ struct dm_opts {
 	uint64_t sectors;	/* --sectors N (with --linear; default: DEV's size) */
 	const char *uuid;	/* --uuid SUFFIX */
 	const char *mode;	/* --mode resume|suspend-resume */
+	uint64_t repeat;	/* --repeat N round trips (swap) */
+	uint64_t interval;	/* --interval-ms M between swaps */
+	bool has_interval;
 	bool inactive, readonly, force, no_node, noflush, nolockfs;
 	unsigned flags;		/* VDM_* from the booleans */
 };
 
 enum {
 	O_TABLE = 1, O_TABLE_FILE, O_COPY, O_LINEAR, O_OFFSET, O_SECTORS, O_UUID, O_MODE,
-	O_INACTIVE, O_READONLY, O_FORCE, O_NO_NODE, O_NOFLUSH, O_NOLOCKFS, O_HELP,
+	O_INACTIVE, O_READONLY, O_FORCE, O_NO_NODE, O_NOFLUSH, O_NOLOCKFS, O_HELP, O_REPEAT,
+	O_INTERVAL,
 };
 
 static const struct option all_opts[] = {
@@ -48,6 +53,8 @@ static const struct option all_opts[] = {
 	{ "noflush", no_argument, NULL, O_NOFLUSH },
 	{ "nolockfs", no_argument, NULL, O_NOLOCKFS },
 	{ "help", no_argument, NULL, O_HELP },
+	{ "repeat", required_argument, NULL, O_REPEAT },
+	{ "interval-ms", required_argument, NULL, O_INTERVAL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -96,6 +103,15 @@ static int parse_opts(struct vh_ctx *ctx, int argc, char **argv, const int *allo
 		case O_SECTORS:
 			if (parse_u64_arg(ctx, "--sectors", optarg, &o->sectors))
 				return VH_EXIT_USAGE;
+			break;
+		case O_REPEAT:
+			if (parse_u64_arg(ctx, "--repeat", optarg, &o->repeat) || o->repeat > 100000)
+				return VH_EXIT_USAGE;
+			break;
+		case O_INTERVAL:
+			if (parse_u64_arg(ctx, "--interval-ms", optarg, &o->interval) || o->interval > 60000)
+				return VH_EXIT_USAGE;
+			o->has_interval = true;
 			break;
 		case O_UUID: o->uuid = optarg; break;
 		case O_MODE: o->mode = optarg; break;
@@ -486,10 +502,89 @@ static int dm_remove(struct vh_ctx *ctx, int argc, char **argv)
 	return simple(ctx, argc, argv, allowed, "remove DEV [--force] [--no-node]", vdm_remove);
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static json_object *swap_json(const struct vdm_swap_result *r, enum vdm_swap_mode mode)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "window_ns", json_object_new_int64(r->window_ns));
+	if (mode == VDM_SWAP_SUSPEND_RESUME)
+		json_object_object_add(o, "suspend_ns", json_object_new_int64(r->suspend_ns));
+	json_object_object_add(o, "load_ns", json_object_new_int64(r->load_ns));
+	json_object_object_add(o, "start_ns", json_object_new_int64(r->start_ns));
+	json_object_object_add(o, "rolled_back", json_object_new_boolean(r->rolled_back));
+	return o;
+}
+
+/* --repeat N: N round trips (onto the new table, then back onto the table
+ * the device had), --interval-ms apart, in one process: for the lab and the
+ * benchmark, so that what is measured is the swap and not exec(). */
+static int swap_repeat(struct vh_ctx *ctx, struct vdm_ctl *c, const struct vdm_ref *r,
+		       const struct vdm_table *t, enum vdm_swap_mode mode, unsigned flags,
+		       unsigned long repeat, unsigned long interval_ms)
+{
+	struct vdm_table orig = { 0 };
+	struct vdm_swap_result res = { 0 };
+	struct vh_error e = { 0 };
+	size_t n = 0, total = repeat * 2;
+	int64_t *w = calloc(total, sizeof(*w));
+	json_object *out, *a;
+	int rc = 0;
+
+	if (!w)
+		return vh_fail(ctx, &(struct vh_error){ .code = -ENOMEM, .msg = "out of memory" });
+	if ((rc = vdm_table_get(c, r, false, &orig, &e))) {
+		free(w);
+		return vh_fail(ctx, &e);
+	}
+	a = json_object_new_array();
+	for (size_t i = 0; i < total; i++) {
+		struct timespec ts = { (time_t)(interval_ms / 1000), (long)(interval_ms % 1000) * 1000000 };
+
+		rc = vdm_swap(c, r, i % 2 ? &orig : t, mode, flags, &res, &e);
+		if (rc)
+			break;
+		w[n++] = res.window_ns;
+		json_object_array_add(a, swap_json(&res, mode));
+		nanosleep(&ts, NULL);
+	}
+	vdm_table_free(&orig);
+	out = json_object_new_object();
+	json_object_object_add(out, "mode", jstr(mode == VDM_SWAP_RESUME ? "resume" : "suspend-resume"));
+	json_object_object_add(out, "swaps_done", json_object_new_int64((int64_t)n));
+	if (n) {
+		qsort(w, n, sizeof(*w), cmp_i64);
+		json_object_object_add(out, "window_median_ns", json_object_new_int64(w[n / 2]));
+		json_object_object_add(out, "window_p99_ns",
+				       json_object_new_int64(w[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1]));
+		json_object_object_add(out, "window_max_ns", json_object_new_int64(w[n - 1]));
+	}
+	free(w);
+	if (ctx->json)
+		json_object_object_add(out, "swaps", a);
+	else
+		json_object_put(a);
+	if (rc) {
+		int ex = vh_fail(ctx, &e);
+
+		vh_print(ctx, out);
+		return ex;
+	}
+	vh_print(ctx, out);
+	return VH_EXIT_OK;
+}
+
 static int dm_swap(struct vh_ctx *ctx, int argc, char **argv)
 {
 	static const int allowed[] = { O_TABLE, O_TABLE_FILE, O_COPY, O_LINEAR, O_OFFSET,
-				       O_SECTORS, O_MODE, O_NOFLUSH, O_NOLOCKFS, 0 };
+				       O_SECTORS, O_MODE, O_NOFLUSH, O_NOLOCKFS, O_REPEAT,
+				       O_INTERVAL, 0 };
 	enum vdm_swap_mode mode = VDM_SWAP_RESUME;
 	struct vdm_swap_result res = { 0 };
 	struct vh_error e = { 0 };
@@ -501,7 +596,8 @@ static int dm_swap(struct vh_ctx *ctx, int argc, char **argv)
 
 	if ((rc = parse_opts(ctx, argc, argv, allowed,
 			     "swap DEV (--table TEXT | --table-file FILE | --copy DEV | --linear MAJ:MIN "
-			     "[--offset S]) [--mode resume|suspend-resume] [--noflush] [--nolockfs]",
+			     "[--offset S]) [--mode resume|suspend-resume] [--noflush] [--nolockfs] "
+			     "[--repeat N [--interval-ms M]]",
 			     1, &o)) >= 0)
 		return rc;
 	if (o.mode && !strcmp(o.mode, "suspend-resume"))
@@ -511,6 +607,13 @@ static int dm_swap(struct vh_ctx *ctx, int argc, char **argv)
 	if ((rc = ref_arg(ctx, argv[optind], &r)) || (rc = open_ctl(ctx, &c)))
 		return rc;
 	rc = table_from_opts(&c, &o, &r, &t, &e);
+	if (!rc && o.repeat) {
+		rc = swap_repeat(ctx, &c, &r, &t, mode, o.flags, (unsigned long)o.repeat,
+				 o.has_interval ? (unsigned long)o.interval : 20);
+		vdm_close(&c);
+		vdm_table_free(&t);
+		return rc;
+	}
 	if (!rc)
 		rc = vdm_swap(&c, &r, &t, mode, o.flags, &res, &e);
 	vdm_close(&c);
@@ -518,14 +621,9 @@ static int dm_swap(struct vh_ctx *ctx, int argc, char **argv)
 	if (rc && !res.rolled_back)
 		return vh_fail(ctx, &e);
 
-	json_object *out = json_object_new_object();
+	json_object *out = swap_json(&res, mode);
 
 	json_object_object_add(out, "mode", jstr(mode == VDM_SWAP_RESUME ? "resume" : "suspend-resume"));
-	json_object_object_add(out, "window_ns", json_object_new_int64(res.window_ns));
-	if (mode == VDM_SWAP_SUSPEND_RESUME)
-		json_object_object_add(out, "suspend_ns", json_object_new_int64(res.suspend_ns));
-	json_object_object_add(out, "load_ns", json_object_new_int64(res.load_ns));
-	json_object_object_add(out, "rolled_back", json_object_new_boolean(res.rolled_back));
 	if (rc) {
 		int ex = vh_fail(ctx, &e);
 

@@ -167,6 +167,8 @@ enum vdm_swap_mode {
 };
 
 struct vdm_swap_result {
+	int64_t start_ns;	/* CLOCK_MONOTONIC when the window opened (to line
+				 * it up with other measurements) */
 	int64_t window_ns;	/* CLOCK_MONOTONIC, just before the first ioctl of the
 				 * window to just after the resume returned */
 	int64_t suspend_ns;	/* SUSPEND_RESUME: the suspend ioctl alone */

@@ -90,6 +90,8 @@ int vdm__kerr(struct vh_error *e, int err, unsigned cmd, const struct vdm_req *r
 		vdm_ref_str(r ? r->ref : NULL, who, sizeof(who));
 	if (err == -EACCES || err == -EPERM)
 		hint = " (device-mapper needs CAP_SYS_ADMIN)";
+	else if (err == -ENXIO && cmd == DM_TABLE_LOAD_CMD)
+		hint = " (no such device-mapper device, or the table names a device that does not exist)";
 	else if (err == -ENXIO)
 		hint = " (no such device-mapper device)";
 	else if (err == -EBUSY && cmd == DM_DEV_CREATE_CMD)

@@ -90,6 +90,14 @@ int vdm_list(struct vdm_ctl *c, struct vdm_info **ret, size_t *ret_n, struct vh_
 	base = (const char *)c->buf;
 	off = c->buf->data_start;
 	end = c->buf->data_size;
+	/* No devices: the kernel's list_devices() sizes the reply by what it
+	 * lists, so data_size == data_start and its "dev = 0" marker lies
+	 * beyond what it copies back (seen on 6.1). */
+	if (end <= off) {
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
 	for (;;) {
 		const size_t name_at = offsetof(struct dm_name_list, name);
 		struct dm_name_list nl;

@@ -91,6 +91,7 @@ int vdm_swap(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_tabl
 	clock_gettime(CLOCK_MONOTONIC, &t2);
 	/* ---- end of the window ---- */
 
+	res.start_ns = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec;
 	if (mode == VDM_SWAP_SUSPEND_RESUME)
 		res.suspend_ns = ns_between(&t0, &t1);
 	res.window_ns = ns_between(&t0, &t2);
@@ -115,6 +116,7 @@ int vdm_swap(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_tabl
 	goto out;
 
 suspend_failed:
+	res.start_ns = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec;
 	res.suspend_ns = res.window_ns = ns_between(&t0, &t1);
 	{
 		struct vdm_req rq_s = { .cmd = DM_DEV_SUSPEND_CMD, .ref = &dev, .flags = DM_SUSPEND_FLAG };

@@ -379,11 +379,14 @@ static void reply_list(struct dm_ioctl *io, const void *arg)
 	io->data_size = (uint32_t)(io->data_start + (p - base));
 }
 
+/* What 6.1 really answers when there is no device (seen in the lab): the
+ * reply ends at data_start; the "dev = 0" entry is not copied back, so what
+ * lies beyond is whatever the caller's buffer held. */
 static void reply_list_empty(struct dm_ioctl *io, const void *arg)
 {
 	(void)arg;
-	memset((char *)io + io->data_start, 0, 16);
-	io->data_size = io->data_start + 16;
+	memset((char *)io + io->data_start, 0xa5, 64);
+	io->data_size = io->data_start;
 }
 
 static void list_devices(void **state)

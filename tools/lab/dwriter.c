@@ -7,12 +7,17 @@
  * reported.  SIGTERM/SIGINT stop it; then every block is read back and
  * checked against the last sequence number written to it (no lost write).
  *
- *   dwriter DEV [--blocks N] [--pidfile F] [--out F] [--seconds S]
+ *   dwriter DEV [--blocks N] [--pidfile F] [--out F] [--seconds S] [--trace F]
+ *
+ * --trace F writes every write as "START_NS LATENCY_NS" (CLOCK_MONOTONIC), so
+ * a test can find the worst write overlapping each swap window that vmhop
+ * reports (vmhop's start_ns is CLOCK_MONOTONIC too).
  *
  * Output (to --out or stdout), one line each:
  *   epoch E writes W max_ns M
  *   total writes W errors X max_ns M
  *   verify blocks B bad K
+ *   clock realtime_ns R monotonic_ns M    (one instant on both clocks)
  * Exit 0 only when no write failed and every block verified.
  */
 #include <errno.h>
@@ -80,7 +85,9 @@ static uint64_t fill(unsigned char *buf, uint64_t seq, uint64_t index)
 
 int main(int argc, char **argv)
 {
-	const char *dev = NULL, *pidfile = NULL, *outpath = NULL;
+	const char *dev = NULL, *pidfile = NULL, *outpath = NULL, *tracepath = NULL;
+	int64_t (*trace)[2] = NULL;
+	size_t ntrace = 0, captrace = 0;
 	uint64_t nblocks = 1024, seq = 0, writes = 0, errors = 0, bad = 0;
 	int64_t max_all = 0, deadline = 0;
 	uint64_t *last, *ep_writes;
@@ -96,12 +103,14 @@ int main(int argc, char **argv)
 			pidfile = argv[++i];
 		else if (!strcmp(argv[i], "--out") && i + 1 < argc)
 			outpath = argv[++i];
+		else if (!strcmp(argv[i], "--trace") && i + 1 < argc)
+			tracepath = argv[++i];
 		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
 			deadline = now_ns() + (int64_t)strtoll(argv[++i], NULL, 10) * 1000000000;
 		else if (argv[i][0] != '-' && !dev)
 			dev = argv[i];
 		else {
-			fprintf(stderr, "usage: dwriter DEV [--blocks N] [--pidfile F] [--out F] [--seconds S]\n");
+			fprintf(stderr, "usage: dwriter DEV [--blocks N] [--pidfile F] [--out F] [--seconds S] [--trace F]\n");
 			return 2;
 		}
 	}
@@ -156,6 +165,20 @@ int main(int argc, char **argv)
 		}
 		last[idx] = seq;
 		writes++;
+		if (tracepath) {
+			if (ntrace == captrace) {
+				void *p = realloc(trace, (captrace = captrace ? captrace * 2 : 65536) *
+							 sizeof(*trace));
+
+				if (!p) {
+					fprintf(stderr, "dwriter: out of memory for the trace\n");
+					return 1;
+				}
+				trace = p;
+			}
+			trace[ntrace][0] = t0;
+			trace[ntrace++][1] = dt;
+		}
 		ep_writes[ep]++;
 		if (dt > ep_max[ep])
 			ep_max[ep] = dt;
@@ -203,8 +226,29 @@ int main(int argc, char **argv)
 		max_all);
 	fprintf(out, "verify blocks %" PRIu64 " bad %" PRIu64 "\n",
 		nblocks < seq ? nblocks : seq, bad);
+	{
+		struct timespec rt, mt;
+
+		clock_gettime(CLOCK_REALTIME, &rt);
+		clock_gettime(CLOCK_MONOTONIC, &mt);
+		fprintf(out, "clock realtime_ns %" PRId64 " monotonic_ns %" PRId64 "\n",
+			(int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec,
+			(int64_t)mt.tv_sec * 1000000000 + mt.tv_nsec);
+	}
 	if (out != stdout)
 		fclose(out);
+	if (tracepath) {
+		FILE *tf = fopen(tracepath, "w");
+
+		if (!tf) {
+			fprintf(stderr, "dwriter: %s: %s\n", tracepath, strerror(errno));
+			return 1;
+		}
+		for (size_t i = 0; i < ntrace; i++)
+			fprintf(tf, "%" PRId64 " %" PRId64 "\n", trace[i][0], trace[i][1]);
+		fclose(tf);
+		free(trace);
+	}
 	free(last);
 	free(ep_writes);
 	free(ep_max);
