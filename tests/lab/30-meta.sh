@@ -16,6 +16,7 @@
 #      re-attach
 #   5. refusals: too small (6), existing meta-data (10), wipe then dump (4)
 # Runs itself in hv1 with --guest; cleans up what it created.
+# timeout: 420
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,6 +33,9 @@ guest() {
 		set +e
 		drbdsetup-84 detach $M --force >/dev/null 2>&1
 		drbdsetup-84 down $R >/dev/null 2>&1
+		# LVM zeroes only the first 4 KiB of a new LV: leave no meta-data
+		# behind for the next LV on these extents
+		[ -e "/dev/vg/$P-mdi" ] && "$V" meta wipe "/dev/vg/$P-mdi" --index 1 --force >/dev/null 2>&1
 		for lv in data mdf mdf2 mdi cp small; do
 			lvremove -f "vg/$P-$lv" >/dev/null 2>&1
 		done
@@ -169,7 +173,8 @@ PY
 	# 4. indexed: index 1 on a 256 MiB LV
 	lvcreate -q -y -L 256m -n "$P-mdi" vg >/dev/null
 	t0=$(date +%s%N)
-	$V --json meta create "/dev/vg/$P-mdi" --index 1 --backing-size $data_bytes > "$W/create.json" ||
+	# --force: a fresh LV may hold stale meta-data of an earlier LV at 128 MiB
+	$V --json meta create "/dev/vg/$P-mdi" --index 1 --force --backing-size $data_bytes > "$W/create.json" ||
 		fail "meta create --index 1: $(cat "$W/create.json")"
 	t1=$(date +%s%N)
 	attach "/dev/vg/$P-mdi" 1 || fail "kernel refused our indexed meta-data: $(cat "$W/attach")"
