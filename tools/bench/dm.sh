@@ -40,73 +40,77 @@ guest() {
 	lvcreate -q -y -Wn -Zn -n "$LV" -L 64M vg >/dev/null
 	dmsetup table "$DM" > "$W/orig.table"
 	"$V" dm create "$CP" --copy "$DM" >/dev/null
-	local cpdev sectors i t0 t1 on
+	local cpdev sectors i t0 t1 on mode
 	cpdev=$(dmsetup info -c --noheadings -o major,minor "$CP" | tr -d ' ')
 	sectors=$(blockdev --getsz "/dev/mapper/$DM")
 	echo "0 $sectors linear $cpdev 0" > "$W/copy.table"
 
-	"$DW" "/dev/mapper/$DM" --blocks 2048 --pidfile "$W/dw.pid" --out "$W/dw.out" &
+	"$DW" "/dev/mapper/$DM" --blocks 2048 --pidfile "$W/dw.pid" --out "$W/dw.out" --trace "$W/dw.trace" &
 	for _ in $(seq 50); do [ -s "$W/dw.pid" ] && break; sleep 0.1; done
 	sleep 1
 	local pid
 	pid=$(cat "$W/dw.pid")
-	: > "$W/win"
+	# vmhop: N swaps (N/2 round trips) in one process each mode, 20 ms apart
 	for mode in resume suspend-resume; do
-		for ((i = 0; i < N; i++)); do
-			on=$W/copy.table; [ $((i % 2)) -eq 1 ] && on=$W/orig.table
-			kill -USR1 "$pid"
-			"$V" --json dm swap "$DM" --table-file "$on" --mode "$mode" > "$W/s.json"
-			echo "vmhop-$mode $(grep -o '"window_ns": [0-9]*' "$W/s.json" | awk '{print $2}')" >> "$W/win"
-		done
+		"$V" --json dm swap "$DM" --table-file "$W/copy.table" --mode "$mode" \
+			--repeat $(((N + 1) / 2)) --interval-ms 20 > "$W/vmhop-$mode.json"
 	done
+	# dmsetup: load outside, then suspend; resume -- timed around both commands
+	: > "$W/dmsetup.win"
 	for ((i = 0; i < N; i++)); do
 		on=$W/copy.table; [ $((i % 2)) -eq 1 ] && on=$W/orig.table
-		kill -USR1 "$pid"
 		dmsetup load "$DM" "$on"
 		t0=$EPOCHREALTIME
 		dmsetup suspend "$DM"
 		dmsetup resume "$DM"
 		t1=$EPOCHREALTIME
-		echo "dmsetup $t0 $t1" >> "$W/win"
+		echo "$t0 $t1" >> "$W/dmsetup.win"
+		sleep 0.02
 	done
+	sleep 0.3
 	kill "$pid"
 	wait "$pid" || { cat "$W/dw.out"; echo "bench: the writer saw errors" >&2; exit 1; }
 	rm -f "$W/dw.pid"
 	same_table "$DM" "$W/orig.table"
-	python3 - "$W/win" "$W/dw.out" <<-'PY'
-	import sys, statistics as st
+	python3 - "$W" <<-'PY'
+	import json, sys, bisect, statistics as st
+	W = sys.argv[1]
+	out = {l.split()[0]: l.split() for l in open(W + "/dw.out")}
+	print("bench: writer", " ".join(out["total"][1:]), "|", " ".join(out["verify"][1:]))
+	off = int(out["clock"][2]) - int(out["clock"][4])   # realtime - monotonic
+	tr = sorted(tuple(map(int, l.split())) for l in open(W + "/dw.trace"))
+	starts = [t[0] for t in tr]
+	def worst(a, b):
+	    m = 0
+	    for t0, lat in tr[bisect.bisect_left(starts, a - 10**10):bisect.bisect_right(starts, b)]:
+	        if t0 + lat >= a:
+	            m = max(m, lat)
+	    return m
+	us = lambda s: int(s.split(".")[0]) * 1000000 + int(s.split(".")[1].ljust(6, "0")[:6])
+	cases = {}
+	for mode in ("resume", "suspend-resume"):
+	    sw = json.load(open("%s/vmhop-%s.json" % (W, mode)))["swaps"]
+	    cases["vmhop " + mode] = [(s["window_ns"], worst(s["start_ns"], s["start_ns"] + s["window_ns"]))
+	                              for s in sw]
 	rows = []
-	for l in open(sys.argv[1]):
-	    f = l.split()
-	    if f[0] == "dmsetup":
-	        # $EPOCHREALTIME is "seconds.microseconds": do it in integers
-	        us = lambda s: int(s.split(".")[0]) * 1000000 + int(s.split(".")[1].ljust(6, "0")[:6])
-	        rows.append(("dmsetup", (us(f[2]) - us(f[1])) * 1000))
-	    else:
-	        rows.append((f[0], int(f[1])))
-	ep = {}
-	for l in open(sys.argv[2]):
-	    f = l.split()
-	    if f[0] == "epoch":
-	        ep[int(f[1])] = int(f[5])
-	    elif f[0] in ("total", "verify"):
-	        print("bench: writer", l.strip())
+	for l in open(W + "/dmsetup.win"):
+	    a, b = (us(x) * 1000 - off for x in l.split())
+	    rows.append((b - a, worst(a, b)))
+	cases["dmsetup suspend;resume"] = rows
 	q = lambda v, p: sorted(v)[min(len(v) - 1, int(p * len(v)))]
-	res = {}
-	for k, (name, w) in enumerate(rows):
-	    r = res.setdefault(name, ([], []))
-	    r[0].append(w)
-	    r[1].append(ep.get(k + 1, 0))      # epoch k+1 began just before swap k
-	print("%-22s %5s %12s %12s %14s %14s" % ("method", "n", "median us", "p99 us",
-	      "worst write us", "median worst"))
-	for name in ("vmhop-resume", "vmhop-suspend-resume", "dmsetup"):
-	    w, ww = res[name]
-	    print("%-22s %5d %12.1f %12.1f %14.1f %14.1f" % (name, len(w), st.median(w) / 1e3,
-	          q(w, .99) / 1e3, max(ww) / 1e3, st.median(ww) / 1e3))
-	a, b = st.median(res["vmhop-resume"][0]), st.median(res["dmsetup"][0])
-	print("bench: median window dmsetup / vmhop = %.1f x" % (b / a))
-	print("bench: median worst write dmsetup / vmhop = %.1f x" %
-	      (st.median(res["dmsetup"][1]) / st.median(res["vmhop-resume"][1])))
+	print("%-24s %4s %11s %11s %13s %13s" % ("method", "n", "median us", "p99 us",
+	      "worst-write", "worst-write"))
+	print("%-24s %4s %11s %11s %13s %13s" % ("", "", "", "", "median us", "max us"))
+	for k, v in cases.items():
+	    w = [x[0] for x in v]; ww = [x[1] for x in v]
+	    print("%-24s %4d %11.1f %11.1f %13.1f %13.1f" % (k, len(v), st.median(w) / 1e3,
+	          q(w, .99) / 1e3, st.median(ww) / 1e3, max(ww) / 1e3))
+	a = st.median([x[0] for x in cases["vmhop resume"]])
+	b = st.median([x[0] for x in cases["dmsetup suspend;resume"]])
+	print("bench: median window: dmsetup / vmhop = %.1f x" % (b / a))
+	a = st.median([x[1] for x in cases["vmhop resume"]])
+	b = st.median([x[1] for x in cases["dmsetup suspend;resume"]])
+	print("bench: median worst write: dmsetup / vmhop = %.1f x" % (b / a))
 	PY
 	"$V" dm remove "$CP" >/dev/null
 	lvremove -y "vg/$LV" >/dev/null
