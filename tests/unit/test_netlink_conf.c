@@ -286,6 +286,34 @@ static void helper_restore_respects_later_change(void **state)
 	assert_string_equal(buf, "/usr/local/sbin/other");
 }
 
+/* ---- why a connection went StandAlone, from the kernel log (recorded in the lab) ---- */
+
+static void kernel_reason_wrong_secret(void **state)
+{
+	char why[200];
+
+	assert_int_equal(drbdnl_kernel_reason("tests/data/netlink/kmsg-r40-wrong-secret.txt", "r40",
+					      why, sizeof(why)), -EKEYREJECTED);
+	assert_non_null(strstr(why, "shared secret"));
+	/* another resource's log says nothing about r4 or r400 */
+	assert_int_equal(drbdnl_kernel_reason("tests/data/netlink/kmsg-r40-wrong-secret.txt", "r4",
+					      why, sizeof(why)), 0);
+	assert_int_equal(drbdnl_kernel_reason("tests/data/netlink/kmsg-r40-wrong-secret.txt", "r400",
+					      why, sizeof(why)), 0);
+}
+
+static void kernel_reason_forgotten_at_next_connect(void **state)
+{
+	char why[200];
+
+	/* after the failure came a new connect (StandAlone -> Unconnected) that worked and a
+	 * plain down: the old failure is not this session's reason */
+	assert_int_equal(drbdnl_kernel_reason("tests/data/netlink/kmsg-r40.txt", "r40", why,
+					      sizeof(why)), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(drbdnl_kernel_reason("/nonexistent", "r40", why, sizeof(why)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +328,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(helper_leaves_others_alone, helper_setup, helper_teardown),
 		cmocka_unit_test_setup_teardown(helper_restore_respects_later_change, helper_setup,
 						helper_teardown),
+		cmocka_unit_test(kernel_reason_wrong_secret),
+		cmocka_unit_test(kernel_reason_forgotten_at_next_connect),
 	};
 
 	return cmocka_run_group_tests_name("netlink_conf", tests, NULL, NULL);
