@@ -14,6 +14,7 @@
 #      write, worst write per swap recorded
 # Run on the host by tests/lab/run.sh (lab started); runs itself in hv1 with
 # --guest.  Cleans up what it created.
+# timeout: 300
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
