@@ -50,6 +50,11 @@ const char *tmeta_path(const char *name)
 	return p;
 }
 
+int tmeta_minor(void)
+{
+	return 1000 + (int)(getpid() % 100000);
+}
+
 bool tmeta_have_drbdmeta(void)
 {
 	return tmeta_sh(NULL, "command -v drbdmeta || test -x /usr/sbin/drbdmeta") == 0;

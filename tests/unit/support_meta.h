@@ -14,6 +14,9 @@ void tmeta_cleanup(void);
 const char *tmeta_path(const char *name);
 
 bool tmeta_have_drbdmeta(void);
+/* The DRBD minor to give drbdmeta: it locks /var/lock/drbd-147-<minor>, so
+ * each test process uses its own to run beside other tests. */
+int tmeta_minor(void);
 /* Run a shell command line (printf format); returns its exit status, -1 if it
  * did not exit.  Output goes to @out (NUL-terminated, caller frees) when
  * non-NULL, else to /dev/null. */

@@ -195,7 +195,7 @@ static void run_case(const struct al_case *c, const char *name)
 	}
 	if (!tmeta_have_drbdmeta())
 		return;
-	st = tmeta_sh(NULL, "drbdmeta --force 0 v08 '%s' flex-external apply-al", theirs);
+	st = tmeta_sh(NULL, "drbdmeta --force %d v08 '%s' flex-external apply-al", tmeta_minor(), theirs);
 	if (c->drbdmeta_fails) {
 		assert_int_not_equal(st, 0);
 		assert_int_equal(tmeta_cmp(theirs, orig), -1);

@@ -50,7 +50,7 @@ static int drbdmeta(char **out, const char *path, int index, const char *cmd)
 {
 	char ib[16];
 
-	return tmeta_sh(out, "drbdmeta --force 0 v08 '%s' %s %s", path,
+	return tmeta_sh(out, "drbdmeta --force %d v08 '%s' %s %s", tmeta_minor(), path,
 			idx_arg(index, ib, sizeof(ib)), cmd);
 }
 
@@ -266,7 +266,7 @@ static void read_what_drbdmeta_restored(void **state)
 		"bm {\n 0x0000000000000000; 0xFFFFFFFF00000001; 0x8000000000000000; "
 		"3581 times 0x0000000000000000;\n}\n");
 	fclose(f);
-	assert_int_equal(tmeta_sh(NULL, "drbdmeta --force 0 v08 '%s' 0 restore-md '%s'", p, txt), 0);
+	assert_int_equal(tmeta_sh(NULL, "drbdmeta --force %d v08 '%s' 0 restore-md '%s'", tmeta_minor(), p, txt), 0);
 	assert_int_equal(vmeta_read(p, 0, &info, &e), 0);
 	assert_int_equal(info.sb.uuid[0], 0x1234567890ABCDEFull);
 	assert_int_equal(info.sb.uuid[1], 0);
@@ -308,7 +308,7 @@ static void drbdmeta_reads_our_fields(void **state)
 	vmeta_sb_encode(&info.sb, sb);
 	tmeta_write(p, 0, sb, 4096);
 	free(sb);
-	assert_int_equal(tmeta_sh(&out, "drbdmeta --force 0 v08 '%s' flex-external dump-md", p), 0);
+	assert_int_equal(tmeta_sh(&out, "drbdmeta --force %d v08 '%s' flex-external dump-md", tmeta_minor(), p), 0);
 	assert_non_null(strstr(out, "0xA1B2C3D4E5F60708; 0x0102030405060708; "
 			       "0x1112131415161718; 0x2122232425262728;"));
 	assert_int_equal(dump_num(out, "la-size-sect "), 123456789);
@@ -318,8 +318,8 @@ static void drbdmeta_reads_our_fields(void **state)
 	free(out);
 	/* get-gi: consistent, was-up-to-date, primary, connected, full-sync,
 	 * peer-outdated, crashed-primary */
-	assert_int_equal(tmeta_sh(&out, "drbdmeta --force 0 v08 '%s' flex-external get-gi "
-				  "2>/dev/null", p), 0);
+	assert_int_equal(tmeta_sh(&out, "drbdmeta --force %d v08 '%s' flex-external get-gi "
+				  "2>/dev/null", tmeta_minor(), p), 0);
 	assert_non_null(strstr(out, "A1B2C3D4E5F60708:0102030405060708:1112131415161718:"
 			       "2122232425262728:1:0:1:0:0:0:1"));
 	free(out);
