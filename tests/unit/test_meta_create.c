@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "meta/dev.h"
 #include "meta/meta.h"
 #include "support_meta.h"
 
@@ -325,6 +326,40 @@ static void drbdmeta_reads_our_fields(void **state)
 	free(out);
 }
 
+/* Both ways of zeroing: a hole (fast) and the write fallback in 8 MiB
+ * aligned chunks, over a range that is not a multiple of the chunk. */
+static void zeroing_paths(void **state)
+{
+	const char *p = tmeta_path("zero");
+	const uint64_t off = 4096, len = 9 * MiB + 512;
+	enum vmeta_zero_method m = VMETA_ZERO_NONE;
+	struct vh_error e = { 0 };
+	struct vmeta_dev d;
+	uint8_t *b;
+
+	(void)state;
+	for (int fast = 0; fast < 2; fast++) {
+		tmeta_filled(p, 12 * MiB, 0x5a);
+		assert_int_equal(vmeta_dev_open(p, true, &d, &e), 0);
+		assert_int_equal(vmeta_dev_zero(&d, off, len, fast, &m, &e), 0);
+		assert_int_equal(vmeta_dev_flush(&d, &e), 0);
+		/* a range past the end is refused, nothing written */
+		assert_int_equal(vmeta_dev_zero(&d, 12 * MiB - 512, 1024, fast, &m, &e), -ENOSPC);
+		vmeta_dev_close(&d);
+		assert_int_equal(m, fast ? VMETA_ZERO_PUNCH : VMETA_ZERO_WRITE);
+		assert_true(tmeta_zero(p, off, len));
+		b = tmeta_read(p, off - 1, 1);
+		assert_int_equal(b[0], 0x5a);
+		free(b);
+		b = tmeta_read(p, off + len, 1);
+		assert_int_equal(b[0], 0x5a);
+		free(b);
+		b = tmeta_read(p, 12 * MiB - 1, 1);
+		assert_int_equal(b[0], 0x5a);
+		free(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +369,7 @@ int main(void)
 		cmocka_unit_test(wipe_and_read),
 		cmocka_unit_test(read_what_drbdmeta_restored),
 		cmocka_unit_test(drbdmeta_reads_our_fields),
+		cmocka_unit_test(zeroing_paths),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
