@@ -15,7 +15,9 @@
  *   -EFBIG    backing device larger than the layout can describe
  *   -EEXIST   valid DRBD meta-data already there (create without force)
  *   -EBUSY    device in use (could not be opened O_EXCL)
- *   -EBADMSG  wrong magic, impossible offsets, unusable activity log
+ *   -EBADMSG  wrong magic, impossible offsets, unusable activity log on a
+ *             Primary, nothing to wipe (without force)
+ *   -EOPNOTSUPP  a DRBD 8.3-format activity log on a Primary (not replayed)
  *   -ENOENT   no such device
  */
 #ifndef VMHOP_META_META_H
