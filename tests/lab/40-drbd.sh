@@ -38,8 +38,8 @@ P=7794
 A1=ipv4:169.254.77.1:$P
 A2=ipv4:169.254.77.2:$P
 SECRET=vmhop-40-secret
-OPTS="--on-io-error=detach --resync-rate=8M --c-plan-ahead=0 --protocol=C --allow-two-primaries
-	--cram-hmac-alg=sha256 --after-sb-0pri=disconnect --after-sb-1pri=disconnect --after-sb-2pri=disconnect"
+OPTS="--on-io-error=detach --resync-rate=8M --c-plan-ahead=0 --protocol=C --allow-two-primaries"
+OPTS+=" --cram-hmac-alg=sha256 --after-sb-0pri=disconnect --after-sb-1pri=disconnect --after-sb-2pri=disconnect"
 HELPER=/sys/module/drbd/parameters/usermode_helper
 # Inside the guests
 G="set -e; cd $REPO; export DM_DISABLE_UDEV=1 LVM_SUPPRESS_FD_WARNINGS=1; V=$BUILD/vmhop"
@@ -74,7 +74,7 @@ done
 t40 "LVs ready; usermode_helper is /sbin/drbdadm on both"
 
 # ---- 2. wrong secret on hv2 --------------------------------------------------
-lab_run hv1 "$G; (\$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A1 $A2 $OPTS \
+lab_run hv1 "$G; (set +e; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A1 $A2 $OPTS \
 	--shared-secret=$SECRET --timeout 40 > /tmp/nl40-w1.out 2>&1; echo \$? > /tmp/nl40-w1.rc) &
 	echo \$! > /tmp/nl40-w1.pid" || fail "hv1: up (wrong secret round)"
 set +e
@@ -101,9 +101,9 @@ t40 "wrong secret: no connection, exit codes hv1=$rc1 hv2=$rc2, and vmhop said w
 for h in hv1 hv2; do
 	lab_run $h "drbdmeta --force $M v08 /dev/vg/nl40_m flex-external create-md >/dev/null 2>&1"
 done
-lab_run hv2 "$G; (\$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A2 $A1 $OPTS \
+lab_run hv2 "$G; (set +e; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A2 $A1 $OPTS \
 	--shared-secret=$SECRET --timeout 60 > /tmp/nl40-up2.out 2>&1; echo \$? > /tmp/nl40-up2.rc) &
-	(\$V --json drbd events $M --timeout 60 > /tmp/nl40-events.out 2>&1) & echo \$! > /tmp/nl40-ev.pid"
+	(exec \$V --json drbd events --timeout 120 > /tmp/nl40-events.out 2>&1) & echo \$! > /tmp/nl40-ev.pid"
 lab_run hv1 "$G; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A1 $A2 $OPTS \
 	--shared-secret=$SECRET --timeout 60 --force" > /tmp/nl40-up1.out 2>&1 ||
 	{ cat /tmp/nl40-up1.out; fail "hv1: vmhop drbd up --force"; }
@@ -124,17 +124,39 @@ t40 "connected with HMAC, forced primary on hv1, sync complete with the default 
 # ---- 4. what the kernel has: drbdsetup-84 show / sh-status vs vmhop ----------
 for h in hv1 hv2; do
 	if [ $h = hv1 ]; then me=169.254.77.1; peer=169.254.77.2; else me=169.254.77.2; peer=169.254.77.1; fi
-	lab_run $h "drbdsetup-84 show $R" > /tmp/nl40-show-$h.txt || fail "$h: drbdsetup-84 show"
-	for want in "resource $R {" "protocol C;" "allow-two-primaries yes;" \
-		"cram-hmac-alg \"sha256\";" "shared-secret \"$SECRET\";" "resync-rate 8M; # bytes/second" \
-		"c-plan-ahead 0;" "address ipv4 $me:$P;" "address ipv4 $peer:$P;" \
-		"disk \"/dev/vg/nl40_d\";" "meta-disk \"/dev/vg/nl40_m\";" "device minor $M;"; do
-		grep -qF -- "$want" /tmp/nl40-show-$h.txt || {
-			cat /tmp/nl40-show-$h.txt; fail "$h: drbdsetup-84 show lacks '$want'"; }
-	done
-	# nothing we did not send, beyond what show always prints
-	extra=$(grep -E '^\s+[a-z-]+ ' /tmp/nl40-show-$h.txt | grep -vE 'protocol|allow-two-primaries|cram-hmac-alg|shared-secret|resync-rate|c-plan-ahead|address|disk|meta-disk|device|volume|on-io-error|after-sb|_this_host|_remote_host|node-id' || true)
-	[ -z "$extra" ] || { cat /tmp/nl40-show-$h.txt; fail "$h: show has options vmhop did not send: $extra"; }
+	lab_run $h "drbdsetup-84 show $R; echo ====; drbdsetup-84 show --show-defaults $R" > /tmp/nl40-show-$h.txt ||
+		fail "$h: drbdsetup-84 show"
+	python3 - "$h" "$me" "$peer" /tmp/nl40-show-$h.txt <<PY || fail "$h: drbdsetup-84 show is not what vmhop sent"
+import re, sys
+host, me, peer, path = sys.argv[1:5]
+plain, full = open(path).read().split("====")
+def opts(text):
+    d = {}
+    for l in text.splitlines():
+        m = re.match(r"\s*([a-z0-9-]+)\s+(.*?);", l)
+        if m:
+            d.setdefault(m.group(1), []).append(m.group(2).strip())
+    return d
+p, f = opts(plain), opts(full)
+# what vmhop sent (values as drbdsetup prints them)
+sent = {"on-io-error": "detach", "resync-rate": "8192k", "c-plan-ahead": "0", "protocol": "C",
+        "allow-two-primaries": "yes", "cram-hmac-alg": '"sha256"', "shared-secret": '"$SECRET"',
+        "after-sb-0pri": "disconnect", "after-sb-1pri": "disconnect", "after-sb-2pri": "disconnect",
+        "device": "minor $M", "disk": '"/dev/vg/nl40_d"', "meta-disk": '"/dev/vg/nl40_m"'}
+bad = ["%s: %s (want %s)" % (k, f.get(k), v) for k, v in sent.items() if v not in f.get(k, [])]
+if sorted(f.get("address", [])) != sorted(["ipv4 %s:$P" % me, "ipv4 %s:$P" % peer]):
+    bad.append("address: %s" % f.get("address"))
+# the plain show lists only non-defaults: exactly the non-default options vmhop sent
+nondefault = {"resync-rate", "c-plan-ahead", "allow-two-primaries", "cram-hmac-alg", "shared-secret"}
+listed = set(p) - {"device", "disk", "meta-disk", "address"}
+if listed != nondefault:
+    bad.append("non-default options shown %s, sent %s" % (sorted(listed), sorted(nondefault)))
+if bad:
+    print(plain)
+    print("\n".join(bad))
+    sys.exit(1)
+print("    %s: drbdsetup-84 show == what vmhop sent (%d options checked, with defaults)" % (host, len(sent) + 1))
+PY
 	lab_run $h "drbdsetup-84 sh-status $M; $BUILD/vmhop --json drbd status $M" > /tmp/nl40-st-$h.txt
 	python3 - "$h" /tmp/nl40-st-$h.txt <<'PY' || fail "$h: vmhop drbd status disagrees with drbdsetup-84"
 import json, sys
@@ -161,32 +183,35 @@ for p in sys.argv[1:]:
     print("    %s: role=%s peer=%s conn=%s disk=%s/%s" % (p[-7:-4], js["role"], js["peer_role"], js["connection"], js["disk"], js["peer_disk"]))
 PY
 lab_run hv2 "kill \$(cat /tmp/nl40-ev.pid) 2>/dev/null; sleep 0.5; cat /tmp/nl40-events.out" > /tmp/nl40-events.out
-nprog=$(grep -c '"event":"sync-progress"' /tmp/nl40-events.out || true)
-nchg=$(grep -c '"event":"state-change"' /tmp/nl40-events.out || true)
+nprog=$(grep '"minor":4,' /tmp/nl40-events.out | grep -c '"event":"sync-progress"' || true)
+nchg=$(grep '"minor":4,' /tmp/nl40-events.out | grep -c '"event":"state-change"' || true)
 [ "$nprog" -ge 1 ] && [ "$nchg" -ge 2 ] || { cat /tmp/nl40-events.out; fail "events stream lacks progress/state changes"; }
 t40 "show matches what vmhop sent on both; sh-status == vmhop status; events on hv2: $nchg state changes, $nprog progress reports"
 
 # ---- 5. change options, then take hv2 apart step by step ---------------------
 lab_run hv2 "$G
-	\$V drbd disk-options $M --resync-rate=50M
-	drbdsetup-84 show $R | grep -qF 'resync-rate 50M;'
-	\$V drbd net-options $A2 $A1 --ping-timeout=10
-	drbdsetup-84 show $R | grep -qF 'ping-timeout 10;'
-	\$V drbd resource-options $R --on-no-data-accessible=suspend-io
-	drbdsetup-84 show $R | grep -qF 'on-no-data-accessible suspend-io;'
-	# refusals that must not reach the kernel
-	\$V drbd net-options $A2 $A1 --after-sb-1pri=discard-secondary 2>/tmp/nl40-ref.err && exit 1
-	grep -q 'could discard data' /tmp/nl40-ref.err
-	\$V drbd secondary $M
-	\$V drbd disconnect $A2 $A1
-	drbdsetup-84 sh-status $M | grep -q '^_cstate=StandAlone'
-	\$V drbd detach $M
-	drbdsetup-84 sh-status $M | grep -q '^_disk=Diskless'
-	\$V drbd del-minor $M
-	\$V drbd del-resource $R
+	step() { echo \"step: \$*\"; }
+	step disk-options; \$V drbd disk-options $M --resync-rate=50M
+	drbdsetup-84 show $R | grep -qE 'resync-rate\s+51200k;'
+	step net-options; \$V drbd net-options $A2 $A1 --ping-timeout=10
+	drbdsetup-84 show $R | grep -qE 'ping-timeout\s+10;'
+	step resource-options; \$V drbd resource-options $R --on-no-data-accessible=suspend-io
+	drbdsetup-84 show $R | grep -qE 'on-no-data-accessible\s+suspend-io;'
+	step refusal; \$V drbd net-options $A2 $A1 --after-sb-1pri=discard-secondary 2>/tmp/nl40-ref.err && exit 1
+	grep -q 'could discard data' /tmp/nl40-ref.err; cat /tmp/nl40-ref.err
+	step secondary; \$V drbd secondary $M
+	step disconnect; \$V drbd disconnect $A2 $A1
+	c=\$(drbdsetup-84 cstate $M); echo \"  drbdsetup-84 cstate: \$c\"; [ \"\$c\" = StandAlone ]
+	step detach; \$V drbd detach $M
+	d=\$(drbdsetup-84 dstate $M); echo \"  drbdsetup-84 dstate: \$d\"
+	case \$d in Diskless*|Unconfigured) ;; *) exit 1 ;; esac
+	\$V --json drbd status $M | grep -qE '\"disk\": ?\"Diskless\"'
+	step del-minor; \$V drbd del-minor $M
+	step del-resource; \$V drbd del-resource $R
 	[ -z \"\$(drbdsetup-84 show $R 2>/dev/null)\" ]
-	h=\$(cat $HELPER); [ \"\$h\" = /sbin/drbdadm ] || { echo \"hv2 helper still \$h\"; exit 1; }" ||
-	fail "hv2: option changes or step-by-step teardown"
+	h=\$(cat $HELPER); [ \"\$h\" = /sbin/drbdadm ] || { echo \"hv2 helper still \$h\"; exit 1; }" > /tmp/nl40-s5.txt 2>&1 ||
+	{ cat /tmp/nl40-s5.txt; lab_run hv2 "drbdsetup-84 show $R"; fail "hv2: option changes or step-by-step teardown"; }
+sed 's/^/    hv2: /' /tmp/nl40-s5.txt
 lab_run hv1 "$G; \$V drbd down $R; [ -z \"\$(drbdsetup-84 show $R 2>/dev/null)\" ]
 	h=\$(cat $HELPER); [ \"\$h\" = /sbin/drbdadm ] || { echo \"hv1 helper still \$h\"; exit 1; }" ||
 	fail "hv1: down"
@@ -203,7 +228,7 @@ t40 "hv2's 64 MiB equal hv1's: sha256 $s1"
 lab_run hv2 "$G; ver=\$(uname -r)
 	ko=\$(find $REPO/build/kernel/root/lib/modules/\$ver -name drbd.ko | head -n1)
 	[ -n \"\$ko\" ] || { echo no drbd.ko; exit 1; }
-	(\$V drbd events --timeout 60 > /tmp/nl40-unload.out 2>&1; echo \$? > /tmp/nl40-unload.rc) &
+	(set +e; \$V drbd events --timeout 60 > /tmp/nl40-unload.out 2>&1; echo \$? > /tmp/nl40-unload.rc) &
 	sleep 2; rmmod drbd
 	for i in \$(seq 1 40); do [ -e /tmp/nl40-unload.rc ] && break; sleep 0.25; done
 	insmod \$ko

@@ -35,6 +35,31 @@ trap cleanup EXIT
 
 "$LAB" run hv1 "$prep"
 "$LAB" run hv2 "$prep"
+if [ "${1:-}" = vmhop-events ]; then
+	# a whole forced sync seen by `vmhop drbd events` (its own sockets: the first reply
+	# datagrams answer its dump, the later ones are multicast events)
+	BUILD=${BUILD:-build}
+	"$LAB" run hv2 "drbdsetup-84 new-resource r0 && drbdsetup-84 new-minor r0 0 0 &&
+		drbdsetup-84 attach 0 /dev/vg/nlcap_d /dev/vg/nlcap_m flexible --resync-rate=20M --c-plan-ahead=0 &&
+		drbdsetup-84 connect r0 $A2 $A1 $net"
+	"$LAB" run hv1 "set -e; drbdsetup-84 new-resource r0; drbdsetup-84 new-minor r0 0 0
+		drbdsetup-84 attach 0 /dev/vg/nlcap_d /dev/vg/nlcap_m flexible --resync-rate=20M --c-plan-ahead=0
+		drbdsetup-84 connect r0 $A1 $A2 $net
+		drbdsetup-84 wait-connect 0 --wfc-timeout=60 2>/dev/null
+		( strace -f -yy -e trace=write,sendto,sendmsg,read,recvfrom,recvmsg -e read=all -e write=all \
+			-o $W/vmhop-events.trace $REPO/$BUILD/vmhop drbd events --timeout 90 > $W/events.out 2>&1 & )
+		for i in \$(seq 1 120); do grep -q '^minor=0' $W/events.out 2>/dev/null && break; sleep 0.5; done
+		drbdsetup-84 primary 0 --force
+		drbdsetup-84 wait-sync 0 --wfc-timeout=120 2>/dev/null
+		for i in \$(seq 1 60); do grep -q 'connection=Connected disk=UpToDate peer_disk=UpToDate' $W/events.out && break; sleep 0.5; done
+		sleep 1; pkill -f 'vmhop drbd events' || true; sleep 1; cat $W/events.out
+		cd $REPO && python3 tests/data/netlink/strace2hex.py $W/vmhop-events.trace $W vmhop-events
+		tar -C $W -cf $W.tar --exclude='*.trace' --exclude='*.out' ."
+	"$LAB" cp-out hv1 $W.tar /tmp/nlcap.tar
+	tar -C "$OUT" -xf /tmp/nlcap.tar
+	echo "recorded vmhop events into $OUT"
+	exit 0
+fi
 if [ "${1:-}" = events ]; then
 	# only the events of a forced sync, with time for the tracer to start under load
 	"$LAB" run hv2 "drbdsetup-84 new-resource r0 && drbdsetup-84 new-minor r0 0 0 &&
