@@ -14,9 +14,13 @@ cd /
 hostname "$LAB_HOST"
 echo "$LAB_HOST" > /etc/hostname
 ip link set lo up
+LISTEN=$LAB_IP
 if ip link show eth0 >/dev/null 2>&1; then
 	ip link set eth0 up
 	ip addr add "$LAB_IP/24" dev eth0
+else
+	# A lab of one host has no link: libvirtd listens on loopback instead.
+	LISTEN=127.0.0.1
 fi
 {
 	echo "127.0.0.1 localhost"
@@ -66,7 +70,7 @@ QC
 cat > /etc/libvirt/libvirtd.conf <<LC
 listen_tls = 0
 listen_tcp = 1
-listen_addr = "$LAB_IP"
+listen_addr = "$LISTEN"
 auth_tcp = "none"
 auth_unix_rw = "none"
 unix_sock_group = "root"
@@ -76,6 +80,7 @@ virtlogd -d
 libvirtd -d -l -f /etc/libvirt/libvirtd.conf
 for i in $(seq 1 100); do
 	virsh -c qemu:///system version >/dev/null 2>&1 && break
+	pgrep -x libvirtd >/dev/null || break	# it died: no point in waiting
 	sleep 0.2
 done
 if virsh -c qemu:///system version >/dev/null 2>&1; then
