@@ -8,6 +8,7 @@
  * the nlctrl family lookup; 01 is the DRBD request.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -450,6 +451,162 @@ static void wait_on_recorded_events(void **state)
 	drbdnl_close(h);
 }
 
+/* ---- a whole forced sync, as `vmhop drbd events` received it (vmhop-events-*.hex) ---- */
+
+/*
+ * Recorded with capture.sh vmhop-events: requests 00 (drbd family), 01 (nlctrl,
+ * for the unload notice), 02 (GET_STATUS dump); the reply datagrams of 02 after
+ * its NLMSG_DONE are the multicast events vmhop's event socket received while
+ * hv1 was forced primary and synced 96 MiB to hv2 at 20 MiB/s.
+ */
+static int first_after_done(const char *name)
+{
+	int total = nlfake_count(name);
+
+	for (int k = 0; k < total; k++) {
+		unsigned char *b;
+		size_t n;
+		bool done = false;
+
+		assert_int_equal(nlfake_load(name, (unsigned)k, &b, &n), 0);
+		for (size_t off = 0; off + 16 <= n;) {
+			unsigned len = b[off] | b[off + 1] << 8 | b[off + 2] << 16 |
+				       (unsigned)b[off + 3] << 24;
+
+			if ((b[off + 4] | b[off + 5] << 8) == 3)
+				done = true;
+			if (len < 16)
+				break;
+			off += (len + 3) & ~3u;
+		}
+		free(b);
+		if (done)
+			return k + 1;
+	}
+	return -1;
+}
+
+struct synclog {
+	int statuses, syncing, progress_reports;
+	unsigned last_permille;
+	bool saw_source, ended_synced;
+};
+
+static int sync_cb(const struct drbdnl_status *st, void *arg, struct vh_error *e)
+{
+	struct synclog *l = arg;
+	struct drbdnl_progress p;
+
+	if (st->minor != 0 || !st->has_state)
+		return 0;
+	l->statuses++;
+	if (st->conn == DRBDNL_C_SYNC_SOURCE)
+		l->saw_source = true;
+	if (drbdnl_sync_progress(st, &p)) {
+		l->syncing++;
+		if (st->sib_reason == 5)
+			l->progress_reports++;
+		assert_true(p.permille >= l->last_permille);	/* never goes back */
+		l->last_permille = p.permille;
+	}
+	l->ended_synced = drbdnl_pred_synced(st, NULL, NULL) == 1;
+	return 0;
+}
+
+static void whole_sync_events(void **state)
+{
+	static const struct nlfake_step steps[] = {
+		{ .req = "vmhop-events-00-req", .reply = "vmhop-events-00-reply" },
+		{ .req = "vmhop-events-01-req", .reply = "vmhop-events-01-reply" },
+		{ .req = "vmhop-events-02-req", .reply = "vmhop-events-02-reply" },
+	};
+	struct vh_error e = { 0 };
+	const char *evs[128];
+	char names[128][64];
+	struct synclog l = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+	int first = first_after_done("vmhop-events-02-reply");
+	int total = nlfake_count("vmhop-events-02-reply");
+
+	assert_true(first > 0 && first < total);
+	memset(&f, 0, sizeof(f));
+	for (int k = first; k < total && k - first < 128; k++) {
+		snprintf(names[k - first], sizeof(names[0]), "vmhop-events-02-reply#%d", k);
+		evs[k - first] = names[k - first];
+	}
+	f.steps = steps;
+	f.nsteps = 3;
+	f.events = evs;
+	f.nevents = (size_t)(total - first);
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_events(h, DRBDNL_ALL_MINORS, 300, sync_cb, &l, &e), -ETIMEDOUT);
+	print_message("recorded sync: %d event datagrams, %d statuses of minor 0, %d while syncing, "
+		      "%d progress reports\n", total - first, l.statuses, l.syncing, l.progress_reports);
+	assert_true(l.saw_source);
+	assert_true(l.progress_reports >= 1);
+	assert_true(l.ended_synced);
+	drbdnl_close(h);
+}
+
+struct progress_seen {
+	int calls;
+	unsigned permille[32];
+	int n;
+};
+
+static void on_progress(const struct drbdnl_status *st, const struct drbdnl_progress *p, void *arg)
+{
+	struct progress_seen *ps = arg;
+
+	ps->calls++;
+	if (st->has_resync && ps->n < 32)
+		ps->permille[ps->n++] = p->permille;
+}
+
+static void wait_synced_on_whole_sync(void **state)
+{
+	/* the engine's wait: synced, with progress, on the recorded sync's events */
+	static const struct nlfake_step steps[] = {
+		{ .req = "vmhop-events-00-req", .reply = "vmhop-events-00-reply" },
+		{ .req = "vmhop-events-01-req", .reply = "vmhop-events-01-reply" },
+		/* GET_STATUS of minor 0 (recorded in the same state: connected, unsynced) */
+		{ .req = "status-connected-01-req", .reply = "status-connected-01-reply" },
+	};
+	struct progress_seen ps = { 0 };
+	struct vh_error e = { 0 };
+	struct drbdnl_status st;
+	const char *evs[128];
+	char names[128][64];
+	struct nlfake f;
+	struct drbdnl *h;
+	int first = first_after_done("vmhop-events-02-reply");
+	int total = nlfake_count("vmhop-events-02-reply");
+
+	memset(&f, 0, sizeof(f));
+	for (int k = first; k < total && k - first < 128; k++) {
+		snprintf(names[k - first], sizeof(names[0]), "vmhop-events-02-reply#%d", k);
+		evs[k - first] = names[k - first];
+	}
+	f.steps = steps;
+	f.nsteps = 3;
+	f.events = evs;
+	f.nevents = (size_t)(total - first);
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_synced, NULL, 2000, on_progress, &ps, &st,
+				     &e), 0);
+	assert_int_equal(st.conn, DRBDNL_C_CONNECTED);
+	assert_int_equal(st.pdsk, DRBDNL_D_UP_TO_DATE);
+	assert_int_equal(st.role, DRBDNL_R_PRIMARY);
+	assert_int_equal(f.evpos, f.nevents);	/* it needed the last event */
+	assert_true(ps.n >= 3);
+	assert_int_equal(ps.permille[0], 0);
+	assert_int_equal(ps.permille[ps.n - 1], 1000);
+	for (int i = 1; i < ps.n; i++)
+		assert_true(ps.permille[i] >= ps.permille[i - 1]);
+	drbdnl_close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +625,8 @@ int main(void)
 		cmocka_unit_test(show_dump),
 		cmocka_unit_test(events_recorded),
 		cmocka_unit_test(wait_on_recorded_events),
+		cmocka_unit_test(whole_sync_events),
+		cmocka_unit_test(wait_synced_on_whole_sync),
 	};
 
 	return cmocka_run_group_tests_name("netlink_recorded", tests, NULL, NULL);

@@ -8,7 +8,8 @@
 #   vmhop-up    `vmhop drbd up` (the five steps in one process, one socket)
 # For each: wall time (median of N runs, $EPOCHREALTIME around the sequence)
 # and netlink round trips (requests written to netlink sockets, counted by
-# strace in a separate run so that strace does not inflate the time).
+# strace in a separate run so that strace does not inflate the time).  Also the
+# bare cost of starting each program (10 runs of `--version` / `help`).
 #
 #   LAB_DIR=... tools/bench/drbd.sh [N]      on the host, lab started
 set -euo pipefail
@@ -28,13 +29,15 @@ mkmeta() { drbdmeta --force 7 v08 /dev/vg/nlb_m flex-external create-md >/dev/nu
 teardown() { drbdsetup-84 down nlb >/dev/null 2>&1 || true; }
 peer_up() { teardown; mkmeta; drbdsetup-84 new-resource nlb; drbdsetup-84 new-minor nlb 7 0;
 	drbdsetup-84 attach 7 /dev/vg/nlb_d /dev/vg/nlb_m flexible; drbdsetup-84 connect nlb '$A2' '$A1' '"$NET"'; }
-seq_drbdsetup() { drbdsetup-84 new-resource nlb; drbdsetup-84 new-minor nlb 7 0;
-	drbdsetup-84 attach 7 /dev/vg/nlb_d /dev/vg/nlb_m flexible;
-	drbdsetup-84 connect nlb '$A1' '$A2' '"$NET"'; drbdsetup-84 wait-connect 7 --wfc-timeout=60; }
-seq_vmhop_cli() { $V drbd new-resource nlb; $V drbd new-minor nlb 7 0;
-	$V drbd attach 7 /dev/vg/nlb_d /dev/vg/nlb_m flexible;
-	$V drbd connect nlb '$A1' '$A2' '"$NET"' --keep-helper; $V drbd wait-connect 7 --timeout 60 >/dev/null; }
-seq_vmhop_up() { $V drbd up nlb 7 /dev/vg/nlb_d /dev/vg/nlb_m flexible '$A1' '$A2' '"$NET"' --keep-helper --timeout 60 2>/dev/null; }
+# each step appends its end time to /tmp/nlb.steps, to see where the time goes
+st() { echo "$1 $EPOCHREALTIME" >> /tmp/nlb.steps; }
+seq_drbdsetup() { drbdsetup-84 new-resource nlb; st new-resource; drbdsetup-84 new-minor nlb 7 0; st new-minor;
+	drbdsetup-84 attach 7 /dev/vg/nlb_d /dev/vg/nlb_m flexible; st attach;
+	drbdsetup-84 connect nlb '$A1' '$A2' '"$NET"'; st connect; drbdsetup-84 wait-connect 7 --wfc-timeout=60 2>/dev/null; st connected; }
+seq_vmhop_cli() { $V drbd new-resource nlb; st new-resource; $V drbd new-minor nlb 7 0; st new-minor;
+	$V drbd attach 7 /dev/vg/nlb_d /dev/vg/nlb_m flexible; st attach;
+	$V drbd connect nlb '$A1' '$A2' '"$NET"' --keep-helper; st connect; $V drbd wait-connect 7 --timeout 60 >/dev/null 2>&1; st connected; }
+seq_vmhop_up() { $V drbd up nlb 7 /dev/vg/nlb_d /dev/vg/nlb_m flexible '$A1' '$A2' '"$NET"' --keep-helper --timeout 60 2>/dev/null; st connected; }
 '
 
 cleanup() {
@@ -57,14 +60,16 @@ for method in drbdsetup vmhop_cli vmhop_up; do
 	for ((i = 0; i <= N; i++)); do
 		"$LAB" run hv2 "$FN peer_up" >/dev/null
 		if [ "$i" -lt "$N" ]; then
-			t=$("$LAB" run hv1 "$FN teardown; mkmeta
-				t0=\$EPOCHREALTIME; seq_$method >/dev/null; t1=\$EPOCHREALTIME
-				echo \"\$t0 \$t1\" | awk '{ printf \"%.1f\", (\$2 - \$1) * 1000 }'")
-			times+=("$t")
+			out=$("$LAB" run hv1 "$FN teardown; mkmeta; rm -f /tmp/nlb.steps
+				t0=\$EPOCHREALTIME; seq_$method >/dev/null 2>&1; t1=\$EPOCHREALTIME
+				echo \"\$t0 \$t1\" | awk '{ printf \"%.1f\\n\", (\$2 - \$1) * 1000 }'
+				awk -v t=\$t0 '{ printf \"%s +%.0f ms  \", \$1, (\$2 - t) * 1000 }' /tmp/nlb.steps")
+			times+=("$(echo "$out" | head -n1)")
+			echo "drbd-bench: $method run $i steps: $(echo "$out" | tail -n1)"
 		else
-			# one more run under strace, for the round trips
+			# one more run under strace, for the round trips (stderr too: no terminal in the guest)
 			rt=$("$LAB" run hv1 "$FN teardown; mkmeta
-				strace -f -yy -e trace=write,sendto,sendmsg -o /tmp/nlb.trace bash -c \"\$(declare -f seq_$method); V=\$V; seq_$method\" >/dev/null 2>&1
+				strace -f -yy -e trace=write,sendto,sendmsg -o /tmp/nlb.trace bash -c \"\$(declare -f st seq_$method); V=\$V; seq_$method\" >/dev/null 2>&1
 				grep -c 'NETLINK' /tmp/nlb.trace")
 		fi
 	done
@@ -72,4 +77,7 @@ for method in drbdsetup vmhop_cli vmhop_up; do
 	printf 'drbd-bench: %-10s setup to Connected: median %8s ms over %d runs (%s); netlink round trips: %s\n' \
 		"$method" "$med" "$N" "${times[*]}" "$rt"
 done
+"$LAB" run hv1 "t0=\$EPOCHREALTIME; for i in 1 2 3 4 5 6 7 8 9 10; do $BUILD/vmhop --version >/dev/null; done; t1=\$EPOCHREALTIME
+	for i in 1 2 3 4 5 6 7 8 9 10; do drbdsetup-84 help >/dev/null 2>&1; done; t2=\$EPOCHREALTIME
+	echo \"\$t0 \$t1 \$t2\" | awk '{ printf \"drbd-bench: start-up of one process: vmhop %.0f ms, drbdsetup-84 %.0f ms\\n\", (\$2 - \$1) * 100, (\$3 - \$2) * 100 }'"
 "$LAB" run hv2 "$FN teardown" >/dev/null
