@@ -23,8 +23,9 @@ ROUNDS=${DM_ROUNDS:-100}
 
 guest() {
 	cd "$REPO"
-	local V=$BUILD/vmhop DW=$BUILD/lab-bin/dwriter
-	local LV=dmtfrag DM=vg-dmtfrag CP=dmt-copy W=/tmp/dm-scenario
+	# globals, not locals: the EXIT trap needs them after a failure
+	V=$BUILD/vmhop DW=$BUILD/lab-bin/dwriter
+	LV=dmtfrag DM=vg-dmtfrag CP=dmt-copy W=/tmp/dm-scenario
 	export DM_DISABLE_UDEV=1 LVM_SUPPRESS_FD_WARNINGS=1
 	rm -rf "$W"; mkdir -p "$W"
 	# (no /dev/fd in the guest: no process substitution)
@@ -127,6 +128,11 @@ guest() {
 	$V dm load "$CP" --table "0 8 linear 250:250 0" 2> "$W/err"; rc=$?
 	set -e
 	[ $rc -ne 0 ] && grep -q 'DM_TABLE_LOAD' "$W/err" || fail "bad table accepted (exit $rc)"
+	# the same errno text as the kernel gave dmsetup for the same request
+	local kmsg
+	kmsg=$(dmsetup load "$CP" --table "0 8 linear 250:250 0" 2>&1 | sed -n 's/.*failed: //p' | head -n1) || true
+	dmsetup clear "$CP" >/dev/null 2>&1 || true
+	[ -n "$kmsg" ] && grep -qF "$kmsg" "$W/err" || fail "dmsetup got '$kmsg', vmhop said '$(cat "$W/err")'"
 	say "kernel errors: $(head -c 200 "$W/err")"
 	# create without a table, then remove while briefly held open: retried
 	$V dm create dmt-empty > /dev/null || fail "create without table"

@@ -23,7 +23,8 @@ guest() {
 	local N=${1:-40}
 	cd "$REPO"
 	export DM_DISABLE_UDEV=1 LVM_SUPPRESS_FD_WARNINGS=1
-	local V=$BUILD/vmhop DW=$BUILD/lab-bin/dwriter LV=dmbench DM=vg-dmbench CP=dmb-copy W=/tmp/dm-bench
+	# globals, not locals: the EXIT trap needs them after a failure
+	V=$BUILD/vmhop DW=$BUILD/lab-bin/dwriter LV=dmbench DM=vg-dmbench CP=dmb-copy W=/tmp/dm-bench
 	rm -rf "$W"; mkdir -p "$W"
 	# (no /dev/fd in the guest: no process substitution)
 	same_table() { dmsetup table "$1" > "$W/cur.table" 2>/dev/null && cmp -s "$W/cur.table" "$2"; }
