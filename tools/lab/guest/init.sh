@@ -11,6 +11,12 @@ export DM_DISABLE_UDEV=1
 log() { echo "lab-guest[$LAB_HOST]: $*" > /dev/console; echo "$*" >> /lab/boot.log; }
 cd /
 
+# devtmpfs has no /dev/fd and friends (udev would make them); bash's <(...) needs them.
+ln -sfn /proc/self/fd /dev/fd
+ln -sfn /proc/self/fd/0 /dev/stdin
+ln -sfn /proc/self/fd/1 /dev/stdout
+ln -sfn /proc/self/fd/2 /dev/stderr
+
 hostname "$LAB_HOST"
 echo "$LAB_HOST" > /etc/hostname
 ip link set lo up
