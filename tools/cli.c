@@ -40,7 +40,7 @@ int vh_exit_code(int err)
 		return VH_EXIT_OK;
 	case ENOENT: case ENXIO: case ESRCH:
 		return VH_EXIT_NOTFOUND;
-	case EINVAL: case ENAMETOOLONG: case EBADMSG: case ERANGE: case EDOM:
+	case EINVAL: case ENAMETOOLONG: case EBADMSG: case ERANGE: case EDOM: case ENOTUNIQ:
 		return VH_EXIT_INVALID;
 	case EBUSY: case EADDRINUSE: case ETXTBSY:
 		return VH_EXIT_BUSY;

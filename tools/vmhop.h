@@ -18,7 +18,7 @@ enum vh_exit {
 	VH_EXIT_FAIL = 1,		/* anything not listed below */
 	VH_EXIT_USAGE = 2,		/* bad command line */
 	VH_EXIT_NOTFOUND = 3,		/* ENOENT, ENXIO: no such VM, device, LV, minor */
-	VH_EXIT_INVALID = 4,		/* EINVAL, ENAMETOOLONG, EBADMSG: bad input or garbage read */
+	VH_EXIT_INVALID = 4,		/* EINVAL, ENAMETOOLONG, EBADMSG, ENOTUNIQ: bad or ambiguous input, garbage read */
 	VH_EXIT_BUSY = 5,		/* EBUSY, EADDRINUSE: minor, port or device in use */
 	VH_EXIT_NOSPACE = 6,		/* ENOSPC, EFBIG: device or VG too small */
 	VH_EXIT_KERNEL = 7,		/* EPROTO, EIO: the kernel (or a library) refused */

@@ -50,6 +50,7 @@ static void exit_codes_are_distinct(void **state)
 	assert_int_equal(vh_exit_code(0), VH_EXIT_OK);
 	assert_int_equal(vh_exit_code(-ENOENT), VH_EXIT_NOTFOUND);
 	assert_int_equal(vh_exit_code(-EINVAL), VH_EXIT_INVALID);
+	assert_int_equal(vh_exit_code(-ENOTUNIQ), VH_EXIT_INVALID);
 	assert_int_equal(vh_exit_code(-EBUSY), VH_EXIT_BUSY);
 	assert_int_equal(vh_exit_code(-EADDRINUSE), VH_EXIT_BUSY);
 	assert_int_equal(vh_exit_code(-ENOSPC), VH_EXIT_NOSPACE);

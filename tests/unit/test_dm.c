@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "support_common.h"
+
 #include "dm/dm.h"
 #include "support_dm_mock.h"
 
@@ -797,33 +799,11 @@ static void ref_parse(void **state)
 
 /* ---- replies recorded from the lab kernel (tests/data/dm) -------------- */
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *s;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	s = calloc(1, (size_t)n + 1);
-	if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-		free(s);
-		s = NULL;
-	}
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return s;
-}
-
 static void recorded_kernel_table_reply(void **state)
 {
 	size_t len;
-	char *bin = slurp("tests/data/dm/table-status-frag.bin", &len);
-	char *want = slurp("tests/data/dm/table-status-frag.txt", NULL);
+	char *bin = tsupport_slurp("tests/data/dm/table-status-frag.bin", &len);
+	char *want = tsupport_slurp("tests/data/dm/table-status-frag.txt", NULL);
 	struct vdm_table t = { 0 };
 	char *got = NULL;
 
@@ -874,9 +854,9 @@ static void recorded_kernel_buffer_full_reply(void **state)
 	struct dmock m;
 
 	(void)state;
-	full.p = slurp("tests/data/dm/table-status-full.bin", &full.len);
-	frag.p = slurp("tests/data/dm/table-status-frag.bin", &frag.len);
-	want = slurp("tests/data/dm/table-status-frag.txt", NULL);
+	full.p = tsupport_slurp("tests/data/dm/table-status-full.bin", &full.len);
+	frag.p = tsupport_slurp("tests/data/dm/table-status-frag.bin", &frag.len);
+	want = tsupport_slurp("tests/data/dm/table-status-frag.txt", NULL);
 	if (!full.p || !frag.p || !want) {
 		free(full.p);
 		free(frag.p);
