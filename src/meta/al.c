@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meta/be.h"
 #include "meta/meta.h"
 
 enum {
@@ -29,53 +30,25 @@ enum {
 _Static_assert(TR_CONTEXT + 4 * VMETA_AL_CONTEXT_PER_TR == VMETA_AL_BLOCK_BYTES,
 	       "AL transaction is one 4 KiB block");
 
-static void put16(uint8_t *b, size_t off, uint16_t v)
-{
-	v = htobe16(v);
-	memcpy(b + off, &v, 2);
-}
-
-static void put32(uint8_t *b, size_t off, uint32_t v)
-{
-	v = htobe32(v);
-	memcpy(b + off, &v, 4);
-}
-
-static uint16_t get16(const uint8_t *b, size_t off)
-{
-	uint16_t v;
-
-	memcpy(&v, b + off, 2);
-	return be16toh(v);
-}
-
-static uint32_t get32(const uint8_t *b, size_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, b + off, 4);
-	return be32toh(v);
-}
-
 void vmeta_al_encode(const struct vmeta_al_tr *tr, void *buf4096)
 {
 	uint8_t *b = buf4096;
 
 	memset(b, 0, VMETA_AL_BLOCK_BYTES);
-	put32(b, TR_MAGIC, tr->magic);
-	put32(b, TR_NUMBER, tr->tr_number);
-	put16(b, TR_TYPE, tr->transaction_type);
-	put16(b, TR_N_UPDATES, tr->n_updates);
-	put16(b, TR_CONTEXT_SIZE, tr->context_size);
-	put16(b, TR_CONTEXT_START, tr->context_start_slot_nr);
+	vmeta_put32(b, TR_MAGIC, tr->magic);
+	vmeta_put32(b, TR_NUMBER, tr->tr_number);
+	vmeta_put16(b, TR_TYPE, tr->transaction_type);
+	vmeta_put16(b, TR_N_UPDATES, tr->n_updates);
+	vmeta_put16(b, TR_CONTEXT_SIZE, tr->context_size);
+	vmeta_put16(b, TR_CONTEXT_START, tr->context_start_slot_nr);
 	for (int i = 0; i < VMETA_AL_UPDATES_PER_TR; i++) {
-		put16(b, TR_UPDATE_SLOT + 2 * i, tr->update_slot_nr[i]);
-		put32(b, TR_UPDATE_EXTENT + 4 * i, tr->update_extent_nr[i]);
+		vmeta_put16(b, TR_UPDATE_SLOT + 2 * i, tr->update_slot_nr[i]);
+		vmeta_put32(b, TR_UPDATE_EXTENT + 4 * i, tr->update_extent_nr[i]);
 	}
 	for (int i = 0; i < VMETA_AL_CONTEXT_PER_TR; i++)
-		put32(b, TR_CONTEXT + 4 * i, tr->context[i]);
+		vmeta_put32(b, TR_CONTEXT + 4 * i, tr->context[i]);
 	/* The CRC covers the whole block with its own field zero. */
-	put32(b, TR_CRC, vmeta_crc32c(0, b, VMETA_AL_BLOCK_BYTES));
+	vmeta_put32(b, TR_CRC, vmeta_crc32c(0, b, VMETA_AL_BLOCK_BYTES));
 }
 
 bool vmeta_al_decode(const void *buf4096, struct vmeta_al_tr *ret)
@@ -84,19 +57,19 @@ bool vmeta_al_decode(const void *buf4096, struct vmeta_al_tr *ret)
 	static const uint8_t zero4[4];
 	uint32_t crc;
 
-	ret->magic = get32(b, TR_MAGIC);
-	ret->tr_number = get32(b, TR_NUMBER);
-	ret->crc32c = get32(b, TR_CRC);
-	ret->transaction_type = get16(b, TR_TYPE);
-	ret->n_updates = get16(b, TR_N_UPDATES);
-	ret->context_size = get16(b, TR_CONTEXT_SIZE);
-	ret->context_start_slot_nr = get16(b, TR_CONTEXT_START);
+	ret->magic = vmeta_get32(b, TR_MAGIC);
+	ret->tr_number = vmeta_get32(b, TR_NUMBER);
+	ret->crc32c = vmeta_get32(b, TR_CRC);
+	ret->transaction_type = vmeta_get16(b, TR_TYPE);
+	ret->n_updates = vmeta_get16(b, TR_N_UPDATES);
+	ret->context_size = vmeta_get16(b, TR_CONTEXT_SIZE);
+	ret->context_start_slot_nr = vmeta_get16(b, TR_CONTEXT_START);
 	for (int i = 0; i < VMETA_AL_UPDATES_PER_TR; i++) {
-		ret->update_slot_nr[i] = get16(b, TR_UPDATE_SLOT + 2 * i);
-		ret->update_extent_nr[i] = get32(b, TR_UPDATE_EXTENT + 4 * i);
+		ret->update_slot_nr[i] = vmeta_get16(b, TR_UPDATE_SLOT + 2 * i);
+		ret->update_extent_nr[i] = vmeta_get32(b, TR_UPDATE_EXTENT + 4 * i);
 	}
 	for (int i = 0; i < VMETA_AL_CONTEXT_PER_TR; i++)
-		ret->context[i] = get32(b, TR_CONTEXT + 4 * i);
+		ret->context[i] = vmeta_get32(b, TR_CONTEXT + 4 * i);
 	if (ret->magic != VMETA_AL_MAGIC)
 		return false;
 	/* CRC of the block with the CRC field taken as zero, without a copy. */
@@ -111,9 +84,9 @@ void vmeta_al_init_block(void *buf4096)
 	uint8_t *b = buf4096;
 
 	memset(b, 0, VMETA_AL_BLOCK_BYTES);
-	put32(b, TR_MAGIC, VMETA_AL_MAGIC);
-	put16(b, TR_TYPE, VMETA_AL_TR_INITIALIZED);
-	put32(b, TR_CRC, vmeta_crc32c(0, b, VMETA_AL_BLOCK_BYTES));
+	vmeta_put32(b, TR_MAGIC, VMETA_AL_MAGIC);
+	vmeta_put16(b, TR_TYPE, VMETA_AL_TR_INITIALIZED);
+	vmeta_put32(b, TR_CRC, vmeta_crc32c(0, b, VMETA_AL_BLOCK_BYTES));
 }
 
 void vmeta_al_init(void *buf, unsigned int nblocks)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "meta/be.h"
 #include "meta/meta.h"
 
 #define SECT			512ull
@@ -43,34 +44,6 @@ enum {
 	SB_AL_STRIPES = 88,
 	SB_AL_STRIPE_SIZE = 92,
 };
-
-static void put64(uint8_t *b, size_t off, uint64_t v)
-{
-	v = htobe64(v);
-	memcpy(b + off, &v, 8);
-}
-
-static void put32(uint8_t *b, size_t off, uint32_t v)
-{
-	v = htobe32(v);
-	memcpy(b + off, &v, 4);
-}
-
-static uint64_t get64(const uint8_t *b, size_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, b + off, 8);
-	return be64toh(v);
-}
-
-static uint32_t get32(const uint8_t *b, size_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, b + off, 4);
-	return be32toh(v);
-}
 
 uint64_t vmeta_bm_bytes(uint64_t data_sectors)
 {
@@ -190,20 +163,20 @@ void vmeta_sb_encode(const struct vmeta_sb *sb, void *buf4096)
 	uint8_t *b = buf4096;
 
 	memset(b, 0, VMETA_SB_BYTES);
-	put64(b, SB_LA_SIZE, sb->la_size_sect);
+	vmeta_put64(b, SB_LA_SIZE, sb->la_size_sect);
 	for (int i = 0; i < VMETA_UI_SIZE; i++)
-		put64(b, SB_UUID + 8 * i, sb->uuid[i]);
-	put64(b, SB_DEVICE_UUID, sb->device_uuid);
-	put32(b, SB_FLAGS, sb->flags);
-	put32(b, SB_MAGIC, sb->magic);
-	put32(b, SB_MD_SIZE, sb->md_size_sect);
-	put32(b, SB_AL_OFFSET, (uint32_t)sb->al_offset);
-	put32(b, SB_AL_NR_EXTENTS, sb->al_nr_extents);
-	put32(b, SB_BM_OFFSET, (uint32_t)sb->bm_offset);
-	put32(b, SB_BM_BYTES_PER_BIT, sb->bm_bytes_per_bit);
-	put32(b, SB_LA_PEER_MAX_BIO, sb->la_peer_max_bio_size);
-	put32(b, SB_AL_STRIPES, sb->al_stripes);
-	put32(b, SB_AL_STRIPE_SIZE, sb->al_stripe_size_4k);
+		vmeta_put64(b, SB_UUID + 8 * i, sb->uuid[i]);
+	vmeta_put64(b, SB_DEVICE_UUID, sb->device_uuid);
+	vmeta_put32(b, SB_FLAGS, sb->flags);
+	vmeta_put32(b, SB_MAGIC, sb->magic);
+	vmeta_put32(b, SB_MD_SIZE, sb->md_size_sect);
+	vmeta_put32(b, SB_AL_OFFSET, (uint32_t)sb->al_offset);
+	vmeta_put32(b, SB_AL_NR_EXTENTS, sb->al_nr_extents);
+	vmeta_put32(b, SB_BM_OFFSET, (uint32_t)sb->bm_offset);
+	vmeta_put32(b, SB_BM_BYTES_PER_BIT, sb->bm_bytes_per_bit);
+	vmeta_put32(b, SB_LA_PEER_MAX_BIO, sb->la_peer_max_bio_size);
+	vmeta_put32(b, SB_AL_STRIPES, sb->al_stripes);
+	vmeta_put32(b, SB_AL_STRIPE_SIZE, sb->al_stripe_size_4k);
 }
 
 void vmeta_sb_decode(const void *buf4096, struct vmeta_sb *ret)
@@ -211,20 +184,20 @@ void vmeta_sb_decode(const void *buf4096, struct vmeta_sb *ret)
 	const uint8_t *b = buf4096;
 
 	memset(ret, 0, sizeof(*ret));
-	ret->la_size_sect = get64(b, SB_LA_SIZE);
+	ret->la_size_sect = vmeta_get64(b, SB_LA_SIZE);
 	for (int i = 0; i < VMETA_UI_SIZE; i++)
-		ret->uuid[i] = get64(b, SB_UUID + 8 * i);
-	ret->device_uuid = get64(b, SB_DEVICE_UUID);
-	ret->flags = get32(b, SB_FLAGS);
-	ret->magic = get32(b, SB_MAGIC);
-	ret->md_size_sect = get32(b, SB_MD_SIZE);
-	ret->al_offset = (int32_t)get32(b, SB_AL_OFFSET);
-	ret->al_nr_extents = get32(b, SB_AL_NR_EXTENTS);
-	ret->bm_offset = (int32_t)get32(b, SB_BM_OFFSET);
-	ret->bm_bytes_per_bit = get32(b, SB_BM_BYTES_PER_BIT);
-	ret->la_peer_max_bio_size = get32(b, SB_LA_PEER_MAX_BIO);
-	ret->al_stripes = get32(b, SB_AL_STRIPES);
-	ret->al_stripe_size_4k = get32(b, SB_AL_STRIPE_SIZE);
+		ret->uuid[i] = vmeta_get64(b, SB_UUID + 8 * i);
+	ret->device_uuid = vmeta_get64(b, SB_DEVICE_UUID);
+	ret->flags = vmeta_get32(b, SB_FLAGS);
+	ret->magic = vmeta_get32(b, SB_MAGIC);
+	ret->md_size_sect = vmeta_get32(b, SB_MD_SIZE);
+	ret->al_offset = (int32_t)vmeta_get32(b, SB_AL_OFFSET);
+	ret->al_nr_extents = vmeta_get32(b, SB_AL_NR_EXTENTS);
+	ret->bm_offset = (int32_t)vmeta_get32(b, SB_BM_OFFSET);
+	ret->bm_bytes_per_bit = vmeta_get32(b, SB_BM_BYTES_PER_BIT);
+	ret->la_peer_max_bio_size = vmeta_get32(b, SB_LA_PEER_MAX_BIO);
+	ret->al_stripes = vmeta_get32(b, SB_AL_STRIPES);
+	ret->al_stripe_size_4k = vmeta_get32(b, SB_AL_STRIPE_SIZE);
 }
 
 void vmeta_sb_init(struct vmeta_sb *sb, const struct vmeta_layout *layout)

@@ -63,6 +63,15 @@ static int read_sb(struct vmeta_dev *d, int index, void *buf, struct vmeta_sb *s
 	return 0;
 }
 
+/* Flexible, or an index the indexed layout can hold. */
+static int check_index(int index, struct vh_error *e)
+{
+	if (index == VMETA_INDEX_FLEX || (index >= 0 && index <= VMETA_INDEX_MAX))
+		return 0;
+	return vh_err(e, -EINVAL, "meta-data index %d: use 0..%d or flexible", index,
+		      VMETA_INDEX_MAX);
+}
+
 int vmeta_create(const char *path, const struct vmeta_create_opts *opts,
 		 struct vmeta_info *ret_info, struct vh_error *e)
 {
@@ -146,9 +155,8 @@ int vmeta_wipe(const char *path, int index, bool force, struct vmeta_info *ret_i
 	uint8_t *buf = NULL;
 	int r;
 
-	if (index != VMETA_INDEX_FLEX && (index < 0 || index > VMETA_INDEX_MAX))
-		return vh_err(e, -EINVAL, "meta-data index %d: use 0..%d or flexible", index,
-			      VMETA_INDEX_MAX);
+	if ((r = check_index(index, e)) < 0)
+		return r;
 	r = vmeta_dev_open(path, true, &d, e);
 	if (r < 0)
 		return r;
@@ -254,9 +262,8 @@ int vmeta_apply_al(const char *path, int index, struct vmeta_info *ret_info,
 	bool reinit = false;
 	int r;
 
-	if (index != VMETA_INDEX_FLEX && (index < 0 || index > VMETA_INDEX_MAX))
-		return vh_err(e, -EINVAL, "meta-data index %d: use 0..%d or flexible", index,
-			      VMETA_INDEX_MAX);
+	if ((r = check_index(index, e)) < 0)
+		return r;
 	r = vmeta_dev_open(path, true, &d, e);
 	if (r < 0)
 		return r;
@@ -371,9 +378,8 @@ int vmeta_read(const char *path, int index, struct vmeta_info *ret_info, struct 
 	uint64_t limit, off;
 	int r;
 
-	if (index != VMETA_INDEX_FLEX && (index < 0 || index > VMETA_INDEX_MAX))
-		return vh_err(e, -EINVAL, "meta-data index %d: use 0..%d or flexible", index,
-			      VMETA_INDEX_MAX);
+	if ((r = check_index(index, e)) < 0)
+		return r;
 	r = vmeta_dev_open(path, false, &d, e);
 	if (r < 0)
 		return r;
