@@ -100,6 +100,7 @@ migrate() {	# migrate FROM TO
 	out=$(lab_out "$from" "$V --json virt migrate $N qemu+tcp://$to/system --max-downtime 300 --interval 500")
 	res=$(grep -v '"progress"' <<< "$out")
 	p=$(grep -c '"progress"' <<< "$out" || true)
+	assert_ge "$p" 1 "progress reports during the migration $from -> $to"
 	assert_eq "$(jget dest_event <<< "$res")" resumed/migrated "lifecycle event on $to"
 	assert_eq "$(jget source_event <<< "$res")" stopped/migrated "lifecycle event on $from"
 	assert_eq "$(lab_out "$to" "virsh -q -c qemu:///system domstate $N")" running "state on $to"
