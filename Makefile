@@ -46,7 +46,7 @@ TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/test/%)
 LAB_BINS := $(LAB_SRC:tools/lab/%.c=$(BUILD)/lab-bin/%) $(BUILD)/lab-bin/busyvm.img
 
 .SECONDARY:
-.PHONY: all unit check demo deps lab-smoke install clean help bench
+.PHONY: all unit check demo deps lab-smoke install clean help bench fuzz fuzz-replay
 all: $(BUILD)/vmhop $(LAB_BINS)
 
 help:
@@ -54,6 +54,8 @@ help:
 	@echo "make unit     fast unit tests (cmocka, ASan+UBSan)"
 	@echo "make check    deps, unit tests and every lab scenario (needs root)"
 	@echo "make demo     deps, build, boot the two-hypervisor lab, show a busy VM"
+	@echo "make fuzz     run every libFuzzer harness for FUZZ_TIME seconds (default 60)"
+	@echo "make fuzz-replay  replay the fuzz corpora and regression inputs (part of check)"
 	@echo "make deps     install what is missing (apt) and fetch Debian's kernel for the lab"
 	@echo "make install  PREFIX=$(PREFIX) DESTDIR=..."
 
@@ -92,6 +94,48 @@ $(BUILD)/lab-bin/busyvm.img: tools/lab/busyvm.S
 		ld -m elf_i386 -Ttext 0x7c00 --oformat binary -o $@ $(BUILD)/lab-bin/busyvm.o && \
 		test $$(stat -c %s $@) -eq 512
 
+# Fuzzing: tests/fuzz/fuzz_NAME.c is one libFuzzer harness.  Its seed corpus
+# is tests/fuzz/corpus/NAME/ (small inputs, mostly derived from tests/data/),
+# and inputs that once crashed it are kept in tests/data/fuzz/NAME/.
+# `make fuzz` grows a working corpus under build/fuzz/ for FUZZ_TIME seconds
+# per harness; `make fuzz-replay` runs every kept input once (no new fuzzing).
+FUZZ_CC   ?= clang
+FUZZ_TIME ?= 60
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FOBJ      := $(SRC:%.c=$(BUILD)/fobj/%.o)
+
+$(BUILD)/fobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC-FUZZ,$<)$(FUZZ_CC) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(filter-out -Wformat=2,$(BASE_CFLAGS)) -Itests/unit -Itests/fuzz $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libvmhop-fuzz.a: $(FOBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/%: $(BUILD)/fobj/tests/fuzz/%.o $(BUILD)/libvmhop-fuzz.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(FUZZ_CC) -g $(FUZZ_SAN) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+fuzz: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do n=$${f##*/fuzz_}; \
+		mkdir -p $(BUILD)/fuzz/work/$$n; \
+		echo "fuzz: $$n for $(FUZZ_TIME) s"; \
+		$$f -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/crash-$$n- $(BUILD)/fuzz/work/$$n \
+			$$(for d in tests/fuzz/corpus/$$n tests/data/fuzz/$$n; do [ -d $$d ] && echo $$d; done) \
+			2>$(BUILD)/fuzz/$$n.log || { tail -40 $(BUILD)/fuzz/$$n.log; echo "fuzz: $$n FAILED"; exit 1; }; \
+		grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+.*DONE)' $(BUILD)/fuzz/$$n.log | tr '\n' ' '; echo; \
+	done
+
+fuzz-replay: $(FUZZERS)
+	@set -e; pass=0; fail=0; for f in $(FUZZERS); do n=$${f##*/fuzz_}; \
+		files=$$(find tests/fuzz/corpus/$$n tests/data/fuzz/$$n -type f 2>/dev/null | sort); \
+		if [ -z "$$files" ]; then echo "fuzz-replay: $$n has no inputs"; fail=$$((fail+1)); continue; fi; \
+		if $$f -runs=1 $$files >$(BUILD)/fuzz/$$n.replay.log 2>&1; then pass=$$((pass+1)); \
+		else fail=$$((fail+1)); tail -30 $(BUILD)/fuzz/$$n.replay.log; echo "FAILED: fuzz-replay $$n"; fi; \
+	done; echo "fuzz-replay: $$pass passed, $$fail failed"; test $$fail -eq 0
+
 unit: $(TESTS)
 	@set -e; pass=0; fail=0; \
 	for t in $(TESTS); do \
@@ -105,6 +149,7 @@ deps:
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory fuzz-replay
 	$(Q)tests/lab/run.sh
 
 lab-smoke: deps all
@@ -121,6 +166,6 @@ install: $(BUILD)/vmhop
 	install -D -m 0755 $(BUILD)/vmhop $(DESTDIR)$(PREFIX)/sbin/vmhop
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/test $(BUILD)/lab-bin $(BUILD)/*.a $(BUILD)/vmhop
+	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/fobj $(BUILD)/fuzz $(BUILD)/test $(BUILD)/lab-bin $(BUILD)/*.a $(BUILD)/vmhop
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
