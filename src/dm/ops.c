@@ -260,7 +260,7 @@ undo:
 		struct vdm_req rm = { .cmd = DM_DEV_REMOVE_CMD, .ref = &ref };
 
 		if (vdm__exec(c, &rm, &e2))
-			vh_err_prefix(e, "(and removing it again failed: %s)", e2.msg);
+			vh_err_prefix(e, rc, "(and removing it again failed: %s)", e2.msg);
 	}
 	return rc;
 }
