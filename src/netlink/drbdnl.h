@@ -51,6 +51,8 @@ struct drbdnl_ops {
 	 * (events were lost), or another negative errno.
 	 */
 	ssize_t (*ev_recv)(struct drbdnl *h, void *buf, size_t len, int timeout_ms);
+	/* Wait @ms before retrying a transient state (NULL: sleep on CLOCK_MONOTONIC). */
+	void (*backoff)(struct drbdnl *h, unsigned ms);
 };
 
 struct drbdnl_family {

@@ -358,7 +358,10 @@ int drbdnl_do(struct drbdnl *h, struct nl_msg *m, const char *what, struct drbdn
 		     rep.ret_code == DRBDNL_SS_CONCURRENT_ST_CHG) && attempt < RETRY_MAX) {
 			vh_trace("netlink", "%s: %s, retry %d in %u ms", what,
 				 drbdnl_ret_name(rep.ret_code), attempt, delay);
-			sleep_ms(delay);
+			if (h->ops.backoff)
+				h->ops.backoff(h, delay);
+			else
+				sleep_ms(delay);
 			delay = delay * 2 > RETRY_CAP_MS ? RETRY_CAP_MS : delay * 2;
 			continue;
 		}

@@ -217,10 +217,19 @@ static ssize_t fake_ev_recv(struct drbdnl *h, void *buf, size_t len, int timeout
 	return (ssize_t)n;
 }
 
+static void fake_backoff(struct drbdnl *h, unsigned ms)
+{
+	struct nlfake *f = drbdnl_ops_data(h);
+
+	assert_true(f->nbackoff < sizeof(f->backoff_ms) / sizeof(f->backoff_ms[0]));
+	f->backoff_ms[f->nbackoff++] = ms;
+}
+
 const struct drbdnl_ops nlfake_ops = {
 	.transact = fake_transact,
 	.ev_join = fake_ev_join,
 	.ev_recv = fake_ev_recv,
+	.backoff = fake_backoff,
 };
 
 static void mem_put(struct nlfake *f, int slot, struct nl_msg *m)

@@ -35,6 +35,8 @@ struct nlfake {
 	size_t njoined;
 	unsigned char last_req[4096];
 	size_t last_req_len;
+	unsigned backoff_ms[16];	/* the retry delays asked for (nothing sleeps) */
+	size_t nbackoff;
 	unsigned char mem[NLFAKE_MEM][4096];
 	size_t memlen[NLFAKE_MEM];
 };

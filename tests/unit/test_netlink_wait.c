@@ -197,6 +197,14 @@ static void reply_transient_gives_up(void **state)
 	h = nlfake_open(&f);
 	assert_int_equal(drbdnl_secondary(h, 0, &e), -EAGAIN);
 	assert_int_equal(f.pos, 1 + 8);	/* bounded: 8 tries */
+	/* doubling from 10 ms, capped at 500 ms: 7 waits between 8 tries */
+	{
+		static const unsigned want[] = { 10, 20, 40, 80, 160, 320, 500 };
+
+		assert_int_equal(f.nbackoff, 7);
+		for (size_t i = 0; i < 7; i++)
+			assert_int_equal(f.backoff_ms[i], want[i]);
+	}
 	drbdnl_close(h);
 }
 
