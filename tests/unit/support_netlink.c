@@ -199,8 +199,13 @@ static ssize_t fake_ev_recv(struct drbdnl *h, void *buf, size_t len, int timeout
 	unsigned char *b;
 	size_t n;
 
-	if (f->evpos >= f->nevents)
+	if (f->evpos >= f->nevents) {
+		if (f->end_err)
+			return f->end_err;
+		if (timeout_ms < 0)
+			fail_msg("a wait without timeout after the last event would never end");
 		return 0;	/* nothing more: as a timeout */
+	}
 	snprintf(name, sizeof(name), "%s", f->events[f->evpos++]);
 	if (!strcmp(name, "ENOBUFS"))
 		return -ENOBUFS;

@@ -31,6 +31,8 @@ struct nlfake {
 	const char *const *events;	/* event datagrams: "file" or "file#k" (datagram k);
 					 * "ENOBUFS": an overrun */
 	size_t nevents, evpos;
+	int end_err;		/* after the last event: this errno (0: report timeouts, and
+				 * fail a wait without one, which would never end) */
 	uint32_t joined[4];
 	size_t njoined;
 	unsigned char last_req[4096];
