@@ -44,7 +44,7 @@ static int parse_timeout(const char *s, int *ret)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || v < 0 || v > 86400 * 7)
+	if (errno || end == s || *end || !(v >= 0 && v <= 86400 * 7))	/* NaN too */
 		return -EINVAL;
 	*ret = (int)(v * 1000);
 	return 0;
