@@ -134,19 +134,23 @@ static void replay_one(const struct vmeta_al_tr *tr, uint32_t *slot)
 	}
 }
 
-int vmeta_al_replay(const void *al, unsigned int stripes, unsigned int stripe_size_4k,
-		    struct vmeta_al_replay *ret)
+int vmeta_al_replay(const void *al, size_t len, unsigned int stripes,
+		    unsigned int stripe_size_4k, struct vmeta_al_replay *ret)
 {
 	const uint8_t *base = al;
-	unsigned int mx = stripes * stripe_size_4k;
-	unsigned int oldest = 0, newest = 0, n = 0;
+	uint64_t blocks = (uint64_t)stripes * stripe_size_4k;
+	unsigned int mx, oldest = 0, newest = 0, n = 0;
 	struct vmeta_al_tr *tr;
 	bool *valid;
 	int rc;
 
-	ret->blocks = mx;
-	ret->valid = ret->updates = ret->n_hot = 0;
+	ret->blocks = ret->valid = ret->updates = ret->n_hot = 0;
 	ret->oldest_tr = ret->newest_tr = 0;
+	if (blocks < VMETA_AL_BLOCKS || blocks > VMETA_AL_4K_MAX ||
+	    len / VMETA_AL_BLOCK_BYTES < blocks)
+		return -EINVAL;
+	mx = (unsigned int)blocks;
+	ret->blocks = mx;
 	tr = calloc(mx, sizeof(*tr));
 	valid = calloc(mx, sizeof(*valid));
 	if (!tr || !valid) {

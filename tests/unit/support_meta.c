@@ -57,7 +57,9 @@ int tmeta_minor(void)
 
 bool tmeta_have_drbdmeta(void)
 {
-	return tmeta_sh(NULL, "command -v drbdmeta || test -x /usr/sbin/drbdmeta") == 0;
+	/* PATH alone decides, so that hiding drbdmeta from PATH makes the
+	 * comparisons report "skipped" (and so that we run the one found). */
+	return tmeta_sh(NULL, "command -v drbdmeta") == 0;
 }
 
 int tmeta_sh(char **out, const char *fmt, ...)
@@ -70,7 +72,7 @@ int tmeta_sh(char **out, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	if (asprintf(&full, "PATH=\"$PATH:/usr/sbin:/sbin\"; (%s) %s", cmd,
+	if (asprintf(&full, "(%s) %s", cmd,
 		     out ? "2>&1" : ">/dev/null 2>&1") < 0)
 		die("asprintf");
 	if (!out) {

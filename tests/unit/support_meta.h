@@ -13,6 +13,8 @@ void tmeta_cleanup(void);
 /* "<dir>/<name>" in a static ring of buffers (valid for a few calls). */
 const char *tmeta_path(const char *name);
 
+/* drbdmeta is found through PATH (root's has /usr/sbin); a test that compares
+ * with it calls skip() when it is not there, never passes silently. */
 bool tmeta_have_drbdmeta(void);
 /* The DRBD minor to give drbdmeta: it locks /var/lock/drbd-147-<minor>, so
  * each test process uses its own to run beside other tests. */

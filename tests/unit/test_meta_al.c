@@ -193,8 +193,9 @@ static void run_case(const struct al_case *c, const char *name)
 		/* a refusal changes nothing */
 		assert_int_equal(tmeta_cmp(ours, orig), -1);
 	}
+	/* Our own result is checked above; the comparison needs drbdmeta. */
 	if (!tmeta_have_drbdmeta())
-		return;
+		skip();
 	st = tmeta_sh(NULL, "drbdmeta --force %d v08 '%s' flex-external apply-al", tmeta_minor(), theirs);
 	if (c->drbdmeta_fails) {
 		assert_int_not_equal(st, 0);
