@@ -100,6 +100,8 @@ void vmeta_al_init(void *buf, unsigned int nblocks)
 
 unsigned int vmeta_al_tr_block(unsigned int t, unsigned int stripes, unsigned int stripe_size_4k)
 {
+	if (!stripes || !stripe_size_4k)
+		return 0;	/* no such log; vmeta_al_replay() refuses it */
 	t %= stripes * stripe_size_4k;
 	return (t % stripes) * stripe_size_4k + t / stripes;
 }

@@ -187,6 +187,7 @@ void vmeta_al_init_block(void *buf4096);
 void vmeta_al_init(void *buf, unsigned int nblocks);
 
 /* On-disk block (0..stripes*stripe_size-1) of transaction slot @t. */
+/* (0 when either is 0: no such log.) */
 unsigned int vmeta_al_tr_block(unsigned int t, unsigned int stripes, unsigned int stripe_size_4k);
 
 /* Result of replaying an activity log. */

@@ -40,6 +40,20 @@ void tmeta_cleanup(void)
 	}
 }
 
+int tmeta_group_setup(void **state)
+{
+	(void)state;
+	tmeta_dir();
+	return 0;
+}
+
+int tmeta_group_teardown(void **state)
+{
+	(void)state;
+	tmeta_cleanup();
+	return 0;
+}
+
 const char *tmeta_path(const char *name)
 {
 	static char ring[8][320];

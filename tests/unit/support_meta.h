@@ -10,6 +10,9 @@
 /* A scratch directory under $TMPDIR (or /tmp), removed by tmeta_cleanup(). */
 const char *tmeta_dir(void);
 void tmeta_cleanup(void);
+/* cmocka group fixtures: make the scratch directory, remove it. */
+int tmeta_group_setup(void **state);
+int tmeta_group_teardown(void **state);
 /* "<dir>/<name>" in a static ring of buffers (valid for a few calls). */
 const char *tmeta_path(const char *name);
 

@@ -55,20 +55,6 @@ struct al_case {
 	bool drbdmeta_fails;
 };
 
-static int setup(void **state)
-{
-	(void)state;
-	tmeta_dir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tmeta_cleanup();
-	return 0;
-}
-
 static void encode_tr(const struct tr_spec *s, uint8_t *block)
 {
 	struct vmeta_al_tr tr;
@@ -424,5 +410,5 @@ int main(void)
 		cmocka_unit_test(refusals),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmeta_group_setup, tmeta_group_teardown);
 }

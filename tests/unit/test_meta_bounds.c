@@ -24,20 +24,6 @@
 
 #define MiB (1ull << 20)
 
-static int setup(void **state)
-{
-	(void)state;
-	tmeta_dir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tmeta_cleanup();
-	return 0;
-}
-
 /* Flexible meta-data on a sparse file of @size bytes whose superblock says
  * @stripes x @stripe_4k activity-log blocks (all valid initialized
  * transactions) and a bitmap at @bm_offset sectors. */
@@ -233,5 +219,5 @@ int main(void)
 		cmocka_unit_test(drbdmeta_large_al),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmeta_group_setup, tmeta_group_teardown);
 }
