@@ -141,7 +141,7 @@ int vmeta_al_replay(const void *al, size_t len, unsigned int stripes,
 {
 	const uint8_t *base = al;
 	uint64_t blocks = (uint64_t)stripes * stripe_size_4k;
-	unsigned int mx, oldest = 0, newest = 0, n = 0;
+	unsigned int mx, oldest = 0, newest = 0, n = 0, used;
 	struct vmeta_al_tr *tr;
 	bool *valid;
 	int rc;
@@ -202,9 +202,15 @@ int vmeta_al_replay(const void *al, size_t len, unsigned int stripes,
 		if (valid[t] && tr[t].transaction_type != VMETA_AL_TR_INITIALIZED)
 			replay_one(&tr[t], ret->hot);
 	}
-	/* Slot table -> sorted set of distinct extents. */
-	qsort(ret->hot, VMETA_AL_SLOTS_MAX, sizeof(ret->hot[0]), cmp_u32);
-	for (unsigned int s = 0; s < VMETA_AL_SLOTS_MAX && ret->hot[s] != VMETA_AL_FREE; s++)
+	/* Slot table -> sorted set of distinct extents: the used slots first
+	 * (usually a few hundred of the 65534), then sort only those. */
+	for (unsigned int s = 0; s < VMETA_AL_SLOTS_MAX; s++)
+		if (ret->hot[s] != VMETA_AL_FREE)
+			ret->hot[n++] = ret->hot[s];
+	qsort(ret->hot, n, sizeof(ret->hot[0]), cmp_u32);
+	used = n;
+	n = 0;
+	for (unsigned int s = 0; s < used; s++)
 		if (n == 0 || ret->hot[n - 1] != ret->hot[s])
 			ret->hot[n++] = ret->hot[s];
 	ret->n_hot = n;
