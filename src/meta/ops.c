@@ -370,8 +370,9 @@ out:
 	return r;
 }
 
-/* Read [@off, @off + @len) of the device through @buf (@buf_len bytes, a
- * multiple of 4 KiB), handing each piece to @fn. */
+/* Read [@off, @off + @len) of the device through @buf (@buf_len bytes),
+ * handing each piece to @fn.  vmeta_read() makes @buf_len 4 MiB or at least
+ * the AL's size, so that no AL block straddles two pieces. */
 static int read_pieces(struct vmeta_dev *d, uint64_t off, uint64_t len, uint8_t *buf,
 		       size_t buf_len, void (*fn)(const uint8_t *p, size_t n, void *ud), void *ud,
 		       struct vh_error *e)
@@ -411,22 +412,29 @@ int vmeta_read(const char *path, int index, struct vmeta_info *ret_info, struct 
 	struct vmeta_info info;
 	struct vmeta_dev d;
 	uint8_t *sb = NULL, *buf = NULL;
+	uint64_t bm_len;
+	size_t len;
 	int r;
 
 	r = md_open(path, index, false, true, &d, &sb, &info, e);
 	if (r < 0)
 		return r;
-	buf = vmeta_dev_buf(READ_CHUNK);
+	/* One buffer for both, no larger than the larger of them needs. */
+	bm_len = bm_limit(&info.sb, &info.layout);
+	len = READ_CHUNK;
+	if (info.layout.al_bytes < len && bm_len < len)
+		len = (size_t)(info.layout.al_bytes > bm_len ? info.layout.al_bytes : bm_len);
+	buf = vmeta_dev_buf(len);
 	if (!buf) {
 		r = vh_err(e, -ENOMEM, "out of memory");
 		goto out;
 	}
-	r = read_pieces(&d, info.layout.al_offset, info.layout.al_bytes, buf, READ_CHUNK,
+	r = read_pieces(&d, info.layout.al_offset, info.layout.al_bytes, buf, len,
 			count_al_blocks, &info.al_valid_blocks, e);
 	if (r < 0)
 		goto out;
-	r = read_pieces(&d, info.layout.bm_offset, bm_limit(&info.sb, &info.layout), buf,
-			READ_CHUNK, count_bits, &info.bm_bits_set, e);
+	r = read_pieces(&d, info.layout.bm_offset, bm_len, buf, len, count_bits,
+			&info.bm_bits_set, e);
 	if (r < 0)
 		goto out;
 	if (ret_info)
