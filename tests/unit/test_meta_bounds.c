@@ -45,7 +45,8 @@ static void build(const char *path, uint64_t size, uint32_t stripes, uint32_t st
 	info.sb.magic = magic;
 	vmeta_sb_encode(&info.sb, sb);
 	tmeta_write(path, 0, sb, sizeof(sb));
-	if (4096 + al_bytes <= size) {
+	/* (a log longer than we accept is refused unread: no need to write it) */
+	if (4096 + al_bytes <= size && al_bytes <= VMETA_AL_4K_MAX * 4096ull) {
 		al = malloc(al_bytes);
 		assert_non_null(al);
 		vmeta_al_init(al, (unsigned int)(al_bytes / 4096));
