@@ -32,7 +32,12 @@ static xmlNodePtr child(xmlNodePtr n, const char *name)
 	return NULL;
 }
 
-static void read_disk(xmlNodePtr n, struct vvirt_disk *d)
+/* A value that filled its buffer may have been cut short by copy_attr(): a
+ * source path cut short could name another device, so it is refused. */
+#define FILLED(buf) (strlen(buf) == sizeof(buf) - 1)
+
+/* 0, or -ENAMETOOLONG if an attribute does not fit struct vvirt_disk. */
+static int read_disk(xmlNodePtr n, struct vvirt_disk *d)
 {
 	xmlNodePtr src = child(n, "source"), tgt = child(n, "target"), drv = child(n, "driver");
 
@@ -53,6 +58,10 @@ static void read_disk(xmlNodePtr n, struct vvirt_disk *d)
 	copy_attr(drv, "type", d->format, sizeof(d->format));
 	d->shareable = child(n, "shareable") != NULL;
 	d->readonly = child(n, "readonly") != NULL;
+	if (FILLED(d->type) || FILLED(d->device) || FILLED(d->source) || FILLED(d->target) ||
+	    FILLED(d->bus) || FILLED(d->cache) || FILLED(d->io) || FILLED(d->format))
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 /* "/dev/VG/LV" -> "/dev/mapper/VG-LV"; 0 if @p is not of that form. */
@@ -121,7 +130,12 @@ static int each_disk(const char *xml, int (*fn)(const struct vvirt_disk *d, void
 		goto out;
 	}
 	for (int i = 0; set->nodesetval && i < set->nodesetval->nodeNr && !r; i++) {
-		read_disk(set->nodesetval->nodeTab[i], &d);
+		if (read_disk(set->nodesetval->nodeTab[i], &d) < 0) {
+			r = vh_err(e, -ENAMETOOLONG, "disk %d of the domain XML (source '%.60s...'): "
+				   "an attribute is longer than vmhop handles (a source: at most "
+				   "%zu bytes)", i + 1, d.source, sizeof(d.source) - 2);
+			break;
+		}
 		r = fn(&d, ud);
 	}
 out:
