@@ -235,6 +235,29 @@ static void two_holders_interleaved(void **state)
 	assert_all_requests_used(x);
 }
 
+/* The window of the old race: A goes down after B took the helper but before B's
+ * new-resource reached the kernel.  No DRBD resource exists at that moment, yet
+ * B's live process keeps /bin/true in place. */
+static void release_before_the_other_exists(void **state)
+{
+	struct fx *x = *state;
+	const char *dumps[] = { kernel_has(x, NONE), kernel_has(x, NAMES("rA")),
+				kernel_has(x, NONE), kernel_has(x, NONE) };
+	struct drbdnl *h = open_with(x, dumps, 4);
+	struct drbdnl_helper hi;
+	struct vh_error e = { 0 };
+
+	assert_int_equal(drbdnl_helper_take(h, &x->paths, "rA", DRBDNL_HELPER_AUTO, &hi, &e), 1);
+	assert_int_equal(drbdnl_helper_take(h, &x->paths, "rB", DRBDNL_HELPER_AUTO, &hi, &e), 0);
+	assert_int_equal(drbdnl_helper_release(h, &x->paths, "rA", &hi, &e), 0);
+	assert_param(x, DRBDNL_HELPER_SAFE);
+	assert_int_equal(hi.nheld, 1);
+	assert_string_equal(hi.held[0].res, "rB");
+	assert_int_equal(drbdnl_helper_release(h, &x->paths, "rB", &hi, &e), 1);
+	assert_param(x, x->fakeadm);
+	assert_all_requests_used(x);
+}
+
 /* A second process takes rB and exits (as `vmhop drbd up` does); its hold lives on
  * while rB exists in the kernel, and ends with rB. */
 static void two_processes(void **state)
@@ -502,6 +525,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(take_and_release),
 		T(two_holders_interleaved),
+		T(release_before_the_other_exists),
 		T(two_processes),
 		T(refuses_with_foreign),
 		T(refuses_to_join_with_foreign),
