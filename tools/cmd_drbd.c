@@ -573,8 +573,9 @@ static int do_helper(struct vh_ctx *ctx, int argc, char **argv)
 	const char *what = argc > 1 ? argv[1] : "show";
 	struct drbdnl *h = NULL;
 	struct args a = { .npos = 0 };
+	char cmd[32];
 	bool listed;
-	int rc, r;
+	int rc = 0, r;
 
 	if (!strcmp(what, "--help") || !strcmp(what, "-h")) {
 		printf("usage: vmhop drbd helper %s\n", usage);
@@ -583,8 +584,15 @@ static int do_helper(struct vh_ctx *ctx, int argc, char **argv)
 	if (strcmp(what, "show") && strcmp(what, "make-safe") && strcmp(what, "release") &&
 	    strcmp(what, "restore"))
 		return vh_usage(ctx, "drbd helper: unknown action '%s' (usage: %s)", what, usage);
-	rc = argc < 2 ? 0 : parse_args(ctx, argc - 1, argv + 1, A_HELPER, !strcmp(what, "make-safe"),
-				       !strcmp(what, "make-safe") || !strcmp(what, "release"), usage, &a);
+	if (argc > 1) {
+		bool one = !strcmp(what, "make-safe") || !strcmp(what, "release");
+
+		snprintf(cmd, sizeof(cmd), "helper %s", what);	/* for parse_args' messages */
+		argv[1] = cmd;
+		rc = parse_args(ctx, argc - 1, argv + 1, A_HELPER, !strcmp(what, "make-safe"), one,
+				!strcmp(what, "make-safe") ? "RESOURCE [--override-helper]" :
+				!strcmp(what, "release") ? "[RESOURCE]" : "(no arguments)", &a);
+	}
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
 	if (strcmp(what, "restore") && (rc = open_nl(ctx, &h)))
