@@ -3,7 +3,6 @@
 #ifndef VMHOP_VIRT_VIRT_INT_H
 #define VMHOP_VIRT_VIRT_INT_H
 
-#include <stddef.h>
 #include <time.h>
 
 #include <libxml/tree.h>
@@ -55,21 +54,6 @@ struct vvirt_libxml {
 extern struct vvirt_libxml vvirt_libxml;
 /* Loads libxml2 (once per process); -ENOPKG when missing or too old. */
 int vvirt_libxml_ready(struct vh_error *e) VH_MUST_CHECK;
-
-/* One symbol to resolve: @name at version node @version, stored at @offset
- * of the table. */
-struct vvirt_sym {
-	const char *name;
-	const char *version;
-	size_t offset;
-};
-
-/* dlopen(@soname) and resolve @n symbols into @table; the handle is kept
- * (never closed) in *@ret_handle if not NULL.  -ENOPKG, naming @package,
- * when the library cannot be loaded or lacks a symbol at its version (then
- * @table may be partly written: load into a scratch copy). */
-int vvirt_dl_open(const char *soname, const char *package, const struct vvirt_sym *syms,
-		  size_t n, void *table, void **ret_handle, struct vh_error *e) VH_MUST_CHECK;
 
 /* Fill @e from the calling thread's last libvirt error: "@what: message". */
 int vvirt_fail(struct vh_error *e, const char *what, ...) __attribute__((format(printf, 2, 3)));

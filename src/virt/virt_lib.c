@@ -13,89 +13,21 @@
  * time.  A library that is not there is -ENOPKG (exit 8) naming the Debian
  * package to install.
  *
- * Packagers see the dependency in the ELF note below (systemd's
- * .note.dlopen format: `readelf -n`, `systemd-analyze dlopen-metadata`).
+ * Packagers see the dependency in the ELF note below (core/dl.h).
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
 
+#include "core/dl.h"
 #include "virt/virt-int.h"
 
-/* ---- packaging metadata: https://systemd.io/ELF_DLOPEN_METADATA/ ------ */
-
-#define NOTE_DLOPEN_OWNER "FDO"
-#define NOTE_DLOPEN_TYPE UINT32_C(0x407c0c0a)
-#define NOTE_DLOPEN_JSON							\
-	"[{\"feature\":\"libvirt\",\"description\":\"libvirt domains and live "	\
-	"migration (vmhop virt, the move)\",\"priority\":\"required\","		\
-	"\"soname\":[\"" VVIRT_LIBVIRT_SONAME "\"]},"				\
-	"{\"feature\":\"libxml2\",\"description\":\"the domain XML: which disk "	\
-	"is on the LV (vmhop virt disk, the move)\",\"priority\":\"required\","	\
-	"\"soname\":[\"" VVIRT_LIBXML2_SONAME "\"]}]"
-
-__attribute__((used, section(".note.dlopen"))) _Alignas(sizeof(uint32_t)) static const struct {
-	struct {
-		uint32_t n_namesz, n_descsz, n_type;
-	} nhdr;
-	char name[sizeof(NOTE_DLOPEN_OWNER)];
-	_Alignas(sizeof(uint32_t)) char json[sizeof(NOTE_DLOPEN_JSON)];
-} note_dlopen = {
-	.nhdr = {
-		.n_namesz = sizeof(NOTE_DLOPEN_OWNER),
-		.n_descsz = sizeof(NOTE_DLOPEN_JSON),
-		.n_type = NOTE_DLOPEN_TYPE,
-	},
-	.name = NOTE_DLOPEN_OWNER,
-	.json = NOTE_DLOPEN_JSON,
-};
-
-/* ---- the generic loader ------------------------------------------------ */
-
-/* A symbol is stored into a function-pointer field through a void *. */
-_Static_assert(sizeof(void *) == sizeof(void (*)(void)), "function pointers fit in void *");
-
-int vvirt_dl_open(const char *soname, const char *package, const struct vvirt_sym *syms,
-		  size_t n, void *table, void **ret_handle, struct vh_error *e)
-{
-	void *h;
-
-	dlerror();
-	h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		const char *why = dlerror();
-
-		return vh_err(e, -ENOPKG, "%s is needed for this command and cannot be loaded: %s "
-			      "(install the package %s)", soname, why ? why : "unknown error", package);
-	}
-	for (size_t i = 0; i < n; i++) {
-		void *p = dlvsym(h, syms[i].name, syms[i].version);
-		const char *ver = strrchr(syms[i].version, '_');
-
-		if (!p) {
-			dlclose(h);
-			return vh_err(e, -ENOPKG, "%s has no %s@%s: it is older than %s "
-				      "(install a newer %s)", soname, syms[i].name,
-				      syms[i].version, ver ? ver + 1 : syms[i].version, package);
-		}
-		memcpy((char *)table + syms[i].offset, &p, sizeof(p));
-	}
-	vh_trace("virt", "loaded %s, %zu symbols", soname, n);
-	if (ret_handle)
-		*ret_handle = h;
-	return 0;
-}
-
-/* X(field, symbol, version): @field of @T is loaded from @symbol@@version,
- * and must have the type of &symbol as the library's header declares it. */
-#define SYM_ENTRY(T, field, sym, ver) { #sym, ver, offsetof(T, field) },
-#define SYM_CHECK(T, field, sym, ver)							\
-	_Static_assert(__builtin_types_compatible_p(__typeof__(&sym),			\
-						    __typeof__(((T *)0)->field)),	\
-		       #sym " has the type of " #T "." #field);
+VH_DL_NOTE(note_dlopen,
+	   "[{\"feature\":\"libvirt\",\"description\":\"libvirt domains and live "
+	   "migration (vmhop virt, the move)\",\"priority\":\"required\","
+	   "\"soname\":[\"" VVIRT_LIBVIRT_SONAME "\"]},"
+	   "{\"feature\":\"libxml2\",\"description\":\"the domain XML: which disk "
+	   "is on the LV (vmhop virt disk, the move)\",\"priority\":\"required\","
+	   "\"soname\":[\"" VVIRT_LIBXML2_SONAME "\"]}]");
 
 /* ---- libvirt ----------------------------------------------------------- */
 
@@ -131,9 +63,9 @@ struct libvirt {
 	X(T, initialize, virInitialize, "LIBVIRT_0.1.0")				\
 	X(T, set_error_func, virSetErrorFunc, "LIBVIRT_0.1.0")
 
-LIBVIRT_SYMS(SYM_CHECK, struct libvirt)
+LIBVIRT_SYMS(VH_DL_CHECK, struct libvirt)
 
-static const struct vvirt_sym libvirt_syms[] = { LIBVIRT_SYMS(SYM_ENTRY, struct libvirt) };
+static const struct vh_dl_sym libvirt_syms[] = { LIBVIRT_SYMS(VH_DL_SYM, struct libvirt) };
 
 /* Filled once by load_libvirt(); its api is the table in use until a test
  * installs its own. */
@@ -160,7 +92,7 @@ static void load_libvirt(void)
 {
 	struct libvirt l = { 0 };
 
-	if (vvirt_dl_open(VVIRT_LIBVIRT_SONAME, VVIRT_LIBVIRT_PACKAGE, libvirt_syms,
+	if (vh_dl_open(VVIRT_LIBVIRT_SONAME, VVIRT_LIBVIRT_PACKAGE, libvirt_syms,
 			  sizeof(libvirt_syms) / sizeof(libvirt_syms[0]), &l, NULL,
 			  &libvirt_err) < 0)
 		return;
@@ -200,9 +132,9 @@ int vvirt_ready(struct vh_error *e)
 	X(T, xpath_free_context, xmlXPathFreeContext, "LIBXML2_2.4.30")			\
 	X(T, xpath_free_object, xmlXPathFreeObject, "LIBXML2_2.4.30")
 
-LIBXML2_SYMS(SYM_CHECK, struct vvirt_libxml)
+LIBXML2_SYMS(VH_DL_CHECK, struct vvirt_libxml)
 
-static const struct vvirt_sym libxml2_syms[] = { LIBXML2_SYMS(SYM_ENTRY, struct vvirt_libxml) };
+static const struct vh_dl_sym libxml2_syms[] = { LIBXML2_SYMS(VH_DL_SYM, struct vvirt_libxml) };
 
 struct vvirt_libxml vvirt_libxml;
 
@@ -213,7 +145,7 @@ static void load_libxml2(void)
 {
 	struct vvirt_libxml x = { 0 };
 
-	if (vvirt_dl_open(VVIRT_LIBXML2_SONAME, VVIRT_LIBXML2_PACKAGE, libxml2_syms,
+	if (vh_dl_open(VVIRT_LIBXML2_SONAME, VVIRT_LIBXML2_PACKAGE, libxml2_syms,
 			  sizeof(libxml2_syms) / sizeof(libxml2_syms[0]), &x, NULL,
 			  &libxml2_err) < 0)
 		return;
