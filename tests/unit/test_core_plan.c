@@ -952,6 +952,13 @@ static void route_reply(void **state)
 		err->error = -ENETUNREACH;
 		assert_int_equal(vplan_parse_route_reply(buf, nlh->nlmsg_len, 1, AF_INET, out,
 							 sizeof(out), &e), -ENETUNREACH);
+		/* Not an errno: refused, and never negated (INT_MIN would overflow). */
+		err->error = INT32_MIN;
+		assert_int_equal(vplan_parse_route_reply(buf, nlh->nlmsg_len, 1, AF_INET, out,
+							 sizeof(out), &e), -EBADMSG);
+		err->error = 5;
+		assert_int_equal(vplan_parse_route_reply(buf, nlh->nlmsg_len, 1, AF_INET, out,
+							 sizeof(out), &e), -EBADMSG);
 	}
 	/* The real kernel: loopback routes from 127.0.0.1. */
 	assert_int_equal(vplan_route_source("127.0.0.1", AF_INET, out, sizeof(out), &e), 0);
