@@ -80,10 +80,10 @@ b64=$(base64 -w0 <<< "$plan")
 role=$(lab_out hv2 "echo $b64 | base64 -d > /tmp/p.json; $V --json plan --check /tmp/p.json")
 assert_eq "$(jget role <<< "$role")" dest "hv2 is the destination"
 rc=0; out=$(lab_run hv1 "python3 -c 'import json; p=json.load(open(\"/tmp/p.json\"));
-p[\"source\"][\"address\"]=\"192.0.2.1\"; p[\"dest\"][\"address\"]=\"192.0.2.2\"
+p[\"source\"][\"address\"]=\"203.0.113.1\"; p[\"dest\"][\"address\"]=\"203.0.113.2\"
 json.dump(p, open(\"/tmp/p2.json\", \"w\"))'; $V plan --check /tmp/p2.json 2>&1") || rc=$?
 assert_eq "$rc" 4 "a plan for two other hosts (exit)"
-assert_match "$out" "plan is for hosts 192.0.2.1 and 192.0.2.2; this host has neither address" "neither"
+assert_match "$out" "plan is for hosts 203.0.113.1 and 203.0.113.2; this host has neither address" "neither"
 say "plan --check: source on hv1, dest on hv2, neither elsewhere (exit 4)"
 
 # 2. a port in use
