@@ -8,6 +8,8 @@
 #      address as `ip route get` does (found over rtnetlink), a free minor and
 #      port, a 48-character secret; `plan --check` says "source" on hv1 and
 #      "dest" on hv2, and exit 4 for a plan of two other hosts
+#   1b. a VM with two LV disks and a CD-ROM: two volumes, sizes as lvs says,
+#      consecutive minors; the CD-ROM is left out
 #   2. a port something listens on is skipped, and refused when asked (exit 5)
 #   3. refusals: no such VM (exit 3), a VM whose disk is a file (exit 4), a VM
 #      with cache='writeback' (exit 4); an existing -o file is kept (exit 10)
@@ -26,7 +28,8 @@ print(str(d).lower() if isinstance(d,bool) else d)' "$1"; }
 
 cleanup() {
 	set +e
-	lab_run hv1 "$VIRSH destroy ${N}f; $VIRSH destroy ${N}w; $VIRSH undefine ${N}w;
+	lab_run hv1 "$VIRSH destroy ${N}f; $VIRSH destroy ${N}w; $VIRSH destroy ${N}m;
+		lvremove -q -y vg/${N}m vg/${N}m2; rm -f /tmp/${N}m.iso; $VIRSH undefine ${N}w;
 		$BV destroy ${N}w; $BV destroy $N; rm -f /tmp/${N}f.img /tmp/p.json /tmp/p2.json;
 		[ -e /tmp/$N.listen.pid ] && kill \$(cat /tmp/$N.listen.pid)" >/dev/null 2>&1
 	lab_run hv2 "rm -f /tmp/p.json" >/dev/null 2>&1
@@ -85,6 +88,25 @@ json.dump(p, open(\"/tmp/p2.json\", \"w\"))'; $V plan --check /tmp/p2.json 2>&1"
 assert_eq "$rc" 4 "a plan for two other hosts (exit)"
 assert_match "$out" "plan is for hosts 203.0.113.1 and 203.0.113.2; this host has neither address" "neither"
 say "plan --check: source on hv1, dest on hv2, neither elsewhere (exit 4)"
+
+# 1b. two LV disks and a CD-ROM
+lab_out hv1 "lvcreate -q -y -W y -Z n -n ${N}m -L 8M vg >/dev/null && lvcreate -q -y -W y -Z n -n ${N}m2 -L 12M vg >/dev/null
+	dd if=$REPO/$BUILD/lab-bin/busyvm.img of=/dev/vg/${N}m bs=512 count=1 oflag=direct conv=notrunc status=none
+	dd if=/dev/zero of=/tmp/${N}m.iso bs=1M count=1 status=none
+	$BV xml ${N}m | sed \"s|</disk>|</disk><disk type='block' device='disk'><driver name='qemu' type='raw' cache='directsync'/><source dev='/dev/mapper/vg-${N}m2'/><target dev='vdb' bus='virtio'/></disk><disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='/tmp/${N}m.iso'/><target dev='hdc' bus='ide'/><readonly/></disk>|\" > /tmp/${N}m.xml
+	$VIRSH create /tmp/${N}m.xml" >/dev/null
+m=$(lab_out hv1 "$V plan ${N}m --to 169.254.77.2")
+sizes=$(lab_out hv1 "lvs --noheadings --units b --nosuffix -o lv_size vg/${N}m vg/${N}m2 | tr -d ' '")
+read -r s1 s2 <<< "$(echo $sizes)"
+assert_eq "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["disks"]))' <<< "$m")" 2 "two disks, no CD-ROM"
+assert_eq "$(jget disks.0.lv <<< "$m") $(jget disks.0.size <<< "$m")" "${N}m $s1" "first disk"
+assert_eq "$(jget disks.1.lv <<< "$m") $(jget disks.1.size <<< "$m") $(jget disks.1.target <<< "$m")" \
+	"${N}m2 $s2 vdb" "second disk (named by its /dev/mapper path)"
+assert_eq "$(jget disks.1.volume <<< "$m")" 1 "second volume"
+m0=$(jget disks.0.minor <<< "$m"); m1=$(jget disks.1.minor <<< "$m")
+assert_eq "$m1" "$((m0 + 1))" "consecutive free minors"
+lab_out hv1 "$VIRSH destroy ${N}m; lvremove -q -y vg/${N}m vg/${N}m2" >/dev/null
+say "two LV disks + CD-ROM: volumes 0,1 (vg/${N}m $s1, vg/${N}m2 $s2 bytes), minors $m0,$m1"
 
 # 2. a port in use
 lab_out hv1 "python3 -c 'import socket,time,os
