@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,9 +523,19 @@ static json_object *swap_json(const struct vdm_swap_result *r, enum vdm_swap_mod
 	return o;
 }
 
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
 /* --repeat N: N round trips (onto the new table, then back onto the table
  * the device had), --interval-ms apart, in one process: for the lab and the
- * benchmark, so that what is measured is the swap and not exec(). */
+ * benchmark, so that what is measured is the swap and not exec().  SIGINT and
+ * SIGTERM end the loop between two swaps (vdm_swap() holds them back while a
+ * swap is under way), so the device is left running on one of the two
+ * tables, never suspended. */
 static int swap_repeat(struct vh_ctx *ctx, struct vdm_ctl *c, const struct vdm_ref *r,
 		       const struct vdm_table *t, enum vdm_swap_mode mode, unsigned flags,
 		       unsigned long repeat, unsigned long interval_ms)
@@ -534,6 +545,7 @@ static int swap_repeat(struct vh_ctx *ctx, struct vdm_ctl *c, const struct vdm_r
 	struct vh_error e = { 0 };
 	size_t n = 0, total = repeat * 2;
 	int64_t *w = calloc(total, sizeof(*w));
+	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
 	json_object *out, *a;
 	int rc = 0;
 
@@ -544,7 +556,11 @@ static int swap_repeat(struct vh_ctx *ctx, struct vdm_ctl *c, const struct vdm_r
 		return vh_fail(ctx, &e);
 	}
 	a = json_object_new_array();
-	for (size_t i = 0; i < total; i++) {
+	stop_signal = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	for (size_t i = 0; i < total && !stop_signal; i++) {
 		struct timespec ts = { (time_t)(interval_ms / 1000), (long)(interval_ms % 1000) * 1000000 };
 
 		rc = vdm_swap(c, r, i % 2 ? &orig : t, mode, flags, &res, &e);
@@ -552,12 +568,22 @@ static int swap_repeat(struct vh_ctx *ctx, struct vdm_ctl *c, const struct vdm_r
 			break;
 		w[n++] = res.window_ns;
 		json_object_array_add(a, swap_json(&res, mode));
-		nanosleep(&ts, NULL);
+		if (!stop_signal)
+			nanosleep(&ts, NULL);	/* a signal cuts it short */
 	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	vdm_table_free(&orig);
+	const char *sig = stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
+
+	if (!rc && stop_signal)
+		rc = vh_err(&e, -EINTR, "dm swap: stopped by %s after %zu of %zu swaps; the device "
+			    "runs on the %s table", sig, n, total, n % 2 ? "new" : "original");
 	out = json_object_new_object();
 	json_object_object_add(out, "mode", jstr(mode == VDM_SWAP_RESUME ? "resume" : "suspend-resume"));
 	json_object_object_add(out, "swaps_done", json_object_new_int64((int64_t)n));
+	if (stop_signal)
+		json_object_object_add(out, "stopped_by", jstr(sig));
 	if (n) {
 		qsort(w, n, sizeof(*w), cmp_i64);
 		json_object_object_add(out, "window_median_ns", json_object_new_int64(w[n / 2]));
