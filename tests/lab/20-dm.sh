@@ -226,13 +226,14 @@ guest() {
 		set +e
 		wait "$pid"; rc=$?
 		set -e
-		[ $rc -eq 1 ] || fail "swap --repeat killed by SIG$sig ($mode): exit $rc, $(cat "$W/sig.err")"
-		grep -q "stopped by SIG$sig" "$W/sig.err" || fail "no 'stopped by SIG$sig': $(cat "$W/sig.err")"
-		grep -q "\"stopped_by\": \"SIG$sig\"" "$W/sig.json" || fail "JSON lacks stopped_by: $(head -c 300 "$W/sig.json")"
+		# the device first: that is what matters
 		dmsetup info "$DM" > "$W/sig.info"
 		grep -q 'State: *ACTIVE' "$W/sig.info" || fail "SIG$sig ($mode) left $DM: $(cat "$W/sig.info")"
 		grep -q 'Tables present: *LIVE$' "$W/sig.info" ||
 			fail "SIG$sig ($mode) left an inactive table: $(grep Tables "$W/sig.info")"
+		[ $rc -eq 1 ] || fail "swap --repeat killed by SIG$sig ($mode): exit $rc, $(cat "$W/sig.err")"
+		grep -q "stopped by SIG$sig" "$W/sig.err" || fail "no 'stopped by SIG$sig': $(cat "$W/sig.err")"
+		grep -q "\"stopped_by\": \"SIG$sig\"" "$W/sig.json" || fail "JSON lacks stopped_by: $(head -c 300 "$W/sig.json")"
 		live=$(dmsetup table "$DM")
 		if same_table "$DM" "$W/orig.table"; then
 			:
