@@ -59,14 +59,12 @@ static const struct option all_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_u64_arg(struct vh_ctx *ctx, const char *opt, const char *s, uint64_t *ret)
+static int parse_u64_arg(struct vh_ctx *ctx, const char *opt, const char *s, uint64_t max,
+			 uint64_t *ret)
 {
-	char *end;
-
-	errno = 0;
-	*ret = strtoull(s, &end, 10);
-	if (errno || end == s || *end || *s == '-')
-		return vh_usage(ctx, "%s: '%s' is not a number of sectors", opt, s);
+	if (vh_parse_dec(s, max, ret) < 0)
+		return vh_usage(ctx, "%s: '%s' is not a number from 0 to %" PRIu64 " (decimal)", opt,
+				s, max);
 	return 0;
 }
 
@@ -98,19 +96,19 @@ static int parse_opts(struct vh_ctx *ctx, int argc, char **argv, const int *allo
 		case O_COPY: o->copy = optarg; break;
 		case O_LINEAR: o->linear = optarg; break;
 		case O_OFFSET:
-			if (parse_u64_arg(ctx, "--offset", optarg, &o->offset))
+			if (parse_u64_arg(ctx, "--offset", optarg, UINT64_MAX, &o->offset))
 				return VH_EXIT_USAGE;
 			break;
 		case O_SECTORS:
-			if (parse_u64_arg(ctx, "--sectors", optarg, &o->sectors))
+			if (parse_u64_arg(ctx, "--sectors", optarg, UINT64_MAX, &o->sectors))
 				return VH_EXIT_USAGE;
 			break;
 		case O_REPEAT:
-			if (parse_u64_arg(ctx, "--repeat", optarg, &o->repeat) || o->repeat > 100000)
+			if (parse_u64_arg(ctx, "--repeat", optarg, 100000, &o->repeat))
 				return VH_EXIT_USAGE;
 			break;
 		case O_INTERVAL:
-			if (parse_u64_arg(ctx, "--interval-ms", optarg, &o->interval) || o->interval > 60000)
+			if (parse_u64_arg(ctx, "--interval-ms", optarg, 60000, &o->interval))
 				return VH_EXIT_USAGE;
 			o->has_interval = true;
 			break;
@@ -410,6 +408,8 @@ static int dm_create(struct vh_ctx *ctx, int argc, char **argv)
 			     "--linear MAJ:MIN [--offset S] --sectors N] [--readonly] [--no-node]",
 			     1, &o)) >= 0)
 		return rc;
+	if (vdm_name_check(argv[optind], &e))
+		return vh_fail(ctx, &e);
 	if ((rc = open_ctl(ctx, &c)))
 		return rc;
 	bool with_table = o.table || o.table_file || o.copy || o.linear;
@@ -558,8 +558,13 @@ static int swap_repeat(struct vh_ctx *ctx, struct vdm_ctl *c, const struct vdm_r
 	a = json_object_new_array();
 	stop_signal = 0;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	/* A signal our caller ignores (nohup, `cmd &` in a script) stays ignored. */
+	sigaction(SIGINT, NULL, &old_int);
+	sigaction(SIGTERM, NULL, &old_term);
+	if (old_int.sa_handler != SIG_IGN)
+		sigaction(SIGINT, &sa, NULL);
+	if (old_term.sa_handler != SIG_IGN)
+		sigaction(SIGTERM, &sa, NULL);
 	for (size_t i = 0; i < total && !stop_signal; i++) {
 		struct timespec ts = { (time_t)(interval_ms / 1000), (long)(interval_ms % 1000) * 1000000 };
 

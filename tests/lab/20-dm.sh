@@ -216,9 +216,12 @@ guest() {
 		case $k in 1|2|5) mode=resume ;; *) mode=suspend-resume ;; esac
 		# --debug: a trace line per swap tells when the loop runs (a signal
 		# before the handlers are in place would just kill the program)
+		# (set -m: without job control bash starts it with SIGINT ignored)
+		set -m
 		$V --json --debug dm swap "$DM" --linear "$cpdev" --mode "$mode" --repeat 100000 \
 			--interval-ms 0 > "$W/sig.json" 2> "$W/sig.err" &
 		pid=$!
+		set +m
 		for _ in $(seq 100); do grep -q 'window' "$W/sig.err" && break; sleep 0.1; done
 		grep -q 'window' "$W/sig.err" || fail "swap --repeat did not start swapping"
 		sleep "0.$((k * 7 % 5))$k"
@@ -228,11 +231,12 @@ guest() {
 		set -e
 		# the device first: that is what matters
 		dmsetup info "$DM" > "$W/sig.info"
-		grep -q 'State: *ACTIVE' "$W/sig.info" || fail "SIG$sig ($mode) left $DM: $(cat "$W/sig.info")"
+		grep -q 'State: *ACTIVE' "$W/sig.info" ||
+			fail "SIG$sig ($mode) left $DM: $(grep State "$W/sig.info"), after: $(tail -n1 "$W/sig.err")"
 		grep -q 'Tables present: *LIVE$' "$W/sig.info" ||
-			fail "SIG$sig ($mode) left an inactive table: $(grep Tables "$W/sig.info")"
-		[ $rc -eq 1 ] || fail "swap --repeat killed by SIG$sig ($mode): exit $rc, $(cat "$W/sig.err")"
-		grep -q "stopped by SIG$sig" "$W/sig.err" || fail "no 'stopped by SIG$sig': $(cat "$W/sig.err")"
+			fail "SIG$sig ($mode) left an inactive table: $(grep Tables "$W/sig.info"), after: $(tail -n1 "$W/sig.err")"
+		[ $rc -eq 1 ] || fail "swap --repeat killed by SIG$sig ($mode): exit $rc, $(tail -n3 "$W/sig.err")"
+		grep -q "stopped by SIG$sig" "$W/sig.err" || fail "no 'stopped by SIG$sig': $(tail -n3 "$W/sig.err")"
 		grep -q "\"stopped_by\": \"SIG$sig\"" "$W/sig.json" || fail "JSON lacks stopped_by: $(head -c 300 "$W/sig.json")"
 		live=$(dmsetup table "$DM")
 		if same_table "$DM" "$W/orig.table"; then
