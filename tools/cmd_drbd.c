@@ -21,8 +21,35 @@ struct args {
 	bool set_defaults;
 	bool keep_helper;	/* --keep-helper: do not touch usermode_helper */
 	int timeout_ms;		/* -1: none */
-	struct drbdnl_conf conf;
+	struct drbdnl_conf conf;	/* may hold the shared secret: see args_wipe() */
 };
+
+/* Every struct args that may hold a secret is declared with
+ * __attribute__((cleanup(args_wipe))): zeroed on every way out of the
+ * command, after the request was sent. */
+static void args_wipe(struct args *a)
+{
+	explicit_bzero(a, sizeof(*a));
+}
+
+#define SECRET_OPT "shared-secret"
+
+/* --shared-secret-file FILE|-: one line from a root-owned 0600 file or stdin. */
+static int secret_from_file(struct vh_ctx *ctx, const char *cmd, const char *path,
+			    struct drbdnl_conf *conf)
+{
+	char buf[DRBDNL_CONF_STR_MAX + 2];
+	struct vh_error e = { 0 };
+	int r;
+
+	if (!path)
+		return vh_usage(ctx, "drbd %s: --shared-secret-file needs FILE (or - for stdin)", cmd);
+	r = vh_secret_read(path, buf, sizeof(buf), &e);
+	if (!r)
+		r = drbdnl_conf_set_text(conf, SECRET_OPT, buf, &e);
+	explicit_bzero(buf, sizeof(buf));
+	return r < 0 ? vh_fail(ctx, &e) : 0;
+}
 
 /* Minors, volumes, indexes: decimal only ("010" is not eight). */
 static int parse_uint(const char *s, uint32_t max, uint32_t *ret)
@@ -104,13 +131,30 @@ static int parse_args(struct vh_ctx *ctx, int argc, char **argv, unsigned allowe
 		if (!(allowed & A_CONF))
 			return vh_usage(ctx, "drbd %s: unknown option --%s (usage: %s)", argv[0], name,
 					usage);
+		if (!strcmp(name, SECRET_OPT "-file")) {
+			int r;
+
+			if (!val && i + 1 < argc)
+				val = argv[++i];
+			if ((r = secret_from_file(ctx, argv[0], val, &a->conf)))
+				return r;
+			continue;
+		}
 		if (!val && !drbdnl_field_is_flag_option(name)) {
 			if (i + 1 >= argc)
 				return vh_usage(ctx, "drbd %s: --%s needs a value", argv[0], name);
 			val = argv[++i];
 		}
+		if (!strcmp(name, SECRET_OPT)) {
+			fprintf(stderr, "vmhop: warning: --%s on the command line can be read by every "
+				"user (ps, /proc/PID/cmdline); use --%s-file FILE (mode 0600) or "
+				"--%s-file - (stdin)\n", SECRET_OPT, SECRET_OPT, SECRET_OPT);
+		}
 		if (drbdnl_conf_set_text(&a->conf, name, val, &e) < 0)
 			return vh_usage(ctx, "drbd %s: %s", argv[0], e.msg);
+		if (!strcmp(name, SECRET_OPT) && val)
+			/* shorten its time in /proc/PID/cmdline: it is in a->conf now */
+			explicit_bzero((char *)val, strlen(val));
 	}
 	if (a->npos < minpos)
 		return vh_usage(ctx, "drbd %s: missing arguments (usage: vmhop drbd %s %s)", argv[0],
@@ -541,7 +585,7 @@ static int do_new_resource(struct vh_ctx *ctx, int argc, char **argv)
 {
 	struct vh_error e = { 0 };
 	struct drbdnl *h;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF, 1, 1, "RESOURCE [--cpu-mask M] "
@@ -559,7 +603,7 @@ static int do_resource_options(struct vh_ctx *ctx, int argc, char **argv)
 {
 	struct vh_error e = { 0 };
 	struct drbdnl *h;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 1, 1,
@@ -632,7 +676,7 @@ static int do_attach(struct vh_ctx *ctx, int argc, char **argv)
 	struct vh_error e = { 0 };
 	struct drbdnl *h;
 	uint32_t minor;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF, 4, 4,
@@ -652,7 +696,7 @@ static int do_disk_options(struct vh_ctx *ctx, int argc, char **argv)
 	struct vh_error e = { 0 };
 	struct drbdnl *h;
 	uint32_t minor;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 1, 1,
@@ -673,7 +717,7 @@ static int do_connect(struct vh_ctx *ctx, int argc, char **argv)
 	struct vh_error e = { 0 };
 	struct drbdnl_addr local, peer;
 	struct drbdnl *h;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_HELPER, 3, 3,
@@ -697,7 +741,7 @@ static int do_net_options(struct vh_ctx *ctx, int argc, char **argv)
 	struct vh_error e = { 0 };
 	struct drbdnl_addr local, peer;
 	struct drbdnl *h;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 2, 2,
@@ -811,7 +855,7 @@ static int do_up(struct vh_ctx *ctx, int argc, char **argv)
 	struct drbdnl_addr local, peer;
 	struct drbdnl *h;
 	uint32_t minor;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc, r;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_TIMEOUT | A_HELPER | A_FORCE, 7, 7,
