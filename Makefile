@@ -7,7 +7,7 @@ CC       ?= cc
 V        ?= 0
 BUILD    ?= build
 
-PKGS     := libnl-3.0 libnl-genl-3.0 libvirt json-c libxml-2.0 devmapper
+PKGS     := libnl-3.0 libnl-genl-3.0 libvirt json-c libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llvm2cmd
 
