@@ -125,9 +125,8 @@ int vdm_swap(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_tabl
 	if (mode == VDM_SWAP_SUSPEND_RESUME)
 		res.suspend_ns = ns_between(&t0, &t1);
 	res.window_ns = ns_between(&t0, &t2);
-	if (!rc) {
+	if (!rc)
 		goto unblock;
-	}
 	{
 		struct vdm_req rq_r = { .cmd = DM_DEV_SUSPEND_CMD, .ref = &dev };
 
