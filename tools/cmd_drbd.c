@@ -145,11 +145,10 @@ static int parse_args(struct vh_ctx *ctx, int argc, char **argv, unsigned allowe
 				return vh_usage(ctx, "drbd %s: --%s needs a value", argv[0], name);
 			val = argv[++i];
 		}
-		if (!strcmp(name, SECRET_OPT)) {
+		if (!strcmp(name, SECRET_OPT))
 			fprintf(stderr, "vmhop: warning: --%s on the command line can be read by every "
 				"user (ps, /proc/PID/cmdline); use --%s-file FILE (mode 0600) or "
 				"--%s-file - (stdin)\n", SECRET_OPT, SECRET_OPT, SECRET_OPT);
-		}
 		if (drbdnl_conf_set_text(&a->conf, name, val, &e) < 0)
 			return vh_usage(ctx, "drbd %s: %s", argv[0], e.msg);
 		if (!strcmp(name, SECRET_OPT) && val)
