@@ -21,32 +21,54 @@ struct args {
 	bool set_defaults;
 	enum drbdnl_helper_mode helper;	/* --keep-helper, --override-helper */
 	int timeout_ms;		/* -1: none */
-	struct drbdnl_conf conf;
+	struct drbdnl_conf conf;	/* may hold the shared secret: see args_wipe() */
 };
 
-static int parse_uint(const char *s, uint32_t max, uint32_t *ret)
+/* Every struct args that may hold a secret is declared with
+ * __attribute__((cleanup(args_wipe))): zeroed on every way out of the
+ * command, after the request was sent. */
+static void args_wipe(struct args *a)
 {
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || v > max || s[0] == '-')
-		return -EINVAL;
-	*ret = (uint32_t)v;
-	return 0;
+	explicit_bzero(a, sizeof(*a));
 }
 
+#define SECRET_OPT "shared-secret"
+
+/* --shared-secret-file FILE|-: one line from a root-owned 0600 file or stdin. */
+static int secret_from_file(struct vh_ctx *ctx, const char *cmd, const char *path,
+			    struct drbdnl_conf *conf)
+{
+	char buf[DRBDNL_CONF_STR_MAX + 2];
+	struct vh_error e = { 0 };
+	int r;
+
+	if (!path)
+		return vh_usage(ctx, "drbd %s: --shared-secret-file needs FILE (or - for stdin)", cmd);
+	r = vh_secret_read(path, buf, sizeof(buf), &e);
+	if (!r)
+		r = drbdnl_conf_set_text(conf, SECRET_OPT, buf, &e);
+	explicit_bzero(buf, sizeof(buf));
+	return r < 0 ? vh_fail(ctx, &e) : 0;
+}
+
+/* Minors, volumes, indexes: decimal only ("010" is not eight). */
+static int parse_uint(const char *s, uint32_t max, uint32_t *ret)
+{
+	uint64_t v = 0;
+	int rc = vh_parse_dec(s, max, &v);
+
+	*ret = (uint32_t)v;	/* 0 on failure: callers stop there anyway */
+	return rc < 0 ? -EINVAL : 0;
+}
+
+/* Seconds (to the millisecond), at most a week: fits an int of ms. */
 static int parse_timeout(const char *s, int *ret)
 {
-	char *end;
-	double v;
+	uint64_t ms;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= 0 && v <= 86400 * 7))	/* NaN too */
+	if (vh_parse_seconds(s, 86400 * 7, &ms) < 0)
 		return -EINVAL;
-	*ret = (int)(v * 1000);
+	*ret = (int)ms;
 	return 0;
 }
 
@@ -106,19 +128,36 @@ static int parse_args(struct vh_ctx *ctx, int argc, char **argv, unsigned allowe
 			if (!val && i + 1 < argc)
 				val = argv[++i];
 			if (!val || parse_timeout(val, &a->timeout_ms) < 0)
-				return vh_usage(ctx, "drbd %s: --timeout takes seconds", argv[0]);
+				return vh_usage(ctx, "drbd %s: --timeout takes seconds (0..604800, "
+						"to the millisecond)", argv[0]);
 			continue;
 		}
 		if (!(allowed & A_CONF))
 			return vh_usage(ctx, "drbd %s: unknown option --%s (usage: %s)", argv[0], name,
 					usage);
+		if (!strcmp(name, SECRET_OPT "-file")) {
+			int r;
+
+			if (!val && i + 1 < argc)
+				val = argv[++i];
+			if ((r = secret_from_file(ctx, argv[0], val, &a->conf)))
+				return r;
+			continue;
+		}
 		if (!val && !drbdnl_field_is_flag_option(name)) {
 			if (i + 1 >= argc)
 				return vh_usage(ctx, "drbd %s: --%s needs a value", argv[0], name);
 			val = argv[++i];
 		}
+		if (!strcmp(name, SECRET_OPT))
+			fprintf(stderr, "vmhop: warning: --%s on the command line can be read by every "
+				"user (ps, /proc/PID/cmdline); use --%s-file FILE (mode 0600) or "
+				"--%s-file - (stdin)\n", SECRET_OPT, SECRET_OPT, SECRET_OPT);
 		if (drbdnl_conf_set_text(&a->conf, name, val, &e) < 0)
 			return vh_usage(ctx, "drbd %s: %s", argv[0], e.msg);
+		if (!strcmp(name, SECRET_OPT) && val)
+			/* shorten its time in /proc/PID/cmdline: it is in a->conf now */
+			explicit_bzero((char *)val, strlen(val));
 	}
 	if (a->npos < minpos)
 		return vh_usage(ctx, "drbd %s: missing arguments (usage: vmhop drbd %s %s)", argv[0],
@@ -150,7 +189,7 @@ static int open_nl(struct vh_ctx *ctx, struct drbdnl **h)
 static int minor_arg(struct vh_ctx *ctx, const char *s, uint32_t *ret)
 {
 	if (parse_uint(s, (1u << 20) - 1, ret) < 0)
-		return vh_usage(ctx, "'%s' is not a DRBD minor (0..1048575)", s);
+		return vh_usage(ctx, "'%s' is not a DRBD minor (0..1048575, decimal)", s);
 	return 0;
 }
 
@@ -299,15 +338,21 @@ static int do_status(struct vh_ctx *ctx, int argc, char **argv)
 	struct vh_error e = { 0 };
 	struct drbdnl *h;
 	struct args a;
-	uint32_t minor;
+	uint32_t minor = 0;
+	bool by_minor;
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, 0, 0, 1, "[MINOR|RESOURCE] [--json]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
+	/* All digits: a minor, and then a valid one ("010" is refused, not
+	 * taken for a resource name); else a resource name. */
+	by_minor = a.npos == 1 && a.pos[0][strspn(a.pos[0], "0123456789")] == '\0';
+	if (by_minor && (rc = minor_arg(ctx, a.pos[0], &minor)))
+		return rc;
 	if ((rc = open_nl(ctx, &h)))
 		return rc;
-	if (a.npos == 1 && parse_uint(a.pos[0], (1u << 20) - 1, &minor) == 0) {
+	if (by_minor) {
 		struct drbdnl_status st;
 
 		if (drbdnl_get_status(h, minor, &st, &e) < 0) {
@@ -627,7 +672,7 @@ static int do_new_resource(struct vh_ctx *ctx, int argc, char **argv)
 {
 	struct vh_error e = { 0 };
 	struct drbdnl *h;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF, 1, 1, "RESOURCE [--cpu-mask M] "
@@ -645,7 +690,7 @@ static int do_resource_options(struct vh_ctx *ctx, int argc, char **argv)
 {
 	struct vh_error e = { 0 };
 	struct drbdnl *h;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 1, 1,
@@ -718,7 +763,7 @@ static int do_attach(struct vh_ctx *ctx, int argc, char **argv)
 	struct vh_error e = { 0 };
 	struct drbdnl *h;
 	uint32_t minor;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF, 4, 4,
@@ -738,7 +783,7 @@ static int do_disk_options(struct vh_ctx *ctx, int argc, char **argv)
 	struct vh_error e = { 0 };
 	struct drbdnl *h;
 	uint32_t minor;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 1, 1,
@@ -759,7 +804,7 @@ static int do_connect(struct vh_ctx *ctx, int argc, char **argv)
 	struct vh_error e = { 0 };
 	struct drbdnl_addr local, peer;
 	struct drbdnl *h;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_HELPER, 3, 3,
@@ -783,7 +828,7 @@ static int do_net_options(struct vh_ctx *ctx, int argc, char **argv)
 	struct vh_error e = { 0 };
 	struct drbdnl_addr local, peer;
 	struct drbdnl *h;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 2, 2,
@@ -899,7 +944,7 @@ static int do_up(struct vh_ctx *ctx, int argc, char **argv)
 	struct drbdnl_addr local, peer;
 	struct drbdnl *h;
 	uint32_t minor;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc, r;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_TIMEOUT | A_HELPER | A_FORCE, 7, 7,
