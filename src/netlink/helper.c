@@ -378,7 +378,7 @@ static int kres_list(struct drbdnl *h, struct kres *ret, struct vh_error *e)
 	ret->name = NULL;
 	r = drbdnl_get_status_all(h, NULL, &v, &n, e);
 	if (r < 0)
-		return vh_err_prefix(e, "listing the host's DRBD resources");
+		return vh_err_prefix(e, r, "listing the host's DRBD resources");
 	if (n) {
 		ret->name = calloc(n, sizeof(*ret->name));
 		if (!ret->name) {
@@ -594,7 +594,7 @@ int drbdnl_helper_take(struct drbdnl *h, const struct drbdnl_helper_paths *paths
 			struct vh_error e2 = { 0 };
 
 			if (before.exists ? state_store(&p, &before, &e2) : state_remove(&p, &e2))
-				vh_err_prefix(e, "(and %s could not be put back: %s)", p.state,
+				vh_err_prefix(e, r, "(and %s could not be put back: %s)", p.state,
 					      e2.msg);
 			goto out;
 		}

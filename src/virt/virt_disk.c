@@ -257,24 +257,27 @@ int vvirt_list_disks(const char *xml, struct vvirt_disk *ret, size_t max, size_t
 int vvirt_domain_uuid(const char *xml, char *buf, size_t len, struct vh_error *e)
 {
 	xmlDocPtr doc;
-	xmlNodePtr root, u;
-	xmlChar *v;
-	int r = 0;
+	xmlXPathContextPtr ctx = NULL;
+	xmlXPathObjectPtr v = NULL;
+	int r;
 
 	if (!xml)
 		return vh_err(e, -EINVAL, "no domain XML");
-	doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if ((r = vvirt_libxml_ready(e)) < 0)
+		return r;
+	doc = vvirt_libxml.read_memory(xml, (int)strlen(xml), "domain.xml", NULL,
+				       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return vh_err(e, -EBADMSG, "domain XML does not parse");
-	root = xmlDocGetRootElement(doc);
-	u = root ? child(root, "uuid") : NULL;
-	v = u ? xmlNodeGetContent(u) : NULL;
-	if (!v)
+	ctx = vvirt_libxml.xpath_new_context(doc);
+	if (ctx)
+		v = vvirt_libxml.xpath_eval((const xmlChar *)"string(/domain/uuid)", ctx);
+	if (!v || v->type != XPATH_STRING || !v->stringval || !v->stringval[0])
 		r = vh_err(e, -EBADMSG, "domain XML has no <uuid>");
-	else if ((size_t)snprintf(buf, len, "%s", (const char *)v) >= len)
+	else if ((size_t)snprintf(buf, len, "%s", (const char *)v->stringval) >= len)
 		r = vh_err(e, -EBADMSG, "domain XML: <uuid> is too long");
-	xmlFree(v);
-	xmlFreeDoc(doc);
+	vvirt_libxml.xpath_free_object(v);
+	vvirt_libxml.xpath_free_context(ctx);
+	vvirt_libxml.free_doc(doc);
 	return r;
 }

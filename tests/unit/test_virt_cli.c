@@ -93,6 +93,11 @@ static int f_downtime(virDomainPtr d, unsigned long long ms, unsigned int flags)
 	return 0;
 }
 
+static void f_params_free(virTypedParameterPtr p, int np)
+{
+	(void)p; (void)np;
+}
+
 static int f_last_error(virErrorPtr ret)
 {
 	(void)ret;
@@ -103,6 +108,7 @@ static const struct vvirt_api fake = {
 	.open = f_open, .close = f_close, .lookup = f_lookup, .dom_free = f_dom_free,
 	.xml = f_xml, .migrate_to_uri3 = f_migrate_to_uri3, .job_stats = f_job_stats,
 	.abort_job = f_abort, .set_max_downtime = f_downtime, .last_error = f_last_error,
+	.params_free = f_params_free,
 };
 
 static int setup(void **state)
