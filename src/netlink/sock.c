@@ -102,13 +102,8 @@ static int call_on_msg(drbdnl_msg_fn on_msg, const struct nlmsghdr *r, void *arg
 
 	if (rc >= 0)
 		return rc;
-	if (!ce.msg[0])
-		vh_err(&ce, rc, "malformed netlink reply (type %u, %u bytes): %s", r->nlmsg_type,
-		       r->nlmsg_len, strerror(-rc));
-	ce.code = rc;
-	if (e)
-		*e = ce;
-	return rc;
+	return vh_err_pass(e, &ce, rc, "malformed netlink reply (type %u, %u bytes)",
+			   r->nlmsg_type, r->nlmsg_len);
 }
 
 int drbdnl_dispatch(const void *buf, size_t len, uint32_t seq, bool dump, drbdnl_msg_fn on_msg,
@@ -270,11 +265,7 @@ static int transact(struct drbdnl *h, struct nl_msg *m, drbdnl_msg_fn fn, void *
 	if (r >= 0)
 		return 0;
 	/* Whatever the seam, the error leaves here with its code and a message. */
-	if (e && !e->msg[0])
-		vh_err(e, r, "netlink request failed: %s", strerror(-r));
-	else if (e)
-		e->code = r;
-	return r;
+	return e ? vh_err_pass(e, e, r, "netlink request failed") : r;
 }
 
 int drbdnl_parse_reply(const struct nlmsghdr *nlh, struct drbdnl_reply *ret)
