@@ -78,12 +78,6 @@ static void extack_text(const struct nlmsghdr *r, char *buf, size_t len)
 	}
 }
 
-/*
- * Hand the messages of one datagram that answer @seq to @on_msg.
- * Returns 1 when the request is fully answered, 0 when more datagrams
- * follow (a dump), or a negative errno (NLMSG_ERROR / NLMSG_DONE's error
- * exactly as the kernel sent it, or what @on_msg returned).
- */
 /* The kernel's errnos are 1..4095 (MAX_ERRNO); anything else is a malformed reply. */
 static bool is_errno(int v)
 {
@@ -106,6 +100,13 @@ static int call_on_msg(drbdnl_msg_fn on_msg, const struct nlmsghdr *r, void *arg
 			   r->nlmsg_type, r->nlmsg_len);
 }
 
+/*
+ * Hand the messages of one datagram that answer @seq to @on_msg.
+ * Returns 1 when the request is fully answered, 0 when more datagrams
+ * follow (a dump), or a negative errno (NLMSG_ERROR / NLMSG_DONE's error
+ * exactly as the kernel sent it, or what @on_msg returned; -EBADMSG when
+ * bytes are left that form no whole message).
+ */
 int drbdnl_dispatch(const void *buf, size_t len, uint32_t seq, bool dump, drbdnl_msg_fn on_msg,
 		    void *arg, struct vh_error *e)
 {
