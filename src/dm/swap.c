@@ -134,7 +134,8 @@ int vdm_swap(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_tabl
 	}
 	if (roll_back(c, &dev, &old, flags, rc, e) == 0) {
 		res.rolled_back = true;
-		vh_err_prefix(e, rc, "swap %s: resume failed, rolled back to the old table", info.name);
+		vh_err_prefix(e, rc, "swap %s: resume failed, rolled back to the old table",
+			      info.name);
 	} else {
 		vh_err_prefix(e, rc, "swap %s: resume failed, rollback incomplete", info.name);
 	}
