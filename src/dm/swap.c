@@ -44,7 +44,7 @@ static inline int64_t ns_between(const struct timespec *a, const struct timespec
 static int roll_back(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_table *old,
 		     unsigned flags, int err, struct vh_error *e)
 {
-	struct vh_error e2;
+	struct vh_error e2 = { 0 };
 	int rc;
 
 	/* Whether the kernel failed in the table swap (old table still live,
@@ -148,7 +148,7 @@ suspend_failed:
 	res.suspend_ns = res.window_ns = ns_between(&t0, &t1);
 	{
 		struct vdm_req rq_s = { .cmd = DM_DEV_SUSPEND_CMD, .ref = &dev, .flags = DM_SUSPEND_FLAG };
-		struct vh_error e2;
+		struct vh_error e2 = { 0 };
 
 		rc = vdm__kerr(e, rs, DM_DEV_SUSPEND_CMD, &rq_s);
 		vh_err_prefix(e, rc, "swap %s: suspend failed, old table kept", info.name);
