@@ -184,7 +184,7 @@ int vplan_route_source(const char *dst, int family, char *ret_addr, size_t len, 
 	else if (r > 0)
 		r = 0;
 	if (r < 0)
-		vh_err_prefix(e, "route to %s", dst);
+		vh_err_prefix(e, r, "route to %s", dst);
 out:
 	close(fd);
 	return r;

@@ -65,7 +65,15 @@ struct vdm_ref {
 	dev_t dev;
 };
 
-/* "uuid:STR", "MAJ:MIN" (or "dev:MAJ:MIN"), else a name. */
+/* The one check of a device-mapper name, for every entry point: not empty,
+ * shorter than DM_NAME_LEN, no control character, and what the kernel
+ * refuses ('/', ".", "..", "control").  -EINVAL or -ENAMETOOLONG. */
+int vdm_name_check(const char *name, struct vh_error *e);
+/* A UUID: not empty, shorter than DM_UUID_LEN, no control character. */
+int vdm_uuid_check(const char *uuid, struct vh_error *e);
+
+/* "uuid:STR", "MAJ:MIN" (or "dev:MAJ:MIN", decimal), else a name; names and
+ * UUIDs are checked (vdm_name_check()). */
 int vdm_ref_parse(const char *arg, struct vdm_ref *ret, struct vh_error *e);
 /* "name", "uuid UUID" or "253:4", for messages. */
 const char *vdm_ref_str(const struct vdm_ref *r, char *buf, size_t len);
@@ -121,8 +129,10 @@ int vdm_table_linear(struct vdm_table *ret, uint64_t sectors, dev_t dev, uint64_
  * sizeof(struct dm_ioctl)).  Returns the bytes the whole buffer needs;
  * writes nothing beyond @cap (call with cap 0 to size it). */
 size_t vdm_table_pack(const struct vdm_table *t, void *buf, size_t cap);
-/* Parse a DM_TABLE_STATUS reply held in @io. */
-int vdm_table_unpack(const struct dm_ioctl *io, struct vdm_table *ret, struct vh_error *e);
+/* Parse a DM_TABLE_STATUS reply held in the @len bytes at @io (what was received, or
+ * the buffer handed to the kernel); a reply claiming more (data_size) is -EBADMSG. */
+int vdm_table_unpack(const struct dm_ioctl *io, size_t len, struct vdm_table *ret,
+		     struct vh_error *e);
 
 /* ---- operations -------------------------------------------------------- */
 

@@ -2,6 +2,7 @@
 /* The device-mapper operations: version, list, info, table, create, load,
  * suspend, resume, clear, remove. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,29 +24,68 @@
 					  UDEV_DISABLE_DISK_RULES | UDEV_DISABLE_OTHER_RULES | \
 					  UDEV_PRIMARY_SOURCE) << 16)
 
+/* A decimal number as people write device numbers: digits only, no sign, no
+ * space, no leading zero (is "010" eight or ten?), at most @max.  -1 when
+ * @s is not all digits; -2 when it is digits but not such a number. */
+static int dec(const char *s, size_t n, unsigned max, unsigned *ret)
+{
+	unsigned long v = 0;
+
+	if (!n)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+	if (n > 1 && s[0] == '0')
+		return -2;
+	for (size_t i = 0; i < n; i++) {
+		v = v * 10 + (unsigned long)(s[i] - '0');
+		if (v > max)
+			return -2;
+	}
+	*ret = (unsigned)v;
+	return 0;
+}
+
 int vdm_ref_parse(const char *arg, struct vdm_ref *ret, struct vh_error *e)
 {
+	const char *colon;
 	unsigned ma, mi;
-	int n = 0;
+	int rc, a, b;
 
 	if (!arg || !*arg)
 		return vh_err(e, -EINVAL, "no device given");
 	if (!strncmp(arg, "uuid:", 5)) {
+		if ((rc = vdm_uuid_check(arg + 5, e)))
+			return rc;
 		*ret = (struct vdm_ref){ .key = VDM_BY_UUID, .str = arg + 5 };
 		return 0;
 	}
 	if (!strncmp(arg, "name:", 5)) {
+		if ((rc = vdm_name_check(arg + 5, e)))
+			return rc;
 		*ret = (struct vdm_ref){ .key = VDM_BY_NAME, .str = arg + 5 };
 		return 0;
 	}
 	if (!strncmp(arg, "dev:", 4))
 		arg += 4;
-	if (sscanf(arg, "%u:%u%n", &ma, &mi, &n) == 2 && arg[n] == '\0') {
-		if (!ma && !mi)
-			return vh_err(e, -EINVAL, "device number 0:0");
-		*ret = (struct vdm_ref){ .key = VDM_BY_DEV, .dev = makedev(ma, mi) };
-		return 0;
+	/* MAJ:MIN, decimal; majors have 12 bits, minors 20 (MINORBITS). */
+	if ((colon = strchr(arg, ':'))) {
+		a = dec(arg, (size_t)(colon - arg), 0xfff, &ma);
+		b = dec(colon + 1, strlen(colon + 1), 0xfffff, &mi);
+		if (!a && !b) {
+			if (!ma && !mi)
+				return vh_err(e, -EINVAL, "device number 0:0");
+			*ret = (struct vdm_ref){ .key = VDM_BY_DEV, .dev = makedev(ma, mi) };
+			return 0;
+		}
+		if (a != -1 && b != -1)
+			return vh_err(e, -EINVAL, "'%s' is not a device number (MAJ:MIN in decimal, "
+				      "no leading zeros, major < 4096, minor < 1048576; a device "
+				      "so named is name:%s)", arg, arg);
 	}
+	if ((rc = vdm_name_check(arg, e)))
+		return rc;
 	*ret = (struct vdm_ref){ .key = VDM_BY_NAME, .str = arg };
 	return 0;
 }
@@ -87,13 +127,17 @@ int vdm_list(struct vdm_ctl *c, struct vdm_info **ret, size_t *ret_n, struct vh_
 
 	if ((rc = vdm__exec(c, &r, e)))
 		return rc;
+	/* vdm__exec() checked data_size against the buffer we handed over. */
 	base = (const char *)c->buf;
 	off = c->buf->data_start;
 	end = c->buf->data_size;
+	if (off < offsetof(struct dm_ioctl, data) || off > end)
+		return vh_err(e, -EBADMSG, "DM_LIST_DEVICES reply: data_start %zu outside "
+			      "data_size %zu", off, end);
 	/* No devices: the kernel's list_devices() sizes the reply by what it
 	 * lists, so data_size == data_start and its "dev = 0" marker lies
 	 * beyond what it copies back (seen on 6.1). */
-	if (end <= off) {
+	if (end == off) {
 		*ret = NULL;
 		*ret_n = 0;
 		return 0;
@@ -171,7 +215,7 @@ int vdm_table_get(struct vdm_ctl *c, const struct vdm_ref *ref, bool inactive, s
 
 	if (rc)
 		return rc;
-	return vdm_table_unpack(c->buf, ret, e);
+	return vdm_table_unpack(c->buf, c->cap, ret, e);
 }
 
 int vdm_load(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_table *t, unsigned flags,
@@ -224,9 +268,11 @@ int vdm_create(struct vdm_ctl *c, const char *name, const char *uuid_suffix,
 	struct vdm_ref ref = { .key = VDM_BY_UUID, .str = uuid };
 	struct vdm_req r = { .cmd = DM_DEV_CREATE_CMD, .name = name, .uuid = uuid };
 	struct vdm_info info;
-	struct vh_error e2;
+	struct vh_error e2 = { 0 };
 	int rc;
 
+	if ((rc = vdm_name_check(name, e)))
+		return rc;
 	if (!strncmp(sfx, VDM_UUID_PREFIX, strlen(VDM_UUID_PREFIX)))
 		snprintf(uuid, sizeof(uuid), "%s", sfx);
 	else
@@ -260,7 +306,7 @@ undo:
 		struct vdm_req rm = { .cmd = DM_DEV_REMOVE_CMD, .ref = &ref };
 
 		if (vdm__exec(c, &rm, &e2))
-			vh_err_prefix(e, "(and removing it again failed: %s)", e2.msg);
+			vh_err_prefix(e, rc, "(and removing it again failed: %s)", e2.msg);
 	}
 	return rc;
 }

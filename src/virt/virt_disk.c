@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Finding the disk backed by an LV in a domain's XML (libxml2), and the cache check. */
+/*
+ * Finding the disk backed by an LV in a domain's XML (libxml2, loaded on
+ * first use: vvirt_libxml), and the cache check.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,28 +14,34 @@
 #include <libxml/xpath.h>
 
 #include "lvm/lvm.h"
-#include "virt/virt.h"
+#include "virt/virt-int.h"
 
 static void copy_attr(xmlNodePtr n, const char *attr, char *buf, size_t len)
 {
-	xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)attr) : NULL;
+	xmlChar *v = n ? vvirt_libxml.get_prop(n, (const xmlChar *)attr) : NULL;
 
 	buf[0] = '\0';
 	if (v) {
 		snprintf(buf, len, "%s", (const char *)v);
-		xmlFree(v);
+		(*vvirt_libxml.free_fn)(v);
 	}
 }
 
 static xmlNodePtr child(xmlNodePtr n, const char *name)
 {
 	for (xmlNodePtr c = n->children; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, (const xmlChar *)name))
+		if (c->type == XML_ELEMENT_NODE &&
+		    !vvirt_libxml.str_cmp(c->name, (const xmlChar *)name))
 			return c;
 	return NULL;
 }
 
-static void read_disk(xmlNodePtr n, struct vvirt_disk *d)
+/* A value that filled its buffer may have been cut short by copy_attr(): a
+ * source path cut short could name another device, so it is refused. */
+#define FILLED(buf) (strlen(buf) == sizeof(buf) - 1)
+
+/* 0, or -ENAMETOOLONG if an attribute does not fit struct vvirt_disk. */
+static int read_disk(xmlNodePtr n, struct vvirt_disk *d)
 {
 	xmlNodePtr src = child(n, "source"), tgt = child(n, "target"), drv = child(n, "driver");
 
@@ -53,6 +62,10 @@ static void read_disk(xmlNodePtr n, struct vvirt_disk *d)
 	copy_attr(drv, "type", d->format, sizeof(d->format));
 	d->shareable = child(n, "shareable") != NULL;
 	d->readonly = child(n, "readonly") != NULL;
+	if (FILLED(d->type) || FILLED(d->device) || FILLED(d->source) || FILLED(d->target) ||
+	    FILLED(d->bus) || FILLED(d->cache) || FILLED(d->io) || FILLED(d->format))
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 /* "/dev/VG/LV" -> "/dev/mapper/VG-LV"; 0 if @p is not of that form. */
@@ -109,25 +122,32 @@ static int each_disk(const char *xml, int (*fn)(const struct vvirt_disk *d, void
 
 	if (!xml)
 		return vh_err(e, -EINVAL, "no domain XML");
-	doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if ((r = vvirt_libxml_ready(e)) < 0)
+		return r;
+	doc = vvirt_libxml.read_memory(xml, (int)strlen(xml), "domain.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return vh_err(e, -EBADMSG, "domain XML does not parse");
-	ctx = xmlXPathNewContext(doc);
+	ctx = vvirt_libxml.xpath_new_context(doc);
 	if (ctx)
-		set = xmlXPathEvalExpression((const xmlChar *)"/domain/devices/disk", ctx);
+		set = vvirt_libxml.xpath_eval((const xmlChar *)"/domain/devices/disk", ctx);
 	if (!set) {
 		r = vh_err(e, -ENOMEM, "XPath evaluation failed");
 		goto out;
 	}
 	for (int i = 0; set->nodesetval && i < set->nodesetval->nodeNr && !r; i++) {
-		read_disk(set->nodesetval->nodeTab[i], &d);
+		if (read_disk(set->nodesetval->nodeTab[i], &d) < 0) {
+			r = vh_err(e, -ENAMETOOLONG, "disk %d of the domain XML (source '%.60s...'): "
+				   "an attribute is longer than vmhop handles (a source: at most "
+				   "%zu bytes)", i + 1, d.source, sizeof(d.source) - 2);
+			break;
+		}
 		r = fn(&d, ud);
 	}
 out:
-	xmlXPathFreeObject(set);
-	xmlXPathFreeContext(ctx);
-	xmlFreeDoc(doc);
+	vvirt_libxml.xpath_free_object(set);
+	vvirt_libxml.xpath_free_context(ctx);
+	vvirt_libxml.free_doc(doc);
 	return r;
 }
 
@@ -237,24 +257,27 @@ int vvirt_list_disks(const char *xml, struct vvirt_disk *ret, size_t max, size_t
 int vvirt_domain_uuid(const char *xml, char *buf, size_t len, struct vh_error *e)
 {
 	xmlDocPtr doc;
-	xmlNodePtr root, u;
-	xmlChar *v;
-	int r = 0;
+	xmlXPathContextPtr ctx = NULL;
+	xmlXPathObjectPtr v = NULL;
+	int r;
 
 	if (!xml)
 		return vh_err(e, -EINVAL, "no domain XML");
-	doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if ((r = vvirt_libxml_ready(e)) < 0)
+		return r;
+	doc = vvirt_libxml.read_memory(xml, (int)strlen(xml), "domain.xml", NULL,
+				       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return vh_err(e, -EBADMSG, "domain XML does not parse");
-	root = xmlDocGetRootElement(doc);
-	u = root ? child(root, "uuid") : NULL;
-	v = u ? xmlNodeGetContent(u) : NULL;
-	if (!v)
+	ctx = vvirt_libxml.xpath_new_context(doc);
+	if (ctx)
+		v = vvirt_libxml.xpath_eval((const xmlChar *)"string(/domain/uuid)", ctx);
+	if (!v || v->type != XPATH_STRING || !v->stringval || !v->stringval[0])
 		r = vh_err(e, -EBADMSG, "domain XML has no <uuid>");
-	else if ((size_t)snprintf(buf, len, "%s", (const char *)v) >= len)
+	else if ((size_t)snprintf(buf, len, "%s", (const char *)v->stringval) >= len)
 		r = vh_err(e, -EBADMSG, "domain XML: <uuid> is too long");
-	xmlFree(v);
-	xmlFreeDoc(doc);
+	vvirt_libxml.xpath_free_object(v);
+	vvirt_libxml.xpath_free_context(ctx);
+	vvirt_libxml.free_doc(doc);
 	return r;
 }

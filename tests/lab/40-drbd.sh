@@ -53,7 +53,7 @@ cleanup() {
 		lab_run $h "$G; set +e; kill \$(cat /tmp/nl40-*.pid 2>/dev/null) 2>/dev/null
 			drbdsetup-84 down $R >/dev/null 2>&1
 			lvremove -y vg/nl40_d vg/nl40_m >/dev/null 2>&1
-			[ -e /run/vmhop/drbd-usermode-helper ] && \$V drbd helper restore >/dev/null
+			[ -e /run/vmhop/helper.state ] && \$V drbd helper restore >/dev/null
 			ip -6 addr del fd00:77::1/64 dev eth0 2>/dev/null; ip -6 addr del fd00:77::2/64 dev eth0 2>/dev/null
 			rm -f /tmp/nl40-*; true" >/dev/null 2>&1
 	done
@@ -78,12 +78,12 @@ done
 t40 "LVs ready; usermode_helper is /sbin/drbdadm on both"
 
 # ---- 2. wrong secret on hv2 --------------------------------------------------
-lab_run hv1 "$G; (set +e; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A1 $A2 $OPTS \
-	--shared-secret=$SECRET --timeout 40 > /tmp/nl40-w1.out 2>&1; echo \$? > /tmp/nl40-w1.rc) &
+lab_run hv1 "$G; (set +e; echo $SECRET | \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A1 $A2 $OPTS \
+	--shared-secret-file - --timeout 40 > /tmp/nl40-w1.out 2>&1; echo \$? > /tmp/nl40-w1.rc) &
 	echo \$! > /tmp/nl40-w1.pid" || fail "hv1: up (wrong secret round)"
 set +e
-lab_run hv2 "$G; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A2 $A1 $OPTS \
-	--shared-secret=not-$SECRET --timeout 40" > /tmp/nl40-w2.out 2>&1
+lab_run hv2 "$G; echo not-$SECRET | \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A2 $A1 $OPTS \
+	--shared-secret-file - --timeout 40" > /tmp/nl40-w2.out 2>&1
 rc2=$?
 set -e
 lab_run hv1 "for i in \$(seq 1 90); do [ -e /tmp/nl40-w1.rc ] && break; sleep 0.5; done
@@ -105,11 +105,11 @@ t40 "wrong secret: no connection, exit codes hv1=$rc1 hv2=$rc2, and vmhop said w
 for h in hv1 hv2; do
 	lab_run $h "drbdmeta --force $M v08 /dev/vg/nl40_m flex-external create-md >/dev/null 2>&1"
 done
-lab_run hv2 "$G; (set +e; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A2 $A1 $OPTS \
-	--shared-secret=$SECRET --timeout 60 > /tmp/nl40-up2.out 2>&1; echo \$? > /tmp/nl40-up2.rc) &
+lab_run hv2 "$G; (umask 077; echo $SECRET > /tmp/nl40-secret); (set +e; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A2 $A1 $OPTS \
+	--shared-secret-file /tmp/nl40-secret --timeout 60 > /tmp/nl40-up2.out 2>&1; echo \$? > /tmp/nl40-up2.rc) &
 	(exec \$V --json drbd events --timeout 120 > /tmp/nl40-events.out 2>&1) & echo \$! > /tmp/nl40-ev.pid"
-lab_run hv1 "$G; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A1 $A2 $OPTS \
-	--shared-secret=$SECRET --timeout 60 --force" > /tmp/nl40-up1.out 2>&1 ||
+lab_run hv1 "$G; (umask 077; echo $SECRET > /tmp/nl40-secret); \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A1 $A2 $OPTS \
+	--shared-secret-file /tmp/nl40-secret --timeout 60 --force" > /tmp/nl40-up1.out 2>&1 ||
 	{ cat /tmp/nl40-up1.out; fail "hv1: vmhop drbd up --force"; }
 sed 's/^/    hv1: /' /tmp/nl40-up1.out
 grep -q "usermode_helper /sbin/drbdadm would abort resyncs" /tmp/nl40-up1.out ||
@@ -178,13 +178,23 @@ assert js["net_options"]["protocol"] == "C" and js["net_options"]["allow-two-pri
 assert js["disk_options"]["resync-rate"] == 8192 and js["disk_options"]["c-plan-ahead"] == 0
 print("    %s: drbdsetup-84 and vmhop agree: %s" % (host, " ".join("%s=%s" % (b, js[b]) for a, b in pairs)))
 PY
-	sed -n '/^    /p' /tmp/nl40-st-$h.txt >/dev/null
 done
-python3 - /tmp/nl40-st-hv1.txt /tmp/nl40-st-hv2.txt <<'PY'
+# after the sync: hv1 (forced) Primary, hv2 Secondary, both UpToDate
+python3 - /tmp/nl40-st-hv1.txt /tmp/nl40-st-hv2.txt <<'PY' || fail "roles or disk states after the sync"
 import json, sys
+want = {"hv1": ("Primary", "Secondary"), "hv2": ("Secondary", "Primary")}
+bad = []
 for p in sys.argv[1:]:
+    host = p[-7:-4]
     t = open(p).read(); js = json.loads(t[t.index("{"):])
-    print("    %s: role=%s peer=%s conn=%s disk=%s/%s" % (p[-7:-4], js["role"], js["peer_role"], js["connection"], js["disk"], js["peer_disk"]))
+    got = (js["role"], js["peer_role"], js["connection"], js["disk"], js["peer_disk"])
+    exp = want[host] + ("Connected", "UpToDate", "UpToDate")
+    print("    %s: role=%s peer=%s conn=%s disk=%s/%s" % ((host,) + got))
+    if got != exp:
+        bad.append("%s: %s, want %s" % (host, got, exp))
+if bad:
+    print("\n".join(bad))
+    sys.exit(1)
 PY
 lab_run hv2 "kill \$(cat /tmp/nl40-ev.pid) 2>/dev/null; sleep 0.5; cat /tmp/nl40-events.out" > /tmp/nl40-events.out
 nprog=$(grep '"minor":4,' /tmp/nl40-events.out | grep -c '"event":"sync-progress"' || true)
@@ -243,7 +253,10 @@ lab_run hv1 "$G; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $B1 $B
 	drbdsetup-84 show $R | grep -E 'address' &&
 	drbdsetup-84 show $R | grep -qE 'address\s+ipv6 \[fd00:77::1\]:$P;' &&
 	drbdsetup-84 show $R | grep -qE 'address\s+ipv6 \[fd00:77::2\]:$P;' &&
-	\$V --json drbd status $M | grep -E '\"(local|peer|connection)\"' &&
+	\$V --json drbd status $M > /tmp/nl40-v6.json && grep -E '\"(local|peer|connection)\"' /tmp/nl40-v6.json &&
+	grep -qE '\"local\": ?\"ipv6:\[fd00:77::1\]:$P\"' /tmp/nl40-v6.json &&
+	grep -qE '\"peer\": ?\"ipv6:\[fd00:77::2\]:$P\"' /tmp/nl40-v6.json &&
+	grep -qE '\"connection\": ?\"Connected\"' /tmp/nl40-v6.json &&
 	\$V drbd disconnect $B1 $B2 && [ \"\$(drbdsetup-84 cstate $M)\" = StandAlone ] &&
 	\$V drbd down $R" > /tmp/nl40-v6.txt 2>&1 || { cat /tmp/nl40-v6.txt; fail "hv1: IPv6 connect/disconnect"; }
 sed 's/^/    hv1: /' /tmp/nl40-v6.txt

@@ -34,3 +34,34 @@ assert_ge() { [ "$1" -ge "$2" ] || fail "${3:-too small}: $1 < $2"; }
 # Seconds since the epoch with nanoseconds, and a difference of two of them.
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# Background commands in a guest, for scenarios that must act while a command
+# runs (kill it, cut the link under it).  CMD is one simple command (it is
+# exec'ed, so NAME's pid is the command itself: a signal reaches it, not a shell).
+#   lab_bg HOST NAME 'CMD'         start it; output in the guest's /tmp/lab-bg/NAME.log
+#   lab_bg_wait HOST NAME [SECS]   wait until it ends (default 300 s); returns its
+#                                  status (128+N when killed by signal N, 124 on time-out)
+#   lab_bg_kill HOST NAME [SIG]    send SIG (TERM) to it
+#   lab_bg_log HOST NAME           its output so far
+lab_bg() {
+	local h=$1 n=$2 cmd=$3
+	lab_out "$h" "mkdir -p /tmp/lab-bg && rm -f /tmp/lab-bg/$n.*
+		( setsid bash -c 'echo \$\$ > /tmp/lab-bg/$n.pid; eval exec \"\$1\"' _ $(printf '%q' "$cmd") \
+			> /tmp/lab-bg/$n.log 2>&1 < /dev/null; echo \$? > /tmp/lab-bg/$n.rc ) > /dev/null 2>&1 &
+		for i in \$(seq 1 100); do [ -s /tmp/lab-bg/$n.pid ] && break; sleep 0.05; done
+		[ -s /tmp/lab-bg/$n.pid ]" >/dev/null
+}
+lab_bg_wait() {
+	local h=$1 n=$2 limit=${3:-300}
+	lab_run "$h" "end=\$((SECONDS + $limit))
+		while [ ! -s /tmp/lab-bg/$n.rc ] && [ \$SECONDS -lt \$end ]; do sleep 0.2; done
+		[ -s /tmp/lab-bg/$n.rc ] || exit 124
+		exit \$(cat /tmp/lab-bg/$n.rc)"
+}
+lab_bg_kill() { lab_out "$1" "kill -${3:-TERM} \$(cat /tmp/lab-bg/$2.pid)" >/dev/null; }
+lab_bg_log() { lab_run "$1" "cat /tmp/lab-bg/$2.log"; }
+
+# Faults: tools/lab/guest/fault.sh in the guest; a host's power from outside.
+FAULT=$REPO/tools/lab/guest/fault.sh
+lab_poweroff() { "$LAB" poweroff "$1"; }
+lab_boot() { "$LAB" boot "$1"; }

@@ -12,6 +12,8 @@
 #   lab.sh status           which guests run
 #   lab.sh stop             kill every QEMU this lab started
 #   lab.sh console HOST     print a guest's console log
+#   lab.sh poweroff HOST    kill one guest's QEMU at once (a host that loses power)
+#   lab.sh boot HOST        boot that guest again (fresh disk, fresh VG) and wait
 #
 # Environment: LAB_DIR (build/lab), LAB_PORT (47710, the link's loopback port),
 # LAB_HOSTS (2: hv1 and hv2; 1 for hv1 alone), LAB_MEM (MiB, 1280),
@@ -39,10 +41,12 @@ hosts() { local i; for ((i = 1; i <= LAB_HOSTS; i++)); do echo "hv$i"; done; }
 alive() { local pid; pid=$(cat "$LAB_DIR/$1/launcher.pid" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
 now() { date +%s.%N; }
 
-# Modules in load order (LAB.md); dependencies first.
+# Modules in load order (LAB.md); dependencies first.  The traffic-control ones
+# let a scenario cut one TCP port of the link (tools/lab/guest/fault.sh).
 MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
 lru_cache crc32c_generic libcrc32c drbd dm-mod failover net_failover virtio_net
-virtio_blk netfs fscache 9pnet 9pnet_virtio 9p overlay"
+virtio_blk netfs fscache 9pnet 9pnet_virtio 9p overlay
+sch_prio sch_ingress cls_u32 act_gact"
 
 build_initramfs() {
 	local ver out stage m path
@@ -253,6 +257,34 @@ cmd_stop() {
 	[ "${1:-}" = quiet ] || echo "lab: stopped"
 }
 
+cmd_poweroff() {
+	local h=${1:?host} f pid
+	for f in qemu.pid launcher.pid; do
+		pid=$(cat "$LAB_DIR/$h/$f" 2>/dev/null || true)
+		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+	done
+	for _ in $(seq 1 50); do alive "$h" || break; sleep 0.1; done
+	alive "$h" && die "$h: QEMU did not die"
+	rm -f "$LAB_DIR/$h/qemu.pid" "$LAB_DIR/$h/share/ready"
+	echo "lab: $h powered off"
+}
+
+# Boot one guest of a running lab again (after poweroff).  hv1 holds the link's
+# listening socket, which QEMU accepts again after its peer went away.
+cmd_boot() {
+	local h=${1:?host} t0 deadline
+	alive "$h" && die "$h is running"
+	t0=$(now)
+	start_host "$h"
+	deadline=$(( $(date +%s) + LAB_BOOT_TIMEOUT ))
+	until [ -e "$LAB_DIR/$h/share/ready" ]; do
+		alive "$h" || { tail -20 "$LAB_DIR/$h/console.log" >&2; die "$h: QEMU exited during boot"; }
+		[ "$(date +%s)" -lt "$deadline" ] || { tail -20 "$LAB_DIR/$h/console.log" >&2; die "$h: not ready after ${LAB_BOOT_TIMEOUT}s"; }
+		sleep 0.5
+	done
+	awk -v a="$t0" -v b="$(now)" -v h="$h" 'BEGIN { printf "lab: %s ready again in %.1f s\n", h, b - a }'
+}
+
 cmd_status() {
 	local h
 	for h in $(hosts); do
@@ -276,7 +308,9 @@ start) cmd_start ;;
 run) shift; cmd_run "$@" ;;
 cp-out) shift; cmd_cp_out "$@" ;;
 stop) cmd_stop ;;
+poweroff) shift; cmd_poweroff "$@" ;;
+boot) shift; cmd_boot "$@" ;;
 status) cmd_status ;;
 console) cat "$LAB_DIR/${2:?host}/console.log" ;;
-*) sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+*) sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

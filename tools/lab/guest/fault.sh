@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Faults a lab scenario injects inside a lab guest.
+#
+#   fault.sh cut PORT          drop every TCP segment to or from PORT on the link
+#                              (both directions, this host only): DRBD's connection
+#                              dies, libvirt's does not
+#   fault.sh cut-all           take the link down (every connection to the peer)
+#   fault.sh restore           undo both
+#   fault.sh libvirtd stop     stop libvirtd (and wait until it is gone)
+#   fault.sh libvirtd start    start it again and wait until it answers
+set -euo pipefail
+DEV=${LAB_LINK_DEV:-eth0}
+
+cut_port() {
+	local p=$1
+	tc qdisc replace dev "$DEV" root handle 1: prio
+	tc qdisc replace dev "$DEV" handle ffff: ingress
+	for dir in dport sport; do
+		tc filter add dev "$DEV" parent 1: protocol ip prio 1 u32 match ip protocol 6 0xff match ip "$dir" "$p" 0xffff action drop
+		tc filter add dev "$DEV" parent ffff: protocol ip prio 1 u32 match ip protocol 6 0xff match ip "$dir" "$p" 0xffff action drop
+	done
+}
+
+case ${1:-} in
+cut)
+	cut_port "${2:?port}"
+	echo "fault: $(hostname): TCP port $2 cut on $DEV"
+	;;
+cut-all)
+	ip link set "$DEV" down
+	echo "fault: $(hostname): $DEV down"
+	;;
+restore)
+	tc qdisc del dev "$DEV" root 2>/dev/null || true
+	tc qdisc del dev "$DEV" ingress 2>/dev/null || true
+	ip link set "$DEV" up
+	echo "fault: $(hostname): link restored"
+	;;
+libvirtd)
+	case ${2:-} in
+	stop)
+		pkill -x libvirtd || true
+		for _ in $(seq 1 100); do pgrep -x libvirtd >/dev/null || break; sleep 0.1; done
+		if pgrep -x libvirtd >/dev/null; then pkill -9 -x libvirtd; sleep 0.5; fi
+		pgrep -x libvirtd >/dev/null && { echo "fault: libvirtd did not stop" >&2; exit 1; }
+		echo "fault: $(hostname): libvirtd stopped"
+		;;
+	start)
+		libvirtd -d -l -f /etc/libvirt/libvirtd.conf
+		for _ in $(seq 1 150); do virsh -q -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
+		virsh -q -c qemu:///system version >/dev/null 2>&1 || { echo "fault: libvirtd did not start" >&2; exit 1; }
+		echo "fault: $(hostname): libvirtd started"
+		;;
+	*) echo "fault.sh libvirtd stop|start" >&2; exit 2 ;;
+	esac
+	;;
+*)
+	sed -n '3,11p' "$0" | sed 's/^# \{0,1\}//'
+	exit 2
+	;;
+esac
