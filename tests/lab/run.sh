@@ -71,7 +71,8 @@ trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
 
 t0=$(date +%s)
-if ! timeout --kill-after=10 600 "$LAB" start; then
+# The boot has 600 s; waiting for a lab slot (other labs on this machine) comes on top.
+if ! timeout --kill-after=10 $(( ${LAB_SLOT_WAIT:-1800} + 600 )) "$LAB" start; then
 	keep_logs
 	echo "lab: 0 passed, ${#scenarios[@]} failed (the lab did not start)"
 	exit 1
