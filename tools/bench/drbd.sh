@@ -21,6 +21,8 @@ N=${1:-3}
 A1=ipv4:169.254.77.1:7792
 A2=ipv4:169.254.77.2:7792
 NET="--protocol=C --allow-two-primaries=yes --cram-hmac-alg=sha256 --shared-secret=bench-secret"
+# vmhop takes the secret from a root-owned 0600 file, never from its command line.
+VNET="--protocol=C --allow-two-primaries=yes --cram-hmac-alg=sha256 --shared-secret-file=/tmp/nlb.secret"
 
 # Shared shell functions, run inside the guests.
 FN='set -e; export DM_DISABLE_UDEV=1 LVM_SUPPRESS_FD_WARNINGS=1
@@ -36,8 +38,8 @@ seq_drbdsetup() { drbdsetup-84 new-resource nlb; st new-resource; drbdsetup-84 n
 	drbdsetup-84 connect nlb '$A1' '$A2' '"$NET"'; st connect; drbdsetup-84 wait-connect 7 --wfc-timeout=60 2>/dev/null; st connected; }
 seq_vmhop_cli() { $V drbd new-resource nlb; st new-resource; $V drbd new-minor nlb 7 0; st new-minor;
 	$V drbd attach 7 /dev/vg/nlb_d /dev/vg/nlb_m flexible; st attach;
-	$V drbd connect nlb '$A1' '$A2' '"$NET"' --keep-helper; st connect; $V drbd wait-connect 7 --timeout 60 >/dev/null 2>&1; st connected; }
-seq_vmhop_up() { $V drbd up nlb 7 /dev/vg/nlb_d /dev/vg/nlb_m flexible '$A1' '$A2' '"$NET"' --keep-helper --timeout 60 2>/dev/null; st connected; }
+	$V drbd connect nlb '$A1' '$A2' '"$VNET"' --keep-helper; st connect; $V drbd wait-connect 7 --timeout 60 >/dev/null 2>&1; st connected; }
+seq_vmhop_up() { $V drbd up nlb 7 /dev/vg/nlb_d /dev/vg/nlb_m flexible '$A1' '$A2' '"$VNET"' --keep-helper --timeout 60 2>/dev/null; st connected; }
 '
 
 cleanup() {
@@ -51,6 +53,7 @@ trap cleanup EXIT
 for h in hv1 hv2; do
 	"$LAB" run $h "set -e; export DM_DISABLE_UDEV=1 LVM_SUPPRESS_FD_WARNINGS=1
 		echo /bin/true > /sys/module/drbd/parameters/usermode_helper
+		(umask 077; echo bench-secret > /tmp/nlb.secret)
 		lvcreate -q -y -Wn -Zn -n nlb_d -L 64M vg >/dev/null
 		lvcreate -q -y -Wn -Zn -n nlb_m -L 4M vg >/dev/null"
 done
