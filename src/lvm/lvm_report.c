@@ -172,6 +172,11 @@ int vlvm_parse_vg_report(const char *text, struct vlvm_vg_info *ret, struct vh_e
 	    (r = field_u64(row, "vg_size", &vi.size, e)) < 0 ||
 	    (r = field_u64(row, "vg_free", &vi.free, e)) < 0)
 		goto out;
+	/* A name LVM itself would refuse (empty, say, from a repeated key) is garbage. */
+	if ((r = vlvm_check_vg_name(vi.name, e)) < 0) {
+		r = vh_err_prefix(e, r, "LVM report");
+		goto out;
+	}
 	if (vi.extent_size == 0 || vi.extent_size % 512) {
 		r = vh_err(e, -EBADMSG, "LVM reported extent size %" PRIu64 " bytes", vi.extent_size);
 		goto out;
@@ -207,6 +212,10 @@ int vlvm_parse_lv_report(const char *text, struct vlvm_lv_info *ret, struct vh_e
 	    (r = field_int(row, "lv_kernel_major", &li.major, e)) < 0 ||
 	    (r = field_int(row, "lv_kernel_minor", &li.minor, e)) < 0)
 		goto out;
+	if ((r = vlvm_check_names(li.vg, li.name, e)) < 0) {
+		r = vh_err_prefix(e, r, "LVM report");
+		goto out;
+	}
 	/* --binary makes these "1"/"0" (else "open"/"", "active"/""). */
 	s = field(row, "lv_device_open");
 	li.open = s && (!strcmp(s, "1") || !strcmp(s, "open"));
