@@ -11,6 +11,7 @@ static const struct vh_cmd top[] = {
 	{ "dm",   cmd_dm,   "device-mapper by ioctl: ls, info, table, create, load, swap, ..." },
 	{ "lvm",  cmd_lvm,  "logical volumes through liblvm2cmd" },
 	{ "virt", cmd_virt, "libvirt domains: disk, suspend, resume, migrate" },
+	{ "plan", cmd_plan, "the plan of a move: VM, disks, DRBD resource, addresses, secret" },
 	{ NULL, NULL, NULL }
 };
 

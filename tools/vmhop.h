@@ -65,5 +65,6 @@ int cmd_drbd(struct vh_ctx *ctx, int argc, char **argv);
 int cmd_dm(struct vh_ctx *ctx, int argc, char **argv);
 int cmd_lvm(struct vh_ctx *ctx, int argc, char **argv);
 int cmd_virt(struct vh_ctx *ctx, int argc, char **argv);
+int cmd_plan(struct vh_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libvirt/libvirt.h>
@@ -97,6 +98,14 @@ struct vvirt_disk {
  * NULL and there are several; -EBADMSG: XML does not parse. */
 int vvirt_find_disk(const char *xml, const char *want, struct vvirt_disk *ret,
 		    struct vh_error *e) VH_MUST_CHECK;
+
+/* Every <disk> of the domain in @xml, in document order, into
+ * @ret[0..max); -E2BIG when there are more.  -EBADMSG: XML does not parse. */
+int vvirt_list_disks(const char *xml, struct vvirt_disk *ret, size_t max, size_t *ret_n,
+		     struct vh_error *e) VH_MUST_CHECK;
+
+/* The domain's <uuid> text (libvirt writes it lower-case, 8-4-4-4-12). */
+int vvirt_domain_uuid(const char *xml, char *buf, size_t len, struct vh_error *e) VH_MUST_CHECK;
 
 /* 0 when every LV-backed disk of the domain in @xml passes
  * vvirt_check_cache() (a domain without one passes too). */

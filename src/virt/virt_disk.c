@@ -204,3 +204,57 @@ int vvirt_check_cache(const struct vvirt_disk *d, bool force, struct vh_error *e
 		      "blocks when the VM moves; use cache='none' or 'directsync' (or --force)",
 		      d->target, d->source, d->cache[0] ? d->cache : "default");
 }
+
+struct list {
+	struct vvirt_disk *out;
+	size_t max, n;
+};
+
+static int list_one(const struct vvirt_disk *d, void *ud)
+{
+	struct list *l = ud;
+
+	if (l->n >= l->max)
+		return -E2BIG;
+	l->out[l->n++] = *d;
+	return 0;
+}
+
+int vvirt_list_disks(const char *xml, struct vvirt_disk *ret, size_t max, size_t *ret_n,
+		     struct vh_error *e)
+{
+	struct list l = { .out = ret, .max = max };
+	int r = each_disk(xml, list_one, &l, e);
+
+	if (r == -E2BIG)
+		return vh_err(e, r, "the domain has more than %zu disks", max);
+	if (r < 0)
+		return r;
+	*ret_n = l.n;
+	return 0;
+}
+
+int vvirt_domain_uuid(const char *xml, char *buf, size_t len, struct vh_error *e)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root, u;
+	xmlChar *v;
+	int r = 0;
+
+	if (!xml)
+		return vh_err(e, -EINVAL, "no domain XML");
+	doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return vh_err(e, -EBADMSG, "domain XML does not parse");
+	root = xmlDocGetRootElement(doc);
+	u = root ? child(root, "uuid") : NULL;
+	v = u ? xmlNodeGetContent(u) : NULL;
+	if (!v)
+		r = vh_err(e, -EBADMSG, "domain XML has no <uuid>");
+	else if ((size_t)snprintf(buf, len, "%s", (const char *)v) >= len)
+		r = vh_err(e, -EBADMSG, "domain XML: <uuid> is too long");
+	xmlFree(v);
+	xmlFreeDoc(doc);
+	return r;
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Atomic small files, bounded reads, directories and locks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/file.h"
+
+static int sys_err(struct vh_error *e, const char *what, const char *path)
+{
+	int err = errno ? errno : EIO;
+
+	return vh_err(e, -err, "%s %s: %s", what, path, strerror(err));
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int fsync_dir_of(const char *path, struct vh_error *e)
+{
+	char copy[PATH_MAX];
+	int fd, r = 0;
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+		return vh_err(e, -ENAMETOOLONG, "path too long: %s", path);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sys_err(e, "cannot open the directory of", path);
+	if (fsync(fd) < 0)
+		r = sys_err(e, "cannot fsync the directory of", path);
+	close(fd);
+	return r;
+}
+
+int vfile_write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool excl,
+		       struct vh_error *e)
+{
+	char tmp[PATH_MAX];
+	int fd, r;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return vh_err(e, -ENAMETOOLONG, "path too long: %s", path);
+	if (excl && access(path, F_OK) == 0)
+		return vh_err(e, -EEXIST, "%s exists already", path);
+	/* A temporary file left by a crash is ours to replace. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return sys_err(e, "cannot create", tmp);
+	if (fchmod(fd, mode) < 0) {
+		r = sys_err(e, "cannot chmod", tmp);
+		goto err_tmp;
+	}
+	if (write_all(fd, data, len) < 0) {
+		r = sys_err(e, "cannot write", tmp);
+		goto err_tmp;
+	}
+	if (fsync(fd) < 0) {
+		r = sys_err(e, "cannot fsync", tmp);
+		goto err_tmp;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		r = sys_err(e, "cannot close", tmp);
+		goto err_tmp;
+	}
+	fd = -1;
+	if (excl) {
+		if (link(tmp, path) < 0) {
+			r = errno == EEXIST ? vh_err(e, -EEXIST, "%s exists already", path)
+					    : sys_err(e, "cannot create", path);
+			goto err_tmp;
+		}
+		(void)unlink(tmp);
+	} else if (rename(tmp, path) < 0) {
+		r = sys_err(e, "cannot rename over", path);
+		goto err_tmp;
+	}
+	return fsync_dir_of(path, e);
+
+err_tmp:
+	if (fd >= 0)
+		close(fd);
+	(void)unlink(tmp);
+	return r;
+}
+
+int vfile_read(const char *path, size_t max, char **ret, size_t *ret_len, struct vh_error *e)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t have = 0;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return sys_err(e, "cannot open", path);
+	if (fstat(fd, &st) < 0) {
+		r = sys_err(e, "cannot stat", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = vh_err(e, -EINVAL, "%s is not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		r = vh_err(e, -EFBIG, "%s is %lld bytes; at most %zu expected", path,
+			   (long long)st.st_size, max);
+		goto out;
+	}
+	buf = malloc(max + 1);
+	if (!buf) {
+		r = vh_err(e, -ENOMEM, "out of memory reading %s", path);
+		goto out;
+	}
+	/* Read to EOF, but never past @max: the file may grow under us. */
+	for (;;) {
+		ssize_t n = read(fd, buf + have, max + 1 - have);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = sys_err(e, "cannot read", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		if (have > max) {
+			r = vh_err(e, -EFBIG, "%s is larger than %zu bytes", path, max);
+			goto out;
+		}
+	}
+	if (memchr(buf, '\0', have)) {
+		r = vh_err(e, -EBADMSG, "%s holds a NUL byte: not a text file", path);
+		goto out;
+	}
+	buf[have] = '\0';
+	*ret = buf;
+	buf = NULL;
+	if (ret_len)
+		*ret_len = have;
+	r = 0;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+int vfile_remove(const char *path, struct vh_error *e)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		return sys_err(e, "cannot remove", path);
+	return fsync_dir_of(path, e);
+}
+
+int vfile_mkdir_p(const char *dir, mode_t mode, struct vh_error *e)
+{
+	char p[PATH_MAX];
+	size_t n;
+
+	if ((n = (size_t)snprintf(p, sizeof(p), "%s", dir)) >= sizeof(p) || n == 0)
+		return vh_err(e, -ENAMETOOLONG, "bad directory path '%s'", dir);
+	for (size_t i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return sys_err(e, "cannot create directory", p);
+		if (i < n)
+			p[i] = '/';
+	}
+	return 0;
+}
+
+int vfile_lock(const char *path, int timeout_ms, struct vh_error *e)
+{
+	struct timespec start, now, nap = { 0, 10 * 1000 * 1000 };
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return sys_err(e, "cannot open lock file", path);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (flock(fd, timeout_ms < 0 ? LOCK_EX : LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			int r = sys_err(e, "cannot lock", path);
+
+			close(fd);
+			return r;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
+		    timeout_ms)
+			break;
+		nanosleep(&nap, NULL);
+	}
+	close(fd);
+	return vh_err(e, -EBUSY, "%s is locked by another vmhop process", path);
+}
+
+void vfile_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Which of this host's addresses reaches a peer: one RTM_GETROUTE request
+ * with RTA_DST over a raw NETLINK_ROUTE socket (libnl-route is not one of
+ * our libraries), answered with the kernel's route and its RTA_PREFSRC.
+ * A route without a preferred source (a gateway route without "src") falls
+ * back to the kernel's own choice for a UDP socket connected to the peer,
+ * which sends nothing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/plan.h"
+
+#define ROUTE_TIMEOUT_MS 2000
+
+int vplan_parse_route_reply(const void *buf, size_t len, uint32_t seq, int family,
+			    char *ret_addr, size_t addr_len, struct vh_error *e)
+{
+	const struct nlmsghdr *nlh = buf;
+	size_t alen = family == AF_INET6 ? 16 : 4;
+
+	if (family != AF_INET && family != AF_INET6)
+		return vh_err(e, -EAFNOSUPPORT, "route lookup: unknown address family");
+	/* Bounded by @len: NLMSG_OK checks each header against what is left. */
+	for (int left = (int)(len > INT32_MAX ? INT32_MAX : len); NLMSG_OK(nlh, left);
+	     nlh = NLMSG_NEXT(nlh, left)) {
+		const struct rtmsg *rtm;
+		const struct rtattr *rta;
+		int alen_left;
+
+		if (nlh->nlmsg_seq != seq)
+			continue;
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *err = NLMSG_DATA(nlh);
+
+			if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*err)))
+				return vh_err(e, -EBADMSG, "route lookup: short netlink error");
+			if (err->error == 0)
+				continue;
+			return vh_err(e, err->error < 0 ? err->error : -EPROTO,
+				      "route lookup: %s", strerror(err->error < 0 ? -err->error : EPROTO));
+		}
+		if (nlh->nlmsg_type != RTM_NEWROUTE)
+			continue;
+		if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)))
+			return vh_err(e, -EBADMSG, "route lookup: short route message");
+		rtm = NLMSG_DATA(nlh);
+		if (rtm->rtm_family != family)
+			return vh_err(e, -EBADMSG, "route lookup: reply of another address family");
+		if (rtm->rtm_type == RTN_UNREACHABLE || rtm->rtm_type == RTN_PROHIBIT ||
+		    rtm->rtm_type == RTN_BLACKHOLE)
+			return vh_err(e, -EHOSTUNREACH, "no route to the destination");
+		alen_left = (int)RTM_PAYLOAD(nlh);
+		for (rta = RTM_RTA(rtm); RTA_OK(rta, alen_left); rta = RTA_NEXT(rta, alen_left)) {
+			if (rta->rta_type != RTA_PREFSRC)
+				continue;
+			if (RTA_PAYLOAD(rta) != alen)
+				return vh_err(e, -EBADMSG, "route lookup: RTA_PREFSRC of %u bytes",
+					      (unsigned)RTA_PAYLOAD(rta));
+			if (!inet_ntop(family, RTA_DATA(rta), ret_addr, (socklen_t)addr_len))
+				return vh_err(e, -ENOSPC, "route lookup: address buffer too small");
+			return 1;
+		}
+		return 0;	/* a route, but no preferred source */
+	}
+	return vh_err(e, -EBADMSG, "route lookup: no answer in the kernel's reply");
+}
+
+/* The address a UDP socket connected to @dst gets (connect sends nothing). */
+static int udp_source(int family, const void *dst_bin, char *ret, size_t len, struct vh_error *e)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	int fd, r = 0;
+
+	if (family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(9);
+		memcpy(&s4->sin_addr, dst_bin, 4);
+		sl = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(9);
+		memcpy(&s6->sin6_addr, dst_bin, 16);
+		sl = sizeof(*s6);
+	}
+	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return vh_err(e, -errno, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
+		r = vh_err(e, -errno, "no route to the destination: %s", strerror(errno));
+		goto out;
+	}
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		r = vh_err(e, -errno, "getsockname: %s", strerror(errno));
+		goto out;
+	}
+	if (!inet_ntop(family, family == AF_INET ? (void *)&((struct sockaddr_in *)&ss)->sin_addr
+						 : (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
+		       ret, (socklen_t)len))
+		r = vh_err(e, -ENOSPC, "address buffer too small");
+out:
+	close(fd);
+	return r;
+}
+
+int vplan_route_source(const char *dst, int family, char *ret_addr, size_t len, struct vh_error *e)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct rtmsg rtm;
+		char attrs[64];
+	} req;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	unsigned char bin[16];
+	size_t alen = family == AF_INET6 ? 16 : 4;
+	struct rtattr *rta;
+	char reply[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct pollfd pfd;
+	ssize_t n;
+	int fd, r;
+
+	if ((family != AF_INET && family != AF_INET6) || inet_pton(family, dst, bin) != 1)
+		return vh_err(e, -EINVAL, "'%s' is not a numeric address", dst);
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+	req.nlh.nlmsg_type = RTM_GETROUTE;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST;
+	req.nlh.nlmsg_seq = 1;
+	req.rtm.rtm_family = (unsigned char)family;
+	req.rtm.rtm_dst_len = (unsigned char)(alen * 8);
+	rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nlh.nlmsg_len));
+	rta->rta_type = RTA_DST;
+	rta->rta_len = (unsigned short)RTA_LENGTH(alen);
+	memcpy(RTA_DATA(rta), bin, alen);
+	req.nlh.nlmsg_len = NLMSG_ALIGN(req.nlh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return vh_err(e, -errno, "rtnetlink socket: %s", strerror(errno));
+	if (sendto(fd, &req, req.nlh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
+		goto out;
+	}
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	do {
+		r = poll(&pfd, 1, ROUTE_TIMEOUT_MS);
+	} while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		r = r == 0 ? vh_err(e, -ETIMEDOUT, "rtnetlink: no answer to the route lookup")
+			   : vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
+		goto out;
+	}
+	n = recv(fd, reply, sizeof(reply), 0);
+	if (n < 0) {
+		r = vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
+		goto out;
+	}
+	r = vplan_parse_route_reply(reply, (size_t)n, 1, family, ret_addr, len, e);
+	if (r == 0)
+		r = udp_source(family, bin, ret_addr, len, e);
+	else if (r > 0)
+		r = 0;
+	if (r < 0)
+		vh_err_prefix(e, "route to %s", dst);
+out:
+	close(fd);
+	return r;
+}
