@@ -33,6 +33,7 @@ static const struct vvirt_api real_api = {
 	.abort_job = virDomainAbortJob,
 	.set_max_downtime = virDomainMigrateSetMaxDowntime,
 	.last_error = real_last_error,
+	.undefine = virDomainUndefine,
 };
 
 const struct vvirt_api *vvirt_api = &real_api;
@@ -270,5 +271,14 @@ int vvirt_resume(struct vvirt_dom *d, uint64_t *ret_ns, struct vh_error *e)
 		return vvirt_fail(e, "resume %s", d->name);
 	if (ret_ns)
 		*ret_ns = vvirt_now_ns() - t0;
+	return 0;
+}
+
+int vvirt_undefine(struct vvirt_dom *d, struct vh_error *e)
+{
+	if (!vvirt_api->undefine)
+		return vh_err(e, -EOPNOTSUPP, "undefine is not available");
+	if (vvirt_api->undefine(d->d) < 0)
+		return vvirt_fail(e, "undefine %s", d->name);
 	return 0;
 }
