@@ -78,7 +78,7 @@ $(BUILD)/vmhop: $(TOOL_OBJ) $(BUILD)/libvmhop.a
 
 # Test binaries also link the program's objects except main(), so that
 # command-line logic is testable too.
-TOOL_LIB_SOBJ := $(filter-out $(BUILD)/asan/tools/vmhop.o,$(TOOL_SRC:%.c=$(BUILD)/asan/%.o))
+TOOL_LIB_SOBJ := $(filter-out $(BUILD)/asan/tools/main.o,$(TOOL_SRC:%.c=$(BUILD)/asan/%.o))
 $(BUILD)/test/%: $(BUILD)/asan/tests/unit/%.o $(SUP_OBJ) $(TOOL_LIB_SOBJ) $(BUILD)/libvmhop-san.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) -g $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka

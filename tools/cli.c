@@ -2,6 +2,7 @@
 /* Command dispatch, exit codes and the one printer (text or JSON). */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,19 +17,77 @@ void vh_print_table_help(const struct vh_cmd *table, const char *family)
 int vh_dispatch(struct vh_ctx *ctx, const struct vh_cmd *table, const char *family,
 		int argc, char **argv)
 {
+	const char *fam = family ? family : "", *sp = family ? " " : "";
+
+	if (argc < 1 && ctx->json)
+		return vh_usage(ctx, "missing command (see 'vmhop %s%s--help')", fam, sp);
 	if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
-		printf("usage: vmhop %s%sSUBCOMMAND [ARGS] [--json]\n\n", family ? family : "",
-		       family ? " " : "");
+		printf("usage: vmhop %s%sSUBCOMMAND [ARGS] [--json]\n\n", fam, sp);
 		vh_print_table_help(table, family);
 		return argc < 1 ? VH_EXIT_USAGE : VH_EXIT_OK;
 	}
 	for (const struct vh_cmd *c = table; c->name; c++)
 		if (!strcmp(c->name, argv[0]))
 			return c->fn(ctx, argc, argv);
-	fprintf(stderr, "vmhop: unknown command '%s%s%s' (see 'vmhop %s%s--help')\n",
-		family ? family : "", family ? " " : "", argv[0], family ? family : "",
-		family ? " " : "");
-	return VH_EXIT_USAGE;
+	return vh_usage(ctx, "unknown command '%s%s%s' (see 'vmhop %s%s--help')", fam, sp, argv[0],
+			fam, sp);
+}
+
+int vh_parse_dec(const char *s, uint64_t max, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (const char *p = s; *p; p++)
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+	if (s[0] == '0' && s[1])
+		return -EINVAL;		/* octal to strtoul(.., 0), decimal to others */
+	for (const char *p = s; *p; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (d > max || v > (max - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*ret = v;
+	return 0;
+}
+
+int vh_parse_seconds(const char *s, uint64_t max_s, uint64_t *ret_ms)
+{
+	const char *dot = s ? strchr(s, '.') : NULL;
+	char whole[24];
+	uint64_t sec, ms = 0;
+	size_t n, frac;
+	int rc;
+
+	if (!s || !*s)
+		return -EINVAL;
+	n = dot ? (size_t)(dot - s) : strlen(s);
+	if (n >= sizeof(whole))
+		return -ERANGE;
+	memcpy(whole, s, n);
+	whole[n] = '\0';
+	if ((rc = vh_parse_dec(whole, max_s, &sec)))
+		return rc;
+	if (dot) {
+		frac = strlen(dot + 1);
+		if (!frac || frac > 3)
+			return -EINVAL;	/* "5." or below a millisecond */
+		for (size_t i = 0; i < 3; i++) {
+			char c = i < frac ? dot[1 + i] : '0';
+
+			if (c < '0' || c > '9')
+				return -EINVAL;
+			ms = ms * 10 + (uint64_t)(c - '0');
+		}
+		if (sec == max_s && ms)
+			return -ERANGE;
+	}
+	*ret_ms = sec * 1000 + ms;	/* max_s is bounded by the caller: no overflow */
+	return 0;
 }
 
 int vh_exit_code(int err)
@@ -63,38 +122,61 @@ int vh_exit_code(int err)
 	}
 }
 
+/* The error object README promises: {"error": {"exit", "errno", ["origin_code"], "message"}}. */
+static void print_json_error(int rc, int err, int origin, const char *msg)
+{
+	json_object *o = json_object_new_object(), *eo = json_object_new_object();
+
+	json_object_object_add(eo, "exit", json_object_new_int(rc));
+	json_object_object_add(eo, "errno", json_object_new_int(err));
+	if (origin)
+		json_object_object_add(eo, "origin_code", json_object_new_int(origin));
+	json_object_object_add(eo, "message", json_object_new_string(msg));
+	json_object_object_add(o, "error", eo);
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fflush(stdout);
+	json_object_put(o);
+}
+
 int vh_fail(struct vh_ctx *ctx, const struct vh_error *e)
 {
 	int rc = vh_exit_code(e->code ? e->code : -EIO);
 	const char *msg = e->msg[0] ? e->msg : strerror(e->code < 0 ? -e->code : e->code);
 
 	fprintf(stderr, "vmhop: %s\n", msg);
-	if (ctx->json) {
-		json_object *o = json_object_new_object(), *err = json_object_new_object();
-
-		json_object_object_add(err, "exit", json_object_new_int(rc));
-		json_object_object_add(err, "errno", json_object_new_int(e->code < 0 ? -e->code : e->code));
-		if (e->origin_code)
-			json_object_object_add(err, "origin_code", json_object_new_int(e->origin_code));
-		json_object_object_add(err, "message", json_object_new_string(msg));
-		json_object_object_add(o, "error", err);
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
-	}
+	if (ctx->json)
+		print_json_error(rc, e->code < 0 ? -e->code : e->code, e->origin_code, msg);
 	return rc;
 }
 
 int vh_usage(struct vh_ctx *ctx, const char *fmt, ...)
 {
+	char msg[sizeof(((struct vh_error *)0)->msg)];
 	va_list ap;
 
-	(void)ctx;
-	fputs("vmhop: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "vmhop: %s\n", msg);
+	if (ctx && ctx->json)
+		print_json_error(VH_EXIT_USAGE, EINVAL, 0, msg);
 	return VH_EXIT_USAGE;
+}
+
+int vh_end(struct vh_ctx *ctx, int rc)
+{
+	int err = 0;
+
+	(void)ctx;
+	errno = 0;
+	if (fflush(stdout) != 0)
+		err = errno;
+	if (!err && !ferror(stdout))
+		return rc;
+	/* A result nobody received is not a success (a full disk, a closed pipe). */
+	fprintf(stderr, "vmhop: write error on standard output: %s\n",
+		err ? strerror(err) : "an earlier write failed");
+	return rc ? rc : VH_EXIT_FAIL;
 }
 
 static void print_text(json_object *obj, int indent)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,14 +59,12 @@ static const struct option all_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_u64_arg(struct vh_ctx *ctx, const char *opt, const char *s, uint64_t *ret)
+static int parse_u64_arg(struct vh_ctx *ctx, const char *opt, const char *s, uint64_t max,
+			 uint64_t *ret)
 {
-	char *end;
-
-	errno = 0;
-	*ret = strtoull(s, &end, 10);
-	if (errno || end == s || *end || *s == '-')
-		return vh_usage(ctx, "%s: '%s' is not a number of sectors", opt, s);
+	if (vh_parse_dec(s, max, ret) < 0)
+		return vh_usage(ctx, "%s: '%s' is not a number from 0 to %" PRIu64 " (decimal)", opt,
+				s, max);
 	return 0;
 }
 
@@ -97,19 +96,19 @@ static int parse_opts(struct vh_ctx *ctx, int argc, char **argv, const int *allo
 		case O_COPY: o->copy = optarg; break;
 		case O_LINEAR: o->linear = optarg; break;
 		case O_OFFSET:
-			if (parse_u64_arg(ctx, "--offset", optarg, &o->offset))
+			if (parse_u64_arg(ctx, "--offset", optarg, UINT64_MAX, &o->offset))
 				return VH_EXIT_USAGE;
 			break;
 		case O_SECTORS:
-			if (parse_u64_arg(ctx, "--sectors", optarg, &o->sectors))
+			if (parse_u64_arg(ctx, "--sectors", optarg, UINT64_MAX, &o->sectors))
 				return VH_EXIT_USAGE;
 			break;
 		case O_REPEAT:
-			if (parse_u64_arg(ctx, "--repeat", optarg, &o->repeat) || o->repeat > 100000)
+			if (parse_u64_arg(ctx, "--repeat", optarg, 100000, &o->repeat))
 				return VH_EXIT_USAGE;
 			break;
 		case O_INTERVAL:
-			if (parse_u64_arg(ctx, "--interval-ms", optarg, &o->interval) || o->interval > 60000)
+			if (parse_u64_arg(ctx, "--interval-ms", optarg, 60000, &o->interval))
 				return VH_EXIT_USAGE;
 			o->has_interval = true;
 			break;
@@ -409,6 +408,8 @@ static int dm_create(struct vh_ctx *ctx, int argc, char **argv)
 			     "--linear MAJ:MIN [--offset S] --sectors N] [--readonly] [--no-node]",
 			     1, &o)) >= 0)
 		return rc;
+	if (vdm_name_check(argv[optind], &e))
+		return vh_fail(ctx, &e);
 	if ((rc = open_ctl(ctx, &c)))
 		return rc;
 	bool with_table = o.table || o.table_file || o.copy || o.linear;
@@ -522,9 +523,19 @@ static json_object *swap_json(const struct vdm_swap_result *r, enum vdm_swap_mod
 	return o;
 }
 
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
 /* --repeat N: N round trips (onto the new table, then back onto the table
  * the device had), --interval-ms apart, in one process: for the lab and the
- * benchmark, so that what is measured is the swap and not exec(). */
+ * benchmark, so that what is measured is the swap and not exec().  SIGINT and
+ * SIGTERM end the loop between two swaps (vdm_swap() holds them back while a
+ * swap is under way), so the device is left running on one of the two
+ * tables, never suspended. */
 static int swap_repeat(struct vh_ctx *ctx, struct vdm_ctl *c, const struct vdm_ref *r,
 		       const struct vdm_table *t, enum vdm_swap_mode mode, unsigned flags,
 		       unsigned long repeat, unsigned long interval_ms)
@@ -534,6 +545,7 @@ static int swap_repeat(struct vh_ctx *ctx, struct vdm_ctl *c, const struct vdm_r
 	struct vh_error e = { 0 };
 	size_t n = 0, total = repeat * 2;
 	int64_t *w = calloc(total, sizeof(*w));
+	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
 	json_object *out, *a;
 	int rc = 0;
 
@@ -544,7 +556,16 @@ static int swap_repeat(struct vh_ctx *ctx, struct vdm_ctl *c, const struct vdm_r
 		return vh_fail(ctx, &e);
 	}
 	a = json_object_new_array();
-	for (size_t i = 0; i < total; i++) {
+	stop_signal = 0;
+	sigemptyset(&sa.sa_mask);
+	/* A signal our caller ignores (nohup, `cmd &` in a script) stays ignored. */
+	sigaction(SIGINT, NULL, &old_int);
+	sigaction(SIGTERM, NULL, &old_term);
+	if (old_int.sa_handler != SIG_IGN)
+		sigaction(SIGINT, &sa, NULL);
+	if (old_term.sa_handler != SIG_IGN)
+		sigaction(SIGTERM, &sa, NULL);
+	for (size_t i = 0; i < total && !stop_signal; i++) {
 		struct timespec ts = { (time_t)(interval_ms / 1000), (long)(interval_ms % 1000) * 1000000 };
 
 		rc = vdm_swap(c, r, i % 2 ? &orig : t, mode, flags, &res, &e);
@@ -552,12 +573,22 @@ static int swap_repeat(struct vh_ctx *ctx, struct vdm_ctl *c, const struct vdm_r
 			break;
 		w[n++] = res.window_ns;
 		json_object_array_add(a, swap_json(&res, mode));
-		nanosleep(&ts, NULL);
+		if (!stop_signal)
+			nanosleep(&ts, NULL);	/* a signal cuts it short */
 	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	vdm_table_free(&orig);
+	const char *sig = stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
+
+	if (!rc && stop_signal)
+		rc = vh_err(&e, -EINTR, "dm swap: stopped by %s after %zu of %zu swaps; the device "
+			    "runs on the %s table", sig, n, total, n % 2 ? "new" : "original");
 	out = json_object_new_object();
 	json_object_object_add(out, "mode", jstr(mode == VDM_SWAP_RESUME ? "resume" : "suspend-resume"));
 	json_object_object_add(out, "swaps_done", json_object_new_int64((int64_t)n));
+	if (stop_signal)
+		json_object_object_add(out, "stopped_by", jstr(sig));
 	if (n) {
 		qsort(w, n, sizeof(*w), cmp_i64);
 		json_object_object_add(out, "window_median_ns", json_object_new_int64(w[n / 2]));

@@ -24,29 +24,24 @@ struct args {
 	struct drbdnl_conf conf;
 };
 
+/* Minors, volumes, indexes: decimal only ("010" is not eight). */
 static int parse_uint(const char *s, uint32_t max, uint32_t *ret)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v = 0;
+	int rc = vh_parse_dec(s, max, &v);
 
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || v > max || s[0] == '-')
-		return -EINVAL;
-	*ret = (uint32_t)v;
-	return 0;
+	*ret = (uint32_t)v;	/* 0 on failure: callers stop there anyway */
+	return rc < 0 ? -EINVAL : 0;
 }
 
+/* Seconds (to the millisecond), at most a week: fits an int of ms. */
 static int parse_timeout(const char *s, int *ret)
 {
-	char *end;
-	double v;
+	uint64_t ms;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v < 0 || v > 86400 * 7)
+	if (vh_parse_seconds(s, 86400 * 7, &ms) < 0)
 		return -EINVAL;
-	*ret = (int)(v * 1000);
+	*ret = (int)ms;
 	return 0;
 }
 
@@ -102,7 +97,8 @@ static int parse_args(struct vh_ctx *ctx, int argc, char **argv, unsigned allowe
 			if (!val && i + 1 < argc)
 				val = argv[++i];
 			if (!val || parse_timeout(val, &a->timeout_ms) < 0)
-				return vh_usage(ctx, "drbd %s: --timeout takes seconds", argv[0]);
+				return vh_usage(ctx, "drbd %s: --timeout takes seconds (0..604800, "
+						"to the millisecond)", argv[0]);
 			continue;
 		}
 		if (!(allowed & A_CONF))
@@ -146,7 +142,7 @@ static int open_nl(struct vh_ctx *ctx, struct drbdnl **h)
 static int minor_arg(struct vh_ctx *ctx, const char *s, uint32_t *ret)
 {
 	if (parse_uint(s, (1u << 20) - 1, ret) < 0)
-		return vh_usage(ctx, "'%s' is not a DRBD minor (0..1048575)", s);
+		return vh_usage(ctx, "'%s' is not a DRBD minor (0..1048575, decimal)", s);
 	return 0;
 }
 
@@ -295,15 +291,21 @@ static int do_status(struct vh_ctx *ctx, int argc, char **argv)
 	struct vh_error e = { 0 };
 	struct drbdnl *h;
 	struct args a;
-	uint32_t minor;
+	uint32_t minor = 0;
+	bool by_minor;
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, 0, 0, 1, "[MINOR|RESOURCE] [--json]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
+	/* All digits: a minor, and then a valid one ("010" is refused, not
+	 * taken for a resource name); else a resource name. */
+	by_minor = a.npos == 1 && a.pos[0][strspn(a.pos[0], "0123456789")] == '\0';
+	if (by_minor && (rc = minor_arg(ctx, a.pos[0], &minor)))
+		return rc;
 	if ((rc = open_nl(ctx, &h)))
 		return rc;
-	if (a.npos == 1 && parse_uint(a.pos[0], (1u << 20) - 1, &minor) == 0) {
+	if (by_minor) {
 		struct drbdnl_status st;
 
 		if (drbdnl_get_status(h, minor, &st, &e) < 0) {

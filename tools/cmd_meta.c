@@ -64,13 +64,10 @@ static int parse_args(struct vh_ctx *ctx, int argc, char **argv, bool allow_forc
 		const char *s = argv[i];
 
 		if (!strcmp(s, "--index") && i + 1 < argc) {
-			char *end;
-			long v;
+			uint64_t v;
 
-			errno = 0;
-			v = strtol(argv[++i], &end, 10);
-			if (errno || *end || end == argv[i] || v < 0 || v > VMETA_INDEX_MAX)
-				return vh_usage(ctx, "--index: expected 0..%d, got '%s'",
+			if (vh_parse_dec(argv[++i], VMETA_INDEX_MAX, &v) < 0)
+				return vh_usage(ctx, "--index: expected 0..%d (decimal), got '%s'",
 						VMETA_INDEX_MAX, argv[i]);
 			a->index = (int)v;
 			have_index = true;

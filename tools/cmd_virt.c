@@ -16,18 +16,19 @@
 
 struct vopts {
 	const char *uri;
-	bool force, direct, no_tunnel, no_persist, keep_source, no_events;
+	bool force, unsafe, direct, no_tunnel, no_persist, keep_source, no_events;
 	const char *migrate_uri;
 	uint64_t max_downtime, bandwidth, timeout_s, interval_ms;
 	long count;
 };
 
-enum { O_URI = 256, O_FORCE, O_DIRECT, O_NO_TUNNEL, O_MIGRATE_URI, O_NO_PERSIST, O_KEEP_SOURCE,
+enum { O_URI = 256, O_FORCE, O_UNSAFE, O_DIRECT, O_NO_TUNNEL, O_MIGRATE_URI, O_NO_PERSIST, O_KEEP_SOURCE,
        O_MAX_DOWNTIME, O_BANDWIDTH, O_TIMEOUT, O_INTERVAL, O_COUNT, O_NO_EVENTS, O_HELP };
 
 static const struct option long_opts[] = {
 	{ "uri", required_argument, NULL, O_URI },
 	{ "force", no_argument, NULL, O_FORCE },
+	{ "unsafe", no_argument, NULL, O_UNSAFE },
 	{ "direct", no_argument, NULL, O_DIRECT },
 	{ "no-tunnel", no_argument, NULL, O_NO_TUNNEL },
 	{ "migrate-uri", required_argument, NULL, O_MIGRATE_URI },
@@ -43,19 +44,20 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static int num(const char *s, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
+/* Upper bounds of the numeric options: a timeout in seconds must still fit
+ * in milliseconds (and in an int of them for the event wait). */
+#define MAX_TIMEOUT_S	(7u * 86400)
+#define MAX_INTERVAL_MS	60000u
+#define MAX_COUNT	1000000000u
 
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	*ret = v;
-	return 0;
+static uint64_t opt_max(int c)
+{
+	switch (c) {
+	case O_TIMEOUT: return MAX_TIMEOUT_S;
+	case O_INTERVAL: return MAX_INTERVAL_MS;
+	case O_COUNT: return MAX_COUNT;
+	default: return UINT64_MAX;	/* --max-downtime, --bandwidth: libvirt checks */
+	}
 }
 
 /* Parses options; leaves the positional arguments in argv[optind..].
@@ -77,6 +79,7 @@ static int parse(struct vh_ctx *ctx, int argc, char **argv, struct vopts *o, int
 		switch (c) {
 		case O_URI: o->uri = optarg; break;
 		case O_FORCE: o->force = true; break;
+		case O_UNSAFE: o->unsafe = true; break;
 		case O_DIRECT: o->direct = true; break;
 		case O_NO_TUNNEL: o->no_tunnel = true; break;
 		case O_MIGRATE_URI: o->migrate_uri = optarg; break;
@@ -84,8 +87,9 @@ static int parse(struct vh_ctx *ctx, int argc, char **argv, struct vopts *o, int
 		case O_KEEP_SOURCE: o->keep_source = true; break;
 		case O_NO_EVENTS: o->no_events = true; break;
 		case O_MAX_DOWNTIME: case O_BANDWIDTH: case O_TIMEOUT: case O_INTERVAL: case O_COUNT:
-			if (num(optarg, &v) < 0)
-				return vh_usage(ctx, "%s: bad number '%s'", argv[0], optarg);
+			if (vh_parse_dec(optarg, opt_max(c), &v) < 0)
+				return vh_usage(ctx, "%s: '%s' is not a number from 0 to %llu (decimal)",
+						argv[0], optarg, (unsigned long long)opt_max(c));
 			if (c == O_MAX_DOWNTIME) o->max_downtime = v;
 			else if (c == O_BANDWIDTH) o->bandwidth = v;
 			else if (c == O_TIMEOUT) o->timeout_s = v;
@@ -322,9 +326,12 @@ static int virt_migrate(struct vh_ctx *ctx, int argc, char **argv)
 	static const char usage[] =
 		"[--uri SRC-URI] DOMAIN DEST-URI [--direct] [--no-tunnel] [--migrate-uri URI]\n"
 		"       [--no-persist] [--keep-source] [--max-downtime MS] [--bandwidth MIB/S]\n"
-		"       [--timeout S] [--interval MS] [--force] [--no-events]\n"
+		"       [--timeout S] [--interval MS] [--force] [--unsafe] [--no-events]\n"
 		"  Live migration, by default peer-to-peer and tunnelled, persistent on the\n"
-		"  destination and undefined on the source.  Ctrl-C cancels it.";
+		"  destination and undefined on the source.  Ctrl-C cancels it.\n"
+		"  --force: migrate although a disk's cache mode is unsafe for vmhop (host\n"
+		"  page cache); --unsafe: tell libvirt to skip its own safety checks\n"
+		"  (VIR_MIGRATE_UNSAFE).  Two decisions, two options.";
 	struct vvirt_migrate_opts mo = { 0 };
 	struct vvirt_migrate_result res = { 0 };
 	struct vvirt_watch *ws = NULL, *wd = NULL;
@@ -353,10 +360,10 @@ static int virt_migrate(struct vh_ctx *ctx, int argc, char **argv)
 	mo.migrate_uri = o.migrate_uri;
 	mo.persist_dest = !o.no_persist;
 	mo.undefine_source = !o.keep_source;
-	mo.unsafe = o.force;
+	mo.unsafe = o.unsafe;
 	mo.max_downtime_ms = o.max_downtime;
 	mo.bandwidth_mib = o.bandwidth;
-	mo.timeout_ms = o.timeout_s * 1000;
+	mo.timeout_ms = o.timeout_s * 1000;	/* <= MAX_TIMEOUT_S: no overflow */
 	mo.poll_ms = (unsigned int)o.interval_ms;
 	mo.progress = print_progress;
 	mo.progress_ud = ctx;
@@ -372,7 +379,7 @@ static int virt_migrate(struct vh_ctx *ctx, int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, &old);
 	t0 = now_ns();
-	rc = vvirt_migrate(s.c, s.d, &mo, &res, &e);
+	rc = vvirt_migrate(s.d, &mo, &res, &e);
 	sigaction(SIGINT, &old, NULL);
 	if (rc < 0) {
 		rc = vh_fail(ctx, &e);

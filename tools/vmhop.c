@@ -46,7 +46,7 @@ static void usage_top(void)
 	       "(see vmhop status).\n");
 }
 
-int main(int argc, char **argv)
+int vh_main(int argc, char **argv)
 {
 	struct vh_ctx ctx = { .prog = "vmhop" };
 	const char *dbg = getenv("VMHOP_DEBUG");
@@ -73,17 +73,19 @@ int main(int argc, char **argv)
 	if (ctx.debug)
 		vh_trace_set(trace_stderr, NULL);
 
+	if (argc < 2 && ctx.json)
+		return vh_end(&ctx, vh_usage(&ctx, "missing command (see 'vmhop --help')"));
 	if (argc < 2) {
 		usage_top();
-		return VH_EXIT_USAGE;
+		return vh_end(&ctx, VH_EXIT_USAGE);
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage_top();
-		return VH_EXIT_OK;
+		return vh_end(&ctx, VH_EXIT_OK);
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("vmhop %s\n", VMHOP_VERSION);
-		return VH_EXIT_OK;
+		return vh_end(&ctx, VH_EXIT_OK);
 	}
-	return vh_dispatch(&ctx, top, NULL, argc - 1, argv + 1);
+	return vh_end(&ctx, vh_dispatch(&ctx, top, NULL, argc - 1, argv + 1));
 }

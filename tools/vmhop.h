@@ -7,6 +7,7 @@
 #define VMHOP_TOOLS_VMHOP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <json-c/json.h>
 
 #include "core/error.h"
@@ -48,13 +49,27 @@ int vh_dispatch(struct vh_ctx *ctx, const struct vh_cmd *table, const char *fami
 		int argc, char **argv);
 void vh_print_table_help(const struct vh_cmd *table, const char *family);
 
+/* A number on the command line: decimal digits only (no sign, no space, no
+ * leading zero but "0" itself), at most @max.  0, -EINVAL or -ERANGE. */
+int vh_parse_dec(const char *s, uint64_t max, uint64_t *ret);
+/* Seconds, "S" or "S.mmm" (to the millisecond), at most @max_s (keep it below
+ * UINT64_MAX / 1000), as milliseconds.  0, -EINVAL or -ERANGE. */
+int vh_parse_seconds(const char *s, uint64_t max_s, uint64_t *ret_ms);
+
 /* errno (negative or positive) to exit code. */
 int vh_exit_code(int err);
 
 /* Print one failure: a single line on stderr, and in JSON mode an error object
  * on stdout.  Returns the exit code. */
 int vh_fail(struct vh_ctx *ctx, const struct vh_error *e);
+/* A bad command line: one line on stderr (and, with --json, the error object
+ * on stdout, exit 2, errno EINVAL).  Returns VH_EXIT_USAGE. */
 int vh_usage(struct vh_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The last word before exit: if anything written to stdout was lost, say so
+ * and turn success into VH_EXIT_FAIL.  Returns the exit code. */
+int vh_end(struct vh_ctx *ctx, int rc);
+/* The whole program (tools/main.c calls it; tests call it too). */
+int vh_main(int argc, char **argv);
 
 /* The one printer: JSON (--json) or text from the same object.  Takes ownership of @obj. */
 void vh_print(struct vh_ctx *ctx, json_object *obj);

@@ -65,7 +65,15 @@ struct vdm_ref {
 	dev_t dev;
 };
 
-/* "uuid:STR", "MAJ:MIN" (or "dev:MAJ:MIN"), else a name. */
+/* The one check of a device-mapper name, for every entry point: not empty,
+ * shorter than DM_NAME_LEN, no control character, and what the kernel
+ * refuses ('/', ".", "..", "control").  -EINVAL or -ENAMETOOLONG. */
+int vdm_name_check(const char *name, struct vh_error *e);
+/* A UUID: not empty, shorter than DM_UUID_LEN, no control character. */
+int vdm_uuid_check(const char *uuid, struct vh_error *e);
+
+/* "uuid:STR", "MAJ:MIN" (or "dev:MAJ:MIN", decimal), else a name; names and
+ * UUIDs are checked (vdm_name_check()). */
 int vdm_ref_parse(const char *arg, struct vdm_ref *ret, struct vh_error *e);
 /* "name", "uuid UUID" or "253:4", for messages. */
 const char *vdm_ref_str(const struct vdm_ref *r, char *buf, size_t len);

@@ -103,20 +103,6 @@ int vdm__kerr(struct vh_error *e, int err, unsigned cmd, const struct vdm_req *r
 			     hint);
 }
 
-static int check_name(const char *s, size_t max, const char *what, struct vh_error *e)
-{
-	size_t n = strnlen(s, max);
-
-	if (!n)
-		return vh_err(e, -EINVAL, "empty device-mapper %s", what);
-	if (n >= max)
-		return vh_err(e, -ENAMETOOLONG, "device-mapper %s longer than %zu bytes: %.40s...",
-			      what, max - 1, s);
-	if (!strcmp(what, "name") && (strchr(s, '/') || !strcmp(s, ".") || !strcmp(s, "..")))
-		return vh_err(e, -EINVAL, "invalid device-mapper name '%s'", s);
-	return 0;
-}
-
 int vdm__header(struct dm_ioctl *io, size_t size, const struct vdm_req *r, struct vh_error *e)
 {
 	int rc;
@@ -128,11 +114,11 @@ int vdm__header(struct dm_ioctl *io, size_t size, const struct vdm_req *r, struc
 	io->flags = r->flags;
 	io->event_nr = r->event_nr;
 	if (r->cmd == DM_DEV_CREATE_CMD) {
-		if ((rc = check_name(r->name, DM_NAME_LEN, "name", e)))
+		if ((rc = vdm_name_check(r->name, e)))
 			return rc;
 		memcpy(io->name, r->name, strlen(r->name));
 		if (r->uuid) {
-			if ((rc = check_name(r->uuid, DM_UUID_LEN, "uuid", e)))
+			if ((rc = vdm_uuid_check(r->uuid, e)))
 				return rc;
 			memcpy(io->uuid, r->uuid, strlen(r->uuid));
 		}
@@ -142,12 +128,12 @@ int vdm__header(struct dm_ioctl *io, size_t size, const struct vdm_req *r, struc
 		return 0;
 	switch (r->ref->key) {
 	case VDM_BY_NAME:
-		if ((rc = check_name(r->ref->str, DM_NAME_LEN, "name", e)))
+		if ((rc = vdm_name_check(r->ref->str, e)))
 			return rc;
 		memcpy(io->name, r->ref->str, strlen(r->ref->str));
 		break;
 	case VDM_BY_UUID:
-		if ((rc = check_name(r->ref->str, DM_UUID_LEN, "uuid", e)))
+		if ((rc = vdm_uuid_check(r->ref->str, e)))
 			return rc;
 		memcpy(io->uuid, r->ref->str, strlen(r->ref->str));
 		break;

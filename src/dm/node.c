@@ -16,8 +16,10 @@
 
 static int node_path(char *buf, size_t len, const char *dir, const char *name, struct vh_error *e)
 {
-	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
-		return vh_err(e, -EINVAL, "invalid device-mapper name '%s'", name);
+	int rc = vdm_name_check(name, e);
+
+	if (rc)
+		return rc;
 	if ((size_t)snprintf(buf, len, "%s/%s", dir, name) >= len)
 		return vh_err(e, -ENAMETOOLONG, "path %s/%s too long", dir, name);
 	return 0;

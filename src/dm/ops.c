@@ -23,29 +23,68 @@
 					  UDEV_DISABLE_DISK_RULES | UDEV_DISABLE_OTHER_RULES | \
 					  UDEV_PRIMARY_SOURCE) << 16)
 
+/* A decimal number as people write device numbers: digits only, no sign, no
+ * space, no leading zero (is "010" eight or ten?), at most @max.  -1 when
+ * @s is not all digits; -2 when it is digits but not such a number. */
+static int dec(const char *s, size_t n, unsigned max, unsigned *ret)
+{
+	unsigned long v = 0;
+
+	if (!n)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+	if (n > 1 && s[0] == '0')
+		return -2;
+	for (size_t i = 0; i < n; i++) {
+		v = v * 10 + (unsigned long)(s[i] - '0');
+		if (v > max)
+			return -2;
+	}
+	*ret = (unsigned)v;
+	return 0;
+}
+
 int vdm_ref_parse(const char *arg, struct vdm_ref *ret, struct vh_error *e)
 {
+	const char *colon;
 	unsigned ma, mi;
-	int n = 0;
+	int rc, a, b;
 
 	if (!arg || !*arg)
 		return vh_err(e, -EINVAL, "no device given");
 	if (!strncmp(arg, "uuid:", 5)) {
+		if ((rc = vdm_uuid_check(arg + 5, e)))
+			return rc;
 		*ret = (struct vdm_ref){ .key = VDM_BY_UUID, .str = arg + 5 };
 		return 0;
 	}
 	if (!strncmp(arg, "name:", 5)) {
+		if ((rc = vdm_name_check(arg + 5, e)))
+			return rc;
 		*ret = (struct vdm_ref){ .key = VDM_BY_NAME, .str = arg + 5 };
 		return 0;
 	}
 	if (!strncmp(arg, "dev:", 4))
 		arg += 4;
-	if (sscanf(arg, "%u:%u%n", &ma, &mi, &n) == 2 && arg[n] == '\0') {
-		if (!ma && !mi)
-			return vh_err(e, -EINVAL, "device number 0:0");
-		*ret = (struct vdm_ref){ .key = VDM_BY_DEV, .dev = makedev(ma, mi) };
-		return 0;
+	/* MAJ:MIN, decimal; majors have 12 bits, minors 20 (MINORBITS). */
+	if ((colon = strchr(arg, ':'))) {
+		a = dec(arg, (size_t)(colon - arg), 0xfff, &ma);
+		b = dec(colon + 1, strlen(colon + 1), 0xfffff, &mi);
+		if (!a && !b) {
+			if (!ma && !mi)
+				return vh_err(e, -EINVAL, "device number 0:0");
+			*ret = (struct vdm_ref){ .key = VDM_BY_DEV, .dev = makedev(ma, mi) };
+			return 0;
+		}
+		if (a != -1 && b != -1)
+			return vh_err(e, -EINVAL, "'%s' is not a device number (MAJ:MIN in decimal, "
+				      "no leading zeros, major < 4096, minor < 1048576; a device "
+				      "so named is name:%s)", arg, arg);
 	}
+	if ((rc = vdm_name_check(arg, e)))
+		return rc;
 	*ret = (struct vdm_ref){ .key = VDM_BY_NAME, .str = arg };
 	return 0;
 }
@@ -227,6 +266,8 @@ int vdm_create(struct vdm_ctl *c, const char *name, const char *uuid_suffix,
 	struct vh_error e2;
 	int rc;
 
+	if ((rc = vdm_name_check(name, e)))
+		return rc;
 	if (!strncmp(sfx, VDM_UUID_PREFIX, strlen(VDM_UUID_PREFIX)))
 		snprintf(uuid, sizeof(uuid), "%s", sfx);
 	else

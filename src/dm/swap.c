@@ -4,12 +4,35 @@
  * before the freeze is: device lookup, saving the live table for a rollback,
  * loading the new table into the inactive slot, building the ioctl headers.
  * Inside the window there are only the ioctls (and two vDSO clock reads).
+ *
+ * Signals: from just before the load until the device runs again on one of
+ * the two tables with nothing dangerous left in its inactive slot, every
+ * catchable signal is blocked.  A SIGINT there would otherwise kill us with
+ * the device suspended (suspend-resume mode), or with the new table waiting
+ * in the inactive slot for whoever resumes next; and the kernel's own
+ * dm_suspend() gives up with EINTR when a signal is pending.  Blocked, the
+ * signal stays pending and is delivered when the mask is restored, after the
+ * swap (or its rollback) is complete.
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
 #include "dm/dm-int.h"
+
+/* Every signal a handler could catch, less the synchronous ones: blocking
+ * SIGSEGV and friends does not stop the kernel from sending them on a fault,
+ * it only makes the outcome undefined.  (SIGKILL and SIGSTOP cannot be
+ * blocked; pthread_sigmask() ignores them, and glibc keeps its own.) */
+static void fill_blockable(sigset_t *set)
+{
+	static const int sync_sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT };
+
+	sigfillset(set);
+	for (size_t i = 0; i < sizeof(sync_sigs) / sizeof(sync_sigs[0]); i++)
+		sigdelset(set, sync_sigs[i]);
+}
 
 static inline int64_t ns_between(const struct timespec *a, const struct timespec *b)
 {
@@ -48,6 +71,7 @@ int vdm_swap(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_tabl
 	struct vdm_ref dev;
 	struct dm_ioctl sus, rsm;
 	struct timespec t0, t1, t2;
+	sigset_t block, saved;
 	uint32_t fl = (flags & VDM_NOFLUSH ? DM_NOFLUSH_FLAG : 0) |
 		      (flags & VDM_SKIP_LOCKFS ? DM_SKIP_LOCKFS_FLAG : 0);
 	int rc, rs = 0;
@@ -62,14 +86,6 @@ int vdm_swap(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_tabl
 	dev = (struct vdm_ref){ .key = VDM_BY_DEV, .dev = info.dev };
 	if ((rc = vdm_table_get(c, &dev, false, &old, e)))
 		return rc;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = vdm_load(c, &dev, t, flags & VDM_READONLY, e);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	res.load_ns = ns_between(&t0, &t1);
-	if (rc)
-		goto out;
-
 	{
 		struct vdm_req rq_s = { .cmd = DM_DEV_SUSPEND_CMD, .ref = &dev, .flags = fl | DM_SUSPEND_FLAG };
 		struct vdm_req rq_r = { .cmd = DM_DEV_SUSPEND_CMD, .ref = &dev, .flags = fl };
@@ -78,6 +94,20 @@ int vdm_swap(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_tabl
 		    (rc = vdm__header(&rsm, sizeof(rsm), &rq_r, e)))
 			goto out;
 	}
+	fill_blockable(&block);
+
+	/* ---- signals blocked: from the load until the device runs on one
+	 * table and the inactive slot is clear ---- */
+	if ((rc = pthread_sigmask(SIG_BLOCK, &block, &saved))) {
+		rc = vh_err(e, -rc, "swap %s: cannot block signals", info.name);
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = vdm_load(c, &dev, t, flags & VDM_READONLY, e);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	res.load_ns = ns_between(&t0, &t1);
+	if (rc)
+		goto unblock;
 
 	/* ---- the freeze window: ioctls only ---- */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -96,9 +126,7 @@ int vdm_swap(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_tabl
 		res.suspend_ns = ns_between(&t0, &t1);
 	res.window_ns = ns_between(&t0, &t2);
 	if (!rc) {
-		vh_trace("dm", "swap %s: window %lld ns (load %lld ns outside)", info.name,
-			 (long long)res.window_ns, (long long)res.load_ns);
-		goto out;
+		goto unblock;
 	}
 	{
 		struct vdm_req rq_r = { .cmd = DM_DEV_SUSPEND_CMD, .ref = &dev };
@@ -113,7 +141,7 @@ int vdm_swap(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_tabl
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t2);
 	res.window_ns = ns_between(&t0, &t2);	/* frozen until the rollback thawed it */
-	goto out;
+	goto unblock;
 
 suspend_failed:
 	res.start_ns = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec;
@@ -128,6 +156,12 @@ suspend_failed:
 		if (vdm_clear(c, &dev, &e2))
 			vh_err_prefix(e, "(clearing the inactive table failed: %s)", e2.msg);
 	}
+unblock:
+	/* Whatever arrived meanwhile is delivered here, on a running device. */
+	(void)pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (!rc)
+		vh_trace("dm", "swap %s: window %lld ns (load %lld ns outside)", info.name,
+			 (long long)res.window_ns, (long long)res.load_ns);
 out:
 	vdm_table_free(&old);
 	if (ret)

@@ -171,7 +171,7 @@ struct vvirt_migrate_result {
 /* Blocks until the migration ends.  The migration call runs in a thread
  * while this one polls job statistics.  -ECANCELED when cancelled,
  * -ETIMEDOUT when @timeout_ms passed. */
-int vvirt_migrate(struct vvirt_conn *src, struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
+int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 		  struct vvirt_migrate_result *ret, struct vh_error *e) VH_MUST_CHECK;
 
 /* Job statistics now (type VIR_DOMAIN_JOB_NONE when no job). */

@@ -150,7 +150,7 @@ static void set_downtime(struct vvirt_dom *d, uint64_t ms, bool *done)
 	}
 }
 
-int vvirt_migrate(struct vvirt_conn *src, struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
+int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 		  struct vvirt_migrate_result *ret, struct vh_error *e)
 {
 	struct vvirt_migrate_result res = { 0 };
@@ -162,7 +162,6 @@ int vvirt_migrate(struct vvirt_conn *src, struct vvirt_dom *d, const struct vvir
 	pthread_t th;
 	int r;
 
-	(void)src;
 	if (!o->dest_uri)
 		return vh_err(e, -EINVAL, "no destination URI");
 	if ((r = build_params(o, &t, e)) < 0)
@@ -212,7 +211,9 @@ int vvirt_migrate(struct vvirt_conn *src, struct vvirt_dom *d, const struct vvir
 		}
 		if (o->cancel && *o->cancel)
 			res.cancelled = true;
-		if (o->timeout_ms && vvirt_now_ns() - t0 > o->timeout_ms * 1000000ull)
+		/* (a timeout too long to count in ns, 584 years, never comes) */
+		if (o->timeout_ms && o->timeout_ms <= UINT64_MAX / 1000000u &&
+		    vvirt_now_ns() - t0 > o->timeout_ms * 1000000u)
 			timed_out = true;
 		if (res.cancelled || timed_out) {
 			/* The migration call then fails with OPERATION_ABORTED. */

@@ -12,6 +12,9 @@
 #   4. while dwriter (O_DIRECT, sequence-numbered blocks) hammers the LV, swap
 #      the LV onto the copy and back, 100 times each way: no I/O error, no lost
 #      write, worst write per swap recorded
+#   5. `vmhop dm swap --repeat` stopped by SIGINT / SIGTERM in the middle (both
+#      modes, back-to-back swaps): it says so and exits 1, and the LV is ACTIVE,
+#      not SUSPENDED, on one of the two tables, with no inactive table left
 # Run on the host by tests/lab/run.sh (lab started); runs itself in hv1 with
 # --guest.  Cleans up what it created.
 # timeout: 300
@@ -205,6 +208,52 @@ guest() {
 	assert hit >= n // 2, "the writer was idle during most swaps: test proves nothing"
 	PY
 	say "swapped $((2 * ROUNDS + 2)) times under the writer: $(grep '^total' "$W/dw.out"), $(grep '^verify' "$W/dw.out"), LV back on its own table"
+
+	# ---- 5. swaps stopped by a signal ------------------------------------
+	local sig mode k pid live nd stopped=0
+	for k in 1 2 3 4 5 6; do
+		case $k in 1|3|5) sig=INT ;; *) sig=TERM ;; esac
+		case $k in 1|2|5) mode=resume ;; *) mode=suspend-resume ;; esac
+		# --debug: a trace line per swap tells when the loop runs (a signal
+		# before the handlers are in place would just kill the program)
+		# (set -m: without job control bash starts it with SIGINT ignored)
+		set -m
+		$V --json --debug dm swap "$DM" --linear "$cpdev" --mode "$mode" --repeat 100000 \
+			--interval-ms 0 > "$W/sig.json" 2> "$W/sig.err" &
+		pid=$!
+		set +m
+		for _ in $(seq 100); do grep -q 'window' "$W/sig.err" && break; sleep 0.1; done
+		grep -q 'window' "$W/sig.err" || fail "swap --repeat did not start swapping"
+		sleep "0.$((k * 7 % 5))$k"
+		kill -s "$sig" "$pid"
+		set +e
+		wait "$pid"; rc=$?
+		set -e
+		# the device first: that is what matters
+		dmsetup info "$DM" > "$W/sig.info"
+		grep -q 'State: *ACTIVE' "$W/sig.info" ||
+			fail "SIG$sig ($mode) left $DM: $(grep State "$W/sig.info"), after: $(tail -n1 "$W/sig.err")"
+		grep -q 'Tables present: *LIVE$' "$W/sig.info" ||
+			fail "SIG$sig ($mode) left an inactive table: $(grep Tables "$W/sig.info"), after: $(tail -n1 "$W/sig.err")"
+		[ $rc -eq 1 ] || fail "swap --repeat killed by SIG$sig ($mode): exit $rc, $(tail -n3 "$W/sig.err")"
+		grep -q "stopped by SIG$sig" "$W/sig.err" || fail "no 'stopped by SIG$sig': $(tail -n3 "$W/sig.err")"
+		grep -q "\"stopped_by\": \"SIG$sig\"" "$W/sig.json" || fail "JSON lacks stopped_by: $(head -c 300 "$W/sig.json")"
+		live=$(dmsetup table "$DM")
+		if same_table "$DM" "$W/orig.table"; then
+			:
+		elif [ "$live" = "0 $sectors linear $cpdev 0" ]; then
+			$V dm swap "$DM" --table-file "$W/orig.table" > /dev/null || fail "swap back after SIG$sig"
+		else
+			fail "SIG$sig ($mode) left $DM on neither table: '$live'"
+		fi
+		# (stdout: the {"error": ...} line, then the summary)
+		nd=$(sed -n 's/.*"swaps_done": \([0-9]*\).*/\1/p' "$W/sig.json" | tail -n1)
+		[ -n "$nd" ] || fail "no swaps_done in the summary"
+		stopped=$((stopped + nd))
+		say "SIG$sig during swap --repeat ($mode): $(grep -m1 'stopped by' "$W/sig.err")"
+	done
+	same_table "$DM" "$W/orig.table" || fail "LV not back on its own table after the signal rounds"
+	say "6 signal rounds ($stopped swaps in all): each left $DM ACTIVE, one live table, no inactive one"
 
 	$V dm remove "$CP" || fail "remove copy"
 	[ ! -e "/dev/mapper/$CP" ] || fail "node of the copy left behind"

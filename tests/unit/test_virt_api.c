@@ -332,7 +332,7 @@ static void migrate_p2p_tunnelled_with_progress(void **state)
 	(void)state;
 	fk.finish_after = 4;
 	open_dom(&c, &d);
-	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), 0);
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), 0);
 	assert_string_equal(fk.dest, "qemu+tcp://hv2/system");
 	assert_int_equal(fk.flags, VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_TUNNELLED |
 				   VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE |
@@ -364,7 +364,7 @@ static void migrate_cancelled_by_progress_callback(void **state)
 	(void)state;
 	fk.finish_after = 1000000;
 	open_dom(&c, &d);
-	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), -ECANCELED);
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), -ECANCELED);
 	assert_int_equal(fk.aborts, 1);
 	assert_int_equal(fk.downtime_calls, 0);
 	assert_int_equal(fk.flags & VIR_MIGRATE_TUNNELLED, 0);
@@ -386,11 +386,11 @@ static void migrate_cancelled_by_flag_and_timeout(void **state)
 	(void)state;
 	fk.finish_after = 1000000;
 	open_dom(&c, &d);
-	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), -ECANCELED);
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), -ECANCELED);
 	o.cancel = NULL;
 	o.timeout_ms = 30;
 	fk.aborts = 0;
-	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), -ETIMEDOUT);
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), -ETIMEDOUT);
 	assert_int_equal(fk.aborts, 1);
 	vvirt_dom_free(d);
 	vvirt_close(c);
@@ -410,18 +410,18 @@ static void migrate_direct_and_bad_options(void **state)
 	(void)state;
 	fk.finish_after = 2;
 	open_dom(&c, &d);
-	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), 0);
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), 0);
 	assert_int_equal(fk.flags, VIR_MIGRATE_LIVE | VIR_MIGRATE_ABORT_ON_ERROR);
 	assert_string_equal(fk.mig_uri, "tcp://169.254.77.2");
 	fk.migrate_calls = 0;
 	o.tunnelled = true;
-	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), -EINVAL);	/* tunnel needs p2p */
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), -EINVAL);	/* tunnel needs p2p */
 	o.p2p = true;
-	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), -EINVAL);	/* tunnel + URI */
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), -EINVAL);	/* tunnel + URI */
 	assert_int_equal(fk.migrate_calls, 0);
 	fk.open_fail = "qemu+tcp://hv2/system";
 	o.p2p = o.tunnelled = false;
-	assert_int_equal(vvirt_migrate(c, d, &o, &res, &e), -ECONNREFUSED);
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), -ECONNREFUSED);
 	assert_int_equal(fk.migrate_calls, 0);
 	vvirt_dom_free(d);
 	vvirt_close(c);

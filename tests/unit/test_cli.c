@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The program as a whole (vh_main()): a result that could not be written is
+ * a failure; every usage error keeps README's promise of an {"error": ...}
+ * object on stdout under --json; numbers on the command line are decimal and
+ * bounded.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "support_cli.h"
+#include "../../tools/vmhop.h"
+
+/* `vmhop --json meta size 1G >/dev/full` exited 0. */
+static void write_error_on_stdout_fails(void **state)
+{
+	struct tcli r;
+
+	(void)state;
+	r = tcli_run(NULL, "--json", "meta", "size", "1G", NULL);
+	assert_int_equal(r.rc, VH_EXIT_OK);
+	assert_non_null(strstr(r.out, "\"min_md_bytes\""));
+	tcli_free(&r);
+	r = tcli_run("/dev/full", "--json", "meta", "size", "1G", NULL);
+	assert_int_equal(r.rc, VH_EXIT_FAIL);
+	r = tcli_run("/dev/full", "meta", "size", "1G", NULL);
+	assert_int_equal(r.rc, VH_EXIT_FAIL);
+	r = tcli_run("/dev/full", "--help", NULL);
+	assert_int_equal(r.rc, VH_EXIT_FAIL);
+	/* a failure keeps its own code */
+	r = tcli_run("/dev/full", "--json", "meta", "size", "zzz", NULL);
+	assert_int_equal(r.rc, VH_EXIT_USAGE);
+}
+
+static void assert_usage_json(struct tcli *r)
+{
+	assert_int_equal(r->rc, VH_EXIT_USAGE);
+	assert_int_equal(tcli_error_int(r, "exit"), VH_EXIT_USAGE);
+	assert_int_equal(tcli_error_int(r, "errno"), EINVAL);
+	tcli_free(r);
+}
+
+static void usage_errors_print_the_json_error(void **state)
+{
+	struct tcli r;
+
+	(void)state;
+	r = tcli_run(NULL, "--json", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "no-such-command", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "dm", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "dm", "no-such-subcommand", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "dm", "swap", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "dm", "info", "--bogus", "x", "--json", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "meta", "size", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "drbd", "status", "a", "b", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "virt", "migrate", "vm1", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "lvm", "info", NULL);
+	assert_usage_json(&r);
+	/* without --json: nothing on stdout but the help text, if any */
+	r = tcli_run(NULL, "dm", "info", "--bogus", NULL);
+	assert_int_equal(r.rc, VH_EXIT_USAGE);
+	assert_null(strstr(r.out, "\"error\""));
+	tcli_free(&r);
+}
+
+/* A DRBD minor is decimal: "010" was eight, "0x10" sixteen, " 5" five. */
+static void drbd_minors_are_decimal(void **state)
+{
+	static const char *const bad[] = {
+		"010", "0x10", "+5", " 5", "5 ", "-0", "1048576", "99999999999999999999999", "",
+	};
+	struct tcli r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = tcli_run(NULL, "--json", "drbd", "wait-connect", bad[i], NULL);
+		if (r.rc != VH_EXIT_USAGE)
+			fail_msg("minor '%s': exit %d", bad[i], r.rc);
+		assert_usage_json(&r);
+		r = tcli_run(NULL, "--json", "drbd", "primary", bad[i], NULL);
+		assert_usage_json(&r);
+	}
+	/* all digits but not a minor: refused, not taken for a resource name */
+	r = tcli_run(NULL, "--json", "drbd", "status", "010", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "drbd", "new-minor", "r0", "1", "0x1", NULL);
+	assert_usage_json(&r);
+}
+
+/* --timeout: strtod took "nan" (then cast to int), "0x10", "1e2". */
+static void drbd_timeouts_are_bounded(void **state)
+{
+	static const char *const bad[] = {
+		"nan", "inf", "0x10", "1e2", "-1", "604801", "604800.001", "1.", ".5", "1.0001",
+		"18446744073709551616",
+	};
+	struct tcli r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = tcli_run(NULL, "--json", "drbd", "events", "0", "--timeout", bad[i], NULL);
+		if (r.rc != VH_EXIT_USAGE)
+			fail_msg("--timeout '%s': exit %d", bad[i], r.rc);
+		assert_usage_json(&r);
+	}
+}
+
+static void dm_numbers_are_decimal_and_bounded(void **state)
+{
+	struct tcli r;
+
+	(void)state;
+	/* --repeat above its bound said nothing at all */
+	r = tcli_run(NULL, "--json", "dm", "swap", "x", "--linear", "1:2", "--repeat", "100001", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "dm", "swap", "x", "--linear", "1:2", "--interval-ms", "60001", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "dm", "load", "x", "--linear", "1:2", "--offset", "010", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "dm", "load", "x", "--linear", "1:2", "--sectors",
+		     "18446744073709551616", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "meta", "dump", "x", "--index", "07", NULL);
+	assert_usage_json(&r);
+}
+
+static void the_decimal_parsers(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(vh_parse_dec("0", 0, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(vh_parse_dec("1048575", (1u << 20) - 1, &v), 0);
+	assert_int_equal(v, 1048575);
+	assert_int_equal(vh_parse_dec("1048576", (1u << 20) - 1, &v), -ERANGE);
+	assert_int_equal(vh_parse_dec("5", 0, &v), -ERANGE);
+	assert_int_equal(vh_parse_dec("18446744073709551615", UINT64_MAX, &v), 0);
+	assert_int_equal(v, UINT64_MAX);
+	assert_int_equal(vh_parse_dec("18446744073709551616", UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(vh_parse_dec("00", 10, &v), -EINVAL);
+	assert_int_equal(vh_parse_dec("", 10, &v), -EINVAL);
+	assert_int_equal(vh_parse_dec(NULL, 10, &v), -EINVAL);
+	assert_int_equal(vh_parse_seconds("1.5", 10, &v), 0);
+	assert_int_equal(v, 1500);
+	assert_int_equal(vh_parse_seconds("0.001", 10, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(vh_parse_seconds("604800", 604800, &v), 0);
+	assert_int_equal(v, 604800000);
+	assert_int_equal(vh_parse_seconds("604800.5", 604800, &v), -ERANGE);
+	assert_int_equal(vh_parse_seconds("1.x", 10, &v), -EINVAL);
+	assert_int_equal(vh_parse_seconds("12345678901234567890123", UINT32_MAX, &v), -ERANGE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(write_error_on_stdout_fails),
+		cmocka_unit_test(usage_errors_print_the_json_error),
+		cmocka_unit_test(drbd_minors_are_decimal),
+		cmocka_unit_test(drbd_timeouts_are_bounded),
+		cmocka_unit_test(dm_numbers_are_decimal_and_bounded),
+		cmocka_unit_test(the_decimal_parsers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
