@@ -335,7 +335,7 @@ static int h_vm_migrate(void *ud, const struct vplan *p, uint64_t *ret_downtime,
 	if ((rc = virt(r, VENG_HERE, e)) < 0 ||
 	    (rc = vvirt_lookup(r->virt[VENG_HERE], p->vm_name, &d, e)) < 0)
 		return rc;
-	rc = vvirt_migrate(r->virt[VENG_HERE], d, &o, &mr, e);
+	rc = vvirt_migrate(d, &o, &mr, e);
 	vvirt_dom_free(d);
 	*ret_downtime = mr.have_stats && mr.last.have_downtime ? mr.last.downtime_ms : 0;
 	return rc;
