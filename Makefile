@@ -147,6 +147,7 @@ deps:
 	$(Q)tools/deps.sh
 
 check: deps
+	$(Q)tests/lab/run.sh --tools
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz-replay

@@ -19,7 +19,7 @@ struct args {
 	int npos;
 	bool force;
 	bool set_defaults;
-	bool keep_helper;	/* --keep-helper: do not touch usermode_helper */
+	enum drbdnl_helper_mode helper;	/* --keep-helper, --override-helper */
 	int timeout_ms;		/* -1: none */
 	struct drbdnl_conf conf;
 };
@@ -90,7 +90,11 @@ static int parse_args(struct vh_ctx *ctx, int argc, char **argv, unsigned allowe
 			continue;
 		}
 		if ((allowed & A_HELPER) && !strcmp(name, "keep-helper")) {
-			a->keep_helper = true;
+			a->helper = DRBDNL_HELPER_KEEP;
+			continue;
+		}
+		if ((allowed & A_HELPER) && !strcmp(name, "override-helper")) {
+			a->helper = DRBDNL_HELPER_OVERRIDE;
 			continue;
 		}
 		if ((allowed & A_TIMEOUT) && !strcmp(name, "timeout")) {
@@ -465,73 +469,149 @@ static int do_wait_sync(struct vh_ctx *ctx, int argc, char **argv)
 	return do_wait(ctx, argc, argv, drbdnl_pred_synced);
 }
 
-/* ---- usermode helper --------------------------------------------------- */
+/* ---- usermode helper (the policy is drbdnl_helper_*, docs/netlink.md) ---- */
 
-/* Before a connect: make sure a resync will not be aborted by drbdadm. */
-static int helper_guard(struct vh_ctx *ctx, bool keep)
+static void helper_names(char *buf, size_t len, unsigned n, const char (*names)[DRBDNL_RES_NAME_MAX])
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < n && i < DRBDNL_HELPER_MAX && at + 1 < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "," : "", names[i]);
+}
+
+/* Before a connect: hold @res, so that drbdadm does not abort its resync. */
+static int helper_guard(struct vh_ctx *ctx, struct drbdnl *h, const char *res,
+			enum drbdnl_helper_mode mode)
 {
 	struct drbdnl_helper hi;
 	struct vh_error e = { 0 };
+	char names[256];
 	int r;
 
-	if (keep)
-		return 0;
-	r = drbdnl_helper_make_safe(NULL, NULL, &hi, &e);
+	r = drbdnl_helper_take(h, NULL, res, mode, &hi, &e);
+	if (r == -EBUSY && hi.nforeign) {
+		/* say what to do: the options are the program's, not the library's */
+		size_t n = strlen(e.msg);
+
+		snprintf(e.msg + n, sizeof(e.msg) - n, "; bring them down first, or give "
+			 "--override-helper (their handlers answer success until vmhop's last "
+			 "resource is down) or --keep-helper (keep drbdadm: '%s' then needs a "
+			 "drbd.conf entry)", res);
+	}
 	if (r < 0)
 		return vh_fail(ctx, &e);
-	if (r > 0)
+	helper_names(names, sizeof(names), hi.nforeign, hi.foreign);
+	if (hi.changed)
 		fprintf(stderr, "vmhop: drbd usermode_helper %s would abort resyncs of a resource that "
-			"is not in drbd.conf; set to %s until the last DRBD resource is down "
-			"(original saved in %s)\n", hi.saved, DRBDNL_HELPER_SAFE, DRBDNL_HELPER_SAVE);
+			"is not in drbd.conf; set to %s until vmhop's last DRBD resource is down "
+			"(record in %s/helper.state)\n", hi.saved, DRBDNL_HELPER_SAFE,
+			DRBDNL_HELPER_DIR);
+	if (hi.overridden && hi.nforeign)
+		fprintf(stderr, "vmhop: warning: --override-helper: the handlers of %s answer "
+			"success (%s) while vmhop holds DRBD resources\n", names, DRBDNL_HELPER_SAFE);
 	return 0;
 }
 
-/* After a down: put the helper back once no DRBD resource is left. */
-static void helper_release(struct vh_ctx *ctx, struct drbdnl *h)
+/* After a down: vmhop's hold of @res ends; the last one puts the helper back. */
+static void helper_release(struct vh_ctx *ctx, struct drbdnl *h, const char *res)
 {
-	struct drbdnl_status *v = NULL;
+	struct drbdnl_helper hi;
 	struct vh_error e = { 0 };
-	size_t n = 0;
+	char names[256];
 
-	if (drbdnl_get_status_all(h, NULL, &v, &n, &e) < 0) {
+	(void)ctx;
+	if (drbdnl_helper_release(h, NULL, res, &hi, &e) < 0) {
 		fprintf(stderr, "vmhop: warning: %s (usermode_helper left as it is)\n", e.msg);
 		return;
 	}
-	free(v);
-	if (n)
-		return;
-	if (drbdnl_helper_restore(NULL, NULL, &e) < 0)
-		fprintf(stderr, "vmhop: warning: %s\n", e.msg);
+	if (hi.changed)
+		fprintf(stderr, "vmhop: drbd usermode_helper %s put back (vmhop holds no DRBD "
+			"resource now)\n", hi.current);
+	else if (hi.nheld) {
+		size_t at = 0;
+
+		names[0] = '\0';
+		for (unsigned i = 0; i < hi.nheld && at + 1 < sizeof(names); i++)
+			at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s", i ? "," : "",
+					       hi.held[i].res);
+		fprintf(stderr, "vmhop: drbd usermode_helper stays %s: vmhop still holds %s\n",
+			hi.current, names);
+	}
+}
+
+static json_object *helper_json(const struct drbdnl_helper *hi, bool listed)
+{
+	json_object *o = json_object_new_object(), *held = json_object_new_array();
+
+	json_object_object_add(o, "usermode_helper", json_object_new_string(hi->current));
+	json_object_object_add(o, "aborts_resyncs", json_object_new_boolean(hi->unsafe));
+	json_object_object_add(o, "saved_original", hi->overridden ?
+			       json_object_new_string(hi->saved) : NULL);
+	for (unsigned i = 0; i < hi->nheld; i++) {
+		json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "resource", json_object_new_string(hi->held[i].res));
+		json_object_object_add(x, "pid", json_object_new_int(hi->held[i].pid));
+		json_object_array_add(held, x);
+	}
+	json_object_object_add(o, "held", held);
+	if (listed) {
+		json_object *f = json_object_new_array();
+
+		for (unsigned i = 0; i < hi->nforeign && i < DRBDNL_HELPER_MAX; i++)
+			json_object_array_add(f, json_object_new_string(hi->foreign[i]));
+		json_object_object_add(o, "not_held", f);
+	}
+	return o;
 }
 
 static int do_helper(struct vh_ctx *ctx, int argc, char **argv)
 {
+	static const char usage[] = "[show | make-safe RESOURCE [--override-helper] | "
+				    "release [RESOURCE] | restore]";
 	struct vh_error e = { 0 };
 	struct drbdnl_helper hi;
 	const char *what = argc > 1 ? argv[1] : "show";
-	json_object *o;
-	int r;
+	struct drbdnl *h = NULL;
+	struct args a = { .npos = 0 };
+	bool listed;
+	int rc, r;
 
 	if (!strcmp(what, "--help") || !strcmp(what, "-h")) {
-		printf("usage: vmhop drbd helper [show|make-safe|restore]\n");
+		printf("usage: vmhop drbd helper %s\n", usage);
 		return VH_EXIT_OK;
 	}
-	if (!strcmp(what, "make-safe"))
-		r = drbdnl_helper_make_safe(NULL, NULL, NULL, &e);
-	else if (!strcmp(what, "restore"))
-		r = drbdnl_helper_restore(NULL, NULL, &e);
-	else if (!strcmp(what, "show"))
+	if (strcmp(what, "show") && strcmp(what, "make-safe") && strcmp(what, "release") &&
+	    strcmp(what, "restore"))
+		return vh_usage(ctx, "drbd helper: unknown action '%s' (usage: %s)", what, usage);
+	rc = argc < 2 ? 0 : parse_args(ctx, argc - 1, argv + 1, A_HELPER, !strcmp(what, "make-safe"),
+				       !strcmp(what, "make-safe") || !strcmp(what, "release"), usage, &a);
+	if (rc)
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if (strcmp(what, "restore") && (rc = open_nl(ctx, &h)))
+		return rc;
+	if (!strcmp(what, "make-safe")) {
+		rc = helper_guard(ctx, h, a.pos[0], a.helper);
+		if (rc) {
+			drbdnl_close(h);
+			return rc;
+		}
 		r = 0;
-	else
-		return vh_usage(ctx, "drbd helper: unknown action '%s'", what);
-	if (r < 0 || (r = drbdnl_helper_inspect(NULL, NULL, &hi, &e)) < 0)
+	} else if (!strcmp(what, "release")) {
+		r = drbdnl_helper_release(h, NULL, a.npos ? a.pos[0] : NULL, &hi, &e);
+	} else if (!strcmp(what, "restore")) {
+		r = drbdnl_helper_restore(NULL, &hi, &e);
+	} else {
+		r = 0;
+	}
+	if (r >= 0)
+		r = drbdnl_helper_inspect(h, NULL, &hi, &e);
+	listed = h != NULL;
+	drbdnl_close(h);
+	if (r < 0)
 		return vh_fail(ctx, &e);
-	o = json_object_new_object();
-	json_object_object_add(o, "usermode_helper", json_object_new_string(hi.current));
-	json_object_object_add(o, "aborts_resyncs", json_object_new_boolean(hi.unsafe));
-	json_object_object_add(o, "saved_original", hi.overridden ?
-			       json_object_new_string(hi.saved) : NULL);
-	vh_print(ctx, o);
+	vh_print(ctx, helper_json(&hi, listed));
 	return VH_EXIT_OK;
 }
 
@@ -677,7 +757,7 @@ static int do_connect(struct vh_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_HELPER, 3, 3,
-			"RESOURCE LOCAL-ADDR PEER-ADDR [net options] [--keep-helper]", &a);
+			"RESOURCE LOCAL-ADDR PEER-ADDR [net options] [--keep-helper|--override-helper]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
 	if ((rc = check_nests(ctx, argv[0], &a.conf, NEST(DRBDNL_NEST_NET))) ||
@@ -685,7 +765,7 @@ static int do_connect(struct vh_ctx *ctx, int argc, char **argv)
 		return rc;
 	if ((rc = open_nl(ctx, &h)))
 		return rc;
-	if ((rc = helper_guard(ctx, a.keep_helper))) {
+	if ((rc = helper_guard(ctx, h, a.pos[0], a.helper))) {
 		drbdnl_close(h);
 		return rc;
 	}
@@ -787,6 +867,8 @@ static int do_down(struct vh_ctx *ctx, int argc, char **argv)
 	int rc, r;
 
 	rc = parse_args(ctx, argc, argv, A_HELPER, 1, 1, "RESOURCE [--keep-helper]", &a);
+	if (!rc && a.helper == DRBDNL_HELPER_OVERRIDE)
+		rc = vh_usage(ctx, "drbd %s does not take --override-helper", argv[0]);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
 	if ((rc = open_nl(ctx, &h)))
@@ -795,8 +877,8 @@ static int do_down(struct vh_ctx *ctx, int argc, char **argv)
 		r = drbdnl_down(h, a.pos[0], &e);
 	else
 		r = drbdnl_del_resource(h, a.pos[0], &e);
-	if (r == 0 && !a.keep_helper)
-		helper_release(ctx, h);
+	if (r == 0 && a.helper != DRBDNL_HELPER_KEEP)
+		helper_release(ctx, h, a.pos[0]);
 	return finish(ctx, argv[0], h, r, &e);
 }
 
@@ -817,7 +899,7 @@ static int do_up(struct vh_ctx *ctx, int argc, char **argv)
 	rc = parse_args(ctx, argc, argv, A_CONF | A_TIMEOUT | A_HELPER | A_FORCE, 7, 7,
 			"RESOURCE MINOR LOWER-DEV META-DEV META-IDX LOCAL-ADDR PEER-ADDR "
 			"[disk and net options] [--force (primary --force once connected)] "
-			"[--timeout SECONDS] [--keep-helper]", &a);
+			"[--timeout SECONDS] [--keep-helper|--override-helper]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
 	if ((rc = check_nests(ctx, argv[0], &a.conf,
@@ -827,7 +909,7 @@ static int do_up(struct vh_ctx *ctx, int argc, char **argv)
 		return rc;
 	if ((rc = open_nl(ctx, &h)))
 		return rc;
-	if ((rc = helper_guard(ctx, a.keep_helper))) {
+	if ((rc = helper_guard(ctx, h, a.pos[0], a.helper))) {
 		drbdnl_close(h);
 		return rc;
 	}
@@ -843,6 +925,9 @@ static int do_up(struct vh_ctx *ctx, int argc, char **argv)
 				a.timeout_ms < 0 ? 60000 : a.timeout_ms, progress_cb, &ps, NULL, &e);
 	if (!r && a.force)
 		r = drbdnl_primary(h, minor, true, &e);
+	/* Failed before the resource existed: the hold ends now (it stays if it exists). */
+	if (r < 0 && a.helper != DRBDNL_HELPER_KEEP)
+		helper_release(ctx, h, a.pos[0]);
 	return finish(ctx, argv[0], h, r, &e);
 }
 
@@ -866,7 +951,7 @@ static const struct vh_cmd drbd_cmds[] = {
 	{ "del-minor", do_del_minor, "MINOR" },
 	{ "del-resource", do_down, "RESOURCE" },
 	{ "down", do_down, "RESOURCE: demote, disconnect, detach, delete" },
-	{ "helper", do_helper, "[show|make-safe|restore]: the module's usermode helper" },
+	{ "helper", do_helper, "[show|make-safe RES|release [RES]|restore]: the module's usermode helper" },
 	{ NULL, NULL, NULL }
 };
 

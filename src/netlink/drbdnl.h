@@ -316,27 +316,66 @@ int drbdnl_kernel_reason(const char *kmsg, const char *res, char *buf, size_t le
 /* Where drbdnl_wait() looks for that reason (default /dev/kmsg; tests use a file). */
 void drbdnl_set_kmsg(struct drbdnl *h, const char *path);
 
-/* ---- the module's usermode helper -------------------------------------- */
+/* ---- the module's usermode helper (policy: docs/netlink.md) ------------ */
 
 #define DRBDNL_HELPER_PARAM "/sys/module/drbd/parameters/usermode_helper"
 #define DRBDNL_HELPER_SAFE "/bin/true"
-#define DRBDNL_HELPER_SAVE "/run/vmhop/drbd-usermode-helper"
+#define DRBDNL_HELPER_DIR "/run/vmhop"	/* helper.lock (flock) and helper.state */
+#define DRBDNL_HELPER_MAX 32		/* resources vmhop holds on one host */
+#define DRBDNL_RES_NAME_MAX 128
+
+enum drbdnl_helper_mode {
+	DRBDNL_HELPER_AUTO,	/* replace drbdadm, unless the host has DRBD resources vmhop
+				 * does not hold: then refuse (-EBUSY) */
+	DRBDNL_HELPER_KEEP,	/* never change the parameter */
+	DRBDNL_HELPER_OVERRIDE,	/* replace drbdadm even then: their handlers answer success */
+};
+
+/* Files the policy uses (tests point them elsewhere); NULL, or NULL fields: the defaults. */
+struct drbdnl_helper_paths {
+	const char *param;	/* DRBDNL_HELPER_PARAM */
+	const char *dir;	/* DRBDNL_HELPER_DIR */
+	int lock_wait_ms;	/* 0: 10 s; < 0: fail with -EBUSY at once if another vmhop holds it */
+};
+
+struct drbdnl_helper_hold {
+	char res[DRBDNL_RES_NAME_MAX];
+	int32_t pid;		/* the vmhop process that took it */
+};
 
 struct drbdnl_helper {
 	char current[256];	/* what the module calls now */
-	bool unsafe;		/* it would abort resyncs of resources it does not know */
-	bool overridden;	/* vmhop replaced it and saved the original */
+	bool unsafe;		/* an executable drbdadm: it aborts resyncs of vmhop's resources */
+	bool overridden;	/* vmhop's record exists: it replaced the original */
 	char saved[256];	/* the original, when overridden */
+	bool changed;		/* this call wrote the parameter */
+	unsigned nheld;
+	struct drbdnl_helper_hold held[DRBDNL_HELPER_MAX];
+	unsigned nforeign;	/* DRBD resources vmhop does not hold (first MAX named below) */
+	char foreign[DRBDNL_HELPER_MAX][DRBDNL_RES_NAME_MAX];
 };
 
-/* Paths default to the macros above when NULL (tests pass their own files). */
-int drbdnl_helper_inspect(const char *param, const char *save, struct drbdnl_helper *ret,
+/* The parameter, vmhop's record and (if @h) the resources vmhop does not hold. */
+int drbdnl_helper_inspect(struct drbdnl *h, const struct drbdnl_helper_paths *p,
+			  struct drbdnl_helper *ret, struct vh_error *e) VH_MUST_CHECK;
+/*
+ * Before vmhop connects @res: hold it, and replace an unsafe helper by
+ * DRBDNL_HELPER_SAFE as @mode allows, under the host-wide lock.  Returns 1
+ * when it wrote the parameter, 0 when nothing needed changing; -EBUSY (and
+ * nothing changed) when other DRBD resources exist and @mode is AUTO.
+ */
+int drbdnl_helper_take(struct drbdnl *h, const struct drbdnl_helper_paths *p, const char *res,
+		       enum drbdnl_helper_mode mode, struct drbdnl_helper *ret,
+		       struct vh_error *e) VH_MUST_CHECK;
+/*
+ * After @res is down (NULL: only forget holds of dead processes): the
+ * original helper is put back when no hold is left.  Returns 1 when it wrote
+ * the parameter.
+ */
+int drbdnl_helper_release(struct drbdnl *h, const struct drbdnl_helper_paths *p, const char *res,
+			  struct drbdnl_helper *ret, struct vh_error *e) VH_MUST_CHECK;
+/* By hand: put the original back now, whatever vmhop holds, and forget the record. */
+int drbdnl_helper_restore(const struct drbdnl_helper_paths *p, struct drbdnl_helper *ret,
 			  struct vh_error *e) VH_MUST_CHECK;
-/* Replace an unsafe helper by DRBDNL_HELPER_SAFE, saving the original once.
- * Returns 1 when it changed the parameter, 0 when nothing was needed. */
-int drbdnl_helper_make_safe(const char *param, const char *save, struct drbdnl_helper *ret,
-			    struct vh_error *e) VH_MUST_CHECK;
-/* Put the saved original back.  Returns 1 when restored, 0 when nothing was saved. */
-int drbdnl_helper_restore(const char *param, const char *save, struct vh_error *e) VH_MUST_CHECK;
 
 #endif

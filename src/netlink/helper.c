@@ -1,26 +1,79 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The drbd module runs a user-mode helper (module parameter usermode_helper,
- * default /sbin/drbdadm) before every resync.  drbdadm looks our resource up
- * in /etc/drbd.conf, does not find it (vmhop configures DRBD by netlink and
- * writes no drbd.conf), exits 1, and the kernel drops the connection: the
- * resync never completes.
+ * The drbd module runs one host-wide user-mode helper (module parameter
+ * usermode_helper, default /sbin/drbdadm) as "HELPER before-resync-target
+ * minor-N" and for fence-peer, split-brain and the other handlers.  drbdadm
+ * looks minor-N up in drbd.conf, does not find vmhop's resource (vmhop
+ * configures DRBD by netlink), says "'minor-N' not defined in your config"
+ * and exits 1; the kernel then drops the connection and the resync never
+ * completes.
  *
- * Decision: when the helper is drbdadm, vmhop replaces it with /bin/true
- * (which answers every handler with success, like a drbd.conf without
- * handlers), saves the original value once in /run/vmhop, says so, and puts
- * it back when its last resource is gone.  A helper that is not drbdadm is
- * the administrator's choice and is left alone; one that does not exist is
- * harmless (the kernel ignores exec failures).
+ * Policy (docs/netlink.md, "The usermode helper"):
+ *  - vmhop replaces drbdadm by /bin/true only while it holds a resource, and
+ *    only if every DRBD resource on the host is one vmhop holds: the
+ *    handlers of resources that drbd.conf manages are never switched off
+ *    silently.  If the host has others, take() refuses (-EBUSY) unless the
+ *    caller asks to override; keeping drbdadm is always possible.
+ *  - what vmhop holds is recorded in DIR/helper.state (the original value,
+ *    and one "held RESOURCE PID" line per resource), rewritten atomically
+ *    (rename) under an flock on DIR/helper.lock, so concurrent vmhop
+ *    processes see each other's resources.
+ *  - a hold ends when its resource is gone from the kernel and it is
+ *    released, or its process has died; the original helper is put back
+ *    when the last hold ends, and only if the parameter still holds
+ *    /bin/true (a later change by someone else is kept).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "netlink/internal.h"
+
+#define STATE_MAGIC "vmhop-usermode-helper 1"
+#define STATE_MAX 8192		/* bytes of helper.state we read */
+#define LOCK_WAIT_MS 10000	/* default wait for another vmhop's lock */
+
+struct hpaths {
+	const char *param;
+	char dir[200];
+	char lock[256], state[256], tmp[256];
+	int wait_ms;
+};
+
+/* What helper.state records. */
+struct hstate {
+	bool exists;
+	char original[256];
+	unsigned n;
+	struct drbdnl_helper_hold held[DRBDNL_HELPER_MAX];
+};
+
+/* The resource names the kernel has now (deduplicated). */
+struct kres {
+	size_t n;
+	char (*name)[DRBDNL_RES_NAME_MAX];
+};
+
+static int resolve(const struct drbdnl_helper_paths *p, struct hpaths *r, struct vh_error *e)
+{
+	const char *dir = p && p->dir ? p->dir : DRBDNL_HELPER_DIR;
+
+	r->param = p && p->param ? p->param : DRBDNL_HELPER_PARAM;
+	r->wait_ms = p && p->lock_wait_ms ? p->lock_wait_ms : LOCK_WAIT_MS;
+	if (snprintf(r->dir, sizeof(r->dir), "%s", dir) >= (int)sizeof(r->dir))
+		return vh_err(e, -ENAMETOOLONG, "helper directory name too long: %s", dir);
+	snprintf(r->lock, sizeof(r->lock), "%s/helper.lock", r->dir);
+	snprintf(r->state, sizeof(r->state), "%s/helper.state", r->dir);
+	snprintf(r->tmp, sizeof(r->tmp), "%s/helper.state.new", r->dir);
+	return 0;
+}
 
 static int read_line(const char *path, char *buf, size_t len)
 {
@@ -38,10 +91,19 @@ static int read_line(const char *path, char *buf, size_t len)
 	return r;
 }
 
-static int write_all(int fd, const char *s)
+static int read_param(const char *param, char *buf, size_t len, struct vh_error *e)
 {
-	size_t n = strlen(s);
+	int r = read_line(param, buf, len);
 
+	if (r == -ENOENT)
+		return vh_err(e, -ENOPKG, "%s does not exist: the drbd module is not loaded", param);
+	if (r < 0)
+		return vh_err(e, r, "cannot read %s: %s", param, strerror(-r));
+	return 0;
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
 	while (n) {
 		ssize_t w = write(fd, s, n);
 
@@ -56,6 +118,7 @@ static int write_all(int fd, const char *s)
 	return 0;
 }
 
+/* Without a newline: the kernel would exec "/bin/true\n" (-ENOENT, seen in the lab). */
 static int write_param(const char *param, const char *value, struct vh_error *e)
 {
 	int fd = open(param, O_WRONLY | O_TRUNC | O_CLOEXEC);
@@ -63,7 +126,7 @@ static int write_param(const char *param, const char *value, struct vh_error *e)
 
 	if (fd < 0)
 		return vh_err(e, -errno, "cannot open %s: %s", param, strerror(errno));
-	r = write_all(fd, value);
+	r = write_all(fd, value, strlen(value));
 	if (close(fd) < 0 && !r)
 		r = -errno;
 	if (r < 0)
@@ -79,129 +142,554 @@ static bool is_drbdadm(const char *path)
 	return !strncmp(base, "drbdadm", 7);
 }
 
-int drbdnl_helper_inspect(const char *param, const char *save, struct drbdnl_helper *ret,
-			  struct vh_error *e)
+/* A drbdadm that can run aborts vmhop's resyncs; one that cannot is harmless
+ * (the kernel ignores exec errors). */
+static bool helper_unsafe(const char *path)
 {
-	int r;
-
-	if (!param)
-		param = DRBDNL_HELPER_PARAM;
-	if (!save)
-		save = DRBDNL_HELPER_SAVE;
-	memset(ret, 0, sizeof(*ret));
-	r = read_line(param, ret->current, sizeof(ret->current));
-	if (r == -ENOENT)
-		return vh_err(e, -ENOPKG, "%s does not exist: the drbd module is not loaded", param);
-	if (r < 0)
-		return vh_err(e, r, "cannot read %s: %s", param, strerror(-r));
-	/* A helper that cannot be run is harmless: the kernel ignores exec errors. */
-	ret->unsafe = is_drbdadm(ret->current) && access(ret->current, X_OK) == 0;
-	r = read_line(save, ret->saved, sizeof(ret->saved));
-	if (r == 0)
-		ret->overridden = true;
-	else if (r != -ENOENT)
-		return vh_err(e, r, "cannot read %s: %s", save, strerror(-r));
-	return 0;
+	return is_drbdadm(path) && access(path, X_OK) == 0;
 }
 
-/* mkdir -p of the directory holding @path, mode 0700 */
-static int mkdir_parent(const char *path)
+/* mkdir -p @dir, mode 0700 */
+static int mkdir_p(const char *dir)
 {
-	char dir[256];
-	char *slash;
+	char d[200];
 
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+	if (snprintf(d, sizeof(d), "%s", dir) >= (int)sizeof(d))
 		return -ENAMETOOLONG;
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
+	for (char *p = d + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		if (mkdir(d, 0700) < 0 && errno != EEXIST)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (mkdir(d, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
 }
 
-int drbdnl_helper_make_safe(const char *param, const char *save, struct drbdnl_helper *ret,
-			    struct vh_error *e)
-{
-	struct drbdnl_helper hi;
-	int fd, r;
+/* ---- the lock ---------------------------------------------------------- */
 
-	if (!param)
-		param = DRBDNL_HELPER_PARAM;
-	if (!save)
-		save = DRBDNL_HELPER_SAVE;
-	r = drbdnl_helper_inspect(param, save, &hi, e);
+static int lock_take(const struct hpaths *p, int *ret_fd, struct vh_error *e)
+{
+	int fd, r, waited = 0, step = 10;
+
+	r = mkdir_p(p->dir);
 	if (r < 0)
-		return r;
-	if (!hi.unsafe) {
-		if (ret)
-			*ret = hi;
-		return 0;
-	}
-	/* Save the original once: a second run must not save our own /bin/true. */
-	r = mkdir_parent(save);
-	if (r < 0)
-		return vh_err(e, r, "cannot create the directory of %s: %s", save, strerror(-r));
-	fd = open(save, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		r = write_all(fd, hi.current);
-		if (!r)
-			r = write_all(fd, "\n");
-		if (close(fd) < 0 && !r)
-			r = -errno;
-		if (r < 0) {
-			unlink(save);
-			return vh_err(e, r, "cannot write %s: %s", save, strerror(-r));
-		}
-	} else if (errno != EEXIST) {
-		return vh_err(e, -errno, "cannot create %s: %s", save, strerror(errno));
-	}
-	r = write_param(param, DRBDNL_HELPER_SAFE, e);
-	if (r < 0)
-		return r;
-	vh_trace("netlink", "usermode_helper %s replaced by %s (original saved in %s)", hi.current,
-		 DRBDNL_HELPER_SAFE, save);
-	if (ret) {
-		r = drbdnl_helper_inspect(param, save, ret, e);
-		if (r < 0)
+		return vh_err(e, r, "cannot create %s: %s", p->dir, strerror(-r));
+	fd = open(p->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return vh_err(e, -errno, "cannot open %s: %s", p->lock, strerror(errno));
+	/* Bounded: the holder only reads two files and sends one status dump. */
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		struct timespec ts;
+
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			r = vh_err(e, -errno, "cannot lock %s: %s", p->lock, strerror(errno));
+			close(fd);
 			return r;
+		}
+		if (p->wait_ms < 0 || waited >= p->wait_ms) {
+			close(fd);
+			return vh_err(e, -EBUSY, "another vmhop holds %s (waited %d ms)", p->lock,
+				      waited);
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)step * 1000000L;
+		nanosleep(&ts, NULL);
+		waited += step;
+		if (step < 200)
+			step *= 2;
 	}
-	return 1;
+	*ret_fd = fd;
+	return 0;
 }
 
-int drbdnl_helper_restore(const char *param, const char *save, struct vh_error *e)
+static void lock_drop(int fd)
 {
-	char orig[256], cur[256];
+	if (fd >= 0)
+		close(fd);	/* releases the flock */
+}
+
+/* ---- helper.state ------------------------------------------------------ */
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= DRBDNL_RES_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static int parse_held(char *line, struct hstate *s)
+{
+	char *name = line, *pid, *end;
+	long v;
+
+	pid = strchr(line, ' ');
+	if (!pid)
+		return -EBADMSG;
+	*pid++ = '\0';
+	errno = 0;
+	v = strtol(pid, &end, 10);
+	if (errno || end == pid || *end || v <= 0 || v > INT32_MAX || !valid_name(name))
+		return -EBADMSG;
+	if (s->n >= DRBDNL_HELPER_MAX)
+		return -EBADMSG;
+	snprintf(s->held[s->n].res, sizeof(s->held[s->n].res), "%s", name);
+	s->held[s->n].pid = (int32_t)v;
+	s->n++;
+	return 0;
+}
+
+/* Parse @len bytes of @buf (NUL-terminated by the caller). */
+static int state_parse(char *buf, size_t len, struct hstate *s)
+{
+	char *line = buf, *nl;
+	bool magic = false, orig = false;
+
+	if (strlen(buf) != len)
+		return -EBADMSG;	/* a NUL inside */
+	for (; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			return -EBADMSG;	/* every line ends with \n: a cut file is garbage */
+		*nl = '\0';
+		if (!magic) {
+			if (strcmp(line, STATE_MAGIC))
+				return -EBADMSG;
+			magic = true;
+		} else if (!strncmp(line, "original ", 9)) {
+			if (orig || strlen(line + 9) >= sizeof(s->original))
+				return -EBADMSG;
+			strcpy(s->original, line + 9);
+			orig = true;
+		} else if (!strncmp(line, "held ", 5)) {
+			if (parse_held(line + 5, s) < 0)
+				return -EBADMSG;
+		} else {
+			return -EBADMSG;
+		}
+	}
+	return magic && orig ? 0 : -EBADMSG;
+}
+
+static int state_load(const struct hpaths *p, struct hstate *s, struct vh_error *e)
+{
+	char buf[STATE_MAX + 1];
+	size_t len = 0;
+	int fd, r = 0;
+
+	memset(s, 0, sizeof(*s));
+	fd = open(p->state, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return vh_err(e, -errno, "cannot open %s: %s", p->state, strerror(errno));
+	}
+	while (len < STATE_MAX) {
+		ssize_t n = read(fd, buf + len, STATE_MAX - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (r < 0)
+		return vh_err(e, r, "cannot read %s: %s", p->state, strerror(-r));
+	buf[len] = '\0';
+	if (len == STATE_MAX || state_parse(buf, len, s) < 0) {
+		memset(s, 0, sizeof(*s));
+		return vh_err(e, -EBADMSG, "%s is not vmhop's helper record: check %s and remove it",
+			      p->state, p->param);
+	}
+	s->exists = true;
+	return 0;
+}
+
+/* Write the record to a new file and rename it over the old: readers see one or the other. */
+static int state_store(const struct hpaths *p, const struct hstate *s, struct vh_error *e)
+{
+	char buf[STATE_MAX];
+	size_t len;
+	int fd, r, n;
+
+	n = snprintf(buf, sizeof(buf), "%s\noriginal %s\n", STATE_MAGIC, s->original);
+	for (unsigned i = 0; i < s->n && n > 0 && (size_t)n < sizeof(buf); i++)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "held %s %d\n", s->held[i].res,
+			      (int)s->held[i].pid);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return vh_err(e, -ENOSPC, "helper record too large");
+	len = (size_t)n;
+	fd = open(p->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return vh_err(e, -errno, "cannot create %s: %s", p->tmp, strerror(errno));
+	r = write_all(fd, buf, len);
+	if (!r && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (!r && rename(p->tmp, p->state) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(p->tmp);
+		return vh_err(e, r, "cannot write %s: %s", p->state, strerror(-r));
+	}
+	return 0;
+}
+
+static int state_remove(const struct hpaths *p, struct vh_error *e)
+{
+	if (unlink(p->state) < 0 && errno != ENOENT)
+		return vh_err(e, -errno, "cannot remove %s: %s", p->state, strerror(errno));
+	return 0;
+}
+
+/* ---- what the kernel has ------------------------------------------------ */
+
+static bool kres_has(const struct kres *k, const char *name)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (!strcmp(k->name[i], name))
+			return true;
+	return false;
+}
+
+static int kres_list(struct drbdnl *h, struct kres *ret, struct vh_error *e)
+{
+	struct drbdnl_status *v = NULL;
+	size_t n = 0;
 	int r;
 
-	if (!param)
-		param = DRBDNL_HELPER_PARAM;
-	if (!save)
-		save = DRBDNL_HELPER_SAVE;
-	r = read_line(save, orig, sizeof(orig));
-	if (r == -ENOENT)
-		return 0;
+	ret->n = 0;
+	ret->name = NULL;
+	r = drbdnl_get_status_all(h, NULL, &v, &n, e);
 	if (r < 0)
-		return vh_err(e, r, "cannot read %s: %s", save, strerror(-r));
-	r = read_line(param, cur, sizeof(cur));
-	if (r < 0 && r != -ENOENT)
-		return vh_err(e, r, "cannot read %s: %s", param, strerror(-r));
-	/* Only undo our own change: if someone set another helper since, keep theirs. */
-	if (r == 0 && !strcmp(cur, DRBDNL_HELPER_SAFE) && orig[0]) {
-		r = write_param(param, orig, e);
-		if (r < 0)
-			return r;
+		return vh_err_prefix(e, "listing the host's DRBD resources");
+	if (n) {
+		ret->name = calloc(n, sizeof(*ret->name));
+		if (!ret->name) {
+			free(v);
+			return vh_err(e, -ENOMEM, "out of memory");
+		}
 	}
-	if (unlink(save) < 0 && errno != ENOENT)
-		return vh_err(e, -errno, "cannot remove %s: %s", save, strerror(errno));
-	return 1;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].resource[0] && !kres_has(ret, v[i].resource))
+			snprintf(ret->name[ret->n++], DRBDNL_RES_NAME_MAX, "%s", v[i].resource);
+	free(v);
+	return 0;
+}
+
+static bool held_by(const struct hstate *s, const char *name)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (!strcmp(s->held[i].res, name))
+			return true;
+	return false;
+}
+
+static bool pid_alive(int32_t pid)
+{
+	if (pid <= 0)
+		return false;
+	if (pid == getpid())
+		return true;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/*
+ * A hold ends when its resource is no longer in the kernel and either it is
+ * the one being released or its process has died.  A live process keeps its
+ * hold before its resource exists (take() comes before new-resource), and a
+ * resource that exists keeps it after its process has exited.
+ */
+static void prune(struct hstate *s, const struct kres *k, const char *released)
+{
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct drbdnl_helper_hold *x = &s->held[i];
+		bool gone = !kres_has(k, x->res) &&
+			    ((released && !strcmp(x->res, released)) || !pid_alive(x->pid));
+
+		if (gone) {
+			vh_trace("netlink", "usermode_helper: hold of %s (pid %d) ends", x->res,
+				 (int)x->pid);
+			continue;
+		}
+		s->held[j++] = *x;
+	}
+	s->n = j;
+}
+
+/* The resources in the kernel that vmhop does not hold (nor is about to: @res). */
+static void foreign_list(const struct kres *k, const struct hstate *s, const char *res,
+			 struct drbdnl_helper *ret)
+{
+	ret->nforeign = 0;
+	for (size_t i = 0; i < k->n; i++) {
+		if (held_by(s, k->name[i]) || (res && !strcmp(k->name[i], res)))
+			continue;
+		if (ret->nforeign < DRBDNL_HELPER_MAX)
+			snprintf(ret->foreign[ret->nforeign], DRBDNL_RES_NAME_MAX, "%s", k->name[i]);
+		ret->nforeign++;
+	}
+}
+
+static void foreign_text(const struct drbdnl_helper *hi, char *buf, size_t len)
+{
+	size_t at = 0;
+	unsigned shown = hi->nforeign < DRBDNL_HELPER_MAX ? hi->nforeign : DRBDNL_HELPER_MAX;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < shown && at < len; i++) {
+		int n = snprintf(buf + at, len - at, "%s%s", i ? "," : "", hi->foreign[i]);
+
+		if (n < 0 || (size_t)n >= len - at) {
+			snprintf(buf + (len > 4 ? len - 4 : 0), len > 4 ? 4 : len, "...");
+			return;
+		}
+		at += (size_t)n;
+	}
+}
+
+/* The caller's view: the parameter as it is now and what the record says. */
+static void fill_view(const char *cur, const struct hstate *s, struct drbdnl_helper *ret)
+{
+	snprintf(ret->current, sizeof(ret->current), "%s", cur);
+	ret->unsafe = helper_unsafe(cur);
+	ret->overridden = s->exists;
+	snprintf(ret->saved, sizeof(ret->saved), "%s", s->exists ? s->original : "");
+	ret->nheld = s->n;
+	memcpy(ret->held, s->held, sizeof(s->held[0]) * s->n);
+}
+
+/* ---- the policy --------------------------------------------------------- */
+
+int drbdnl_helper_inspect(struct drbdnl *h, const struct drbdnl_helper_paths *paths,
+			  struct drbdnl_helper *ret, struct vh_error *e)
+{
+	struct hpaths p;
+	struct hstate s;
+	struct kres k = { 0 };
+	char cur[256];
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((r = resolve(paths, &p, e)) < 0 || (r = read_param(p.param, cur, sizeof(cur), e)) < 0 ||
+	    (r = state_load(&p, &s, e)) < 0)
+		return r;
+	fill_view(cur, &s, ret);
+	if (!h)
+		return 0;
+	r = kres_list(h, &k, e);
+	if (r < 0)
+		return r;
+	foreign_list(&k, &s, NULL, ret);
+	free(k.name);
+	return 0;
+}
+
+int drbdnl_helper_take(struct drbdnl *h, const struct drbdnl_helper_paths *paths, const char *res,
+		       enum drbdnl_helper_mode mode, struct drbdnl_helper *ret, struct vh_error *e)
+{
+	struct drbdnl_helper view;
+	struct hpaths p;
+	struct hstate s, before;
+	struct kres k = { 0 };
+	char cur[256], names[200];
+	bool ours;
+	int fd = -1, r;
+
+	if (!ret)
+		ret = &view;
+	memset(ret, 0, sizeof(*ret));
+	if (!res || !valid_name(res))
+		return vh_err(e, -EINVAL, "'%s' is not a DRBD resource name (1 to %d characters, "
+			      "no blanks)", res ? res : "", DRBDNL_RES_NAME_MAX - 1);
+	if (mode == DRBDNL_HELPER_KEEP)
+		return drbdnl_helper_inspect(NULL, paths, ret, e);
+	if ((r = resolve(paths, &p, e)) < 0 || (r = lock_take(&p, &fd, e)) < 0)
+		return r;
+	if ((r = read_param(p.param, cur, sizeof(cur), e)) < 0 || (r = state_load(&p, &s, e)) < 0 ||
+	    (r = kres_list(h, &k, e)) < 0)
+		goto out;
+	before = s;
+	prune(&s, &k, NULL);
+	/* Our /bin/true is in place: this resource joins the others vmhop holds. */
+	ours = s.exists && !strcmp(cur, DRBDNL_HELPER_SAFE);
+	if (!ours) {
+		if (!helper_unsafe(cur)) {
+			/* The administrator's helper (or a harmless one): not ours to change.
+			 * A record left from before it was set describes nothing now. */
+			if (s.exists) {
+				vh_trace("netlink", "usermode_helper is %s now: dropping %s", cur,
+					 p.state);
+				s.exists = false;
+				s.n = 0;
+				if ((r = state_remove(&p, e)) < 0)
+					goto out;
+			}
+			fill_view(cur, &s, ret);
+			foreign_list(&k, &s, res, ret);
+			r = 0;
+			goto out;
+		}
+		snprintf(s.original, sizeof(s.original), "%s", cur);
+	}
+	fill_view(cur, &s, ret);
+	foreign_list(&k, &s, res, ret);
+	if (ret->nforeign && mode != DRBDNL_HELPER_OVERRIDE) {
+		foreign_text(ret, names, sizeof(names));
+		r = vh_err(e, -EBUSY, "usermode_helper is %s and this host has DRBD resources vmhop "
+			   "does not hold (%s): their fence-peer and split-brain handlers need "
+			   "drbdadm, which would abort the resync of '%s'", s.original, names, res);
+		goto out;
+	}
+	if (!held_by(&s, res)) {
+		if (s.n >= DRBDNL_HELPER_MAX) {
+			r = vh_err(e, -ENOSPC, "vmhop holds %u DRBD resources on this host already, "
+				   "the most it records", s.n);
+			goto out;
+		}
+		snprintf(s.held[s.n].res, sizeof(s.held[s.n].res), "%s", res);
+		s.n++;
+	}
+	for (unsigned i = 0; i < s.n; i++)
+		if (!strcmp(s.held[i].res, res))
+			s.held[i].pid = (int32_t)getpid();
+	s.exists = true;
+	/* The record first: a crash before the parameter is written leaves a record
+	 * that the next take() repairs, never a /bin/true nobody would restore. */
+	if ((r = state_store(&p, &s, e)) < 0)
+		goto out;
+	if (!ours) {
+		r = write_param(p.param, DRBDNL_HELPER_SAFE, e);
+		if (r < 0) {
+			struct vh_error e2 = { 0 };
+
+			if (before.exists ? state_store(&p, &before, &e2) : state_remove(&p, &e2))
+				vh_err_prefix(e, "(and %s could not be put back: %s)", p.state,
+					      e2.msg);
+			goto out;
+		}
+		vh_trace("netlink", "usermode_helper %s replaced by %s for %s (original in %s)",
+			 s.original, DRBDNL_HELPER_SAFE, res, p.state);
+		ret->changed = true;
+	}
+	fill_view(ours ? cur : DRBDNL_HELPER_SAFE, &s, ret);
+	r = ret->changed;
+out:
+	free(k.name);
+	lock_drop(fd);
+	return r;
+}
+
+/* Put the original back and forget the record; 1 if the parameter was written. */
+static int put_back(const struct hpaths *p, const struct hstate *s, char *cur, size_t len,
+		    struct vh_error *e)
+{
+	bool wrote = false;
+	int r;
+
+	if ((r = read_param(p->param, cur, len, e)) < 0)
+		return r;
+	/* Only undo our own change: if someone set another helper since, keep theirs. */
+	if (!strcmp(cur, DRBDNL_HELPER_SAFE) && s->original[0]) {
+		if ((r = write_param(p->param, s->original, e)) < 0)
+			return r;
+		vh_trace("netlink", "usermode_helper %s put back", s->original);
+		snprintf(cur, len, "%s", s->original);
+		wrote = true;
+	}
+	if ((r = state_remove(p, e)) < 0)
+		return r;
+	return wrote;
+}
+
+int drbdnl_helper_release(struct drbdnl *h, const struct drbdnl_helper_paths *paths,
+			  const char *res, struct drbdnl_helper *ret, struct vh_error *e)
+{
+	struct drbdnl_helper view;
+	struct hpaths p;
+	struct hstate s;
+	struct kres k = { 0 };
+	char cur[256];
+	int fd = -1, r;
+
+	if (!ret)
+		ret = &view;
+	memset(ret, 0, sizeof(*ret));
+	if ((r = resolve(paths, &p, e)) < 0 || (r = lock_take(&p, &fd, e)) < 0)
+		return r;
+	if ((r = read_param(p.param, cur, sizeof(cur), e)) < 0 || (r = state_load(&p, &s, e)) < 0)
+		goto out;
+	if (!s.exists) {
+		fill_view(cur, &s, ret);
+		r = 0;
+		goto out;
+	}
+	if ((r = kres_list(h, &k, e)) < 0)
+		goto out;
+	prune(&s, &k, res);
+	if (s.n) {
+		r = state_store(&p, &s, e);
+		fill_view(cur, &s, ret);
+		foreign_list(&k, &s, NULL, ret);
+		goto out;
+	}
+	r = put_back(&p, &s, cur, sizeof(cur), e);
+	if (r < 0)
+		goto out;
+	ret->changed = r > 0;
+	s.exists = false;
+	fill_view(cur, &s, ret);
+	foreign_list(&k, &s, NULL, ret);
+out:
+	free(k.name);
+	lock_drop(fd);
+	return r;
+}
+
+int drbdnl_helper_restore(const struct drbdnl_helper_paths *paths, struct drbdnl_helper *ret,
+			  struct vh_error *e)
+{
+	struct drbdnl_helper view;
+	struct hpaths p;
+	struct hstate s;
+	char cur[256];
+	int fd = -1, r;
+
+	if (!ret)
+		ret = &view;
+	memset(ret, 0, sizeof(*ret));
+	if ((r = resolve(paths, &p, e)) < 0 || (r = lock_take(&p, &fd, e)) < 0)
+		return r;
+	if ((r = read_param(p.param, cur, sizeof(cur), e)) < 0 || (r = state_load(&p, &s, e)) < 0)
+		goto out;
+	if (s.exists) {
+		r = put_back(&p, &s, cur, sizeof(cur), e);
+		if (r < 0)
+			goto out;
+		ret->changed = r > 0;
+		memset(&s, 0, sizeof(s));
+	}
+	fill_view(cur, &s, ret);
+	r = ret->changed;
+out:
+	lock_drop(fd);
+	return r;
 }

@@ -53,7 +53,7 @@ cleanup() {
 		lab_run $h "$G; set +e; kill \$(cat /tmp/nl40-*.pid 2>/dev/null) 2>/dev/null
 			drbdsetup-84 down $R >/dev/null 2>&1
 			lvremove -y vg/nl40_d vg/nl40_m >/dev/null 2>&1
-			[ -e /run/vmhop/drbd-usermode-helper ] && \$V drbd helper restore >/dev/null
+			[ -e /run/vmhop/helper.state ] && \$V drbd helper restore >/dev/null
 			ip -6 addr del fd00:77::1/64 dev eth0 2>/dev/null; ip -6 addr del fd00:77::2/64 dev eth0 2>/dev/null
 			rm -f /tmp/nl40-*; true" >/dev/null 2>&1
 	done
@@ -178,13 +178,23 @@ assert js["net_options"]["protocol"] == "C" and js["net_options"]["allow-two-pri
 assert js["disk_options"]["resync-rate"] == 8192 and js["disk_options"]["c-plan-ahead"] == 0
 print("    %s: drbdsetup-84 and vmhop agree: %s" % (host, " ".join("%s=%s" % (b, js[b]) for a, b in pairs)))
 PY
-	sed -n '/^    /p' /tmp/nl40-st-$h.txt >/dev/null
 done
-python3 - /tmp/nl40-st-hv1.txt /tmp/nl40-st-hv2.txt <<'PY'
+# after the sync: hv1 (forced) Primary, hv2 Secondary, both UpToDate
+python3 - /tmp/nl40-st-hv1.txt /tmp/nl40-st-hv2.txt <<'PY' || fail "roles or disk states after the sync"
 import json, sys
+want = {"hv1": ("Primary", "Secondary"), "hv2": ("Secondary", "Primary")}
+bad = []
 for p in sys.argv[1:]:
+    host = p[-7:-4]
     t = open(p).read(); js = json.loads(t[t.index("{"):])
-    print("    %s: role=%s peer=%s conn=%s disk=%s/%s" % (p[-7:-4], js["role"], js["peer_role"], js["connection"], js["disk"], js["peer_disk"]))
+    got = (js["role"], js["peer_role"], js["connection"], js["disk"], js["peer_disk"])
+    exp = want[host] + ("Connected", "UpToDate", "UpToDate")
+    print("    %s: role=%s peer=%s conn=%s disk=%s/%s" % ((host,) + got))
+    if got != exp:
+        bad.append("%s: %s, want %s" % (host, got, exp))
+if bad:
+    print("\n".join(bad))
+    sys.exit(1)
 PY
 lab_run hv2 "kill \$(cat /tmp/nl40-ev.pid) 2>/dev/null; sleep 0.5; cat /tmp/nl40-events.out" > /tmp/nl40-events.out
 nprog=$(grep '"minor":4,' /tmp/nl40-events.out | grep -c '"event":"sync-progress"' || true)
@@ -243,7 +253,10 @@ lab_run hv1 "$G; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $B1 $B
 	drbdsetup-84 show $R | grep -E 'address' &&
 	drbdsetup-84 show $R | grep -qE 'address\s+ipv6 \[fd00:77::1\]:$P;' &&
 	drbdsetup-84 show $R | grep -qE 'address\s+ipv6 \[fd00:77::2\]:$P;' &&
-	\$V --json drbd status $M | grep -E '\"(local|peer|connection)\"' &&
+	\$V --json drbd status $M > /tmp/nl40-v6.json && grep -E '\"(local|peer|connection)\"' /tmp/nl40-v6.json &&
+	grep -qE '\"local\": ?\"ipv6:\[fd00:77::1\]:$P\"' /tmp/nl40-v6.json &&
+	grep -qE '\"peer\": ?\"ipv6:\[fd00:77::2\]:$P\"' /tmp/nl40-v6.json &&
+	grep -qE '\"connection\": ?\"Connected\"' /tmp/nl40-v6.json &&
 	\$V drbd disconnect $B1 $B2 && [ \"\$(drbdsetup-84 cstate $M)\" = StandAlone ] &&
 	\$V drbd down $R" > /tmp/nl40-v6.txt 2>&1 || { cat /tmp/nl40-v6.txt; fail "hv1: IPv6 connect/disconnect"; }
 sed 's/^/    hv1: /' /tmp/nl40-v6.txt

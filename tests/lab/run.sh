@@ -3,7 +3,11 @@
 # Boot the lab once, run the lab scenarios (tests/lab/NN-*.sh) against it, stop it.
 #
 #   tests/lab/run.sh [NAME...]     only the scenarios whose file name contains NAME
+#   tests/lab/run.sh --tools       only check that the programs the scenarios use exist
 #
+# First it checks that every program the scenarios (and the guests, which run the
+# host's own programs) use is installed, and fails naming the missing ones: a
+# scenario must never pass because a reference tool it compares against is absent.
 # Each scenario runs under its own timeout (a "# timeout: N" line in it, else 300 s).
 # Whatever happens, every QEMU started here is killed on exit.  When a scenario
 # fails, its output and the guests' consoles, boot logs and dmesg are kept under
@@ -15,6 +19,30 @@ export LAB=$REPO/tools/lab/lab.sh
 export LAB_DIR=${LAB_DIR:-$REPO/build/lab-check}
 export LAB_PORT=${LAB_PORT:-47720}
 export LAB_RESULTS=$REPO/build/lab-results/$(date +%Y%m%d-%H%M%S)
+# The guests' PATH (tools/lab/guest/init.sh), which finds drbdsetup-84 in /lib/drbd.
+GUEST_PATH=${LAB_GUEST_PATH:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/lib/drbd}
+# Run in the guests: the reference tools the scenarios compare against, and what they drive.
+GUEST_TOOLS="drbdsetup-84 drbdmeta drbdadm dmsetup virsh libvirtd virtlogd lvm lvcreate lvremove
+	lvs vgs pvcreate vgcreate strace sha256sum blockdev cmp dd flock ip insmod rmmod timeout
+	setsid awk"
+# Run on the host by run.sh, lab.sh and the scenarios.
+HOST_TOOLS="qemu-system-x86_64 busybox cpio python3 timeout setsid awk"
+need_tools() {
+	local t missing=()
+	for t in $GUEST_TOOLS; do PATH=$GUEST_PATH command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
+	for t in $HOST_TOOLS; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
+	# the module's default helper, which 40-drbd and 41-helper expect in place
+	[ -x /sbin/drbdadm ] || missing+=(/sbin/drbdadm)
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "lab: missing programs the lab tests need: ${missing[*]} (run 'make deps')" >&2
+		return 1
+	fi
+}
+if [ "${1:-}" = --tools ]; then
+	need_tools && echo "lab: every program the scenarios use is installed"
+	exit
+fi
+need_tools || exit 1
 mkdir -p "$LAB_RESULTS"
 
 scenarios=()

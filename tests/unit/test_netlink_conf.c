@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* src/netlink without a kernel: addresses, option tables, ret_code mapping, the helper file. */
+/* src/netlink without a kernel: addresses, option tables, ret_code mapping.
+ * (The usermode-helper policy: test_netlink_helper.c.) */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -163,129 +164,6 @@ static void progress_math(void **state)
 	assert_false(drbdnl_sync_progress(&st, &p));
 }
 
-/* ---- the usermode helper, on files standing in for sysfs and /run ---- */
-
-struct helper_files {
-	char dir[64], param[96], save[128], fakeadm[96];
-};
-
-static int helper_setup(void **state)
-{
-	struct helper_files *f = calloc(1, sizeof(*f));
-	FILE *x;
-
-	strcpy(f->dir, "/tmp/vmhop-helper-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->param, sizeof(f->param), "%s/usermode_helper", f->dir);
-	snprintf(f->save, sizeof(f->save), "%s/run/vmhop/helper", f->dir);
-	snprintf(f->fakeadm, sizeof(f->fakeadm), "%s/drbdadm", f->dir);
-	x = fopen(f->fakeadm, "w");
-	fputs("#!/bin/sh\nexit 1\n", x);
-	fclose(x);
-	chmod(f->fakeadm, 0755);
-	x = fopen(f->param, "w");
-	fprintf(x, "%s\n", f->fakeadm);	/* sysfs shows the value with a newline */
-	fclose(x);
-	*state = f;
-	return 0;
-}
-
-static int helper_teardown(void **state)
-{
-	struct helper_files *f = *state;
-	char p[160];
-
-	unlink(f->param);
-	unlink(f->save);
-	unlink(f->fakeadm);
-	snprintf(p, sizeof(p), "%s/run/vmhop", f->dir);
-	rmdir(p);
-	snprintf(p, sizeof(p), "%s/run", f->dir);
-	rmdir(p);
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
-
-static void read_file(const char *path, char *buf, size_t len)
-{
-	FILE *x = fopen(path, "r");
-	size_t n;
-
-	assert_non_null(x);
-	n = fread(buf, 1, len - 1, x);
-	buf[n] = '\0';
-	fclose(x);
-}
-
-static void helper_replace_and_restore(void **state)
-{
-	struct helper_files *f = *state;
-	struct drbdnl_helper hi;
-	struct vh_error e = { 0 };
-	char buf[256];
-
-	assert_int_equal(drbdnl_helper_inspect(f->param, f->save, &hi, &e), 0);
-	assert_true(hi.unsafe);
-	assert_false(hi.overridden);
-	assert_string_equal(hi.current, f->fakeadm);
-
-	assert_int_equal(drbdnl_helper_make_safe(f->param, f->save, &hi, &e), 1);
-	read_file(f->param, buf, sizeof(buf));
-	assert_string_equal(buf, DRBDNL_HELPER_SAFE);
-	assert_true(hi.overridden);
-	assert_false(hi.unsafe);
-	assert_string_equal(hi.saved, f->fakeadm);
-	/* a second run changes nothing and keeps the original saved */
-	assert_int_equal(drbdnl_helper_make_safe(f->param, f->save, &hi, &e), 0);
-	assert_string_equal(hi.saved, f->fakeadm);
-
-	assert_int_equal(drbdnl_helper_restore(f->param, f->save, &e), 1);
-	read_file(f->param, buf, sizeof(buf));
-	assert_string_equal(buf, f->fakeadm);
-	assert_int_equal(access(f->save, F_OK), -1);
-	assert_int_equal(drbdnl_helper_restore(f->param, f->save, &e), 0);
-}
-
-static void helper_leaves_others_alone(void **state)
-{
-	struct helper_files *f = *state;
-	struct drbdnl_helper hi;
-	struct vh_error e = { 0 };
-	FILE *x = fopen(f->param, "w");
-	char buf[256];
-
-	/* an administrator's own helper, and a drbdadm that does not exist: both harmless */
-	fputs("/usr/local/sbin/my-handler\n", x);
-	fclose(x);
-	assert_int_equal(drbdnl_helper_make_safe(f->param, f->save, &hi, &e), 0);
-	assert_false(hi.unsafe);
-	x = fopen(f->param, "w");
-	fputs("/nonexistent/drbdadm\n", x);
-	fclose(x);
-	assert_int_equal(drbdnl_helper_make_safe(f->param, f->save, &hi, &e), 0);
-	read_file(f->param, buf, sizeof(buf));
-	assert_string_equal(buf, "/nonexistent/drbdadm\n");
-	assert_int_equal(access(f->save, F_OK), -1);
-	assert_int_equal(drbdnl_helper_inspect("/nonexistent/param", f->save, &hi, &e), -ENOPKG);
-}
-
-static void helper_restore_respects_later_change(void **state)
-{
-	struct helper_files *f = *state;
-	struct vh_error e = { 0 };
-	char buf[256];
-	FILE *x;
-
-	assert_int_equal(drbdnl_helper_make_safe(f->param, f->save, NULL, &e), 1);
-	x = fopen(f->param, "w");
-	fputs("/usr/local/sbin/other", x);	/* someone else changed it since */
-	fclose(x);
-	assert_int_equal(drbdnl_helper_restore(f->param, f->save, &e), 1);
-	read_file(f->param, buf, sizeof(buf));
-	assert_string_equal(buf, "/usr/local/sbin/other");
-}
-
 /* ---- why a connection went StandAlone, from the kernel log (recorded in the lab) ---- */
 
 static void kernel_reason_wrong_secret(void **state)
@@ -324,10 +202,6 @@ int main(void)
 		cmocka_unit_test(conf_text_rejects),
 		cmocka_unit_test(ret_codes_both_spaces),
 		cmocka_unit_test(progress_math),
-		cmocka_unit_test_setup_teardown(helper_replace_and_restore, helper_setup, helper_teardown),
-		cmocka_unit_test_setup_teardown(helper_leaves_others_alone, helper_setup, helper_teardown),
-		cmocka_unit_test_setup_teardown(helper_restore_respects_later_change, helper_setup,
-						helper_teardown),
 		cmocka_unit_test(kernel_reason_wrong_secret),
 		cmocka_unit_test(kernel_reason_forgotten_at_next_connect),
 	};
