@@ -295,7 +295,8 @@ static int take_helper(struct veng *g, struct veng_result *res, struct vh_error 
 	g->st.helper_taken = true;	/* claimed first: release is harmless if never taken */
 	if ((r = begin(g, res, e, "take the usermode helper")) < 0)
 		return r;
-	if ((r = g->ops->helper_take(g->ud, g->plan->resource, &changed, e)) < 0) {
+	if ((r = g->ops->helper_take(g->ud, g->plan->resource, &changed, g->st.helper_original,
+				     sizeof(g->st.helper_original), e)) < 0) {
 		g->st.helper_taken = false;
 		g->st.doing[0] = '\0';
 		(void)save(g, NULL);

@@ -63,6 +63,7 @@ struct veng_state {
 	int last_phase;		/* the last phase completed, -1 none */
 	bool helper_taken;	/* this host holds the usermode helper for the move */
 	bool helper_changed;	/* ... and changed it */
+	char helper_original[256];	/* the parameter's value before vmhop's first change */
 	bool res_created;
 	bool primary;		/* S */
 	bool connected;		/* the connect was sent */
@@ -150,7 +151,8 @@ struct veng_ops {
 			 drbdnl_progress_fn progress, void *progress_arg,
 			 struct drbdnl_status *ret_st, struct vh_error *e);
 	/* The module's usermode helper (src/netlink/helper.c's policy). */
-	int (*helper_take)(void *ud, const char *res, bool *ret_changed, struct vh_error *e);
+	int (*helper_take)(void *ud, const char *res, bool *ret_changed, char *ret_original,
+			   size_t len, struct vh_error *e);
 	int (*helper_release)(void *ud, const char *res, struct vh_error *e);
 	/* BLKFLSBUF on a block device. */
 	int (*flush_buffers)(void *ud, const char *path, struct vh_error *e);

@@ -257,35 +257,31 @@ static int h_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
 
 /* ---- the usermode helper (src/netlink/helper.c's policy) --------------- */
 
-static int h_helper_take(void *ud, const char *res, bool *ret_changed, struct vh_error *e)
+static int h_helper_take(void *ud, const char *res, bool *ret_changed, char *ret_original,
+			 size_t len, struct vh_error *e)
 {
+	struct veng_real *r = ud;
+	struct drbdnl_helper hi;
 	int rc;
 
-	(void)ud;
-	(void)res;
-	rc = drbdnl_helper_make_safe(NULL, NULL, NULL, e);
-	if (rc < 0)
+	if ((rc = nl(r, e)) < 0 ||
+	    (rc = drbdnl_helper_take(r->nl, NULL, res, DRBDNL_HELPER_AUTO, &hi, e)) < 0)
 		return rc;
 	*ret_changed = rc > 0;
+	snprintf(ret_original, len, "%s", hi.overridden ? hi.saved : hi.current);
 	return 0;
 }
 
 static int h_helper_release(void *ud, const char *res, struct vh_error *e)
 {
 	struct veng_real *r = ud;
-	struct drbdnl_status *v = NULL;
-	size_t n = 0;
+	struct drbdnl_helper hi;
 	int rc;
 
-	(void)res;
-	/* Put it back only when no DRBD resource is left on the host. */
-	if ((rc = nl(r, e)) < 0 || (rc = drbdnl_get_status_all(r->nl, NULL, &v, &n, e)) < 0)
+	/* The policy puts the original back when no hold of vmhop's is left. */
+	if ((rc = nl(r, e)) < 0 || (rc = drbdnl_helper_release(r->nl, NULL, res, &hi, e)) < 0)
 		return rc;
-	free(v);
-	if (n)
-		return 0;
-	rc = drbdnl_helper_restore(NULL, NULL, e);
-	return rc < 0 ? rc : 0;
+	return 0;
 }
 
 static int h_flush(void *ud, const char *path, struct vh_error *e)

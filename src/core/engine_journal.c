@@ -14,7 +14,7 @@
  * "undone".  The step "engine" carries the step under way ("doing", set
  * before every action) and the last phase completed ("last_phase").  Data kept with the steps:
  * bridge:N {table: the LV's own table, freeze_ns}, restore:N {window_ns},
- * lv:N {size}, helper {changed}, phase:<name> {wall_ns}.
+ * lv:N {size}, helper {changed, original}, phase:<name> {wall_ns}.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -122,6 +122,9 @@ int veng_journal_load(struct vjournal *j, const struct vplan *p, enum vplan_role
 		const char *v = vjournal_get(s, "changed");
 
 		ret->helper_changed = v && !strcmp(v, "1");
+		v = vjournal_get(s, "original");
+		if (v)
+			snprintf(ret->helper_original, sizeof(ret->helper_original), "%s", v);
 	}
 	if ((s = vjournal_find(j, "engine"))) {
 		const char *v = vjournal_get(s, "doing");
@@ -219,7 +222,8 @@ int veng_journal_save(struct vjournal *j, const struct veng_state *st, struct vh
 		if ((r = put_num(j, id, "size", (int64_t)d->lv_size, e)) < 0)
 			return r;
 	}
-	if ((r = put(j, "helper", "changed", st->helper_changed ? "1" : "0", e)) < 0)
+	if ((r = put(j, "helper", "changed", st->helper_changed ? "1" : "0", e)) < 0 ||
+	    (r = put(j, "helper", "original", st->helper_original, e)) < 0)
 		return r;
 	for (int ph = 0; ph < VENG_PHASES; ph++) {
 		if (!st->phase_ns[ph])

@@ -83,6 +83,7 @@ json_object *veng_state_to_json(const struct veng_state *st)
 	ok = !vjson_add_str(o, "role", vplan_role_name(st->role)) &&
 	     !vjson_add_str(o, "resource", st->resource) && !vjson_add_str(o, "vm", st->vm_name) &&
 	     !vjson_add_str(o, "doing", st->doing) &&
+	     !vjson_add_str(o, "helper_original", st->helper_original) &&
 	     !vjson_add_str(o, "last_phase", st->last_phase < 0 ? "" :
 			    veng_phase_name((enum veng_phase)st->last_phase)) &&
 	     !put_fields(o, st, top_fields, N(top_fields));

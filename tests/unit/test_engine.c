@@ -328,12 +328,14 @@ static int f_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
 	return vh_err(e, -ETIMEDOUT, "timed out");
 }
 
-static int f_helper_take(void *ud, const char *res, bool *changed, struct vh_error *e)
+static int f_helper_take(void *ud, const char *res, bool *changed, char *orig, size_t len,
+			 struct vh_error *e)
 {
 	int r = act("helper_take");
 
 	if (r < 0)
 		return vh_err(e, r, "injected");
+	snprintf(orig, len, "/sbin/drbdadm");
 	W.helper_changed = *changed = true;
 	return 0;
 }
@@ -561,6 +563,8 @@ static void prepare_s_then_again_does_nothing(void **state)
 	assert_false(W.net);	/* no connect in prepare on S */
 	assert_string_equal(W.saved.doing, "");
 	assert_int_equal(W.saved.last_phase, VENG_PREPARE);
+	assert_true(W.saved.helper_changed);
+	assert_string_equal(W.saved.helper_original, "/sbin/drbdadm");
 
 	n = W.nlog;
 	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
