@@ -8,8 +8,13 @@ V        ?= 0
 BUILD    ?= build
 
 PKGS     := libnl-3.0 libnl-genl-3.0 libvirt json-c libxml-2.0 devmapper
+# libvirt, libxml2 and liblvm2cmd are loaded on first use (dlopen: src/core/dl.h),
+# not linked: only their headers are used at build time.  They are still
+# required at run time for `vmhop virt`, `vmhop lvm` and the move (see `make install`).
+# libdevmapper is not used (device-mapper is driven by ioctl).
+DLOPEN_PKGS := libvirt libxml-2.0 devmapper
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llvm2cmd
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DLOPEN_PKGS),$(PKGS)) 2>/dev/null)
 
 OPT      ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -165,6 +170,9 @@ bench: deps all
 
 install: $(BUILD)/vmhop
 	install -D -m 0755 $(BUILD)/vmhop $(DESTDIR)$(PREFIX)/sbin/vmhop
+	@echo "vmhop loads libvirt.so.0, libxml2.so.2 and liblvm2cmd.so.2.03 when a command needs them"
+	@echo "(dlopen): they are required for 'vmhop virt', 'vmhop lvm' and the move"
+	@echo "(Debian: libvirt0 libxml2 liblvm2cmd2.03).  readelf -n $(BUILD)/vmhop lists them (.note.dlopen)."
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/fobj $(BUILD)/fuzz $(BUILD)/test $(BUILD)/lab-bin $(BUILD)/*.a $(BUILD)/vmhop

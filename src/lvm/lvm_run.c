@@ -3,6 +3,10 @@
  * The one seam to liblvm2cmd: the process's single handle, the log callback
  * that captures LVM's output, the device filter every command carries, and
  * the one place lvm2_run()'s return codes become errnos.
+ *
+ * liblvm2cmd is loaded by the first vlvm_open() (dlopen, core/dl.h), not
+ * linked: with its dependencies it is most of what a vmhop process would
+ * otherwise load at start-up, and most commands do not use LVM.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,7 +18,39 @@
 
 #include <lvm2cmd.h>
 
+#include "core/dl.h"
 #include "lvm/lvm.h"
+
+#define LVM2CMD_SONAME "liblvm2cmd.so.2.03"
+#define LVM2CMD_PACKAGE "liblvm2cmd2.03"
+
+VH_DL_NOTE(note_dlopen,
+	   "[{\"feature\":\"lvm\",\"description\":\"logical volumes through liblvm2cmd "
+	   "(vmhop lvm, the move)\",\"priority\":\"required\","
+	   "\"soname\":[\"" LVM2CMD_SONAME "\"]}]");
+
+struct lvm2cmd {
+	void (*log_fn)(lvm2_log_fn_t fn);
+	void *(*init)(void);
+	void (*disable_monitoring)(void *handle);
+	int (*run)(void *handle, const char *cmdline);
+	void (*end)(void *handle);
+};
+
+/* liblvm2cmd's symbols carry no version: its soname is its ABI. */
+#define LVM2CMD_SYMS(X, T)						\
+	X(T, log_fn, lvm2_log_fn, NULL)					\
+	X(T, init, lvm2_init, NULL)					\
+	X(T, disable_monitoring, lvm2_disable_dmeventd_monitoring, NULL)	\
+	X(T, run, lvm2_run, NULL)					\
+	X(T, end, lvm2_exit, NULL)
+
+LVM2CMD_SYMS(VH_DL_CHECK, struct lvm2cmd)
+
+static const struct vh_dl_sym lvm2cmd_syms[] = { LVM2CMD_SYMS(VH_DL_SYM, struct lvm2cmd) };
+
+static struct lvm2cmd lvm2;	/* loaded once, under lvm_lock */
+static bool lvm2_loaded;
 
 /* What LVM must never scan: DRBD devices (a Secondary cannot even be opened,
  * and a Primary shows the same PV signature as its backing device), and our
@@ -172,7 +208,7 @@ static int run_locked(struct vlvm *h, const char *cmdline, struct vlvm_output *r
 	if (hook)
 		rc = hook(cmdline, hook_ud);
 	else
-		rc = lvm2_run(h->lvm, cmdline);
+		rc = lvm2.run(h->lvm, cmdline);
 	cur = NULL;
 	if (c.oom) {
 		free(c.out);
@@ -338,20 +374,30 @@ int vlvm_open(struct vlvm **ret, struct vh_error *e)
 		goto out;
 	}
 	if (!hook) {
+		if (!lvm2_loaded) {
+			struct lvm2cmd l;
+
+			r = vh_dl_open(LVM2CMD_SONAME, LVM2CMD_PACKAGE, lvm2cmd_syms,
+				       sizeof(lvm2cmd_syms) / sizeof(lvm2cmd_syms[0]), &l, NULL, e);
+			if (r < 0)
+				goto out;
+			lvm2 = l;
+			lvm2_loaded = true;
+		}
 		/* Global in liblvm2cmd: install before init so nothing reaches stdout. */
-		lvm2_log_fn(vlvm_log_sink);
-		h->lvm = lvm2_init();
+		lvm2.log_fn(vlvm_log_sink);
+		h->lvm = lvm2.init();
 		if (!h->lvm) {
 			r = vh_err(e, -ENODEV, "liblvm2cmd failed to initialise");
 			goto out;
 		}
 		/* Linear LVs need no monitoring; do not talk to dmeventd. */
-		lvm2_disable_dmeventd_monitoring(h->lvm);
+		lvm2.disable_monitoring(h->lvm);
 	}
 	r = build_filter(h, e);
 	if (r < 0) {
 		if (h->lvm)
-			lvm2_exit(h->lvm);
+			lvm2.end(h->lvm);
 		h->lvm = NULL;
 		goto out;
 	}
@@ -370,7 +416,7 @@ void vlvm_close(struct vlvm *h)
 	pthread_mutex_lock(&lvm_lock);
 	if (h->refs > 0 && --h->refs == 0) {
 		if (h->lvm)
-			lvm2_exit(h->lvm);
+			lvm2.end(h->lvm);
 		h->lvm = NULL;
 	}
 	pthread_mutex_unlock(&lvm_lock);

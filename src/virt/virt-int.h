@@ -5,6 +5,9 @@
 
 #include <time.h>
 
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
 #include "virt/virt.h"
 
 struct vvirt_conn {
@@ -21,11 +24,40 @@ struct vvirt_dom {
 /* The table in use (libvirt's, or a test's). */
 extern const struct vvirt_api *vvirt_api;
 
+/* ---- libraries loaded on first use (virt_lib.c) ------------------------ */
+
+#define VVIRT_LIBVIRT_SONAME "libvirt.so.0"
+#define VVIRT_LIBVIRT_PACKAGE "libvirt0"
+#define VVIRT_LIBXML2_SONAME "libxml2.so.2"
+#define VVIRT_LIBXML2_PACKAGE "libxml2"
+
+/* Loads libvirt into the real table (once per process) unless a test's
+ * table is installed.  -ENOPKG when libvirt is missing or too old; every
+ * later call returns the same error. */
+int vvirt_ready(struct vh_error *e) VH_MUST_CHECK;
+
+/* The libxml2 calls of the disk parser (virt_disk.c). */
+struct vvirt_libxml {
+	xmlDocPtr (*read_memory)(const char *buf, int size, const char *url, const char *enc,
+				 int options);
+	xmlChar *(*get_prop)(const xmlNode *node, const xmlChar *name);
+	xmlFreeFunc *free_fn;	/* the variable xmlFree: call (*free_fn)(p) */
+	int (*str_cmp)(const xmlChar *a, const xmlChar *b);
+	void (*free_doc)(xmlDocPtr doc);
+	xmlXPathContextPtr (*xpath_new_context)(xmlDocPtr doc);
+	xmlXPathObjectPtr (*xpath_eval)(const xmlChar *expr, xmlXPathContextPtr ctx);
+	void (*xpath_free_context)(xmlXPathContextPtr ctx);
+	void (*xpath_free_object)(xmlXPathObjectPtr obj);
+};
+
+/* Valid once vvirt_libxml_ready() returned 0. */
+extern struct vvirt_libxml vvirt_libxml;
+/* Loads libxml2 (once per process); -ENOPKG when missing or too old. */
+int vvirt_libxml_ready(struct vh_error *e) VH_MUST_CHECK;
+
 /* Fill @e from the calling thread's last libvirt error: "@what: message". */
 int vvirt_fail(struct vh_error *e, const char *what, ...) __attribute__((format(printf, 2, 3)));
 
-/* Silence libvirt's default printing to stderr (once per process). */
-void vvirt_quiet(void);
 /* Register libvirt's default event loop and run it in a thread (once). */
 int vvirt_event_loop_start(struct vh_error *e);
 

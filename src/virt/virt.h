@@ -8,6 +8,12 @@
  * vvirt_api) so that unit tests can replace libvirt; libvirt's errors are
  * captured (never printed by libvirt) and mapped to errnos in one place,
  * vvirt_map_error().
+ *
+ * libvirt and libxml2 are not linked: the real table is loaded with dlopen
+ * when vvirt_open() is first called, libxml2 when a domain's XML is first
+ * parsed (virt_lib.c), so that commands that need neither do not pay for
+ * loading them.  A library that is missing or too old is -ENOPKG.  The
+ * headers are still used, for types and constants.
  */
 #ifndef VMHOP_VIRT_VIRT_H
 #define VMHOP_VIRT_VIRT_H
@@ -41,13 +47,24 @@ struct vvirt_api {
 			 unsigned int flags);
 	int (*abort_job)(virDomainPtr d);
 	int (*set_max_downtime)(virDomainPtr d, unsigned long long ms, unsigned int flags);
-	/* The calling thread's last error, copied into @ret (code, domain, message);
-	 * returns 0 if there is none. */
+	/* virCopyLastError: the calling thread's last error, copied into @ret
+	 * (code, domain, message); > 0 when there is one. */
 	int (*last_error)(virErrorPtr ret);
+	/* Frees what job_stats returned. */
+	void (*params_free)(virTypedParameterPtr p, int np);
+	const char *(*dom_name)(virDomainPtr d);
+	/* Lifecycle events (virt_event.c): the default event loop, one
+	 * iteration of it, and a domain event subscription. */
+	int (*event_impl)(void);
+	int (*event_run)(void);
+	int (*event_register)(virConnectPtr c, virDomainPtr d, int id,
+			      virConnectDomainEventGenericCallback cb, void *opaque,
+			      virFreeCallback free_cb);
+	int (*event_deregister)(virConnectPtr c, int callback_id);
 	int (*undefine)(virDomainPtr d);	/* virDomainUndefine */
 };
 
-/* NULL restores libvirt itself. */
+/* NULL restores libvirt itself (loaded on first use). */
 void vvirt_set_api(const struct vvirt_api *api);
 
 /* virErrorNumber (+ message) to a negative errno; the one mapping. */

@@ -1,72 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The libvirt seam, its error mapping, and the plain domain calls:
- * connect, look up, state, XML, suspend and resume.
+ * The libvirt error mapping and the plain domain calls: connect, look up,
+ * state, XML, suspend and resume.  The seam itself is in virt_lib.c.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "virt/virt-int.h"
-
-static int real_last_error(virErrorPtr ret)
-{
-	/* 0 when there is no error; the copy's strings are the caller's. */
-	return virCopyLastError(ret) > 0 ? 1 : 0;
-}
-
-static const struct vvirt_api real_api = {
-	.open = virConnectOpen,
-	.close = virConnectClose,
-	.lookup = virDomainLookupByName,
-	.dom_free = virDomainFree,
-	.xml = virDomainGetXMLDesc,
-	.state = virDomainGetState,
-	.suspend = virDomainSuspend,
-	.resume = virDomainResume,
-	.migrate_to_uri3 = virDomainMigrateToURI3,
-	.migrate3 = virDomainMigrate3,
-	.job_stats = virDomainGetJobStats,
-	.abort_job = virDomainAbortJob,
-	.set_max_downtime = virDomainMigrateSetMaxDowntime,
-	.last_error = real_last_error,
-	.undefine = virDomainUndefine,
-};
-
-const struct vvirt_api *vvirt_api = &real_api;
-
-void vvirt_set_api(const struct vvirt_api *api)
-{
-	vvirt_api = api ? api : &real_api;
-}
-
-static void silent(void *ud, virErrorPtr err)
-{
-	(void)ud;
-	/* Kept by libvirt as the thread's last error; we read it there. */
-	if (err && err->message)
-		vh_trace("virt", "libvirt: %s", err->message);
-}
-
-static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
-
-static void quiet_init(void)
-{
-	/* Sets up libvirt's per-thread error storage, which even
-	 * virTypedParamsGet*() touch; virConnectOpen() would do it too late for
-	 * a thread that starts with a typed-parameter call. */
-	if (virInitialize() < 0)
-		vh_trace("virt", "virInitialize failed");
-	virSetErrorFunc(NULL, silent);
-}
-
-void vvirt_quiet(void)
-{
-	pthread_once(&quiet_once, quiet_init);
-}
 
 int vvirt_map_error(int code)
 {
@@ -116,7 +59,7 @@ int vvirt_fail(struct vh_error *e, const char *what, ...)
 	va_start(ap, what);
 	vsnprintf(w, sizeof(w), what, ap);
 	va_end(ap);
-	if (!vvirt_api->last_error(&err) || err.code == VIR_ERR_OK) {
+	if (vvirt_api->last_error(&err) <= 0 || err.code == VIR_ERR_OK) {
 		r = vh_err(e, -EIO, "%s failed (libvirt gave no error)", w);
 	} else {
 		r = vvirt_map_error(err.code);
@@ -137,11 +80,12 @@ int vvirt_open(const char *uri, unsigned int flags, struct vvirt_conn **ret, str
 	struct vvirt_conn *c;
 	int r;
 
-	vvirt_quiet();
 	if (!uri || !*uri)
 		return vh_err(e, -EINVAL, "no libvirt URI");
 	if (strlen(uri) >= sizeof(c->uri))
 		return vh_err(e, -ENAMETOOLONG, "libvirt URI too long");
+	if ((r = vvirt_ready(e)) < 0)
+		return r;
 	if ((flags & VVIRT_OPEN_EVENTS) && (r = vvirt_event_loop_start(e)) < 0)
 		return r;
 	c = calloc(1, sizeof(*c));

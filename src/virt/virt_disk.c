@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Finding the disk backed by an LV in a domain's XML (libxml2), and the cache check. */
+/*
+ * Finding the disk backed by an LV in a domain's XML (libxml2, loaded on
+ * first use: vvirt_libxml), and the cache check.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,23 +14,24 @@
 #include <libxml/xpath.h>
 
 #include "lvm/lvm.h"
-#include "virt/virt.h"
+#include "virt/virt-int.h"
 
 static void copy_attr(xmlNodePtr n, const char *attr, char *buf, size_t len)
 {
-	xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)attr) : NULL;
+	xmlChar *v = n ? vvirt_libxml.get_prop(n, (const xmlChar *)attr) : NULL;
 
 	buf[0] = '\0';
 	if (v) {
 		snprintf(buf, len, "%s", (const char *)v);
-		xmlFree(v);
+		(*vvirt_libxml.free_fn)(v);
 	}
 }
 
 static xmlNodePtr child(xmlNodePtr n, const char *name)
 {
 	for (xmlNodePtr c = n->children; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, (const xmlChar *)name))
+		if (c->type == XML_ELEMENT_NODE &&
+		    !vvirt_libxml.str_cmp(c->name, (const xmlChar *)name))
 			return c;
 	return NULL;
 }
@@ -109,13 +113,15 @@ static int each_disk(const char *xml, int (*fn)(const struct vvirt_disk *d, void
 
 	if (!xml)
 		return vh_err(e, -EINVAL, "no domain XML");
-	doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if ((r = vvirt_libxml_ready(e)) < 0)
+		return r;
+	doc = vvirt_libxml.read_memory(xml, (int)strlen(xml), "domain.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return vh_err(e, -EBADMSG, "domain XML does not parse");
-	ctx = xmlXPathNewContext(doc);
+	ctx = vvirt_libxml.xpath_new_context(doc);
 	if (ctx)
-		set = xmlXPathEvalExpression((const xmlChar *)"/domain/devices/disk", ctx);
+		set = vvirt_libxml.xpath_eval((const xmlChar *)"/domain/devices/disk", ctx);
 	if (!set) {
 		r = vh_err(e, -ENOMEM, "XPath evaluation failed");
 		goto out;
@@ -125,9 +131,9 @@ static int each_disk(const char *xml, int (*fn)(const struct vvirt_disk *d, void
 		r = fn(&d, ud);
 	}
 out:
-	xmlXPathFreeObject(set);
-	xmlXPathFreeContext(ctx);
-	xmlFreeDoc(doc);
+	vvirt_libxml.xpath_free_object(set);
+	vvirt_libxml.xpath_free_context(ctx);
+	vvirt_libxml.free_doc(doc);
 	return r;
 }
 
@@ -236,25 +242,37 @@ int vvirt_list_disks(const char *xml, struct vvirt_disk *ret, size_t max, size_t
 
 int vvirt_domain_uuid(const char *xml, char *buf, size_t len, struct vh_error *e)
 {
+	xmlXPathContextPtr ctx = NULL;
+	xmlXPathObjectPtr set = NULL;
+	const xmlNode *u = NULL;
+	const char *v = NULL;
 	xmlDocPtr doc;
-	xmlNodePtr root, u;
-	xmlChar *v;
 	int r = 0;
 
 	if (!xml)
 		return vh_err(e, -EINVAL, "no domain XML");
-	doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if ((r = vvirt_libxml_ready(e)) < 0)
+		return r;
+	doc = vvirt_libxml.read_memory(xml, (int)strlen(xml), "domain.xml", NULL,
+				       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return vh_err(e, -EBADMSG, "domain XML does not parse");
-	root = xmlDocGetRootElement(doc);
-	u = root ? child(root, "uuid") : NULL;
-	v = u ? xmlNodeGetContent(u) : NULL;
+	ctx = vvirt_libxml.xpath_new_context(doc);
+	if (ctx)
+		set = vvirt_libxml.xpath_eval((const xmlChar *)"/domain/uuid", ctx);
+	if (set && set->nodesetval && set->nodesetval->nodeNr == 1)
+		u = set->nodesetval->nodeTab[0];
+	/* The element's one text child holds the UUID. */
+	if (u && u->children && u->children->type == XML_TEXT_NODE && !u->children->next)
+		v = (const char *)u->children->content;
 	if (!v)
 		r = vh_err(e, -EBADMSG, "domain XML has no <uuid>");
-	else if ((size_t)snprintf(buf, len, "%s", (const char *)v) >= len)
+	else if ((size_t)snprintf(buf, len, "%s", v) >= len)
 		r = vh_err(e, -EBADMSG, "domain XML: <uuid> is too long");
-	xmlFree(v);
-	xmlFreeDoc(doc);
+	if (set)
+		vvirt_libxml.xpath_free_object(set);
+	if (ctx)
+		vvirt_libxml.xpath_free_context(ctx);
+	vvirt_libxml.free_doc(doc);
 	return r;
 }

@@ -33,7 +33,7 @@ static void *loop_main(void *arg)
 {
 	(void)arg;
 	for (;;)
-		if (virEventRunDefaultImpl() < 0)
+		if (vvirt_api->event_run() < 0)
 			vh_trace("virt", "event loop iteration failed");
 	return NULL;
 }
@@ -43,7 +43,7 @@ static void loop_init(void)
 	pthread_attr_t a;
 	pthread_t th;
 
-	if (virEventRegisterDefaultImpl() < 0) {
+	if (vvirt_api->event_impl() < 0) {
 		loop_err = -EIO;
 		return;
 	}
@@ -55,7 +55,10 @@ static void loop_init(void)
 
 int vvirt_event_loop_start(struct vh_error *e)
 {
-	vvirt_quiet();
+	int r;
+
+	if ((r = vvirt_ready(e)) < 0)
+		return r;
 	pthread_once(&loop_once, loop_init);
 	if (loop_err)
 		return vh_err(e, loop_err, "cannot start libvirt's event loop");
@@ -84,7 +87,7 @@ static void watch_free_cb(void *opaque)
 static int on_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail, void *opaque)
 {
 	struct vvirt_watch *w = opaque;
-	const char *name = virDomainGetName(dom);
+	const char *name = vvirt_api->dom_name(dom);
 	struct vvirt_event *ev;
 	uint64_t now = vvirt_now_ns();
 
@@ -131,9 +134,9 @@ int vvirt_watch_start(struct vvirt_conn *c, const char *name, struct vvirt_watch
 	w->refs = 2;
 	/* All domains, filtered by name in the callback: on a destination the
 	 * domain does not exist yet when we start watching. */
-	w->callback_id = virConnectDomainEventRegisterAny(c->c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-							  VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
-							  w, watch_free_cb);
+	w->callback_id = vvirt_api->event_register(c->c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+						   VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
+						   w, watch_free_cb);
 	if (w->callback_id < 0) {
 		r = vvirt_fail(e, "subscribe to domain events on %s", c->uri);
 		w->refs = 1;
@@ -216,7 +219,7 @@ void vvirt_watch_stop(struct vvirt_watch *w)
 {
 	if (!w)
 		return;
-	if (virConnectDomainEventDeregisterAny(w->conn->c, w->callback_id) < 0) {
+	if (vvirt_api->event_deregister(w->conn->c, w->callback_id) < 0) {
 		/* libvirt keeps its reference: leak rather than free under it. */
 		return;
 	}

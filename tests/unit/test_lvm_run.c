@@ -5,6 +5,7 @@
  * every command line it is given: the device filter is there, and nothing a
  * caller passed splits into extra words.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -332,6 +333,13 @@ static void garbage_reports_are_ebadmsg(void **state)
 	assert_int_equal(vlvm_parse_lv_report("{\"report\":[{\"lv\":[]}]}", &li, &e), -ENOENT);
 }
 
+/* Runs last: under the hook, vlvm_* never loaded liblvm2cmd. */
+static void hook_never_loads_liblvm2cmd(void **state)
+{
+	(void)state;
+	assert_null(dlopen("liblvm2cmd.so.2.03", RTLD_NOW | RTLD_NOLOAD));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +354,7 @@ int main(void)
 		cmocka_unit_test(remove_refuses_open_lv),
 		cmocka_unit_test(rc_mapping),
 		cmocka_unit_test(garbage_reports_are_ebadmsg),
+		cmocka_unit_test(hook_never_loads_liblvm2cmd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
