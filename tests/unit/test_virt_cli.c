@@ -81,6 +81,12 @@ static int f_job_stats(virDomainPtr d, int *type, virTypedParameterPtr *p, int *
 	return 0;
 }
 
+static void f_params_free(virTypedParameterPtr p, int np)
+{
+	(void)np;
+	assert_null(p);	/* f_job_stats hands out none */
+}
+
 static int f_abort(virDomainPtr d)
 {
 	(void)d;
@@ -103,6 +109,7 @@ static const struct vvirt_api fake = {
 	.open = f_open, .close = f_close, .lookup = f_lookup, .dom_free = f_dom_free,
 	.xml = f_xml, .migrate_to_uri3 = f_migrate_to_uri3, .job_stats = f_job_stats,
 	.abort_job = f_abort, .set_max_downtime = f_downtime, .last_error = f_last_error,
+	.params_free = f_params_free,
 };
 
 static int setup(void **state)
