@@ -193,17 +193,13 @@ int cmd_phase(struct vh_ctx *ctx, int argc, char **argv)
 	s.g.stop = &stop_flag;
 	s.g.on_event = on_event;
 	s.g.event_ud = &pr;
-	if (!ctx->json)
-		printf("vmhop %s on %s (%s of %s, VM %s)\n", veng_phase_name(ph),
-		       s.role == VPLAN_ROLE_SOURCE ? s.plan.source.host : s.plan.dest.host,
-		       vplan_role_name(s.role), s.plan.resource, s.plan.vm_name);
 	r = veng_run(&s.g, ph, a.leave_paused ? VENG_LEAVE_PAUSED : 0, &res, &e);
 	if (r < 0) {
 		char next[512];
 
 		rc = vh_fail(ctx, &e);
 		veng_next(&s.g, next, sizeof(next));
-		if (!ctx->json && s.have_state + s.g.st.doing[0] + s.g.st.helper_taken)
+		if (!ctx->json && (s.have_state || s.g.st.doing[0] || s.g.st.helper_taken))
 			fprintf(stderr, "vmhop: next safe action here: %s (vmhop status --plan %s)\n",
 				next, a.plan);
 		close_session(&s);
@@ -212,7 +208,9 @@ int cmd_phase(struct vh_ctx *ctx, int argc, char **argv)
 	if (ctx->json) {
 		vh_print(ctx, result_json(&s, &res));
 	} else {
-		printf("%s: %s, %u step%s in %.3f s", veng_phase_name(ph),
+		printf("%s on %s (%s of %s, VM %s): %s, %u step%s in %.3f s", veng_phase_name(ph),
+		       s.role == VPLAN_ROLE_SOURCE ? s.plan.source.host : s.plan.dest.host,
+		       vplan_role_name(s.role), s.plan.resource, s.plan.vm_name,
 		       res.outcome == VENG_UNDONE ? "undone: this host is as it was" :
 		       res.outcome == VENG_STATE_LEFT ? "STOPPED, state left behind" :
 		       res.acted ? "done" : "nothing to do", res.acted, res.acted == 1 ? "" : "s",

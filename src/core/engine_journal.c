@@ -13,7 +13,8 @@
  * fact that stops being true (a device removed, DRBD taken down) is
  * "undone".  The step "engine" carries the step under way ("doing", set
  * before every action) and the last phase completed ("last_phase").  Data kept with the steps:
- * bridge:N {table: the LV's own table, freeze_ns}, restore:N {window_ns},
+ * copy:N {table: the VM's LV's own table, which the copy also has: what
+ * release and abort put back}, bridge:N {freeze_ns}, restore:N {window_ns},
  * lv:N {size}, helper {changed, original}, phase:<name> {wall_ns}.
  */
 #include <errno.h>
@@ -99,16 +100,15 @@ int veng_journal_load(struct vjournal *j, const struct vplan *p, enum vplan_role
 		struct veng_disk_state *d = &ret->disks[i];
 		const char *t;
 
-		snprintf(id, sizeof(id), "bridge:%zu", i);
-		if ((s = vjournal_find(j, id))) {
-			if ((t = vjournal_get(s, "table"))) {
-				if (strlen(t) >= sizeof(d->saved_table))
-					return vh_err(e, -EBADMSG, "journal: step %s: table too long", id);
-				snprintf(d->saved_table, sizeof(d->saved_table), "%s", t);
-			}
-			if ((r = num_get(s, "freeze_ns", &d->freeze_ns, e)) < 0)
-				return r;
+		snprintf(id, sizeof(id), "copy:%zu", i);
+		if ((s = vjournal_find(j, id)) && (t = vjournal_get(s, "table"))) {
+			if (strlen(t) >= sizeof(d->saved_table))
+				return vh_err(e, -EBADMSG, "journal: step %s: table too long", id);
+			snprintf(d->saved_table, sizeof(d->saved_table), "%s", t);
 		}
+		snprintf(id, sizeof(id), "bridge:%zu", i);
+		if ((s = vjournal_find(j, id)) && (r = num_get(s, "freeze_ns", &d->freeze_ns, e)) < 0)
+			return r;
 		snprintf(id, sizeof(id), "restore:%zu", i);
 		if ((s = vjournal_find(j, id)) && (r = num_get(s, "window_ns", &d->restore_ns, e)) < 0)
 			return r;
@@ -211,9 +211,11 @@ int veng_journal_save(struct vjournal *j, const struct veng_state *st, struct vh
 	for (size_t i = 0; i < p->n_disks; i++) {
 		const struct veng_disk_state *d = &st->disks[i];
 
+		snprintf(id, sizeof(id), "copy:%zu", i);
+		if ((r = put(j, id, "table", d->saved_table, e)) < 0)
+			return r;
 		snprintf(id, sizeof(id), "bridge:%zu", i);
-		if ((r = put(j, id, "table", d->saved_table, e)) < 0 ||
-		    (r = put_num(j, id, "freeze_ns", d->freeze_ns, e)) < 0)
+		if ((r = put_num(j, id, "freeze_ns", d->freeze_ns, e)) < 0)
 			return r;
 		snprintf(id, sizeof(id), "restore:%zu", i);
 		if ((r = put_num(j, id, "window_ns", d->restore_ns, e)) < 0)

@@ -399,10 +399,43 @@ static int f_undefine(void *ud, enum veng_where w, const char *name, struct vh_e
 	return 0;
 }
 
+/* Every save goes through a real journal and is read back, as the next
+ * process would see it: W.saved is what survives the process. */
+static struct vjournal *J;
+static char jdir[64];
+static struct vplan P;
+
 static int f_save(void *ud, const struct veng_state *st, struct vh_error *e)
 {
-	W.saved = *st;
+	bool found;
+	int r;
+
 	W.saves++;
+	if (!J) {
+		snprintf(jdir, sizeof(jdir), "/tmp/vmhop-test-engine-XXXXXX");
+		assert_non_null(mkdtemp(jdir));
+		assert_int_equal(vjournal_open(jdir, &P, st->role, &J, e), 0);
+	}
+	if ((r = veng_journal_save(J, st, e)) < 0)
+		return r;
+	assert_int_equal(veng_journal_load(J, &P, st->role, &W.saved, &found, e), 0);
+	assert_true(found);
+	return 0;
+}
+
+static int journal_teardown(void **state)
+{
+	char path[160];
+
+	if (J) {
+		snprintf(path, sizeof(path), "%s", vjournal_path(J));
+		vjournal_close(J);
+		J = NULL;
+		(void)unlink(path);
+		snprintf(path, sizeof(path), "%s/%s.lock", jdir, P.vm_uuid);
+		(void)unlink(path);
+		(void)rmdir(jdir);
+	}
 	return 0;
 }
 
@@ -426,8 +459,6 @@ static int64_t fake_now(void)
 /* ---- fixtures --------------------------------------------------------------- */
 
 #define LV_BYTES (200ull << 20)
-
-static struct vplan P;
 
 static void make_plan(void)
 {
@@ -473,6 +504,7 @@ static void world_source(void)
 {
 	struct obj *o;
 
+	journal_teardown(NULL);
 	memset(&W, 0, sizeof(W));
 	W.extent = 4 << 20;
 	W.vm_here = VIR_DOMAIN_RUNNING;
@@ -489,6 +521,7 @@ static void world_source(void)
 
 static void world_dest(void)
 {
+	journal_teardown(NULL);
 	memset(&W, 0, sizeof(W));
 	W.extent = 4 << 20;
 	W.vm_here = -1;
@@ -827,6 +860,33 @@ static void gate_timeout_leaves_vm_paused(void **state)
 	assert_log(n, LOG("wait 100", "disconnect", "resume peer", "undefine here"));
 }
 
+/* Each phase in a process of its own, as the phase commands run: only the
+ * journal carries what an earlier phase did (the saved table above all). */
+static void each_phase_in_a_new_process(void **state)
+{
+	static const enum veng_phase order[] = { VENG_PREPARE, VENG_BRIDGE, VENG_WAIT_SYNC,
+						 VENG_MIGRATE, VENG_RELEASE, VENG_CLEANUP };
+	struct veng_result res;
+	struct veng_state st;
+	struct veng g;
+
+	world_source();
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (order[i] == VENG_WAIT_SYNC) {
+			W.conn = DRBDNL_C_CONNECTED;
+			W.pdsk = DRBDNL_D_UP_TO_DATE;
+		}
+		st = W.saved;
+		engine(&g, VPLAN_ROLE_SOURCE, i ? &st : NULL);
+		assert_int_equal(run(&g, order[i], 0, &res), 0);
+		if (order[i] == VENG_RELEASE)
+			assert_string_equal(find(W.dm, "vg-vm1", false)->table,
+					    "0 409600 linear 254:0 2048\n");
+	}
+	assert_true(W.saved.done);
+	assert_int_equal(W.saved.disks[0].freeze_ns, 12345);
+}
+
 static void lost_bridge_stops_migrate(void **state)
 {
 	struct veng g;
@@ -881,8 +941,12 @@ static void state_kept_in_the_journal(void **state)
 	s = vjournal_find(j, "bridge:0");
 	assert_non_null(s);
 	assert_int_equal(s->state, VJ_DONE);
-	assert_string_equal(vjournal_get(s, "table"), "0 409600 linear 254:0 2048\n");
+	assert_non_null(vjournal_get(s, "freeze_ns"));
 	assert_string_equal(vjournal_get(s, "freeze_ns"), "12345");
+	s = vjournal_find(j, "copy:0");
+	assert_non_null(s);
+	assert_non_null(vjournal_get(s, "table"));
+	assert_string_equal(vjournal_get(s, "table"), "0 409600 linear 254:0 2048\n");
 	vjournal_close(j);
 
 	/* another process reads the same state back */
@@ -928,20 +992,21 @@ static void state_kept_in_the_journal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(prepare_s_then_again_does_nothing),
-		cmocka_unit_test(interrupted_prepare_continues),
-		cmocka_unit_test(bridge_before_connect_and_idempotent),
-		cmocka_unit_test(abort_after_bridge_swaps_back_first),
-		cmocka_unit_test(abort_on_dest_removes_only_its_own_lv),
-		cmocka_unit_test(dest_refuses_extent_that_cannot_give_exact_size),
-		cmocka_unit_test(gate_decision_table),
-		cmocka_unit_test(migrate_gate_pass_then_switch_over),
-		cmocka_unit_test(gate_waits_for_resync_then_resumes),
-		cmocka_unit_test(gate_timeout_leaves_vm_paused),
-		cmocka_unit_test(lost_bridge_stops_migrate),
-		cmocka_unit_test(phases_of_the_other_role_refused),
-		cmocka_unit_test(state_kept_in_the_journal),
+		cmocka_unit_test_teardown(prepare_s_then_again_does_nothing, journal_teardown),
+		cmocka_unit_test_teardown(interrupted_prepare_continues, journal_teardown),
+		cmocka_unit_test_teardown(bridge_before_connect_and_idempotent, journal_teardown),
+		cmocka_unit_test_teardown(abort_after_bridge_swaps_back_first, journal_teardown),
+		cmocka_unit_test_teardown(abort_on_dest_removes_only_its_own_lv, journal_teardown),
+		cmocka_unit_test_teardown(dest_refuses_extent_that_cannot_give_exact_size, journal_teardown),
+		cmocka_unit_test_teardown(gate_decision_table, journal_teardown),
+		cmocka_unit_test_teardown(migrate_gate_pass_then_switch_over, journal_teardown),
+		cmocka_unit_test_teardown(gate_waits_for_resync_then_resumes, journal_teardown),
+		cmocka_unit_test_teardown(gate_timeout_leaves_vm_paused, journal_teardown),
+		cmocka_unit_test_teardown(each_phase_in_a_new_process, journal_teardown),
+		cmocka_unit_test_teardown(lost_bridge_stops_migrate, journal_teardown),
+		cmocka_unit_test_teardown(phases_of_the_other_role_refused, journal_teardown),
+		cmocka_unit_test_teardown(state_kept_in_the_journal, journal_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, journal_teardown);
 }
