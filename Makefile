@@ -7,12 +7,12 @@ CC       ?= cc
 V        ?= 0
 BUILD    ?= build
 
-PKGS     := libnl-3.0 libnl-genl-3.0 libvirt json-c libxml-2.0 devmapper
+PKGS     := libnl-3.0 libnl-genl-3.0 libvirt json-c libxml-2.0
 # libvirt, libxml2 and liblvm2cmd are loaded on first use (dlopen: src/core/dl.h),
 # not linked: only their headers are used at build time.  They are still
 # required at run time for `vmhop virt`, `vmhop lvm` and the move (see `make install`).
 # libdevmapper is not used (device-mapper is driven by ioctl).
-DLOPEN_PKGS := libvirt libxml-2.0 devmapper
+DLOPEN_PKGS := libvirt libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DLOPEN_PKGS),$(PKGS)) 2>/dev/null)
 

@@ -8,6 +8,16 @@
 
 #include "vmhop.h"
 
+/* The first reason a write to stdout failed, for vh_end()'s one line. */
+static int stdout_errno;
+
+static void flush_stdout(void)
+{
+	errno = 0;
+	if (fflush(stdout) != 0 && !stdout_errno)
+		stdout_errno = errno ? errno : EIO;
+}
+
 void vh_print_table_help(const struct vh_cmd *table, const char *family)
 {
 	for (const struct vh_cmd *c = table; c->name; c++)
@@ -134,7 +144,7 @@ static void print_json_error(int rc, int err, int origin, const char *msg)
 	json_object_object_add(eo, "message", json_object_new_string(msg));
 	json_object_object_add(o, "error", eo);
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	fflush(stdout);
+	flush_stdout();
 	json_object_put(o);
 }
 
@@ -165,17 +175,17 @@ int vh_usage(struct vh_ctx *ctx, const char *fmt, ...)
 
 int vh_end(struct vh_ctx *ctx, int rc)
 {
-	int err = 0;
+	int err;
 
 	(void)ctx;
-	errno = 0;
-	if (fflush(stdout) != 0)
-		err = errno;
+	flush_stdout();
+	err = stdout_errno;
+	stdout_errno = 0;
 	if (!err && !ferror(stdout))
 		return rc;
 	/* A result nobody received is not a success (a full disk, a closed pipe). */
 	fprintf(stderr, "vmhop: write error on standard output: %s\n",
-		err ? strerror(err) : "an earlier write failed");
+		err ? strerror(err) : "a write failed");
 	return rc ? rc : VH_EXIT_FAIL;
 }
 
@@ -217,7 +227,7 @@ void vh_print(struct vh_ctx *ctx, json_object *obj)
 							      JSON_C_TO_STRING_SPACED));
 	else
 		print_text(obj, 0);
-	fflush(stdout);
+	flush_stdout();
 	json_object_put(obj);
 }
 
@@ -236,6 +246,6 @@ void vh_print_line(struct vh_ctx *ctx, json_object *obj)
 		}
 		putchar('\n');
 	}
-	fflush(stdout);
+	flush_stdout();
 	json_object_put(obj);
 }

@@ -201,29 +201,33 @@ static int ref_arg(struct vh_ctx *ctx, const char *arg, struct vdm_ref *r)
 	return 0;
 }
 
-static char *read_all(const char *path, struct vh_error *e)
+static int read_all(const char *path, char **ret, struct vh_error *e)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
 	char *s = NULL;
 	size_t len = 0, n;
 	char buf[4096];
 	FILE *m;
+	int rc = 0;
 
-	if (!f) {
-		vh_err(e, -errno, "open %s: %s", path, strerror(errno));
-		return NULL;
-	}
+	if (!f)
+		return vh_err(e, -errno, "open %s: %s", path, strerror(errno));
 	m = open_memstream(&s, &len);
 	while (m && (n = fread(buf, 1, sizeof(buf), f)) > 0)
 		fwrite(buf, 1, n, m);
+	/* a read error is not a shorter table */
+	if (ferror(f))
+		rc = vh_err(e, -EIO, "read %s: %s", path, strerror(errno));
 	if (f != stdin)
 		fclose(f);
-	if (!m || fclose(m)) {
+	if ((!m || fclose(m)) && !rc)
+		rc = vh_err(e, -ENOMEM, "out of memory");
+	if (rc) {
 		free(s);
-		vh_err(e, -ENOMEM, "out of memory");
-		return NULL;
+		return rc;
 	}
-	return s;
+	*ret = s;
+	return 0;
 }
 
 /* The new table from --table / --table-file / --copy / --linear.  @target, when
@@ -240,10 +244,10 @@ static int table_from_opts(struct vdm_ctl *c, const struct dm_opts *o, const str
 	if (o->table)
 		return vdm_table_parse(o->table, ret, e);
 	if (o->table_file) {
-		char *s = read_all(o->table_file, e);
+		char *s;
 
-		if (!s)
-			return e->code;
+		if ((rc = read_all(o->table_file, &s, e)))
+			return rc;
 		rc = vdm_table_parse(s, ret, e);
 		free(s);
 		return rc;

@@ -21,8 +21,35 @@ struct args {
 	bool set_defaults;
 	enum drbdnl_helper_mode helper;	/* --keep-helper, --override-helper */
 	int timeout_ms;		/* -1: none */
-	struct drbdnl_conf conf;
+	struct drbdnl_conf conf;	/* may hold the shared secret: see args_wipe() */
 };
+
+/* Every struct args that may hold a secret is declared with
+ * __attribute__((cleanup(args_wipe))): zeroed on every way out of the
+ * command, after the request was sent. */
+static void args_wipe(struct args *a)
+{
+	explicit_bzero(a, sizeof(*a));
+}
+
+#define SECRET_OPT "shared-secret"
+
+/* --shared-secret-file FILE|-: one line from a root-owned 0600 file or stdin. */
+static int secret_from_file(struct vh_ctx *ctx, const char *cmd, const char *path,
+			    struct drbdnl_conf *conf)
+{
+	char buf[DRBDNL_CONF_STR_MAX + 2];
+	struct vh_error e = { 0 };
+	int r;
+
+	if (!path)
+		return vh_usage(ctx, "drbd %s: --shared-secret-file needs FILE (or - for stdin)", cmd);
+	r = vh_secret_read(path, buf, sizeof(buf), &e);
+	if (!r)
+		r = drbdnl_conf_set_text(conf, SECRET_OPT, buf, &e);
+	explicit_bzero(buf, sizeof(buf));
+	return r < 0 ? vh_fail(ctx, &e) : 0;
+}
 
 /* Minors, volumes, indexes: decimal only ("010" is not eight). */
 static int parse_uint(const char *s, uint32_t max, uint32_t *ret)
@@ -108,13 +135,29 @@ static int parse_args(struct vh_ctx *ctx, int argc, char **argv, unsigned allowe
 		if (!(allowed & A_CONF))
 			return vh_usage(ctx, "drbd %s: unknown option --%s (usage: %s)", argv[0], name,
 					usage);
+		if (!strcmp(name, SECRET_OPT "-file")) {
+			int r;
+
+			if (!val && i + 1 < argc)
+				val = argv[++i];
+			if ((r = secret_from_file(ctx, argv[0], val, &a->conf)))
+				return r;
+			continue;
+		}
 		if (!val && !drbdnl_field_is_flag_option(name)) {
 			if (i + 1 >= argc)
 				return vh_usage(ctx, "drbd %s: --%s needs a value", argv[0], name);
 			val = argv[++i];
 		}
+		if (!strcmp(name, SECRET_OPT))
+			fprintf(stderr, "vmhop: warning: --%s on the command line can be read by every "
+				"user (ps, /proc/PID/cmdline); use --%s-file FILE (mode 0600) or "
+				"--%s-file - (stdin)\n", SECRET_OPT, SECRET_OPT, SECRET_OPT);
 		if (drbdnl_conf_set_text(&a->conf, name, val, &e) < 0)
 			return vh_usage(ctx, "drbd %s: %s", argv[0], e.msg);
+		if (!strcmp(name, SECRET_OPT) && val)
+			/* shorten its time in /proc/PID/cmdline: it is in a->conf now */
+			explicit_bzero((char *)val, strlen(val));
 	}
 	if (a->npos < minpos)
 		return vh_usage(ctx, "drbd %s: missing arguments (usage: vmhop drbd %s %s)", argv[0],
@@ -575,8 +618,9 @@ static int do_helper(struct vh_ctx *ctx, int argc, char **argv)
 	const char *what = argc > 1 ? argv[1] : "show";
 	struct drbdnl *h = NULL;
 	struct args a = { .npos = 0 };
+	char cmd[32];
 	bool listed;
-	int rc, r;
+	int rc = 0, r;
 
 	if (!strcmp(what, "--help") || !strcmp(what, "-h")) {
 		printf("usage: vmhop drbd helper %s\n", usage);
@@ -585,8 +629,15 @@ static int do_helper(struct vh_ctx *ctx, int argc, char **argv)
 	if (strcmp(what, "show") && strcmp(what, "make-safe") && strcmp(what, "release") &&
 	    strcmp(what, "restore"))
 		return vh_usage(ctx, "drbd helper: unknown action '%s' (usage: %s)", what, usage);
-	rc = argc < 2 ? 0 : parse_args(ctx, argc - 1, argv + 1, A_HELPER, !strcmp(what, "make-safe"),
-				       !strcmp(what, "make-safe") || !strcmp(what, "release"), usage, &a);
+	if (argc > 1) {
+		bool one = !strcmp(what, "make-safe") || !strcmp(what, "release");
+
+		snprintf(cmd, sizeof(cmd), "helper %s", what);	/* for parse_args' messages */
+		argv[1] = cmd;
+		rc = parse_args(ctx, argc - 1, argv + 1, A_HELPER, !strcmp(what, "make-safe"), one,
+				!strcmp(what, "make-safe") ? "RESOURCE [--override-helper]" :
+				!strcmp(what, "release") ? "[RESOURCE]" : "(no arguments)", &a);
+	}
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
 	if (strcmp(what, "restore") && (rc = open_nl(ctx, &h)))
@@ -621,7 +672,7 @@ static int do_new_resource(struct vh_ctx *ctx, int argc, char **argv)
 {
 	struct vh_error e = { 0 };
 	struct drbdnl *h;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF, 1, 1, "RESOURCE [--cpu-mask M] "
@@ -639,7 +690,7 @@ static int do_resource_options(struct vh_ctx *ctx, int argc, char **argv)
 {
 	struct vh_error e = { 0 };
 	struct drbdnl *h;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 1, 1,
@@ -712,7 +763,7 @@ static int do_attach(struct vh_ctx *ctx, int argc, char **argv)
 	struct vh_error e = { 0 };
 	struct drbdnl *h;
 	uint32_t minor;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF, 4, 4,
@@ -732,7 +783,7 @@ static int do_disk_options(struct vh_ctx *ctx, int argc, char **argv)
 	struct vh_error e = { 0 };
 	struct drbdnl *h;
 	uint32_t minor;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 1, 1,
@@ -753,7 +804,7 @@ static int do_connect(struct vh_ctx *ctx, int argc, char **argv)
 	struct vh_error e = { 0 };
 	struct drbdnl_addr local, peer;
 	struct drbdnl *h;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_HELPER, 3, 3,
@@ -777,7 +828,7 @@ static int do_net_options(struct vh_ctx *ctx, int argc, char **argv)
 	struct vh_error e = { 0 };
 	struct drbdnl_addr local, peer;
 	struct drbdnl *h;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 2, 2,
@@ -893,7 +944,7 @@ static int do_up(struct vh_ctx *ctx, int argc, char **argv)
 	struct drbdnl_addr local, peer;
 	struct drbdnl *h;
 	uint32_t minor;
-	struct args a;
+	struct args a __attribute__((cleanup(args_wipe)));
 	int rc, r;
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_TIMEOUT | A_HELPER | A_FORCE, 7, 7,

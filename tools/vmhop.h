@@ -7,6 +7,7 @@
 #define VMHOP_TOOLS_VMHOP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
 
@@ -55,6 +56,13 @@ int vh_parse_dec(const char *s, uint64_t max, uint64_t *ret);
 /* Seconds, "S" or "S.mmm" (to the millisecond), at most @max_s (keep it below
  * UINT64_MAX / 1000), as milliseconds.  0, -EINVAL or -ERANGE. */
 int vh_parse_seconds(const char *s, uint64_t max_s, uint64_t *ret_ms);
+
+/* A secret from @path ("-": one line of standard input) into @buf, NUL-
+ * terminated, its newline stripped.  The file must be regular, owned by root
+ * (or the effective user) and closed to group and others: -EPERM otherwise,
+ * -EINVAL when it is not a regular file, is empty or holds more than a line,
+ * -ENAMETOOLONG when it does not fit.  On failure @buf is zeroed. */
+int vh_secret_read(const char *path, char *buf, size_t size, struct vh_error *e);
 
 /* errno (negative or positive) to exit code. */
 int vh_exit_code(int err);

@@ -5,17 +5,24 @@
 
 #include "core/error.h"
 
+/* Messages are one line: fold any newline a foreign library gave us. */
+static void fold_lines(char *msg)
+{
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+}
+
 static int vh_verr(struct vh_error *e, int code, int origin, const char *fmt, va_list ap)
 {
+	if (code >= 0)
+		code = VH_ERR_UNKNOWN;	/* an error is never success */
 	if (!e)
 		return code;
 	e->code = code;
 	e->origin_code = origin;
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	/* Messages are one line: fold any newline a foreign library gave us. */
-	for (char *p = e->msg; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
+	fold_lines(e->msg);
 	return code;
 }
 
@@ -39,15 +46,24 @@ int vh_err_origin(struct vh_error *e, int code, int origin_code, const char *fmt
 	return code;
 }
 
-int vh_err_prefix(struct vh_error *e, const char *fmt, ...)
+int vh_err_prefix(struct vh_error *e, int code, const char *fmt, ...)
 {
 	char old[sizeof(e->msg)];
 	va_list ap;
 	int n;
 
+	if (code >= 0)
+		code = e && e->code < 0 ? e->code : VH_ERR_UNKNOWN;
 	if (!e)
-		return 0;
-	memcpy(old, e->msg, sizeof(old));
+		return code;
+	if (e->code == code && e->msg[0]) {
+		memcpy(old, e->msg, sizeof(old));
+	} else {
+		/* Nothing said about this error yet: say at least what it is. */
+		snprintf(old, sizeof(old), "%s", strerror(-code));
+		e->origin_code = 0;
+	}
+	e->code = code;
 	va_start(ap, fmt);
 	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
@@ -59,7 +75,8 @@ int vh_err_prefix(struct vh_error *e, const char *fmt, ...)
 		memcpy(e->msg + n + 2, old, room - 2);
 		e->msg[sizeof(e->msg) - 1] = '\0';
 	}
-	return e->code;
+	fold_lines(e->msg);
+	return code;
 }
 
 void vh_err_clear(struct vh_error *e)

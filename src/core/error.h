@@ -7,6 +7,7 @@
 #ifndef VMHOP_CORE_ERROR_H
 #define VMHOP_CORE_ERROR_H
 
+#include <errno.h>
 #include <stddef.h>
 
 #define VH_MUST_CHECK __attribute__((warn_unused_result))
@@ -17,7 +18,13 @@ struct vh_error {
 	char msg[512];		/* one line, no trailing newline */
 };
 
-/* Fill @e (may be NULL) and return @code, so that `return vh_err(e, -EINVAL, ...)` reads well. */
+/*
+ * Fill @e (may be NULL) and return @code, so that `return vh_err(e, -EINVAL, ...)` reads well.
+ * These are for the error path only: they never return 0 or a positive value.  A @code
+ * that is not negative (a caller's bug, e.g. -errno after a call that left errno 0)
+ * becomes VH_ERR_UNKNOWN.
+ */
+#define VH_ERR_UNKNOWN (-EIO)
 int vh_err(struct vh_error *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -25,9 +32,15 @@ int vh_err(struct vh_error *e, int code, const char *fmt, ...)
 int vh_err_origin(struct vh_error *e, int code, int origin_code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Prefix the message already in @e with "@what: " (keeps code). Returns e->code. */
-int vh_err_prefix(struct vh_error *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/*
+ * Prefix the message @e holds for the error @code with "@fmt: " and return @code: the
+ * caller's error, not whatever @e happens to hold.  When @e holds no message for @code
+ * (empty, or left there by another error) the message becomes "@fmt: strerror(code)", so
+ * an error always says something.  A @code that is not negative (a caller's bug) becomes
+ * e->code if that is an error, else VH_ERR_UNKNOWN: never 0.
+ */
+int vh_err_prefix(struct vh_error *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 void vh_err_clear(struct vh_error *e);
 

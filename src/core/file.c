@@ -115,7 +115,7 @@ int vfile_read(const char *path, size_t max, char **ret, size_t *ret_len, struct
 	size_t have = 0;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return sys_err(e, "cannot open", path);
 	if (fstat(fd, &st) < 0) {

@@ -239,7 +239,7 @@ static int step_from(json_object *o, size_t i, struct vjournal_step *s, struct v
 	    (r = vjson_member(o, "data", json_type_object, path, &d, e)) < 0)
 		return r;
 	if ((r = check_id(s->id, e)) < 0)
-		return vh_err_prefix(e, "%s", path);
+		return vh_err_prefix(e, r, "%s", path);
 	if (!strcmp(state, "started"))
 		s->state = VJ_STARTED;
 	else if (!strcmp(state, "done"))
@@ -255,7 +255,7 @@ static int step_from(json_object *o, size_t i, struct vjournal_step *s, struct v
 		size_t n;
 
 		if ((r = check_key(key, e)) < 0)
-			return vh_err_prefix(e, "%s.data", path);
+			return vh_err_prefix(e, r, "%s.data", path);
 		if (!json_object_is_type(val, json_type_string))
 			return vh_err(e, -EINVAL, "%s.data.%s must be a string", path, key);
 		n = (size_t)json_object_get_string_len(val);
@@ -296,7 +296,7 @@ static int from_json(json_object *root, struct vjournal *j, struct vh_error *e)
 	else
 		return vh_err(e, -EINVAL, "role must be source or dest");
 	if ((r = vplan_from_json(plan, &j->plan, e)) < 0)
-		return vh_err_prefix(e, "plan");
+		return vh_err_prefix(e, r, "plan");
 	n = json_object_array_length(steps);
 	if (n > VJOURNAL_MAX_STEPS)
 		return vh_err(e, -EINVAL, "steps: at most %d", VJOURNAL_MAX_STEPS);
@@ -401,7 +401,7 @@ static int open_locked(const char *dir, const char *uuid, struct vjournal **ret,
 		r = vjournal_parse(text, len, &parsed, e);
 		free(text);
 		if (r < 0) {
-			vh_err_prefix(e, "journal %s is corrupt or truncated; it is kept as it is for "
+			vh_err_prefix(e, r, "journal %s is corrupt or truncated; it is kept as it is for "
 				      "inspection", jpath);
 			goto err;
 		}

@@ -139,7 +139,7 @@ int vname_md_lv(const char *vg, const char *res, unsigned volume, char *buf, siz
 	if (r < 0)
 		return r;
 	if ((r = vname_lv_dm_path(vg, name, path, sizeof(path), e)) < 0)
-		return vh_err_prefix(e, "meta-data LV %s/%s", vg, name);
+		return vh_err_prefix(e, r, "meta-data LV %s/%s", vg, name);
 	return fmt_fit(buf, len, VLVM_NAME_MAX, "meta-data LV name", e, "%s", name);
 }
 

@@ -53,6 +53,8 @@ static int check_host(const char *what, const struct vplan_host *h, struct vh_er
 			return vh_err(e, -EINVAL, "%s.host has a character outside A-Z a-z 0-9 . - : _ "
 				      "at offset %zu", what, i);
 	}
+	if (strnlen(h->addr, sizeof(h->addr)) == sizeof(h->addr))
+		return vh_err(e, -EINVAL, "%s.address is not terminated", what);
 	if (h->family != AF_INET && h->family != AF_INET6)
 		return vh_err(e, -EINVAL, "%s.address: family must be IPv4 or IPv6", what);
 	if (inet_pton(h->family, h->addr, bin) != 1)
@@ -86,7 +88,7 @@ static int check_disk(const struct vplan *p, size_t i, struct vh_error *e)
 	int r;
 
 	if ((r = vlvm_check_names(d->vg, d->lv, e)) < 0)
-		return vh_err_prefix(e, "disks[%zu]", i);
+		return vh_err_prefix(e, r, "disks[%zu]", i);
 	if (d->size == 0 || d->size % 512 || d->size > SIZE_MAX_BYTES)
 		return vh_err(e, -ERANGE, "disks[%zu].size must be a positive multiple of 512",
 			      i);
@@ -101,13 +103,13 @@ static int check_disk(const struct vplan *p, size_t i, struct vh_error *e)
 	if (strcmp(name, d->copy))
 		return vh_err(e, -EINVAL, "disks[%zu].copy must be '%s'", i, name);
 	if ((r = vname_md_lv(d->vg, p->resource, d->volume, name, sizeof(name), e)) < 0)
-		return vh_err_prefix(e, "disks[%zu]", i);
+		return vh_err_prefix(e, r, "disks[%zu]", i);
 	if (strcmp(name, d->md_lv))
 		return vh_err(e, -EINVAL, "disks[%zu].meta.lv must be '%s'", i, name);
 	if (d->md_index != VMETA_INDEX_FLEX)
 		return vh_err(e, -EINVAL, "disks[%zu].meta.index must be flexible", i);
 	if ((r = vmeta_min_md_bytes(d->md_index, d->size, &md, e)) < 0)
-		return vh_err_prefix(e, "disks[%zu]", i);
+		return vh_err_prefix(e, r, "disks[%zu]", i);
 	if (md != d->md_bytes)
 		return vh_err(e, -EINVAL, "disks[%zu].meta.bytes must be %" PRIu64 " for %" PRIu64
 			      " bytes of data", i, md, d->size);
@@ -164,7 +166,7 @@ int vplan_validate(const struct vplan *p, struct vh_error *e)
 	if ((r = check_vm_name(p->vm_name, e)) < 0)
 		return r;
 	if ((r = vname_check_uuid(p->vm_uuid, e)) < 0)
-		return vh_err_prefix(e, "vm.uuid");
+		return vh_err_prefix(e, r, "vm.uuid");
 	if ((r = vname_resource(p->vm_uuid, res, sizeof(res), e)) < 0)
 		return r;
 	if (strcmp(res, p->resource))
@@ -226,7 +228,7 @@ int vplan_disk_conf(const struct vplan *p, struct drbdnl_conf *ret, struct vh_er
 	memset(ret, 0, sizeof(*ret));
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
 		if ((r = drbdnl_conf_set_num(ret, f[i].id, f[i].v, e)) < 0)
-			return vh_err_prefix(e, "plan drbd");
+			return vh_err_prefix(e, r, "plan drbd");
 	return 0;
 }
 
@@ -601,7 +603,7 @@ int vplan_load(const char *path, struct vplan *ret, struct vh_error *e)
 	r = vplan_parse(text, len, ret, e);
 	free(text);
 	if (r < 0)
-		vh_err_prefix(e, "%s", path);
+		vh_err_prefix(e, r, "%s", path);
 	return r;
 }
 

@@ -451,7 +451,7 @@ static int plan_vm(struct vplan *p, const struct vplan_request *req, struct vh_e
 	if ((r = vvirt_domain_uuid(xml, uuid, sizeof(uuid), e)) < 0)
 		goto out;
 	if ((r = vname_check_uuid(uuid, e)) < 0) {
-		vh_err_prefix(e, "VM %s", req->vm);
+		vh_err_prefix(e, r, "VM %s", req->vm);
 		goto out;
 	}
 	memcpy(p->vm_uuid, uuid, VNAME_UUID_LEN + 1);
@@ -536,7 +536,7 @@ int vplan_build(const struct vplan_request *req, const struct vplan_host_ops *op
 	    (r = plan_secret(p, ops, e)) < 0)
 		goto out;
 	if ((r = vplan_validate(p, e)) < 0) {
-		vh_err_prefix(e, "the plan built for VM %s", p->vm_name);
+		vh_err_prefix(e, r, "the plan built for VM %s", p->vm_name);
 		goto out;
 	}
 	*ret = *p;

@@ -25,18 +25,23 @@
 int vplan_parse_route_reply(const void *buf, size_t len, uint32_t seq, int family,
 			    char *ret_addr, size_t addr_len, struct vh_error *e)
 {
-	const struct nlmsghdr *nlh = buf;
+	const struct nlmsghdr *nlh;
 	size_t alen = family == AF_INET6 ? 16 : 4;
 
 	if (family != AF_INET && family != AF_INET6)
 		return vh_err(e, -EAFNOSUPPORT, "route lookup: unknown address family");
-	/* Bounded by @len: NLMSG_OK checks each header against what is left. */
-	for (int left = (int)(len > INT32_MAX ? INT32_MAX : len); NLMSG_OK(nlh, left);
-	     nlh = NLMSG_NEXT(nlh, left)) {
+	/* Bounded by @len: each header is checked against what is left. */
+	for (size_t off = 0, step; len - off >= sizeof(*nlh); off += step) {
 		const struct rtmsg *rtm;
 		const struct rtattr *rta;
 		int alen_left;
 
+		nlh = (const struct nlmsghdr *)((const char *)buf + off);
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - off)
+			break;
+		step = NLMSG_ALIGN(nlh->nlmsg_len);
+		if (step > len - off)
+			step = len - off;
 		if (nlh->nlmsg_seq != seq)
 			continue;
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
@@ -46,8 +51,11 @@ int vplan_parse_route_reply(const void *buf, size_t len, uint32_t seq, int famil
 				return vh_err(e, -EBADMSG, "route lookup: short netlink error");
 			if (err->error == 0)
 				continue;
-			return vh_err(e, err->error < 0 ? err->error : -EPROTO,
-				      "route lookup: %s", strerror(err->error < 0 ? -err->error : EPROTO));
+			/* Only -1..-4095 are errnos; anything else is garbage. */
+			if (err->error > 0 || err->error < -4095)
+				return vh_err(e, -EBADMSG, "route lookup: bad netlink error %d",
+					      err->error);
+			return vh_err(e, err->error, "route lookup: %s", strerror(-err->error));
 		}
 		if (nlh->nlmsg_type != RTM_NEWROUTE)
 			continue;
@@ -176,7 +184,7 @@ int vplan_route_source(const char *dst, int family, char *ret_addr, size_t len, 
 	else if (r > 0)
 		r = 0;
 	if (r < 0)
-		vh_err_prefix(e, "route to %s", dst);
+		vh_err_prefix(e, r, "route to %s", dst);
 out:
 	close(fd);
 	return r;

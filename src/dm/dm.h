@@ -129,8 +129,10 @@ int vdm_table_linear(struct vdm_table *ret, uint64_t sectors, dev_t dev, uint64_
  * sizeof(struct dm_ioctl)).  Returns the bytes the whole buffer needs;
  * writes nothing beyond @cap (call with cap 0 to size it). */
 size_t vdm_table_pack(const struct vdm_table *t, void *buf, size_t cap);
-/* Parse a DM_TABLE_STATUS reply held in @io. */
-int vdm_table_unpack(const struct dm_ioctl *io, struct vdm_table *ret, struct vh_error *e);
+/* Parse a DM_TABLE_STATUS reply held in the @len bytes at @io (what was received, or
+ * the buffer handed to the kernel); a reply claiming more (data_size) is -EBADMSG. */
+int vdm_table_unpack(const struct dm_ioctl *io, size_t len, struct vdm_table *ret,
+		     struct vh_error *e);
 
 /* ---- operations -------------------------------------------------------- */
 

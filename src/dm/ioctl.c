@@ -200,8 +200,15 @@ int vdm__exec(struct vdm_ctl *c, const struct vdm_req *r, struct vh_error *e)
 		}
 		if (rc)
 			return vdm__kerr(e, rc, r->cmd, r);
-		if (!(c->buf->flags & DM_BUFFER_FULL_FLAG))
+		if (!(c->buf->flags & DM_BUFFER_FULL_FLAG)) {
+			/* The kernel writes at most the @size bytes it was given: a reply
+			 * that claims more is not one, and no parser may go past @size. */
+			if (c->buf->data_size > size)
+				return vh_err(e, -EBADMSG, "%s: reply claims %u bytes of a %zu-byte "
+					      "buffer", vdm_cmd_name(r->cmd), c->buf->data_size,
+					      size);
 			return 0;
+		}
 		if (!cmds[r->cmd].grows)
 			return vh_err(e, -EPROTO, "%s: kernel set DM_BUFFER_FULL_FLAG on a command "
 				      "without a reply payload", vdm_cmd_name(r->cmd));

@@ -2,6 +2,7 @@
 /* The device-mapper operations: version, list, info, table, create, load,
  * suspend, resume, clear, remove. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,13 +127,17 @@ int vdm_list(struct vdm_ctl *c, struct vdm_info **ret, size_t *ret_n, struct vh_
 
 	if ((rc = vdm__exec(c, &r, e)))
 		return rc;
+	/* vdm__exec() checked data_size against the buffer we handed over. */
 	base = (const char *)c->buf;
 	off = c->buf->data_start;
 	end = c->buf->data_size;
+	if (off < offsetof(struct dm_ioctl, data) || off > end)
+		return vh_err(e, -EBADMSG, "DM_LIST_DEVICES reply: data_start %zu outside "
+			      "data_size %zu", off, end);
 	/* No devices: the kernel's list_devices() sizes the reply by what it
 	 * lists, so data_size == data_start and its "dev = 0" marker lies
 	 * beyond what it copies back (seen on 6.1). */
-	if (end <= off) {
+	if (end == off) {
 		*ret = NULL;
 		*ret_n = 0;
 		return 0;
@@ -210,7 +215,7 @@ int vdm_table_get(struct vdm_ctl *c, const struct vdm_ref *ref, bool inactive, s
 
 	if (rc)
 		return rc;
-	return vdm_table_unpack(c->buf, ret, e);
+	return vdm_table_unpack(c->buf, c->cap, ret, e);
 }
 
 int vdm_load(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_table *t, unsigned flags,
@@ -263,7 +268,7 @@ int vdm_create(struct vdm_ctl *c, const char *name, const char *uuid_suffix,
 	struct vdm_ref ref = { .key = VDM_BY_UUID, .str = uuid };
 	struct vdm_req r = { .cmd = DM_DEV_CREATE_CMD, .name = name, .uuid = uuid };
 	struct vdm_info info;
-	struct vh_error e2;
+	struct vh_error e2 = { 0 };
 	int rc;
 
 	if ((rc = vdm_name_check(name, e)))
@@ -301,7 +306,7 @@ undo:
 		struct vdm_req rm = { .cmd = DM_DEV_REMOVE_CMD, .ref = &ref };
 
 		if (vdm__exec(c, &rm, &e2))
-			vh_err_prefix(e, "(and removing it again failed: %s)", e2.msg);
+			vh_err_prefix(e, rc, "(and removing it again failed: %s)", e2.msg);
 	}
 	return rc;
 }

@@ -42,7 +42,7 @@ static inline int64_t ns_between(const struct timespec *a, const struct timespec
 /* Put the saved table back and thaw; returns 0 when the old table is live
  * and the device running again. */
 static int roll_back(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_table *old,
-		     unsigned flags, struct vh_error *e)
+		     unsigned flags, int err, struct vh_error *e)
 {
 	struct vh_error e2;
 	int rc;
@@ -52,9 +52,9 @@ static int roll_back(struct vdm_ctl *c, const struct vdm_ref *ref, const struct 
 	 * loading the old table and resuming ends on the old table. */
 	rc = vdm_load(c, ref, old, 0, &e2);
 	if (rc)
-		vh_err_prefix(e, "rollback load failed (%s)", e2.msg);
+		vh_err_prefix(e, err, "rollback load failed (%s)", e2.msg);
 	if (vdm_resume(c, ref, flags, &e2)) {
-		vh_err_prefix(e, "rollback resume failed (%s); device may still be suspended",
+		vh_err_prefix(e, err, "rollback resume failed (%s); device may still be suspended",
 			      e2.msg);
 		return -EIO;
 	}
@@ -125,19 +125,18 @@ int vdm_swap(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_tabl
 	if (mode == VDM_SWAP_SUSPEND_RESUME)
 		res.suspend_ns = ns_between(&t0, &t1);
 	res.window_ns = ns_between(&t0, &t2);
-	if (!rc) {
+	if (!rc)
 		goto unblock;
-	}
 	{
 		struct vdm_req rq_r = { .cmd = DM_DEV_SUSPEND_CMD, .ref = &dev };
 
 		rc = vdm__kerr(e, rc, DM_DEV_SUSPEND_CMD, &rq_r);
 	}
-	if (roll_back(c, &dev, &old, flags, e) == 0) {
+	if (roll_back(c, &dev, &old, flags, rc, e) == 0) {
 		res.rolled_back = true;
-		vh_err_prefix(e, "swap %s: resume failed, rolled back to the old table", info.name);
+		vh_err_prefix(e, rc, "swap %s: resume failed, rolled back to the old table", info.name);
 	} else {
-		vh_err_prefix(e, "swap %s: resume failed, rollback incomplete", info.name);
+		vh_err_prefix(e, rc, "swap %s: resume failed, rollback incomplete", info.name);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t2);
 	res.window_ns = ns_between(&t0, &t2);	/* frozen until the rollback thawed it */
@@ -151,10 +150,10 @@ suspend_failed:
 		struct vh_error e2;
 
 		rc = vdm__kerr(e, rs, DM_DEV_SUSPEND_CMD, &rq_s);
-		vh_err_prefix(e, "swap %s: suspend failed, old table kept", info.name);
+		vh_err_prefix(e, rc, "swap %s: suspend failed, old table kept", info.name);
 		/* Do not leave the new table waiting for someone else's resume. */
 		if (vdm_clear(c, &dev, &e2))
-			vh_err_prefix(e, "(clearing the inactive table failed: %s)", e2.msg);
+			vh_err_prefix(e, rc, "(clearing the inactive table failed: %s)", e2.msg);
 	}
 unblock:
 	/* Whatever arrived meanwhile is delivered here, on a running device. */

@@ -6,6 +6,7 @@
  * is reproduced exactly.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -261,14 +262,24 @@ size_t vdm_table_pack(const struct vdm_table *t, void *buf, size_t cap)
 	return off;
 }
 
-int vdm_table_unpack(const struct dm_ioctl *io, struct vdm_table *ret, struct vh_error *e)
+int vdm_table_unpack(const struct dm_ioctl *io, size_t len, struct vdm_table *ret,
+		     struct vh_error *e)
 {
 	struct vdm_table t = { 0 };
 	const char *base = (const char *)io;
-	size_t end = io->data_size, off = io->data_start;
+	size_t end, off;
 	int rc;
 
-	if (io->data_start < sizeof(struct dm_ioctl) - sizeof(io->data) || io->data_start > end)
+	if (len < offsetof(struct dm_ioctl, data))
+		return vh_err(e, -EBADMSG, "DM_TABLE_STATUS reply of %zu bytes is shorter than its "
+			      "header", len);
+	/* The reply's own sizes are claims: the bytes we hold are the bound. */
+	end = io->data_size;
+	off = io->data_start;
+	if (end > len)
+		return vh_err(e, -EBADMSG, "DM_TABLE_STATUS reply claims %zu bytes, %zu received",
+			      end, len);
+	if (off < offsetof(struct dm_ioctl, data) || off > end)
 		return vh_err(e, -EBADMSG, "DM_TABLE_STATUS reply: data_start %u outside data_size %u",
 			      io->data_start, io->data_size);
 	for (uint32_t i = 0; i < io->target_count; i++) {

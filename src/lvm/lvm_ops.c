@@ -85,7 +85,7 @@ int vlvm_lv_create(struct vlvm *h, const char *vg, const char *lv, uint64_t byte
 	if ((r = vlvm_run(h, cmd, NULL, e)) < 0)
 		return r;
 	if ((r = vlvm_lv_info(h, vg, lv, &res.lv, e)) < 0)
-		return vh_err_prefix(e, "created %s/%s but cannot read it back", vg, lv);
+		return vh_err_prefix(e, r, "created %s/%s but cannot read it back", vg, lv);
 	res.size = res.lv.size;
 	if (res.size != res.extents * vi.extent_size || res.size < bytes)
 		return vh_err(e, -EPROTO, "LVM created %s/%s with %" PRIu64 " bytes, expected %" PRIu64,

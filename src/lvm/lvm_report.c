@@ -74,26 +74,42 @@ static int report_rows(const char *text, const char *kind, json_object **ret_roo
 	return 0;
 }
 
+/* The string value of @name; NULL if absent or not a string.  A string with
+ * a NUL inside ("\u0000") counts as absent: it would be cut short. */
 static const char *field(json_object *row, const char *name)
 {
 	json_object *v;
+	const char *s;
 
 	if (!json_object_object_get_ex(row, name, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
-	return json_object_get_string(v);
+	s = json_object_get_string(v);
+	if ((size_t)json_object_get_string_len(v) != strlen(s))
+		return NULL;
+	return s;
+}
+
+/* Decimal digits only: strtoull alone would take " -1" as 2^64 - 1. */
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
 }
 
 static int field_u64(json_object *row, const char *name, uint64_t *ret, struct vh_error *e)
 {
 	const char *s = field(row, name);
-	char *end;
 	unsigned long long v;
 
 	if (!s || !*s)
 		return vh_err(e, -EBADMSG, "LVM report lacks field %s", name);
 	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || s[0] == '-')
+	v = all_digits(s) ? strtoull(s, NULL, 10) : 0;
+	if (errno || !all_digits(s))
 		return vh_err(e, -EBADMSG, "LVM report field %s='%.40s' is not a byte count", name, s);
 	*ret = v;
 	return 0;
@@ -102,14 +118,13 @@ static int field_u64(json_object *row, const char *name, uint64_t *ret, struct v
 static int field_int(json_object *row, const char *name, int *ret, struct vh_error *e)
 {
 	const char *s = field(row, name);
-	char *end;
 	long v;
 
 	if (!s || !*s)
 		return vh_err(e, -EBADMSG, "LVM report lacks field %s", name);
 	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < -1 || v > 0xfffff)
+	v = !strcmp(s, "-1") ? -1 : all_digits(s) ? strtol(s, NULL, 10) : -2;
+	if (errno || v < -1 || v > 0xfffff)
 		return vh_err(e, -EBADMSG, "LVM report field %s='%.40s' is not a number", name, s);
 	*ret = (int)v;
 	return 0;
@@ -118,9 +133,13 @@ static int field_int(json_object *row, const char *name, int *ret, struct vh_err
 static int field_str(json_object *row, const char *name, char *buf, size_t len, bool required,
 		     struct vh_error *e)
 {
+	json_object *v;
 	const char *s = field(row, name);
 
 	if (!s) {
+		if (json_object_object_get_ex(row, name, &v))
+			return vh_err(e, -EBADMSG, "LVM report field %s is not a plain string",
+				      name);
 		if (required)
 			return vh_err(e, -EBADMSG, "LVM report lacks field %s", name);
 		buf[0] = '\0';

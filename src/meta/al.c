@@ -100,6 +100,8 @@ void vmeta_al_init(void *buf, unsigned int nblocks)
 
 unsigned int vmeta_al_tr_block(unsigned int t, unsigned int stripes, unsigned int stripe_size_4k)
 {
+	if (!stripes || !stripe_size_4k)
+		return 0;	/* no such log; vmeta_al_replay() refuses it */
 	t %= stripes * stripe_size_4k;
 	return (t % stripes) * stripe_size_4k + t / stripes;
 }
@@ -134,19 +136,23 @@ static void replay_one(const struct vmeta_al_tr *tr, uint32_t *slot)
 	}
 }
 
-int vmeta_al_replay(const void *al, unsigned int stripes, unsigned int stripe_size_4k,
-		    struct vmeta_al_replay *ret)
+int vmeta_al_replay(const void *al, size_t len, unsigned int stripes,
+		    unsigned int stripe_size_4k, struct vmeta_al_replay *ret)
 {
 	const uint8_t *base = al;
-	unsigned int mx = stripes * stripe_size_4k;
-	unsigned int oldest = 0, newest = 0, n = 0;
+	uint64_t blocks = (uint64_t)stripes * stripe_size_4k;
+	unsigned int mx, oldest = 0, newest = 0, n = 0, used;
 	struct vmeta_al_tr *tr;
 	bool *valid;
 	int rc;
 
-	ret->blocks = mx;
-	ret->valid = ret->updates = ret->n_hot = 0;
+	ret->blocks = ret->valid = ret->updates = ret->n_hot = 0;
 	ret->oldest_tr = ret->newest_tr = 0;
+	if (blocks < VMETA_AL_BLOCKS || blocks > VMETA_AL_4K_MAX ||
+	    len / VMETA_AL_BLOCK_BYTES < blocks)
+		return -EINVAL;
+	mx = (unsigned int)blocks;
+	ret->blocks = mx;
 	tr = calloc(mx, sizeof(*tr));
 	valid = calloc(mx, sizeof(*valid));
 	if (!tr || !valid) {
@@ -196,9 +202,15 @@ int vmeta_al_replay(const void *al, unsigned int stripes, unsigned int stripe_si
 		if (valid[t] && tr[t].transaction_type != VMETA_AL_TR_INITIALIZED)
 			replay_one(&tr[t], ret->hot);
 	}
-	/* Slot table -> sorted set of distinct extents. */
-	qsort(ret->hot, VMETA_AL_SLOTS_MAX, sizeof(ret->hot[0]), cmp_u32);
-	for (unsigned int s = 0; s < VMETA_AL_SLOTS_MAX && ret->hot[s] != VMETA_AL_FREE; s++)
+	/* Slot table -> sorted set of distinct extents: the used slots first
+	 * (usually a few hundred of the 65534), then sort only those. */
+	for (unsigned int s = 0; s < VMETA_AL_SLOTS_MAX; s++)
+		if (ret->hot[s] != VMETA_AL_FREE)
+			ret->hot[n++] = ret->hot[s];
+	qsort(ret->hot, n, sizeof(ret->hot[0]), cmp_u32);
+	used = n;
+	n = 0;
+	for (unsigned int s = 0; s < used; s++)
 		if (n == 0 || ret->hot[n - 1] != ret->hot[s])
 			ret->hot[n++] = ret->hot[s];
 	ret->n_hot = n;

@@ -15,7 +15,6 @@
 #define AL_OFFSET_SECT		8		/* activity log right after the 4 KiB superblock */
 #define DEFAULT_STRIPES		1u
 #define DEFAULT_STRIPE_4K	8u
-#define AL_4K_MAX		4194304u	/* 16 GiB of activity log */
 #define AL_NR_EXTENTS_CREATE	257u		/* what drbdmeta create-md writes */
 #define BM_BYTES_PER_BIT	4096u
 /* One bitmap byte covers 8 bits x 4 KiB = 64 sectors of data. */
@@ -61,12 +60,17 @@ static const char *index_name(int index, char *buf, size_t len)
 	return buf;
 }
 
-static int check_index(int index, struct vh_error *e)
+int vmeta_index_check(int index, struct vh_error *e)
 {
 	if (index == VMETA_INDEX_FLEX || (index >= 0 && index <= VMETA_INDEX_MAX))
 		return 0;
 	return vh_err(e, -EINVAL, "meta-data index %d: use 0..%d or flexible", index,
 		      VMETA_INDEX_MAX);
+}
+
+uint64_t vmeta_md_offset(int index)
+{
+	return index >= 0 ? (uint64_t)index * VMETA_IDX_AREA_BYTES : 0;
 }
 
 int vmeta_min_md_bytes(int index, uint64_t backing_bytes, uint64_t *ret_bytes,
@@ -75,7 +79,7 @@ int vmeta_min_md_bytes(int index, uint64_t backing_bytes, uint64_t *ret_bytes,
 	uint64_t need;
 	int r;
 
-	r = check_index(index, e);
+	r = vmeta_index_check(index, e);
 	if (r < 0)
 		return r;
 	if (index == VMETA_INDEX_FLEX) {
@@ -129,7 +133,7 @@ int vmeta_layout_new(int index, uint64_t dev_bytes, struct vmeta_layout *ret,
 	uint64_t md_sect;
 	int r;
 
-	r = check_index(index, e);
+	r = vmeta_index_check(index, e);
 	if (r < 0)
 		return r;
 	if (index == VMETA_INDEX_FLEX) {
@@ -244,7 +248,7 @@ int vmeta_sb_check(const struct vmeta_sb *sb, int index, uint64_t dev_bytes,
 	char ib[24];
 	int r;
 
-	r = check_index(index, e);
+	r = vmeta_index_check(index, e);
 	if (r < 0)
 		return r;
 	r = check_magic(sb->magic, e);
@@ -257,18 +261,23 @@ int vmeta_sb_check(const struct vmeta_sb *sb, int index, uint64_t dev_bytes,
 		stripes = DEFAULT_STRIPES;
 		stripe_4k = DEFAULT_STRIPE_4K;
 	}
+	/* The kernel takes up to 16 GiB of log; drbdmeta creates, dumps and
+	 * replays at most 32 MiB (its buffer), so nothing larger is v08 we know. */
 	if (stripes == 0 || stripe_4k == 0 ||
-	    (uint64_t)stripes * stripe_4k > AL_4K_MAX || (uint64_t)stripes * stripe_4k < 8)
-		return vh_err(e, -EBADMSG, "impossible activity log striping %u x %u (4 KiB)",
-			      sb->al_stripes, sb->al_stripe_size_4k);
+	    (uint64_t)stripes * stripe_4k > VMETA_AL_4K_MAX ||
+	    (uint64_t)stripes * stripe_4k < VMETA_AL_BLOCKS)
+		return vh_err(e, -EBADMSG, "impossible activity log striping %u x %u (4 KiB): "
+			      "the log must hold %u to %u blocks", sb->al_stripes,
+			      sb->al_stripe_size_4k, VMETA_AL_BLOCKS, VMETA_AL_4K_MAX);
 	al_sect = (uint64_t)stripes * stripe_4k * 8;
 	if (sb->al_offset != AL_OFFSET_SECT)
 		return vh_err(e, -EBADMSG, "impossible al_offset %d for external meta-data "
 			      "(must be %d)", sb->al_offset, AL_OFFSET_SECT);
-	if (sb->bm_offset < 0 || (uint64_t)sb->bm_offset < AL_OFFSET_SECT + al_sect ||
-	    sb->bm_offset % 8)
-		return vh_err(e, -EBADMSG, "impossible bm_offset %d (activity log ends at "
-			      "sector %llu)", sb->bm_offset,
+	/* Exactly after the log: the kernel (on_disk_al_sect == al_size) and
+	 * drbdmeta (is_valid_md) both refuse a gap. */
+	if (sb->bm_offset < 0 || (uint64_t)sb->bm_offset != AL_OFFSET_SECT + al_sect)
+		return vh_err(e, -EBADMSG, "impossible bm_offset %d: the bitmap must start where "
+			      "the activity log ends, at sector %llu", sb->bm_offset,
 			      (unsigned long long)(AL_OFFSET_SECT + al_sect));
 	if (index >= 0 && (sb->md_size_sect != VMETA_IDX_MD_SECT ||
 			   sb->bm_offset != AL_OFFSET_SECT + 64 ||
@@ -280,7 +289,7 @@ int vmeta_sb_check(const struct vmeta_sb *sb, int index, uint64_t dev_bytes,
 	if (sb->md_size_sect <= (uint32_t)sb->bm_offset)
 		return vh_err(e, -EBADMSG, "impossible md_size_sect %u: bitmap starts at "
 			      "sector %d", sb->md_size_sect, sb->bm_offset);
-	md_offset = index >= 0 ? (uint64_t)index * VMETA_IDX_AREA_BYTES : 0;
+	md_offset = vmeta_md_offset(index);
 	if (md_offset + (uint64_t)sb->md_size_sect * SECT > dev_bytes)
 		return vh_err(e, -EBADMSG, "impossible md_size_sect %u: %s meta-data would end "
 			      "at byte %llu, the device has %llu", sb->md_size_sect,

@@ -6,7 +6,10 @@
  * indexed (index N >= 0, 128 MiB at N * 128 MiB of the meta device).
  *
  * On-disk layout of one meta-data area (all offsets relative to its start):
- *   [ 4 KiB superblock ][ 32 KiB activity log ][ bitmap ... ]
+ *   [ 4 KiB superblock ][ activity log ][ bitmap ... ]
+ * The activity log is 32 KiB as we create it (1 stripe x 8 blocks); one that
+ * drbdmeta made with --al-stripes / --al-stripe-size-kB may be 8..8192
+ * blocks of 4 KiB, and the bitmap starts right after it.
  * The superblock and activity log are big-endian; the bitmap is a stream of
  * little-endian 64-bit words, one bit per 4 KiB of backing device.
  *
@@ -15,8 +18,10 @@
  *   -EFBIG    backing device larger than the layout can describe
  *   -EEXIST   valid DRBD meta-data already there (create without force)
  *   -EBUSY    device in use (could not be opened O_EXCL)
- *   -EBADMSG  wrong magic, impossible offsets, unusable activity log on a
- *             Primary, nothing to wipe (without force)
+ *   -EBADMSG  wrong magic, impossible offsets or sizes (an activity log
+ *             larger than VMETA_AL_4K_MAX blocks, a bitmap not right after
+ *             it), unusable activity log on a Primary, nothing to wipe
+ *             (without force)
  *   -EOPNOTSUPP  a DRBD 8.3-format activity log on a Primary (not replayed)
  *   -ENOENT   no such device
  */
@@ -41,6 +46,9 @@
 #define VMETA_MIN_FLEX_BYTES	(1ull << 20)	/* kernel: flexible md device >= 1 MiB */
 #define VMETA_EXTENT_BM_BYTES	128u		/* one 4 MiB AL extent = 1024 bits */
 #define VMETA_AL_SLOTS_MAX	65534u		/* DRBD_AL_EXTENTS_MAX */
+/* Largest activity log accepted: 8192 blocks (32 MiB), what drbdmeta can
+ * create and replay (the kernel alone would take 16 GiB). */
+#define VMETA_AL_4K_MAX		8192u
 
 /* Magic numbers and flags (include/linux/drbd.h). */
 #define VMETA_MAGIC_07		0x8374026Au
@@ -99,6 +107,12 @@ struct vmeta_layout {
 };
 
 /* ---- sizing ---------------------------------------------------------- */
+
+/* 0 for VMETA_INDEX_FLEX or 0..VMETA_INDEX_MAX, else -EINVAL. */
+int vmeta_index_check(int index, struct vh_error *e) VH_MUST_CHECK;
+
+/* Byte offset of meta-data area @index on its meta device (0 for flexible). */
+uint64_t vmeta_md_offset(int index);
 
 /* Bitmap bytes drbdmeta/the kernel need for @data_sectors: one bit per 4 KiB,
  * rounded to 64-bit words, then to 4 KiB. */
@@ -173,6 +187,7 @@ void vmeta_al_init_block(void *buf4096);
 void vmeta_al_init(void *buf, unsigned int nblocks);
 
 /* On-disk block (0..stripes*stripe_size-1) of transaction slot @t. */
+/* (0 when either is 0: no such log.) */
 unsigned int vmeta_al_tr_block(unsigned int t, unsigned int stripes, unsigned int stripe_size_4k);
 
 /* Result of replaying an activity log. */
@@ -185,15 +200,16 @@ struct vmeta_al_replay {
 	uint32_t *hot;			/* caller-owned, room for VMETA_AL_SLOTS_MAX */
 };
 
-/* Replay an 8.4 activity log of @stripes x @stripe_size_4k blocks at @al
- * into the set of hot extents (the "active set" at the newest transaction).
- * Returns 1 if update transactions were found (hot set valid, maybe empty),
- * 0 if every block is a valid initialized transaction (or only the first is
- * torn), -ENODATA if no block is valid, -EBADMSG if valid initialized and
- * corrupt blocks are mixed with no update.  @ret->hot must hold
- * VMETA_AL_SLOTS_MAX entries. */
-int vmeta_al_replay(const void *al, unsigned int stripes, unsigned int stripe_size_4k,
-		    struct vmeta_al_replay *ret);
+/* Replay an 8.4 activity log of @stripes x @stripe_size_4k blocks held in
+ * the @len bytes at @al into the set of hot extents (the "active set" at the
+ * newest transaction).  Returns 1 if update transactions were found (hot set
+ * valid, maybe empty), 0 if every block is a valid initialized transaction
+ * (or only the first is torn), -ENODATA if no block is valid, -EBADMSG if
+ * valid initialized and corrupt blocks are mixed with no update, -EINVAL if
+ * the striping is not 8..VMETA_AL_4K_MAX blocks or @len does not hold them.
+ * @ret->hot must hold VMETA_AL_SLOTS_MAX entries. */
+int vmeta_al_replay(const void *al, size_t len, unsigned int stripes,
+		    unsigned int stripe_size_4k, struct vmeta_al_replay *ret);
 
 /* Set the 128 bitmap bytes of every hot extent that lies wholly inside the
  * window @win, which holds bitmap bytes [@win_off, @win_off + @win_len).

@@ -13,7 +13,7 @@
 #include "meta/dev.h"
 
 #define BM_WINDOW	4096u		/* apply-al read-modify-write unit */
-#define BM_READ_CHUNK	(4u << 20)	/* read: bitmap counted in 4 MiB pieces */
+#define READ_CHUNK	(4u << 20)	/* dump: AL and bitmap read in 4 MiB pieces */
 
 const char *vmeta_zero_method_name(enum vmeta_zero_method m)
 {
@@ -32,11 +32,6 @@ const char *vmeta_zero_method_name(enum vmeta_zero_method m)
 	}
 }
 
-static uint64_t md_offset_of(int index)
-{
-	return index >= 0 ? (uint64_t)index * VMETA_IDX_AREA_BYTES : 0;
-}
-
 static void info_init(struct vmeta_info *info, const struct vmeta_dev *d)
 {
 	memset(info, 0, sizeof(*info));
@@ -49,7 +44,7 @@ static void info_init(struct vmeta_info *info, const struct vmeta_dev *d)
 static int read_sb(struct vmeta_dev *d, int index, void *buf, struct vmeta_sb *sb,
 		   struct vh_error *e)
 {
-	uint64_t off = md_offset_of(index);
+	uint64_t off = vmeta_md_offset(index);
 	int r;
 
 	if (d->bytes < off + VMETA_SB_BYTES)
@@ -63,13 +58,40 @@ static int read_sb(struct vmeta_dev *d, int index, void *buf, struct vmeta_sb *s
 	return 0;
 }
 
-/* Flexible, or an index the indexed layout can hold. */
-static int check_index(int index, struct vh_error *e)
+/* Check @index, open @path, read the superblock at the index's place into
+ * info->sb (its 4 KiB in *@ret_sbbuf, which the caller frees), and with
+ * @check refuse what the kernel would refuse, filling info->layout.  On
+ * failure nothing is left open. */
+static int md_open(const char *path, int index, bool rw, bool check, struct vmeta_dev *d,
+		   uint8_t **ret_sbbuf, struct vmeta_info *info, struct vh_error *e)
 {
-	if (index == VMETA_INDEX_FLEX || (index >= 0 && index <= VMETA_INDEX_MAX))
-		return 0;
-	return vh_err(e, -EINVAL, "meta-data index %d: use 0..%d or flexible", index,
-		      VMETA_INDEX_MAX);
+	uint8_t *buf;
+	int r;
+
+	r = vmeta_index_check(index, e);
+	if (r < 0)
+		return r;
+	r = vmeta_dev_open(path, rw, d, e);
+	if (r < 0)
+		return r;
+	info_init(info, d);
+	buf = vmeta_dev_buf(VMETA_SB_BYTES);
+	if (!buf) {
+		r = vh_err(e, -ENOMEM, "out of memory");
+		goto err_close;
+	}
+	r = read_sb(d, index, buf, &info->sb, e);
+	if (r == 0 && check)
+		r = vmeta_sb_check(&info->sb, index, d->bytes, &info->layout, e);
+	if (r < 0)
+		goto err_free;
+	*ret_sbbuf = buf;
+	return 0;
+err_free:
+	free(buf);
+err_close:
+	vmeta_dev_close(d);
+	return r;
 }
 
 int vmeta_create(const char *path, const struct vmeta_create_opts *opts,
@@ -155,35 +177,24 @@ int vmeta_wipe(const char *path, int index, bool force, struct vmeta_info *ret_i
 	uint8_t *buf = NULL;
 	int r;
 
-	if ((r = check_index(index, e)) < 0)
-		return r;
-	r = vmeta_dev_open(path, true, &d, e);
+	r = md_open(path, index, true, false, &d, &buf, &info, e);
 	if (r < 0)
 		return r;
-	info_init(&info, &d);
-	buf = vmeta_dev_buf(VMETA_SB_BYTES);
-	if (!buf) {
-		r = vh_err(e, -ENOMEM, "out of memory");
-		goto out;
-	}
-	r = read_sb(&d, index, buf, &info.sb, e);
-	if (r < 0)
-		goto out;
 	if (!vmeta_magic_is_drbd(info.sb.magic) && !force) {
 		r = vh_err(e, -EBADMSG, "%s: no DRBD meta-data to wipe (magic 0x%08x at byte "
 			   "%llu); use --force to zero it anyway", path, info.sb.magic,
-			   (unsigned long long)md_offset_of(index));
+			   (unsigned long long)vmeta_md_offset(index));
 		goto out;
 	}
 	memset(buf, 0, VMETA_SB_BYTES);
-	r = vmeta_dev_write(&d, buf, VMETA_SB_BYTES, md_offset_of(index), e);
+	r = vmeta_dev_write(&d, buf, VMETA_SB_BYTES, vmeta_md_offset(index), e);
 	if (r < 0)
 		goto out;
 	r = vmeta_dev_flush(&d, e);
 	if (r < 0)
 		goto out;
 	info.layout.index = index;
-	info.layout.md_offset = md_offset_of(index);
+	info.layout.md_offset = vmeta_md_offset(index);
 	if (ret_info)
 		*ret_info = info;
 out:
@@ -258,43 +269,30 @@ int vmeta_apply_al(const char *path, int index, struct vmeta_info *ret_info,
 	struct vmeta_al_replay rp = { 0 };
 	struct vmeta_info info;
 	struct vmeta_dev d;
-	uint8_t *buf = NULL;
+	uint8_t *sb = NULL, *al = NULL;
 	bool reinit = false;
 	int r;
 
-	if ((r = check_index(index, e)) < 0)
-		return r;
-	r = vmeta_dev_open(path, true, &d, e);
+	r = md_open(path, index, true, true, &d, &sb, &info, e);
 	if (r < 0)
 		return r;
-	info_init(&info, &d);
-	buf = vmeta_dev_buf(VMETA_SB_BYTES);
-	rp.hot = calloc(VMETA_AL_SLOTS_MAX, sizeof(*rp.hot));
-	if (!buf || !rp.hot) {
-		r = vh_err(e, -ENOMEM, "out of memory");
-		goto out;
-	}
-	r = read_sb(&d, index, buf, &info.sb, e);
-	if (r < 0)
-		goto out;
-	r = vmeta_sb_check(&info.sb, index, d.bytes, &info.layout, e);
-	if (r < 0)
-		goto out;
 	stripes = info.sb.al_stripes ? info.sb.al_stripes : 1;
 	stripe_4k = info.sb.al_stripe_size_4k ? info.sb.al_stripe_size_4k : 8;
 	info.was_primary = info.sb.flags & VMETA_MDF_PRIMARY_IND;
 	info.was_clean = info.sb.magic == VMETA_MAGIC_08 && (info.sb.flags & VMETA_MDF_AL_CLEAN);
-	free(buf);
-	buf = vmeta_dev_buf(info.layout.al_bytes);
-	if (!buf) {
+	/* The replay needs the whole log; vmeta_sb_check() bounded it to
+	 * VMETA_AL_4K_MAX blocks, inside the device. */
+	al = vmeta_dev_buf(info.layout.al_bytes);
+	rp.hot = calloc(VMETA_AL_SLOTS_MAX, sizeof(*rp.hot));
+	if (!al || !rp.hot) {
 		r = vh_err(e, -ENOMEM, "out of memory");
 		goto out;
 	}
-	r = vmeta_dev_read(&d, buf, info.layout.al_bytes, info.layout.al_offset, e);
+	r = vmeta_dev_read(&d, al, info.layout.al_bytes, info.layout.al_offset, e);
 	if (r < 0)
 		goto out;
 
-	if (info.sb.magic != VMETA_MAGIC_84_UNCLEAN && !al_has_84_magic(buf) &&
+	if (info.sb.magic != VMETA_MAGIC_84_UNCLEAN && !al_has_84_magic(al) &&
 	    stripes == 1 && stripe_4k == 8) {
 		/* Clean v08 superblock over a log not in 8.4 format: DRBD 8.3's. */
 		if (info.was_primary) {
@@ -305,9 +303,11 @@ int vmeta_apply_al(const char *path, int index, struct vmeta_info *ret_info,
 		info.replay_rc = -ENODATA;
 		reinit = true;
 	} else {
-		info.replay_rc = vmeta_al_replay(buf, stripes, stripe_4k, &rp);
-		if (info.replay_rc == -ENOMEM) {
-			r = vh_err(e, -ENOMEM, "out of memory");
+		info.replay_rc = vmeta_al_replay(al, info.layout.al_bytes, stripes, stripe_4k, &rp);
+		if (info.replay_rc == -ENOMEM || info.replay_rc == -EINVAL) {
+			r = info.replay_rc == -ENOMEM ? vh_err(e, -ENOMEM, "out of memory") :
+			    vh_err(e, -EBADMSG, "%s: activity log of %u x %u blocks cannot be "
+				   "replayed", path, stripes, stripe_4k);
 			goto out;
 		}
 		info.al_valid = rp.valid;
@@ -339,8 +339,8 @@ int vmeta_apply_al(const char *path, int index, struct vmeta_info *ret_info,
 			goto out;
 	}
 	if (reinit) {
-		vmeta_al_init(buf, (unsigned int)(info.layout.al_bytes / VMETA_AL_BLOCK_BYTES));
-		r = vmeta_dev_write(&d, buf, info.layout.al_bytes, info.layout.al_offset, e);
+		vmeta_al_init(al, (unsigned int)(info.layout.al_bytes / VMETA_AL_BLOCK_BYTES));
+		r = vmeta_dev_write(&d, al, info.layout.al_bytes, info.layout.al_offset, e);
 		if (r < 0)
 			goto out;
 		info.al_reinitialized = true;
@@ -349,8 +349,8 @@ int vmeta_apply_al(const char *path, int index, struct vmeta_info *ret_info,
 		/* MDF_PRIMARY_IND stays: the kernel uses it for degr-wfc-timeout. */
 		info.sb.flags |= VMETA_MDF_AL_CLEAN;
 		info.sb.magic = VMETA_MAGIC_08;
-		vmeta_sb_encode(&info.sb, buf);
-		r = vmeta_dev_write(&d, buf, VMETA_SB_BYTES, info.layout.md_offset, e);
+		vmeta_sb_encode(&info.sb, sb);
+		r = vmeta_dev_write(&d, sb, VMETA_SB_BYTES, info.layout.md_offset, e);
 		if (r < 0)
 			goto out;
 		info.sb_written = true;
@@ -364,57 +364,84 @@ int vmeta_apply_al(const char *path, int index, struct vmeta_info *ret_info,
 		*ret_info = info;
 out:
 	free(rp.hot);
-	free(buf);
+	free(al);
+	free(sb);
 	vmeta_dev_close(&d);
 	return r;
+}
+
+/* Read [@off, @off + @len) of the device through @buf (@buf_len bytes),
+ * handing each piece to @fn.  vmeta_read() makes @buf_len 4 MiB or at least
+ * the AL's size, so that no AL block straddles two pieces. */
+static int read_pieces(struct vmeta_dev *d, uint64_t off, uint64_t len, uint8_t *buf,
+		       size_t buf_len, void (*fn)(const uint8_t *p, size_t n, void *ud), void *ud,
+		       struct vh_error *e)
+{
+	for (uint64_t done = 0; done < len;) {
+		size_t n = len - done < buf_len ? (size_t)(len - done) : buf_len;
+		int r = vmeta_dev_read(d, buf, n, off + done, e);
+
+		if (r < 0)
+			return r;
+		fn(buf, n, ud);
+		done += n;
+	}
+	return 0;
+}
+
+/* Pieces are multiples of 4 KiB (the AL is), so no block straddles two. */
+static void count_al_blocks(const uint8_t *p, size_t n, void *ud)
+{
+	struct vmeta_al_tr tr;
+	unsigned int *valid = ud;
+
+	for (size_t b = 0; b + VMETA_AL_BLOCK_BYTES <= n; b += VMETA_AL_BLOCK_BYTES)
+		*valid += vmeta_al_decode(p + b, &tr);
+}
+
+static void count_bits(const uint8_t *p, size_t n, void *ud)
+{
+	uint64_t *bits = ud;
+
+	for (size_t k = 0; k < n; k++)
+		*bits += (uint64_t)__builtin_popcount(p[k]);
 }
 
 int vmeta_read(const char *path, int index, struct vmeta_info *ret_info, struct vh_error *e)
 {
 	struct vmeta_info info;
-	struct vmeta_al_tr tr;
 	struct vmeta_dev d;
-	uint8_t *buf = NULL;
-	uint64_t limit, off;
+	uint8_t *sb = NULL, *buf = NULL;
+	uint64_t bm_len;
+	size_t len;
 	int r;
 
-	if ((r = check_index(index, e)) < 0)
-		return r;
-	r = vmeta_dev_open(path, false, &d, e);
+	r = md_open(path, index, false, true, &d, &sb, &info, e);
 	if (r < 0)
 		return r;
-	info_init(&info, &d);
-	buf = vmeta_dev_buf(BM_READ_CHUNK);
+	/* One buffer for both, no larger than the larger of them needs. */
+	bm_len = bm_limit(&info.sb, &info.layout);
+	len = READ_CHUNK;
+	if (info.layout.al_bytes < len && bm_len < len)
+		len = (size_t)(info.layout.al_bytes > bm_len ? info.layout.al_bytes : bm_len);
+	buf = vmeta_dev_buf(len);
 	if (!buf) {
 		r = vh_err(e, -ENOMEM, "out of memory");
 		goto out;
 	}
-	r = read_sb(&d, index, buf, &info.sb, e);
+	r = read_pieces(&d, info.layout.al_offset, info.layout.al_bytes, buf, len,
+			count_al_blocks, &info.al_valid_blocks, e);
 	if (r < 0)
 		goto out;
-	r = vmeta_sb_check(&info.sb, index, d.bytes, &info.layout, e);
+	r = read_pieces(&d, info.layout.bm_offset, bm_len, buf, len, count_bits,
+			&info.bm_bits_set, e);
 	if (r < 0)
 		goto out;
-	r = vmeta_dev_read(&d, buf, info.layout.al_bytes, info.layout.al_offset, e);
-	if (r < 0)
-		goto out;
-	for (uint64_t b = 0; b < info.layout.al_bytes / VMETA_AL_BLOCK_BYTES; b++)
-		info.al_valid_blocks += vmeta_al_decode(buf + b * VMETA_AL_BLOCK_BYTES, &tr);
-	limit = bm_limit(&info.sb, &info.layout);
-	for (off = 0; off < limit; off += BM_READ_CHUNK) {
-		size_t n = limit - off < BM_READ_CHUNK ? (size_t)(limit - off) : BM_READ_CHUNK;
-		const uint64_t *w = (const uint64_t *)buf;
-
-		r = vmeta_dev_read(&d, buf, n, info.layout.bm_offset + off, e);
-		if (r < 0)
-			goto out;
-		for (size_t k = 0; k < n / 8; k++)
-			info.bm_bits_set += (uint64_t)__builtin_popcountll(w[k]);
-	}
 	if (ret_info)
 		*ret_info = info;
 out:
 	free(buf);
+	free(sb);
 	vmeta_dev_close(&d);
 	return r;
 }

@@ -73,12 +73,16 @@ static int send_msg(struct drbdnl *h, struct nl_msg *m, int built, const char *w
 	if (!m)
 		return vh_err(e, -ENOMEM, "%s: out of memory", what);
 	if (built < 0) {
+		explicit_bzero(nlmsg_hdr(m), nlmsg_hdr(m)->nlmsg_len);
 		nlmsg_free(m);
 		if (built == -EMSGSIZE)
 			return vh_err(e, built, "%s: request too large", what);
 		return built;	/* e was filled by the builder */
 	}
 	r = drbdnl_do(h, m, what, NULL, e);
+	/* A net-options request carries the shared secret: leave no copy in
+	 * freed memory. */
+	explicit_bzero(nlmsg_hdr(m), nlmsg_hdr(m)->nlmsg_len);
 	nlmsg_free(m);
 	return r;
 }

@@ -27,8 +27,12 @@ struct drbdnl;
 
 /* ---- the seam ---------------------------------------------------------- */
 
-/* Called for each reply message; return < 0 to stop (that value is returned). */
-typedef int (*drbdnl_msg_fn)(const struct nlmsghdr *nlh, void *arg);
+/*
+ * Called for each reply message; return < 0 to stop (that value is returned), with
+ * what went wrong in @e (never NULL; when the callback leaves it empty the dispatcher
+ * fills in a generic message, so an error never travels without one).
+ */
+typedef int (*drbdnl_msg_fn)(const struct nlmsghdr *nlh, void *arg, struct vh_error *e);
 
 struct drbdnl_ops {
 	/*
@@ -47,6 +51,8 @@ struct drbdnl_ops {
 	 * (events were lost), or another negative errno.
 	 */
 	ssize_t (*ev_recv)(struct drbdnl *h, void *buf, size_t len, int timeout_ms);
+	/* Wait @ms before retrying a transient state (NULL: sleep on CLOCK_MONOTONIC). */
+	void (*backoff)(struct drbdnl *h, unsigned ms);
 };
 
 struct drbdnl_family {

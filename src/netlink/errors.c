@@ -121,7 +121,8 @@ static const struct ret_row *row(int32_t code)
 
 bool drbdnl_ret_ok(int32_t ret_code)
 {
-	return ret_code == DRBDNL_NO_ERROR ||
+	/* SS_ALREADY_STANDALONE: what was asked for is already so (errno 0 above) */
+	return ret_code == DRBDNL_NO_ERROR || ret_code == DRBDNL_SS_ALREADY_STANDALONE ||
 	       (ret_code >= DRBDNL_SS_SUCCESS && ret_code <= DRBDNL_SS_CW_NO_NEED);
 }
 

@@ -15,10 +15,31 @@
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
+	struct timespec ts = { 0 };
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);	/* cannot fail for this clock */
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * @fn gets an error of its own; an error it returns without a word still
+ * leaves with one (an error never travels as an empty message).
+ */
+static int call_fn(drbdnl_event_fn fn, const struct drbdnl_status *st, void *arg,
+		   struct vh_error *e)
+{
+	struct vh_error fe = { 0 };
+	int r = fn(st, arg, &fe);
+
+	if (r >= 0)
+		return r;
+	if (!fe.msg[0])
+		vh_err(&fe, r, "DRBD minor %u: the event handler failed: %s", st->minor,
+		       strerror(-r));
+	fe.code = r;
+	if (e)
+		*e = fe;
+	return r;
 }
 
 /* Hand the current status (one minor or all) to @fn, as the first "event". */
@@ -33,13 +54,13 @@ static int snapshot(struct drbdnl *h, uint32_t minor, drbdnl_event_fn fn, void *
 		r = drbdnl_get_status(h, minor, st, e);
 		if (r < 0)
 			return r;
-		return fn(st, arg, e);
+		return call_fn(fn, st, arg, e);
 	}
 	r = drbdnl_get_status_all(h, NULL, &v, &n, e);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n && r == 0; i++)
-		r = fn(&v[i], arg, e);
+		r = call_fn(fn, &v[i], arg, e);
 	free(v);
 	return r;
 }
@@ -100,7 +121,9 @@ static int join(struct drbdnl *h, struct vh_error *e)
 int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event_fn fn,
 		  void *arg, struct vh_error *e)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	/* int64 milliseconds of CLOCK_MONOTONIC: now + INT_MAX cannot overflow */
+	const bool timed = timeout_ms >= 0;
+	const int64_t deadline = timed ? now_ms() + timeout_ms : 0;
 	struct drbdnl_status *st;
 	int r;
 
@@ -115,10 +138,11 @@ int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event
 	r = snapshot(h, minor, fn, arg, st, e);
 	while (r == 0) {
 		int wait = -1;
+		const struct nlmsghdr *nlh;
 		ssize_t n;
-		size_t left;
+		size_t off = 0;
 
-		if (deadline >= 0) {
+		if (timed) {
 			int64_t rem = deadline - now_ms();
 
 			if (rem <= 0) {
@@ -139,9 +163,11 @@ int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event
 			r = vh_err(e, (int)n, "receiving DRBD events: %s", strerror((int)-n));
 			break;
 		}
-		left = (size_t)n;
-		for (struct nlmsghdr *nlh = (struct nlmsghdr *)h->evbuf;
-		     r == 0 && NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
+		if ((size_t)n > DRBDNL_RECV_BUF) {
+			r = vh_err(e, -EMSGSIZE, "DRBD event datagram of %zd bytes is too large", n);
+			break;
+		}
+		while (r == 0 && (nlh = drbdnl_msg_next(h->evbuf, (size_t)n, &off))) {
 			const struct genlmsghdr *g;
 			const struct drbdnl_hdr *dh;
 
@@ -168,8 +194,11 @@ int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event
 				continue;
 			r = drbdnl_parse_status(nlh, st, e);
 			if (r == 0)
-				r = fn(st, arg, e);
+				r = call_fn(fn, st, arg, e);
 		}
+		if (r == 0 && off < (size_t)n)
+			r = vh_err(e, -EBADMSG, "DRBD event datagram cut short: the last %zu of %zd "
+				   "bytes are no whole message", (size_t)n - off, n);
 	}
 out:
 	free(st);

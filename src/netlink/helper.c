@@ -378,7 +378,7 @@ static int kres_list(struct drbdnl *h, struct kres *ret, struct vh_error *e)
 	ret->name = NULL;
 	r = drbdnl_get_status_all(h, NULL, &v, &n, e);
 	if (r < 0)
-		return vh_err_prefix(e, "listing the host's DRBD resources");
+		return vh_err_prefix(e, r, "listing the host's DRBD resources");
 	if (n) {
 		ret->name = calloc(n, sizeof(*ret->name));
 		if (!ret->name) {
@@ -479,6 +479,20 @@ static void fill_view(const char *cur, const struct hstate *s, struct drbdnl_hel
 
 /* ---- the policy --------------------------------------------------------- */
 
+/* Take the lock, then read the parameter and the record; *fd is -1 unless locked. */
+static int begin(const struct drbdnl_helper_paths *paths, struct hpaths *p, int *fd, char *cur,
+		 size_t len, struct hstate *s, struct vh_error *e)
+{
+	int r;
+
+	*fd = -1;
+	if ((r = resolve(paths, p, e)) < 0 || (r = lock_take(p, fd, e)) < 0)
+		return r;
+	if ((r = read_param(p->param, cur, len, e)) < 0 || (r = state_load(p, s, e)) < 0)
+		return r;
+	return 0;
+}
+
 int drbdnl_helper_inspect(struct drbdnl *h, const struct drbdnl_helper_paths *paths,
 			  struct drbdnl_helper *ret, struct vh_error *e)
 {
@@ -522,9 +536,7 @@ int drbdnl_helper_take(struct drbdnl *h, const struct drbdnl_helper_paths *paths
 			      "no blanks)", res ? res : "", DRBDNL_RES_NAME_MAX - 1);
 	if (mode == DRBDNL_HELPER_KEEP)
 		return drbdnl_helper_inspect(NULL, paths, ret, e);
-	if ((r = resolve(paths, &p, e)) < 0 || (r = lock_take(&p, &fd, e)) < 0)
-		return r;
-	if ((r = read_param(p.param, cur, sizeof(cur), e)) < 0 || (r = state_load(&p, &s, e)) < 0 ||
+	if ((r = begin(paths, &p, &fd, cur, sizeof(cur), &s, e)) < 0 ||
 	    (r = kres_list(h, &k, e)) < 0)
 		goto out;
 	before = s;
@@ -582,7 +594,7 @@ int drbdnl_helper_take(struct drbdnl *h, const struct drbdnl_helper_paths *paths
 			struct vh_error e2 = { 0 };
 
 			if (before.exists ? state_store(&p, &before, &e2) : state_remove(&p, &e2))
-				vh_err_prefix(e, "(and %s could not be put back: %s)", p.state,
+				vh_err_prefix(e, r, "(and %s could not be put back: %s)", p.state,
 					      e2.msg);
 			goto out;
 		}
@@ -633,9 +645,7 @@ int drbdnl_helper_release(struct drbdnl *h, const struct drbdnl_helper_paths *pa
 	if (!ret)
 		ret = &view;
 	memset(ret, 0, sizeof(*ret));
-	if ((r = resolve(paths, &p, e)) < 0 || (r = lock_take(&p, &fd, e)) < 0)
-		return r;
-	if ((r = read_param(p.param, cur, sizeof(cur), e)) < 0 || (r = state_load(&p, &s, e)) < 0)
+	if ((r = begin(paths, &p, &fd, cur, sizeof(cur), &s, e)) < 0)
 		goto out;
 	if (!s.exists) {
 		fill_view(cur, &s, ret);
@@ -676,9 +686,7 @@ int drbdnl_helper_restore(const struct drbdnl_helper_paths *paths, struct drbdnl
 	if (!ret)
 		ret = &view;
 	memset(ret, 0, sizeof(*ret));
-	if ((r = resolve(paths, &p, e)) < 0 || (r = lock_take(&p, &fd, e)) < 0)
-		return r;
-	if ((r = read_param(p.param, cur, sizeof(cur), e)) < 0 || (r = state_load(&p, &s, e)) < 0)
+	if ((r = begin(paths, &p, &fd, cur, sizeof(cur), &s, e)) < 0)
 		goto out;
 	if (s.exists) {
 		r = put_back(&p, &s, cur, sizeof(cur), e);

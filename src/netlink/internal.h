@@ -53,6 +53,25 @@ int drbdnl_parse_reply(const struct nlmsghdr *nlh, struct drbdnl_reply *ret);
 int drbdnl_transact(struct drbdnl *h, struct nl_msg *m, drbdnl_msg_fn fn, void *arg,
 		    struct vh_error *e);
 
+/*
+ * The messages of one received datagram of @len bytes, bounded by those bytes
+ * whatever the headers claim (NLMSG_NEXT on a size_t length wraps after an
+ * unaligned last message).  Start with *off = 0; NULL at the end.  When it
+ * returns NULL with *off < len, bytes were left that form no whole message.
+ */
+static inline const struct nlmsghdr *drbdnl_msg_next(const void *buf, size_t len, size_t *off)
+{
+	const struct nlmsghdr *m;
+
+	if (*off >= len || len - *off < sizeof(*m))
+		return NULL;
+	m = (const struct nlmsghdr *)((const unsigned char *)buf + *off);
+	if (m->nlmsg_len < sizeof(*m) || m->nlmsg_len > len - *off)
+		return NULL;
+	*off += NLMSG_ALIGN((size_t)m->nlmsg_len);
+	return m;
+}
+
 /* The reply loop of a transact, shared by the real seam and the test seam. */
 int drbdnl_dispatch(const void *buf, size_t len, uint32_t seq, bool dump, drbdnl_msg_fn on_msg,
 		    void *arg, struct vh_error *e);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "netlink/internal.h"
@@ -57,8 +58,12 @@ static void extack_text(const struct nlmsghdr *r, char *buf, size_t len)
 	buf[0] = '\0';
 	if (!(r->nlmsg_flags & NLM_F_ACK_TLVS))
 		return;
-	if (!(r->nlmsg_flags & NLM_F_CAPPED))
-		off += err->msg.nlmsg_len - NLMSG_HDRLEN;
+	/* Uncapped, the whole request is echoed before the TLVs (netlink_ack()). */
+	if (!(r->nlmsg_flags & NLM_F_CAPPED)) {
+		if (err->msg.nlmsg_len < NLMSG_HDRLEN)
+			return;
+		off += NLMSG_ALIGN((size_t)err->msg.nlmsg_len) - NLMSG_HDRLEN;
+	}
 	while (off + NLA_HDRLEN <= r->nlmsg_len) {
 		const struct nlattr *a = (const void *)(p + off);
 
@@ -79,12 +84,40 @@ static void extack_text(const struct nlmsghdr *r, char *buf, size_t len)
  * follow (a dump), or a negative errno (NLMSG_ERROR / NLMSG_DONE's error
  * exactly as the kernel sent it, or what @on_msg returned).
  */
+/* The kernel's errnos are 1..4095 (MAX_ERRNO); anything else is a malformed reply. */
+static bool is_errno(int v)
+{
+	return v < 0 && v >= -4095;
+}
+
+/*
+ * @on_msg gets an error of its own, so that what it leaves there is about
+ * this message only; an error it returns without a word still gets one.
+ */
+static int call_on_msg(drbdnl_msg_fn on_msg, const struct nlmsghdr *r, void *arg,
+		       struct vh_error *e)
+{
+	struct vh_error ce = { 0 };
+	int rc = on_msg(r, arg, &ce);
+
+	if (rc >= 0)
+		return rc;
+	if (!ce.msg[0])
+		vh_err(&ce, rc, "malformed netlink reply (type %u, %u bytes): %s", r->nlmsg_type,
+		       r->nlmsg_len, strerror(-rc));
+	ce.code = rc;
+	if (e)
+		*e = ce;
+	return rc;
+}
+
 int drbdnl_dispatch(const void *buf, size_t len, uint32_t seq, bool dump, drbdnl_msg_fn on_msg,
 		    void *arg, struct vh_error *e)
 {
 	const struct nlmsghdr *r;
+	size_t off = 0;
 
-	for (r = buf; NLMSG_OK(r, len); r = NLMSG_NEXT(r, len)) {
+	while ((r = drbdnl_msg_next(buf, len, &off))) {
 		if (r->nlmsg_seq != seq)
 			continue;	/* a late part of an earlier, abandoned dump */
 		if (r->nlmsg_type == NLMSG_ERROR) {
@@ -98,6 +131,9 @@ int drbdnl_dispatch(const void *buf, size_t len, uint32_t seq, bool dump, drbdnl
 					return 1;
 				continue;
 			}
+			if (!is_errno(err->error))
+				return vh_err(e, -EBADMSG, "netlink error message with error %d",
+					      err->error);
 			extack_text(r, ext, sizeof(ext));
 			return vh_err(e, err->error, "the kernel refused the netlink request: %s%s",
 				      strerror(-err->error), ext);
@@ -107,6 +143,8 @@ int drbdnl_dispatch(const void *buf, size_t len, uint32_t seq, bool dump, drbdnl
 
 			if (r->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
 				memcpy(&v, NLMSG_DATA(r), sizeof(v));
+			if (v > 0 || (v < 0 && !is_errno(v)))
+				return vh_err(e, -EBADMSG, "netlink dump ended with error %d", v);
 			if (v < 0)
 				return vh_err(e, v, "netlink dump failed: %s", strerror(-v));
 			return 1;
@@ -114,7 +152,7 @@ int drbdnl_dispatch(const void *buf, size_t len, uint32_t seq, bool dump, drbdnl
 		if (r->nlmsg_type < NLMSG_MIN_TYPE)
 			continue;
 		{
-			int rc = on_msg(r, arg);
+			int rc = call_on_msg(on_msg, r, arg, e);
 
 			if (rc < 0)
 				return rc;
@@ -122,6 +160,9 @@ int drbdnl_dispatch(const void *buf, size_t len, uint32_t seq, bool dump, drbdnl
 		if (!dump)
 			return 1;
 	}
+	if (off < len)
+		return vh_err(e, -EBADMSG, "netlink reply cut short: the last %zu of %zu bytes "
+			      "are no whole message", len - off, len);
 	return 0;
 }
 
@@ -180,9 +221,12 @@ static ssize_t k_ev_recv(struct drbdnl *h, void *buf, size_t len, int timeout_ms
 		return -errno;
 	if (r == 0)
 		return 0;
-	n = recv(h->ev_fd, buf, len, MSG_DONTWAIT);
+	n = recv(h->ev_fd, buf, len, MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0)
 		return errno == EAGAIN ? -EINTR : -errno;
+	/* Only part of the datagram fits: its events are lost, as in an overrun. */
+	if ((size_t)n > len)
+		return -ENOBUFS;
 	return n;
 }
 
@@ -217,9 +261,20 @@ struct nl_msg *drbdnl_msg_new(const struct drbdnl *h, uint8_t cmd, uint32_t mino
 static int transact(struct drbdnl *h, struct nl_msg *m, drbdnl_msg_fn fn, void *arg,
 		    struct vh_error *e)
 {
+	int r;
+
 	nlmsg_hdr(m)->nlmsg_seq = ++h->seq;
 	h->round_trips++;
-	return h->ops.transact(h, m, fn, arg, e);
+	vh_err_clear(e);
+	r = h->ops.transact(h, m, fn, arg, e);
+	if (r >= 0)
+		return 0;
+	/* Whatever the seam, the error leaves here with its code and a message. */
+	if (e && !e->msg[0])
+		vh_err(e, r, "netlink request failed: %s", strerror(-r));
+	else if (e)
+		e->code = r;
+	return r;
 }
 
 int drbdnl_parse_reply(const struct nlmsghdr *nlh, struct drbdnl_reply *ret)
@@ -259,13 +314,24 @@ struct reply_ctx {
 	struct drbdnl_reply *rep;
 };
 
-static int reply_cb(const struct nlmsghdr *nlh, void *arg)
+static int reply_cb(const struct nlmsghdr *nlh, void *arg, struct vh_error *e)
 {
 	struct reply_ctx *c = arg;
 
 	if (nlh->nlmsg_type != c->h->fam.id)
 		return 0;
-	return drbdnl_parse_reply(nlh, c->rep);
+	if (drbdnl_parse_reply(nlh, c->rep) < 0)
+		return vh_err(e, -EBADMSG, "malformed DRBD reply (%u bytes)", nlh->nlmsg_len);
+	return 0;
+}
+
+/* The retry backoff: a relative sleep on CLOCK_MONOTONIC, resumed after a signal. */
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		;
 }
 
 #define RETRY_MAX 8
@@ -284,7 +350,7 @@ int drbdnl_do(struct drbdnl *h, struct nl_msg *m, const char *what, struct drbdn
 		memset(&rep, 0, sizeof(rep));
 		r = transact(h, m, reply_cb, &c, e);
 		if (r < 0)
-			return vh_err_prefix(e, "%s", what);
+			return vh_err_prefix(e, r, "%s", what);
 		if (!rep.got)
 			return vh_err(e, -EPROTO, "%s: the kernel sent no DRBD reply", what);
 		/* Bounded backoff: the kernel asks us to come back in a moment. */
@@ -292,7 +358,10 @@ int drbdnl_do(struct drbdnl *h, struct nl_msg *m, const char *what, struct drbdn
 		     rep.ret_code == DRBDNL_SS_CONCURRENT_ST_CHG) && attempt < RETRY_MAX) {
 			vh_trace("netlink", "%s: %s, retry %d in %u ms", what,
 				 drbdnl_ret_name(rep.ret_code), attempt, delay);
-			usleep(delay * 1000u);
+			if (h->ops.backoff)
+				h->ops.backoff(h, delay);
+			else
+				sleep_ms(delay);
 			delay = delay * 2 > RETRY_CAP_MS ? RETRY_CAP_MS : delay * 2;
 			continue;
 		}
@@ -354,18 +423,19 @@ int drbdnl_parse_ctrl(const struct nlmsghdr *nlh, struct drbdnl_ctrl_info *ret)
 struct ctrl_ctx {
 	struct drbdnl_ctrl_info *info;
 	bool got;
-	int err;
 };
 
-static int ctrl_cb(const struct nlmsghdr *nlh, void *arg)
+static int ctrl_cb(const struct nlmsghdr *nlh, void *arg, struct vh_error *e)
 {
 	struct ctrl_ctx *c = arg;
 
 	if (nlh->nlmsg_type != GENL_ID_CTRL)
 		return 0;
-	c->err = drbdnl_parse_ctrl(nlh, c->info);
-	c->got = c->err == 0;
-	return c->err;
+	if (drbdnl_parse_ctrl(nlh, c->info) < 0)
+		return vh_err(e, -EBADMSG, "malformed nlctrl family reply (%u bytes)",
+			      nlh->nlmsg_len);
+	c->got = true;
+	return 0;
 }
 
 int drbdnl_ctrl_getfamily(struct drbdnl *h, const char *name, struct drbdnl_ctrl_info *ret,
@@ -413,7 +483,9 @@ static int resolve(struct drbdnl *h, struct vh_error *e)
 		return vh_err(e, -ENOPKG, "the drbd kernel module is not loaded (no generic-netlink "
 			      "family \"drbd\"); vmhop never loads modules: run 'modprobe drbd' first");
 	if (r < 0)
-		return vh_err_prefix(e, "looking up the drbd netlink family");
+		return vh_err_prefix(e, r, "looking up the drbd netlink family");
+	if (ci.id < NLMSG_MIN_TYPE)
+		return vh_err(e, -EPROTO, "nlctrl gave the drbd netlink family the id %u", ci.id);
 	if (ci.version != DRBDNL_API_VERSION || ci.hdrsize != DRBDNL_HDRSIZE) {
 		proc_drbd_version(ver, sizeof(ver));
 		return vh_err(e, -EPROTONOSUPPORT, "the loaded drbd module speaks genl API version %u "

@@ -187,34 +187,31 @@ bool drbdnl_sync_progress(const struct drbdnl_status *st, struct drbdnl_progress
 struct one_ctx {
 	struct drbdnl *h;
 	struct drbdnl_status *st;
-	struct vh_error *e;
 	bool got;
 	int32_t ret_code;
 };
 
-static int one_cb(const struct nlmsghdr *nlh, void *arg)
+static int one_cb(const struct nlmsghdr *nlh, void *arg, struct vh_error *e)
 {
 	struct one_ctx *c = arg;
 	struct drbdnl_reply rep;
-	int r;
 
 	if (nlh->nlmsg_type != c->h->fam.id)
 		return 0;
 	if (drbdnl_parse_reply(nlh, &rep) < 0)
-		return vh_err(c->e, -EBADMSG, "malformed DRBD reply");
+		return vh_err(e, -EBADMSG, "malformed DRBD reply");
 	c->ret_code = rep.ret_code;
 	c->got = true;
 	if (rep.ret_code != DRBDNL_NO_ERROR)
 		return 0;
-	r = drbdnl_parse_status(nlh, c->st, c->e);
-	return r;
+	return drbdnl_parse_status(nlh, c->st, e);
 }
 
 int drbdnl_get_status(struct drbdnl *h, uint32_t minor, struct drbdnl_status *ret,
 		      struct vh_error *e)
 {
 	struct drbdnl_status *st = malloc(sizeof(*st));
-	struct one_ctx c = { .h = h, .st = st, .e = e };
+	struct one_ctx c = { .h = h, .st = st };
 	struct nl_msg *m;
 	int r;
 
@@ -228,7 +225,7 @@ int drbdnl_get_status(struct drbdnl *h, uint32_t minor, struct drbdnl_status *re
 	r = drbdnl_transact(h, m, one_cb, &c, e);
 	nlmsg_free(m);
 	if (r < 0) {
-		vh_err_prefix(e, "status of minor %u", minor);
+		vh_err_prefix(e, r, "status of minor %u", minor);
 	} else if (!c.got) {
 		r = vh_err(e, -EPROTO, "status of minor %u: no reply", minor);
 	} else if (c.ret_code != DRBDNL_NO_ERROR) {
@@ -249,10 +246,9 @@ struct all_ctx {
 	struct drbdnl *h;
 	struct drbdnl_status *v;
 	size_t n, cap;
-	struct vh_error *e;
 };
 
-static int all_cb(const struct nlmsghdr *nlh, void *arg)
+static int all_cb(const struct nlmsghdr *nlh, void *arg, struct vh_error *e)
 {
 	struct all_ctx *c = arg;
 	int r;
@@ -264,11 +260,11 @@ static int all_cb(const struct nlmsghdr *nlh, void *arg)
 		struct drbdnl_status *v = realloc(c->v, cap * sizeof(*v));
 
 		if (!v)
-			return vh_err(c->e, -ENOMEM, "out of memory");
+			return vh_err(e, -ENOMEM, "out of memory");
 		c->v = v;
 		c->cap = cap;
 	}
-	r = drbdnl_parse_status(nlh, &c->v[c->n], c->e);
+	r = drbdnl_parse_status(nlh, &c->v[c->n], e);
 	if (r < 0)
 		return r;
 	c->n++;
@@ -278,7 +274,7 @@ static int all_cb(const struct nlmsghdr *nlh, void *arg)
 int drbdnl_get_status_all(struct drbdnl *h, const char *res, struct drbdnl_status **ret,
 			  size_t *ret_n, struct vh_error *e)
 {
-	struct all_ctx c = { .h = h, .e = e };
+	struct all_ctx c = { .h = h };
 	struct nl_msg *m = drbdnl_msg_new(h, DRBDNL_GET_STATUS, DRBDNL_NO_MINOR, 0, NLM_F_DUMP);
 	int r = 0;
 
@@ -301,7 +297,7 @@ int drbdnl_get_status_all(struct drbdnl *h, const char *res, struct drbdnl_statu
 		free(c.v);
 		if (r == -ENODEV && res)
 			return vh_err(e, -ENOENT, "no DRBD resource '%s'", res);
-		return vh_err_prefix(e, "status");
+		return vh_err_prefix(e, r, "status");
 	}
 	*ret = c.v;
 	*ret_n = c.n;

@@ -36,7 +36,12 @@ static xmlNodePtr child(xmlNodePtr n, const char *name)
 	return NULL;
 }
 
-static void read_disk(xmlNodePtr n, struct vvirt_disk *d)
+/* A value that filled its buffer may have been cut short by copy_attr(): a
+ * source path cut short could name another device, so it is refused. */
+#define FILLED(buf) (strlen(buf) == sizeof(buf) - 1)
+
+/* 0, or -ENAMETOOLONG if an attribute does not fit struct vvirt_disk. */
+static int read_disk(xmlNodePtr n, struct vvirt_disk *d)
 {
 	xmlNodePtr src = child(n, "source"), tgt = child(n, "target"), drv = child(n, "driver");
 
@@ -57,6 +62,10 @@ static void read_disk(xmlNodePtr n, struct vvirt_disk *d)
 	copy_attr(drv, "type", d->format, sizeof(d->format));
 	d->shareable = child(n, "shareable") != NULL;
 	d->readonly = child(n, "readonly") != NULL;
+	if (FILLED(d->type) || FILLED(d->device) || FILLED(d->source) || FILLED(d->target) ||
+	    FILLED(d->bus) || FILLED(d->cache) || FILLED(d->io) || FILLED(d->format))
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 /* "/dev/VG/LV" -> "/dev/mapper/VG-LV"; 0 if @p is not of that form. */
@@ -127,7 +136,12 @@ static int each_disk(const char *xml, int (*fn)(const struct vvirt_disk *d, void
 		goto out;
 	}
 	for (int i = 0; set->nodesetval && i < set->nodesetval->nodeNr && !r; i++) {
-		read_disk(set->nodesetval->nodeTab[i], &d);
+		if (read_disk(set->nodesetval->nodeTab[i], &d) < 0) {
+			r = vh_err(e, -ENAMETOOLONG, "disk %d of the domain XML (source '%.60s...'): "
+				   "an attribute is longer than vmhop handles (a source: at most "
+				   "%zu bytes)", i + 1, d.source, sizeof(d.source) - 2);
+			break;
+		}
 		r = fn(&d, ud);
 	}
 out:
@@ -242,12 +256,10 @@ int vvirt_list_disks(const char *xml, struct vvirt_disk *ret, size_t max, size_t
 
 int vvirt_domain_uuid(const char *xml, char *buf, size_t len, struct vh_error *e)
 {
-	xmlXPathContextPtr ctx = NULL;
-	xmlXPathObjectPtr set = NULL;
-	const xmlNode *u = NULL;
-	const char *v = NULL;
 	xmlDocPtr doc;
-	int r = 0;
+	xmlXPathContextPtr ctx = NULL;
+	xmlXPathObjectPtr v = NULL;
+	int r;
 
 	if (!xml)
 		return vh_err(e, -EINVAL, "no domain XML");
@@ -259,20 +271,13 @@ int vvirt_domain_uuid(const char *xml, char *buf, size_t len, struct vh_error *e
 		return vh_err(e, -EBADMSG, "domain XML does not parse");
 	ctx = vvirt_libxml.xpath_new_context(doc);
 	if (ctx)
-		set = vvirt_libxml.xpath_eval((const xmlChar *)"/domain/uuid", ctx);
-	if (set && set->nodesetval && set->nodesetval->nodeNr == 1)
-		u = set->nodesetval->nodeTab[0];
-	/* The element's one text child holds the UUID. */
-	if (u && u->children && u->children->type == XML_TEXT_NODE && !u->children->next)
-		v = (const char *)u->children->content;
-	if (!v)
+		v = vvirt_libxml.xpath_eval((const xmlChar *)"string(/domain/uuid)", ctx);
+	if (!v || v->type != XPATH_STRING || !v->stringval || !v->stringval[0])
 		r = vh_err(e, -EBADMSG, "domain XML has no <uuid>");
-	else if ((size_t)snprintf(buf, len, "%s", v) >= len)
+	else if ((size_t)snprintf(buf, len, "%s", (const char *)v->stringval) >= len)
 		r = vh_err(e, -EBADMSG, "domain XML: <uuid> is too long");
-	if (set)
-		vvirt_libxml.xpath_free_object(set);
-	if (ctx)
-		vvirt_libxml.xpath_free_context(ctx);
+	vvirt_libxml.xpath_free_object(v);
+	vvirt_libxml.xpath_free_context(ctx);
 	vvirt_libxml.free_doc(doc);
 	return r;
 }

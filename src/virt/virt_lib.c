@@ -86,6 +86,14 @@ static void silent(void *ud, virErrorPtr err)
 		vh_trace("virt", "libvirt: %s", err->message);
 }
 
+/* The outcome of a load, the same for every caller. */
+static int load_result(const struct vh_error *err, struct vh_error *e)
+{
+	if (err->code && e)
+		*e = *err;
+	return err->code;
+}
+
 static pthread_once_t libvirt_once = PTHREAD_ONCE_INIT;
 static struct vh_error libvirt_err;
 
@@ -94,8 +102,7 @@ static void load_libvirt(void)
 	struct libvirt l = { 0 };
 
 	if (vh_dl_open(VVIRT_LIBVIRT_SONAME, VVIRT_LIBVIRT_PACKAGE, libvirt_syms,
-			  sizeof(libvirt_syms) / sizeof(libvirt_syms[0]), &l, NULL,
-			  &libvirt_err) < 0)
+		       sizeof(libvirt_syms) / sizeof(libvirt_syms[0]), &l, NULL, &libvirt_err) < 0)
 		return;
 	/* Sets up libvirt's per-thread error storage, which even
 	 * virTypedParamsFree() touches; virConnectOpen() would do it too late
@@ -112,12 +119,7 @@ int vvirt_ready(struct vh_error *e)
 	if (vvirt_api != &libvirt.api)
 		return 0;	/* a test's table */
 	pthread_once(&libvirt_once, load_libvirt);
-	if (libvirt_err.code) {
-		if (e)
-			*e = libvirt_err;
-		return libvirt_err.code;
-	}
-	return 0;
+	return load_result(&libvirt_err, e);
 }
 
 /* ---- libxml2 ----------------------------------------------------------- */
@@ -147,8 +149,7 @@ static void load_libxml2(void)
 	struct vvirt_libxml x = { 0 };
 
 	if (vh_dl_open(VVIRT_LIBXML2_SONAME, VVIRT_LIBXML2_PACKAGE, libxml2_syms,
-			  sizeof(libxml2_syms) / sizeof(libxml2_syms[0]), &x, NULL,
-			  &libxml2_err) < 0)
+		       sizeof(libxml2_syms) / sizeof(libxml2_syms[0]), &x, NULL, &libxml2_err) < 0)
 		return;
 	vvirt_libxml = x;
 }
@@ -156,10 +157,5 @@ static void load_libxml2(void)
 int vvirt_libxml_ready(struct vh_error *e)
 {
 	pthread_once(&libxml2_once, load_libxml2);
-	if (libxml2_err.code) {
-		if (e)
-			*e = libxml2_err;
-		return libxml2_err.code;
-	}
-	return 0;
+	return load_result(&libxml2_err, e);
 }

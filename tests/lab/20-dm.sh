@@ -17,7 +17,7 @@
 #      not SUSPENDED, on one of the two tables, with no inactive table left
 # Run on the host by tests/lab/run.sh (lab started); runs itself in hv1 with
 # --guest.  Cleans up what it created.
-# timeout: 300
+# timeout: 420
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)

@@ -78,12 +78,12 @@ done
 t40 "LVs ready; usermode_helper is /sbin/drbdadm on both"
 
 # ---- 2. wrong secret on hv2 --------------------------------------------------
-lab_run hv1 "$G; (set +e; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A1 $A2 $OPTS \
-	--shared-secret=$SECRET --timeout 40 > /tmp/nl40-w1.out 2>&1; echo \$? > /tmp/nl40-w1.rc) &
+lab_run hv1 "$G; (set +e; echo $SECRET | \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A1 $A2 $OPTS \
+	--shared-secret-file - --timeout 40 > /tmp/nl40-w1.out 2>&1; echo \$? > /tmp/nl40-w1.rc) &
 	echo \$! > /tmp/nl40-w1.pid" || fail "hv1: up (wrong secret round)"
 set +e
-lab_run hv2 "$G; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A2 $A1 $OPTS \
-	--shared-secret=not-$SECRET --timeout 40" > /tmp/nl40-w2.out 2>&1
+lab_run hv2 "$G; echo not-$SECRET | \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A2 $A1 $OPTS \
+	--shared-secret-file - --timeout 40" > /tmp/nl40-w2.out 2>&1
 rc2=$?
 set -e
 lab_run hv1 "for i in \$(seq 1 90); do [ -e /tmp/nl40-w1.rc ] && break; sleep 0.5; done
@@ -105,11 +105,11 @@ t40 "wrong secret: no connection, exit codes hv1=$rc1 hv2=$rc2, and vmhop said w
 for h in hv1 hv2; do
 	lab_run $h "drbdmeta --force $M v08 /dev/vg/nl40_m flex-external create-md >/dev/null 2>&1"
 done
-lab_run hv2 "$G; (set +e; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A2 $A1 $OPTS \
-	--shared-secret=$SECRET --timeout 60 > /tmp/nl40-up2.out 2>&1; echo \$? > /tmp/nl40-up2.rc) &
+lab_run hv2 "$G; (umask 077; echo $SECRET > /tmp/nl40-secret); (set +e; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A2 $A1 $OPTS \
+	--shared-secret-file /tmp/nl40-secret --timeout 60 > /tmp/nl40-up2.out 2>&1; echo \$? > /tmp/nl40-up2.rc) &
 	(exec \$V --json drbd events --timeout 120 > /tmp/nl40-events.out 2>&1) & echo \$! > /tmp/nl40-ev.pid"
-lab_run hv1 "$G; \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A1 $A2 $OPTS \
-	--shared-secret=$SECRET --timeout 60 --force" > /tmp/nl40-up1.out 2>&1 ||
+lab_run hv1 "$G; (umask 077; echo $SECRET > /tmp/nl40-secret); \$V drbd up $R $M /dev/vg/nl40_d /dev/vg/nl40_m flexible $A1 $A2 $OPTS \
+	--shared-secret-file /tmp/nl40-secret --timeout 60 --force" > /tmp/nl40-up1.out 2>&1 ||
 	{ cat /tmp/nl40-up1.out; fail "hv1: vmhop drbd up --force"; }
 sed 's/^/    hv1: /' /tmp/nl40-up1.out
 grep -q "usermode_helper /sbin/drbdadm would abort resyncs" /tmp/nl40-up1.out ||

@@ -16,10 +16,10 @@
 
 struct tcli tcli_run(const char *out_path, ...)
 {
-	char tmp[] = "/tmp/vmhop-tcli-XXXXXX";
+	char tmp[] = "/tmp/vmhop-tcli-XXXXXX", etmp[] = "/tmp/vmhop-tcli-err-XXXXXX";
 	struct tcli r = { 0 };
 	char *argv[32];
-	int argc = 0, fd, saved;
+	int argc = 0, fd, efd, saved, esaved;
 	va_list ap;
 
 	argv[argc++] = (char *)"vmhop";
@@ -35,17 +35,29 @@ struct tcli tcli_run(const char *out_path, ...)
 		fd = mkstemp(tmp);
 	}
 	assert_true(fd >= 0);
+	efd = mkstemp(etmp);
+	assert_true(efd >= 0);
 	fflush(stdout);
+	fflush(stderr);
 	saved = dup(1);
-	assert_true(saved >= 0);
+	esaved = dup(2);
+	assert_true(saved >= 0 && esaved >= 0);
 	assert_int_not_equal(dup2(fd, 1), -1);
+	assert_int_not_equal(dup2(efd, 2), -1);
 	r.rc = vh_main(argc, argv);
 	/* whatever could not be written is dropped, not printed later */
 	__fpurge(stdout);
 	clearerr(stdout);
+	fflush(stderr);
 	assert_int_not_equal(dup2(saved, 1), -1);
+	assert_int_not_equal(dup2(esaved, 2), -1);
 	close(saved);
+	close(esaved);
 	close(fd);
+	close(efd);
+	r.err = tsupport_slurp(etmp, NULL);
+	unlink(etmp);
+	assert_non_null(r.err);
 	if (!out_path) {
 		r.out = tsupport_slurp(tmp, NULL);
 		unlink(tmp);
@@ -100,5 +112,6 @@ int tcli_error_int(const struct tcli *r, const char *field)
 void tcli_free(struct tcli *r)
 {
 	free(r->out);
-	r->out = NULL;
+	free(r->err);
+	r->out = r->err = NULL;
 }

@@ -12,11 +12,13 @@
 struct tcli {
 	int rc;			/* vh_main()'s exit code */
 	char *out;		/* what it printed on stdout (NUL-terminated; freed by tcli_free) */
+	char *err;		/* and on stderr */
 };
 
 /* Run "vmhop ARGS..." (NULL-terminated).  @out_path: where stdout goes
  * ("/dev/full" to make every write fail); NULL: a temporary file that is read
- * back into r->out. */
+ * back into r->out.  stderr is always read back into r->err.  The arguments
+ * must be writable when the program may scrub them (--shared-secret=). */
 struct tcli tcli_run(const char *out_path, ...);
 /* The last JSON object on stdout (one per line or pretty), or NULL. */
 json_object *tcli_last_json(const struct tcli *r);

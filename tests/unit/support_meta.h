@@ -10,9 +10,14 @@
 /* A scratch directory under $TMPDIR (or /tmp), removed by tmeta_cleanup(). */
 const char *tmeta_dir(void);
 void tmeta_cleanup(void);
+/* cmocka group fixtures: make the scratch directory, remove it. */
+int tmeta_group_setup(void **state);
+int tmeta_group_teardown(void **state);
 /* "<dir>/<name>" in a static ring of buffers (valid for a few calls). */
 const char *tmeta_path(const char *name);
 
+/* drbdmeta is found through PATH (root's has /usr/sbin); a test that compares
+ * with it calls skip() when it is not there, never passes silently. */
 bool tmeta_have_drbdmeta(void);
 /* The DRBD minor to give drbdmeta: it locks /var/lock/drbd-147-<minor>, so
  * each test process uses its own to run beside other tests. */

@@ -121,6 +121,7 @@ static int fake_transact(struct drbdnl *h, struct nl_msg *req, drbdnl_msg_fn on_
 	struct nlmsghdr *nlh = nlmsg_hdr(req);
 	bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	const struct nlfake_step *s;
+	char names[256], *save = NULL;
 	int parts, r = 0;
 
 	if (f->pos >= f->nsteps)
@@ -153,24 +154,28 @@ static int fake_transact(struct drbdnl *h, struct nl_msg *req, drbdnl_msg_fn on_
 	if (s->err)
 		return vh_err(e, s->err, "fake transport error");
 	assert_non_null(s->reply);
-	parts = count_parts(s->reply);
-	assert_true(parts > 0);
-	for (int k = 0; k < parts && r == 0; k++) {
-		unsigned char *b;
-		size_t n, off = 0;
+	snprintf(names, sizeof(names), "%s", s->reply);
+	for (char *name = strtok_r(names, "+", &save); name && r == 0;
+	     name = strtok_r(NULL, "+", &save)) {
+		parts = count_parts(name);
+		assert_true(parts > 0);
+		for (int k = 0; k < parts && r == 0; k++) {
+			unsigned char *b;
+			size_t n, off = 0;
 
-		assert_int_equal(nlfake_load(s->reply, (unsigned)k, &b, &n), 0);
-		/* the recording's sequence numbers are the recording process's: renumber */
-		while (off + sizeof(struct nlmsghdr) <= n) {
-			struct nlmsghdr *m = (struct nlmsghdr *)(b + off);
+			assert_int_equal(nlfake_load(name, (unsigned)k, &b, &n), 0);
+			/* the recording's sequence numbers are the recording process's: renumber */
+			while (off + sizeof(struct nlmsghdr) <= n) {
+				struct nlmsghdr *m = (struct nlmsghdr *)(b + off);
 
-			if (m->nlmsg_len < sizeof(*m))
-				break;
-			m->nlmsg_seq = nlh->nlmsg_seq;
-			off += NLMSG_ALIGN(m->nlmsg_len);
+				if (m->nlmsg_len < sizeof(*m) || m->nlmsg_len > n - off)
+					break;
+				m->nlmsg_seq = nlh->nlmsg_seq;
+				off += NLMSG_ALIGN(m->nlmsg_len);
+			}
+			r = drbdnl_dispatch(b, n, nlh->nlmsg_seq, dump, on_msg, arg, e);
+			free(b);
 		}
-		r = drbdnl_dispatch(b, n, nlh->nlmsg_seq, dump, on_msg, arg, e);
-		free(b);
 	}
 	if (r == 0)
 		fail_msg("%s ended before the request was answered", s->reply);
@@ -194,8 +199,13 @@ static ssize_t fake_ev_recv(struct drbdnl *h, void *buf, size_t len, int timeout
 	unsigned char *b;
 	size_t n;
 
-	if (f->evpos >= f->nevents)
+	if (f->evpos >= f->nevents) {
+		if (f->end_err)
+			return f->end_err;
+		if (timeout_ms < 0)
+			fail_msg("a wait without timeout after the last event would never end");
 		return 0;	/* nothing more: as a timeout */
+	}
 	snprintf(name, sizeof(name), "%s", f->events[f->evpos++]);
 	if (!strcmp(name, "ENOBUFS"))
 		return -ENOBUFS;
@@ -212,10 +222,19 @@ static ssize_t fake_ev_recv(struct drbdnl *h, void *buf, size_t len, int timeout
 	return (ssize_t)n;
 }
 
+static void fake_backoff(struct drbdnl *h, unsigned ms)
+{
+	struct nlfake *f = drbdnl_ops_data(h);
+
+	assert_true(f->nbackoff < sizeof(f->backoff_ms) / sizeof(f->backoff_ms[0]));
+	f->backoff_ms[f->nbackoff++] = ms;
+}
+
 const struct drbdnl_ops nlfake_ops = {
 	.transact = fake_transact,
 	.ev_join = fake_ev_join,
 	.ev_recv = fake_ev_recv,
+	.backoff = fake_backoff,
 };
 
 static void mem_put(struct nlfake *f, int slot, struct nl_msg *m)
@@ -307,6 +326,37 @@ void nlfake_mem_append(struct nlfake *f, int slot, int from)
 	assert_true(at + f->memlen[from] <= sizeof(f->mem[slot]));
 	memcpy(f->mem[slot] + at, f->mem[from], f->memlen[from]);
 	f->memlen[slot] = at + f->memlen[from];
+}
+
+void nlfake_mem_raw(struct nlfake *f, int slot, uint16_t type, uint16_t flags, const void *payload,
+		    size_t plen)
+{
+	struct nlmsghdr h = { .nlmsg_len = (uint32_t)(NLMSG_HDRLEN + plen), .nlmsg_type = type,
+			      .nlmsg_flags = flags };
+
+	assert_true(slot >= 0 && slot < NLFAKE_MEM);
+	assert_true(NLMSG_HDRLEN + plen <= sizeof(f->mem[slot]));
+	memset(f->mem[slot], 0, sizeof(f->mem[slot]));
+	memcpy(f->mem[slot], &h, sizeof(h));
+	memcpy(f->mem[slot] + NLMSG_HDRLEN, payload, plen);
+	f->memlen[slot] = NLMSG_HDRLEN + plen;
+}
+
+void nlfake_mem_cut(struct nlfake *f, int slot, size_t len, bool keep_len)
+{
+	size_t off = 0, last = 0;
+
+	/* the last message that starts before @len */
+	while (off + sizeof(struct nlmsghdr) <= f->memlen[slot] && off < len) {
+		struct nlmsghdr *m = (struct nlmsghdr *)(f->mem[slot] + off);
+
+		last = off;
+		off += NLMSG_ALIGN(m->nlmsg_len);
+	}
+	assert_true(len <= f->memlen[slot] + 4 && len > last);
+	if (!keep_len)
+		((struct nlmsghdr *)(f->mem[slot] + last))->nlmsg_len = (uint32_t)(len - last);
+	f->memlen[slot] = len;
 }
 
 void nlfake_open_prepare(struct nlfake *f)

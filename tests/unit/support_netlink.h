@@ -8,6 +8,7 @@
 #ifndef VMHOP_TESTS_SUPPORT_NETLINK_H
 #define VMHOP_TESTS_SUPPORT_NETLINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -16,7 +17,8 @@
 
 struct nlfake_step {
 	const char *req;	/* expected request (hex file name), NULL: not compared */
-	const char *reply;	/* the kernel's answer: datagrams separated by "--" lines */
+	const char *reply;	/* the kernel's answer: datagrams separated by "--" lines;
+				 * "A+B": the datagrams of A, then those of B */
 	int err;		/* or fail the transact with this errno, before any reply */
 };
 
@@ -29,10 +31,14 @@ struct nlfake {
 	const char *const *events;	/* event datagrams: "file" or "file#k" (datagram k);
 					 * "ENOBUFS": an overrun */
 	size_t nevents, evpos;
+	int end_err;		/* after the last event: this errno (0: report timeouts, and
+				 * fail a wait without one, which would never end) */
 	uint32_t joined[4];
 	size_t njoined;
 	unsigned char last_req[4096];
 	size_t last_req_len;
+	unsigned backoff_ms[16];	/* the retry delays asked for (nothing sleeps) */
+	size_t nbackoff;
 	unsigned char mem[NLFAKE_MEM][4096];
 	size_t memlen[NLFAKE_MEM];
 };
@@ -63,6 +69,12 @@ struct nlfake_state {
 void nlfake_mem_drbd(struct nlfake *f, int slot, const struct nlfake_state *s);
 /* Append another message of the same kind to slot (several messages in one datagram). */
 void nlfake_mem_append(struct nlfake *f, int slot, int from);
+/* A bare netlink message: header (type, flags) and @plen bytes of @payload. */
+void nlfake_mem_raw(struct nlfake *f, int slot, uint16_t type, uint16_t flags, const void *payload,
+		    size_t plen);
+/* Cut the (last) message of @slot to @len bytes of the datagram, as a short
+ * read would: nlmsg_len says @len too unless @keep_len (then it claims more). */
+void nlfake_mem_cut(struct nlfake *f, int slot, size_t len, bool keep_len);
 
 /* Make @f the fake that "mem:" names refer to (nlfake_open does it too). */
 void nlfake_open_prepare(struct nlfake *f);

@@ -27,16 +27,23 @@ static void write_error_on_stdout_fails(void **state)
 	r = tcli_run(NULL, "--json", "meta", "size", "1G", NULL);
 	assert_int_equal(r.rc, VH_EXIT_OK);
 	assert_non_null(strstr(r.out, "\"min_md_bytes\""));
+	assert_string_equal(r.err, "");
 	tcli_free(&r);
 	r = tcli_run("/dev/full", "--json", "meta", "size", "1G", NULL);
 	assert_int_equal(r.rc, VH_EXIT_FAIL);
+	/* one line that says why */
+	assert_string_equal(r.err, "vmhop: write error on standard output: No space left on device\n");
+	tcli_free(&r);
 	r = tcli_run("/dev/full", "meta", "size", "1G", NULL);
 	assert_int_equal(r.rc, VH_EXIT_FAIL);
+	tcli_free(&r);
 	r = tcli_run("/dev/full", "--help", NULL);
 	assert_int_equal(r.rc, VH_EXIT_FAIL);
+	tcli_free(&r);
 	/* a failure keeps its own code */
 	r = tcli_run("/dev/full", "--json", "meta", "size", "zzz", NULL);
 	assert_int_equal(r.rc, VH_EXIT_USAGE);
+	tcli_free(&r);
 }
 
 static void assert_usage_json(struct tcli *r)

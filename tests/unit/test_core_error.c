@@ -26,7 +26,7 @@ static void err_prefix_keeps_message(void **state)
 
 	(void)state;
 	vh_err_origin(&e, -EPROTO, 161, "Need access to UpToDate data");
-	assert_int_equal(vh_err_prefix(&e, "detach minor %d", 3), -EPROTO);
+	assert_int_equal(vh_err_prefix(&e, -EPROTO, "detach minor %d", 3), -EPROTO);
 	assert_string_equal(e.msg, "detach minor 3: Need access to UpToDate data");
 	assert_int_equal(e.origin_code, 161);
 }
@@ -40,8 +40,46 @@ static void err_prefix_truncates_safely(void **state)
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	vh_err(&e, -EIO, "%s", "tail");
-	vh_err_prefix(&e, "%s", big);
+	assert_int_equal(vh_err_prefix(&e, -EIO, "%s", big), -EIO);
 	assert_int_equal(strlen(e.msg), sizeof(e.msg) - 1);
+}
+
+/* Issue 9.2: the caller's error comes back, whatever @e holds (it used to return e->code). */
+static void err_prefix_returns_the_callers_error(void **state)
+{
+	struct vh_error e = { 0 };
+
+	(void)state;
+	/* NULL error struct: still the caller's code, not 0 */
+	assert_int_equal(vh_err_prefix(NULL, -EBADMSG, "x"), -EBADMSG);
+	/* an empty (zeroed) struct: the code, and a message that says something */
+	assert_int_equal(vh_err_prefix(&e, -EBADMSG, "primary"), -EBADMSG);
+	assert_int_equal(e.code, -EBADMSG);
+	assert_string_equal(e.msg, "primary: Bad message");
+	/* a message left by another error is not this error's message */
+	vh_err_origin(&e, -ENOENT, 158, "no such resource");
+	assert_int_equal(vh_err_prefix(&e, -ETIMEDOUT, "wait"), -ETIMEDOUT);
+	assert_int_equal(e.code, -ETIMEDOUT);
+	assert_int_equal(e.origin_code, 0);
+	assert_string_equal(e.msg, "wait: Connection timed out");
+}
+
+/* An error is never success: a code that is not negative (a caller's bug) never comes back as 0. */
+static void err_never_returns_success(void **state)
+{
+	struct vh_error e = { 0 };
+
+	(void)state;
+	errno = 0;
+	assert_true(vh_err(&e, -errno, "read failed") < 0);
+	assert_true(e.code < 0);
+	assert_true(vh_err(NULL, 0, "x") < 0);
+	assert_true(vh_err_origin(&e, 0, 7, "x") < 0);
+	assert_true(vh_err_prefix(NULL, 0, "x") < 0);
+	/* a bogus 0 keeps the error @e already holds */
+	vh_err(&e, -ENXIO, "no such minor");
+	assert_int_equal(vh_err_prefix(&e, 0, "detach"), -ENXIO);
+	assert_string_equal(e.msg, "detach: no such minor");
 }
 
 static void exit_codes_are_distinct(void **state)
@@ -69,6 +107,8 @@ int main(void)
 		cmocka_unit_test(err_sets_code_and_folds_newlines),
 		cmocka_unit_test(err_prefix_keeps_message),
 		cmocka_unit_test(err_prefix_truncates_safely),
+		cmocka_unit_test(err_prefix_returns_the_callers_error),
+		cmocka_unit_test(err_never_returns_success),
 		cmocka_unit_test(exit_codes_are_distinct),
 	};
 

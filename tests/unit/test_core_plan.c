@@ -25,6 +25,7 @@
 #include "meta/meta.h"
 #include "netlink/drbdnl.h"
 #include "virt/virt.h"
+#include "../../tools/vmhop.h"
 
 #define UUID "1a2b3c4d-0000-4000-8000-00000000beef"
 
@@ -406,6 +407,21 @@ static int fake_local(const char *addr, int family, void *ud)
 	return 0;
 }
 
+/* Two documentation addresses this machine does not have. */
+static void foreign_pair(char a[16], char b[16])
+{
+	int n = 0;
+
+	for (int i = 1; i < 255 && n < 2; i++) {
+		char c[24];
+
+		snprintf(c, sizeof(c), "198.51.100.%d", i & 0xff);
+		if (vplan_addr_is_local(c, AF_INET, NULL) == 0)
+			memcpy(n++ ? b : a, c, 16);
+	}
+	assert_int_equal(n, 2);
+}
+
 static void role_from_addresses(void **state)
 {
 	const char *s_addrs[] = { "127.0.0.1", "169.254.77.1", NULL };
@@ -429,7 +445,13 @@ static void role_from_addresses(void **state)
 	assert_non_null(strstr(e.msg, "both"));
 	/* The real host: loopback is local, a TEST-NET address is not. */
 	assert_int_equal(vplan_addr_is_local("127.0.0.1", AF_INET, NULL), 1);
-	assert_int_equal(vplan_addr_is_local("192.0.2.77", AF_INET, NULL), 0);
+	{
+		char a[16], b[16];
+
+		foreign_pair(a, b);
+		assert_int_equal(vplan_addr_is_local(a, AF_INET, NULL), 0);
+	}
+	assert_int_equal(vplan_addr_is_local("not-an-address", AF_INET, NULL), -EINVAL);
 }
 
 /* ---- DRBD configuration ------------------------------------------------ */
@@ -952,10 +974,65 @@ static void route_reply(void **state)
 		err->error = -ENETUNREACH;
 		assert_int_equal(vplan_parse_route_reply(buf, nlh->nlmsg_len, 1, AF_INET, out,
 							 sizeof(out), &e), -ENETUNREACH);
+		/* Not an errno: refused, and never negated (INT_MIN would overflow). */
+		err->error = INT32_MIN;
+		assert_int_equal(vplan_parse_route_reply(buf, nlh->nlmsg_len, 1, AF_INET, out,
+							 sizeof(out), &e), -EBADMSG);
+		err->error = 5;
+		assert_int_equal(vplan_parse_route_reply(buf, nlh->nlmsg_len, 1, AF_INET, out,
+							 sizeof(out), &e), -EBADMSG);
 	}
 	/* The real kernel: loopback routes from 127.0.0.1. */
 	assert_int_equal(vplan_route_source("127.0.0.1", AF_INET, out, sizeof(out), &e), 0);
 	assert_string_equal(out, "127.0.0.1");
+}
+
+/* ---- the command line (usage and --check; building needs libvirt) ------- */
+
+static int plan_cli(const char *a1, const char *a2, const char *a3, const char *a4)
+{
+	char *argv[6] = { "plan", (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
+	struct vh_ctx ctx = { .prog = "vmhop" };
+	int argc = 1;
+
+	while (argc < 5 && argv[argc])
+		argc++;
+	return cmd_plan(&ctx, argc, argv);
+}
+
+static void cli(void **state)
+{
+	char fa[16], fb2[16];
+	char dir[] = "/tmp/vmhop-plancli-XXXXXX", path[64], cmd[96];
+	struct vplan p;
+
+	(void)state;
+	assert_int_equal(plan_cli("busy", NULL, NULL, NULL), VH_EXIT_USAGE);	/* no --to */
+	assert_int_equal(plan_cli("--to", "hv2", NULL, NULL), VH_EXIT_USAGE);	/* no VM */
+	assert_int_equal(plan_cli("busy", "--to", "hv2", "--port=0"), VH_EXIT_USAGE);
+	assert_int_equal(plan_cli("busy", "--to", "hv2", "--minor=1048576"), VH_EXIT_USAGE);
+	assert_int_equal(plan_cli("busy", "--to", "hv2", "--bogus"), VH_EXIT_USAGE);
+	assert_int_equal(plan_cli("busy", "--to", "hv2", "--force"), VH_EXIT_USAGE);
+	assert_int_equal(plan_cli("--check", "/nonexistent/p.json", NULL, NULL), VH_EXIT_NOTFOUND);
+	assert_int_equal(plan_cli("--check", "/x", "busy", NULL), VH_EXIT_USAGE);
+	assert_int_equal(plan_cli("--help", NULL, NULL, NULL), VH_EXIT_OK);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/p.json", dir);
+	make_plan(&p);
+	foreign_pair(fa, fb2);
+	p.source = (struct vplan_host){ .host = "a", .family = AF_INET };
+	p.dest = (struct vplan_host){ .host = "b", .family = AF_INET };
+	memcpy(p.source.addr, fa, sizeof(fa));
+	memcpy(p.dest.addr, fb2, sizeof(fb2));
+	assert_int_equal(vplan_save(&p, path, false, NULL), 0);
+	assert_int_equal(plan_cli("--check", path, NULL, NULL), VH_EXIT_INVALID);	/* neither */
+	p.source = (struct vplan_host){ .host = "localhost", .addr = "127.0.0.1", .family = AF_INET };
+	assert_int_equal(vplan_save(&p, path, true, NULL), 0);
+	assert_int_equal(plan_cli("--check", path, NULL, NULL), VH_EXIT_OK);	/* source */
+	assert_int_equal(truncate(path, 40), 0);
+	assert_int_equal(plan_cli("--check", path, NULL, NULL), VH_EXIT_INVALID);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
@@ -971,6 +1048,7 @@ int main(void)
 		cmocka_unit_test(drbd_conf_from_plan),
 		cmocka_unit_test(save_and_load),
 		cmocka_unit_test(route_reply),
+		cmocka_unit_test(cli),
 		cmocka_unit_test_setup_teardown(build_one_disk, setup_build, teardown_build),
 		cmocka_unit_test_setup_teardown(build_several_disks_skips_used, setup_build,
 						teardown_build),

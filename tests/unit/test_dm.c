@@ -334,11 +334,17 @@ static void malformed_table_reply_is_refused(void **state)
 	memcpy((char *)io + io->data_start, &sp, sizeof(sp));
 	strcpy((char *)io + io->data_start + sizeof(sp), "8:0 0");
 	/* next = 0 would loop on the same spec: must be refused */
-	assert_int_equal(vdm_table_unpack(io, &t, NULL), -EBADMSG);
+	assert_int_equal(vdm_table_unpack(io, 1024, &t, NULL), -EBADMSG);
 	/* unterminated params */
 	io->target_count = 1;
 	io->data_size = (uint32_t)(io->data_start + sizeof(sp) + 3);
-	assert_int_equal(vdm_table_unpack(io, &t, NULL), -EBADMSG);
+	assert_int_equal(vdm_table_unpack(io, 1024, &t, NULL), -EBADMSG);
+	/* a well-formed table, but data_size claims more than the bytes held */
+	io->data_size = (uint32_t)(io->data_start + sizeof(sp) + 6);
+	assert_int_equal(vdm_table_unpack(io, 1024, &t, NULL), 0);
+	vdm_table_free(&t);
+	assert_int_equal(vdm_table_unpack(io, io->data_size - 1, &t, NULL), -EBADMSG);
+	assert_int_equal(vdm_table_unpack(io, 100, &t, NULL), -EBADMSG);
 	free(io);
 }
 
@@ -421,6 +427,93 @@ static void list_devices(void **state)
 	assert_int_equal(vdm_list(&c, &v, &n, NULL), 0);
 	assert_int_equal(n, 0);
 	free(v);
+	dmock_finish(&m, &c);
+}
+
+/* Issue 9.3: a reply's data_size is a claim, the buffer handed to the kernel is the
+ * bound.  These replies point past the 16 KiB buffer and claim a data_size that
+ * covers it: the parsers used to follow them out of the buffer (ASan). */
+static void reply_list_past_the_buffer(struct dm_ioctl *io, const void *arg)
+{
+	struct dm_name_list nl = { .dev = kdev(254, 0), .next = 64 * 1024 };
+
+	(void)arg;
+	memcpy((char *)io + io->data_start, &nl, offsetof(struct dm_name_list, name));
+	strcpy((char *)io + io->data_start + offsetof(struct dm_name_list, name), "vg-lv");
+	io->data_size = 0xfffffff0u;
+}
+
+static void reply_table_past_the_buffer(struct dm_ioctl *io, const void *arg)
+{
+	struct dm_target_spec sp = { .length = 8, .target_type = "linear", .next = 64 * 1024 };
+
+	(void)arg;
+	memcpy((char *)io + io->data_start, &sp, sizeof(sp));
+	strcpy((char *)io + io->data_start + sizeof(sp), "8:0 0");
+	io->target_count = 2;
+	io->data_size = 0xfffffff0u;
+}
+
+/* data_start beyond data_size: not "no devices" (it used to list none, successfully). */
+static void reply_list_start_past_size(struct dm_ioctl *io, const void *arg)
+{
+	(void)arg;
+	io->data_size = HDR + 8;
+	io->data_start = HDR + 16;
+}
+
+static void list_reply_bounded_by_the_buffer(void **state)
+{
+	static const struct dmock_step s[] = {
+		{ .cmd = DM_LIST_DEVICES_CMD, .reply = reply_list_past_the_buffer },
+	};
+	struct vh_error e = { 0 };
+	struct vdm_info *v = NULL;
+	struct vdm_ctl c;
+	struct dmock m;
+	size_t n = 99;
+
+	(void)state;
+	dmock_start(&m, s, 1, &c);
+	assert_int_equal(vdm_list(&c, &v, &n, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "DM_LIST_DEVICES"));
+	assert_null(v);
+	dmock_finish(&m, &c);
+}
+
+static void list_reply_start_past_size_is_bad(void **state)
+{
+	static const struct dmock_step s[] = {
+		{ .cmd = DM_LIST_DEVICES_CMD, .reply = reply_list_start_past_size },
+	};
+	struct vh_error e = { 0 };
+	struct vdm_info *v = NULL;
+	struct vdm_ctl c;
+	struct dmock m;
+	size_t n = 99;
+
+	(void)state;
+	dmock_start(&m, s, 1, &c);
+	assert_int_equal(vdm_list(&c, &v, &n, &e), -EBADMSG);
+	assert_null(v);
+	dmock_finish(&m, &c);
+}
+
+static void table_reply_bounded_by_the_buffer(void **state)
+{
+	static const struct dmock_step s[] = {
+		{ .cmd = DM_TABLE_STATUS_CMD, .reply = reply_table_past_the_buffer },
+	};
+	struct vdm_ref r = { .key = VDM_BY_NAME, .str = "vg-lv" };
+	struct vh_error e = { 0 };
+	struct vdm_table t = { 0 };
+	struct vdm_ctl c;
+	struct dmock m;
+
+	(void)state;
+	dmock_start(&m, s, 1, &c);
+	assert_int_equal(vdm_table_get(&c, &r, false, &t, &e), -EBADMSG);
+	assert_int_equal(t.n, 0);
 	dmock_finish(&m, &c);
 }
 
@@ -814,7 +907,7 @@ static void recorded_kernel_table_reply(void **state)
 		skip();
 	}
 	assert_true(len >= sizeof(struct dm_ioctl));
-	assert_int_equal(vdm_table_unpack((struct dm_ioctl *)bin, &t, NULL), 0);
+	assert_int_equal(vdm_table_unpack((struct dm_ioctl *)bin, len, &t, NULL), 0);
 	assert_true(t.n >= 2);
 	assert_int_equal(vdm_table_format(&t, &got, NULL), 0);
 	assert_string_equal(got, want);	/* what dmsetup table printed */
@@ -909,6 +1002,9 @@ int main(void)
 		cmocka_unit_test(ref_parse),
 		cmocka_unit_test(recorded_kernel_table_reply),
 		cmocka_unit_test(recorded_kernel_buffer_full_reply),
+		cmocka_unit_test(list_reply_bounded_by_the_buffer),
+		cmocka_unit_test(list_reply_start_past_size_is_bad),
+		cmocka_unit_test(table_reply_bounded_by_the_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

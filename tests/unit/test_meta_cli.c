@@ -14,20 +14,6 @@
 #include "support_meta.h"
 #include "../../tools/vmhop.h"
 
-static int setup(void **state)
-{
-	(void)state;
-	tmeta_dir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tmeta_cleanup();
-	return 0;
-}
-
 /* Run "meta ARGS..." (NULL-terminated); stdout goes to @out_path when set. */
 static int run(bool json, const char *out_path, ...)
 {
@@ -140,5 +126,5 @@ int main(void)
 		cmocka_unit_test(size_command),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmeta_group_setup, tmeta_group_teardown);
 }

@@ -55,22 +55,6 @@ static int drbdmeta(char **out, const char *path, int index, const char *cmd)
 			idx_arg(index, ib, sizeof(ib)), cmd);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	if (!tmeta_have_drbdmeta())
-		return 0;
-	tmeta_dir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tmeta_cleanup();
-	return 0;
-}
-
 /* Parse "<key> <number>" from a drbdmeta dump-md text. */
 static uint64_t dump_num(const char *dump, const char *key)
 {
@@ -372,5 +356,5 @@ int main(void)
 		cmocka_unit_test(zeroing_paths),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmeta_group_setup, tmeta_group_teardown);
 }

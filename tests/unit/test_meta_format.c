@@ -273,6 +273,7 @@ static void superblock_refusals(void **state)
 	REFUSE(al_offset, -64, "al_offset");
 	REFUSE(bm_offset, 40, "bm_offset");
 	REFUSE(bm_offset, 73, "bm_offset");
+	REFUSE(bm_offset, 80, "bm_offset");		/* a gap after the AL */
 	REFUSE(al_stripes, 0, "striping");
 	REFUSE(al_stripe_size_4k, 4, "striping");
 	REFUSE(md_size_sect, 72, "md_size_sect");
@@ -282,6 +283,19 @@ static void superblock_refusals(void **state)
 	sb = good;
 	sb.la_size_sect = (8192ull - 72) * 32768;
 	assert_int_equal(vmeta_sb_check(&sb, VMETA_INDEX_FLEX, dev, NULL, &e), 0);
+	/* at most 8192 AL blocks (drbdmeta's 32 MiB), the bitmap right after */
+	sb = good;
+	sb.al_stripes = 1;
+	sb.al_stripe_size_4k = 8193;
+	sb.bm_offset = 8 + 8193 * 8;
+	sb.md_size_sect = 8 + 8193 * 8 + 8;
+	assert_int_equal(vmeta_sb_check(&sb, VMETA_INDEX_FLEX, 64ull << 20, NULL, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "striping"));
+	sb.al_stripes = 2;
+	sb.al_stripe_size_4k = 4096;
+	sb.bm_offset = 8 + 8192 * 8;
+	assert_int_equal(vmeta_sb_check(&sb, VMETA_INDEX_FLEX, 64ull << 20, &l, &e), 0);
+	assert_int_equal(l.al_bytes, 32ull << 20);
 	/* legacy 0/0 striping means 1 x 8 */
 	sb = good;
 	sb.al_stripes = sb.al_stripe_size_4k = 0;

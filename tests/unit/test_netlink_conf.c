@@ -124,6 +124,12 @@ static void ret_codes_both_spaces(void **state)
 	assert_true(drbdnl_ret_ok(101));
 	for (int i = 1; i <= 4; i++)
 		assert_true(drbdnl_ret_ok(i));
+	/* every code whose errno is 0 is ok: drbdnl_do() never reports success as an error,
+	 * nor an error as 0 */
+	assert_true(drbdnl_ret_ok(-9));
+	assert_int_equal(drbdnl_ret_errno(-9), 0);
+	for (int i = -30; i < 200; i++)
+		assert_true(drbdnl_ret_ok(i) == (drbdnl_ret_errno(i) == 0));
 	assert_false(drbdnl_ret_ok(0));
 	assert_false(drbdnl_ret_ok(-12));
 	assert_false(drbdnl_ret_ok(127));

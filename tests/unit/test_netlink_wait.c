@@ -31,6 +31,7 @@ static uint32_t st_word(unsigned role, unsigned peer, unsigned conn, unsigned di
 static void base(struct nlfake *f)
 {
 	memset(f, 0, sizeof(*f));
+	f->end_err = -ECONNABORTED;	/* no wait here depends on a clock */
 	nlfake_mem_ctrl(f, 0, "drbd", FAM, 1, 8, "events", GRP);
 	nlfake_mem_ctrl(f, 1, "nlctrl", 0x10, 2, 0, "notify", CTRL_NOTIFY);
 }
@@ -197,6 +198,14 @@ static void reply_transient_gives_up(void **state)
 	h = nlfake_open(&f);
 	assert_int_equal(drbdnl_secondary(h, 0, &e), -EAGAIN);
 	assert_int_equal(f.pos, 1 + 8);	/* bounded: 8 tries */
+	/* doubling from 10 ms, capped at 500 ms: 7 waits between 8 tries */
+	{
+		static const unsigned want[] = { 10, 20, 40, 80, 160, 320, 500 };
+
+		assert_int_equal(f.nbackoff, 7);
+		for (size_t i = 0; i < 7; i++)
+			assert_int_equal(f.backoff_ms[i], want[i]);
+	}
 	drbdnl_close(h);
 }
 
@@ -294,7 +303,7 @@ static void wait_synced_with_progress(void **state)
 	f.events = ev;
 	f.nevents = 5;
 	h = nlfake_open(&f);
-	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_synced, NULL, 2000, on_progress, &seen, &st,
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_synced, NULL, -1, on_progress, &seen, &st,
 				     &e), 0);
 	assert_int_equal(st.conn, DRBDNL_C_CONNECTED);
 	assert_int_equal(st.pdsk, DRBDNL_D_UP_TO_DATE);
@@ -328,7 +337,7 @@ static void wait_standalone_fails(void **state)
 	f.nevents = 1;
 	h = nlfake_open(&f);
 	drbdnl_set_kmsg(h, "/nonexistent");
-	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_connected, NULL, 2000, NULL, NULL, NULL, &e),
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_connected, NULL, -1, NULL, NULL, NULL, &e),
 			 -ENOTCONN);
 	assert_non_null(strstr(e.msg, "StandAlone"));
 	drbdnl_close(h);
@@ -350,7 +359,7 @@ static void wait_lost_connection_fails(void **state)
 	f.events = ev;
 	f.nevents = 2;
 	h = nlfake_open(&f);
-	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_synced, NULL, 2000, NULL, NULL, NULL, &e),
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_synced, NULL, -1, NULL, NULL, NULL, &e),
 			 -ECONNRESET);
 	assert_non_null(strstr(e.msg, "NetworkFailure"));
 	drbdnl_close(h);
@@ -372,7 +381,7 @@ static void wait_overrun_rereads_status(void **state)
 	f.events = ev;
 	f.nevents = 1;
 	h = nlfake_open(&f);
-	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_synced, NULL, 2000, NULL, NULL, &st, &e), 0);
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_synced, NULL, -1, NULL, NULL, &st, &e), 0);
 	assert_int_equal(f.pos, 4);
 	assert_int_equal(st.peer, DRBDNL_R_PRIMARY);
 	drbdnl_close(h);
@@ -393,7 +402,7 @@ static void wait_module_unload_fails(void **state)
 	f.events = ev;
 	f.nevents = 1;
 	h = nlfake_open(&f);
-	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_connected, NULL, 2000, NULL, NULL, NULL, &e),
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_connected, NULL, -1, NULL, NULL, NULL, &e),
 			 -ENODEV);
 	assert_non_null(strstr(e.msg, "unloaded"));
 	drbdnl_close(h);
@@ -406,6 +415,7 @@ static void wait_times_out(void **state)
 	struct drbdnl *h;
 
 	base(&f);
+	f.end_err = 0;	/* the timeout itself is under test */
 	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 0, 8, 4, 6), 0, 0);
 	f.steps = wait_steps;
 	f.nsteps = 3;
@@ -426,7 +436,7 @@ static void wait_already_true(void **state)
 	f.steps = wait_steps;
 	f.nsteps = 3;
 	h = nlfake_open(&f);
-	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_peer_primary, NULL, 1000, NULL, NULL, NULL,
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_peer_primary, NULL, -1, NULL, NULL, NULL,
 				     &e), 0);
 	assert_int_equal(f.evpos, 0);	/* no event was needed */
 	drbdnl_close(h);
@@ -468,6 +478,198 @@ static void dump_several_in_one_datagram(void **state)
 	drbdnl_close(h);
 }
 
+/* ---- issue 9: errors that became success, lengths taken from the reply ---- */
+
+/* nlctrl's answer cut short after the genl header (no CTRL_ATTR_FAMILY_ID), or inside
+ * the attributes: open fails; it used to succeed with family id 0. */
+static void open_cut_short_nlctrl_reply_fails(void **state)
+{
+	static const struct nlfake_step steps[] = { { .reply = "mem:0" } };
+	static const size_t cuts[] = { NLMSG_HDRLEN + 4, NLMSG_HDRLEN + 4 + 12 + 2 };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct vh_error e = { 0 };
+		struct nlfake f;
+
+		base(&f);
+		nlfake_mem_cut(&f, 0, cuts[i], false);
+		f.steps = steps;
+		f.nsteps = 1;
+		nlfake_open_prepare(&f);
+		assert_int_equal(open_err(&f, &e), -EBADMSG);
+		assert_int_equal(e.code, -EBADMSG);
+		assert_non_null(strstr(e.msg, "nlctrl"));
+		/* and without an error struct, still an error */
+		base(&f);
+		nlfake_mem_cut(&f, 0, cuts[i], false);
+		f.steps = steps;
+		f.nsteps = 1;
+		nlfake_open_prepare(&f);
+		assert_int_equal(open_err(&f, NULL), -EBADMSG);
+	}
+}
+
+/* A family id nlctrl cannot give (below NLMSG_MIN_TYPE) is refused. */
+static void open_refuses_family_id_zero(void **state)
+{
+	static const struct nlfake_step steps[] = { { .reply = "mem:0" } };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+
+	base(&f);
+	nlfake_mem_ctrl(&f, 0, "drbd", 0, 1, 8, "events", GRP);
+	f.steps = steps;
+	f.nsteps = 1;
+	nlfake_open_prepare(&f);
+	assert_int_equal(open_err(&f, &e), -EPROTO);
+	assert_non_null(strstr(e.msg, "id 0"));
+}
+
+/* A DRBD reply cut short inside its drbd_genlmsghdr: primary fails (it returned 0). */
+static void primary_cut_short_reply_fails(void **state)
+{
+	static const struct nlfake_step steps[] = {
+		{ .reply = "mem:0" }, { .reply = "mem:2" }, { .reply = "mem:2" } };
+	struct nlfake_state ok = { .family = FAM, .cmd = DRBDNL_PRIMARY, .ret_code = 1 };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	nlfake_mem_drbd(&f, 2, &ok);
+	nlfake_mem_cut(&f, 2, NLMSG_HDRLEN + 4 + 4, false);
+	f.steps = steps;
+	f.nsteps = 3;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_primary(h, 0, false, &e), -EBADMSG);
+	assert_int_equal(e.code, -EBADMSG);
+	assert_non_null(strstr(e.msg, "primary: malformed DRBD reply"));
+	assert_int_equal(drbdnl_primary(h, 0, false, NULL), -EBADMSG);
+	drbdnl_close(h);
+}
+
+/* A datagram that ends inside a message (nlmsg_len claims more than arrived) is an
+ * error, not "wait for more": the request would never be answered. */
+static void reply_ending_inside_a_message_fails(void **state)
+{
+	static const struct nlfake_step steps[] = { { .reply = "mem:0" }, { .reply = "mem:2" } };
+	struct nlfake_state ok = { .family = FAM, .cmd = DRBDNL_SECONDARY, .ret_code = 1 };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	nlfake_mem_drbd(&f, 2, &ok);
+	nlfake_mem_cut(&f, 2, NLMSG_HDRLEN + 2, true);
+	f.steps = steps;
+	f.nsteps = 2;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_secondary(h, 0, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "cut short"));
+	drbdnl_close(h);
+}
+
+/* The last message of a dump datagram with an unaligned length: NLMSG_NEXT on the
+ * size_t remainder wrapped and the loop read past the received bytes (ASan). */
+static void dump_unaligned_last_message_stays_in_bounds(void **state)
+{
+	static const struct nlfake_step steps[] = {
+		{ .reply = "mem:0" }, { .reply = "mem:2+mem:4" } };
+	struct vh_error e = { 0 };
+	struct drbdnl_status *v = NULL;
+	size_t n = 0;
+	int done = 0;
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 0, 8, 4, 6), 0, 0);
+	status_msg(&f, 3, DRBDNL_GET_STATUS, 5, 1, st_word(1, 2, 10, 8, 8), 0, 0);
+	nlfake_mem_append(&f, 2, 3);
+	nlfake_mem_cut(&f, 2, f.memlen[2] - 1, false);	/* 3 mod 4 */
+	nlfake_mem_raw(&f, 4, NLMSG_DONE, NLM_F_MULTI, &done, sizeof(done));
+	f.steps = steps;
+	f.nsteps = 2;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_get_status_all(h, NULL, &v, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[1].minor, 5);
+	free(v);
+	drbdnl_close(h);
+}
+
+/* An NLMSG_ERROR whose error is no errno (INT_MIN: -error overflowed). */
+static void reply_bogus_errno_is_bad_message(void **state)
+{
+	static const struct nlfake_step steps[] = { { .reply = "mem:0" }, { .reply = "mem:2" } };
+	struct nlmsgerr err = { .error = INT32_MIN };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	nlfake_mem_raw(&f, 2, NLMSG_ERROR, 0, &err, sizeof(err));
+	f.steps = steps;
+	f.nsteps = 2;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_secondary(h, 0, &e), -EBADMSG);
+	drbdnl_close(h);
+}
+
+static int fail_quietly(const struct drbdnl_status *st, void *arg, struct vh_error *e)
+{
+	(void)st;
+	(void)arg;
+	(void)e;
+	return -ECANCELED;
+}
+
+/* An event handler's error without a word: the error still says something. */
+static void events_handler_error_has_a_message(void **state)
+{
+	struct vh_error e = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 0, 8, 4, 6), 0, 0);
+	f.steps = wait_steps;
+	f.nsteps = 3;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_events(h, 0, -1, fail_quietly, NULL, &e), -ECANCELED);
+	assert_int_equal(e.code, -ECANCELED);
+	assert_non_null(strstr(e.msg, "event handler"));
+	drbdnl_close(h);
+}
+
+/* An event datagram with bytes after its last whole message is refused; it used to
+ * be skipped, and the wait went on to succeed on the next event. */
+static void wait_cut_short_event_fails(void **state)
+{
+	static const char *const ev[] = { "mem:4", "mem:5" };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(1, 0, 8, 8, 6), 0, 0);
+	status_msg(&f, 4, DRBDNL_EVENT, 0, 2, st_word(1, 0, 9, 8, 6), 0, 0);
+	status_msg(&f, 6, DRBDNL_EVENT, 0, 2, st_word(1, 2, 10, 8, 8), 0, 0);
+	nlfake_mem_append(&f, 4, 6);
+	nlfake_mem_cut(&f, 4, f.memlen[4] - 20, true);	/* the second one cut short */
+	status_msg(&f, 5, DRBDNL_EVENT, 0, 2, st_word(1, 2, 10, 8, 8), 0, 0);
+	f.steps = wait_steps;
+	f.nsteps = 3;
+	f.events = ev;
+	f.nevents = 2;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_connected, NULL, -1, NULL, NULL, NULL, &e),
+			 -EBADMSG);
+	assert_non_null(strstr(e.msg, "cut short"));
+	assert_int_equal(f.evpos, 1);
+	drbdnl_close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +690,14 @@ int main(void)
 		cmocka_unit_test(wait_times_out),
 		cmocka_unit_test(wait_already_true),
 		cmocka_unit_test(dump_several_in_one_datagram),
+		cmocka_unit_test(open_cut_short_nlctrl_reply_fails),
+		cmocka_unit_test(open_refuses_family_id_zero),
+		cmocka_unit_test(primary_cut_short_reply_fails),
+		cmocka_unit_test(reply_ending_inside_a_message_fails),
+		cmocka_unit_test(dump_unaligned_last_message_stays_in_bounds),
+		cmocka_unit_test(reply_bogus_errno_is_bad_message),
+		cmocka_unit_test(events_handler_error_has_a_message),
+		cmocka_unit_test(wait_cut_short_event_fails),
 	};
 
 	return cmocka_run_group_tests_name("netlink_wait", tests, NULL, NULL);

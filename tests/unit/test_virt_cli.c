@@ -99,6 +99,11 @@ static int f_downtime(virDomainPtr d, unsigned long long ms, unsigned int flags)
 	return 0;
 }
 
+static void f_params_free(virTypedParameterPtr p, int np)
+{
+	(void)p; (void)np;
+}
+
 static int f_last_error(virErrorPtr ret)
 {
 	(void)ret;

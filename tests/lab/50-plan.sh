@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Lab scenario: `vmhop plan` (src/core/plan*.c) on hv1 against the real
+# libvirt, LVM, DRBD and routing table.
+#   1. the busy VM on hv1: the plan (mode 0600) names it and its UUID as
+#      virsh does, its one disk as lvs does (VG, LV, size in bytes), S's
+#      address as `ip route get` does (found over rtnetlink), a free minor and
+#      port, a 48-character secret; `plan --check` says "source" on hv1 and
+#      "dest" on hv2, and exit 4 for a plan of two other hosts
+#   1b. a VM with two LV disks and a CD-ROM: two volumes, sizes as lvs says,
+#      consecutive minors; the CD-ROM is left out
+#   2. a port something listens on is skipped, and refused when asked (exit 5)
+#   3. refusals: no such VM (exit 3), a VM whose disk is a file (exit 4), a VM
+#      with cache='writeback' (exit 4); an existing -o file is kept (exit 10)
+# timeout: 720
+. "$(dirname "$0")/lib.sh"
+t0=$(now)
+say_t() { say "$* [$(elapsed "$t0") s]"; }
+BUILD=${BUILD:-build}
+V="VMHOP_STATE_DIR=/tmp/vh50-state $BUILD/vmhop"
+BV="BUSYVM_BIN_DIR=$REPO/$BUILD/lab-bin $BUSYVM"
+N=vh50
+VIRSH="virsh -q -c qemu:///system"
+
+jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
+print(str(d).lower() if isinstance(d,bool) else d)' "$1"; }
+
+cleanup() {
+	set +e
+	lab_run hv1 "$VIRSH destroy ${N}f; $VIRSH destroy ${N}w; $VIRSH destroy ${N}m;
+		lvremove -q -y vg/${N}m vg/${N}m2; rm -f /tmp/${N}m.iso; $VIRSH undefine ${N}w;
+		$BV destroy ${N}w; $BV destroy $N; rm -f /tmp/${N}f.img /tmp/p.json /tmp/p2.json;
+		[ -e /tmp/$N.listen.pid ] && kill \$(cat /tmp/$N.listen.pid)" >/dev/null 2>&1
+	lab_run hv2 "rm -f /tmp/p.json" >/dev/null 2>&1
+}
+trap cleanup EXIT
+left=$(lab_out hv1 "$VIRSH list --all --name | grep -c '^$N' || true")
+assert_eq "$left" 0 "hv1 is clean before the scenario"
+
+lab_out hv1 "$BV create $N 64" >/dev/null
+lab_out hv1 "$BV wait-writes $N 16 120" >/dev/null
+say_t "busy VM $N running on hv1"
+
+# 1. the plan
+lab_out hv1 "rm -f /tmp/p.json; $V plan $N --to 169.254.77.2 -o /tmp/p.json" >/dev/null
+plan=$(lab_out hv1 "cat /tmp/p.json")
+facts=$(lab_out hv1 "stat -c %a /tmp/p.json; $VIRSH domuuid $N;
+	lvs --noheadings --units b --nosuffix -o lv_size vg/$N | tr -d ' ';
+	ip -j route get 169.254.77.2 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0][\"prefsrc\"])'")
+read -r mode uuid lvsize prefsrc <<< "$(echo $facts)"
+assert_eq "$mode" 600 "plan file mode"
+assert_eq "$(jget vmhop_plan <<< "$plan")" 1 "plan version"
+assert_eq "$(jget vm.name <<< "$plan")" "$N" "vm.name"
+assert_eq "$(jget vm.uuid <<< "$plan")" "$uuid" "vm.uuid = virsh domuuid"
+assert_eq "$(jget resource <<< "$plan")" "vh-${uuid:0:8}" "resource from the UUID"
+assert_eq "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["disks"]))' <<< "$plan")" 1 "one disk"
+assert_eq "$(jget disks.0.vg <<< "$plan")" vg "disk VG"
+assert_eq "$(jget disks.0.lv <<< "$plan")" "$N" "disk LV"
+assert_eq "$(jget disks.0.size <<< "$plan")" "$lvsize" "disk size = lvs lv_size"
+assert_eq "$(jget disks.0.target <<< "$plan")" vda "disk target"
+assert_eq "$(jget disks.0.copy <<< "$plan")" "vh-${uuid:0:8}-0.copy" "copy device name"
+assert_eq "$(jget disks.0.meta.lv <<< "$plan")" "vh-${uuid:0:8}_0.vhmd" "meta-data LV name"
+assert_eq "$(jget source.address <<< "$plan")" "$prefsrc" "source address = ip route get prefsrc"
+assert_eq "$prefsrc" 169.254.77.1 "hv1's link address"
+assert_eq "$(jget dest.address <<< "$plan")" 169.254.77.2 "dest address"
+assert_eq "$(jget migration.uri <<< "$plan")" "qemu+ssh://169.254.77.2/system" "default libvirt URI"
+secret=$(jget drbd.shared_secret <<< "$plan")
+assert_match "$secret" '^[0-9a-f]{48}$' "secret: 48 hex characters"
+minor=$(jget disks.0.minor <<< "$plan"); port=$(jget port <<< "$plan")
+free=$(lab_out hv1 "[ -e /dev/drbd$minor ] && echo minor-exists; ss -Htln 'sport = :$port' | wc -l")
+assert_eq "$(echo $free)" 0 "minor $minor has no device and nothing listens on port $port"
+# A second plan has another secret.
+lab_out hv1 "$V plan $N --to 169.254.77.2 -o /tmp/p2.json" >/dev/null
+secret2=$(lab_out hv1 "python3 -c 'import json; print(json.load(open(\"/tmp/p2.json\"))[\"drbd\"][\"shared_secret\"])'")
+[ "$secret" != "$secret2" ] || fail "two plans got the same secret"
+say_t "plan: $N $uuid, vg/$N $lvsize bytes, minor $minor, port $port, $prefsrc -> 169.254.77.2, mode 0600"
+
+# Which side: source on hv1, dest on hv2, neither for other hosts (exit 4).
+role=$(lab_out hv1 "$V --json plan --check /tmp/p.json")
+assert_eq "$(jget role <<< "$role")" source "hv1 is the source"
+b64=$(base64 -w0 <<< "$plan")
+role=$(lab_out hv2 "echo $b64 | base64 -d > /tmp/p.json; $V --json plan --check /tmp/p.json")
+assert_eq "$(jget role <<< "$role")" dest "hv2 is the destination"
+rc=0; out=$(lab_run hv1 "python3 -c 'import json; p=json.load(open(\"/tmp/p.json\"));
+p[\"source\"][\"address\"]=\"203.0.113.1\"; p[\"dest\"][\"address\"]=\"203.0.113.2\"
+json.dump(p, open(\"/tmp/p2.json\", \"w\"))'; $V plan --check /tmp/p2.json 2>&1") || rc=$?
+assert_eq "$rc" 4 "a plan for two other hosts (exit)"
+assert_match "$out" "plan is for hosts 203.0.113.1 and 203.0.113.2; this host has neither address" "neither"
+say_t "plan --check: source on hv1, dest on hv2, neither elsewhere (exit 4)"
+
+# 1b. two LV disks and a CD-ROM
+lab_out hv1 "lvcreate -q -y -W y -Z n -n ${N}m -L 8M vg >/dev/null && lvcreate -q -y -W y -Z n -n ${N}m2 -L 12M vg >/dev/null
+	dd if=$REPO/$BUILD/lab-bin/busyvm.img of=/dev/vg/${N}m bs=512 count=1 oflag=direct conv=notrunc status=none
+	dd if=/dev/zero of=/tmp/${N}m.iso bs=1M count=1 status=none
+	$BV xml ${N}m | sed \"s|</disk>|</disk><disk type='block' device='disk'><driver name='qemu' type='raw' cache='directsync'/><source dev='/dev/mapper/vg-${N}m2'/><target dev='vdb' bus='virtio'/></disk><disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='/tmp/${N}m.iso'/><target dev='hdc' bus='ide'/><readonly/></disk>|\" > /tmp/${N}m.xml
+	$VIRSH create /tmp/${N}m.xml" >/dev/null
+m=$(lab_out hv1 "$V plan ${N}m --to 169.254.77.2")
+sizes=$(lab_out hv1 "lvs --noheadings --units b --nosuffix -o lv_size vg/${N}m vg/${N}m2 | tr -d ' '")
+read -r s1 s2 <<< "$(echo $sizes)"
+assert_eq "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["disks"]))' <<< "$m")" 2 "two disks, no CD-ROM"
+assert_eq "$(jget disks.0.lv <<< "$m") $(jget disks.0.size <<< "$m")" "${N}m $s1" "first disk"
+assert_eq "$(jget disks.1.lv <<< "$m") $(jget disks.1.size <<< "$m") $(jget disks.1.target <<< "$m")" \
+	"${N}m2 $s2 vdb" "second disk (named by its /dev/mapper path)"
+assert_eq "$(jget disks.1.volume <<< "$m")" 1 "second volume"
+m0=$(jget disks.0.minor <<< "$m"); m1=$(jget disks.1.minor <<< "$m")
+assert_eq "$m1" "$((m0 + 1))" "consecutive free minors"
+lab_out hv1 "$VIRSH destroy ${N}m; lvremove -q -y vg/${N}m vg/${N}m2" >/dev/null
+say_t "two LV disks + CD-ROM: volumes 0,1 (vg/${N}m $s1, vg/${N}m2 $s2 bytes), minors $m0,$m1"
+
+# 2. a port in use
+lab_out hv1 "python3 -c 'import socket,time,os
+s=socket.socket(); s.bind((\"169.254.77.1\", $port)); s.listen(); open(\"/tmp/$N.listen.pid\",\"w\").write(str(os.getpid())); time.sleep(120)' >/dev/null 2>&1 &
+	for i in \$(seq 50); do ss -Htln 'sport = :$port' | grep -q . && break; sleep 0.1; done" >/dev/null
+next=$(lab_out hv1 "$V plan $N --to 169.254.77.2 | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"port\"])'")
+[ "$next" != "$port" ] || fail "port $port is listened on, and was chosen anyway"
+rc=0; out=$(lab_run hv1 "$V plan $N --to 169.254.77.2 --port $port 2>&1") || rc=$?
+assert_eq "$rc" 5 "a port in use, asked for (exit)"
+assert_match "$out" "port $port" "names the port"
+say_t "port $port listened on: skipped (got $next), refused when asked (exit 5)"
+
+# 3. refusals
+rc=0; out=$(lab_run hv1 "$V plan nosuch$N --to 169.254.77.2 2>&1") || rc=$?
+assert_eq "$rc" 3 "no such VM (exit)"
+lab_out hv1 "dd if=/dev/zero of=/tmp/${N}f.img bs=1M count=8 status=none
+	dd if=$REPO/$BUILD/lab-bin/busyvm.img of=/tmp/${N}f.img conv=notrunc status=none
+	$BV xml ${N}f | sed \"s|<disk type='block'|<disk type='file'|; s/ cache='none' io='native'//; s|<source dev='/dev/vg/${N}f'/>|<source file='/tmp/${N}f.img'/>|\" > /tmp/${N}f.xml
+	$VIRSH create /tmp/${N}f.xml" >/dev/null
+rc=0; out=$(lab_run hv1 "$V plan ${N}f --to 169.254.77.2 2>&1") || rc=$?
+assert_eq "$rc" 4 "a file-backed disk (exit)"
+assert_match "$out" "disk vda \\(type='file', /tmp/${N}f.img\\) is not on an LV" "names the disk"
+lab_out hv1 "$BV create ${N}w 16 >/dev/null; $VIRSH dumpxml ${N}w | sed \"s/cache='none' io='native'/cache='writeback'/\" > /tmp/${N}w.xml
+	$VIRSH destroy ${N}w; $VIRSH define /tmp/${N}w.xml; $VIRSH start ${N}w" >/dev/null
+rc=0; out=$(lab_run hv1 "$V plan ${N}w --to 169.254.77.2 2>&1") || rc=$?
+assert_eq "$rc" 4 "cache=writeback (exit)"
+assert_match "$out" "cache='writeback'" "names the cache mode"
+rc=0; out=$(lab_run hv1 "$V plan $N --to 169.254.77.2 -o /tmp/p.json 2>&1") || rc=$?
+assert_eq "$rc" 10 "an existing -o file (exit)"
+assert_eq "$(lab_out hv1 "cat /tmp/p.json")" "$plan" "the existing plan is unchanged"
+say_t "refused: unknown VM (3), file disk (4), cache=writeback (4), existing file (10)"
+
+lab_out hv1 "$BV check $N" >/dev/null
+say "PASS in $(elapsed "$t0") s"
