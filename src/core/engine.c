@@ -124,7 +124,7 @@ static int save(struct veng *g, struct vh_error *e)
 	int r = g->ops->save(g->ud, &g->st, e);
 
 	if (r < 0)
-		vh_err_prefix(e, "journal");
+		vh_err_prefix(e, r, "journal");
 	return r;
 }
 
@@ -623,7 +623,7 @@ static int wait_sync(struct veng *g, struct veng_result *res, struct vh_error *e
 				      (int)(p->timeouts.sync > INT32_MAX / 1000 ? INT32_MAX
 					    : p->timeouts.sync * 1000), on_sync, &c, NULL, e);
 		if (r < 0)
-			return vh_err_prefix(e, "sync of /dev/drbd%u", p->disks[i].minor);
+			return vh_err_prefix(e, r, "sync of /dev/drbd%u", p->disks[i].minor);
 	}
 	if (!g->st.synced) {
 		g->st.synced = true;
@@ -792,7 +792,7 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
 		int state = 0;
 
 		if ((r = g->ops->vm_state(g->ud, VENG_PEER, p->vm_name, &state, e)) < 0)
-			return vh_err_prefix(e, "the VM on %s", p->dest.host);
+			return vh_err_prefix(e, r, "the VM on %s", p->dest.host);
 		if (state != VIR_DOMAIN_RUNNING) {
 			if ((r = begin(g, res, e, "resume %s on %s", p->vm_name, p->dest.host)) < 0 ||
 			    (r = g->ops->vm_resume(g->ud, VENG_PEER, p->vm_name, e)) < 0)
@@ -898,7 +898,7 @@ static int restore_lv(struct veng *g, struct veng_result *res, size_t i, struct 
 		return r;
 	if (on_drbd) {
 		if ((r = vdm_table_parse(ds->saved_table, &t, e)) < 0)
-			return vh_err_prefix(e, "the saved table of %s", lvname);
+			return vh_err_prefix(e, r, "the saved table of %s", lvname);
 		if ((r = begin(g, res, e, "put %s back on its own table", lvname)) < 0 ||
 		    (r = g->ops->dm_swap(g->ud, lvname, &t, &win, e)) < 0) {
 			vdm_table_free(&t);
@@ -950,7 +950,7 @@ static int release(struct veng *g, struct veng_result *res, struct vh_error *e)
 		int state = 0;
 
 		if ((r = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, e)) < 0)
-			return vh_err_prefix(e, "the VM has not arrived");
+			return vh_err_prefix(e, r, "the VM has not arrived");
 		if (state != VIR_DOMAIN_RUNNING)
 			return vh_err(e, -EINVAL, "VM %s does not run on this host yet (%s): wait for "
 				      "vmhop migrate on %s", p->vm_name,

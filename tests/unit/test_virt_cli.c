@@ -81,12 +81,6 @@ static int f_job_stats(virDomainPtr d, int *type, virTypedParameterPtr *p, int *
 	return 0;
 }
 
-static void f_params_free(virTypedParameterPtr p, int np)
-{
-	(void)np;
-	assert_null(p);	/* f_job_stats hands out none */
-}
-
 static int f_abort(virDomainPtr d)
 {
 	(void)d;
