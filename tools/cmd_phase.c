@@ -116,7 +116,7 @@ struct session {
 
 static int open_session(const struct phase_args *a, struct session *s, struct vh_error *e)
 {
-	struct veng_real_opts o = { .local_uri = a->uri };
+	struct veng_real_opts o = { .local_uri = a->uri, .cancel = &stop_flag };
 	int r;
 
 	memset(s, 0, sizeof(*s));

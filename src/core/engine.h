@@ -232,6 +232,7 @@ struct veng_real_opts {
 	struct vjournal *journal;	/* open, locked: the caller's */
 	const char *local_uri;		/* libvirt here (NULL: qemu:///system) */
 	uint64_t migrate_poll_ms;
+	volatile sig_atomic_t *cancel;	/* set (SIGINT/SIGTERM): libvirt's migration is aborted */
 };
 int veng_real_open(const struct vplan *p, const struct veng_real_opts *o, struct veng_real **ret,
 		   struct vh_error *e) VH_MUST_CHECK;

@@ -22,6 +22,7 @@ struct veng_real {
 	struct vjournal *journal;
 	char local_uri[256];
 	uint64_t poll_ms;
+	volatile sig_atomic_t *cancel;
 	struct vlvm *lvm;
 	struct vdm_ctl dm;
 	bool dm_open;
@@ -41,6 +42,7 @@ int veng_real_open(const struct vplan *p, const struct veng_real_opts *o, struct
 	snprintf(r->local_uri, sizeof(r->local_uri), "%s",
 		 o->local_uri ? o->local_uri : "qemu:///system");
 	r->poll_ms = o->migrate_poll_ms ? o->migrate_poll_ms : 500;
+	r->cancel = o->cancel;
 	*ret = r;
 	return 0;
 }
@@ -322,7 +324,7 @@ static int h_vm_migrate(void *ud, const struct vplan *p, uint64_t *ret_downtime,
 		.persist_dest = true, .undefine_source = false, .paused = true,
 		.max_downtime_ms = p->migration.max_downtime_ms,
 		.bandwidth_mib = p->migration.bandwidth_mib, .poll_ms = (unsigned)r->poll_ms,
-		.timeout_ms = (uint64_t)p->timeouts.migrate * 1000,
+		.timeout_ms = (uint64_t)p->timeouts.migrate * 1000, .cancel = r->cancel,
 	};
 	struct vvirt_migrate_result mr = { 0 };
 	struct vvirt_dom *d = NULL;
