@@ -27,7 +27,7 @@
 #      on hv2; both moved, both hosts clean, the VM on hv2 has both disks.
 #   3. bad input: a plan for a VM that does not exist (exit 3, nothing
 #      created), a plan for hosts this host is not (exit 4).
-# timeout: 900
+# timeout: 1800
 . "$(dirname "$0")/lib.sh"
 t0=$(now)
 BUILD=${BUILD:-build}
