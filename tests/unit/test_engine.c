@@ -887,6 +887,33 @@ static void each_phase_in_a_new_process(void **state)
 	assert_int_equal(W.saved.disks[0].freeze_ns, 12345);
 }
 
+/* SIGINT/SIGTERM: the step under way finishes and is recorded, then the
+ * phase stops; running it again continues. */
+static void signal_stops_between_steps(void **state)
+{
+	static volatile sig_atomic_t stop;
+	struct veng_result res;
+	struct veng_state st;
+	struct veng g, g2;
+	struct vh_error e = { 0 };
+	size_t n;
+
+	world_source();
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	stop = 1;
+	g.stop = &stop;
+	assert_int_equal(veng_run(&g, VENG_PREPARE, 0, &res, &e), -EINTR);
+	assert_true(strstr(e.msg, "take the usermode helper") != NULL);
+	assert_int_equal(W.nlog, 1);			/* one step, then it stopped */
+	assert_true(W.saved.helper_taken);
+	assert_string_equal(W.saved.doing, "");		/* and it was recorded as done */
+	st = W.saved;
+	engine(&g2, VPLAN_ROLE_SOURCE, &st);
+	n = W.nlog;
+	assert_int_equal(run(&g2, VENG_PREPARE, 0, &res), 0);
+	assert_string_equal(W.log[n], "new_resource vh-1a2b3c4d");	/* not the helper again */
+}
+
 static void lost_bridge_stops_migrate(void **state)
 {
 	struct veng g;
@@ -1003,6 +1030,7 @@ int main(void)
 		cmocka_unit_test_teardown(gate_waits_for_resync_then_resumes, journal_teardown),
 		cmocka_unit_test_teardown(gate_timeout_leaves_vm_paused, journal_teardown),
 		cmocka_unit_test_teardown(each_phase_in_a_new_process, journal_teardown),
+		cmocka_unit_test_teardown(signal_stops_between_steps, journal_teardown),
 		cmocka_unit_test_teardown(lost_bridge_stops_migrate, journal_teardown),
 		cmocka_unit_test_teardown(phases_of_the_other_role_refused, journal_teardown),
 		cmocka_unit_test_teardown(state_kept_in_the_journal, journal_teardown),
