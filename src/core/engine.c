@@ -595,6 +595,8 @@ static int bridge(struct veng *g, struct veng_result *res, struct vh_error *e)
 struct sync_ctx {
 	struct veng *g;
 	uint32_t minor;
+	uint64_t min_oos;	/* the fewest blocks out of sync seen so far */
+	bool connected;		/* seen Connected (or syncing) at least once */
 };
 
 static void on_sync(const struct drbdnl_status *st, const struct drbdnl_progress *pr, void *arg)
@@ -602,8 +604,72 @@ static void on_sync(const struct drbdnl_status *st, const struct drbdnl_progress
 	struct sync_ctx *c = arg;
 	struct veng_event ev = { .what = "sync", .minor = c->minor, .st = st, .progress = pr };
 
+	if (st->bits_oos < c->min_oos)
+		c->min_oos = st->bits_oos;
+	if (st->conn >= DRBDNL_C_CONNECTED)
+		c->connected = true;
 	if (c->g->on_event)
 		c->g->on_event(&ev, c->g->event_ud);
+}
+
+/*
+ * Wait for @minor to be in sync, bounded by timeouts.sync, in waits of at
+ * most timeouts.stall: once connected, a wait that ends without the number
+ * of blocks out of sync having gone down since the one before is a stalled
+ * sync.  Before the first connection, timeouts.connect bounds the wait.
+ */
+static int sync_one(struct veng *g, uint32_t minor, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	int64_t t0 = g->now_ns(), deadline = t0 + (int64_t)p->timeouts.sync * 1000000000;
+	struct sync_ctx c = { .g = g, .minor = minor, .min_oos = UINT64_MAX };
+	int r;
+
+	for (;;) {
+		int64_t left = deadline - g->now_ns(), chunk = (int64_t)(c.connected ? p->timeouts.stall :
+				p->timeouts.connect < p->timeouts.stall ? p->timeouts.connect :
+				p->timeouts.stall) * 1000000000;
+		uint64_t before = c.min_oos;
+
+		if (left <= 0)
+			return vh_err(e, -ETIMEDOUT, "sync of /dev/drbd%u not done in %u s (%llu KiB "
+				      "left)", minor, p->timeouts.sync,
+				      (unsigned long long)(c.min_oos == UINT64_MAX ? 0 : c.min_oos * 4));
+		if (chunk > left)
+			chunk = left;
+		r = g->ops->drbd_wait(g->ud, minor, pred_in_sync,
+				      (int)(chunk / 1000000 > INT32_MAX ? INT32_MAX : chunk / 1000000),
+				      on_sync, &c, NULL, e);
+		if (r == 0)
+			return 0;
+		if (r != -ETIMEDOUT)
+			return vh_err_prefix(e, r, "sync of /dev/drbd%u", minor);
+		if (!c.connected) {
+			struct drbdnl_status st;
+
+			/* Not connected yet: that is timeouts.connect's to bound. */
+			if ((r = g->ops->drbd_status(g->ud, minor, &st, e)) < 0)
+				return r;
+			if (st.conn >= DRBDNL_C_CONNECTED) {
+				c.connected = true;
+			} else if (g->now_ns() - t0 >= (int64_t)p->timeouts.connect * 1000000000) {
+				return vh_err(e, -ETIMEDOUT, "/dev/drbd%u: no connection to %s in %u s (%s)",
+					      minor, is_s(g) ? p->dest.host : p->source.host,
+					      p->timeouts.connect, drbdnl_conn_name(st.conn));
+			} else {
+				continue;
+			}
+		}
+		if (c.min_oos >= before && g->now_ns() < deadline) {
+			struct drbdnl_status st;
+
+			if ((r = g->ops->drbd_status(g->ud, minor, &st, e)) < 0)
+				return r;
+			return vh_err(e, -ETIMEDOUT, "sync of /dev/drbd%u stalled: no progress for %u s "
+				      "(%s, %llu KiB left)", minor, p->timeouts.stall,
+				      drbdnl_conn_name(st.conn), (unsigned long long)st.bits_oos * 4);
+		}
+	}
 }
 
 static int wait_sync(struct veng *g, struct veng_result *res, struct vh_error *e)
@@ -616,15 +682,9 @@ static int wait_sync(struct veng *g, struct veng_result *res, struct vh_error *e
 			      is_s(g) ? "bridge" : "prepare");
 	if (g->st.handed_off || g->st.drbd_down)
 		return vh_err(e, -EINVAL, "the move is past the sync on this host");
-	for (size_t i = 0; i < p->n_disks; i++) {
-		struct sync_ctx c = { .g = g, .minor = p->disks[i].minor };
-
-		r = g->ops->drbd_wait(g->ud, p->disks[i].minor, pred_in_sync,
-				      (int)(p->timeouts.sync > INT32_MAX / 1000 ? INT32_MAX
-					    : p->timeouts.sync * 1000), on_sync, &c, NULL, e);
-		if (r < 0)
-			return vh_err_prefix(e, r, "sync of /dev/drbd%u", p->disks[i].minor);
-	}
+	for (size_t i = 0; i < p->n_disks; i++)
+		if ((r = sync_one(g, p->disks[i].minor, e)) < 0)
+			return r;
 	if (!g->st.synced) {
 		g->st.synced = true;
 		if ((r = save(g, e)) < 0)

@@ -44,6 +44,7 @@ struct world {
 	/* the wait: what the link does when the engine waits */
 	bool wait_resyncs;		/* the link comes back: in sync */
 	bool drop_during_migrate;	/* the link drops while libvirt migrates */
+	uint64_t sync_step;		/* blocks each wait resyncs (0: none) */
 	int64_t clock;
 	char log[LOGN][96];
 	size_t nlog;
@@ -316,6 +317,16 @@ static int f_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
 
 	if ((r = act("wait %u", minor)) < 0)
 		return vh_err(e, r, "injected");
+	if (W.sync_step && W.oos) {
+		/* a resync under way: some progress within every wait */
+		W.oos = W.oos > W.sync_step ? W.oos - W.sync_step : 0;
+		assert_int_equal(f_status(ud, minor, &st, e), 0);
+		progress(&st, NULL, arg);
+		if (!W.oos) {
+			W.conn = DRBDNL_C_CONNECTED;
+			W.pdsk = DRBDNL_D_UP_TO_DATE;
+		}
+	}
 	if (W.wait_resyncs) {
 		W.conn = DRBDNL_C_CONNECTED;
 		W.disk = W.pdsk = DRBDNL_D_UP_TO_DATE;
@@ -914,6 +925,47 @@ static void signal_stops_between_steps(void **state)
 	assert_string_equal(W.log[n], "new_resource vh-1a2b3c4d");	/* not the helper again */
 }
 
+/* A sync that makes no progress for timeouts.stall ends the wait (not
+ * timeouts.sync); one that progresses goes on past many stall periods. */
+static void wait_sync_stall_and_progress(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	struct vh_error e = { 0 };
+	int64_t t0;
+
+	source_bridged(&g);
+	W.conn = DRBDNL_C_SYNC_SOURCE;
+	W.pdsk = DRBDNL_D_INCONSISTENT;
+	W.oos = 1000;
+	t0 = W.clock;
+	assert_int_equal(veng_run(&g, VENG_WAIT_SYNC, 0, &res, &e), -ETIMEDOUT);
+	assert_true(strstr(e.msg, "stalled: no progress for 60 s (SyncSource, 4000 KiB left)") != NULL);
+	assert_true(W.clock - t0 <= (int64_t)P.timeouts.stall * 1000000000 * 2);
+	assert_false(W.saved.synced);
+
+	W.sync_step = 100;		/* 10 waits of 60 s: 600 s, the whole sync timeout */
+	W.oos = 900;
+	t0 = W.clock;
+	assert_int_equal(run(&g, VENG_WAIT_SYNC, 0, &res), 0);
+	assert_true(W.saved.synced);
+	assert_true(W.clock - t0 > (int64_t)P.timeouts.stall * 1000000000 * 2);
+}
+
+/* Never connected: timeouts.connect ends the wait, and says so. */
+static void wait_sync_no_connection(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	struct vh_error e = { 0 };
+
+	source_bridged(&g);	/* WFConnection: D never comes */
+	P.timeouts.connect = 150;
+	assert_int_equal(veng_run(&g, VENG_WAIT_SYNC, 0, &res, &e), -ETIMEDOUT);
+	assert_true(strstr(e.msg, "no connection to hv2 in 150 s (WFConnection)") != NULL);
+	assert_true(W.clock >= 150ll * 1000000000 && W.clock < 300ll * 1000000000);
+}
+
 static void lost_bridge_stops_migrate(void **state)
 {
 	struct veng g;
@@ -1031,6 +1083,8 @@ int main(void)
 		cmocka_unit_test_teardown(gate_timeout_leaves_vm_paused, journal_teardown),
 		cmocka_unit_test_teardown(each_phase_in_a_new_process, journal_teardown),
 		cmocka_unit_test_teardown(signal_stops_between_steps, journal_teardown),
+		cmocka_unit_test_teardown(wait_sync_stall_and_progress, journal_teardown),
+		cmocka_unit_test_teardown(wait_sync_no_connection, journal_teardown),
 		cmocka_unit_test_teardown(lost_bridge_stops_migrate, journal_teardown),
 		cmocka_unit_test_teardown(phases_of_the_other_role_refused, journal_teardown),
 		cmocka_unit_test_teardown(state_kept_in_the_journal, journal_teardown),
