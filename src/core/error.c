@@ -79,6 +79,27 @@ int vh_err_prefix(struct vh_error *e, int code, const char *fmt, ...)
 	return code;
 }
 
+int vh_err_pass(struct vh_error *e, const struct vh_error *src, int code, const char *fmt, ...)
+{
+	char what[sizeof(e->msg)];
+	va_list ap;
+
+	if (code >= 0)
+		code = VH_ERR_UNKNOWN;
+	if (!e)
+		return code;
+	if (src->msg[0]) {
+		if (e != src)
+			*e = *src;
+		e->code = code;
+		return code;
+	}
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return vh_err(e, code, "%s: %s", what, strerror(-code));
+}
+
 void vh_err_clear(struct vh_error *e)
 {
 	if (e)

@@ -42,6 +42,14 @@ int vh_err_origin(struct vh_error *e, int code, int origin_code, const char *fmt
 int vh_err_prefix(struct vh_error *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Hand on the error @code a callback returned with its own @src: @e (may be NULL) gets
+ * @src with code @code, or, when @src says nothing, "@fmt: strerror(code)".  Returns
+ * @code (not negative becomes VH_ERR_UNKNOWN), so an error never travels without a word.
+ */
+int vh_err_pass(struct vh_error *e, const struct vh_error *src, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 void vh_err_clear(struct vh_error *e);
 
 /* Optional debug trace: one callback for the whole library, off by default. */

@@ -44,7 +44,7 @@ static inline int64_t ns_between(const struct timespec *a, const struct timespec
 static int roll_back(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_table *old,
 		     unsigned flags, int err, struct vh_error *e)
 {
-	struct vh_error e2;
+	struct vh_error e2 = { 0 };
 	int rc;
 
 	/* Whether the kernel failed in the table swap (old table still live,
@@ -134,7 +134,8 @@ int vdm_swap(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_tabl
 	}
 	if (roll_back(c, &dev, &old, flags, rc, e) == 0) {
 		res.rolled_back = true;
-		vh_err_prefix(e, rc, "swap %s: resume failed, rolled back to the old table", info.name);
+		vh_err_prefix(e, rc, "swap %s: resume failed, rolled back to the old table",
+			      info.name);
 	} else {
 		vh_err_prefix(e, rc, "swap %s: resume failed, rollback incomplete", info.name);
 	}
@@ -147,7 +148,7 @@ suspend_failed:
 	res.suspend_ns = res.window_ns = ns_between(&t0, &t1);
 	{
 		struct vdm_req rq_s = { .cmd = DM_DEV_SUSPEND_CMD, .ref = &dev, .flags = DM_SUSPEND_FLAG };
-		struct vh_error e2;
+		struct vh_error e2 = { 0 };
 
 		rc = vdm__kerr(e, rs, DM_DEV_SUSPEND_CMD, &rq_s);
 		vh_err_prefix(e, rc, "swap %s: suspend failed, old table kept", info.name);

@@ -33,13 +33,7 @@ static int call_fn(drbdnl_event_fn fn, const struct drbdnl_status *st, void *arg
 
 	if (r >= 0)
 		return r;
-	if (!fe.msg[0])
-		vh_err(&fe, r, "DRBD minor %u: the event handler failed: %s", st->minor,
-		       strerror(-r));
-	fe.code = r;
-	if (e)
-		*e = fe;
-	return r;
+	return vh_err_pass(e, &fe, r, "DRBD minor %u: the event handler failed", st->minor);
 }
 
 /* Hand the current status (one minor or all) to @fn, as the first "event". */

@@ -78,12 +78,6 @@ static void extack_text(const struct nlmsghdr *r, char *buf, size_t len)
 	}
 }
 
-/*
- * Hand the messages of one datagram that answer @seq to @on_msg.
- * Returns 1 when the request is fully answered, 0 when more datagrams
- * follow (a dump), or a negative errno (NLMSG_ERROR / NLMSG_DONE's error
- * exactly as the kernel sent it, or what @on_msg returned).
- */
 /* The kernel's errnos are 1..4095 (MAX_ERRNO); anything else is a malformed reply. */
 static bool is_errno(int v)
 {
@@ -102,15 +96,17 @@ static int call_on_msg(drbdnl_msg_fn on_msg, const struct nlmsghdr *r, void *arg
 
 	if (rc >= 0)
 		return rc;
-	if (!ce.msg[0])
-		vh_err(&ce, rc, "malformed netlink reply (type %u, %u bytes): %s", r->nlmsg_type,
-		       r->nlmsg_len, strerror(-rc));
-	ce.code = rc;
-	if (e)
-		*e = ce;
-	return rc;
+	return vh_err_pass(e, &ce, rc, "malformed netlink reply (type %u, %u bytes)",
+			   r->nlmsg_type, r->nlmsg_len);
 }
 
+/*
+ * Hand the messages of one datagram that answer @seq to @on_msg.
+ * Returns 1 when the request is fully answered, 0 when more datagrams
+ * follow (a dump), or a negative errno (NLMSG_ERROR / NLMSG_DONE's error
+ * exactly as the kernel sent it, or what @on_msg returned; -EBADMSG when
+ * bytes are left that form no whole message).
+ */
 int drbdnl_dispatch(const void *buf, size_t len, uint32_t seq, bool dump, drbdnl_msg_fn on_msg,
 		    void *arg, struct vh_error *e)
 {
@@ -270,11 +266,7 @@ static int transact(struct drbdnl *h, struct nl_msg *m, drbdnl_msg_fn fn, void *
 	if (r >= 0)
 		return 0;
 	/* Whatever the seam, the error leaves here with its code and a message. */
-	if (e && !e->msg[0])
-		vh_err(e, r, "netlink request failed: %s", strerror(-r));
-	else if (e)
-		e->code = r;
-	return r;
+	return e ? vh_err_pass(e, e, r, "netlink request failed") : r;
 }
 
 int drbdnl_parse_reply(const struct nlmsghdr *nlh, struct drbdnl_reply *ret)

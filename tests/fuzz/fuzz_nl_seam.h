@@ -103,7 +103,8 @@ static inline void fz_build_status(unsigned char **buf, size_t *len)
 		abort();
 	nla_nest_end(m, n);
 	if (!(n = nla_nest_start(m, DRBDNL_A_STATE_INFO)) ||
-	    nla_put_u32(m, DRBDNL_T_SIB_REASON | DRBDNL_F_MANDATORY, DRBDNL_SIB_GET_STATUS_REPLY) < 0 ||
+	    nla_put_u32(m, DRBDNL_T_SIB_REASON | DRBDNL_F_MANDATORY,
+			DRBDNL_SIB_GET_STATUS_REPLY) < 0 ||
 	    nla_put_u32(m, DRBDNL_T_CURRENT_STATE, 2 | 8 << 4 | 8 << 9 | 6 << 13) < 0)
 		abort();
 	nla_nest_end(m, n);

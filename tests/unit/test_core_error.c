@@ -82,6 +82,24 @@ static void err_never_returns_success(void **state)
 	assert_string_equal(e.msg, "detach: no such minor");
 }
 
+/* A callback's error, handed on: its own message if it gave one, else a word about the code. */
+static void err_pass_always_says_something(void **state)
+{
+	struct vh_error e = { 0 }, cb = { 0 };
+
+	(void)state;
+	assert_int_equal(vh_err_pass(&e, &cb, -EBADMSG, "reply %d", 7), -EBADMSG);
+	assert_string_equal(e.msg, "reply 7: Bad message");
+	vh_err(&cb, -ENOMEM, "out of memory");
+	assert_int_equal(vh_err_pass(&e, &cb, -ENOMEM, "reply"), -ENOMEM);
+	assert_string_equal(e.msg, "out of memory");
+	assert_int_equal(e.code, -ENOMEM);
+	/* in place, and a bogus 0 */
+	assert_true(vh_err_pass(&cb, &cb, 0, "x") < 0);
+	assert_true(cb.code < 0);
+	assert_int_equal(vh_err_pass(NULL, &cb, -EIO, "x"), -EIO);
+}
+
 static void exit_codes_are_distinct(void **state)
 {
 	(void)state;
@@ -109,6 +127,7 @@ int main(void)
 		cmocka_unit_test(err_prefix_truncates_safely),
 		cmocka_unit_test(err_prefix_returns_the_callers_error),
 		cmocka_unit_test(err_never_returns_success),
+		cmocka_unit_test(err_pass_always_says_something),
 		cmocka_unit_test(exit_codes_are_distinct),
 	};
 
