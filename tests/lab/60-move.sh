@@ -253,7 +253,7 @@ EXPECT_RC=13 phase hv1 abort
 EXPECT_RC=13 phase hv2 abort
 for h in hv1 hv2; do assert_clean $h "${HELP[$h]}" "after abort of a lost bridge"; done
 chk=$(lab_out hv1 "$BV check $N")
-say "lost bridge: migrate refused ($(jget error.message <<< "$MIG_OUT" | cut -c1-90)...), VM still on hv1, aborted on both; ring check: $(tail -n1 <<< "$chk")"
+say "lost bridge: migrate refused ($(grep '^{' <<< "$MIG_OUT" | jget error.message | cut -c1-90)...), VM still on hv1, aborted on both; ring check: $(tail -n1 <<< "$chk")"
 lab_out hv1 "$BV destroy $N; rm -rf $STATE" >/dev/null
 lab_out hv2 "rm -rf $STATE" >/dev/null
 
