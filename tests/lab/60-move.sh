@@ -1,0 +1,376 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Lab scenario: the whole move through the phase commands (src/core/engine).
+#   1. happy path, one disk: the busy VM moves hv1 -> hv2, each phase run on
+#      its host in order (preflight, prepare on hv1, bridge on hv1, prepare on
+#      hv2, wait-sync on both, migrate --leave-paused on hv1); while the VM is
+#      paused on hv2 the sha256 of hv1's and hv2's whole LV are equal; then
+#      vmhop resume, release and cleanup on both.  A phase run again does
+#      nothing.  Afterwards: the VM runs on hv2 from its own LV with a plain
+#      linear table on hv2's disk, nothing of vmhop is left on either host (no
+#      DRBD minor, no .copy, no meta-data LV, the usermode helper as before,
+#      the journal done), hv1's LV is gone, and the writer's ring check passes.
+#      Prints the freeze window and each phase's time.
+#   2. abort after bridge on hv1: the VM keeps running on hv1 on its own
+#      table; both hosts clean; abort exits 13 ("undone").
+#   2b. lvchange --refresh of the VM's LV on hv1 after the bridge (it puts the
+#      LV back on its extents): migrate refuses and says so, the VM runs on
+#      on hv1, abort on both hosts leaves both clean.
+#   2c. the DRBD port cut on hv1 while libvirt migrates (a short gate, a slow
+#      migration): migrate stops with exit 14, the VM paused on hv2, status
+#      shows the blocks hv2 lacks, abort refuses (exit 5); the link restored,
+#      DRBD resyncs, both LVs' sha256 equal, vmhop resume passes the gate, the
+#      move finishes, both hosts clean, the ring check passes on hv2.
+#   4. two disks: a second LV hot-plugged into the busy VM (vdb, random
+#      data); one resource, two volumes; both LVs' sha256 equal while paused
+#      on hv2; both moved, both hosts clean, the VM on hv2 has both disks.
+#   3. bad input: a plan for a VM that does not exist (exit 3, nothing
+#      created), a plan for hosts this host is not (exit 4).
+# timeout: 1800
+. "$(dirname "$0")/lib.sh"
+t0=$(now)
+BUILD=${BUILD:-build}
+V=$BUILD/vmhop
+BV="BUSYVM_BIN_DIR=$REPO/$BUILD/lab-bin $BUSYVM"
+VIRSH="virsh -q -c qemu:///system"
+N=vh60
+SIZE=64
+HELPER=/sys/module/drbd/parameters/usermode_helper
+STATE=/var/lib/vmhop
+# SECTIONS="1 2c" runs only those parts (all by default).
+want() { [[ " ${SECTIONS:-1 2 2b 2c 4 3} " == *" $1 "* ]]; }
+
+jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
+print(str(d).lower() if isinstance(d,bool) else d)' "$1"; }
+
+# mkplan NAME UUID SIZE_BYTES [SRC_ADDR DST_ADDR]: a plan as `vmhop plan` writes it.
+mkplan() {
+	local md
+	md=$(lab_out hv1 "$V --json meta size $3 --flexible" | jget min_md_bytes)
+	python3 - "$1" "$2" "$3" "$md" "${4:-169.254.77.1}" "${5:-169.254.77.2}" <<'PY'
+import json, sys
+name, uuid, size, md, src, dst = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+res = "vh-" + uuid.replace("-", "")[:8]
+print(json.dumps({
+  "vmhop_plan": 1, "vm": {"name": name, "uuid": uuid}, "resource": res, "port": 7860,
+  "source": {"host": "hv1", "address": src}, "dest": {"host": "hv2", "address": dst},
+  "disks": [{"target": "vda", "vg": "vg", "lv": name, "size": size, "volume": 0, "minor": 60,
+             "copy": res + "-0.copy", "meta": {"lv": res + "_0.vhmd", "index": "flexible", "bytes": md}}],
+  "drbd": {"protocol": "C", "cram_hmac_alg": "sha256", "shared_secret": "lab-secret-0123456789abcdef",
+           "resync_rate_kib": 102400, "c_plan_ahead": 0, "c_delay_target": 10,
+           "c_fill_target_sectors": 0, "c_max_rate_kib": 102400, "c_min_rate_kib": 4096,
+           "after_sb_0pri": "disconnect", "after_sb_1pri": "disconnect",
+           "after_sb_2pri": "disconnect", "rr_conflict": "disconnect"},
+  "migration": {"uri": "qemu+tcp://hv2/system", "max_downtime_ms": 300, "bandwidth_mib": 0,
+                "keep_source": False},
+  "timeouts": {"connect_s": 60, "sync_s": 300, "stall_s": 60, "migrate_s": 300, "gate_s": 30}}, indent=1))
+PY
+}
+# vmhop plan on hv1 (as an operator would run it), the same file on hv2.
+# real_plan [PORT]: a port of its own per part (a connection cut in 2c leaves
+# orphaned sockets on 7860 for a while).
+real_plan() {
+	lab_out hv1 "rm -f $PLAN; $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor 60 --port ${1:-7860} --max-downtime 300 -o $PLAN" >/dev/null
+	put_plan $PLAN "$(lab_out hv1 "cat $PLAN")"
+}
+put_plan() {	# put_plan FILE JSON: the same plan on both hosts
+	local h
+	for h in hv1 hv2; do lab_out $h "cat > $1 <<'EOF'
+$2
+EOF
+chmod 600 $1" >/dev/null; done
+}
+
+# Nothing of vmhop on HOST: no DRBD minor, no copy device, no meta-data LV, helper as $2.
+assert_clean() {
+	local h=$1 helper=$2 out
+	out=$(lab_out $h "echo minors=\$(ls /sys/block | grep -c '^drbd' || true) \
+		copies=\$(dmsetup ls | grep -c '\\.copy' || true) \
+		md=\$(lvs --noheadings -o lv_name vg | grep -c '\\.vhmd' || true) \
+		helper=\$(cat $HELPER)")
+	assert_eq "$out" "minors=0 copies=0 md=0 helper=$helper" "$h: nothing of vmhop left ($3)"
+}
+
+cleanup() {
+	set +e
+	for h in hv1 hv2; do
+		lab_run $h "$VIRSH destroy $N; $VIRSH undefine $N
+			for r in \$(drbdsetup-84 show | awk '/^resource vh-/ {print \$2}'); do drbdsetup-84 down \$r; done
+			for d in \$(dmsetup ls | awk '/\\.copy/ {print \$1}'); do dmsetup remove \$d; done
+			for l in \$(lvs --noheadings -o lv_name vg | grep '\\.vhmd'); do lvremove -q -y vg/\$l; done
+			$V drbd helper restore; $BV destroy $N; lvremove -q -y vg/${N}b; rm -rf $STATE" >/dev/null 2>&1
+	done
+}
+trap cleanup EXIT
+
+declare -A HELP
+for h in hv1 hv2; do
+	HELP[$h]=$(lab_out $h "cat $HELPER")
+	left=$(lab_out $h "$VIRSH list --all --name | grep -cx '$N' || true; lvs --noheadings vg/$N 2>/dev/null | wc -l")
+	assert_eq "$(echo $left)" "0 0" "$h is clean before the scenario"
+	assert_clean $h "${HELP[$h]}" "before"
+done
+
+PLAN=/tmp/$N.plan.json
+
+# phase HOST NAME [ARGS]: run it with --json, keep its output in $OUT, print its time
+declare -A T
+phase() {
+	local h=$1 p=$2 s rc=0
+	shift 2
+	s=$(now)
+	OUT=$(lab_run $h "$V --json $p --plan $PLAN $*" 2>/tmp/$N-$p-$h.err) || rc=$?
+	local t; t=$(elapsed "$s"); T[$p@$h]=${T[$p@$h]:-$t}
+	if [ "$rc" -ne "${EXPECT_RC:-0}" ]; then
+		printf '%s\n' "$OUT" >&2; cat /tmp/$N-$p-$h.err >&2
+		fail "$h: vmhop $p exited $rc, want ${EXPECT_RC:-0}"
+	fi
+	say "  $p on $h: $t s ($(jget steps <<< "$OUT" 2>/dev/null || echo ?) steps, outcome $(jget outcome <<< "$OUT" 2>/dev/null || echo ?))"
+}
+
+# ---- 1. happy path --------------------------------------------------------
+if want 1; then
+lab_out hv1 "$BV create $N $SIZE" >/dev/null
+lab_out hv1 "$BV wait-writes $N 64 120" >/dev/null
+UUID=$(lab_out hv1 "$VIRSH domuuid $N")
+RES=vh-${UUID:0:8}
+real_plan
+say "busy VM $N on hv1 (LV vg/$N, $SIZE MiB), plan for resource $RES on both hosts; helper hv1=${HELP[hv1]} hv2=${HELP[hv2]}"
+move_t0=$(now)
+phase hv1 preflight
+phase hv2 preflight
+phase hv1 prepare
+assert_eq "$(lab_out hv1 "drbdsetup-84 sh-status $RES | sed -n 's/^_cstate=//p;s/^_role=//p' | tr '\n' ' '")" "StandAlone Primary " "hv1 after prepare: Primary while StandAlone"
+assert_eq "$(lab_out hv1 "dmsetup table vg-$N | awk '{print \$3}'")" linear "hv1: the VM's LV still on its own table after prepare"
+# The baseline: vmhop dm swap of the same LV onto its own table, same writer.
+BASE=$(lab_out hv1 "$V --json dm swap vg-$N --copy vg-$N --repeat 5 --interval-ms 200" | jget window_median_ns)
+phase hv1 bridge
+FREEZE_NS=$(jget freeze_ns.0 <<< "$OUT")
+assert_eq "$(lab_out hv1 "dmsetup table vg-$N")" "0 $((SIZE * 2048)) linear 147:60 0" "hv1: the VM's LV maps /dev/drbd60 after bridge"
+phase hv1 bridge
+assert_eq "$(jget steps <<< "$OUT")" 0 "bridge run again does nothing"
+phase hv2 prepare
+lab_bg hv1 ws1 "$V --json wait-sync --plan $PLAN"
+phase hv2 wait-sync
+lab_bg_wait hv1 ws1 300 || { lab_bg_log hv1 ws1 >&2; fail "hv1: wait-sync failed"; }
+assert_eq "$(lab_out hv1 "drbdsetup-84 sh-status $RES | sed -n 's/^_cstate=//p;s/^_disk=//p;s/^_pdsk=//p' | tr '\n' ' '")" "Connected UpToDate UpToDate " "hv1 in sync"
+n1=$(lab_out hv1 "c=\$($BV counter $N); $BV wait-writes $N \$((c + 32)) 60")
+say "  the VM writes on through DRBD (counter $n1)"
+phase hv1 migrate --leave-paused
+assert_eq "$(jget gate <<< "$OUT")" pass "gate with --leave-paused"
+assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" paused "VM paused on hv2 after migrate --leave-paused"
+assert_eq "$(lab_out hv1 "$VIRSH domstate $N")" "shut off" "VM stopped (still defined) on hv1"
+sum1=$(lab_out hv1 "dd if=/dev/vg/$N bs=1M iflag=direct status=none | sha256sum | cut -c1-64")
+sum2=$(lab_out hv2 "dd if=/dev/vg/$N bs=1M iflag=direct status=none | sha256sum | cut -c1-64")
+assert_eq "$sum2" "$sum1" "whole-LV sha256 of hv1 and hv2 while paused on hv2"
+say "  paused on hv2: sha256 of vg/$N equal on both hosts (${sum1:0:16}...)"
+phase hv1 resume
+assert_eq "$(jget gate <<< "$OUT")" pass "gate at resume"
+assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" running "VM runs on hv2 after resume"
+assert_eq "$(lab_out hv1 "$VIRSH list --all --name | grep -cx $N || true")" 0 "VM undefined on hv1"
+n2=$(lab_out hv2 "c=\$($BV counter $N); $BV wait-writes $N \$((c + 32)) 60")
+say "  the VM writes on hv2 (counter $n2)"
+phase hv2 release
+phase hv1 release
+phase hv1 cleanup
+phase hv2 cleanup
+phase hv1 cleanup
+assert_eq "$(jget steps <<< "$OUT")" 0 "cleanup run again does nothing"
+MOVE_S=$(elapsed "$move_t0")
+
+for h in hv1 hv2; do
+	assert_clean $h "${HELP[$h]}" "after the move"
+	assert_eq "$(lab_out $h "python3 -c 'import json; j = json.load(open(\"$STATE/$UUID.journal\")); print([s[\"state\"] for s in j[\"steps\"] if s[\"id\"] == \"done\"], sum(s[\"state\"] == \"started\" for s in j[\"steps\"]))'")" "['done'] 0" "$h: journal marked done, no step left started"
+done
+assert_eq "$(lab_out hv1 "lvs --noheadings vg/$N 2>/dev/null | wc -l")" 0 "hv1's LV removed"
+tbl=$(lab_out hv2 "dmsetup table vg-$N")
+pv=$(lab_out hv2 "stat -L -c '%t:%T' \$(pvs --noheadings -o pv_name | head -n1 | tr -d ' ')")
+pvdev=$(printf '%d:%d' "0x${pv%%:*}" "0x${pv##*:}")
+assert_match "$tbl" "^0 $((SIZE * 2048)) linear $pvdev [0-9]+$" "hv2: the VM's LV is a plain linear table on hv2's disk"
+assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" running "VM still runs on hv2"
+chk=$(lab_out hv2 "$BV check $N")
+say "  ring check on hv2: $(tail -n1 <<< "$chk")"
+say "happy path: moved in $MOVE_S s; freeze window $FREEZE_NS ns ($(awk -v n=$FREEZE_NS 'BEGIN{printf "%.1f", n/1000}') us); vmhop dm swap of the same LV onto its own table just before: median of 5 $BASE ns"
+say "  phase times: preflight ${T[preflight@hv1]}/${T[preflight@hv2]} s, prepare hv1 ${T[prepare@hv1]} s, bridge ${T[bridge@hv1]} s, prepare hv2 ${T[prepare@hv2]} s, wait-sync hv2 ${T[wait-sync@hv2]} s, migrate ${T[migrate@hv1]} s, resume ${T[resume@hv1]} s, release hv2 ${T[release@hv2]} s / hv1 ${T[release@hv1]} s, cleanup hv2 ${T[cleanup@hv2]} s"
+lab_out hv2 "$BV destroy $N; rm -rf $STATE" >/dev/null
+lab_out hv1 "rm -rf $STATE" >/dev/null
+
+fi
+
+# ---- 2. abort after bridge --------------------------------------------------
+if want 2; then
+lab_out hv1 "$BV create $N $SIZE" >/dev/null
+lab_out hv1 "$BV wait-writes $N 64 120" >/dev/null
+UUID=$(lab_out hv1 "$VIRSH domuuid $N")
+RES=vh-${UUID:0:8}
+real_plan
+own=$(lab_out hv1 "dmsetup table vg-$N")
+phase hv1 prepare
+phase hv1 bridge
+phase hv2 prepare
+EXPECT_RC=13 phase hv1 abort
+assert_eq "$(jget outcome <<< "$OUT")" undone "abort on hv1"
+EXPECT_RC=13 phase hv2 abort
+EXPECT_RC=13 phase hv1 abort
+assert_eq "$(jget steps <<< "$OUT")" 0 "abort run again does nothing"
+assert_eq "$(lab_out hv1 "dmsetup table vg-$N")" "$own" "hv1: the VM's LV back on its own table"
+assert_eq "$(lab_out hv1 "$VIRSH domstate $N")" running "VM still runs on hv1 after abort"
+assert_eq "$(lab_out hv2 "lvs --noheadings vg/$N 2>/dev/null | wc -l")" 0 "hv2's LV (created by the move) removed"
+for h in hv1 hv2; do assert_clean $h "${HELP[$h]}" "after abort"; done
+n3=$(lab_out hv1 "c=\$($BV counter $N); $BV wait-writes $N \$((c + 32)) 60")
+chk=$(lab_out hv1 "$BV check $N")
+say "abort after bridge: hv1 on its own table, VM ran on (counter $n3), both clean; ring check: $(tail -n1 <<< "$chk")"
+lab_out hv1 "$BV destroy $N; rm -rf $STATE" >/dev/null
+lab_out hv2 "rm -rf $STATE" >/dev/null
+
+fi
+
+# ---- 2b. lvchange --refresh takes the bridge away: migrate refuses ---------
+if want 2b; then
+lab_out hv1 "$BV create $N $SIZE" >/dev/null
+lab_out hv1 "$BV wait-writes $N 64 120" >/dev/null
+UUID=$(lab_out hv1 "$VIRSH domuuid $N")
+RES=vh-${UUID:0:8}
+real_plan
+phase hv1 prepare
+phase hv1 bridge
+phase hv2 prepare
+lab_out hv1 "lvchange --refresh vg/$N" >/dev/null
+tbl=$(lab_out hv1 "dmsetup table vg-$N")
+[[ $tbl != *147:60* ]] || fail "hv1: lvchange --refresh did not take the bridge away: $tbl"
+phase hv2 wait-sync
+phase hv1 wait-sync
+st=$(lab_out hv1 "$V --json status --plan $PLAN")
+assert_eq "$(jget disks.0.cstate <<< "$st")" Connected "status on hv1 shows DRBD"
+EXPECT_RC=1 phase hv1 migrate
+MIG_OUT=$OUT
+assert_match "$OUT $(cat /tmp/$N-migrate-hv1.err)" "no longer maps /dev/drbd60" "migrate says the bridge is gone"
+assert_eq "$(lab_out hv1 "$VIRSH domstate $N")" running "VM still runs on hv1"
+assert_eq "$(lab_out hv2 "$VIRSH list --all --name | grep -cx $N || true")" 0 "no domain on hv2"
+EXPECT_RC=13 phase hv1 abort
+EXPECT_RC=13 phase hv2 abort
+for h in hv1 hv2; do assert_clean $h "${HELP[$h]}" "after abort of a lost bridge"; done
+chk=$(lab_out hv1 "$BV check $N")
+say "lost bridge: migrate refused ($(grep '^{' <<< "$MIG_OUT" | jget error.message | cut -c1-90)...), VM still on hv1, aborted on both; ring check: $(tail -n1 <<< "$chk")"
+lab_out hv1 "$BV destroy $N; rm -rf $STATE" >/dev/null
+lab_out hv2 "rm -rf $STATE" >/dev/null
+
+fi
+
+# ---- 2c. the DRBD link lost while libvirt migrates: the gate stops ----------
+if want 2c; then
+lab_out hv1 "$BV create $N $SIZE" >/dev/null
+lab_out hv1 "$BV wait-writes $N 64 120" >/dev/null
+UUID=$(lab_out hv1 "$VIRSH domuuid $N")
+RES=vh-${UUID:0:8}
+real_plan
+# A short gate and a slow migration (1 MiB/s for 32 MiB of RAM): DRBD notices
+# the cut link (ping timeout) well before libvirt finishes.
+put_plan $PLAN "$(lab_out hv1 "python3 -c 'import json; p = json.load(open(\"$PLAN\")); p[\"timeouts\"][\"gate_s\"] = 20; p[\"migration\"][\"bandwidth_mib\"] = 1; print(json.dumps(p, indent=1))'")"
+phase hv1 prepare
+phase hv1 bridge
+phase hv2 prepare
+phase hv2 wait-sync
+phase hv1 wait-sync
+lab_bg hv1 mig "$V --json migrate --plan $PLAN"
+sleep 3
+lab_out hv1 "$FAULT cut 7860" >/dev/null
+rc=0; lab_bg_wait hv1 mig 400 || rc=$?
+OUT=$(lab_bg_log hv1 mig)
+assert_eq "$rc" 14 "migrate with the DRBD link cut: exit 14 (state left); $OUT"
+assert_eq "$(jget outcome <<< "$(grep -v '^vmhop' <<< "$OUT")")" state-left "migrate outcome"
+assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" paused "VM left paused on hv2"
+assert_eq "$(lab_out hv1 "$VIRSH domstate $N")" "shut off" "VM stopped on hv1 (still defined)"
+st=$(lab_out hv1 "$V --json status --plan $PLAN")
+oos=$(jget disks.0.out_of_sync_kib <<< "$st")
+[ "$(jget disks.0.cstate <<< "$st")" != Connected ] || fail "status: DRBD still Connected with the link cut"
+assert_ge "$oos" 4 "status: blocks D misses"
+rc=0; lab_run hv1 "$V abort --plan $PLAN" >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" 5 "abort refuses once the VM has left hv1"
+say "link cut during the migration: gate stopped (exit 14), VM paused on hv2, hv1 $(jget disks.0.cstate <<< "$st") with $oos KiB D lacks; abort refused"
+lab_out hv1 "$FAULT restore" >/dev/null
+lab_out hv1 "for i in \$(seq 1 240); do s=\$(drbdsetup-84 sh-status $RES | tr '\n' ' ');
+	case \$s in *_cstate=Connected*_disk=UpToDate*_pdsk=UpToDate*) exit 0;; esac; sleep 0.5; done; echo \$s; exit 1" >/dev/null
+sum1=$(lab_out hv1 "dd if=/dev/vg/$N bs=1M iflag=direct status=none | sha256sum | cut -c1-64")
+sum2=$(lab_out hv2 "dd if=/dev/vg/$N bs=1M iflag=direct status=none | sha256sum | cut -c1-64")
+assert_eq "$sum2" "$sum1" "after the link came back and DRBD resynced, sha256 equal"
+phase hv1 resume
+assert_eq "$(jget gate <<< "$OUT")" pass "gate after the resync"
+assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" running "VM runs on hv2"
+phase hv2 release
+phase hv1 release
+phase hv1 cleanup
+phase hv2 cleanup
+for h in hv1 hv2; do assert_clean $h "${HELP[$h]}" "after the gate's detour"; done
+chk=$(lab_out hv2 "$BV check $N")
+say "link back: DRBD resynced the $oos KiB, sha256 equal, vmhop resume passed the gate; ring check on hv2: $(tail -n1 <<< "$chk")"
+lab_out hv2 "$BV destroy $N; rm -rf $STATE" >/dev/null
+lab_out hv1 "rm -rf $STATE" >/dev/null
+
+fi
+
+# ---- 4. two disks ------------------------------------------------------------
+if want 4; then
+# The busy VM as busyvm.sh makes it, defined with a second LV disk (vdb,
+# random data; the lab's machine has no PCI hot-plug).
+lab_out hv1 "lvcreate -q -y -W y -Z n -n $N -L ${SIZE}M vg >/dev/null &&
+	dd if=/dev/zero of=/dev/vg/$N bs=1M count=5 oflag=direct status=none &&
+	dd if=$LABBIN/busyvm.img of=/dev/vg/$N bs=512 count=1 oflag=direct conv=notrunc status=none &&
+	lvcreate -q -y -W y -Z n -n ${N}b -L 32M vg >/dev/null &&
+	dd if=/dev/urandom of=/dev/vg/${N}b bs=1M count=32 oflag=direct status=none &&
+	rm -f /var/log/libvirt/qemu/$N.serial &&
+	$BV xml $N | sed \"s|</disk>|</disk><disk type='block' device='disk'><driver name='qemu' type='raw' cache='none' io='native'/><source dev='/dev/vg/${N}b'/><target dev='vdb' bus='virtio'/></disk>|\" > /tmp/$N-2.xml &&
+	$VIRSH define /tmp/$N-2.xml >/dev/null && $VIRSH start $N >/dev/null" >/dev/null
+lab_out hv1 "$BV wait-writes $N 64 120" >/dev/null
+UUID=$(lab_out hv1 "$VIRSH domuuid $N")
+RES=vh-${UUID:0:8}
+real_plan 7870
+assert_eq "$(lab_out hv1 "python3 -c 'import json; print(len(json.load(open(\"$PLAN\"))[\"disks\"]))'")" 2 "the plan has both disks"
+phase hv1 prepare
+phase hv1 bridge
+F2="$(jget freeze_ns.0 <<< "$OUT") $(jget freeze_ns.1 <<< "$OUT")"
+phase hv2 prepare
+lab_bg hv1 ws1 "$V --json wait-sync --plan $PLAN"
+phase hv2 wait-sync
+lab_bg_wait hv1 ws1 300 || { lab_bg_log hv1 ws1 >&2; fail "hv1: wait-sync failed"; }
+phase hv1 migrate --leave-paused
+assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" paused "two disks: paused on hv2"
+for lv in $N ${N}b; do
+	s1=$(lab_out hv1 "dd if=/dev/vg/$lv bs=1M iflag=direct status=none | sha256sum | cut -c1-64")
+	s2=$(lab_out hv2 "dd if=/dev/vg/$lv bs=1M iflag=direct status=none | sha256sum | cut -c1-64")
+	assert_eq "$s2" "$s1" "two disks: sha256 of vg/$lv on both hosts at the gate"
+done
+phase hv1 resume
+phase hv2 release
+phase hv1 release
+phase hv1 cleanup
+phase hv2 cleanup
+for h in hv1 hv2; do assert_clean $h "${HELP[$h]}" "after the two-disk move"; done
+assert_eq "$(lab_out hv1 "lvs --noheadings vg/$N vg/${N}b 2>/dev/null | wc -l")" 0 "hv1's two LVs removed"
+assert_match "$(lab_out hv2 "dmsetup table vg-${N}b")" "^0 65536 linear " "hv2: the second LV on its own linear table"
+assert_eq "$(lab_out hv2 "$VIRSH domblklist $N | awk '{print \$1}' | tr '\n' ' '")" "vda vdb " "the VM on hv2 has both disks"
+chk=$(lab_out hv2 "$BV check $N")
+say "two disks: both LVs' sha256 equal at the gate, freeze windows $F2 ns, moved and clean; ring check on hv2: $(tail -n1 <<< "$chk")"
+lab_out hv2 "$BV destroy $N; lvremove -q -y vg/${N}b; rm -rf $STATE" >/dev/null
+lab_out hv1 "rm -rf $STATE" >/dev/null
+fi
+
+# ---- 3. bad input -----------------------------------------------------------
+if want 3; then
+put_plan $PLAN "$(mkplan nosuchvm 01234567-89ab-cdef-0123-456789abcdef 67108864)"
+rc=0; out=$(lab_run hv1 "$V prepare --plan $PLAN 2>&1") || rc=$?
+assert_eq "$rc" 3 "prepare for an unknown VM (exit)"
+assert_eq "$(wc -l <<< "$out")" 1 "one line: $out"
+assert_eq "$(lab_out hv1 "ls /sys/block | grep -c '^drbd' || true; lvs --noheadings -o lv_name vg | grep -c vhmd || true" | tr '\n' ' ')" "0 0 " "nothing created for an unknown VM"
+say "unknown VM: exit 3, '$out'"
+put_plan $PLAN "$(mkplan $N 01234567-89ab-cdef-0123-456789abcdef 67108864 169.254.77.101 169.254.77.102)"
+rc=0; out=$(lab_run hv1 "$V prepare --plan $PLAN 2>&1") || rc=$?
+assert_eq "$rc" 4 "a plan for other hosts (exit)"
+say "plan for hosts that are neither: exit 4, '$out'"
+
+fi
+cleanup
+trap - EXIT
+say "ok in $(elapsed "$t0") s"
