@@ -50,13 +50,20 @@ agent() {
 	cd "$REPO"
 	export DM_DISABLE_UDEV=1 LVM_SUPPRESS_FD_WARNINGS=1
 	exec python3 - "$1" "$2" "$3" <<-'PY'
-	import base64, socketserver, subprocess, sys
+	import socketserver, subprocess, sys, time
 	addr, port, peer = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 	class H(socketserver.StreamRequestHandler):
 	    def handle(self):
 	        if self.client_address[0] != peer:
 	            return
-	        cmd = base64.b64decode(self.rfile.readline().strip()).decode()
+	        line = self.rfile.readline()
+	        if not line.strip():
+	            return	# a probe: connected, sent nothing
+	        if line.strip() == b"@clock":	# hv2's clock, answered at once
+	            self.wfile.write(b"%.6f\n@@RC 0\n" % time.time())
+	            return
+	        n = int(line)
+	        cmd = self.rfile.read(n).decode()
 	        p = subprocess.run(["bash", "-c", cmd], stdin=subprocess.DEVNULL,
 	                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 	        self.wfile.write(p.stdout + b"\n@@RC %d\n" % p.returncode)
@@ -67,32 +74,37 @@ agent() {
 }
 
 # ---------------------------------------------------------------------------
-# Inside hv1 (S): the methods.  Output lines the host parses:
-#   STEP <name> <start ms since the method's t0> <duration ms>
+# Inside hv1 (S): the methods.  Output lines the host parses (times are hv1's
+# $EPOCHREALTIME, printed raw: no process is started to do arithmetic):
+#   STEP <name> <t0> <t1>       a step, from its start to its end
 #   VAL <key> <value>
-#   @@FILE <name> ... @@END     a raw log (events, job info)
+#   @@FILE <name> ... @@END     a raw log (libvirt's events, job info, dmesg)
+# Steps run in this shell (functions) or as one process each: in these TCG
+# guests starting a process costs ~0.1 s, so the harness starts none of its own
+# between the steps it times.
 guest_common() {
 	cd "$REPO"
-	export DM_DISABLE_UDEV=1 LVM_SUPPRESS_FD_WARNINGS=1
+	export DM_DISABLE_UDEV=1 LVM_SUPPRESS_FD_WARNINGS=1 LC_ALL=C
 	SIZE=$1
 	VIRSH="virsh -q -c qemu:///system"
 	BV="env BUSYVM_BIN_DIR=$REPO/$BUILD/lab-bin bash tools/lab/guest/busyvm.sh"
 	W=/tmp/bench-move
 	rm -rf "$W"; mkdir -p "$W"
-	T0=$EPOCHREALTIME
+	dmesg > "$W/dmesg0"
+	clock_offset
 	trap 'echo "bench: FAILED at step ${CUR_STEP:-?} (line $LINENO)" >&2' ERR
 }
 
-ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) * 1000 }'; }
-
 # on_d 'commands': run in hv2 through the agent; its output, its status.
+# (bash builtins only: a length-prefixed request, the reply read to EOF)
 on_d() {
-	local out rc
+	local out=
 	exec 3<>"/dev/tcp/$D_ADDR/$AGENT_PORT"
-	printf '%s\n' "$(printf '%s' "$1" | base64 -w0)" >&3
-	out=$(cat <&3)
+	printf '%d\n%s' "${#1}" "$1" >&3
+	IFS= read -r -d '' out <&3 || true
 	exec 3<&-
-	rc=${out##*@@RC }
+	local rc=${out##*@@RC }
+	rc=${rc%%$'\n'*}
 	out=${out%@@RC *}
 	while [[ $out == *$'\n' ]]; do out=${out%$'\n'}; done
 	[ -n "$out" ] && printf '%s\n' "$out"
@@ -100,32 +112,47 @@ on_d() {
 	return "$rc"
 }
 
-# step NAME CMD...: run CMD, print its time; on failure print its output and fail.
+# hv2's clock minus hv1's, from the quickest of 5 round trips to the agent
+# (its "@clock" answers without starting a process): VAL clock <offset s> <rtt s>
+clock_offset() {
+	local _ t0 t1 d
+	for _ in 1 2 3 4 5; do
+		exec 3<>"/dev/tcp/$D_ADDR/$AGENT_PORT"
+		t0=$EPOCHREALTIME
+		printf '@clock\n' >&3
+		IFS= read -r d <&3
+		t1=$EPOCHREALTIME
+		exec 3<&-
+		echo "CLK $t0 $d $t1"
+	done
+}
+
+# step NAME CMD...: run CMD (output in $W/NAME.out), print its times; on
+# failure print its output and fail.
 step() {
-	local name=$1 t0 t1 out rc=0
+	local name=$1 t0 t1 rc=0
 	shift
 	CUR_STEP=$name
 	t0=$EPOCHREALTIME
-	out=$("$@" 2>&1) || rc=$?
+	"$@" > "$W/$name.out" 2>&1 || rc=$?
 	t1=$EPOCHREALTIME
 	if [ "$rc" -ne 0 ]; then
-		printf '%s\n' "$out" >&2
+		cat "$W/$name.out" >&2
 		echo "bench: step '$name' failed (exit $rc): $*" >&2
 		exit 1
 	fi
-	[ -n "$out" ] && printf '%s\n' "$out" > "$W/$name.out"
-	echo "STEP $name $(ms "$T0" "$t0") $(ms "$t0" "$t1")"
-	LAST_T0=$t0 LAST_T1=$t1
+	echo "STEP $name $t0 $t1"
 }
-sh_s() { bash -c "$1"; }
-mark() { echo "VAL $1 $(ms "$T0" "$EPOCHREALTIME")"; }
+sh_s() { eval "$1"; }
+mark() { echo "VAL $1 $EPOCHREALTIME"; }
 dump() { echo "@@FILE $1"; cat "$2" 2>/dev/null || true; echo "@@END"; }
 
-# libvirt's own record of the pauses: lifecycle events with timestamps.
+# libvirt's own record: every event (lifecycle, migration iterations, job
+# completed with its statistics, block jobs) with libvirt's timestamps.
 events_start() {
-	setsid stdbuf -oL $VIRSH event --loop --timestamp --event lifecycle > "$W/events" 2>&1 < /dev/null &
+	setsid stdbuf -oL $VIRSH event --all --loop --timestamp > "$W/events" 2>&1 < /dev/null &
 	echo $! > "$W/events.pid"
-	on_d "rm -rf $W; mkdir -p $W; setsid stdbuf -oL $VIRSH event --loop --timestamp --event lifecycle > $W/events 2>&1 < /dev/null &
+	on_d "rm -rf $W; mkdir -p $W; setsid stdbuf -oL $VIRSH event --all --loop --timestamp > $W/events 2>&1 < /dev/null &
 		echo \$! > $W/events.pid"
 	sleep 1
 }
@@ -135,6 +162,11 @@ events_stop() {
 	dump events.hv1 "$W/events"
 	echo "@@FILE events.hv2"
 	on_d "kill -INT \$(cat $W/events.pid) 2>/dev/null; sleep 0.3; cat $W/events" || true
+	echo "@@END"
+	# the kernel's lines since the method began (DRBD's resync: began / done)
+	dmesg > "$W/dmesg1"
+	echo "@@FILE dmesg.hv1"
+	tail -n +"$(($(wc -l < "$W/dmesg0") + 1))" "$W/dmesg1" | grep -E 'drbd|resync' || true
 	echo "@@END"
 }
 
@@ -147,22 +179,8 @@ data_check() {
 	echo "VAL check $(tr ' ' ',' < "$W/check_hv2.out")"
 }
 
-# virsh migrate in the background, job info polled every 0.5 s (the same in
-# every method), then the completed job's statistics from the source or, when
-# the source has undefined the domain already, from the destination.
-migrate_polled() {
-	local pid rc=0
-	$MIGRATE "$@" "$VM" "$DEST_URI" > "$W/migrate.out" 2>&1 &
-	pid=$!
-	: > "$W/poll"
-	while kill -0 "$pid" 2>/dev/null; do
-		{ echo "@ $EPOCHREALTIME"; $VIRSH domjobinfo "$VM" 2>/dev/null; } >> "$W/poll" || true
-		sleep 0.5
-	done
-	wait "$pid" || rc=$?
-	cat "$W/migrate.out"
-	return "$rc"
-}
+# The completed migration job's statistics: from the source or, when the
+# source has undefined the domain already, from the destination.
 jobinfo() {
 	if $VIRSH domjobinfo --completed "$VM" > "$W/jobinfo" 2>/dev/null && grep -q 'Total downtime' "$W/jobinfo"; then
 		echo "VAL jobinfo_from hv1"
@@ -172,14 +190,13 @@ jobinfo() {
 		echo "VAL jobinfo_from none"
 	fi
 	dump jobinfo "$W/jobinfo"
-	dump poll "$W/poll"
 }
 
 start_vm() {
 	step busyvm_create $BV create "$VM" "$SIZE"
 	step busyvm_writes $BV wait-writes "$VM" 64 120
-	T0=$EPOCHREALTIME	# the move starts here
 	echo "VAL size_bytes $(blockdev --getsize64 "/dev/vg/$VM")"
+	mark t0		# the move starts here
 }
 
 # ---- the seed's procedure -------------------------------------------------
@@ -187,15 +204,14 @@ guest_seed() {
 	guest_common "$@"
 	local DM=vg-$VM CP=vg-$VM.copy META=/dev/vg/$VM.drbdmeta sectors mb
 	local DCONF="--protocol=C --allow-two-primaries=yes --sndbuf-size=10000000"
+	local WFC="--wfc-timeout=600 --degr-wfc-timeout=600 --outdated-wfc-timeout=600"
 	# the seed's meta-data size: max(capacity / 32768 + 4 MiB, 128 MiB), index 0
 	mb=$(( (SIZE * 1048576 / 32768 + 4194304) > 134217728 ? (SIZE * 1048576 / 32768 + 4194304) : 134217728 ))
 	sectors=$((SIZE * 2048))
 	events_start
 	start_vm
 	# 1 - Pause VM
-	mark pause1_begin
 	step suspend $VIRSH suspend "$VM"
-	SUSPEND_T0=$LAST_T0
 	# 2 - Set up DRBD (modprobe drbd usermode_helper=/bin/true -> sysfs, saved, restored)
 	step helper_S sh_s "cat /sys/module/drbd/parameters/usermode_helper > $W/helper && echo /bin/true > /sys/module/drbd/parameters/usermode_helper"
 	step helper_D on_d "mkdir -p $W; cat /sys/module/drbd/parameters/usermode_helper > $W/helper && echo /bin/true > /sys/module/drbd/parameters/usermode_helper"
@@ -212,34 +228,27 @@ guest_seed() {
 	step net_D on_d "drbdsetup-84 connect $RES ipv4:$D_ADDR:$DRBD_PORT ipv4:$S_ADDR:$DRBD_PORT $DCONF"
 	step syncer_S drbdsetup-84 disk-options "$MINOR" --resync-rate=$RESYNC_KIB --c-plan-ahead=0
 	step syncer_D on_d "drbdsetup-84 disk-options $MINOR --resync-rate=$RESYNC_KIB --c-plan-ahead=0"
-	step wait_connect_S drbdsetup-84 wait-connect "$MINOR" --wfc-timeout=60 --degr-wfc-timeout=60 --outdated-wfc-timeout=60
-	step wait_connect_D on_d "drbdsetup-84 wait-connect $MINOR --wfc-timeout=60 --degr-wfc-timeout=60 --outdated-wfc-timeout=60"
+	step wait_connect_S drbdsetup-84 wait-connect "$MINOR" $WFC
+	step wait_connect_D on_d "drbdsetup-84 wait-connect $MINOR $WFC"
 	step primary_S drbdsetup-84 primary "$MINOR" --force
-	SYNC_T0=$LAST_T0
 	step secondary_D on_d "drbdsetup-84 secondary $MINOR"
 	# dual-primary before D's swap: device-mapper opens /dev/drbd0 read-write,
-	# which DRBD refuses on a Secondary (the seed, too, makes D primary first).
-	# D may still be in the sync handshake: retry, bounded.
+	# which DRBD refuses on a Secondary (the seed, too, makes D primary before
+	# its swaps).  D may still be in the sync handshake: retry, bounded.
 	step primary_D on_d "for i in \$(seq 50); do drbdsetup-84 primary $MINOR 2>$W/primary.err && echo attempts=\$i && exit 0; sleep 0.2; done; cat $W/primary.err; exit 1"
+	# the whole LV (the seed mapped only the meta-data size)
 	step swap_S sh_s "echo '0 $sectors linear /dev/drbd$MINOR 0' | dmsetup load $DM && dmsetup suspend $DM && dmsetup resume $DM"
 	step swap_D on_d "echo '0 $sectors linear /dev/drbd$MINOR 0' | dmsetup load $DM && dmsetup suspend $DM && dmsetup resume $DM"
 	# 3 - Resume VM
 	step resume $VIRSH resume "$VM"
-	mark pause1_end
-	echo "VAL pause1_virsh_ms $(ms "$SUSPEND_T0" "$LAST_T1")"
 	# 4 - Wait for sync
-	step wait_sync_S drbdsetup-84 wait-sync "$MINOR" --wfc-timeout=600 --degr-wfc-timeout=600 --outdated-wfc-timeout=600
-	echo "VAL sync_ms $(ms "$SYNC_T0" "$LAST_T1")"
-	step state_S sh_s "grep -E ' $MINOR: cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate' /proc/drbd"
+	step wait_sync_S drbdsetup-84 wait-sync "$MINOR" $WFC
+	step state_S grep -E " $MINOR: cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate" /proc/drbd
 	step state_D on_d "grep -E ' $MINOR: cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate' /proc/drbd"
-	# 5 - Migrate (the seed also sets VIR_MIGRATE_TUNNELLED: not here, as for libvirt's runs)
-	step migrate migrate_polled
-	echo "VAL migrate_ms $(ms "$LAST_T0" "$LAST_T1")"
-	jobinfo
+	# 5 - Migrate (the seed also sets VIR_MIGRATE_TUNNELLED: not here, as in libvirt's runs)
+	step migrate $MIGRATE "$VM" "$DEST_URI"
 	# 6 - Pause VM (now on hv2)
-	mark pause2_begin
 	step suspend_D on_d "$VIRSH suspend $VM"
-	local p2t0=$LAST_T0
 	# 7 - Remove DRBD: each host puts back its own saved table first (DRBD
 	# cannot go down while a dm table holds /dev/drbd0 open), then down
 	step restore_D on_d "dmsetup load $DM $W/table && dmsetup suspend $DM && dmsetup resume $DM"
@@ -248,8 +257,6 @@ guest_seed() {
 	step down_S drbdsetup-84 down "$RES"
 	# 8 - Resume VM (the seed resumes only after removing the copies and LVs below)
 	step resume_D on_d "$VIRSH resume $VM"
-	mark pause2_end
-	echo "VAL pause2_virsh_ms $(ms "$p2t0" "$LAST_T1")"
 	step rm_copy_S dmsetup remove "$CP"
 	step rm_copy_D on_d "dmsetup remove $CP"
 	step rm_meta_S lvremove -q -y "vg/$VM.drbdmeta"
@@ -257,7 +264,8 @@ guest_seed() {
 	step rm_lv_S lvremove -q -y "vg/$VM"
 	step helper_restore_S sh_s "cat $W/helper > /sys/module/drbd/parameters/usermode_helper"
 	step helper_restore_D on_d "cat $W/helper > /sys/module/drbd/parameters/usermode_helper"
-	mark total
+	mark end
+	jobinfo
 	events_stop
 	data_check
 }
@@ -269,11 +277,10 @@ guest_copy() {
 	events_start
 	start_vm
 	step lv_D on_d "lvcreate -q -y -Wn -n $VM -L ${SIZE}m vg"
-	step migrate migrate_polled --copy-storage-all $extra
-	echo "VAL migrate_ms $(ms "$LAST_T0" "$LAST_T1")"
-	jobinfo
+	step migrate $MIGRATE --copy-storage-all $extra "$VM" "$DEST_URI"
 	step rm_lv_S lvremove -q -y "vg/$VM"
-	mark total
+	mark end
+	jobinfo
 	events_stop
 	data_check
 }
@@ -301,18 +308,16 @@ guest_vmhop() {
 	step bridge_S "$V" --json bridge --plan "$PLAN"
 	echo "VAL bridge_json $(tr -d '\n ' < "$W/bridge_S.out")"
 	step prepare_D on_d "$V --json prepare --plan $PLAN"
-	SYNC_T0=$LAST_T0
 	step wait_sync_D on_d "$V --json wait-sync --plan $PLAN"
 	step wait_sync_S "$V" --json wait-sync --plan "$PLAN"
-	echo "VAL sync_ms $(ms "$SYNC_T0" "$LAST_T1")"
 	step migrate "$V" --json migrate --plan "$PLAN"
-	echo "VAL migrate_ms $(ms "$LAST_T0" "$LAST_T1")"
 	echo "VAL migrate_json $(tr -d '\n ' < "$W/migrate.out")"
 	step release_D on_d "$V --json release --plan $PLAN"
 	step release_S "$V" --json release --plan "$PLAN"
 	step cleanup_S "$V" --json cleanup --plan "$PLAN"
 	step cleanup_D on_d "$V --json cleanup --plan $PLAN"
-	mark total
+	mark end
+	jobinfo
 	events_stop
 	data_check
 }
@@ -376,7 +381,7 @@ host_main() {
 		t0=\$EPOCHREALTIME; for i in 1 2 3 4 5 6 7 8 9 10; do on_d true; done; t1=\$EPOCHREALTIME
 		awk -v a=\$t0 -v b=\$t1 'BEGIN { printf \"%.1f\", (b - a) * 100 }'")
 	say "size ${size} MiB; one command on hv2 from hv1 (agent round trip, 'true'): $hop ms (mean of 10)"
-	say "host load: $(cut -d' ' -f1-3 /proc/loadavg); QEMU processes on this machine: $(pgrep -c qemu-system || true)"
+	say "host load: $(cut -d' ' -f1-3 /proc/loadavg); lab guests running on this machine: $(pgrep -fc 'qemu-system-x86_64 -name vmhop-lab' || true) (2 are ours)"
 	for m in ${only//,/ }; do
 		case $m in
 		seed) args="seed $size" ;;
@@ -406,99 +411,120 @@ host_main() {
 		done
 	done
 	python3 - "$OUT" "$only" "$hop" <<-'PY'
-	import os, re, sys, datetime
-	out, only, hop = sys.argv[1], sys.argv[2].split(","), sys.argv[3]
-	def ts(line):	# virsh event --timestamp: "2026-12-01 08:50:12.345+0000: event ..."
-	    m = re.match(r"(\d+-\d+-\d+ \d+:\d+:\d+\.\d+)\+0000:", line)
-	    return datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f").timestamp() if m else None
-	def pauses(lines):	# Suspended Paused -> Resumed Unpaused, libvirt's clock of that host
+	import datetime, json, os, re, sys
+	out, only, hop = sys.argv[1], sys.argv[2].split(","), float(sys.argv[3])
+	def ts(line):	# libvirt's event timestamp: "2026-12-01 08:50:12.345+0000: event ..."
+	    m = re.match(r"(\d+-\d+-\d+ \d+:\d+:\d+\.\d+)\+0000: ", line)
+	    if not m: return None
+	    return datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f").replace(
+	        tzinfo=datetime.timezone.utc).timestamp()
+	def pauses(lines):	# Suspended Paused -> Resumed Unpaused, as libvirt saw them
 	    r, t = [], None
 	    for l in lines:
-	        if "Suspended Paused" in l: t = ts(l)
-	        elif "Resumed Unpaused" in l and t is not None: r.append((ts(l) - t) * 1000); t = None
+	        if "'lifecycle'" in l and "Suspended Paused" in l: t = ts(l)
+	        elif "'lifecycle'" in l and "Resumed Unpaused" in l and t is not None:
+	            r.append((ts(l) - t) * 1000); t = None
 	    return r
-	def size_of(v, unit):
-	    return float(v) * {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}[unit]
+	def resync(lines):	# DRBD's own: kernel timestamps of "Began resync" and "Resync done"
+	    b = d = None
+	    for l in lines:
+	        m = re.match(r"\[\s*(\d+\.\d+)\]", l)
+	        if not m: continue
+	        if "Began resync as SyncSource" in l: b = float(m.group(1))
+	        elif "Resync done" in l and b is not None: d = float(m.group(1))
+	    return (d - b) * 1000 if b is not None and d is not None else None
 	f = lambda v, p="%.0f": (p % v) if v is not None else "?"
+	label = {"seed": "seed procedure", "copy": "copy-storage-all",
+	         "copysync": "copy-storage-all+sync-writes", "vmhop": "vmhop phases"}
 	rows = []
-	label = {"seed": "seed procedure", "copy": "copy-storage-all", "copysync": "copy-storage-all+sync-writes",
-	         "vmhop": "vmhop phases"}
 	for m in only:
 	    p = os.path.join(out, m + ".log")
 	    if not os.path.exists(p): continue
-	    steps, val, files, cur = {}, {}, {}, None
+	    st, val, files, cur, clk = {}, {}, {}, None, []
 	    for l in open(p):
 	        l = l.rstrip("\n")
 	        if cur is not None:
 	            if l == "@@END": cur = None
 	            else: files[cur].append(l)
 	            continue
-	        f = l.split(" ", 2)
-	        if f[0] == "STEP": steps[f[1]] = (float(f[2].split()[0]), float(f[2].split()[1]))
-	        elif f[0] == "VAL": val[f[1]] = f[2]
-	        elif f[0] == "@@FILE": cur = f[1]; files[cur] = []
-	    if "total" not in val:
+	        w = l.split(" ")
+	        if w[0] == "STEP" and len(w) == 4: st[w[1]] = (float(w[2]), float(w[3]))
+	        elif w[0] == "VAL" and len(w) >= 3: val[w[1]] = " ".join(w[2:])
+	        elif w[0] == "@@FILE": cur = w[1]; files[cur] = []
+	        elif w[0] == "CLK" and len(w) == 4: clk.append(tuple(map(float, w[1:])))
+	    if "end" not in val or "check" not in val:
 	        rows.append((label[m], None)); continue
+	    dur = lambda a, b: (st[b][1] - st[a][0]) * 1000
 	    ji = {}
 	    for l in files.get("jobinfo", []):
 	        k, _, v = l.partition(":")
 	        ji[k.strip()] = v.strip()
 	    down = float(ji["Total downtime"].split()[0]) if "Total downtime" in ji else None
-	    total = float(val["total"])
-	    mig = float(val["migrate_ms"])
+	    total = (float(val["end"]) - float(val["t0"])) * 1000
+	    mig = dur("migrate", "migrate")
 	    size = int(val["size_bytes"])
+	    ev1, ev2 = files.get("events.hv1", []), files.get("events.hv2", [])
+	    # hv2's clock minus hv1's, from the quickest round trip
+	    a, d, b = min(clk, key=lambda c: c[2] - c[0]) if clk else (0, 0, 0)
+	    off, unc = d - (a + b) / 2, (b - a) / 2
+	    # the destination's QEMU is up (libvirt's "Started Migrated" on hv2), in hv1's clock
+	    t_up = next((ts(l) - off for l in ev2 if "Started Migrated" in l), None)
+	    up = (t_up - st["migrate"][0]) * 1000 if t_up else None
+	    clock = "hv2's QEMU up %s ms into the migration (clocks: hv2 - hv1 = %.0f ms +- %.0f)" % (
+	        f(up), off * 1000, unc * 1000)
 	    if m == "seed":
-	        ev = pauses(files.get("events.hv1", [])) + pauses(files.get("events.hv2", []))
-	        virsh_p = float(val["pause1_virsh_ms"]) + float(val["pause2_virsh_ms"])
-	        sync = float(val["sync_ms"])
+	        ev = pauses(ev1) + pauses(ev2)
+	        vp = [dur("suspend", "resume"), dur("suspend_D", "resume_D")]
+	        sync = resync(files.get("dmesg.hv1", [])) or dur("primary_S", "wait_sync_S")
+	        # libvirt's record of the two pauses when it has both, else virsh's
+	        stall = (sum(ev) if len(ev) == 2 else sum(vp)) + (down or 0)
+	        names = list(st)
+	        in1 = names[names.index("suspend") + 1:names.index("resume")]
+	        in2 = names[names.index("suspend_D") + 1:names.index("resume_D")]
+	        hops = sum(1 for n in in1 + in2 if n.endswith("_D")) + 2
+	        detail = ("pauses %s ms (libvirt's events; virsh calls: %s ms); %d steps in them, %d on hv2 "
+	                  "(a hop to hv2 costs ~%.0f ms of them)" % (" + ".join(f(x) for x in ev) or "?",
+	                  " + ".join(f(x) for x in vp), len(in1) + len(in2) + 3, hops, hop))
 	        overhead = total - sync - mig
-	        # libvirt's own record of the two pauses when both were seen, else virsh's
-	        stall = (sum(ev) if len(ev) == 2 else virsh_p) + (down or 0)
-	        detail = "pauses (virsh) %.0f + %.0f ms; (libvirt events) %s ms" % (
-	            float(val["pause1_virsh_ms"]), float(val["pause2_virsh_ms"]),
-	            " + ".join("%.0f" % x for x in ev) or "?")
 	    elif m == "vmhop":
-	        import json
 	        bj, mj = json.loads(val["bridge_json"]), json.loads(val["migrate_json"])
 	        freeze = sum(bj.get("freeze_ns", [])) / 1e6
 	        down = mj.get("downtime_ms", down)
 	        # the resume on D: hv2's libvirt, from the VM's arrival (paused) to its resume
-	        ev2, t_in, resume_d = files.get("events.hv2", []), None, None
+	        t_in = resume_d = None
 	        for l in ev2:
 	            if t_in is None and "Started Migrated" in l: t_in = ts(l)
-	            elif t_in is not None and "Resumed" in l: resume_d = (ts(l) - t_in) * 1000; break
-	        sync = float(val["sync_ms"])
-	        overhead = total - sync - mig
+	            elif t_in is not None and "'lifecycle'" in l and "Resumed" in l:
+	                resume_d = (ts(l) - t_in) * 1000; break
+	        sync = resync(files.get("dmesg.hv1", [])) or dur("prepare_D", "wait_sync_S")
 	        stall = freeze + (down or 0) + (resume_d or 0)
 	        detail = "bridge freeze %.3f ms + libvirt downtime %s ms + resume on hv2 %s ms (gate %s)" % (
 	            freeze, f(down), f(resume_d), mj.get("gate", "?"))
+	        overhead = total - sync - mig
 	    else:
-	        # disk copy: from the first job sample to the first with memory
-	        # transferred (libvirt mirrors the disk first, then migrates RAM)
-	        t = None; first = None; copy_end = None
-	        for l in files.get("poll", []):
-	            if l.startswith("@ "): t = float(l[2:]); first = first or t; continue
-	            k, _, v = l.partition(":")
-	            if k.strip() == "Memory processed" and copy_end is None and float(v.split()[0]) > 0:
-	                copy_end = t
-	        sync = (copy_end - first) * 1000 if copy_end and first else None
+	        # the disk copy: libvirt starts the destination's QEMU with an NBD
+	        # server, mirrors the disk, and migrates the memory once the mirror
+	        # is ready: from "Started Migrated" on hv2 to "Block Copy ... ready" on hv1
+	        t_ready = next((ts(l) for l in ev1 if "'block-job-2'" in l and "ready" in l), None)
+	        sync = (t_ready - t_up) * 1000 if t_ready and t_up else None
 	        stall = down
+	        detail = "copy: from hv2's QEMU start to libvirt's block-copy ready event"
 	        overhead = total - mig
-	        detail = "copy phase from job polls (0.5 s)"
+	    detail += "; " + clock
 	    rows.append((label[m], dict(total=total, stall=stall, down=down, sync=sync, mig=mig,
-	                rate=(size / 2**20) / (sync / 1000) if sync else None, overhead=overhead,
-	                check=val.get("check", "?"), detail=detail)))
-	print("[bench-move] %-30s %9s %11s %11s %9s %9s %9s %9s" % ("method", "total ms", "no-write ms",
-	      "libvirt dt", "sync ms", "MiB/s", "migr ms", "overhead"))
+	                 rate=(size / 2**20) / (sync / 1000) if sync else None, overhead=overhead,
+	                 check=val.get("check", "?"), detail=detail)))
+	hdr = ("method", "total ms", "no-write ms", "libvirt dt", "sync ms", "MiB/s", "migrate ms", "overhead")
+	fmt = "[bench-move] %-30s %9s %11s %10s %9s %7s %10s %9s"
+	print(fmt % hdr)
 	for name, r in rows:
 	    if r is None:
 	        print("[bench-move] %-30s %s" % (name, "FAILED or not available (see above)")); continue
-	    print("[bench-move] %-30s %9s %11s %11s %9s %9s %9s %9s" % (name, f(r["total"]), f(r["stall"]),
-	          f(r["down"]), f(r["sync"]), f(r["rate"], "%.1f"), f(r["mig"]), f(r["overhead"])))
+	    print(fmt % (name, f(r["total"]), f(r["stall"]), f(r["down"]), f(r["sync"]),
+	          f(r["rate"], "%.1f"), f(r["mig"]), f(r["overhead"])))
 	for name, r in rows:
 	    if r: print("[bench-move]   %s: %s; data check on hv2: %s" % (name, r["detail"], r["check"]))
-	print("[bench-move]   overhead = total - sync - migration (for libvirt: total - migration, the copy is inside it);"
-	      " hv2 hop %s ms" % hop)
+	print("[bench-move]   overhead = total - sync - migrate (libvirt's runs: total - migrate, the copy is inside it)")
 	PY
 	[ -z "$failed" ] || { say "FAILED:$failed" >&2; exit 1; }
 }
