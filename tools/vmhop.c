@@ -12,6 +12,16 @@ static const struct vh_cmd top[] = {
 	{ "lvm",  cmd_lvm,  "logical volumes through liblvm2cmd" },
 	{ "virt", cmd_virt, "libvirt domains: disk, suspend, resume, migrate" },
 	{ "plan", cmd_plan, "the plan of a move: VM, disks, DRBD resource, addresses, secret" },
+	{ "preflight", cmd_phase, "--plan FILE: every check of the move on this host, changes nothing" },
+	{ "prepare", cmd_phase, "--plan FILE: meta-data, .copy device, DRBD (S: Primary, D: connected)" },
+	{ "bridge", cmd_phase, "--plan FILE (S): the VM's LV onto DRBD in one freeze window, then connect" },
+	{ "wait-sync", cmd_phase, "--plan FILE: until UpToDate/UpToDate (D: then flush its LV's cache)" },
+	{ "migrate", cmd_phase, "--plan FILE [--leave-paused] (S): migrate paused, gate, resume on D" },
+	{ "resume", cmd_phase, "--plan FILE (S): gate again and resume the VM on D" },
+	{ "release", cmd_phase, "--plan FILE: S: its LV back on its own table; DRBD down" },
+	{ "cleanup", cmd_phase, "--plan FILE: remove copies and meta-data LVs (S: and the old LV)" },
+	{ "abort", cmd_phase, "--plan FILE: undo what this host did, while the VM has not left S" },
+	{ "status", cmd_status, "--plan FILE: what this move left on this host, the next safe action" },
 	{ NULL, NULL, NULL }
 };
 
@@ -31,7 +41,9 @@ static void usage_top(void)
 	printf("\n`vmhop COMMAND --help` shows the sub-commands.\n\n"
 	       "Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 invalid input,\n"
 	       "5 busy, 6 too small / no space, 7 kernel refused, 8 unsupported,\n"
-	       "9 timeout, 10 already exists (see --force), 11 permission, 12 peer.\n");
+	       "9 timeout, 10 already exists (see --force), 11 permission, 12 peer,\n"
+	       "13 undone (abort: this host is as it was), 14 stopped with state left behind\n"
+	       "(see vmhop status).\n");
 }
 
 int vh_main(int argc, char **argv)

@@ -29,6 +29,8 @@ enum vh_exit {
 	VH_EXIT_EXISTS = 10,		/* EEXIST: would overwrite something (use --force) */
 	VH_EXIT_PERM = 11,		/* EPERM, EACCES */
 	VH_EXIT_PEER = 12,		/* ECONNREFUSED, ECONNRESET, ENOTCONN, EKEYREJECTED: the peer */
+	VH_EXIT_UNDONE = 13,		/* abort succeeded: this host is as it was before the move */
+	VH_EXIT_STATE_LEFT = 14,	/* stopped on purpose, state left behind: see vmhop status */
 };
 
 struct vh_ctx {
@@ -89,5 +91,8 @@ int cmd_dm(struct vh_ctx *ctx, int argc, char **argv);
 int cmd_lvm(struct vh_ctx *ctx, int argc, char **argv);
 int cmd_virt(struct vh_ctx *ctx, int argc, char **argv);
 int cmd_plan(struct vh_ctx *ctx, int argc, char **argv);
+/* The phases of a move (argv[0] names the phase), and status. */
+int cmd_phase(struct vh_ctx *ctx, int argc, char **argv);
+int cmd_status(struct vh_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -53,6 +53,8 @@ static int check_host(const char *what, const struct vplan_host *h, struct vh_er
 			return vh_err(e, -EINVAL, "%s.host has a character outside A-Z a-z 0-9 . - : _ "
 				      "at offset %zu", what, i);
 	}
+	if (strnlen(h->addr, sizeof(h->addr)) == sizeof(h->addr))
+		return vh_err(e, -EINVAL, "%s.address is not terminated", what);
 	if (h->family != AF_INET && h->family != AF_INET6)
 		return vh_err(e, -EINVAL, "%s.address: family must be IPv4 or IPv6", what);
 	if (inet_pton(h->family, h->addr, bin) != 1)

@@ -61,6 +61,7 @@ struct vvirt_api {
 			      virConnectDomainEventGenericCallback cb, void *opaque,
 			      virFreeCallback free_cb);
 	int (*event_deregister)(virConnectPtr c, int callback_id);
+	int (*undefine)(virDomainPtr d);	/* virDomainUndefine */
 };
 
 /* NULL restores libvirt itself (loaded on first use). */
@@ -138,6 +139,8 @@ int vvirt_check_cache(const struct vvirt_disk *d, bool force, struct vh_error *e
 /* @ret_ns (may be NULL): how long the call took, CLOCK_MONOTONIC. */
 int vvirt_suspend(struct vvirt_dom *d, uint64_t *ret_ns, struct vh_error *e) VH_MUST_CHECK;
 int vvirt_resume(struct vvirt_dom *d, uint64_t *ret_ns, struct vh_error *e) VH_MUST_CHECK;
+/* Remove the domain's persistent definition (a running one becomes transient). */
+int vvirt_undefine(struct vvirt_dom *d, struct vh_error *e) VH_MUST_CHECK;
 
 /* ---- migration --------------------------------------------------------- */
 
@@ -164,6 +167,7 @@ struct vvirt_migrate_opts {
 	const char *migrate_uri;	/* direct: hypervisor URI, e.g. tcp://169.254.77.2 */
 	bool persist_dest;
 	bool undefine_source;
+	bool paused;			/* VIR_MIGRATE_PAUSED: leave the domain paused on the destination */
 	bool unsafe;			/* VIR_MIGRATE_UNSAFE: skip libvirt's safety check */
 	uint64_t max_downtime_ms;	/* 0: libvirt's default */
 	uint64_t bandwidth_mib;		/* MiB/s, 0: unlimited */

@@ -217,3 +217,12 @@ int vvirt_resume(struct vvirt_dom *d, uint64_t *ret_ns, struct vh_error *e)
 		*ret_ns = vvirt_now_ns() - t0;
 	return 0;
 }
+
+int vvirt_undefine(struct vvirt_dom *d, struct vh_error *e)
+{
+	if (!vvirt_api->undefine)
+		return vh_err(e, -EOPNOTSUPP, "undefine is not available");
+	if (vvirt_api->undefine(d->d) < 0)
+		return vvirt_fail(e, "undefine %s", d->name);
+	return 0;
+}

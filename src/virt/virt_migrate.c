@@ -151,6 +151,8 @@ static int build_params(const struct vvirt_migrate_opts *o, struct mig_thread *t
 		t->flags |= VIR_MIGRATE_UNDEFINE_SOURCE;
 	if (o->unsafe)
 		t->flags |= VIR_MIGRATE_UNSAFE;
+	if (o->paused)
+		t->flags |= VIR_MIGRATE_PAUSED;
 	if (o->tunnelled && !o->p2p)
 		return vh_err(e, -EINVAL, "tunnelled migration needs peer-to-peer");
 	if (o->tunnelled && o->migrate_uri)

@@ -13,9 +13,10 @@
 #   2. a port something listens on is skipped, and refused when asked (exit 5)
 #   3. refusals: no such VM (exit 3), a VM whose disk is a file (exit 4), a VM
 #      with cache='writeback' (exit 4); an existing -o file is kept (exit 10)
-# timeout: 300
+# timeout: 720
 . "$(dirname "$0")/lib.sh"
 t0=$(now)
+say_t() { say "$* [$(elapsed "$t0") s]"; }
 BUILD=${BUILD:-build}
 V="VMHOP_STATE_DIR=/tmp/vh50-state $BUILD/vmhop"
 BV="BUSYVM_BIN_DIR=$REPO/$BUILD/lab-bin $BUSYVM"
@@ -40,7 +41,7 @@ assert_eq "$left" 0 "hv1 is clean before the scenario"
 
 lab_out hv1 "$BV create $N 64" >/dev/null
 lab_out hv1 "$BV wait-writes $N 16 120" >/dev/null
-say "busy VM $N running on hv1"
+say_t "busy VM $N running on hv1"
 
 # 1. the plan
 lab_out hv1 "rm -f /tmp/p.json; $V plan $N --to 169.254.77.2 -o /tmp/p.json" >/dev/null
@@ -74,7 +75,7 @@ assert_eq "$(echo $free)" 0 "minor $minor has no device and nothing listens on p
 lab_out hv1 "$V plan $N --to 169.254.77.2 -o /tmp/p2.json" >/dev/null
 secret2=$(lab_out hv1 "python3 -c 'import json; print(json.load(open(\"/tmp/p2.json\"))[\"drbd\"][\"shared_secret\"])'")
 [ "$secret" != "$secret2" ] || fail "two plans got the same secret"
-say "plan: $N $uuid, vg/$N $lvsize bytes, minor $minor, port $port, $prefsrc -> 169.254.77.2, mode 0600"
+say_t "plan: $N $uuid, vg/$N $lvsize bytes, minor $minor, port $port, $prefsrc -> 169.254.77.2, mode 0600"
 
 # Which side: source on hv1, dest on hv2, neither for other hosts (exit 4).
 role=$(lab_out hv1 "$V --json plan --check /tmp/p.json")
@@ -87,7 +88,7 @@ p[\"source\"][\"address\"]=\"203.0.113.1\"; p[\"dest\"][\"address\"]=\"203.0.113
 json.dump(p, open(\"/tmp/p2.json\", \"w\"))'; $V plan --check /tmp/p2.json 2>&1") || rc=$?
 assert_eq "$rc" 4 "a plan for two other hosts (exit)"
 assert_match "$out" "plan is for hosts 203.0.113.1 and 203.0.113.2; this host has neither address" "neither"
-say "plan --check: source on hv1, dest on hv2, neither elsewhere (exit 4)"
+say_t "plan --check: source on hv1, dest on hv2, neither elsewhere (exit 4)"
 
 # 1b. two LV disks and a CD-ROM
 lab_out hv1 "lvcreate -q -y -W y -Z n -n ${N}m -L 8M vg >/dev/null && lvcreate -q -y -W y -Z n -n ${N}m2 -L 12M vg >/dev/null
@@ -106,7 +107,7 @@ assert_eq "$(jget disks.1.volume <<< "$m")" 1 "second volume"
 m0=$(jget disks.0.minor <<< "$m"); m1=$(jget disks.1.minor <<< "$m")
 assert_eq "$m1" "$((m0 + 1))" "consecutive free minors"
 lab_out hv1 "$VIRSH destroy ${N}m; lvremove -q -y vg/${N}m vg/${N}m2" >/dev/null
-say "two LV disks + CD-ROM: volumes 0,1 (vg/${N}m $s1, vg/${N}m2 $s2 bytes), minors $m0,$m1"
+say_t "two LV disks + CD-ROM: volumes 0,1 (vg/${N}m $s1, vg/${N}m2 $s2 bytes), minors $m0,$m1"
 
 # 2. a port in use
 lab_out hv1 "python3 -c 'import socket,time,os
@@ -117,7 +118,7 @@ next=$(lab_out hv1 "$V plan $N --to 169.254.77.2 | python3 -c 'import json,sys; 
 rc=0; out=$(lab_run hv1 "$V plan $N --to 169.254.77.2 --port $port 2>&1") || rc=$?
 assert_eq "$rc" 5 "a port in use, asked for (exit)"
 assert_match "$out" "port $port" "names the port"
-say "port $port listened on: skipped (got $next), refused when asked (exit 5)"
+say_t "port $port listened on: skipped (got $next), refused when asked (exit 5)"
 
 # 3. refusals
 rc=0; out=$(lab_run hv1 "$V plan nosuch$N --to 169.254.77.2 2>&1") || rc=$?
@@ -137,7 +138,7 @@ assert_match "$out" "cache='writeback'" "names the cache mode"
 rc=0; out=$(lab_run hv1 "$V plan $N --to 169.254.77.2 -o /tmp/p.json 2>&1") || rc=$?
 assert_eq "$rc" 10 "an existing -o file (exit)"
 assert_eq "$(lab_out hv1 "cat /tmp/p.json")" "$plan" "the existing plan is unchanged"
-say "refused: unknown VM (3), file disk (4), cache=writeback (4), existing file (10)"
+say_t "refused: unknown VM (3), file disk (4), cache=writeback (4), existing file (10)"
 
 lab_out hv1 "$BV check $N" >/dev/null
 say "PASS in $(elapsed "$t0") s"

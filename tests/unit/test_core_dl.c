@@ -50,6 +50,7 @@ static void loader_names_the_missing_library_and_package(void **state)
 	assert_non_null(strstr(e.msg, "libvmhop-absent.so.0 is needed for this command and "
 				      "cannot be loaded: "));
 	assert_non_null(strstr(e.msg, "(install the package vmhop-absent0)"));
+	assert_int_equal(vh_exit_code(e.code), VH_EXIT_UNSUPPORTED);	/* exit 8 */
 	assert_null(t.strlen);
 }
 

@@ -1,0 +1,1187 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The phases of a move on one host (docs/engine.md).  Every step follows the
+ * same pattern: look at the journal and at what exists, act only if needed,
+ * record.  A flag in the journal means "this exists and is the move's": it
+ * is set and saved *before* the object is created (so a crash in between
+ * leaves a journal that claims it, and a re-run or an abort finds it or
+ * finds nothing), and cleared after the object is gone.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+
+#include <libvirt/libvirt.h>
+
+#include "core/engine.h"
+#include "virt/virt.h"
+
+static const char *const phase_names[VENG_PHASES] = {
+	[VENG_PREFLIGHT] = "preflight", [VENG_PREPARE] = "prepare", [VENG_BRIDGE] = "bridge",
+	[VENG_WAIT_SYNC] = "wait-sync", [VENG_MIGRATE] = "migrate", [VENG_RESUME] = "resume",
+	[VENG_RELEASE] = "release", [VENG_CLEANUP] = "cleanup", [VENG_ABORT] = "abort",
+};
+
+const char *veng_phase_name(enum veng_phase p)
+{
+	return (unsigned)p < VENG_PHASES ? phase_names[p] : "?";
+}
+
+int veng_phase_parse(const char *name, enum veng_phase *ret)
+{
+	for (int i = 0; i < VENG_PHASES; i++)
+		if (!strcmp(name, phase_names[i])) {
+			*ret = (enum veng_phase)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *veng_gate_name(enum veng_gate g)
+{
+	switch (g) {
+	case VENG_GATE_PASS: return "pass";
+	case VENG_GATE_WAIT: return "wait";
+	case VENG_GATE_NOT_STOPPED: return "vm-not-stopped";
+	}
+	return "?";
+}
+
+enum veng_gate veng_gate_decide(const struct drbdnl_status *st, bool vm_stopped_on_s)
+{
+	if (!vm_stopped_on_s)
+		return VENG_GATE_NOT_STOPPED;
+	if (st->conn == DRBDNL_C_CONNECTED && st->disk == DRBDNL_D_UP_TO_DATE &&
+	    st->pdsk == DRBDNL_D_UP_TO_DATE && st->bits_oos == 0)
+		return VENG_GATE_PASS;
+	return VENG_GATE_WAIT;
+}
+
+/* drbdnl_wait predicate: the gate's condition (in sync, nothing out of sync). */
+static int pred_in_sync(const struct drbdnl_status *st, void *arg, struct vh_error *e)
+{
+	(void)arg;
+	(void)e;
+	return veng_gate_decide(st, true) == VENG_GATE_PASS;
+}
+
+void veng_state_init(struct veng_state *st, const struct vplan *p, enum vplan_role role)
+{
+	memset(st, 0, sizeof(*st));
+	st->role = role;
+	st->last_phase = -1;
+	snprintf(st->resource, sizeof(st->resource), "%s", p->resource);
+	snprintf(st->vm_name, sizeof(st->vm_name), "%s", p->vm_name);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int veng_init(struct veng *g, const struct vplan *p, enum vplan_role role,
+	      const struct veng_state *st, const struct veng_ops *ops, void *ud,
+	      struct vh_error *e)
+{
+	memset(g, 0, sizeof(*g));
+	if (role != VPLAN_ROLE_SOURCE && role != VPLAN_ROLE_DEST)
+		return vh_err(e, -EINVAL, "this host is neither the source nor the destination of the plan");
+	g->plan = p;
+	g->role = role;
+	g->ops = ops;
+	g->ud = ud;
+	g->now_ns = mono_ns;
+	if (!st) {
+		veng_state_init(&g->st, p, role);
+		return 0;
+	}
+	if (strcmp(st->resource, p->resource) || strcmp(st->vm_name, p->vm_name))
+		return vh_err(e, -EINVAL, "the journal is for resource %s (VM %s), the plan for %s (VM %s)",
+			      st->resource, st->vm_name, p->resource, p->vm_name);
+	if (st->role != role)
+		return vh_err(e, -EINVAL, "the journal says this host was the %s, the plan says %s",
+			      vplan_role_name(st->role), vplan_role_name(role));
+	g->st = *st;
+	return 0;
+}
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static bool is_s(const struct veng *g)
+{
+	return g->role == VPLAN_ROLE_SOURCE;
+}
+
+static int save(struct veng *g, struct vh_error *e)
+{
+	int r = g->ops->save(g->ud, &g->st, e);
+
+	if (r < 0)
+		vh_err_prefix(e, r, "journal");
+	return r;
+}
+
+/* Record that @fmt is about to be done. */
+static int begin(struct veng *g, struct veng_result *res, struct vh_error *e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int begin(struct veng *g, struct veng_result *res, struct vh_error *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(g->st.doing, sizeof(g->st.doing), fmt, ap);
+	va_end(ap);
+	res->acted++;
+	if (g->on_event) {
+		struct veng_event ev = { .what = "step", .step = g->st.doing };
+
+		g->on_event(&ev, g->event_ud);
+	}
+	return save(g, e);
+}
+
+/* The step is done (flags already set by the caller): record it, and stop
+ * here if asked to. */
+static int end(struct veng *g, struct vh_error *e)
+{
+	char step[sizeof(g->st.doing)];
+	int r;
+
+	snprintf(step, sizeof(step), "%s", g->st.doing);
+	g->st.doing[0] = '\0';
+	if ((r = save(g, e)) < 0)
+		return r;
+	if (g->stop && *g->stop)
+		return vh_err(e, -EINTR, "interrupted after '%s' (recorded): run the phase again to "
+			      "continue, or vmhop abort", step[0] ? step : "a step");
+	return 0;
+}
+
+static dev_t drbd_dev(uint32_t minor)
+{
+	return makedev(VENG_DRBD_MAJOR, minor);
+}
+
+static void lv_dm(const struct vplan_disk *d, char *buf, size_t len)
+{
+	vlvm_dm_name(d->vg, d->lv, buf, len);
+}
+
+/* Does the VM's LV (dm device @name) map exactly /dev/drbd<minor>? */
+static int maps_drbd(struct veng *g, const char *name, uint32_t minor, bool *ret,
+		     struct vh_error *e)
+{
+	struct vdm_table t = { 0 };
+	dev_t dev;
+	uint64_t off;
+	int r;
+
+	if ((r = g->ops->dm_table(g->ud, name, &t, e)) < 0)
+		return r;
+	*ret = t.n == 1 && !strcmp(t.t[0].type, "linear") &&
+	       vdm_linear_parse(t.t[0].params, &dev, &off, NULL) == 0 && dev == drbd_dev(minor) &&
+	       off == 0;
+	vdm_table_free(&t);
+	return 0;
+}
+
+static int check_vm_lv(struct veng *g, const struct vplan_disk *d, struct vh_error *e)
+{
+	struct vlvm_lv_info li;
+	int r;
+
+	if ((r = g->ops->lv_info(g->ud, d->vg, d->lv, &li, e)) < 0)
+		return r;
+	if (li.size != d->size)
+		return vh_err(e, -EINVAL, "%s/%s is %llu bytes, the plan says %llu", d->vg, d->lv,
+			      (unsigned long long)li.size, (unsigned long long)d->size);
+	if (!li.active)
+		return vh_err(e, -ENXIO, "%s/%s is not active", d->vg, d->lv);
+	return 0;
+}
+
+/* The minor and the resource must be free, unless the journal holds them. */
+static int check_drbd_free(struct veng *g, struct vh_error *e)
+{
+	struct drbdnl_status s;
+	int r;
+
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		const struct vplan_disk *d = &g->plan->disks[i];
+
+		r = g->ops->drbd_status(g->ud, d->minor, &s, e);
+		if (r == -ENXIO || r == -ENOENT || g->st.disks[i].minor_created)
+			continue;
+		if (r < 0)
+			return r;
+		return vh_err(e, -EBUSY, "DRBD minor %u is in use on this host (resource %s)",
+			      d->minor, s.resource);
+	}
+	r = g->ops->drbd_res_exists(g->ud, g->plan->resource, e);
+	if (r < 0)
+		return r;
+	if (r > 0 && !g->st.res_created)
+		return vh_err(e, -EBUSY, "DRBD resource %s exists on this host and is not this move's",
+			      g->plan->resource);
+	return 0;
+}
+
+/* ---- preflight --------------------------------------------------------- */
+
+static int preflight(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	int r, state;
+
+	(void)res;
+	if ((r = check_drbd_free(g, e)) < 0)
+		return r;
+	r = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, e);
+	if (is_s(g)) {
+		if (r < 0)
+			return r;
+		if (state != VIR_DOMAIN_RUNNING && state != VIR_DOMAIN_PAUSED)
+			return vh_err(e, -EINVAL, "VM %s is not running on this host", p->vm_name);
+		for (size_t i = 0; i < p->n_disks; i++)
+			if ((r = check_vm_lv(g, &p->disks[i], e)) < 0)
+				return r;
+		return 0;
+	}
+	if (r == 0)
+		return vh_err(e, -EEXIST, "VM %s is already defined on this host (the destination)",
+			      p->vm_name);
+	if (r != -ENOENT)
+		return r;
+	for (size_t i = 0; i < p->n_disks; i++) {
+		const struct vplan_disk *d = &p->disks[i];
+		struct vlvm_vg_info vg;
+		struct vlvm_lv_info li;
+
+		if ((r = g->ops->vg_info(g->ud, d->vg, &vg, e)) < 0)
+			return r;
+		if (!vg.extent_size || d->size % vg.extent_size)
+			return vh_err(e, -EINVAL, "VG %s has %llu-byte extents: it cannot give exactly "
+				      "%llu bytes for %s", d->vg, (unsigned long long)vg.extent_size,
+				      (unsigned long long)d->size, d->lv);
+		r = g->ops->lv_info(g->ud, d->vg, d->lv, &li, e);
+		if (r == 0 && !g->st.disks[i].lv_created)
+			return vh_err(e, -EEXIST, "%s/%s already exists on this host", d->vg, d->lv);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		if (r == -ENOENT && vg.free < d->size + d->md_bytes)
+			return vh_err(e, -ENOSPC, "VG %s has %llu bytes free, the move needs %llu",
+				      d->vg, (unsigned long long)vg.free,
+				      (unsigned long long)(d->size + d->md_bytes));
+	}
+	return 0;
+}
+
+/* ---- prepare ----------------------------------------------------------- */
+
+static int take_helper(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	bool changed = false;
+	int r;
+
+	if (g->st.helper_taken)
+		return 0;
+	g->st.helper_taken = true;	/* claimed first: release is harmless if never taken */
+	if ((r = begin(g, res, e, "take the usermode helper")) < 0)
+		return r;
+	if ((r = g->ops->helper_take(g->ud, g->plan->resource, &changed, g->st.helper_original,
+				     sizeof(g->st.helper_original), e)) < 0) {
+		g->st.helper_taken = false;
+		g->st.doing[0] = '\0';
+		(void)save(g, NULL);
+		return r;
+	}
+	g->st.helper_changed = changed;
+	return end(g, e);
+}
+
+/* Create the LV @vg/@lv of @bytes for disk @i, claimed by @flag. */
+static int make_lv(struct veng *g, struct veng_result *res, bool *flag, const char *vg,
+		   const char *lv, uint64_t bytes, bool exact, uint64_t *ret_size, struct vh_error *e)
+{
+	struct vlvm_lv_info li;
+	bool was = *flag;
+	uint64_t size = 0;
+	int r;
+
+	r = g->ops->lv_info(g->ud, vg, lv, &li, e);
+	if (r == 0) {
+		if (!was)
+			return vh_err(e, -EEXIST, "%s/%s exists and is not this move's", vg, lv);
+		size = li.size;
+		goto check;
+	}
+	if (r != -ENOENT)
+		return r;
+	*flag = true;
+	if ((r = begin(g, res, e, "create LV %s/%s", vg, lv)) < 0)
+		return r;
+	if ((r = g->ops->lv_create(g->ud, vg, lv, bytes, &size, e)) < 0) {
+		*flag = was;
+		g->st.doing[0] = '\0';
+		(void)save(g, NULL);
+		return r;
+	}
+	if ((r = end(g, e)) < 0)
+		return r;
+check:
+	if (exact && size != bytes)
+		return vh_err(e, -EINVAL, "%s/%s is %llu bytes, not exactly %llu", vg, lv,
+			      (unsigned long long)size, (unsigned long long)bytes);
+	if (ret_size)
+		*ret_size = size;
+	return 0;
+}
+
+static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, struct vh_error *e)
+{
+	const struct vplan_disk *d = &g->plan->disks[i];
+	struct veng_disk_state *ds = &g->st.disks[i];
+	char backing[VNAME_DRBD_PATH_MAX + 1], meta[VNAME_DRBD_PATH_MAX + 1];
+	char lvname[256], uuid[VNAME_DM_UUID_MAX + 1];
+	struct drbdnl_status s;
+	struct vdm_table t = { 0 };
+	int r;
+
+	if ((r = vplan_disk_paths(g->plan, i, backing, meta, sizeof(backing), e)) < 0)
+		return r;
+	lv_dm(d, lvname, sizeof(lvname));
+
+	/* D: the VM's LV, exactly S's size. */
+	if (!is_s(g) && !ds->lv_created) {
+		struct vlvm_vg_info vg;
+
+		if ((r = g->ops->vg_info(g->ud, d->vg, &vg, e)) < 0)
+			return r;
+		if (!vg.extent_size || d->size % vg.extent_size)
+			return vh_err(e, -EINVAL, "VG %s has %llu-byte extents: it cannot give exactly "
+				      "%llu bytes for %s", d->vg, (unsigned long long)vg.extent_size,
+				      (unsigned long long)d->size, d->lv);
+	}
+	if (!is_s(g) && (r = make_lv(g, res, &ds->lv_created, d->vg, d->lv, d->size, true,
+				     &ds->lv_size, e)) < 0)
+		return r;
+
+	/* The meta-data LV, and meta-data on it at once (LVM zeroes 4 KiB only). */
+	if ((r = make_lv(g, res, &ds->md_created, d->vg, d->md_lv, d->md_bytes, false, NULL, e)) < 0)
+		return r;
+	if (!ds->md_written) {
+		if ((r = begin(g, res, e, "write meta-data on %s", meta)) < 0 ||
+		    (r = g->ops->md_create(g->ud, meta, d->size, e)) < 0)
+			return r;
+		ds->md_written = true;
+		if ((r = end(g, e)) < 0)
+			return r;
+	}
+
+	/* The .copy device: the same table as the VM's LV (S: saved for the release). */
+	r = g->ops->dm_table(g->ud, d->copy, &t, e);
+	vdm_table_free(&t);
+	if (r == 0 && !ds->copy_created)
+		return vh_err(e, -EEXIST, "dm device %s exists and is not this move's", d->copy);
+	if (r == -ENXIO) {
+		char *text = NULL;
+		bool bridged = false;
+
+		if ((r = maps_drbd(g, lvname, d->minor, &bridged, e)) < 0)
+			return r;
+		if (bridged)
+			return vh_err(e, -EINVAL, "%s already maps /dev/drbd%u but the journal has no "
+				      ".copy of it: cannot prepare", lvname, d->minor);
+		if ((r = g->ops->dm_table(g->ud, lvname, &t, e)) < 0)
+			return r;
+		if (vdm_table_sectors(&t) * 512 != d->size) {
+			vdm_table_free(&t);
+			return vh_err(e, -EINVAL, "the table of %s covers %llu sectors, the LV has %llu",
+				      lvname, (unsigned long long)vdm_table_sectors(&t),
+				      (unsigned long long)(d->size / 512));
+		}
+		if ((r = vdm_table_format(&t, &text, e)) < 0) {
+			vdm_table_free(&t);
+			return r;
+		}
+		if (strlen(text) >= sizeof(ds->saved_table)) {
+			free(text);
+			vdm_table_free(&t);
+			return vh_err(e, -E2BIG, "the table of %s is too long to keep", lvname);
+		}
+		snprintf(ds->saved_table, sizeof(ds->saved_table), "%s", text);
+		free(text);
+		ds->copy_created = true;
+		if ((r = vname_copy_uuid(g->plan->resource, d->volume, uuid, sizeof(uuid), e)) < 0 ||
+		    (r = begin(g, res, e, "create %s", d->copy)) < 0 ||
+		    (r = g->ops->dm_create(g->ud, d->copy, uuid + strlen(VDM_UUID_PREFIX), &t, e)) < 0) {
+			vdm_table_free(&t);
+			return r;
+		}
+		vdm_table_free(&t);
+		if ((r = end(g, e)) < 0)
+			return r;
+	} else if (r < 0) {
+		return r;
+	}
+
+	/* The DRBD minor, attached to the copy with external meta-data. */
+	r = g->ops->drbd_status(g->ud, d->minor, &s, e);
+	if (r == -ENXIO || r == -ENOENT) {
+		ds->minor_created = true;
+		if ((r = begin(g, res, e, "new-minor %u", d->minor)) < 0 ||
+		    (r = g->ops->drbd_new_minor(g->ud, g->plan->resource, d->minor, d->volume, e)) < 0 ||
+		    (r = end(g, e)) < 0)
+			return r;
+		if ((r = g->ops->drbd_status(g->ud, d->minor, &s, e)) < 0)
+			return r;
+	} else if (r < 0) {
+		return r;
+	} else if (strcmp(s.resource, g->plan->resource)) {
+		return vh_err(e, -EBUSY, "DRBD minor %u belongs to resource %s", d->minor, s.resource);
+	}
+	ds->minor_created = true;
+	if (s.disk == DRBDNL_D_DISKLESS) {
+		struct drbdnl_conf dc;
+
+		if ((r = vplan_disk_conf(g->plan, &dc, e)) < 0 ||
+		    (r = drbdnl_conf_set_str(&dc, DRBDNL_DISK_BACKING_DEV, backing, e)) < 0 ||
+		    (r = drbdnl_conf_set_str(&dc, DRBDNL_DISK_META_DEV, meta, e)) < 0 ||
+		    (r = drbdnl_conf_set_num(&dc, DRBDNL_DISK_META_IDX, d->md_index, e)) < 0 ||
+		    (r = drbdnl_conf_set_num(&dc, DRBDNL_DISK_SIZE, (int64_t)(d->size / 512), e)) < 0)
+			return r;
+		if ((r = begin(g, res, e, "attach %u", d->minor)) < 0 ||
+		    (r = g->ops->drbd_attach(g->ud, d->minor, &dc, e)) < 0)
+			return r;
+		ds->attached = true;
+		if ((r = end(g, e)) < 0)
+			return r;
+	}
+	ds->attached = true;
+	if (is_s(g) && s.role != DRBDNL_R_PRIMARY) {
+		/* While StandAlone: S's data is the authority, and no sync may
+		 * start before the bridge. */
+		if ((r = begin(g, res, e, "primary --force %u", d->minor)) < 0 ||
+		    (r = g->ops->drbd_primary_force(g->ud, d->minor, e)) < 0)
+			return r;
+		if ((r = end(g, e)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int drbd_connect_step(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	struct drbdnl_conf nc;
+	struct drbdnl_addr local, peer;
+	struct drbdnl_status s;
+	int r;
+
+	if ((r = g->ops->drbd_status(g->ud, g->plan->disks[0].minor, &s, e)) < 0)
+		return r;
+	if (s.conn != DRBDNL_C_STANDALONE) {
+		g->st.connected = true;
+		return 0;
+	}
+	if ((r = vplan_net_conf(g->plan, &nc, e)) < 0 ||
+	    (r = vplan_endpoints(g->plan, g->role, &local, &peer, e)) < 0)
+		return r;
+	g->st.connected = true;
+	if ((r = begin(g, res, e, "connect %s", g->plan->resource)) < 0 ||
+	    (r = g->ops->drbd_connect(g->ud, g->plan->resource, &local, &peer, &nc, e)) < 0)
+		return r;
+	return end(g, e);
+}
+
+static int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	int r;
+
+	if (g->st.drbd_down || g->st.aborted || g->st.done)
+		return vh_err(e, -EINVAL, "this move is past prepare on this host (%s)",
+			      g->st.aborted ? "aborted" : g->st.done ? "done" : "released");
+	/* The first time: every check of preflight, before anything changes. */
+	if (g->st.last_phase < VENG_PREPARE && !g->st.helper_taken && (r = preflight(g, res, e)) < 0)
+		return r;
+	if ((r = take_helper(g, res, e)) < 0)
+		return r;
+	if (!g->st.res_created) {
+		r = g->ops->drbd_res_exists(g->ud, p->resource, e);
+		if (r < 0)
+			return r;
+		g->st.res_created = true;
+		if (r == 0 && ((r = begin(g, res, e, "new-resource %s", p->resource)) < 0 ||
+			       (r = g->ops->drbd_new_resource(g->ud, p->resource, e)) < 0 ||
+			       (r = end(g, e)) < 0))
+			return r;
+	}
+	for (size_t i = 0; i < p->n_disks; i++)
+		if ((r = prepare_disk(g, res, i, e)) < 0)
+			return r;
+	if (is_s(g)) {
+		g->st.primary = true;
+		return 0;
+	}
+	/* D connects at once and waits for S; it stays Secondary. */
+	return drbd_connect_step(g, res, e);
+}
+
+/* ---- bridge (S) -------------------------------------------------------- */
+
+static int bridge(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	int r;
+
+	if (!g->st.primary)
+		return vh_err(e, -EINVAL, "run vmhop prepare on this host first");
+	if (g->st.handed_off || g->st.drbd_down)
+		return vh_err(e, -EINVAL, "the VM has left this host: there is nothing to bridge");
+	for (size_t i = 0; i < p->n_disks; i++) {
+		const struct vplan_disk *d = &p->disks[i];
+		struct veng_disk_state *ds = &g->st.disks[i];
+		struct vdm_table t = { 0 };
+		char lvname[256];
+		bool on_drbd = false;
+		int64_t win = 0;
+
+		lv_dm(d, lvname, sizeof(lvname));
+		if ((r = maps_drbd(g, lvname, d->minor, &on_drbd, e)) < 0)
+			return r;
+		if (on_drbd) {
+			ds->bridged = true;
+			continue;
+		}
+		if (ds->bridged)
+			return vh_err(e, -ESTALE, "%s no longer maps /dev/drbd%u (an LVM refresh puts an "
+				      "LV back on its extents): run vmhop abort on both hosts",
+				      lvname, d->minor);
+		/* Everything is built before the freeze; the swap is load + one resume. */
+		if ((r = vdm_table_linear(&t, d->size / 512, drbd_dev(d->minor), 0, e)) < 0)
+			return r;
+		ds->bridged = true;
+		if ((r = begin(g, res, e, "bridge %s onto /dev/drbd%u", lvname, d->minor)) < 0 ||
+		    (r = g->ops->dm_swap(g->ud, lvname, &t, &win, e)) < 0) {
+			vdm_table_free(&t);
+			/* vdm_swap rolls back: the LV is on its own table. */
+			if (r != -EINTR) {
+				ds->bridged = false;
+				g->st.doing[0] = '\0';
+				(void)save(g, NULL);
+			}
+			return r;
+		}
+		vdm_table_free(&t);
+		ds->freeze_ns = win;
+		res->freeze_ns[i] = win;
+		if ((r = end(g, e)) < 0)
+			return r;
+	}
+	/* Only now: a sync that started before the bridge would miss the VM's
+	 * writes to blocks it had already sent. */
+	return drbd_connect_step(g, res, e);
+}
+
+/* ---- wait-sync --------------------------------------------------------- */
+
+struct sync_ctx {
+	struct veng *g;
+	uint32_t minor;
+};
+
+static void on_sync(const struct drbdnl_status *st, const struct drbdnl_progress *pr, void *arg)
+{
+	struct sync_ctx *c = arg;
+	struct veng_event ev = { .what = "sync", .minor = c->minor, .st = st, .progress = pr };
+
+	if (c->g->on_event)
+		c->g->on_event(&ev, c->g->event_ud);
+}
+
+static int wait_sync(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	int r;
+
+	if (!g->st.connected)
+		return vh_err(e, -EINVAL, "run vmhop %s on this host first",
+			      is_s(g) ? "bridge" : "prepare");
+	if (g->st.handed_off || g->st.drbd_down)
+		return vh_err(e, -EINVAL, "the move is past the sync on this host");
+	for (size_t i = 0; i < p->n_disks; i++) {
+		struct sync_ctx c = { .g = g, .minor = p->disks[i].minor };
+
+		r = g->ops->drbd_wait(g->ud, p->disks[i].minor, pred_in_sync,
+				      (int)(p->timeouts.sync > INT32_MAX / 1000 ? INT32_MAX
+					    : p->timeouts.sync * 1000), on_sync, &c, NULL, e);
+		if (r < 0)
+			return vh_err_prefix(e, r, "sync of /dev/drbd%u", p->disks[i].minor);
+	}
+	if (!g->st.synced) {
+		g->st.synced = true;
+		if ((r = save(g, e)) < 0)
+			return r;
+	}
+	if (!is_s(g) && !g->st.flushed) {
+		/* D's LV is another block device over the same extents: drop what
+		 * its buffer cache may hold from before the sync. */
+		for (size_t i = 0; i < p->n_disks; i++) {
+			char path[300], lvname[256];
+
+			lv_dm(&p->disks[i], lvname, sizeof(lvname));
+			snprintf(path, sizeof(path), "%s/%s", VDM_MAPPER_DIR, lvname);
+			if ((r = g->ops->flush_buffers(g->ud, path, e)) < 0)
+				return r;
+		}
+		g->st.flushed = true;
+		res->acted++;
+		if ((r = save(g, e)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- migrate, gate, resume (S) ----------------------------------------- */
+
+static int check_bridges(struct veng *g, struct vh_error *e)
+{
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		const struct vplan_disk *d = &g->plan->disks[i];
+		char lvname[256];
+		bool ok = false;
+		int r;
+
+		lv_dm(d, lvname, sizeof(lvname));
+		if ((r = maps_drbd(g, lvname, d->minor, &ok, e)) < 0)
+			return r;
+		if (!ok)
+			return vh_err(e, -ESTALE, "%s no longer maps /dev/drbd%u (an LVM refresh or "
+				      "reactivation puts an LV back on its extents): D misses writes; "
+				      "run vmhop abort on both hosts", lvname, d->minor);
+	}
+	return 0;
+}
+
+static bool vm_stopped_here(struct veng *g, struct vh_error *e)
+{
+	int state = 0;
+	int r = g->ops->vm_state(g->ud, VENG_HERE, g->plan->vm_name, &state, e);
+
+	return r == -ENOENT || (r == 0 && state == VIR_DOMAIN_SHUTOFF);
+}
+
+/* One decision over every volume: PASS only if all pass. */
+static int gate_once(struct veng *g, enum veng_gate *ret, uint32_t *ret_minor, struct vh_error *e)
+{
+	bool stopped = vm_stopped_here(g, NULL);
+	int r;
+
+	*ret = VENG_GATE_PASS;
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		struct drbdnl_status s;
+		enum veng_gate d;
+
+		if ((r = g->ops->drbd_status(g->ud, g->plan->disks[i].minor, &s, e)) < 0)
+			return r;
+		d = veng_gate_decide(&s, stopped);
+		if (g->on_event) {
+			struct veng_event ev = { .what = "gate", .minor = s.minor, .st = &s };
+
+			g->on_event(&ev, g->event_ud);
+		}
+		if (d != VENG_GATE_PASS) {
+			*ret = d;
+			*ret_minor = g->plan->disks[i].minor;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* The gate, bounded by timeouts.gate.  0 and *ret PASS, or 0 and WAIT at the
+ * deadline (state left), or an error. */
+static int gate(struct veng *g, enum veng_gate *ret, struct vh_error *e)
+{
+	int64_t deadline = g->now_ns() + (int64_t)g->plan->timeouts.gate * 1000000000;
+	uint32_t minor = 0;
+	int r;
+
+	if ((r = check_bridges(g, e)) < 0)
+		return r;
+	for (;;) {
+		int64_t left;
+
+		if ((r = gate_once(g, ret, &minor, e)) < 0)
+			return r;
+		if (*ret == VENG_GATE_NOT_STOPPED)
+			return vh_err(e, -EBUSY, "VM %s still runs on this host: no switchover",
+				      g->plan->vm_name);
+		if (*ret == VENG_GATE_PASS)
+			return 0;
+		left = deadline - g->now_ns();
+		if (left <= 0)
+			return 0;
+		/* Event-driven: wake when DRBD reconnects and has resynced. */
+		{
+			struct sync_ctx c = { .g = g, .minor = minor };
+			struct vh_error we = { 0 };
+
+			r = g->ops->drbd_wait(g->ud, minor, pred_in_sync,
+					      (int)(left / 1000000 > INT32_MAX ? INT32_MAX
+						    : left / 1000000 + 1), on_sync, &c, NULL, &we);
+			if (r < 0 && r != -ETIMEDOUT && r != -ECONNRESET && r != -ENOTCONN) {
+				*e = we;
+				return r;
+			}
+		}
+	}
+}
+
+static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	int r;
+
+	if (!g->st.gate_passed) {
+		if ((r = gate(g, &res->gate, e)) < 0)
+			return r;
+		if (res->gate != VENG_GATE_PASS) {
+			res->outcome = VENG_STATE_LEFT;
+			snprintf(res->next, sizeof(res->next),
+				 "the VM is paused on %s and D lacks writes: restore the DRBD link and "
+				 "run vmhop resume, or restart the VM on this host from its complete "
+				 "disk (vmhop abort does not undo this)", p->dest.host);
+			return 0;
+		}
+		if (flags & VENG_LEAVE_PAUSED) {
+			snprintf(res->next, sizeof(res->next),
+				 "the VM is paused on %s, DRBD connected and in sync: vmhop resume",
+				 p->dest.host);
+			return 0;
+		}
+		g->st.gate_passed = true;
+		if ((r = save(g, e)) < 0)
+			return r;
+	} else {
+		res->gate = VENG_GATE_PASS;
+	}
+	if (!g->st.disconnected) {
+		struct drbdnl_addr local, peer;
+
+		/* Before the VM runs on D: no resync can touch D's disk after. */
+		if ((r = vplan_endpoints(p, g->role, &local, &peer, e)) < 0)
+			return r;
+		g->st.disconnected = true;
+		if ((r = begin(g, res, e, "disconnect %s", p->resource)) < 0)
+			return r;
+		r = g->ops->drbd_disconnect(g->ud, &local, &peer, e);
+		if (r < 0 && r != -ENOTCONN)
+			return r;
+		if ((r = end(g, e)) < 0)
+			return r;
+	}
+	if (!g->st.resumed_on_d) {
+		int state = 0;
+
+		if ((r = g->ops->vm_state(g->ud, VENG_PEER, p->vm_name, &state, e)) < 0)
+			return vh_err_prefix(e, r, "the VM on %s", p->dest.host);
+		if (state != VIR_DOMAIN_RUNNING) {
+			if ((r = begin(g, res, e, "resume %s on %s", p->vm_name, p->dest.host)) < 0 ||
+			    (r = g->ops->vm_resume(g->ud, VENG_PEER, p->vm_name, e)) < 0)
+				return r;
+		}
+		g->st.resumed_on_d = true;
+		if ((r = end(g, e)) < 0)
+			return r;
+	}
+	if (!g->st.undefined_on_s) {
+		int state;
+
+		if (g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, NULL) == 0) {
+			if ((r = begin(g, res, e, "undefine %s here", p->vm_name)) < 0 ||
+			    (r = g->ops->vm_undefine(g->ud, VENG_HERE, p->vm_name, e)) < 0)
+				return r;
+		}
+		g->st.undefined_on_s = true;
+		if ((r = end(g, e)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	int r, here = 0, there = 0;
+
+	if (!g->st.synced)
+		return vh_err(e, -EINVAL, "run vmhop wait-sync on this host first");
+	if (!g->st.handed_off) {
+		bool on_d = g->ops->vm_state(g->ud, VENG_PEER, p->vm_name, &there, NULL) == 0;
+		bool on_s = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &here, NULL) == 0 &&
+			    here != VIR_DOMAIN_SHUTOFF;
+
+		if (g->st.migrating && on_d && !on_s) {
+			/* Interrupted after libvirt handed the VM over. */
+			g->st.handed_off = true;
+			if ((r = save(g, e)) < 0)
+				return r;
+		} else {
+			if (!on_s)
+				return vh_err(e, -EINVAL, "VM %s is not running on this host", p->vm_name);
+			if ((r = check_bridges(g, e)) < 0)
+				return r;
+			/* Nothing is changed if DRBD is not in sync now (the VM
+			 * still runs here, so this is DRBD's state alone). */
+			for (size_t i = 0; i < p->n_disks; i++) {
+				struct drbdnl_status s;
+
+				if ((r = g->ops->drbd_status(g->ud, p->disks[i].minor, &s, e)) < 0)
+					return r;
+				if (veng_gate_decide(&s, true) != VENG_GATE_PASS)
+					return vh_err(e, -ENOTCONN, "/dev/drbd%u is not connected and in "
+						      "sync (%s %s/%s): run vmhop wait-sync first",
+						      s.minor, drbdnl_conn_name(s.conn),
+						      drbdnl_disk_name(s.disk), drbdnl_disk_name(s.pdsk));
+			}
+			g->st.migrating = true;
+			if ((r = begin(g, res, e, "migrate %s to %s (paused there)", p->vm_name,
+				       p->dest.host)) < 0)
+				return r;
+			r = g->ops->vm_migrate(g->ud, p, &res->downtime_ms, e);
+			if (r < 0) {
+				/* libvirt cancels a failed migration: the VM runs here. */
+				g->st.migrating = false;
+				g->st.doing[0] = '\0';
+				(void)save(g, NULL);
+				return r;
+			}
+			g->st.handed_off = true;
+			if ((r = end(g, e)) < 0)
+				return r;
+		}
+	}
+	return switch_over(g, flags, res, e);
+}
+
+static int resume(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
+{
+	if (!g->st.handed_off)
+		return vh_err(e, -EINVAL, "the VM has not been migrated: run vmhop migrate");
+	return switch_over(g, flags & ~VENG_LEAVE_PAUSED, res, e);
+}
+
+/* ---- release ----------------------------------------------------------- */
+
+static int restore_lv(struct veng *g, struct veng_result *res, size_t i, struct vh_error *e)
+{
+	const struct vplan_disk *d = &g->plan->disks[i];
+	struct veng_disk_state *ds = &g->st.disks[i];
+	struct vdm_table t = { 0 };
+	char lvname[256];
+	bool on_drbd = false;
+	int64_t win = 0;
+	int r;
+
+	if (!ds->bridged || ds->restored)
+		return 0;
+	lv_dm(d, lvname, sizeof(lvname));
+	if ((r = maps_drbd(g, lvname, d->minor, &on_drbd, e)) < 0)
+		return r;
+	if (on_drbd) {
+		if ((r = vdm_table_parse(ds->saved_table, &t, e)) < 0)
+			return vh_err_prefix(e, r, "the saved table of %s", lvname);
+		if ((r = begin(g, res, e, "put %s back on its own table", lvname)) < 0 ||
+		    (r = g->ops->dm_swap(g->ud, lvname, &t, &win, e)) < 0) {
+			vdm_table_free(&t);
+			return r;
+		}
+		vdm_table_free(&t);
+		ds->restore_ns = win;
+	}
+	ds->restored = true;
+	return end(g, e);
+}
+
+static int down(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	int r;
+
+	if (g->st.drbd_down || !g->st.res_created)
+		goto done;
+	if ((r = begin(g, res, e, "down %s", g->plan->resource)) < 0)
+		return r;
+	r = g->ops->drbd_down(g->ud, g->plan->resource, e);
+	if (r < 0 && r != -ENOENT && r != -ENXIO)
+		return r;
+	g->st.drbd_down = true;
+	if ((r = end(g, e)) < 0)
+		return r;
+done:
+	g->st.drbd_down = true;
+	for (size_t i = 0; i < g->plan->n_disks; i++)
+		g->st.disks[i].minor_created = g->st.disks[i].attached = false;
+	g->st.res_created = false;
+	return 0;
+}
+
+static int release(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	int r;
+
+	if (is_s(g)) {
+		if (!g->st.resumed_on_d)
+			return vh_err(e, -EINVAL, "the VM does not run on %s yet: run vmhop migrate "
+				      "(or vmhop resume)", p->dest.host);
+		for (size_t i = 0; i < p->n_disks; i++)
+			if ((r = restore_lv(g, res, i, e)) < 0)
+				return r;
+	} else if (!g->st.drbd_down) {
+		struct drbdnl_status s;
+		int state = 0;
+
+		if ((r = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, e)) < 0)
+			return vh_err_prefix(e, r, "the VM has not arrived");
+		if (state != VIR_DOMAIN_RUNNING)
+			return vh_err(e, -EINVAL, "VM %s does not run on this host yet (%s): wait for "
+				      "vmhop migrate on %s", p->vm_name,
+				      state == VIR_DOMAIN_PAUSED ? "paused" : "not running",
+				      p->source.host);
+		g->st.vm_ran_here = true;
+		for (size_t i = 0; i < p->n_disks; i++) {
+			r = g->ops->drbd_status(g->ud, p->disks[i].minor, &s, e);
+			if (r == -ENXIO)
+				continue;
+			if (r < 0)
+				return r;
+			if (s.conn >= DRBDNL_C_CONNECTED)
+				return vh_err(e, -EBUSY, "%s has not disconnected /dev/drbd%u yet",
+					      p->source.host, s.minor);
+		}
+		if ((r = save(g, e)) < 0)
+			return r;
+	}
+	return down(g, res, e);
+}
+
+/* ---- cleanup and abort -------------------------------------------------- */
+
+static int remove_copy(struct veng *g, struct veng_result *res, size_t i, struct vh_error *e)
+{
+	struct veng_disk_state *ds = &g->st.disks[i];
+	const char *name = g->plan->disks[i].copy;
+	int r;
+
+	if (!ds->copy_created)
+		return 0;
+	if ((r = begin(g, res, e, "remove %s", name)) < 0)
+		return r;
+	r = g->ops->dm_remove(g->ud, name, e);
+	if (r < 0 && r != -ENXIO && r != -ENOENT)
+		return r;
+	ds->copy_created = false;
+	return end(g, e);
+}
+
+static int remove_lv(struct veng *g, struct veng_result *res, bool *flag, const char *vg,
+		     const char *lv, struct vh_error *e)
+{
+	int r;
+
+	if (!*flag)
+		return 0;
+	if ((r = begin(g, res, e, "remove LV %s/%s", vg, lv)) < 0)
+		return r;
+	r = g->ops->lv_remove(g->ud, vg, lv, e);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	*flag = false;
+	return end(g, e);
+}
+
+static int release_helper(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	int r;
+
+	if (!g->st.helper_taken)
+		return 0;
+	if ((r = begin(g, res, e, "release the usermode helper")) < 0 ||
+	    (r = g->ops->helper_release(g->ud, g->plan->resource, e)) < 0)
+		return r;
+	g->st.helper_taken = g->st.helper_changed = false;
+	return end(g, e);
+}
+
+/* Copies and meta-data LVs, last volume first. */
+static int remove_devices(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	int r;
+
+	for (size_t i = g->plan->n_disks; i-- > 0;) {
+		struct veng_disk_state *ds = &g->st.disks[i];
+		const struct vplan_disk *d = &g->plan->disks[i];
+
+		if ((r = remove_copy(g, res, i, e)) < 0 ||
+		    (r = remove_lv(g, res, &ds->md_created, d->vg, d->md_lv, e)) < 0)
+			return r;
+		ds->md_written = false;
+	}
+	return 0;
+}
+
+static int cleanup(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	int r;
+
+	if (g->st.done)
+		return 0;
+	if (!g->st.drbd_down)
+		return vh_err(e, -EINVAL, "run vmhop release on this host first");
+	if ((r = remove_devices(g, res, e)) < 0)
+		return r;
+	if (is_s(g) && !p->migration.keep_source && g->st.resumed_on_d && g->st.undefined_on_s) {
+		for (size_t i = 0; i < p->n_disks; i++) {
+			struct veng_disk_state *ds = &g->st.disks[i];
+			bool present = !ds->lv_removed;
+
+			if ((r = remove_lv(g, res, &present, p->disks[i].vg, p->disks[i].lv, e)) < 0)
+				return r;
+			ds->lv_removed = true;
+		}
+	}
+	if ((r = release_helper(g, res, e)) < 0)
+		return r;
+	g->st.done = true;
+	return save(g, e);
+}
+
+static int abort_move(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	int r, state = 0;
+
+	if (g->st.aborted) {
+		res->outcome = VENG_UNDONE;
+		return 0;
+	}
+	if (g->st.done)
+		return vh_err(e, -EINVAL, "the move is finished on this host: nothing to abort");
+	if (is_s(g)) {
+		if (g->st.handed_off || (g->st.migrating && !(g->ops->vm_state(g->ud, VENG_HERE,
+				p->vm_name, &state, NULL) == 0 && state == VIR_DOMAIN_RUNNING)))
+			return vh_err(e, -EBUSY, "the VM has left this host: abort cannot undo that. %s",
+				      g->st.resumed_on_d ? "Finish with vmhop release and vmhop cleanup "
+				      "on both hosts" : "Run vmhop resume here (it gates and resumes the "
+				      "VM on the destination), or restart the VM on this host from its "
+				      "disk by hand");
+		/* The VM still runs here: its LV back on its own table first. */
+		for (size_t i = p->n_disks; i-- > 0;)
+			if ((r = restore_lv(g, res, i, e)) < 0)
+				return r;
+	} else {
+		r = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, e);
+		if (r == 0 || g->st.vm_ran_here)
+			return vh_err(e, -EBUSY, "VM %s is on this host (%s): abort cannot undo that; "
+				      "finish the move from %s", p->vm_name, vvirt_state_name(state),
+				      p->source.host);
+		if (r != -ENOENT)
+			return r;
+	}
+	if ((r = down(g, res, e)) < 0 || (r = remove_devices(g, res, e)) < 0)
+		return r;
+	if (!is_s(g))
+		for (size_t i = p->n_disks; i-- > 0;)
+			if ((r = remove_lv(g, res, &g->st.disks[i].lv_created, p->disks[i].vg,
+					   p->disks[i].lv, e)) < 0)
+				return r;
+	if ((r = release_helper(g, res, e)) < 0)
+		return r;
+	g->st.aborted = true;
+	res->outcome = VENG_UNDONE;
+	return save(g, e);
+}
+
+/* ---- the driver -------------------------------------------------------- */
+
+static bool phase_is_mine(const struct veng *g, enum veng_phase ph)
+{
+	switch (ph) {
+	case VENG_BRIDGE: case VENG_MIGRATE: case VENG_RESUME:
+		return is_s(g);
+	default:
+		return true;
+	}
+}
+
+void veng_next(const struct veng *g, char *buf, size_t len)
+{
+	const struct veng_state *st = &g->st;
+	const char *s;
+
+	if (st->aborted)
+		s = "nothing: the move was aborted on this host";
+	else if (st->done)
+		s = "nothing: the move is finished on this host";
+	else if (st->doing[0])
+		s = "a step was interrupted: run the same phase again, or vmhop abort";
+	else if (is_s(g))
+		s = !st->primary ? "vmhop prepare" : !st->connected ? "vmhop bridge" :
+		    !st->synced ? "vmhop wait-sync" : !st->handed_off ? "vmhop migrate" :
+		    !st->resumed_on_d ? "vmhop resume" : !st->drbd_down ? "vmhop release" :
+		    "vmhop cleanup";
+	else
+		s = !st->connected ? "vmhop prepare" : !st->synced ? "vmhop wait-sync" :
+		    !st->drbd_down ? "vmhop release (once the VM runs here)" : "vmhop cleanup";
+	snprintf(buf, len, "%s", s);
+}
+
+int veng_run(struct veng *g, enum veng_phase ph, unsigned flags, struct veng_result *ret,
+	     struct vh_error *e)
+{
+	struct veng_result res = { .phase = ph, .gate = VENG_GATE_WAIT };
+	int64_t t0 = g->now_ns();
+	int r;
+
+	if ((unsigned)ph >= VENG_PHASES)
+		return vh_err(e, -EINVAL, "no such phase");
+	if (!phase_is_mine(g, ph))
+		return vh_err(e, -EINVAL, "%s runs on the source (%s); this host is the destination",
+			      veng_phase_name(ph), g->plan->source.host);
+	if (g->st.aborted && ph != VENG_ABORT)
+		return vh_err(e, -EINVAL, "the move was aborted on this host");
+	switch (ph) {
+	case VENG_PREFLIGHT: r = preflight(g, &res, e); break;
+	case VENG_PREPARE: r = prepare(g, &res, e); break;
+	case VENG_BRIDGE: r = bridge(g, &res, e); break;
+	case VENG_WAIT_SYNC: r = wait_sync(g, &res, e); break;
+	case VENG_MIGRATE: r = migrate(g, flags, &res, e); break;
+	case VENG_RESUME: r = resume(g, flags, &res, e); break;
+	case VENG_RELEASE: r = release(g, &res, e); break;
+	case VENG_CLEANUP: r = cleanup(g, &res, e); break;
+	case VENG_ABORT: r = abort_move(g, &res, e); break;
+	default: r = -EINVAL; break;
+	}
+	res.wall_ns = g->now_ns() - t0;
+	if (r == 0 && ph != VENG_PREFLIGHT) {
+		g->st.phase_ns[ph] = res.wall_ns;
+		if (res.outcome == VENG_OK && !(flags & VENG_LEAVE_PAUSED && ph == VENG_MIGRATE) &&
+		    (int)ph > g->st.last_phase && ph != VENG_ABORT)
+			g->st.last_phase = ph;
+		r = save(g, e);
+	}
+	if (!res.next[0])
+		veng_next(g, res.next, sizeof(res.next));
+	if (ret)
+		*ret = res;
+	return r;
+}

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The migration engine: the phases of a move (docs/DESIGN.md), run on one
+ * host at a time, each idempotent.  A phase is a list of steps; each step
+ * looks at what exists, acts only if it must, and records in the host's
+ * state (its journal) what it is about to do before acting and what it did
+ * after.  Running a completed phase again does nothing and succeeds; running
+ * an interrupted one continues where it stopped.
+ *
+ * Everything the engine does to the host goes through one table of
+ * operations (struct veng_ops): the real one (engine_host.c) calls src/lvm,
+ * src/meta, src/dm, src/netlink and src/virt; unit tests replace it with a
+ * simulated host.  Nothing here prints.
+ */
+#ifndef VMHOP_CORE_ENGINE_H
+#define VMHOP_CORE_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/error.h"
+#include "core/plan.h"
+#include "dm/dm.h"
+#include "lvm/lvm.h"
+#include "netlink/drbdnl.h"
+
+#define VENG_TABLE_MAX		2048	/* a saved dm table, as text */
+#define VENG_DRBD_MAJOR		147	/* DRBD_MAJOR */
+
+enum veng_phase {
+	VENG_PREFLIGHT, VENG_PREPARE, VENG_BRIDGE, VENG_WAIT_SYNC, VENG_MIGRATE,
+	VENG_RESUME, VENG_RELEASE, VENG_CLEANUP, VENG_ABORT, VENG_PHASES
+};
+const char *veng_phase_name(enum veng_phase p);
+/* -EINVAL for an unknown name. */
+int veng_phase_parse(const char *name, enum veng_phase *ret);
+
+/* ---- what this host did: the journal's content ------------------------- */
+
+struct veng_disk_state {
+	bool lv_created;	/* D: this host created the VM's LV for the move */
+	bool md_created;	/* the meta-data LV */
+	bool md_written;
+	bool copy_created;	/* the .copy device */
+	bool minor_created;
+	bool attached;
+	bool bridged;		/* S: the VM's LV maps /dev/drbdN */
+	bool restored;		/* S: the VM's LV is back on its saved table */
+	bool lv_removed;	/* S: the old LV is gone (cleanup) */
+	uint64_t lv_size;	/* bytes, as found (S) or created (D) */
+	char saved_table[VENG_TABLE_MAX];	/* S: the VM's LV's own table before the bridge */
+	int64_t freeze_ns;	/* S: the bridge's freeze window */
+	int64_t restore_ns;	/* S: the swap back at release or abort */
+};
+
+struct veng_state {
+	enum vplan_role role;
+	char resource[VNAME_RESOURCE_MAX + 1];
+	char vm_name[128];
+	char doing[48];		/* the step under way ("" when none): a crash leaves it set */
+	int last_phase;		/* the last phase completed, -1 none */
+	bool helper_taken;	/* this host holds the usermode helper for the move */
+	bool helper_changed;	/* ... and changed it */
+	char helper_original[256];	/* the parameter's value before vmhop's first change */
+	bool res_created;
+	bool primary;		/* S */
+	bool connected;		/* the connect was sent */
+	bool synced;
+	bool flushed;		/* D: BLKFLSBUF on its LV after the sync */
+	bool migrating;		/* S: the libvirt migration was started */
+	bool handed_off;	/* S: libvirt finished: the VM is on D (paused) */
+	bool gate_passed;	/* S: D held every write */
+	bool disconnected;	/* S: after the gate */
+	bool resumed_on_d;	/* S: the VM runs on D */
+	bool undefined_on_s;	/* S */
+	bool vm_ran_here;	/* D: the VM has run on this host */
+	bool drbd_down;
+	bool aborted;		/* abort finished: this host is as it was */
+	bool done;		/* cleanup finished */
+	int64_t phase_ns[VENG_PHASES];	/* wall time of the last run of each phase */
+	struct veng_disk_state disks[VPLAN_MAX_DISKS];
+};
+
+/* A fresh state for @p on @role. */
+void veng_state_init(struct veng_state *st, const struct vplan *p, enum vplan_role role);
+
+/* The state as JSON, for people and orchestrators (vmhop status). */
+json_object *veng_state_to_json(const struct veng_state *st);
+
+/* The state kept in the move's journal (engine_journal.c): one journal step
+ * per fact.  load: *ret_found false when the journal has no step yet. */
+struct vjournal;
+int veng_journal_load(struct vjournal *j, const struct vplan *p, enum vplan_role role,
+		      struct veng_state *ret, bool *ret_found, struct vh_error *e) VH_MUST_CHECK;
+int veng_journal_save(struct vjournal *j, const struct veng_state *st,
+		      struct vh_error *e) VH_MUST_CHECK;
+
+/* ---- the gate ---------------------------------------------------------- */
+
+enum veng_gate {
+	VENG_GATE_PASS,		/* D holds every write: switch over */
+	VENG_GATE_WAIT,		/* not yet: wait (bounded) for reconnect and resync */
+	VENG_GATE_NOT_STOPPED,	/* S's QEMU still runs: never switch */
+};
+/* The decision for one volume: PASS iff S's QEMU has stopped and S sees
+ * Connected, UpToDate/UpToDate, 0 blocks out of sync. */
+enum veng_gate veng_gate_decide(const struct drbdnl_status *st, bool vm_stopped_on_s);
+const char *veng_gate_name(enum veng_gate g);
+
+/* ---- the host, as the engine acts on it -------------------------------- */
+
+enum veng_where { VENG_HERE, VENG_PEER };
+
+struct veng_ops {
+	/* LVM.  lv_info: -ENOENT when absent. */
+	int (*lv_info)(void *ud, const char *vg, const char *lv, struct vlvm_lv_info *ret,
+		       struct vh_error *e);
+	int (*vg_info)(void *ud, const char *vg, struct vlvm_vg_info *ret, struct vh_error *e);
+	int (*lv_create)(void *ud, const char *vg, const char *lv, uint64_t bytes,
+			 uint64_t *ret_size, struct vh_error *e);
+	int (*lv_remove)(void *ud, const char *vg, const char *lv, struct vh_error *e);
+	/* DRBD meta-data, flexible external, on all of @path (force). */
+	int (*md_create)(void *ud, const char *path, uint64_t backing_bytes, struct vh_error *e);
+	/* device-mapper by name.  dm_table: -ENXIO when there is no such device. */
+	int (*dm_table)(void *ud, const char *name, struct vdm_table *ret, struct vh_error *e);
+	int (*dm_create)(void *ud, const char *name, const char *uuid_suffix,
+			 const struct vdm_table *t, struct vh_error *e);
+	int (*dm_remove)(void *ud, const char *name, struct vh_error *e);
+	int (*dm_swap)(void *ud, const char *name, const struct vdm_table *t,
+		       int64_t *ret_window_ns, struct vh_error *e);
+	/* DRBD.  drbd_status: -ENXIO when the minor does not exist;
+	 * drbd_res_exists: 1 or 0. */
+	int (*drbd_status)(void *ud, uint32_t minor, struct drbdnl_status *ret, struct vh_error *e);
+	int (*drbd_res_exists)(void *ud, const char *res, struct vh_error *e);
+	int (*drbd_new_resource)(void *ud, const char *res, struct vh_error *e);
+	int (*drbd_new_minor)(void *ud, const char *res, uint32_t minor, uint32_t volume,
+			      struct vh_error *e);
+	int (*drbd_attach)(void *ud, uint32_t minor, const struct drbdnl_conf *dc,
+			   struct vh_error *e);
+	int (*drbd_primary_force)(void *ud, uint32_t minor, struct vh_error *e);
+	int (*drbd_connect)(void *ud, const char *res, const struct drbdnl_addr *local,
+			    const struct drbdnl_addr *peer, const struct drbdnl_conf *nc,
+			    struct vh_error *e);
+	int (*drbd_disconnect)(void *ud, const struct drbdnl_addr *local,
+			       const struct drbdnl_addr *peer, struct vh_error *e);
+	int (*drbd_down)(void *ud, const char *res, struct vh_error *e);
+	/* Event-driven wait for @pred on @minor (drbdnl_wait). */
+	int (*drbd_wait)(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
+			 drbdnl_progress_fn progress, void *progress_arg,
+			 struct drbdnl_status *ret_st, struct vh_error *e);
+	/* The module's usermode helper (src/netlink/helper.c's policy). */
+	int (*helper_take)(void *ud, const char *res, bool *ret_changed, char *ret_original,
+			   size_t len, struct vh_error *e);
+	int (*helper_release)(void *ud, const char *res, struct vh_error *e);
+	/* BLKFLSBUF on a block device. */
+	int (*flush_buffers)(void *ud, const char *path, struct vh_error *e);
+	/* libvirt.  vm_state: -ENOENT when the domain is not defined there. */
+	int (*vm_state)(void *ud, enum veng_where w, const char *name, int *ret_state,
+			struct vh_error *e);
+	/* Live, p2p, persistent on D, paused on D, S's definition kept. */
+	int (*vm_migrate)(void *ud, const struct vplan *p, uint64_t *ret_downtime_ms,
+			  struct vh_error *e);
+	int (*vm_resume)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
+	int (*vm_undefine)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
+	/* The journal. */
+	int (*save)(void *ud, const struct veng_state *st, struct vh_error *e);
+};
+
+/* Progress of a long step (sync, gate), for the program to print. */
+struct veng_event {
+	const char *what;		/* "sync", "gate", "migrate", "step" */
+	const char *step;		/* the step's name for "step" */
+	uint32_t minor;
+	const struct drbdnl_status *st;
+	const struct drbdnl_progress *progress;
+};
+typedef void (*veng_event_fn)(const struct veng_event *ev, void *ud);
+
+struct veng {
+	const struct vplan *plan;
+	enum vplan_role role;
+	struct veng_state st;
+	const struct veng_ops *ops;
+	void *ud;
+	veng_event_fn on_event;
+	void *event_ud;
+	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM: stop between steps */
+	int64_t (*now_ns)(void);	/* CLOCK_MONOTONIC (tests replace it) */
+};
+
+#define VENG_LEAVE_PAUSED	(1u << 0)	/* migrate: stop after the gate, VM paused on D */
+
+enum veng_outcome {
+	VENG_OK,		/* the phase is done on this host */
+	VENG_UNDONE,		/* abort: this host is as it was before the move */
+	VENG_STATE_LEFT,	/* stopped: state left behind on purpose, see status */
+};
+
+struct veng_result {
+	enum veng_phase phase;
+	enum veng_outcome outcome;
+	unsigned acted;		/* steps that changed something (0: nothing to do) */
+	int64_t wall_ns;
+	int64_t freeze_ns[VPLAN_MAX_DISKS];	/* bridge: each disk's window */
+	uint64_t downtime_ms;	/* migrate: libvirt's measured downtime (0: unknown) */
+	enum veng_gate gate;	/* migrate / resume: the last decision */
+	char next[512];		/* what to run next, for people */
+};
+
+/* @st: the journal loaded for this move (NULL: a fresh one).  @now_ns NULL:
+ * CLOCK_MONOTONIC. */
+int veng_init(struct veng *g, const struct vplan *p, enum vplan_role role,
+	      const struct veng_state *st, const struct veng_ops *ops, void *ud,
+	      struct vh_error *e) VH_MUST_CHECK;
+
+/* Run @phase on this host.  -EINVAL when the phase is not this host's or
+ * comes too early (the message says what must run first); -EINTR when
+ * *g->stop was set (the step under way finished and was recorded).  A gate
+ * that times out returns 0 with ret->outcome VENG_STATE_LEFT. */
+int veng_run(struct veng *g, enum veng_phase phase, unsigned flags, struct veng_result *ret,
+	     struct vh_error *e) VH_MUST_CHECK;
+
+/* The next safe action on this host, as a sentence. */
+void veng_next(const struct veng *g, char *buf, size_t len);
+
+/* ---- the real host (engine_host.c) ------------------------------------- */
+
+struct veng_real;
+struct veng_real_opts {
+	struct vjournal *journal;	/* open, locked: the caller's */
+	const char *local_uri;		/* libvirt here (NULL: qemu:///system) */
+	uint64_t migrate_poll_ms;
+	volatile sig_atomic_t *cancel;	/* set (SIGINT/SIGTERM): libvirt's migration is aborted */
+};
+int veng_real_open(const struct vplan *p, const struct veng_real_opts *o, struct veng_real **ret,
+		   struct vh_error *e) VH_MUST_CHECK;
+void veng_real_close(struct veng_real *r);
+extern const struct veng_ops veng_real_ops;
+
+#endif

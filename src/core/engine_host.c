@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The real host behind struct veng_ops: src/lvm, src/meta, src/dm,
+ * src/netlink and src/virt.  Each handle is opened on first use, so a phase
+ * that needs no libvirt never connects to it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "core/engine.h"
+#include "meta/meta.h"
+#include "virt/virt.h"
+
+struct veng_real {
+	const struct vplan *plan;
+	struct vjournal *journal;
+	char local_uri[256];
+	uint64_t poll_ms;
+	volatile sig_atomic_t *cancel;
+	struct vlvm *lvm;
+	struct vdm_ctl dm;
+	bool dm_open;
+	struct drbdnl *nl;
+	struct vvirt_conn *virt[2];	/* VENG_HERE, VENG_PEER */
+};
+
+int veng_real_open(const struct vplan *p, const struct veng_real_opts *o, struct veng_real **ret,
+		   struct vh_error *e)
+{
+	struct veng_real *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return vh_err(e, -ENOMEM, "out of memory");
+	r->plan = p;
+	r->journal = o->journal;
+	snprintf(r->local_uri, sizeof(r->local_uri), "%s",
+		 o->local_uri ? o->local_uri : "qemu:///system");
+	r->poll_ms = o->migrate_poll_ms ? o->migrate_poll_ms : 500;
+	r->cancel = o->cancel;
+	*ret = r;
+	return 0;
+}
+
+void veng_real_close(struct veng_real *r)
+{
+	if (!r)
+		return;
+	vvirt_close(r->virt[0]);
+	vvirt_close(r->virt[1]);
+	drbdnl_close(r->nl);
+	if (r->dm_open)
+		vdm_close(&r->dm);
+	if (r->lvm)
+		vlvm_close(r->lvm);
+	free(r);
+}
+
+static int lvm(struct veng_real *r, struct vh_error *e)
+{
+	return r->lvm ? 0 : vlvm_open(&r->lvm, e);
+}
+
+static int dm(struct veng_real *r, struct vh_error *e)
+{
+	int rc;
+
+	if (r->dm_open)
+		return 0;
+	if ((rc = vdm_open(&r->dm, e)) < 0)
+		return rc;
+	r->dm_open = true;
+	return 0;
+}
+
+static int nl(struct veng_real *r, struct vh_error *e)
+{
+	return r->nl ? 0 : drbdnl_open(&r->nl, e);
+}
+
+static int virt(struct veng_real *r, enum veng_where w, struct vh_error *e)
+{
+	if (r->virt[w])
+		return 0;
+	return vvirt_open(w == VENG_HERE ? r->local_uri : r->plan->migration.uri, 0, &r->virt[w], e);
+}
+
+/* ---- LVM, meta-data ---------------------------------------------------- */
+
+static int h_lv_info(void *ud, const char *vg, const char *lv, struct vlvm_lv_info *ret,
+		     struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	int rc;
+
+	return (rc = lvm(r, e)) < 0 ? rc : vlvm_lv_info(r->lvm, vg, lv, ret, e);
+}
+
+static int h_vg_info(void *ud, const char *vg, struct vlvm_vg_info *ret, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	int rc;
+
+	return (rc = lvm(r, e)) < 0 ? rc : vlvm_vg_info(r->lvm, vg, ret, e);
+}
+
+static int h_lv_create(void *ud, const char *vg, const char *lv, uint64_t bytes,
+		       uint64_t *ret_size, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vlvm_create_result cr;
+	int rc;
+
+	if ((rc = lvm(r, e)) < 0 || (rc = vlvm_lv_create(r->lvm, vg, lv, bytes, &cr, e)) < 0)
+		return rc;
+	*ret_size = cr.size;
+	return 0;
+}
+
+static int h_lv_remove(void *ud, const char *vg, const char *lv, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	int rc;
+
+	return (rc = lvm(r, e)) < 0 ? rc : vlvm_lv_remove(r->lvm, vg, lv, e);
+}
+
+static int h_md_create(void *ud, const char *path, uint64_t backing_bytes, struct vh_error *e)
+{
+	struct vmeta_create_opts o = { .index = VMETA_INDEX_FLEX, .force = true,
+				       .backing_bytes = backing_bytes };
+
+	(void)ud;
+	return vmeta_create(path, &o, NULL, e);
+}
+
+/* ---- device-mapper ----------------------------------------------------- */
+
+static int h_dm_table(void *ud, const char *name, struct vdm_table *ret, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vdm_ref ref = { .key = VDM_BY_NAME, .str = name };
+	int rc;
+
+	return (rc = dm(r, e)) < 0 ? rc : vdm_table_get(&r->dm, &ref, false, ret, e);
+}
+
+static int h_dm_create(void *ud, const char *name, const char *uuid_suffix,
+		       const struct vdm_table *t, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	int rc;
+
+	return (rc = dm(r, e)) < 0 ? rc : vdm_create(&r->dm, name, uuid_suffix, t, 0, NULL, e);
+}
+
+static int h_dm_remove(void *ud, const char *name, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vdm_ref ref = { .key = VDM_BY_NAME, .str = name };
+	int rc;
+
+	return (rc = dm(r, e)) < 0 ? rc : vdm_remove(&r->dm, &ref, 0, e);
+}
+
+static int h_dm_swap(void *ud, const char *name, const struct vdm_table *t, int64_t *ret_ns,
+		     struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vdm_ref ref = { .key = VDM_BY_NAME, .str = name };
+	struct vdm_swap_result sr = { 0 };
+	int rc;
+
+	if ((rc = dm(r, e)) < 0)
+		return rc;
+	rc = vdm_swap(&r->dm, &ref, t, VDM_SWAP_RESUME, 0, &sr, e);
+	*ret_ns = sr.window_ns;
+	return rc;
+}
+
+/* ---- DRBD -------------------------------------------------------------- */
+
+#define NL(call) do {					\
+		struct veng_real *r_ = ud;			\
+		int rc_ = nl(r_, e);				\
+								\
+		return rc_ < 0 ? rc_ : (call);			\
+	} while (0)
+
+static int h_drbd_status(void *ud, uint32_t minor, struct drbdnl_status *ret, struct vh_error *e)
+{
+	NL(drbdnl_get_status(r_->nl, minor, ret, e));
+}
+
+static int h_drbd_res_exists(void *ud, const char *res, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct drbdnl_status *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = nl(r, e)) < 0)
+		return rc;
+	rc = drbdnl_get_status_all(r->nl, res, &v, &n, e);
+	free(v);
+	if (rc == -ENOENT || rc == -ENXIO)
+		return 0;
+	return rc < 0 ? rc : n > 0;
+}
+
+static int h_new_resource(void *ud, const char *res, struct vh_error *e)
+{
+	NL(drbdnl_new_resource(r_->nl, res, NULL, e));
+}
+
+static int h_new_minor(void *ud, const char *res, uint32_t minor, uint32_t vol, struct vh_error *e)
+{
+	NL(drbdnl_new_minor(r_->nl, res, minor, vol, e));
+}
+
+static int h_attach(void *ud, uint32_t minor, const struct drbdnl_conf *dc, struct vh_error *e)
+{
+	NL(drbdnl_attach(r_->nl, minor, dc, e));
+}
+
+static int h_primary(void *ud, uint32_t minor, struct vh_error *e)
+{
+	NL(drbdnl_primary(r_->nl, minor, true, e));
+}
+
+static int h_connect(void *ud, const char *res, const struct drbdnl_addr *l,
+		     const struct drbdnl_addr *p, const struct drbdnl_conf *nc, struct vh_error *e)
+{
+	NL(drbdnl_connect(r_->nl, res, l, p, nc, e));
+}
+
+static int h_disconnect(void *ud, const struct drbdnl_addr *l, const struct drbdnl_addr *p,
+			struct vh_error *e)
+{
+	NL(drbdnl_disconnect(r_->nl, l, p, false, e));
+}
+
+static int h_down(void *ud, const char *res, struct vh_error *e)
+{
+	NL(drbdnl_down(r_->nl, res, e));
+}
+
+static int h_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
+		  drbdnl_progress_fn progress, void *arg, struct drbdnl_status *ret_st,
+		  struct vh_error *e)
+{
+	NL(drbdnl_wait(r_->nl, minor, pred, NULL, timeout_ms, progress, arg, ret_st, e));
+}
+
+/* ---- the usermode helper (src/netlink/helper.c's policy) --------------- */
+
+static int h_helper_take(void *ud, const char *res, bool *ret_changed, char *ret_original,
+			 size_t len, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct drbdnl_helper hi;
+	int rc;
+
+	if ((rc = nl(r, e)) < 0 ||
+	    (rc = drbdnl_helper_take(r->nl, NULL, res, DRBDNL_HELPER_AUTO, &hi, e)) < 0)
+		return rc;
+	*ret_changed = rc > 0;
+	snprintf(ret_original, len, "%s", hi.overridden ? hi.saved : hi.current);
+	return 0;
+}
+
+static int h_helper_release(void *ud, const char *res, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct drbdnl_helper hi;
+	int rc;
+
+	/* The policy puts the original back when no hold of vmhop's is left. */
+	if ((rc = nl(r, e)) < 0 || (rc = drbdnl_helper_release(r->nl, NULL, res, &hi, e)) < 0)
+		return rc;
+	return 0;
+}
+
+static int h_flush(void *ud, const char *path, struct vh_error *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	(void)ud;
+	if (fd < 0)
+		return vh_err(e, -errno, "cannot open %s: %s", path, strerror(errno));
+	if (ioctl(fd, BLKFLSBUF, 0) < 0)
+		rc = vh_err(e, -errno, "BLKFLSBUF on %s: %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+/* ---- libvirt ----------------------------------------------------------- */
+
+static int h_vm_state(void *ud, enum veng_where w, const char *name, int *ret_state,
+		      struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vvirt_dom *d = NULL;
+	int rc, reason;
+
+	if ((rc = virt(r, w, e)) < 0 || (rc = vvirt_lookup(r->virt[w], name, &d, e)) < 0)
+		return rc;
+	rc = vvirt_state(d, ret_state, &reason, e);
+	vvirt_dom_free(d);
+	return rc;
+}
+
+static int h_vm_migrate(void *ud, const struct vplan *p, uint64_t *ret_downtime,
+			struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vvirt_migrate_opts o = {
+		.dest_uri = p->migration.uri, .p2p = true, .tunnelled = true,
+		.persist_dest = true, .undefine_source = false, .paused = true,
+		.max_downtime_ms = p->migration.max_downtime_ms,
+		.bandwidth_mib = p->migration.bandwidth_mib, .poll_ms = (unsigned)r->poll_ms,
+		.timeout_ms = (uint64_t)p->timeouts.migrate * 1000, .cancel = r->cancel,
+	};
+	struct vvirt_migrate_result mr = { 0 };
+	struct vvirt_dom *d = NULL;
+	int rc;
+
+	if ((rc = virt(r, VENG_HERE, e)) < 0 ||
+	    (rc = vvirt_lookup(r->virt[VENG_HERE], p->vm_name, &d, e)) < 0)
+		return rc;
+	rc = vvirt_migrate(d, &o, &mr, e);
+	vvirt_dom_free(d);
+	*ret_downtime = mr.have_stats && mr.last.have_downtime ? mr.last.downtime_ms : 0;
+	return rc;
+}
+
+static int h_vm_resume(void *ud, enum veng_where w, const char *name, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vvirt_dom *d = NULL;
+	int rc;
+
+	if ((rc = virt(r, w, e)) < 0 || (rc = vvirt_lookup(r->virt[w], name, &d, e)) < 0)
+		return rc;
+	rc = vvirt_resume(d, NULL, e);
+	vvirt_dom_free(d);
+	return rc;
+}
+
+static int h_vm_undefine(void *ud, enum veng_where w, const char *name, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vvirt_dom *d = NULL;
+	int rc;
+
+	if ((rc = virt(r, w, e)) < 0 || (rc = vvirt_lookup(r->virt[w], name, &d, e)) < 0)
+		return rc;
+	rc = vvirt_undefine(d, e);
+	vvirt_dom_free(d);
+	return rc;
+}
+
+static int h_save(void *ud, const struct veng_state *st, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+
+	return veng_journal_save(r->journal, st, e);
+}
+
+const struct veng_ops veng_real_ops = {
+	.lv_info = h_lv_info, .vg_info = h_vg_info, .lv_create = h_lv_create,
+	.lv_remove = h_lv_remove, .md_create = h_md_create,
+	.dm_table = h_dm_table, .dm_create = h_dm_create, .dm_remove = h_dm_remove,
+	.dm_swap = h_dm_swap,
+	.drbd_status = h_drbd_status, .drbd_res_exists = h_drbd_res_exists,
+	.drbd_new_resource = h_new_resource, .drbd_new_minor = h_new_minor,
+	.drbd_attach = h_attach, .drbd_primary_force = h_primary, .drbd_connect = h_connect,
+	.drbd_disconnect = h_disconnect, .drbd_down = h_down, .drbd_wait = h_wait,
+	.helper_take = h_helper_take, .helper_release = h_helper_release,
+	.flush_buffers = h_flush,
+	.vm_state = h_vm_state, .vm_migrate = h_vm_migrate, .vm_resume = h_vm_resume,
+	.vm_undefine = h_vm_undefine, .save = h_save,
+};

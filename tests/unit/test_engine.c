@@ -1,0 +1,1012 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The engine's step logic (src/core/engine.c) against a simulated host
+ * behind its one seam, struct veng_ops: a small model of LVs, dm devices,
+ * one DRBD resource, the helper and the VM on both hosts.  Every action the
+ * engine takes is logged, so a test can assert what was done, in which
+ * order, and that a phase run again does nothing.  A failure can be injected
+ * at any action.  Real kernel behaviour is proven in tests/lab/60-move.sh.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libvirt/libvirt.h>
+
+#include "core/engine.h"
+#include "core/journal.h"
+#include "meta/meta.h"
+
+#define MAXO 16
+#define LOGN 128
+
+struct obj {
+	char name[160];		/* "vg/lv" or a dm name */
+	bool exists;
+	uint64_t size;
+	char table[256];
+};
+
+struct world {
+	struct obj lv[MAXO], dm[MAXO];
+	uint64_t extent;
+	bool res, minor, attached, primary, net, helper_changed;
+	int conn, disk, pdsk;
+	uint64_t oos;
+	int vm_here, vm_peer;		/* VIR_DOMAIN_*, -1 none */
+	/* the wait: what the link does when the engine waits */
+	bool wait_resyncs;		/* the link comes back: in sync */
+	bool drop_during_migrate;	/* the link drops while libvirt migrates */
+	int64_t clock;
+	char log[LOGN][96];
+	size_t nlog;
+	const char *fail_at;		/* the action (log prefix) that fails once */
+	int fail_err;
+	struct veng_state saved;
+	unsigned saves;
+};
+
+static struct world W;
+
+static int act(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int act(const char *fmt, ...)
+{
+	va_list ap;
+
+	assert_true(W.nlog < LOGN);
+	va_start(ap, fmt);
+	vsnprintf(W.log[W.nlog], sizeof(W.log[0]), fmt, ap);
+	va_end(ap);
+	if (W.fail_at && !strncmp(W.log[W.nlog], W.fail_at, strlen(W.fail_at))) {
+		W.fail_at = NULL;
+		W.nlog++;
+		return -W.fail_err;
+	}
+	W.nlog++;
+	return 0;
+}
+
+static struct obj *find(struct obj *set, const char *name, bool add)
+{
+	for (int i = 0; i < MAXO; i++)
+		if (set[i].name[0] && !strcmp(set[i].name, name))
+			return &set[i];
+	if (!add)
+		return NULL;
+	for (int i = 0; i < MAXO; i++)
+		if (!set[i].name[0]) {
+			snprintf(set[i].name, sizeof(set[i].name), "%s", name);
+			return &set[i];
+		}
+	fail_msg("world full");
+	return NULL;
+}
+
+static struct obj *lvo(const char *vg, const char *lv, bool add)
+{
+	char n[160];
+
+	snprintf(n, sizeof(n), "%s/%s", vg, lv);
+	return find(W.lv, n, add);
+}
+
+/* ---- the ops -------------------------------------------------------------- */
+
+static int f_lv_info(void *ud, const char *vg, const char *lv, struct vlvm_lv_info *ret,
+		     struct vh_error *e)
+{
+	struct obj *o = lvo(vg, lv, false);
+
+	if (!o || !o->exists)
+		return vh_err(e, -ENOENT, "no LV %s/%s", vg, lv);
+	memset(ret, 0, sizeof(*ret));
+	ret->size = o->size;
+	ret->active = true;
+	return 0;
+}
+
+static int f_vg_info(void *ud, const char *vg, struct vlvm_vg_info *ret, struct vh_error *e)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->extent_size = W.extent;
+	ret->free = 1ull << 40;
+	return 0;
+}
+
+static void dm_lv_name(const char *vg, const char *lv, char *buf, size_t len)
+{
+	vlvm_dm_name(vg, lv, buf, len);
+}
+
+static int f_lv_create(void *ud, const char *vg, const char *lv, uint64_t bytes, uint64_t *ret,
+		       struct vh_error *e)
+{
+	struct obj *o, *d;
+	char n[160];
+	int r;
+
+	if ((r = act("lv_create %s/%s", vg, lv)) < 0)
+		return vh_err(e, r, "injected");
+	o = lvo(vg, lv, true);
+	if (o->exists)
+		return vh_err(e, -EEXIST, "exists");
+	o->exists = true;
+	o->size = (bytes + W.extent - 1) / W.extent * W.extent;
+	*ret = o->size;
+	dm_lv_name(vg, lv, n, sizeof(n));
+	d = find(W.dm, n, true);
+	d->exists = true;
+	snprintf(d->table, sizeof(d->table), "0 %llu linear 254:0 2048\n",
+		 (unsigned long long)(o->size / 512));
+	return 0;
+}
+
+static int f_lv_remove(void *ud, const char *vg, const char *lv, struct vh_error *e)
+{
+	struct obj *o = lvo(vg, lv, false);
+	char n[160];
+	int r;
+
+	if ((r = act("lv_remove %s/%s", vg, lv)) < 0)
+		return vh_err(e, r, "injected");
+	if (!o || !o->exists)
+		return vh_err(e, -ENOENT, "no LV");
+	o->exists = false;
+	dm_lv_name(vg, lv, n, sizeof(n));
+	find(W.dm, n, true)->exists = false;
+	return 0;
+}
+
+static int f_md_create(void *ud, const char *path, uint64_t bytes, struct vh_error *e)
+{
+	int r = act("md_create %s", path);
+
+	return r < 0 ? vh_err(e, r, "injected") : 0;
+}
+
+static int f_dm_table(void *ud, const char *name, struct vdm_table *ret, struct vh_error *e)
+{
+	struct obj *o = find(W.dm, name, false);
+
+	if (!o || !o->exists)
+		return vh_err(e, -ENXIO, "no device %s", name);
+	return vdm_table_parse(o->table, ret, e);
+}
+
+static int f_dm_create(void *ud, const char *name, const char *uuid, const struct vdm_table *t,
+		       struct vh_error *e)
+{
+	struct obj *o;
+	char *text;
+	int r;
+
+	if ((r = act("dm_create %s", name)) < 0)
+		return vh_err(e, r, "injected");
+	assert_string_equal(uuid, name);	/* the UUID suffix is the copy's name */
+	o = find(W.dm, name, true);
+	assert_false(o->exists);
+	assert_int_equal(vdm_table_format(t, &text, e), 0);
+	snprintf(o->table, sizeof(o->table), "%s", text);
+	free(text);
+	o->exists = true;
+	return 0;
+}
+
+static int f_dm_remove(void *ud, const char *name, struct vh_error *e)
+{
+	struct obj *o = find(W.dm, name, false);
+	int r;
+
+	if ((r = act("dm_remove %s", name)) < 0)
+		return vh_err(e, r, "injected");
+	if (!o || !o->exists)
+		return vh_err(e, -ENXIO, "no device");
+	o->exists = false;
+	return 0;
+}
+
+static int f_dm_swap(void *ud, const char *name, const struct vdm_table *t, int64_t *ns,
+		     struct vh_error *e)
+{
+	struct obj *o = find(W.dm, name, false);
+	char *text;
+	int r;
+
+	assert_non_null(o);
+	assert_int_equal(vdm_table_format(t, &text, e), 0);
+	r = act("dm_swap %s %s", name, strstr(text, "147:") ? "onto-drbd" : "own-table");
+	if (r == 0)
+		snprintf(o->table, sizeof(o->table), "%s", text);
+	free(text);
+	*ns = 12345;
+	return r < 0 ? vh_err(e, r, "injected") : 0;
+}
+
+static int f_status(void *ud, uint32_t minor, struct drbdnl_status *ret, struct vh_error *e)
+{
+	if (!W.minor)
+		return vh_err(e, -ENXIO, "no minor");
+	memset(ret, 0, sizeof(*ret));
+	ret->minor = minor;
+	snprintf(ret->resource, sizeof(ret->resource), "vh-1a2b3c4d");
+	ret->role = W.primary ? DRBDNL_R_PRIMARY : DRBDNL_R_SECONDARY;
+	ret->disk = W.attached ? (uint8_t)W.disk : DRBDNL_D_DISKLESS;
+	ret->conn = W.net ? (uint8_t)W.conn : DRBDNL_C_STANDALONE;
+	ret->pdsk = (uint8_t)W.pdsk;
+	ret->bits_oos = W.oos;
+	return 0;
+}
+
+static int f_res_exists(void *ud, const char *res, struct vh_error *e)
+{
+	return W.res;
+}
+
+#define SIMPLE(fn, flag, val, ...) do {				\
+		int r_ = act(__VA_ARGS__);				\
+									\
+		if (r_ < 0)						\
+			return vh_err(e, r_, "injected");		\
+		flag = val;						\
+		return 0;						\
+	} while (0)
+
+static int f_new_res(void *ud, const char *res, struct vh_error *e)
+{
+	SIMPLE(0, W.res, true, "new_resource %s", res);
+}
+
+static int f_new_minor(void *ud, const char *res, uint32_t m, uint32_t v, struct vh_error *e)
+{
+	SIMPLE(0, W.minor, true, "new_minor %u", m);
+}
+
+static int f_attach(void *ud, uint32_t m, const struct drbdnl_conf *dc, struct vh_error *e)
+{
+	assert_string_equal(drbdnl_conf_str(dc, DRBDNL_DISK_BACKING_DEV),
+			    "/dev/mapper/vh-1a2b3c4d-0.copy");
+	assert_int_equal(drbdnl_conf_num(dc, DRBDNL_DISK_SIZE), 409600);
+	W.disk = DRBDNL_D_INCONSISTENT;
+	SIMPLE(0, W.attached, true, "attach %u", m);
+}
+
+static int f_primary(void *ud, uint32_t m, struct vh_error *e)
+{
+	assert_false(W.net);	/* only while StandAlone */
+	W.disk = DRBDNL_D_UP_TO_DATE;
+	SIMPLE(0, W.primary, true, "primary_force %u", m);
+}
+
+static int f_connect(void *ud, const char *res, const struct drbdnl_addr *l,
+		     const struct drbdnl_addr *p, const struct drbdnl_conf *nc, struct vh_error *e)
+{
+	W.conn = DRBDNL_C_WF_CONNECTION;
+	SIMPLE(0, W.net, true, "connect %s", res);
+}
+
+static int f_disconnect(void *ud, const struct drbdnl_addr *l, const struct drbdnl_addr *p,
+			struct vh_error *e)
+{
+	SIMPLE(0, W.net, false, "disconnect");
+}
+
+static int f_down(void *ud, const char *res, struct vh_error *e)
+{
+	int r = act("down %s", res);
+
+	if (r < 0)
+		return vh_err(e, r, "injected");
+	W.res = W.minor = W.attached = W.net = W.primary = false;
+	return 0;
+}
+
+static int f_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
+		  drbdnl_progress_fn progress, void *arg, struct drbdnl_status *ret,
+		  struct vh_error *e)
+{
+	struct drbdnl_status st;
+	int r;
+
+	if ((r = act("wait %u", minor)) < 0)
+		return vh_err(e, r, "injected");
+	if (W.wait_resyncs) {
+		W.conn = DRBDNL_C_CONNECTED;
+		W.disk = W.pdsk = DRBDNL_D_UP_TO_DATE;
+		W.oos = 0;
+	}
+	assert_int_equal(f_status(ud, minor, &st, e), 0);
+	if (pred(&st, NULL, e) == 1)
+		return 0;
+	W.clock += (int64_t)timeout_ms * 1000000;	/* the whole timeout passed */
+	return vh_err(e, -ETIMEDOUT, "timed out");
+}
+
+static int f_helper_take(void *ud, const char *res, bool *changed, char *orig, size_t len,
+			 struct vh_error *e)
+{
+	int r = act("helper_take");
+
+	if (r < 0)
+		return vh_err(e, r, "injected");
+	snprintf(orig, len, "/sbin/drbdadm");
+	W.helper_changed = *changed = true;
+	return 0;
+}
+
+static int f_helper_release(void *ud, const char *res, struct vh_error *e)
+{
+	SIMPLE(0, W.helper_changed, false, "helper_release");
+}
+
+static int f_flush(void *ud, const char *path, struct vh_error *e)
+{
+	int r = act("flush %s", path);
+
+	return r < 0 ? vh_err(e, r, "injected") : 0;
+}
+
+static int f_vm_state(void *ud, enum veng_where w, const char *name, int *st, struct vh_error *e)
+{
+	int s = w == VENG_HERE ? W.vm_here : W.vm_peer;
+
+	if (s < 0)
+		return vh_err(e, -ENOENT, "no domain");
+	*st = s;
+	return 0;
+}
+
+static int f_migrate(void *ud, const struct vplan *p, uint64_t *dt, struct vh_error *e)
+{
+	int r = act("migrate");
+
+	if (r < 0)
+		return vh_err(e, r, "injected");
+	W.vm_here = VIR_DOMAIN_SHUTOFF;
+	W.vm_peer = VIR_DOMAIN_PAUSED;
+	if (W.drop_during_migrate) {
+		W.conn = DRBDNL_C_WF_CONNECTION;
+		W.pdsk = DRBDNL_D_UNKNOWN;
+		W.oos = 14;
+	}
+	*dt = 7;
+	return 0;
+}
+
+static int f_resume(void *ud, enum veng_where w, const char *name, struct vh_error *e)
+{
+	int r = act("resume %s", w == VENG_PEER ? "peer" : "here");
+
+	if (r < 0)
+		return vh_err(e, r, "injected");
+	W.vm_peer = VIR_DOMAIN_RUNNING;
+	return 0;
+}
+
+static int f_undefine(void *ud, enum veng_where w, const char *name, struct vh_error *e)
+{
+	int r = act("undefine %s", w == VENG_PEER ? "peer" : "here");
+
+	if (r < 0)
+		return vh_err(e, r, "injected");
+	W.vm_here = -1;
+	return 0;
+}
+
+/* Every save goes through a real journal and is read back, as the next
+ * process would see it: W.saved is what survives the process. */
+static struct vjournal *J;
+static char jdir[64];
+static struct vplan P;
+
+static int f_save(void *ud, const struct veng_state *st, struct vh_error *e)
+{
+	bool found;
+	int r;
+
+	W.saves++;
+	if (!J) {
+		snprintf(jdir, sizeof(jdir), "/tmp/vmhop-test-engine-XXXXXX");
+		assert_non_null(mkdtemp(jdir));
+		assert_int_equal(vjournal_open(jdir, &P, st->role, &J, e), 0);
+	}
+	if ((r = veng_journal_save(J, st, e)) < 0)
+		return r;
+	assert_int_equal(veng_journal_load(J, &P, st->role, &W.saved, &found, e), 0);
+	assert_true(found);
+	return 0;
+}
+
+static int journal_teardown(void **state)
+{
+	char path[160];
+
+	if (J) {
+		snprintf(path, sizeof(path), "%s", vjournal_path(J));
+		vjournal_close(J);
+		J = NULL;
+		(void)unlink(path);
+		snprintf(path, sizeof(path), "%s/%s.lock", jdir, P.vm_uuid);
+		(void)unlink(path);
+		(void)rmdir(jdir);
+	}
+	return 0;
+}
+
+static const struct veng_ops fake_ops = {
+	.lv_info = f_lv_info, .vg_info = f_vg_info, .lv_create = f_lv_create,
+	.lv_remove = f_lv_remove, .md_create = f_md_create, .dm_table = f_dm_table,
+	.dm_create = f_dm_create, .dm_remove = f_dm_remove, .dm_swap = f_dm_swap,
+	.drbd_status = f_status, .drbd_res_exists = f_res_exists, .drbd_new_resource = f_new_res,
+	.drbd_new_minor = f_new_minor, .drbd_attach = f_attach, .drbd_primary_force = f_primary,
+	.drbd_connect = f_connect, .drbd_disconnect = f_disconnect, .drbd_down = f_down,
+	.drbd_wait = f_wait, .helper_take = f_helper_take, .helper_release = f_helper_release,
+	.flush_buffers = f_flush, .vm_state = f_vm_state, .vm_migrate = f_migrate,
+	.vm_resume = f_resume, .vm_undefine = f_undefine, .save = f_save,
+};
+
+static int64_t fake_now(void)
+{
+	return W.clock;
+}
+
+/* ---- fixtures --------------------------------------------------------------- */
+
+#define LV_BYTES (200ull << 20)
+
+static void make_plan(void)
+{
+	memset(&P, 0, sizeof(P));
+	P.version = VPLAN_VERSION;
+	snprintf(P.vm_name, sizeof(P.vm_name), "vm1");
+	snprintf(P.vm_uuid, sizeof(P.vm_uuid), "1a2b3c4d-0000-4000-8000-000000000001");
+	snprintf(P.resource, sizeof(P.resource), "vh-1a2b3c4d");
+	P.port = 7789;
+	snprintf(P.source.host, sizeof(P.source.host), "hv1");
+	snprintf(P.source.addr, sizeof(P.source.addr), "10.0.0.1");
+	P.source.family = AF_INET;
+	snprintf(P.dest.host, sizeof(P.dest.host), "hv2");
+	snprintf(P.dest.addr, sizeof(P.dest.addr), "10.0.0.2");
+	P.dest.family = AF_INET;
+	P.n_disks = 1;
+	snprintf(P.disks[0].target, sizeof(P.disks[0].target), "vda");
+	snprintf(P.disks[0].vg, sizeof(P.disks[0].vg), "vg");
+	snprintf(P.disks[0].lv, sizeof(P.disks[0].lv), "vm1");
+	P.disks[0].size = LV_BYTES;
+	P.disks[0].minor = 100;
+	snprintf(P.disks[0].copy, sizeof(P.disks[0].copy), "vh-1a2b3c4d-0.copy");
+	snprintf(P.disks[0].md_lv, sizeof(P.disks[0].md_lv), "vh-1a2b3c4d_0.vhmd");
+	P.disks[0].md_index = VMETA_INDEX_FLEX;
+	P.disks[0].md_bytes = 1 << 20;
+	snprintf(P.drbd.protocol, sizeof(P.drbd.protocol), "C");
+	snprintf(P.drbd.cram_hmac_alg, sizeof(P.drbd.cram_hmac_alg), "sha256");
+	snprintf(P.drbd.shared_secret, sizeof(P.drbd.shared_secret), "0123456789abcdef0123");
+	P.drbd.resync_rate = 102400;
+	P.drbd.c_max_rate = 102400;
+	P.drbd.c_delay_target = 10;
+	P.drbd.c_min_rate = 4096;
+	for (int i = 0; i < 4; i++)
+		snprintf(i == 0 ? P.drbd.after_sb_0pri : i == 1 ? P.drbd.after_sb_1pri :
+			 i == 2 ? P.drbd.after_sb_2pri : P.drbd.rr_conflict, 24, "disconnect");
+	snprintf(P.migration.uri, sizeof(P.migration.uri), "qemu+tcp://hv2/system");
+	P.timeouts = (struct vplan_timeouts){ .connect = 60, .sync = 600, .stall = 60,
+					      .migrate = 600, .gate = 30 };
+}
+
+/* hv1 (S) with the running VM on vg/vm1; hv2 (D) has nothing. */
+static void world_source(void)
+{
+	struct obj *o;
+
+	journal_teardown(NULL);
+	memset(&W, 0, sizeof(W));
+	W.extent = 4 << 20;
+	W.vm_here = VIR_DOMAIN_RUNNING;
+	W.vm_peer = -1;
+	W.pdsk = DRBDNL_D_UNKNOWN;
+	o = lvo("vg", "vm1", true);
+	o->exists = true;
+	o->size = LV_BYTES;
+	o = find(W.dm, "vg-vm1", true);
+	o->exists = true;
+	snprintf(o->table, sizeof(o->table), "0 409600 linear 254:0 2048\n");
+	make_plan();
+}
+
+static void world_dest(void)
+{
+	journal_teardown(NULL);
+	memset(&W, 0, sizeof(W));
+	W.extent = 4 << 20;
+	W.vm_here = -1;
+	W.vm_peer = -1;
+	W.pdsk = DRBDNL_D_UNKNOWN;
+	make_plan();
+}
+
+static void engine(struct veng *g, enum vplan_role role, const struct veng_state *st)
+{
+	struct vh_error e = { 0 };
+
+	assert_int_equal(veng_init(g, &P, role, st, &fake_ops, NULL, &e), 0);
+	g->now_ns = fake_now;
+}
+
+static int run(struct veng *g, enum veng_phase ph, unsigned flags, struct veng_result *res)
+{
+	struct vh_error e = { 0 };
+	int r = veng_run(g, ph, flags, res, &e);
+
+	if (r < 0)
+		assert_int_equal(e.code, r);	/* every error carries its message */
+	return r;
+}
+
+static void assert_log(size_t from, const char *const *want, size_t n)
+{
+	if (W.nlog - from != n) {
+		for (size_t i = from; i < W.nlog; i++)
+			print_message("  log[%zu] %s\n", i, W.log[i]);
+		fail_msg("%zu actions, want %zu", W.nlog - from, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(W.log[from + i], want[i]);
+}
+
+#define LOG(...) (const char *const[]){ __VA_ARGS__ }, sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *)
+
+/* S up to and including bridge + connect. */
+static void source_bridged(struct veng *g)
+{
+	struct veng_result res;
+
+	world_source();
+	engine(g, VPLAN_ROLE_SOURCE, NULL);
+	assert_int_equal(run(g, VENG_PREPARE, 0, &res), 0);
+	assert_int_equal(run(g, VENG_BRIDGE, 0, &res), 0);
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static void prepare_s_then_again_does_nothing(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	world_source();
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	assert_log(0, LOG("helper_take", "new_resource vh-1a2b3c4d",
+			  "lv_create vg/vh-1a2b3c4d_0.vhmd",
+			  "md_create /dev/mapper/vg-vh--1a2b3c4d_0.vhmd",
+			  "dm_create vh-1a2b3c4d-0.copy", "new_minor 100", "attach 100",
+			  "primary_force 100"));
+	assert_true(res.acted > 0);
+	/* the copy has the VM's LV's table, and the journal keeps it */
+	assert_string_equal(find(W.dm, "vh-1a2b3c4d-0.copy", false)->table,
+			    "0 409600 linear 254:0 2048\n");
+	assert_string_equal(W.saved.disks[0].saved_table, "0 409600 linear 254:0 2048\n");
+	assert_false(W.net);	/* no connect in prepare on S */
+	assert_string_equal(W.saved.doing, "");
+	assert_int_equal(W.saved.last_phase, VENG_PREPARE);
+	assert_true(W.saved.helper_changed);
+	assert_string_equal(W.saved.helper_original, "/sbin/drbdadm");
+
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	assert_int_equal(res.acted, 0);
+	assert_int_equal(W.nlog, n);
+
+	/* the same from the journal alone (a new process) */
+	{
+		struct veng g2;
+		struct veng_state st = W.saved;
+
+		engine(&g2, VPLAN_ROLE_SOURCE, &st);
+		assert_int_equal(run(&g2, VENG_PREPARE, 0, &res), 0);
+		assert_int_equal(res.acted, 0);
+		assert_int_equal(W.nlog, n);
+	}
+}
+
+static void interrupted_prepare_continues(void **state)
+{
+	struct veng g, g2;
+	struct veng_result res;
+	struct veng_state st;
+	size_t n;
+
+	world_source();
+	W.fail_at = "dm_create";
+	W.fail_err = EIO;
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), -EIO);
+	/* the journal says a step was under way, and what exists */
+	assert_string_equal(W.saved.doing, "create vh-1a2b3c4d-0.copy");
+	assert_true(W.saved.disks[0].md_created);
+	assert_true(W.saved.disks[0].md_written);
+
+	st = W.saved;
+	n = W.nlog;
+	engine(&g2, VPLAN_ROLE_SOURCE, &st);
+	assert_int_equal(run(&g2, VENG_PREPARE, 0, &res), 0);
+	assert_log(n, LOG("dm_create vh-1a2b3c4d-0.copy", "new_minor 100", "attach 100",
+			  "primary_force 100"));
+}
+
+static void bridge_before_connect_and_idempotent(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	world_source();
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	assert_int_equal(run(&g, VENG_BRIDGE, 0, &res), -EINVAL);	/* prepare first */
+	assert_int_equal(W.nlog, 0);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_BRIDGE, 0, &res), 0);
+	assert_log(n, LOG("dm_swap vg-vm1 onto-drbd", "connect vh-1a2b3c4d"));
+	assert_string_equal(find(W.dm, "vg-vm1", false)->table, "0 409600 linear 147:100 0\n");
+	assert_int_equal(res.freeze_ns[0], 12345);
+	assert_int_equal(W.saved.disks[0].freeze_ns, 12345);
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_BRIDGE, 0, &res), 0);
+	assert_int_equal(res.acted, 0);
+	assert_int_equal(W.nlog, n);
+}
+
+static void abort_after_bridge_swaps_back_first(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	source_bridged(&g);
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), 0);
+	assert_int_equal(res.outcome, VENG_UNDONE);
+	assert_log(n, LOG("dm_swap vg-vm1 own-table", "down vh-1a2b3c4d",
+			  "dm_remove vh-1a2b3c4d-0.copy", "lv_remove vg/vh-1a2b3c4d_0.vhmd",
+			  "helper_release"));
+	assert_string_equal(find(W.dm, "vg-vm1", false)->table, "0 409600 linear 254:0 2048\n");
+	assert_true(lvo("vg", "vm1", false)->exists);	/* the VM's LV is never removed */
+	assert_false(W.helper_changed);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), 0);
+	assert_int_equal(res.outcome, VENG_UNDONE);
+	assert_int_equal(W.nlog, n);
+	/* and nothing else runs after an abort */
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), -EINVAL);
+}
+
+static void abort_on_dest_removes_only_its_own_lv(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	world_dest();
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	assert_true(lvo("vg", "vm1", false)->exists);
+	assert_int_equal(lvo("vg", "vm1", false)->size, LV_BYTES);
+	assert_true(W.net);
+	assert_false(W.primary);	/* D stays Secondary */
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), 0);
+	assert_log(n, LOG("down vh-1a2b3c4d", "dm_remove vh-1a2b3c4d-0.copy",
+			  "lv_remove vg/vh-1a2b3c4d_0.vhmd", "lv_remove vg/vm1", "helper_release"));
+
+	/* once the VM is on D, abort refuses and changes nothing */
+	world_dest();
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	W.vm_here = VIR_DOMAIN_PAUSED;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);
+	assert_true(lvo("vg", "vm1", false)->exists);
+}
+
+static void dest_refuses_extent_that_cannot_give_exact_size(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+
+	world_dest();
+	W.extent = 3 << 20;	/* 200 MiB is not a multiple of 3 MiB */
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(run(&g, VENG_PREFLIGHT, 0, &res), -EINVAL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), -EINVAL);
+	assert_int_equal(W.nlog, 0);		/* nothing changed */
+	assert_null(lvo("vg", "vm1", false));
+}
+
+/* S bridged, connected, synced: ready to migrate. */
+static void source_synced(struct veng *g)
+{
+	struct veng_result res;
+
+	source_bridged(g);
+	W.conn = DRBDNL_C_CONNECTED;
+	W.pdsk = DRBDNL_D_UP_TO_DATE;
+	assert_int_equal(run(g, VENG_WAIT_SYNC, 0, &res), 0);
+}
+
+static void gate_decision_table(void **state)
+{
+	static const struct {
+		uint8_t conn, disk, pdsk;
+		uint64_t oos;
+		bool stopped;
+		enum veng_gate want;
+	} t[] = {
+		{ DRBDNL_C_CONNECTED, DRBDNL_D_UP_TO_DATE, DRBDNL_D_UP_TO_DATE, 0, true, VENG_GATE_PASS },
+		{ DRBDNL_C_CONNECTED, DRBDNL_D_UP_TO_DATE, DRBDNL_D_UP_TO_DATE, 0, false, VENG_GATE_NOT_STOPPED },
+		{ DRBDNL_C_CONNECTED, DRBDNL_D_UP_TO_DATE, DRBDNL_D_UP_TO_DATE, 3, true, VENG_GATE_WAIT },
+		{ DRBDNL_C_WF_CONNECTION, DRBDNL_D_UP_TO_DATE, DRBDNL_D_UNKNOWN, 14, true, VENG_GATE_WAIT },
+		{ DRBDNL_C_WF_CONNECTION, DRBDNL_D_UP_TO_DATE, DRBDNL_D_UP_TO_DATE, 0, true, VENG_GATE_WAIT },
+		{ DRBDNL_C_SYNC_SOURCE, DRBDNL_D_UP_TO_DATE, DRBDNL_D_INCONSISTENT, 2, true, VENG_GATE_WAIT },
+		{ DRBDNL_C_CONNECTED, DRBDNL_D_UP_TO_DATE, DRBDNL_D_OUTDATED, 0, true, VENG_GATE_WAIT },
+		{ DRBDNL_C_STANDALONE, DRBDNL_D_UP_TO_DATE, DRBDNL_D_UNKNOWN, 0, true, VENG_GATE_WAIT },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct drbdnl_status st = { .conn = t[i].conn, .disk = t[i].disk,
+					    .pdsk = t[i].pdsk, .bits_oos = t[i].oos };
+
+		assert_int_equal(veng_gate_decide(&st, t[i].stopped), t[i].want);
+	}
+}
+
+static void migrate_gate_pass_then_switch_over(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	source_synced(&g);
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_int_equal(res.gate, VENG_GATE_PASS);
+	assert_int_equal(res.outcome, VENG_OK);
+	/* disconnect before the VM runs on D, then undefine on S */
+	assert_log(n, LOG("migrate", "disconnect", "resume peer", "undefine here"));
+	/* release then puts S's LV back on its own table, then down */
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RELEASE, 0, &res), 0);
+	assert_log(n, LOG("dm_swap vg-vm1 own-table", "down vh-1a2b3c4d"));
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_CLEANUP, 0, &res), 0);
+	assert_log(n, LOG("dm_remove vh-1a2b3c4d-0.copy", "lv_remove vg/vh-1a2b3c4d_0.vhmd",
+			  "lv_remove vg/vm1", "helper_release"));
+	assert_true(W.saved.done);
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_CLEANUP, 0, &res), 0);
+	assert_int_equal(W.nlog, n);
+	/* abort after the handoff refuses */
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), -EINVAL);
+}
+
+static void gate_waits_for_resync_then_resumes(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	source_synced(&g);
+	/* not in sync before the migration: migrate refuses, nothing changes */
+	W.conn = DRBDNL_C_WF_CONNECTION;
+	W.pdsk = DRBDNL_D_UNKNOWN;
+	W.oos = 14;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -ENOTCONN);
+	assert_int_equal(W.nlog, n);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+	/* in sync again; the link drops while libvirt migrates, and comes back */
+	W.conn = DRBDNL_C_CONNECTED;
+	W.pdsk = DRBDNL_D_UP_TO_DATE;
+	W.oos = 0;
+	W.drop_during_migrate = true;
+	W.wait_resyncs = true;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_int_equal(res.gate, VENG_GATE_PASS);
+	assert_log(n, LOG("migrate", "wait 100", "disconnect", "resume peer", "undefine here"));
+}
+
+static void gate_timeout_leaves_vm_paused(void **state)
+{
+	struct veng g, g2;
+	struct veng_result res;
+	struct veng_state st;
+	size_t n;
+
+	source_synced(&g);
+	assert_int_equal(run(&g, VENG_MIGRATE, VENG_LEAVE_PAUSED, &res), 0);
+	assert_int_equal(res.gate, VENG_GATE_PASS);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);	/* left paused, still connected */
+	assert_true(W.net);
+	/* the link goes and does not come back before `vmhop resume` */
+	W.conn = DRBDNL_C_WF_CONNECTION;
+	W.pdsk = DRBDNL_D_UNKNOWN;
+	W.oos = 3;
+	st = W.saved;
+	engine(&g2, VPLAN_ROLE_SOURCE, &st);
+	n = W.nlog;
+	assert_int_equal(run(&g2, VENG_RESUME, 0, &res), 0);
+	assert_int_equal(res.outcome, VENG_STATE_LEFT);
+	assert_int_equal(res.gate, VENG_GATE_WAIT);
+	assert_log(n, LOG("wait 100"));
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);	/* never resumed on stale data */
+	assert_false(W.saved.disconnected);
+	assert_true(strstr(res.next, "vmhop resume") != NULL);
+	/* abort cannot undo it */
+	assert_int_equal(run(&g2, VENG_ABORT, 0, &res), -EBUSY);
+	/* the link is back: resume finishes */
+	W.wait_resyncs = true;
+	n = W.nlog;
+	assert_int_equal(run(&g2, VENG_RESUME, 0, &res), 0);
+	assert_int_equal(res.outcome, VENG_OK);
+	assert_log(n, LOG("wait 100", "disconnect", "resume peer", "undefine here"));
+}
+
+/* Each phase in a process of its own, as the phase commands run: only the
+ * journal carries what an earlier phase did (the saved table above all). */
+static void each_phase_in_a_new_process(void **state)
+{
+	static const enum veng_phase order[] = { VENG_PREPARE, VENG_BRIDGE, VENG_WAIT_SYNC,
+						 VENG_MIGRATE, VENG_RELEASE, VENG_CLEANUP };
+	struct veng_result res;
+	struct veng_state st;
+	struct veng g;
+
+	world_source();
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (order[i] == VENG_WAIT_SYNC) {
+			W.conn = DRBDNL_C_CONNECTED;
+			W.pdsk = DRBDNL_D_UP_TO_DATE;
+		}
+		st = W.saved;
+		engine(&g, VPLAN_ROLE_SOURCE, i ? &st : NULL);
+		assert_int_equal(run(&g, order[i], 0, &res), 0);
+		if (order[i] == VENG_RELEASE)
+			assert_string_equal(find(W.dm, "vg-vm1", false)->table,
+					    "0 409600 linear 254:0 2048\n");
+	}
+	assert_true(W.saved.done);
+	assert_int_equal(W.saved.disks[0].freeze_ns, 12345);
+}
+
+static void lost_bridge_stops_migrate(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	source_synced(&g);
+	/* lvchange --refresh: the LV is back on its extents */
+	snprintf(find(W.dm, "vg-vm1", false)->table, 256, "0 409600 linear 254:0 2048\n");
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -ESTALE);
+	assert_int_equal(W.nlog, n);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+	/* abort then leaves the LV as it is (already on its own table) */
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), 0);
+	assert_log(n, LOG("down vh-1a2b3c4d", "dm_remove vh-1a2b3c4d-0.copy",
+			  "lv_remove vg/vh-1a2b3c4d_0.vhmd", "helper_release"));
+}
+
+static void phases_of_the_other_role_refused(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	struct vh_error e = { 0 };
+
+	world_dest();
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(run(&g, VENG_BRIDGE, 0, &res), -EINVAL);
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -EINVAL);
+	assert_int_equal(W.nlog, 0);
+	assert_int_equal(veng_init(&g, &P, VPLAN_ROLE_NONE, NULL, &fake_ops, NULL, &e), -EINVAL);
+	assert_true(strstr(e.msg, "neither") != NULL);
+}
+
+static void state_kept_in_the_journal(void **state)
+{
+	char dir[] = "/tmp/vmhop-test-engine-XXXXXX";
+	struct veng g;
+	struct veng_state back, mid;
+	struct vjournal *j;
+	const struct vjournal_step *s;
+	struct vh_error e = { 0 };
+	bool found;
+
+	assert_non_null(mkdtemp(dir));
+	source_bridged(&g);
+	assert_int_equal(vplan_validate(&P, &e), 0);
+	assert_int_equal(vjournal_open(dir, &P, VPLAN_ROLE_SOURCE, &j, &e), 0);
+	assert_int_equal(veng_journal_load(j, &P, VPLAN_ROLE_SOURCE, &back, &found, &e), 0);
+	assert_false(found);
+	assert_int_equal(veng_journal_save(j, &W.saved, &e), 0);
+	s = vjournal_find(j, "bridge:0");
+	assert_non_null(s);
+	assert_int_equal(s->state, VJ_DONE);
+	assert_non_null(vjournal_get(s, "freeze_ns"));
+	assert_string_equal(vjournal_get(s, "freeze_ns"), "12345");
+	s = vjournal_find(j, "copy:0");
+	assert_non_null(s);
+	assert_non_null(vjournal_get(s, "table"));
+	assert_string_equal(vjournal_get(s, "table"), "0 409600 linear 254:0 2048\n");
+	vjournal_close(j);
+
+	/* another process reads the same state back */
+	assert_int_equal(vjournal_open(dir, &P, VPLAN_ROLE_SOURCE, &j, &e), 0);
+	assert_int_equal(veng_journal_load(j, &P, VPLAN_ROLE_SOURCE, &back, &found, &e), 0);
+	assert_true(found);
+	{
+		json_object *a = veng_state_to_json(&W.saved), *b = veng_state_to_json(&back);
+
+		assert_string_equal(json_object_to_json_string(b), json_object_to_json_string(a));
+		json_object_put(a);
+		json_object_put(b);
+	}
+
+	/* a step under way is "started" before the action, "undone" after removal */
+	mid = back;
+	mid.disks[0].restored = true;
+	snprintf(mid.doing, sizeof(mid.doing), "put vg-vm1 back on its own table");
+	assert_int_equal(veng_journal_save(j, &mid, &e), 0);
+	assert_int_equal(vjournal_find(j, "restore:0")->state, VJ_STARTED);
+	assert_string_equal(vjournal_get(vjournal_find(j, "engine"), "doing"), mid.doing);
+	mid.doing[0] = '\0';
+	mid.disks[0].copy_created = false;
+	assert_int_equal(veng_journal_save(j, &mid, &e), 0);
+	assert_int_equal(vjournal_find(j, "restore:0")->state, VJ_DONE);
+	assert_int_equal(vjournal_find(j, "copy:0")->state, VJ_UNDONE);
+	assert_int_equal(veng_journal_load(j, &P, VPLAN_ROLE_SOURCE, &back, &found, &e), 0);
+	assert_false(back.disks[0].copy_created);
+	assert_true(back.disks[0].restored);
+	assert_string_equal(back.doing, "");
+	{
+		char path[600];
+
+		snprintf(path, sizeof(path), "%s", vjournal_path(j));
+		vjournal_close(j);
+		assert_int_equal(unlink(path), 0);
+		snprintf(path, sizeof(path), "%s/%s.lock", dir, P.vm_uuid);
+		(void)unlink(path);
+		(void)rmdir(dir);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(prepare_s_then_again_does_nothing, journal_teardown),
+		cmocka_unit_test_teardown(interrupted_prepare_continues, journal_teardown),
+		cmocka_unit_test_teardown(bridge_before_connect_and_idempotent, journal_teardown),
+		cmocka_unit_test_teardown(abort_after_bridge_swaps_back_first, journal_teardown),
+		cmocka_unit_test_teardown(abort_on_dest_removes_only_its_own_lv, journal_teardown),
+		cmocka_unit_test_teardown(dest_refuses_extent_that_cannot_give_exact_size, journal_teardown),
+		cmocka_unit_test_teardown(gate_decision_table, journal_teardown),
+		cmocka_unit_test_teardown(migrate_gate_pass_then_switch_over, journal_teardown),
+		cmocka_unit_test_teardown(gate_waits_for_resync_then_resumes, journal_teardown),
+		cmocka_unit_test_teardown(gate_timeout_leaves_vm_paused, journal_teardown),
+		cmocka_unit_test_teardown(each_phase_in_a_new_process, journal_teardown),
+		cmocka_unit_test_teardown(lost_bridge_stops_migrate, journal_teardown),
+		cmocka_unit_test_teardown(phases_of_the_other_role_refused, journal_teardown),
+		cmocka_unit_test_teardown(state_kept_in_the_journal, journal_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, journal_teardown);
+}

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The phase commands: vmhop preflight|prepare|bridge|wait-sync|migrate|
+ * resume|release|cleanup|abort --plan FILE, and vmhop status --plan FILE.
+ * Parse, call src/core/engine, print.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/engine.h"
+#include "core/journal.h"
+#include "vmhop.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+struct phase_args {
+	const char *plan;
+	const char *state_dir;
+	const char *uri;
+	bool leave_paused;
+};
+
+static int parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
+		 struct phase_args *a)
+{
+	static const struct option opts[] = {
+		{ "plan", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "uri", required_argument, NULL, 'u' },
+		{ "leave-paused", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': a->plan = optarg; break;
+		case 'd': a->state_dir = optarg; break;
+		case 'u': a->uri = optarg; break;
+		case 'l':
+			if (strcmp(name, "migrate"))
+				return vh_usage(ctx, "%s: --leave-paused is for migrate", name);
+			a->leave_paused = true;
+			break;
+		case 'h':
+			printf("usage: vmhop %s --plan FILE [--state-dir DIR] [--uri LOCAL-URI]%s "
+			       "[--json]\n", name, strcmp(name, "migrate") ? "" : " [--leave-paused]");
+			return -1;
+		default:
+			return vh_usage(ctx, "%s: unknown option '%s'", name, argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return vh_usage(ctx, "%s: unexpected argument '%s'", name, argv[optind]);
+	if (!a->plan)
+		return vh_usage(ctx, "%s: --plan FILE is required", name);
+	return 0;
+}
+
+struct printer {
+	struct vh_ctx *ctx;
+	int last_permille;
+};
+
+static void on_event(const struct veng_event *ev, void *ud)
+{
+	struct printer *pr = ud;
+
+	if (pr->ctx->json)
+		return;
+	if (!strcmp(ev->what, "step")) {
+		printf("  - %s\n", ev->step);
+	} else if (!strcmp(ev->what, "sync") && ev->progress &&
+		   (int)ev->progress->permille / 50 != pr->last_permille / 50) {
+		pr->last_permille = (int)ev->progress->permille;
+		printf("  sync /dev/drbd%u: %u.%u%% (%llu KiB left)\n", ev->minor,
+		       ev->progress->permille / 10, ev->progress->permille % 10,
+		       (unsigned long long)ev->progress->left_kib);
+	} else if (!strcmp(ev->what, "gate") && ev->st) {
+		printf("  gate /dev/drbd%u: %s %s/%s, %llu KiB out of sync\n", ev->minor,
+		       drbdnl_conn_name(ev->st->conn), drbdnl_disk_name(ev->st->disk),
+		       drbdnl_disk_name(ev->st->pdsk), (unsigned long long)ev->st->bits_oos * 4);
+	}
+	fflush(stdout);
+}
+
+static const char *outcome_name(enum veng_outcome o)
+{
+	return o == VENG_UNDONE ? "undone" : o == VENG_STATE_LEFT ? "state-left" : "ok";
+}
+
+/* Everything up to a loaded engine: plan, role, journal (and its lock). */
+struct session {
+	struct vplan plan;
+	enum vplan_role role;
+	struct vjournal *journal;
+	bool have_state;
+	struct veng_state st;
+	struct veng_real *real;
+	struct veng g;
+};
+
+static int open_session(const struct phase_args *a, struct session *s, struct vh_error *e)
+{
+	struct veng_real_opts o = { .local_uri = a->uri, .cancel = &stop_flag };
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	if ((r = vplan_load(a->plan, &s->plan, e)) < 0)
+		return r;
+	if ((r = vplan_role(&s->plan, NULL, NULL, &s->role, e)) < 0)
+		return r;
+	if ((r = vjournal_open(a->state_dir, &s->plan, s->role, &s->journal, e)) < 0)
+		return r;
+	if ((r = veng_journal_load(s->journal, &s->plan, s->role, &s->st, &s->have_state, e)) < 0)
+		return r;
+	o.journal = s->journal;
+	if ((r = veng_real_open(&s->plan, &o, &s->real, e)) < 0)
+		return r;
+	return veng_init(&s->g, &s->plan, s->role, s->have_state ? &s->st : NULL,
+			 &veng_real_ops, s->real, e);
+}
+
+static void close_session(struct session *s)
+{
+	veng_real_close(s->real);
+	vjournal_close(s->journal);
+}
+
+static json_object *result_json(const struct session *s, const struct veng_result *res)
+{
+	json_object *o = json_object_new_object(), *fz = json_object_new_array();
+
+	json_object_object_add(o, "phase", json_object_new_string(veng_phase_name(res->phase)));
+	json_object_object_add(o, "role", json_object_new_string(vplan_role_name(s->role)));
+	json_object_object_add(o, "resource", json_object_new_string(s->plan.resource));
+	json_object_object_add(o, "outcome", json_object_new_string(outcome_name(res->outcome)));
+	json_object_object_add(o, "steps", json_object_new_int((int)res->acted));
+	json_object_object_add(o, "wall_ms", json_object_new_double(res->wall_ns / 1e6));
+	if (res->phase == VENG_BRIDGE) {
+		for (size_t i = 0; i < s->plan.n_disks; i++)
+			json_object_array_add(fz, json_object_new_int64(s->g.st.disks[i].freeze_ns));
+		json_object_object_add(o, "freeze_ns", fz);
+	} else {
+		json_object_put(fz);
+	}
+	if (res->phase == VENG_MIGRATE || res->phase == VENG_RESUME) {
+		json_object_object_add(o, "gate", json_object_new_string(veng_gate_name(res->gate)));
+		if (res->downtime_ms)
+			json_object_object_add(o, "downtime_ms",
+					       json_object_new_int64((int64_t)res->downtime_ms));
+	}
+	json_object_object_add(o, "next", json_object_new_string(res->next));
+	return o;
+}
+
+int cmd_phase(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct printer pr = { .ctx = ctx, .last_permille = -100 };
+	struct vh_error e = { 0 };
+	struct veng_result res;
+	struct phase_args a;
+	struct session s;
+	enum veng_phase ph;
+	struct sigaction sa = { .sa_handler = on_signal };
+	int r, rc;
+
+	if (veng_phase_parse(argv[0], &ph) < 0)
+		return vh_usage(ctx, "unknown phase '%s'", argv[0]);
+	if ((rc = parse(ctx, argv[0], argc, argv, &a)))
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((r = open_session(&a, &s, &e)) < 0) {
+		close_session(&s);
+		return vh_fail(ctx, &e);
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	s.g.stop = &stop_flag;
+	s.g.on_event = on_event;
+	s.g.event_ud = &pr;
+	r = veng_run(&s.g, ph, a.leave_paused ? VENG_LEAVE_PAUSED : 0, &res, &e);
+	if (r < 0) {
+		char next[512];
+
+		rc = vh_fail(ctx, &e);
+		veng_next(&s.g, next, sizeof(next));
+		if (!ctx->json && (s.have_state || s.g.st.doing[0] || s.g.st.helper_taken))
+			fprintf(stderr, "vmhop: next safe action here: %s (vmhop status --plan %s)\n",
+				next, a.plan);
+		close_session(&s);
+		return rc;
+	}
+	if (ctx->json) {
+		vh_print(ctx, result_json(&s, &res));
+	} else {
+		printf("%s on %s (%s of %s, VM %s): %s, %u step%s in %.3f s", veng_phase_name(ph),
+		       s.role == VPLAN_ROLE_SOURCE ? s.plan.source.host : s.plan.dest.host,
+		       vplan_role_name(s.role), s.plan.resource, s.plan.vm_name,
+		       res.outcome == VENG_UNDONE ? "undone: this host is as it was" :
+		       res.outcome == VENG_STATE_LEFT ? "STOPPED, state left behind" :
+		       res.acted ? "done" : "nothing to do", res.acted, res.acted == 1 ? "" : "s",
+		       res.wall_ns / 1e9);
+		if (ph == VENG_BRIDGE)
+			for (size_t i = 0; i < s.plan.n_disks; i++)
+				printf("; freeze window %s: %.1f us", s.plan.disks[i].lv,
+				       s.g.st.disks[i].freeze_ns / 1e3);
+		if (res.downtime_ms)
+			printf("; libvirt downtime %llu ms", (unsigned long long)res.downtime_ms);
+		printf("\nnext: %s\n", res.next);
+	}
+	close_session(&s);
+	return res.outcome == VENG_UNDONE ? VH_EXIT_UNDONE :
+	       res.outcome == VENG_STATE_LEFT ? VH_EXIT_STATE_LEFT : VH_EXIT_OK;
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+int cmd_status(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct vh_error e = { 0 };
+	struct phase_args a;
+	struct session s;
+	json_object *o, *st, *drbd;
+	char next[512];
+	int r, rc;
+
+	if ((rc = parse(ctx, "status", argc, argv, &a)))
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if ((r = open_session(&a, &s, &e)) < 0) {
+		close_session(&s);
+		return vh_fail(ctx, &e);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "resource", json_object_new_string(s.plan.resource));
+	json_object_object_add(o, "vm", json_object_new_string(s.plan.vm_name));
+	json_object_object_add(o, "role", json_object_new_string(vplan_role_name(s.role)));
+	json_object_object_add(o, "journal", json_object_new_string(s.have_state ?
+				vjournal_path(s.journal) : "none"));
+	st = veng_state_to_json(&s.g.st);
+	if (st) {
+		/* The saved tables are for vmhop, not for people. */
+		json_object *disks;
+
+		if (json_object_object_get_ex(st, "disks", &disks))
+			json_object_object_del(st, "disks");
+		json_object_object_add(o, "state", st);
+	}
+	drbd = json_object_new_array();
+	for (size_t i = 0; i < s.plan.n_disks; i++) {
+		struct drbdnl_status ds;
+		const struct veng_disk_state *d = &s.g.st.disks[i];
+		json_object *dj = json_object_new_object();
+		struct vh_error e2 = { 0 };
+
+		json_object_object_add(dj, "lv", json_object_new_string(s.plan.disks[i].lv));
+		json_object_object_add(dj, "minor", json_object_new_int((int)s.plan.disks[i].minor));
+		if (veng_real_ops.drbd_status(s.real, s.plan.disks[i].minor, &ds, &e2) == 0) {
+			json_object_object_add(dj, "cstate",
+					       json_object_new_string(drbdnl_conn_name(ds.conn)));
+			json_object_object_add(dj, "role",
+					       json_object_new_string(drbdnl_role_name(ds.role)));
+			json_object_object_add(dj, "disk",
+					       json_object_new_string(drbdnl_disk_name(ds.disk)));
+			json_object_object_add(dj, "peer_disk",
+					       json_object_new_string(drbdnl_disk_name(ds.pdsk)));
+			json_object_object_add(dj, "out_of_sync_kib",
+					       json_object_new_int64((int64_t)ds.bits_oos * 4));
+		} else {
+			json_object_object_add(dj, "cstate", json_object_new_string("none"));
+		}
+		json_object_object_add(dj, "copy", json_object_new_boolean(d->copy_created));
+		json_object_object_add(dj, "md_lv", json_object_new_boolean(d->md_created));
+		json_object_object_add(dj, "bridged", json_object_new_boolean(d->bridged &&
+									      !d->restored));
+		json_object_object_add(dj, "freeze_ns", json_object_new_int64(d->freeze_ns));
+		json_object_array_add(drbd, dj);
+	}
+	json_object_object_add(o, "disks", drbd);
+	veng_next(&s.g, next, sizeof(next));
+	json_object_object_add(o, "next", json_object_new_string(next));
+	vh_print(ctx, o);
+	close_session(&s);
+	return VH_EXIT_OK;
+}
