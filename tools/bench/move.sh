@@ -470,8 +470,13 @@ host_main() {
 	    # the destination's QEMU is up (libvirt's "Started Migrated" on hv2), in hv1's clock
 	    t_up = next((ts(l) - off for l in ev2 if "Started Migrated" in l), None)
 	    up = (t_up - st["migrate"][0]) * 1000 if t_up else None
-	    clock = "hv2's QEMU up %s ms into the migration (clocks: hv2 - hv1 = %.0f ms +- %.0f)" % (
-	        f(up), off * 1000, unc * 1000)
+	    # the switchover as libvirt's events show it: the VM stopped on hv1
+	    # ("Suspended Migrated") until it runs on hv2 (the first "Resumed" there)
+	    t_stop = next((ts(l) for l in ev1 if "Suspended Migrated" in l), None)
+	    t_run = next((ts(l) - off for l in ev2 if "'lifecycle'" in l and "Resumed" in l), None)
+	    sw = (t_run - t_stop) * 1000 if t_stop and t_run else None
+	    clock = ("stopped on hv1 -> running on hv2 %s ms (libvirt's events); hv2's QEMU up %s ms into "
+	             "the migration (clocks: hv2 - hv1 = %.0f ms +- %.0f)" % (f(sw), f(up), off * 1000, unc * 1000))
 	    if m == "seed":
 	        ev = pauses(ev1) + pauses(ev2)
 	        vp = [dur("suspend", "resume"), dur("suspend_D", "resume_D")]
@@ -490,16 +495,12 @@ host_main() {
 	        bj, mj = json.loads(val["bridge_json"]), json.loads(val["migrate_json"])
 	        freeze = sum(bj.get("freeze_ns", [])) / 1e6
 	        down = mj.get("downtime_ms", down)
-	        # the resume on D: hv2's libvirt, from the VM's arrival (paused) to its resume
-	        t_in = resume_d = None
-	        for l in ev2:
-	            if t_in is None and "Started Migrated" in l: t_in = ts(l)
-	            elif t_in is not None and "'lifecycle'" in l and "Resumed" in l:
-	                resume_d = (ts(l) - t_in) * 1000; break
 	        sync = resync(files.get("dmesg.hv1", [])) or dur("prepare_D", "wait_sync_S")
-	        stall = freeze + (down or 0) + (resume_d or 0)
-	        detail = "bridge freeze %.3f ms + libvirt downtime %s ms + resume on hv2 %s ms (gate %s)" % (
-	            freeze, f(down), f(resume_d), mj.get("gate", "?"))
+	        # libvirt's downtime + the gate + the resume on D = from the stop on
+	        # hv1 to the run on hv2 (events); libvirt's downtime alone if no events
+	        stall = freeze + (sw if sw is not None else (down or 0))
+	        detail = ("bridge freeze %.3f ms + (libvirt downtime %s ms, then the gate and the resume on hv2): "
+	                  "gate %s" % (freeze, f(down), mj.get("gate", "?")))
 	        overhead = total - sync - mig
 	    else:
 	        # the disk copy: libvirt starts the destination's QEMU with an NBD
