@@ -14,7 +14,8 @@
 #   copy      virsh migrate --live --p2p --persistent --undefinesource
 #             --copy-storage-all (hv2's LV made beforehand, same size)
 #   copysync  the same with --copy-storage-synchronous-writes
-#   vmhop     vmhop's move through its phase commands (not yet available)
+#   vmhop     vmhop's move through its phase commands ("not yet available",
+#             exit 3, where the build has none)
 # For each: the total time, the time the VM could not write, the sync or copy
 # rate, and the overhead (total - sync - libvirt's migration).  It prints
 # numbers and asserts nothing about speed; a failed step or a failed data
