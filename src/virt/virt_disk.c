@@ -110,33 +110,58 @@ static bool lv_backed(const struct vvirt_disk *d)
 	return lv_to_mapper(d->source, m, sizeof(m));
 }
 
-/* Calls @fn for each <disk> of @xml until it returns non-zero (returned). */
-static int each_disk(const char *xml, int (*fn)(const struct vvirt_disk *d, void *ud), void *ud,
-		     struct vh_error *e)
-{
+/* One XPath query on the domain XML: the document, its context and the
+ * result, all released by query_done(). */
+struct query {
 	xmlDocPtr doc;
-	xmlXPathContextPtr ctx = NULL;
-	xmlXPathObjectPtr set = NULL;
-	struct vvirt_disk d;
-	int r = 0;
+	xmlXPathContextPtr ctx;
+	xmlXPathObjectPtr obj;
+};
 
+static void query_done(struct query *q)
+{
+	vvirt_libxml.xpath_free_object(q->obj);
+	vvirt_libxml.xpath_free_context(q->ctx);
+	vvirt_libxml.free_doc(q->doc);
+}
+
+static int query(const char *xml, const char *expr, struct query *q, struct vh_error *e)
+{
+	int r;
+
+	memset(q, 0, sizeof(*q));
 	if (!xml)
 		return vh_err(e, -EINVAL, "no domain XML");
 	if ((r = vvirt_libxml_ready(e)) < 0)
 		return r;
-	doc = vvirt_libxml.read_memory(xml, (int)strlen(xml), "domain.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc)
+	q->doc = vvirt_libxml.read_memory(xml, (int)strlen(xml), "domain.xml", NULL,
+					  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!q->doc)
 		return vh_err(e, -EBADMSG, "domain XML does not parse");
-	ctx = vvirt_libxml.xpath_new_context(doc);
-	if (ctx)
-		set = vvirt_libxml.xpath_eval((const xmlChar *)"/domain/devices/disk", ctx);
-	if (!set) {
-		r = vh_err(e, -ENOMEM, "XPath evaluation failed");
-		goto out;
+	q->ctx = vvirt_libxml.xpath_new_context(q->doc);
+	if (q->ctx)
+		q->obj = vvirt_libxml.xpath_eval((const xmlChar *)expr, q->ctx);
+	if (!q->obj) {
+		query_done(q);
+		return vh_err(e, -ENOMEM, "XPath evaluation failed");
 	}
-	for (int i = 0; set->nodesetval && i < set->nodesetval->nodeNr && !r; i++) {
-		if (read_disk(set->nodesetval->nodeTab[i], &d) < 0) {
+	return 0;
+}
+
+/* Calls @fn for each <disk> of @xml until it returns non-zero (returned). */
+static int each_disk(const char *xml, int (*fn)(const struct vvirt_disk *d, void *ud), void *ud,
+		     struct vh_error *e)
+{
+	struct query q;
+	xmlNodeSetPtr set;
+	struct vvirt_disk d;
+	int r;
+
+	if ((r = query(xml, "/domain/devices/disk", &q, e)) < 0)
+		return r;
+	set = q.obj->nodesetval;
+	for (int i = 0; set && i < set->nodeNr && !r; i++) {
+		if (read_disk(set->nodeTab[i], &d) < 0) {
 			r = vh_err(e, -ENAMETOOLONG, "disk %d of the domain XML (source '%.60s...'): "
 				   "an attribute is longer than vmhop handles (a source: at most "
 				   "%zu bytes)", i + 1, d.source, sizeof(d.source) - 2);
@@ -144,10 +169,7 @@ static int each_disk(const char *xml, int (*fn)(const struct vvirt_disk *d, void
 		}
 		r = fn(&d, ud);
 	}
-out:
-	vvirt_libxml.xpath_free_object(set);
-	vvirt_libxml.xpath_free_context(ctx);
-	vvirt_libxml.free_doc(doc);
+	query_done(&q);
 	return r;
 }
 
@@ -256,28 +278,17 @@ int vvirt_list_disks(const char *xml, struct vvirt_disk *ret, size_t max, size_t
 
 int vvirt_domain_uuid(const char *xml, char *buf, size_t len, struct vh_error *e)
 {
-	xmlDocPtr doc;
-	xmlXPathContextPtr ctx = NULL;
-	xmlXPathObjectPtr v = NULL;
+	struct query q;
+	xmlXPathObjectPtr v;
 	int r;
 
-	if (!xml)
-		return vh_err(e, -EINVAL, "no domain XML");
-	if ((r = vvirt_libxml_ready(e)) < 0)
+	if ((r = query(xml, "string(/domain/uuid)", &q, e)) < 0)
 		return r;
-	doc = vvirt_libxml.read_memory(xml, (int)strlen(xml), "domain.xml", NULL,
-				       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc)
-		return vh_err(e, -EBADMSG, "domain XML does not parse");
-	ctx = vvirt_libxml.xpath_new_context(doc);
-	if (ctx)
-		v = vvirt_libxml.xpath_eval((const xmlChar *)"string(/domain/uuid)", ctx);
-	if (!v || v->type != XPATH_STRING || !v->stringval || !v->stringval[0])
+	v = q.obj;
+	if (v->type != XPATH_STRING || !v->stringval || !v->stringval[0])
 		r = vh_err(e, -EBADMSG, "domain XML has no <uuid>");
 	else if ((size_t)snprintf(buf, len, "%s", (const char *)v->stringval) >= len)
 		r = vh_err(e, -EBADMSG, "domain XML: <uuid> is too long");
-	vvirt_libxml.xpath_free_object(v);
-	vvirt_libxml.xpath_free_context(ctx);
-	vvirt_libxml.free_doc(doc);
+	query_done(&q);
 	return r;
 }
