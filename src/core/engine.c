@@ -839,12 +839,14 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
 		/* Before the VM runs on D: no resync can touch D's disk after. */
 		if ((r = vplan_endpoints(p, g->role, &local, &peer, e)) < 0)
 			return r;
-		g->st.disconnected = true;
 		if ((r = begin(g, res, e, "disconnect %s", p->resource)) < 0)
 			return r;
 		r = g->ops->drbd_disconnect(g->ud, &local, &peer, e);
 		if (r < 0 && r != -ENOTCONN)
 			return r;
+		/* Only once DRBD said so: a run cut short before this point
+		 * disconnects again rather than resume on D while connected. */
+		g->st.disconnected = true;
 		if ((r = end(g, e)) < 0)
 			return r;
 	}

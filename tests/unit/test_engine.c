@@ -809,6 +809,31 @@ static void migrate_gate_pass_then_switch_over(void **state)
 	assert_int_equal(run(&g, VENG_ABORT, 0, &res), -EINVAL);
 }
 
+/* A disconnect that failed (or was cut short by a crash after the journal
+ * said it began) is done again before the VM resumes on D: the journal's
+ * "disconnected" means DRBD said so, not that vmhop meant to. */
+static void failed_disconnect_is_redone_before_resume(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	struct veng_state st;
+	size_t n;
+
+	(void)state;
+	source_synced(&g);
+	W.fail_at = "disconnect";
+	W.fail_err = EIO;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -EIO);
+	assert_log(n, LOG("migrate", "disconnect"));
+	assert_false(W.saved.disconnected);
+	st = W.saved;
+	engine(&g, VPLAN_ROLE_SOURCE, &st);	/* a new process, from the journal */
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RESUME, 0, &res), 0);
+	assert_log(n, LOG("disconnect", "resume peer", "undefine here"));
+}
+
 static void gate_waits_for_resync_then_resumes(void **state)
 {
 	struct veng g;
@@ -1079,6 +1104,7 @@ int main(void)
 		cmocka_unit_test_teardown(dest_refuses_extent_that_cannot_give_exact_size, journal_teardown),
 		cmocka_unit_test_teardown(gate_decision_table, journal_teardown),
 		cmocka_unit_test_teardown(migrate_gate_pass_then_switch_over, journal_teardown),
+		cmocka_unit_test_teardown(failed_disconnect_is_redone_before_resume, journal_teardown),
 		cmocka_unit_test_teardown(gate_waits_for_resync_then_resumes, journal_teardown),
 		cmocka_unit_test_teardown(gate_timeout_leaves_vm_paused, journal_teardown),
 		cmocka_unit_test_teardown(each_phase_in_a_new_process, journal_teardown),
