@@ -10,7 +10,7 @@ BUILD=${BUILD:-build}
 # (No libdevmapper: src/dm speaks the ioctls itself, with <linux/dm-ioctl.h>
 # from linux-libc-dev; liblvm2-dev still pulls libdevmapper-dev in for LVM.)
 BUILD_PKGS="build-essential pkg-config binutils libnl-3-dev libnl-genl-3-dev liblvm2-dev
-	libvirt-dev libjson-c-dev libxml2-dev libcmocka-dev"
+	libvirt-dev libjson-c-dev libxml2-dev libcmocka-dev clang libclang-rt-14-dev"
 # Lab: the guests run the host's own programs through a read-only 9p root.
 LAB_PKGS="qemu-system-x86 qemu-utils seabios busybox-static cpio kmod lvm2 libvirt-daemon
 	libvirt-daemon-driver-qemu libvirt-clients drbd-utils iproute2 strace xz-utils
