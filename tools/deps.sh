@@ -14,7 +14,7 @@ BUILD_PKGS="build-essential pkg-config binutils libnl-3-dev libnl-genl-3-dev lib
 # Lab: the guests run the host's own programs through a read-only 9p root.
 LAB_PKGS="qemu-system-x86 qemu-utils seabios busybox-static cpio kmod lvm2 libvirt-daemon
 	libvirt-daemon-driver-qemu libvirt-clients drbd-utils iproute2 strace xz-utils
-	coreutils util-linux procps"
+	coreutils util-linux procps python3"
 
 missing=()
 for p in $BUILD_PKGS $LAB_PKGS; do
