@@ -166,7 +166,7 @@ int vjson_bool(json_object *o, const char *key, bool *ret, const char *path, str
 	return 0;
 }
 
-static int add(json_object *o, const char *key, json_object *v)
+int vjson_add_obj(json_object *o, const char *key, json_object *v)
 {
 	if (!v)
 		return -ENOMEM;
@@ -179,15 +179,15 @@ static int add(json_object *o, const char *key, json_object *v)
 
 int vjson_add_str(json_object *o, const char *key, const char *v)
 {
-	return add(o, key, json_object_new_string(v));
+	return vjson_add_obj(o, key, json_object_new_string(v));
 }
 
 int vjson_add_u64(json_object *o, const char *key, uint64_t v)
 {
-	return add(o, key, json_object_new_int64((int64_t)v));
+	return vjson_add_obj(o, key, json_object_new_int64((int64_t)v));
 }
 
 int vjson_add_bool(json_object *o, const char *key, bool v)
 {
-	return add(o, key, json_object_new_boolean(v));
+	return vjson_add_obj(o, key, json_object_new_boolean(v));
 }

@@ -46,6 +46,8 @@ int vjson_bool(json_object *o, const char *key, bool *ret, const char *path,
 
 /* json_object_new_* that never hands NULL to json_object_object_add on
  * failure: the object is left without the key, and vjson_add_* return -ENOMEM. */
+/* Adds @v (which may be NULL: out of memory) under @key, taking ownership. */
+int vjson_add_obj(json_object *o, const char *key, json_object *v);
 int vjson_add_str(json_object *o, const char *key, const char *v);
 int vjson_add_u64(json_object *o, const char *key, uint64_t v);
 int vjson_add_bool(json_object *o, const char *key, bool v);

@@ -349,24 +349,13 @@ static json_object *drbd_json(const struct vplan_drbd *d)
 	return o;
 }
 
-static int add_obj(json_object *o, const char *key, json_object *v)
-{
-	if (!v)
-		return -ENOMEM;
-	if (json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* A new object or array, owned by @parent from the start (so that one
  * json_object_put of the root frees everything, whatever failed). */
 static json_object *child(json_object *parent, const char *key, bool array)
 {
 	json_object *c = array ? json_object_new_array() : json_object_new_object();
 
-	return add_obj(parent, key, c) == 0 ? c : NULL;
+	return vjson_add_obj(parent, key, c) == 0 ? c : NULL;
 }
 
 json_object *vplan_to_json(const struct vplan *p)
@@ -380,8 +369,8 @@ json_object *vplan_to_json(const struct vplan *p)
 	     (vm = child(o, "vm", false)) && !vjson_add_str(vm, "name", p->vm_name) &&
 	     !vjson_add_str(vm, "uuid", p->vm_uuid) &&
 	     !vjson_add_str(o, "resource", p->resource) && !vjson_add_u64(o, "port", p->port) &&
-	     !add_obj(o, "source", host_json(&p->source)) &&
-	     !add_obj(o, "dest", host_json(&p->dest)) && (disks = child(o, "disks", true));
+	     !vjson_add_obj(o, "source", host_json(&p->source)) &&
+	     !vjson_add_obj(o, "dest", host_json(&p->dest)) && (disks = child(o, "disks", true));
 	for (size_t i = 0; ok && i < p->n_disks; i++) {
 		json_object *d = disk_json(&p->disks[i]);
 
@@ -389,7 +378,7 @@ json_object *vplan_to_json(const struct vplan *p)
 		if (!ok)
 			json_object_put(d);
 	}
-	ok = ok && !add_obj(o, "drbd", drbd_json(&p->drbd)) &&
+	ok = ok && !vjson_add_obj(o, "drbd", drbd_json(&p->drbd)) &&
 	     (mig = child(o, "migration", false)) && !vjson_add_str(mig, "uri", p->migration.uri) &&
 	     !vjson_add_u64(mig, "max_downtime_ms", p->migration.max_downtime_ms) &&
 	     !vjson_add_u64(mig, "bandwidth_mib", p->migration.bandwidth_mib) &&
