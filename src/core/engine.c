@@ -235,6 +235,17 @@ static int check_drbd_free(struct veng *g, struct vh_error *e)
 
 /* ---- preflight --------------------------------------------------------- */
 
+/* D's LV must have exactly S's size: refused when D's extents cannot give it. */
+static int check_extents(const struct vplan_disk *d, const struct vlvm_vg_info *vg,
+			 struct vh_error *e)
+{
+	if (!vg->extent_size || d->size % vg->extent_size)
+		return vh_err(e, -EINVAL, "VG %s has %llu-byte extents: it cannot give exactly "
+			      "%llu bytes for %s", d->vg, (unsigned long long)vg->extent_size,
+			      (unsigned long long)d->size, d->lv);
+	return 0;
+}
+
 static int preflight(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
@@ -266,10 +277,8 @@ static int preflight(struct veng *g, struct veng_result *res, struct vh_error *e
 
 		if ((r = g->ops->vg_info(g->ud, d->vg, &vg, e)) < 0)
 			return r;
-		if (!vg.extent_size || d->size % vg.extent_size)
-			return vh_err(e, -EINVAL, "VG %s has %llu-byte extents: it cannot give exactly "
-				      "%llu bytes for %s", d->vg, (unsigned long long)vg.extent_size,
-				      (unsigned long long)d->size, d->lv);
+		if ((r = check_extents(d, &vg, e)) < 0)
+			return r;
 		r = g->ops->lv_info(g->ud, d->vg, d->lv, &li, e);
 		if (r == 0 && !g->st.disks[i].lv_created)
 			return vh_err(e, -EEXIST, "%s/%s already exists on this host", d->vg, d->lv);
@@ -364,10 +373,8 @@ static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, struc
 
 		if ((r = g->ops->vg_info(g->ud, d->vg, &vg, e)) < 0)
 			return r;
-		if (!vg.extent_size || d->size % vg.extent_size)
-			return vh_err(e, -EINVAL, "VG %s has %llu-byte extents: it cannot give exactly "
-				      "%llu bytes for %s", d->vg, (unsigned long long)vg.extent_size,
-				      (unsigned long long)d->size, d->lv);
+		if ((r = check_extents(d, &vg, e)) < 0)
+			return r;
 	}
 	if (!is_s(g) && (r = make_lv(g, res, &ds->lv_created, d->vg, d->lv, d->size, true,
 				     &ds->lv_size, e)) < 0)
