@@ -137,8 +137,17 @@ static int real_port_free(const char *addr, int family, uint16_t port, struct vh
 	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return vh_err(e, -errno, "socket: %s", strerror(errno));
-	/* No SO_REUSEADDR: anything bound to the port (a listener, DRBD's
-	 * in-kernel socket, a connection from it) makes bind fail. */
+	/* SO_REUSEADDR, as DRBD's own sockets have (drbd_receiver.c sets
+	 * sk_reuse on its listening and connecting sockets): a listener on the
+	 * port, or a socket bound there without it, makes bind fail, as it
+	 * would make DRBD's; a connection in TIME_WAIT, left by a resource just
+	 * taken down, does not (it does not stop DRBD either).  The ports
+	 * DRBD's resources are configured with are checked apart (port_ok). */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int)) < 0) {
+		r = vh_err(e, -errno, "setsockopt SO_REUSEADDR: %s", strerror(errno));
+		close(fd);
+		return r;
+	}
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		r = errno == EADDRINUSE ? vh_err(e, -EADDRINUSE, "port %u on %s is in use", port, addr)
 					: vh_err(e, -errno, "bind %s:%u: %s", addr, port,

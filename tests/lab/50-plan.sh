@@ -120,6 +120,18 @@ assert_eq "$rc" 5 "a port in use, asked for (exit)"
 assert_match "$out" "port $port" "names the port"
 say_t "port $port listened on: skipped (got $next), refused when asked (exit 5)"
 
+# 2b. a port with only a closed connection left (TIME_WAIT, as a resource just
+# taken down leaves): DRBD binds it anyway (SO_REUSEADDR), so the plan takes it.
+# The CI run of 2026-12-01 failed on exactly that before the probe set it.
+tw=$((port + 7))
+lab_out hv1 "python3 -c 'import socket
+l=socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind((\"169.254.77.1\", $tw)); l.listen()
+c=socket.create_connection((\"169.254.77.1\", $tw)); a,_=l.accept(); l.close(); a.close(); c.recv(1); c.close()'" >/dev/null
+assert_match "$(lab_out hv1 "ss -Htan state time-wait 'sport = :$tw'")" "169.254.77.1:$tw" "a TIME_WAIT socket is left on port $tw"
+rc=0; out=$(lab_run hv1 "$V plan $N --to 169.254.77.2 --port $tw 2>&1") || rc=$?
+assert_eq "$rc" 0 "a port with only TIME_WAIT left, asked for (exit; $out)"
+say_t "port $tw with a TIME_WAIT connection only: taken"
+
 # 3. refusals
 rc=0; out=$(lab_run hv1 "$V plan nosuch$N --to 169.254.77.2 2>&1") || rc=$?
 assert_eq "$rc" 3 "no such VM (exit)"
