@@ -649,6 +649,16 @@ static int sync_one(struct veng *g, uint32_t minor, struct vh_error *e)
 				      on_sync, &c, NULL, e);
 		if (r == 0)
 			return 0;
+		if (r == -ECONNRESET) {
+			/* The link broke (WFConnection): DRBD reconnects by itself
+			 * and resyncs what changed meanwhile; timeouts.connect
+			 * bounds the wait for that, from the loss.  StandAlone
+			 * (-ENOTCONN) does not come back by itself: it fails. */
+			if (c.connected)
+				t0 = g->now_ns();
+			c.connected = false;
+			continue;
+		}
 		if (r != -ETIMEDOUT)
 			return vh_err_prefix(e, r, "sync of /dev/drbd%u", minor);
 		if (!c.connected) {
@@ -867,6 +877,8 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
 			    (r = g->ops->vm_resume(g->ud, VENG_PEER, p->vm_name, e)) < 0)
 				return r;
 		}
+		if (g->handoff_ns)
+			res->switch_ns = g->now_ns() - g->handoff_ns;
 		g->st.resumed_on_d = true;
 		if ((r = end(g, e)) < 0)
 			return r;
@@ -926,6 +938,7 @@ static int migrate(struct veng *g, unsigned flags, struct veng_result *res, stru
 				       p->dest.host)) < 0)
 				return r;
 			r = g->ops->vm_migrate(g->ud, p, &res->downtime_ms, e);
+			g->handoff_ns = g->now_ns();
 			if (r < 0) {
 				/* libvirt cancels a failed migration: the VM runs here. */
 				g->st.migrating = false;

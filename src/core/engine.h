@@ -168,13 +168,23 @@ struct veng_ops {
 	int (*save)(void *ud, const struct veng_state *st, struct vh_error *e);
 };
 
-/* Progress of a long step (sync, gate), for the program to print. */
+struct vvirt_progress;
+struct veng_result;
+
+/* Progress of a long step (sync, gate, migrate), and the phases of send and
+ * receive (src/core/run.c), for the program to print. */
 struct veng_event {
-	const char *what;		/* "sync", "gate", "migrate", "step" */
-	const char *step;		/* the step's name for "step" */
+	const char *what;		/* "sync", "gate", "migrate", "step", "phase-start",
+					 * "phase-end", "wait" (receive, for the VM) */
+	const char *step;		/* the step's name for "step"; the wait's state for "wait" */
 	uint32_t minor;
 	const struct drbdnl_status *st;
 	const struct drbdnl_progress *progress;
+	const struct vvirt_progress *migration;	/* "migrate": libvirt's job */
+	int phase;			/* "phase-*": enum veng_phase */
+	const struct veng_result *result;	/* "phase-end": the phase's result ... */
+	int rc;				/* ... and its return code (0 or -errno) */
+	const struct vh_error *err;	/* ... and the error when rc < 0 */
 };
 typedef void (*veng_event_fn)(const struct veng_event *ev, void *ud);
 
@@ -188,6 +198,7 @@ struct veng {
 	void *event_ud;
 	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM: stop between steps */
 	int64_t (*now_ns)(void);	/* CLOCK_MONOTONIC (tests replace it) */
+	int64_t handoff_ns;		/* when libvirt returned in this process (0: not yet) */
 };
 
 #define VENG_LEAVE_PAUSED	(1u << 0)	/* migrate: stop after the gate, VM paused on D */
@@ -205,6 +216,8 @@ struct veng_result {
 	int64_t wall_ns;
 	int64_t freeze_ns[VPLAN_MAX_DISKS];	/* bridge: each disk's window */
 	uint64_t downtime_ms;	/* migrate: libvirt's measured downtime (0: unknown) */
+	int64_t switch_ns;	/* migrate: libvirt's return to the VM resumed on D (0: not
+				 * in this run) */
 	enum veng_gate gate;	/* migrate / resume: the last decision */
 	char next[512];		/* what to run next, for people */
 };
@@ -232,7 +245,10 @@ struct veng_real_opts {
 	struct vjournal *journal;	/* open, locked: the caller's */
 	const char *local_uri;		/* libvirt here (NULL: qemu:///system) */
 	uint64_t migrate_poll_ms;
-	volatile sig_atomic_t *cancel;	/* set (SIGINT/SIGTERM): libvirt's migration is aborted */
+	volatile sig_atomic_t *cancel;	/* set (SIGINT/SIGTERM): libvirt's migration is aborted,
+					 * a DRBD wait ends with -EINTR */
+	veng_event_fn on_event;		/* libvirt's migration progress ("migrate") */
+	void *event_ud;
 };
 int veng_real_open(const struct vplan *p, const struct veng_real_opts *o, struct veng_real **ret,
 		   struct vh_error *e) VH_MUST_CHECK;

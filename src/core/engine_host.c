@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/engine.h"
@@ -23,6 +24,8 @@ struct veng_real {
 	char local_uri[256];
 	uint64_t poll_ms;
 	volatile sig_atomic_t *cancel;
+	veng_event_fn on_event;
+	void *event_ud;
 	struct vlvm *lvm;
 	struct vdm_ctl dm;
 	bool dm_open;
@@ -43,6 +46,8 @@ int veng_real_open(const struct vplan *p, const struct veng_real_opts *o, struct
 		 o->local_uri ? o->local_uri : "qemu:///system");
 	r->poll_ms = o->migrate_poll_ms ? o->migrate_poll_ms : 500;
 	r->cancel = o->cancel;
+	r->on_event = o->on_event;
+	r->event_ud = o->event_ud;
 	*ret = r;
 	return 0;
 }
@@ -250,11 +255,42 @@ static int h_down(void *ud, const char *res, struct vh_error *e)
 	NL(drbdnl_down(r_->nl, res, e));
 }
 
+/* In slices of at most WAIT_SLICE_MS, so that SIGINT/SIGTERM (r->cancel)
+ * ends the wait within that: drbdnl_wait joins the event group before it
+ * reads the state, so nothing is missed between two slices. */
+#define WAIT_SLICE_MS 500
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int h_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
 		  drbdnl_progress_fn progress, void *arg, struct drbdnl_status *ret_st,
 		  struct vh_error *e)
 {
-	NL(drbdnl_wait(r_->nl, minor, pred, NULL, timeout_ms, progress, arg, ret_st, e));
+	struct veng_real *r = ud;
+	int64_t deadline = mono_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+	int rc;
+
+	if ((rc = nl(r, e)) < 0)
+		return rc;
+	if (!r->cancel)
+		return drbdnl_wait(r->nl, minor, pred, NULL, timeout_ms, progress, arg, ret_st, e);
+	for (;;) {
+		int64_t left = timeout_ms < 0 ? WAIT_SLICE_MS : deadline - mono_ms();
+		int slice = left > WAIT_SLICE_MS ? WAIT_SLICE_MS : left < 0 ? 0 : (int)left;
+
+		if (*r->cancel)
+			return vh_err(e, -EINTR, "interrupted (signal) while waiting for /dev/drbd%u",
+				      minor);
+		rc = drbdnl_wait(r->nl, minor, pred, NULL, slice, progress, arg, ret_st, e);
+		if (rc != -ETIMEDOUT || (timeout_ms >= 0 && mono_ms() >= deadline))
+			return rc;
+	}
 }
 
 /* ---- the usermode helper (src/netlink/helper.c's policy) --------------- */
@@ -308,11 +344,28 @@ static int h_vm_state(void *ud, enum veng_where w, const char *name, int *ret_st
 	struct vvirt_dom *d = NULL;
 	int rc, reason;
 
-	if ((rc = virt(r, w, e)) < 0 || (rc = vvirt_lookup(r->virt[w], name, &d, e)) < 0)
+	if ((rc = virt(r, w, e)) < 0)
 		return rc;
-	rc = vvirt_state(d, ret_state, &reason, e);
-	vvirt_dom_free(d);
+	if ((rc = vvirt_lookup(r->virt[w], name, &d, e)) == 0) {
+		rc = vvirt_state(d, ret_state, &reason, e);
+		vvirt_dom_free(d);
+	}
+	if (rc < 0 && rc != -ENOENT) {
+		/* Perhaps libvirtd went away: connect again next time, so that a
+		 * wait outlives a restarted libvirtd. */
+		vvirt_close(r->virt[w]);
+		r->virt[w] = NULL;
+	}
 	return rc;
+}
+
+static int on_migrate_progress(const struct vvirt_progress *p, void *ud)
+{
+	struct veng_real *r = ud;
+	struct veng_event ev = { .what = "migrate", .migration = p };
+
+	r->on_event(&ev, r->event_ud);
+	return 0;
 }
 
 static int h_vm_migrate(void *ud, const struct vplan *p, uint64_t *ret_downtime,
@@ -330,6 +383,10 @@ static int h_vm_migrate(void *ud, const struct vplan *p, uint64_t *ret_downtime,
 	struct vvirt_dom *d = NULL;
 	int rc;
 
+	if (r->on_event) {
+		o.progress = on_migrate_progress;
+		o.progress_ud = r;
+	}
 	if ((rc = virt(r, VENG_HERE, e)) < 0 ||
 	    (rc = vvirt_lookup(r->virt[VENG_HERE], p->vm_name, &d, e)) < 0)
 		return rc;
