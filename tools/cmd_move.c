@@ -13,11 +13,11 @@
 #define PLAN_USAGE \
 	"VM --to DEST [--uri URI] [--local-addr A] [--port N] [--minor N]\n" \
 	"       [--resync-rate R] [--max-downtime MS] [--bandwidth MIB] [--keep-source]\n" \
-	"       [-o FILE [--force]]\n" \
+	"       [--timeout connect|sync|stall|migrate|gate=SECONDS ...] [-o FILE [--force]]\n" \
 	"   or: vmhop plan --check FILE"
 
 enum { O_TO = 256, O_URI, O_LOCAL_ADDR, O_PORT, O_MINOR, O_RESYNC_RATE, O_MAX_DOWNTIME,
-       O_BANDWIDTH, O_KEEP_SOURCE, O_FORCE, O_CHECK, O_HELP };
+       O_BANDWIDTH, O_KEEP_SOURCE, O_FORCE, O_CHECK, O_HELP, O_TIMEOUT };
 
 static const struct option plan_opts[] = {
 	{ "to", required_argument, NULL, O_TO },
@@ -29,6 +29,7 @@ static const struct option plan_opts[] = {
 	{ "max-downtime", required_argument, NULL, O_MAX_DOWNTIME },
 	{ "bandwidth", required_argument, NULL, O_BANDWIDTH },
 	{ "keep-source", no_argument, NULL, O_KEEP_SOURCE },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "force", no_argument, NULL, O_FORCE },
 	{ "check", required_argument, NULL, O_CHECK },
@@ -98,8 +99,32 @@ static int plan_check(struct vh_ctx *ctx, const char *path)
 	return VH_EXIT_OK;
 }
 
+/* --timeout NAME=SECONDS: one of the plan's timeouts. */
+struct timeout_set {
+	uint32_t v[5];		/* connect, sync, stall, migrate, gate; 0: the default */
+};
+
+static int parse_timeout(const char *arg, struct timeout_set *t)
+{
+	static const char *const names[] = { "connect", "sync", "stall", "migrate", "gate" };
+	const char *eq = strchr(arg, '=');
+	uint64_t v;
+
+	if (!eq)
+		return -EINVAL;
+	for (size_t i = 0; i < 5; i++)
+		if (strlen(names[i]) == (size_t)(eq - arg) && !strncmp(arg, names[i], (size_t)(eq - arg))) {
+			if (num(eq + 1, VPLAN_TIMEOUT_MAX, &v) < 0 || v == 0)
+				return -ERANGE;
+			t->v[i] = (uint32_t)v;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 {
+	struct timeout_set to = { { 0 } };
 	struct vplan_request req = { .minor = -1 };
 	const char *out = NULL, *check = NULL;
 	struct vh_error e = { 0 };
@@ -142,6 +167,15 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 			else
 				req.bandwidth_mib = v;
 			break;
+		case O_TIMEOUT:
+			r = parse_timeout(optarg, &to);
+			if (r == -ERANGE)
+				return vh_usage(ctx, "plan: --timeout %s: seconds are 1..%u", optarg,
+						VPLAN_TIMEOUT_MAX);
+			if (r < 0)
+				return vh_usage(ctx, "plan: --timeout takes connect, sync, stall, migrate "
+						"or gate=SECONDS, not '%s'", optarg);
+			break;
 		case 'h': case O_HELP:
 			printf("usage: vmhop plan " PLAN_USAGE "\n\n"
 			       "Inspects VM on this host (the source) and writes the plan of its move\n"
@@ -167,6 +201,18 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 	r = vplan_build(&req, NULL, &p, &e);
 	if (r < 0)
 		return vh_fail(ctx, &e);
+	{
+		uint32_t *dst[5] = { &p.timeouts.connect, &p.timeouts.sync, &p.timeouts.stall,
+				     &p.timeouts.migrate, &p.timeouts.gate };
+
+		for (size_t i = 0; i < 5; i++)
+			if (to.v[i])
+				*dst[i] = to.v[i];
+		if ((r = vplan_validate(&p, &e)) < 0) {
+			memset(&p, 0, sizeof(p));
+			return vh_fail(ctx, &e);
+		}
+	}
 	if (out) {
 		r = vplan_save(&p, out, force, &e);
 		if (r == 0)
