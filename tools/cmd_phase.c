@@ -13,6 +13,7 @@
 
 #include "core/engine.h"
 #include "core/journal.h"
+#include "phase.h"
 #include "vmhop.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -23,12 +24,16 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-struct phase_args {
-	const char *plan;
-	const char *state_dir;
-	const char *uri;
-	bool leave_paused;
-};
+volatile sig_atomic_t *phase_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return &stop_flag;
+}
+
 
 static int parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 		 struct phase_args *a)
@@ -103,20 +108,12 @@ static const char *outcome_name(enum veng_outcome o)
 	return o == VENG_UNDONE ? "undone" : o == VENG_STATE_LEFT ? "state-left" : "ok";
 }
 
-/* Everything up to a loaded engine: plan, role, journal (and its lock). */
-struct session {
-	struct vplan plan;
-	enum vplan_role role;
-	struct vjournal *journal;
-	bool have_state;
-	struct veng_state st;
-	struct veng_real *real;
-	struct veng g;
-};
-
-static int open_session(const struct phase_args *a, struct session *s, struct vh_error *e)
+int open_session(const struct phase_args *a, struct session *s, struct vh_error *e)
 {
-	struct veng_real_opts o = { .local_uri = a->uri, .cancel = &stop_flag };
+	struct veng_real_opts o = {
+		.local_uri = a->uri, .cancel = &stop_flag,
+		.on_event = a->on_event, .event_ud = a->event_ud,
+	};
 	int r;
 
 	memset(s, 0, sizeof(*s));
@@ -135,7 +132,7 @@ static int open_session(const struct phase_args *a, struct session *s, struct vh
 			 &veng_real_ops, s->real, e);
 }
 
-static void close_session(struct session *s)
+void close_session(struct session *s)
 {
 	veng_real_close(s->real);
 	vjournal_close(s->journal);
@@ -176,7 +173,6 @@ int cmd_phase(struct vh_ctx *ctx, int argc, char **argv)
 	struct phase_args a;
 	struct session s;
 	enum veng_phase ph;
-	struct sigaction sa = { .sa_handler = on_signal };
 	int r, rc;
 
 	if (veng_phase_parse(argv[0], &ph) < 0)
@@ -187,10 +183,7 @@ int cmd_phase(struct vh_ctx *ctx, int argc, char **argv)
 		close_session(&s);
 		return vh_fail(ctx, &e);
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	s.g.stop = &stop_flag;
+	s.g.stop = phase_signals();
 	s.g.on_event = on_event;
 	s.g.event_ud = &pr;
 	r = veng_run(&s.g, ph, a.leave_paused ? VENG_LEAVE_PAUSED : 0, &res, &e);

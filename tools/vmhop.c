@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@ static const struct vh_cmd top[] = {
 	{ "lvm",  cmd_lvm,  "logical volumes through liblvm2cmd" },
 	{ "virt", cmd_virt, "libvirt domains: disk, suspend, resume, migrate" },
 	{ "plan", cmd_plan, "the plan of a move: VM, disks, DRBD resource, addresses, secret" },
+	{ "send", cmd_send, "--plan FILE (S): the whole move from this host, in one process" },
+	{ "receive", cmd_send, "--plan FILE (D): the whole move onto this host, in one process" },
 	{ "preflight", cmd_phase, "--plan FILE: every check of the move on this host, changes nothing" },
 	{ "prepare", cmd_phase, "--plan FILE: meta-data, .copy device, DRBD (S: Primary, D: connected)" },
 	{ "bridge", cmd_phase, "--plan FILE (S): the VM's LV onto DRBD in one freeze window, then connect" },
@@ -73,6 +76,11 @@ int vh_main(int argc, char **argv)
 	if (ctx.debug)
 		vh_trace_set(trace_stderr, NULL);
 
+	/* A libvirtd that goes away mid-move (the peer's, or this host's) closes
+	 * the socket libvirt writes to: that must be an error vmhop handles, not
+	 * a SIGPIPE that kills it between two steps (lab 70-send, part 3).  A
+	 * closed stdout then fails the write, and vh_end says so (exit 1). */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2 && ctx.json)
 		return vh_end(&ctx, vh_usage(&ctx, "missing command (see 'vmhop --help')"));
 	if (argc < 2) {

@@ -94,5 +94,6 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv);
 /* The phases of a move (argv[0] names the phase), and status. */
 int cmd_phase(struct vh_ctx *ctx, int argc, char **argv);
 int cmd_status(struct vh_ctx *ctx, int argc, char **argv);
+int cmd_send(struct vh_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "core/engine.h"
 #include "core/journal.h"
+#include "core/run.h"
 #include "meta/meta.h"
 
 #define MAXO 16
@@ -45,6 +46,10 @@ struct world {
 	bool wait_resyncs;		/* the link comes back: in sync */
 	bool drop_during_migrate;	/* the link drops while libvirt migrates */
 	uint64_t sync_step;		/* blocks each wait resyncs (0: none) */
+	int reset_waits;		/* that many waits end with the link lost (-ECONNRESET) */
+	void (*on_wait)(unsigned n);	/* the peer's doings: called at each wait, n from 0 */
+	unsigned nwaits;
+	int vm_state_err;		/* vm_state here fails so (libvirtd gone), 0: answers */
 	int64_t clock;
 	char log[LOGN][96];
 	size_t nlog;
@@ -317,6 +322,15 @@ static int f_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
 
 	if ((r = act("wait %u", minor)) < 0)
 		return vh_err(e, r, "injected");
+	if (W.on_wait)
+		W.on_wait(W.nwaits++);
+	if (W.reset_waits > 0) {
+		W.reset_waits--;
+		W.conn = DRBDNL_C_WF_CONNECTION;
+		W.pdsk = DRBDNL_D_UNKNOWN;
+		W.clock += 1000000000;
+		return vh_err(e, -ECONNRESET, "connection lost");
+	}
 	if (W.sync_step && W.oos) {
 		/* a resync under way: some progress within every wait */
 		W.oos = W.oos > W.sync_step ? W.oos - W.sync_step : 0;
@@ -367,6 +381,8 @@ static int f_vm_state(void *ud, enum veng_where w, const char *name, int *st, st
 {
 	int s = w == VENG_HERE ? W.vm_here : W.vm_peer;
 
+	if (w == VENG_HERE && W.vm_state_err)
+		return vh_err(e, W.vm_state_err, "libvirt does not answer");
 	if (s < 0)
 		return vh_err(e, -ENOENT, "no domain");
 	*st = s;
@@ -1093,6 +1109,325 @@ static void state_kept_in_the_journal(void **state)
 	}
 }
 
+
+/* ---- send and receive (src/core/run.c) ------------------------------------ */
+
+static void count_phases(const struct veng_event *ev, void *ud)
+{
+	unsigned *n = ud;
+
+	if (!strcmp(ev->what, "phase-end"))
+		n[ev->phase]++;
+}
+
+static int send_run(struct veng *g, struct vrun_summary *sum, bool no_abort)
+{
+	struct vrun_opts o = { .no_abort = no_abort };
+	struct vh_error e = { 0 };
+	int r = vrun_send(g, &o, sum, &e);
+
+	if (r < 0)
+		assert_int_equal(e.code, r);
+	return r;
+}
+
+static int receive_run(struct veng *g, struct vrun_summary *sum)
+{
+	struct vrun_opts o = { .poll_ms = 500 };
+	struct vh_error e = { 0 };
+	int r = vrun_receive(g, &o, sum, &e);
+
+	if (r < 0)
+		assert_int_equal(e.code, r);
+	return r;
+}
+
+static bool logged(size_t from, const char *prefix)
+{
+	for (size_t i = from; i < W.nlog; i++)
+		if (!strncmp(W.log[i], prefix, strlen(prefix)))
+			return true;
+	return false;
+}
+
+static void send_moves_in_one_run(void **state)
+{
+	unsigned ends[VENG_PHASES + 1] = { 0 };
+	struct vrun_summary sum;
+	struct veng g;
+
+	world_source();
+	W.wait_resyncs = true;
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	g.on_event = count_phases;
+	g.event_ud = ends;
+	assert_int_equal(send_run(&g, &sum, false), 0);
+	assert_int_equal(sum.outcome, VENG_OK);
+	assert_int_equal(sum.failed, -1);
+	/* the sequence of DESIGN.md, in order */
+	{
+		const char *const order[] = {
+			"primary_force 100", "dm_swap vg-vm1 onto-drbd", "connect vh-1a2b3c4d",
+			"migrate", "disconnect", "resume peer", "undefine here",
+			"dm_swap vg-vm1 own-table", "down vh-1a2b3c4d", "lv_remove vg/vm1",
+		};
+		size_t at = 0;
+
+		for (size_t i = 0; i < W.nlog && at < 10; i++)
+			if (!strcmp(W.log[i], order[at]))
+				at++;
+		assert_int_equal(at, 10);
+	}
+	for (int ph = VENG_PREPARE; ph <= VENG_CLEANUP; ph++)
+		assert_int_equal(ends[ph], ph == VENG_RESUME ? 0 : 1);
+	assert_int_equal(ends[VENG_ABORT], 0);
+	assert_true(W.saved.done);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+
+	/* run again (a new process): every phase done, nothing happens */
+	{
+		struct veng g2;
+		struct veng_state st = W.saved;
+		size_t n = W.nlog;
+
+		engine(&g2, VPLAN_ROLE_SOURCE, &st);
+		assert_int_equal(send_run(&g2, &sum, false), 0);
+		assert_int_equal(W.nlog, n);
+	}
+}
+
+static void send_failed_migration_is_undone(void **state)
+{
+	struct vrun_summary sum;
+	struct veng g;
+	size_t n;
+
+	world_source();
+	W.wait_resyncs = true;
+	W.fail_at = "migrate";
+	W.fail_err = EIO;
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	n = 0;
+	assert_int_equal(send_run(&g, &sum, false), -EIO);	/* the failure's code, kept */
+	assert_int_equal(sum.outcome, VENG_UNDONE);
+	assert_int_equal(sum.failed, VENG_MIGRATE);
+	assert_true(sum.ran[VENG_ABORT]);
+	assert_true(logged(n, "dm_swap vg-vm1 own-table"));
+	assert_true(logged(n, "down vh-1a2b3c4d"));
+	assert_false(logged(n, "lv_remove vg/vm1"));	/* never the VM's own LV on S */
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+	assert_true(W.saved.aborted);
+	/* --no-abort: the same failure leaves everything as it is */
+	world_source();
+	W.wait_resyncs = true;
+	W.fail_at = "migrate";
+	W.fail_err = EIO;
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	assert_int_equal(send_run(&g, &sum, true), -EIO);
+	assert_int_equal(sum.outcome, VENG_STATE_LEFT);
+	assert_false(logged(0, "down"));
+	assert_string_equal(sum.next, "vmhop migrate");
+}
+
+static void send_gate_timeout_leaves_vm_paused_no_abort(void **state)
+{
+	struct vrun_summary sum;
+	struct veng g;
+
+	world_source();
+	W.wait_resyncs = true;
+	W.drop_during_migrate = true;
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	/* the link never comes back in the gate's wait */
+	{
+		struct vh_error e = { 0 };
+		struct vrun_opts o = { 0 };
+
+		W.on_wait = NULL;
+		/* the first wait (wait-sync) resyncs, the gate's do not */
+		assert_int_equal(run(&g, VENG_PREPARE, 0, NULL), 0);
+		assert_int_equal(run(&g, VENG_BRIDGE, 0, NULL), 0);
+		assert_int_equal(run(&g, VENG_WAIT_SYNC, 0, NULL), 0);
+		W.wait_resyncs = false;
+		assert_int_equal(vrun_send(&g, &o, &sum, &e), -ETIMEDOUT);
+		assert_true(strstr(e.msg, "restore the DRBD link") != NULL);
+	}
+	assert_int_equal(sum.outcome, VENG_STATE_LEFT);
+	assert_false(sum.ran[VENG_ABORT]);
+	assert_false(logged(0, "down"));
+	assert_false(logged(0, "resume peer"));
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);
+	assert_true(strstr(sum.next, "vmhop resume") != NULL);
+}
+
+static volatile sig_atomic_t stop_now;
+
+static void stop_at_bridge(const struct veng_event *ev, void *ud)
+{
+	(void)ud;
+	if (!strcmp(ev->what, "step") && strstr(ev->step, "bridge"))
+		stop_now = 1;
+}
+
+static void send_interrupted_is_undone_completely(void **state)
+{
+	struct vrun_summary sum;
+	struct veng g;
+
+	world_source();
+	W.wait_resyncs = true;
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	stop_now = 0;
+	g.stop = &stop_now;
+	g.on_event = stop_at_bridge;
+	assert_int_equal(send_run(&g, &sum, false), -EINTR);
+	assert_int_equal(sum.failed, VENG_BRIDGE);
+	/* the abort ran to its end although the stop flag stays set */
+	assert_int_equal(sum.outcome, VENG_UNDONE);
+	assert_true(logged(0, "dm_swap vg-vm1 own-table"));
+	assert_true(logged(0, "helper_release"));
+	assert_false(logged(0, "migrate"));
+	assert_true(g.stop == &stop_now);
+}
+
+static void wait_sync_rides_out_a_lost_link(void **state)
+{
+	struct veng_result res;
+	struct veng g;
+
+	source_bridged(&g);
+	W.net = true;
+	W.conn = DRBDNL_C_SYNC_SOURCE;
+	W.reset_waits = 2;		/* lost twice, then back and in sync */
+	W.wait_resyncs = true;
+	assert_int_equal(run(&g, VENG_WAIT_SYNC, 0, &res), 0);
+	assert_true(W.saved.synced);
+}
+
+/* D: the peer's side of the move, as D sees it through DRBD and libvirt. */
+static void peer_moves(unsigned n)
+{
+	if (n == 2)		/* libvirt's incoming migration: paused here */
+		W.vm_here = VIR_DOMAIN_PAUSED;
+	if (n == 4) {		/* S passed the gate and disconnected */
+		W.conn = DRBDNL_C_WF_CONNECTION;
+		W.pdsk = DRBDNL_D_UNKNOWN;
+		W.wait_resyncs = false;
+	}
+	if (n == 5)		/* S resumed the VM here */
+		W.vm_here = VIR_DOMAIN_RUNNING;
+}
+
+static void receive_moves_in_one_run(void **state)
+{
+	unsigned ends[VENG_PHASES + 1] = { 0 };
+	struct vrun_summary sum;
+	struct veng g;
+
+	world_dest();
+	W.wait_resyncs = true;
+	W.on_wait = peer_moves;
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	g.on_event = count_phases;
+	g.event_ud = ends;
+	assert_int_equal(receive_run(&g, &sum), 0);
+	assert_int_equal(sum.outcome, VENG_OK);
+	assert_int_equal(ends[VRUN_WAIT_VM], 1);
+	assert_int_equal(ends[VENG_RELEASE], 1);
+	assert_int_equal(ends[VENG_CLEANUP], 1);
+	assert_true(logged(0, "down vh-1a2b3c4d"));
+	assert_false(logged(0, "lv_remove vg/vm1"));	/* the VM's LV stays: it runs on it */
+	assert_false(logged(0, "primary_force"));	/* D stays Secondary */
+	assert_false(logged(0, "dm_swap"));		/* D's LV is never swapped */
+	assert_true(W.saved.vm_ran_here && W.saved.done);
+}
+
+static void peer_never_brings_the_vm(unsigned n)
+{
+	if (n == 2) {		/* S aborted: its resource is down */
+		W.conn = DRBDNL_C_WF_CONNECTION;
+		W.pdsk = DRBDNL_D_UNKNOWN;
+		W.wait_resyncs = false;
+	}
+}
+
+static void receive_gives_up_when_s_goes_and_vm_never_came(void **state)
+{
+	struct vrun_summary sum;
+	struct vh_error e = { 0 };
+	struct vrun_opts o = { .poll_ms = 500 };
+	struct veng g;
+	int64_t t_lost;
+
+	world_dest();
+	W.wait_resyncs = true;
+	W.on_wait = peer_never_brings_the_vm;
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	P.timeouts.connect = 20;
+	t_lost = W.clock;
+	assert_int_equal(vrun_receive(&g, &o, &sum, &e), -ENOTCONN);
+	assert_true(strstr(e.msg, "never arrived") != NULL);
+	/* not before timeouts.connect without S */
+	assert_true(W.clock - t_lost >= 20ll * 1000000000);
+	assert_int_equal(sum.outcome, VENG_UNDONE);
+	assert_int_equal(sum.failed, VRUN_WAIT_VM);
+	assert_true(logged(0, "lv_remove vg/vm1"));	/* D created it: D removes it */
+	assert_true(W.saved.aborted);
+}
+
+static void peer_link_drops_with_vm_paused_here(unsigned n)
+{
+	peer_never_brings_the_vm(n);
+	if (n == 1)
+		W.vm_here = VIR_DOMAIN_PAUSED;
+}
+
+static void receive_never_undoes_a_vm_that_is_here(void **state)
+{
+	struct vrun_summary sum;
+	struct veng g;
+
+	world_dest();
+	W.wait_resyncs = true;
+	W.on_wait = peer_link_drops_with_vm_paused_here;
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	P.timeouts.connect = 5;
+	P.timeouts.gate = 5;
+	P.timeouts.migrate = 5;
+	assert_int_equal(receive_run(&g, &sum), -ETIMEDOUT);
+	assert_int_equal(sum.outcome, VENG_STATE_LEFT);
+	assert_false(logged(0, "lv_remove vg/vm1"));
+	assert_false(logged(0, "down"));
+	assert_int_equal(W.vm_here, VIR_DOMAIN_PAUSED);
+}
+
+static void peer_goes_and_libvirtd_stops(unsigned n)
+{
+	peer_never_brings_the_vm(n);
+	if (n == 2)
+		W.vm_state_err = -ECONNREFUSED;
+}
+
+static void receive_waits_while_libvirt_does_not_answer(void **state)
+{
+	struct vrun_summary sum;
+	struct veng g;
+
+	world_dest();
+	W.wait_resyncs = true;
+	W.on_wait = peer_goes_and_libvirtd_stops;
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	P.timeouts.connect = 5;
+	P.timeouts.gate = 5;
+	P.timeouts.migrate = 5;
+	/* S is gone, but whether the VM arrived cannot be told: no abort, no
+	 * removal; at the end the abort itself refuses, state left */
+	assert_int_equal(receive_run(&g, &sum), -ETIMEDOUT);
+	assert_int_equal(sum.outcome, VENG_STATE_LEFT);
+	assert_false(logged(0, "lv_remove vg/vm1"));
+	assert_false(logged(0, "down"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1114,6 +1449,15 @@ int main(void)
 		cmocka_unit_test_teardown(lost_bridge_stops_migrate, journal_teardown),
 		cmocka_unit_test_teardown(phases_of_the_other_role_refused, journal_teardown),
 		cmocka_unit_test_teardown(state_kept_in_the_journal, journal_teardown),
+		cmocka_unit_test_teardown(send_moves_in_one_run, journal_teardown),
+		cmocka_unit_test_teardown(send_failed_migration_is_undone, journal_teardown),
+		cmocka_unit_test_teardown(send_gate_timeout_leaves_vm_paused_no_abort, journal_teardown),
+		cmocka_unit_test_teardown(send_interrupted_is_undone_completely, journal_teardown),
+		cmocka_unit_test_teardown(wait_sync_rides_out_a_lost_link, journal_teardown),
+		cmocka_unit_test_teardown(receive_moves_in_one_run, journal_teardown),
+		cmocka_unit_test_teardown(receive_gives_up_when_s_goes_and_vm_never_came, journal_teardown),
+		cmocka_unit_test_teardown(receive_never_undoes_a_vm_that_is_here, journal_teardown),
+		cmocka_unit_test_teardown(receive_waits_while_libvirt_does_not_answer, journal_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, journal_teardown);

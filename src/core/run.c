@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vmhop send and vmhop receive: the engine's phases in one process per host
+ * (run.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libvirt/libvirt.h>
+
+#include "core/run.h"
+
+const char *vrun_phase_name(int phase)
+{
+	return phase == VRUN_WAIT_VM ? "wait-vm" : veng_phase_name((enum veng_phase)phase);
+}
+
+static void emit(struct veng *g, const char *what, int phase, const struct veng_result *res,
+		 int rc, const struct vh_error *err)
+{
+	struct veng_event ev = {
+		.what = what, .phase = phase, .result = res, .rc = rc, .err = err,
+	};
+
+	if (g->on_event)
+		g->on_event(&ev, g->event_ud);
+}
+
+static bool done_here(const struct veng *g, enum veng_phase ph)
+{
+	return (int)ph <= g->st.last_phase;
+}
+
+/* One phase, with its events; skipped when the journal says it is done. */
+static int phase(struct veng *g, enum veng_phase ph, struct vrun_summary *sum, struct vh_error *e)
+{
+	struct veng_result *res = &sum->res[ph];
+	int r;
+
+	if (done_here(g, ph))
+		return 0;
+	emit(g, "phase-start", (int)ph, NULL, 0, NULL);
+	r = veng_run(g, ph, 0, res, e);
+	sum->ran[ph] = true;
+	if (r == 0 && res->outcome == VENG_STATE_LEFT)
+		r = vh_err(e, -ETIMEDOUT, "%s stopped: %s", veng_phase_name(ph), res->next);
+	emit(g, "phase-end", (int)ph, res, r, r < 0 ? e : NULL);
+	if (r < 0)
+		sum->failed = (int)ph;
+	return r;
+}
+
+/*
+ * After a failure: the engine's abort, whose own checks refuse when the VM
+ * has left this host (S) or is, or may be, on it (D).  Not interruptible: a
+ * second SIGINT must not leave half an abort.  The failure's code is kept.
+ */
+/* Nothing of the move exists on this host, by its journal (a refusal in
+ * preflight, or in prepare's first step). */
+static bool untouched(const struct veng *g)
+{
+	const struct veng_state *st = &g->st;
+
+	if (st->last_phase >= VENG_PREPARE || st->doing[0] || st->helper_taken || st->res_created)
+		return false;
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		const struct veng_disk_state *d = &st->disks[i];
+
+		if (d->lv_created || d->md_created || d->copy_created || d->minor_created ||
+		    d->attached || d->bridged)
+			return false;
+	}
+	return true;
+}
+
+static int give_up(struct veng *g, const struct vrun_opts *o, int rc, struct vrun_summary *sum,
+		   struct vh_error *e)
+{
+	volatile sig_atomic_t *stop = g->stop;
+	struct veng_result *res = &sum->res[VENG_ABORT];
+	struct vh_error ae = { 0 };
+	int r;
+
+	sum->outcome = VENG_STATE_LEFT;
+	if (untouched(g)) {
+		sum->untouched = true;
+		sum->outcome = VENG_UNDONE;
+		snprintf(sum->next, sizeof(sum->next), "nothing: this host was not changed");
+		return rc;
+	}
+	if (o->no_abort) {
+		veng_next(g, sum->next, sizeof(sum->next));
+		return rc;
+	}
+	if (g->role == VPLAN_ROLE_SOURCE && g->st.handed_off) {
+		/* The VM is on D (paused or running): only going on can finish. */
+		veng_next(g, sum->next, sizeof(sum->next));
+		if (!sum->res[VENG_MIGRATE].next[0] || g->st.resumed_on_d)
+			return rc;
+		snprintf(sum->next, sizeof(sum->next), "%s", sum->res[VENG_MIGRATE].next);
+		return rc;
+	}
+	g->stop = NULL;
+	emit(g, "phase-start", VENG_ABORT, NULL, 0, NULL);
+	r = veng_run(g, VENG_ABORT, 0, res, &ae);
+	sum->ran[VENG_ABORT] = true;
+	emit(g, "phase-end", VENG_ABORT, res, r, r < 0 ? &ae : NULL);
+	g->stop = stop;
+	if (r == 0 && res->outcome == VENG_UNDONE) {
+		sum->outcome = VENG_UNDONE;
+		snprintf(sum->next, sizeof(sum->next), "nothing: the move was undone on this host");
+	} else {
+		snprintf(sum->next, sizeof(sum->next), "the abort did not finish (%.400s): see vmhop "
+			 "status", ae.msg[0] ? ae.msg : "unknown error");
+	}
+	return rc;
+}
+
+static void begin_run(struct veng *g, struct vrun_summary *sum, int64_t *t0)
+{
+	memset(sum, 0, sizeof(*sum));
+	sum->failed = -1;
+	*t0 = g->now_ns();
+}
+
+int vrun_send(struct veng *g, const struct vrun_opts *o, struct vrun_summary *sum,
+	      struct vh_error *e)
+{
+	static const enum veng_phase order[] = {
+		VENG_PREPARE, VENG_BRIDGE, VENG_WAIT_SYNC, VENG_MIGRATE, VENG_RELEASE, VENG_CLEANUP,
+	};
+	int64_t t0;
+	int r;
+
+	begin_run(g, sum, &t0);
+	if (g->role != VPLAN_ROLE_SOURCE)
+		return vh_err(e, -EINVAL, "vmhop send runs on the source (%s); this host is the "
+			      "destination: run vmhop receive here", g->plan->source.host);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if ((r = phase(g, order[i], sum, e)) < 0) {
+			r = give_up(g, o, r, sum, e);
+			sum->wall_ns = g->now_ns() - t0;
+			return r;
+		}
+	}
+	sum->outcome = VENG_OK;
+	sum->wall_ns = g->now_ns() - t0;
+	return 0;
+}
+
+/* ---- receive: the wait for the VM --------------------------------------- */
+
+/* drbdnl_wait predicates (the engine's wait takes no argument for them):
+ * the wait ends when the connection changes from what was seen. */
+static int pred_connected(const struct drbdnl_status *st, void *arg, struct vh_error *e)
+{
+	(void)arg;
+	(void)e;
+	return st->conn >= DRBDNL_C_CONNECTED;
+}
+
+static int pred_not_connected(const struct drbdnl_status *st, void *arg, struct vh_error *e)
+{
+	(void)arg;
+	(void)e;
+	return st->conn < DRBDNL_C_CONNECTED;
+}
+
+/* Is any volume still connected to S?  -ENXIO when DRBD lost a minor. */
+static int any_connected(struct veng *g, bool *ret, uint8_t *ret_conn, struct vh_error *e)
+{
+	*ret = false;
+	*ret_conn = DRBDNL_C_STANDALONE;
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		struct drbdnl_status s;
+		int r = g->ops->drbd_status(g->ud, g->plan->disks[i].minor, &s, e);
+
+		if (r < 0)
+			return vh_err_prefix(e, r, "/dev/drbd%u", g->plan->disks[i].minor);
+		if (s.conn >= DRBDNL_C_CONNECTED)
+			*ret = true;
+		if (i == 0 || s.conn > *ret_conn)
+			*ret_conn = s.conn;
+	}
+	return 0;
+}
+
+static const char *vm_word(int vr, int state)
+{
+	if (vr == -ENOENT)
+		return "not here";
+	if (vr < 0)
+		return "unknown (libvirt does not answer)";
+	return state == VIR_DOMAIN_RUNNING ? "running here" :
+	       state == VIR_DOMAIN_PAUSED ? "paused here" : "defined here, not running";
+}
+
+/*
+ * Until the VM runs here and S has disconnected (then release may go on).
+ * Gives up (-ENOTCONN) when S has been gone for timeouts.connect and the VM
+ * never arrived; -ETIMEDOUT after timeouts.migrate + gate + connect in all.
+ */
+static int await_vm(struct veng *g, const struct vrun_opts *o, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	const int64_t s2ns = 1000000000;
+	int64_t t0 = g->now_ns(), lost = -1;
+	int64_t limit = ((int64_t)p->timeouts.migrate + p->timeouts.gate + p->timeouts.connect) * s2ns;
+	unsigned poll_ms = o->poll_ms ? o->poll_ms : 500;
+	char last[160] = "";
+
+	for (;;) {
+		bool connected;
+		struct vh_error we = { 0 };
+		uint8_t conn;
+		int64_t now;
+		int state = 0, vr, r;
+		char what[160];
+
+		if (g->stop && *g->stop)
+			return vh_err(e, -EINTR, "interrupted while waiting for VM %s", p->vm_name);
+		vr = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, &we);
+		if ((r = any_connected(g, &connected, &conn, e)) < 0)
+			return r;
+		snprintf(what, sizeof(what), "VM %s, DRBD %s", vm_word(vr, state),
+			 drbdnl_conn_name(conn));
+		if (strcmp(what, last)) {
+			struct veng_event ev = { .what = "wait", .step = what, .phase = VRUN_WAIT_VM };
+
+			snprintf(last, sizeof(last), "%s", what);
+			if (g->on_event)
+				g->on_event(&ev, g->event_ud);
+		}
+		if (vr == 0 && state == VIR_DOMAIN_RUNNING && !connected)
+			return 0;
+		now = g->now_ns();
+		if (vr == -ENOENT && !connected) {
+			if (lost < 0)
+				lost = now;
+			if (now - lost >= (int64_t)p->timeouts.connect * s2ns)
+				return vh_err(e, -ENOTCONN, "%s has been disconnected for %u s and VM %s "
+					      "never arrived: the move is given up", p->source.host,
+					      p->timeouts.connect, p->vm_name);
+		} else {
+			lost = -1;
+		}
+		if (now - t0 >= limit) {
+			if (vr == 0)
+				return vh_err(e, -ETIMEDOUT, "VM %s is %s after %lld s, DRBD %s: finish "
+					      "the move from %s (vmhop status there)", p->vm_name,
+					      vm_word(vr, state), (long long)((now - t0) / s2ns),
+					      drbdnl_conn_name(conn), p->source.host);
+			return vh_err(e, -ETIMEDOUT, "VM %s did not arrive in %lld s (%s)", p->vm_name,
+				      (long long)((now - t0) / s2ns), vr < 0 && vr != -ENOENT ?
+				      we.msg : drbdnl_conn_name(conn));
+		}
+		/* Wake on DRBD's state change at once, on libvirt's within poll_ms. */
+		r = g->ops->drbd_wait(g->ud, p->disks[0].minor,
+				      connected ? pred_not_connected : pred_connected, (int)poll_ms,
+				      NULL, NULL, NULL, &we);
+		if (r < 0 && r != -ETIMEDOUT && r != -ECONNRESET && r != -ENOTCONN) {
+			*e = we;
+			return r;
+		}
+	}
+}
+
+int vrun_receive(struct veng *g, const struct vrun_opts *o, struct vrun_summary *sum,
+		 struct vh_error *e)
+{
+	int64_t t0, tw;
+	int r;
+
+	begin_run(g, sum, &t0);
+	if (g->role != VPLAN_ROLE_DEST)
+		return vh_err(e, -EINVAL, "vmhop receive runs on the destination (%s); this host is "
+			      "the source: run vmhop send here", g->plan->dest.host);
+	if ((r = phase(g, VENG_PREPARE, sum, e)) < 0 || (r = phase(g, VENG_WAIT_SYNC, sum, e)) < 0)
+		goto fail;
+	if (!done_here(g, VENG_RELEASE)) {
+		struct veng_result *res = &sum->res[VRUN_WAIT_VM];
+
+		emit(g, "phase-start", VRUN_WAIT_VM, NULL, 0, NULL);
+		tw = g->now_ns();
+		r = await_vm(g, o, e);
+		sum->ran[VRUN_WAIT_VM] = true;
+		res->phase = VENG_PHASES;
+		res->wall_ns = g->now_ns() - tw;
+		snprintf(res->next, sizeof(res->next), "vmhop release");
+		emit(g, "phase-end", VRUN_WAIT_VM, res, r, r < 0 ? e : NULL);
+		if (r < 0) {
+			sum->failed = VRUN_WAIT_VM;
+			goto fail;
+		}
+	}
+	if ((r = phase(g, VENG_RELEASE, sum, e)) < 0 || (r = phase(g, VENG_CLEANUP, sum, e)) < 0)
+		goto fail;
+	sum->outcome = VENG_OK;
+	sum->wall_ns = g->now_ns() - t0;
+	return 0;
+fail:
+	r = give_up(g, o, r, sum, e);
+	sum->wall_ns = g->now_ns() - t0;
+	return r;
+}

@@ -1,0 +1,565 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vmhop send --plan FILE (on S) and vmhop receive --plan FILE (on D): the
+ * whole move in one process per host (src/core/run.h).  On a terminal: the
+ * phases, progress bars, each freeze window and a closing summary; with
+ * --json: one JSON event per line (docs/events.md).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/run.h"
+#include "phase.h"
+#include "virt/virt.h"
+#include "vmhop.h"
+
+#define MIB (1024.0 * 1024.0)
+
+struct sync_track {
+	uint32_t minor;
+	int64_t t_first, t_last_line;
+	uint64_t left_first, total_kib;
+	unsigned last_permille;
+	bool seen;
+	int cstate;		/* the connection state last reported, -1 none */
+};
+
+struct out {
+	struct vh_ctx *ctx;
+	const struct session *s;
+	const char *host;
+	int64_t t0;
+	bool tty;
+	bool bar;		/* a progress bar is on the current line */
+	int phase;		/* the phase under way */
+	struct sync_track sync[VPLAN_MAX_DISKS];
+	uint64_t synced_kib;	/* the largest resync seen, summed over the disks */
+	int64_t t_sync0, t_sync1;	/* the first resync report, the end of wait-sync */
+	int64_t t_mig_line;
+	unsigned mig_last_pct;
+	uint64_t mig_total;
+	char last_gate[160];
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static double since(const struct out *o)
+{
+	return (mono_ns() - o->t0) / 1e9;
+}
+
+static void end_bar(struct out *o)
+{
+	if (o->bar) {
+		putchar('\n');
+		o->bar = false;
+	}
+}
+
+/* A JSON event line: {"event": WHAT, "t": seconds, "host": ..., ...}. */
+/* A number with three decimals, as printed (not 0.23200000000000001). */
+static json_object *jdbl(double v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.3f", v);
+	return json_object_new_double_s(v, buf);
+}
+
+static json_object *jev(struct out *o, const char *what)
+{
+	json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "event", json_object_new_string(what));
+	json_object_object_add(j, "t", jdbl(since(o)));
+	json_object_object_add(j, "host", json_object_new_string(o->host));
+	return j;
+}
+
+static void jput(json_object *j, const char *k, json_object *v)
+{
+	json_object_object_add(j, k, v);
+}
+
+static void bar_text(char *buf, size_t len, double frac)
+{
+	size_t w = 24, n = (size_t)(frac * (double)w + 0.5);
+
+	if (len < w + 3)
+		return;
+	buf[0] = '[';
+	for (size_t i = 0; i < w; i++)
+		buf[1 + i] = i < n ? '#' : '.';
+	buf[w + 1] = ']';
+	buf[w + 2] = '\0';
+}
+
+static struct sync_track *track(struct out *o, uint32_t minor)
+{
+	for (size_t i = 0; i < o->s->plan.n_disks; i++)
+		if (o->s->plan.disks[i].minor == minor)
+			return &o->sync[i];
+	return &o->sync[0];
+}
+
+static void on_sync(struct out *o, const struct veng_event *ev)
+{
+	struct sync_track *t = track(o, ev->minor);
+	const struct drbdnl_progress *p = ev->progress;
+	int64_t now = mono_ns();
+	double rate = 0, eta = -1;
+	uint64_t synced_total = 0;
+
+	if (ev->st && ev->st->conn != t->cstate &&
+	    (ev->st->conn < DRBDNL_C_CONNECTED || t->cstate < DRBDNL_C_CONNECTED)) {
+		/* The link: waiting for the peer, lost, or (back) up. */
+		t->cstate = ev->st->conn;
+		if (o->ctx->json) {
+			json_object *j = jev(o, "link");
+
+			jput(j, "minor", json_object_new_int64(ev->minor));
+			jput(j, "cstate", json_object_new_string(drbdnl_conn_name(ev->st->conn)));
+			vh_print_line(o->ctx, j);
+		} else {
+			end_bar(o);
+			printf("  /dev/drbd%u: %s%s\n", ev->minor, drbdnl_conn_name(ev->st->conn),
+			       ev->st->conn < DRBDNL_C_CONNECTED ? " (waiting for the peer)" : "");
+			fflush(stdout);
+		}
+	}
+	if (ev->st)
+		t->cstate = ev->st->conn;
+	if (!p || (ev->st && ev->st->conn < DRBDNL_C_CONNECTED))
+		return;
+	if (!o->t_sync0)
+		o->t_sync0 = now;
+	if (!t->seen || p->left_kib > t->left_first) {
+		t->seen = true;
+		t->t_first = now;
+		t->left_first = p->left_kib;
+		t->t_last_line = 0;
+	}
+	if (p->total_kib > t->total_kib)
+		t->total_kib = p->total_kib;
+	for (size_t i = 0; i < o->s->plan.n_disks; i++)
+		synced_total += o->sync[i].total_kib;
+	if (synced_total > o->synced_kib)
+		o->synced_kib = synced_total;
+	if (now > t->t_first && t->left_first > p->left_kib) {
+		rate = (double)(t->left_first - p->left_kib) / ((now - t->t_first) / 1e9);
+		eta = rate > 0 ? (double)p->left_kib / rate : -1;
+	}
+	/* At most one report a second (and the last one), a line per 10% off a terminal. */
+	if (p->permille < 1000 && t->t_last_line && now - t->t_last_line < 1000000000)
+		return;
+	if (!o->ctx->json && !o->tty && p->permille < 1000 &&
+	    p->permille / 100 == t->last_permille / 100 && t->t_last_line &&
+	    now - t->t_last_line < 10000000000LL)
+		return;
+	t->t_last_line = now;
+	t->last_permille = p->permille;
+	if (o->ctx->json) {
+		json_object *j = jev(o, "sync");
+
+		jput(j, "minor", json_object_new_int64(ev->minor));
+		jput(j, "permille", json_object_new_int((int)p->permille));
+		jput(j, "left_kib", json_object_new_int64((int64_t)p->left_kib));
+		jput(j, "total_kib", json_object_new_int64((int64_t)p->total_kib));
+		jput(j, "rate_kib_s", json_object_new_int64((int64_t)rate));
+		if (eta >= 0)
+			jput(j, "eta_s", json_object_new_int64((int64_t)(eta + 0.5)));
+		vh_print_line(o->ctx, j);
+		return;
+	}
+	{
+		char b[32] = "", etas[32] = "";
+
+		bar_text(b, sizeof(b), p->permille / 1000.0);
+		if (eta >= 0)
+			snprintf(etas, sizeof(etas), ", %.0f s left", eta);
+		printf("%s  sync /dev/drbd%u %s %5.1f%%  %.1f MiB/s, %.1f MiB to go%s%s",
+		       o->tty ? "\r" : "", ev->minor, b, p->permille / 10.0, rate / 1024.0,
+		       p->left_kib / 1024.0, etas, o->tty ? "\033[K" : "\n");
+		o->bar = o->tty;
+		fflush(stdout);
+	}
+}
+
+static void on_migrate(struct out *o, const struct vvirt_progress *m)
+{
+	int64_t now = mono_ns();
+	uint64_t total = m->data_total, done = m->data_processed;
+	unsigned pct = total ? (unsigned)(done * 100 / total) : 0;
+
+	if (total > o->mig_total)
+		o->mig_total = total;
+	if (o->t_mig_line && now - o->t_mig_line < 1000000000)
+		return;
+	if (!o->ctx->json && !o->tty && o->t_mig_line && pct / 10 == o->mig_last_pct / 10 &&
+	    now - o->t_mig_line < 10000000000LL)
+		return;
+	o->t_mig_line = now;
+	o->mig_last_pct = pct;
+	if (o->ctx->json) {
+		json_object *j = jev(o, "migrate");
+
+		jput(j, "elapsed_ms", json_object_new_int64((int64_t)m->elapsed_ms));
+		jput(j, "data_total", json_object_new_int64((int64_t)m->data_total));
+		jput(j, "data_processed", json_object_new_int64((int64_t)m->data_processed));
+		jput(j, "data_remaining", json_object_new_int64((int64_t)m->data_remaining));
+		jput(j, "mem_bps", json_object_new_int64((int64_t)m->mem_bps));
+		jput(j, "mem_iteration", json_object_new_int64((int64_t)m->mem_iteration));
+		if (m->have_downtime)
+			jput(j, "expected_downtime_ms", json_object_new_int64((int64_t)m->downtime_ms));
+		vh_print_line(o->ctx, j);
+		return;
+	}
+	{
+		char b[32] = "";
+
+		bar_text(b, sizeof(b), total ? (double)done / (double)total : 0);
+		printf("%s  migration %s %3u%%  %.1f MiB/s, %.1f MiB to go, pass %" PRIu64 "%s",
+		       o->tty ? "\r" : "", b, pct, m->mem_bps / MIB, m->data_remaining / MIB,
+		       m->mem_iteration, o->tty ? "\033[K" : "\n");
+		o->bar = o->tty;
+		fflush(stdout);
+	}
+}
+
+static void on_gate(struct out *o, const struct veng_event *ev)
+{
+	char line[160];
+
+	if (!ev->st)
+		return;
+	snprintf(line, sizeof(line), "/dev/drbd%u: %s %s/%s, %" PRIu64 " KiB out of sync",
+		 ev->minor, drbdnl_conn_name(ev->st->conn), drbdnl_disk_name(ev->st->disk),
+		 drbdnl_disk_name(ev->st->pdsk), ev->st->bits_oos * 4);
+	if (!strcmp(line, o->last_gate))
+		return;
+	snprintf(o->last_gate, sizeof(o->last_gate), "%s", line);
+	if (o->ctx->json) {
+		json_object *j = jev(o, "gate");
+
+		jput(j, "minor", json_object_new_int64(ev->minor));
+		jput(j, "cstate", json_object_new_string(drbdnl_conn_name(ev->st->conn)));
+		jput(j, "disk", json_object_new_string(drbdnl_disk_name(ev->st->disk)));
+		jput(j, "peer_disk", json_object_new_string(drbdnl_disk_name(ev->st->pdsk)));
+		jput(j, "out_of_sync_kib", json_object_new_int64((int64_t)ev->st->bits_oos * 4));
+		vh_print_line(o->ctx, j);
+		return;
+	}
+	end_bar(o);
+	printf("  gate %s\n", line);
+}
+
+static void freeze_windows(struct out *o, const struct veng_result *res)
+{
+	for (size_t i = 0; i < o->s->plan.n_disks; i++) {
+		const struct vplan_disk *d = &o->s->plan.disks[i];
+
+		if (!res->freeze_ns[i])
+			continue;
+		if (o->ctx->json) {
+			json_object *j = jev(o, "freeze");
+			char lv[300];
+
+			snprintf(lv, sizeof(lv), "%s/%s", d->vg, d->lv);
+			jput(j, "disk", json_object_new_string(lv));
+			jput(j, "ns", json_object_new_int64(res->freeze_ns[i]));
+			vh_print_line(o->ctx, j);
+		} else {
+			printf("  freeze window %s/%s: %.3f ms (VM's I/O to it held)\n", d->vg, d->lv,
+			       res->freeze_ns[i] / 1e6);
+		}
+	}
+}
+
+static void on_phase(struct out *o, const struct veng_event *ev)
+{
+	const char *name = vrun_phase_name(ev->phase);
+	bool start = !strcmp(ev->what, "phase-start");
+	const struct veng_result *res = ev->result;
+
+	if (start)
+		o->phase = ev->phase;
+	else if (ev->phase == VENG_WAIT_SYNC)
+		o->t_sync1 = mono_ns();
+	if (o->ctx->json) {
+		json_object *j = jev(o, ev->what);
+
+		jput(j, "phase", json_object_new_string(name));
+		if (!start && res) {
+			jput(j, "ok", json_object_new_boolean(ev->rc == 0));
+			jput(j, "wall_ms", jdbl(res->wall_ns / 1e6));
+			jput(j, "steps", json_object_new_int((int)res->acted));
+			if (ev->rc < 0 && ev->err) {
+				jput(j, "errno", json_object_new_int(-ev->rc));
+				jput(j, "message", json_object_new_string(ev->err->msg));
+			}
+			if (ev->phase == VENG_MIGRATE && ev->rc == 0) {
+				jput(j, "downtime_ms", json_object_new_int64((int64_t)res->downtime_ms));
+				jput(j, "switch_ms", jdbl(res->switch_ns / 1e6));
+			}
+		}
+		vh_print_line(o->ctx, j);
+		if (!start && ev->phase == VENG_BRIDGE && res)
+			freeze_windows(o, res);
+		return;
+	}
+	end_bar(o);
+	if (start) {
+		printf("[%7.1f s] %s\n", since(o), ev->phase == VRUN_WAIT_VM ?
+		       "wait for the VM to arrive and run here" : name);
+	} else {
+		if (ev->phase == VENG_BRIDGE && res && ev->rc == 0)
+			freeze_windows(o, res);
+		if (ev->rc < 0)
+			printf("[%7.1f s] %s FAILED after %.1f s: %s\n", since(o), name,
+			       res ? res->wall_ns / 1e9 : 0.0, ev->err ? ev->err->msg : "");
+		else
+			printf("[%7.1f s] %s: %s in %.1f s\n", since(o), name,
+			       res && res->outcome == VENG_UNDONE ? "undone" :
+			       res && !res->acted && ev->phase != VRUN_WAIT_VM ? "nothing to do" : "done",
+			       res ? res->wall_ns / 1e9 : 0.0);
+	}
+	fflush(stdout);
+}
+
+static void on_event(const struct veng_event *ev, void *ud)
+{
+	struct out *o = ud;
+
+	if (!strcmp(ev->what, "phase-start") || !strcmp(ev->what, "phase-end")) {
+		on_phase(o, ev);
+	} else if (!strcmp(ev->what, "sync")) {
+		on_sync(o, ev);
+	} else if (!strcmp(ev->what, "migrate") && ev->migration) {
+		on_migrate(o, ev->migration);
+	} else if (!strcmp(ev->what, "gate")) {
+		on_gate(o, ev);
+	} else if (!strcmp(ev->what, "step") || !strcmp(ev->what, "wait")) {
+		if (o->ctx->json) {
+			json_object *j = jev(o, ev->what);
+
+			jput(j, "phase", json_object_new_string(vrun_phase_name(o->phase)));
+			jput(j, "what", json_object_new_string(ev->step ? ev->step : ""));
+			vh_print_line(o->ctx, j);
+		} else {
+			end_bar(o);
+			printf("  %s %s\n", !strcmp(ev->what, "wait") ? "now:" : "-", ev->step);
+			fflush(stdout);
+		}
+	}
+}
+
+static const char *outcome_word(enum veng_outcome oc)
+{
+	return oc == VENG_OK ? "moved" : oc == VENG_UNDONE ? "undone" : "state-left";
+}
+
+static void summary(struct out *o, const struct session *s, const struct vrun_summary *sum,
+		    int rc, const struct vh_error *e)
+{
+	static const int order[] = {
+		VENG_PREPARE, VENG_BRIDGE, VENG_WAIT_SYNC, VENG_MIGRATE, VRUN_WAIT_VM,
+		VENG_RELEASE, VENG_CLEANUP, VENG_ABORT,
+	};
+	const struct veng_result *mig = &sum->res[VENG_MIGRATE];
+	/* The rate of the resync itself, not of the wait for the peer before it. */
+	int64_t sync_ns = o->t_sync0 && o->t_sync1 > o->t_sync0 ? o->t_sync1 - o->t_sync0 : 0;
+	double rate = sync_ns > 0 ? o->synced_kib / 1024.0 / (sync_ns / 1e9) : 0;
+	bool is_s = s->role == VPLAN_ROLE_SOURCE;
+
+	if (o->ctx->json) {
+		json_object *j = jev(o, "summary"), *ph = json_object_new_object();
+		json_object *fz = json_object_new_array();
+
+		jput(j, "role", json_object_new_string(vplan_role_name(s->role)));
+		jput(j, "vm", json_object_new_string(s->plan.vm_name));
+		jput(j, "resource", json_object_new_string(s->plan.resource));
+		jput(j, "outcome", json_object_new_string(sum->untouched ? "refused" :
+							  outcome_word(sum->outcome)));
+		jput(j, "ok", json_object_new_boolean(rc == 0));
+		if (rc < 0) {
+			jput(j, "errno", json_object_new_int(-rc));
+			jput(j, "message", json_object_new_string(e->msg));
+			jput(j, "failed_phase", json_object_new_string(sum->failed >= 0 ?
+					vrun_phase_name(sum->failed) : "start"));
+		}
+		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+			if (sum->ran[order[i]])
+				jput(ph, vrun_phase_name(order[i]),
+				     jdbl(sum->res[order[i]].wall_ns / 1e6));
+		jput(j, "phase_ms", ph);
+		jput(j, "total_ms", jdbl(sum->wall_ns / 1e6));
+		if (is_s) {
+			for (size_t i = 0; i < s->plan.n_disks; i++)
+				json_object_array_add(fz, json_object_new_int64(
+						s->g.st.disks[i].freeze_ns));
+			jput(j, "freeze_ns", fz);
+			if (sum->ran[VENG_MIGRATE]) {
+				jput(j, "downtime_ms", json_object_new_int64((int64_t)mig->downtime_ms));
+				jput(j, "switch_ms", jdbl(mig->switch_ns / 1e6));
+			}
+		} else {
+			json_object_put(fz);
+		}
+		jput(j, "synced_kib", json_object_new_int64((int64_t)o->synced_kib));
+		jput(j, "sync_rate_mib_s", jdbl((int64_t)(rate * 10) / 10.0));
+		jput(j, "next", json_object_new_string(rc == 0 ? "nothing: the move is done on "
+						       "this host" : sum->next));
+		vh_print_line(o->ctx, j);
+		return;
+	}
+	end_bar(o);
+	printf("\n%s summary (%s, VM %s, %s): %s in %.1f s\n", is_s ? "send" : "receive",
+	       vplan_role_name(s->role), s->plan.vm_name, s->plan.resource,
+	       sum->outcome == VENG_OK ? "MOVED" : sum->untouched ? "REFUSED, nothing changed" :
+	       sum->outcome == VENG_UNDONE ? "FAILED, undone on this host" :
+	       "FAILED, state left on this host",
+	       sum->wall_ns / 1e9);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const struct veng_result *r = &sum->res[order[i]];
+
+		if (!sum->ran[order[i]])
+			continue;
+		printf("  %-10s %8.1f s", vrun_phase_name(order[i]), r->wall_ns / 1e9);
+		if (order[i] == VENG_BRIDGE)
+			for (size_t d = 0; d < s->plan.n_disks; d++)
+				printf("  freeze window %s/%s %.3f ms", s->plan.disks[d].vg,
+				       s->plan.disks[d].lv, s->g.st.disks[d].freeze_ns / 1e6);
+		if (order[i] == VENG_WAIT_SYNC && o->synced_kib)
+			printf("  %.1f MiB synced in %.1f s, %.1f MiB/s", o->synced_kib / 1024.0,
+			       sync_ns / 1e9, rate);
+		if (order[i] == VENG_MIGRATE && sum->failed != VENG_MIGRATE) {
+			if (mig->downtime_ms)
+				printf("  libvirt downtime %" PRIu64 " ms", mig->downtime_ms);
+			if (mig->switch_ns)
+				printf(", gate + resume on %s %.0f ms", s->plan.dest.host,
+				       mig->switch_ns / 1e6);
+		}
+		putchar('\n');
+	}
+	if (rc < 0)
+		printf("  error: %s\n  next: %s\n", e->msg, sum->next);
+	fflush(stdout);
+}
+
+static int parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
+		 struct phase_args *a, struct vrun_opts *ro)
+{
+	static const struct option opts[] = {
+		{ "plan", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "uri", required_argument, NULL, 'u' },
+		{ "no-abort", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	memset(ro, 0, sizeof(*ro));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': a->plan = optarg; break;
+		case 'd': a->state_dir = optarg; break;
+		case 'u': a->uri = optarg; break;
+		case 'n': ro->no_abort = true; break;
+		case 'h':
+			printf("usage: vmhop %s --plan FILE [--state-dir DIR] [--uri LOCAL-URI] "
+			       "[--no-abort] [--json]\n", name);
+			return -1;
+		default:
+			return vh_usage(ctx, "%s: unknown option '%s'", name, argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return vh_usage(ctx, "%s: unexpected argument '%s'", name, argv[optind]);
+	if (!a->plan)
+		return vh_usage(ctx, "%s: --plan FILE is required", name);
+	return 0;
+}
+
+int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
+{
+	bool send = !strcmp(argv[0], "send");
+	struct out o = { .ctx = ctx, .t0 = mono_ns(), .tty = isatty(STDOUT_FILENO) == 1 };
+	struct vh_error e = { 0 };
+	struct vrun_summary sum;
+	struct phase_args a;
+	struct vrun_opts ro;
+	struct session *s;
+	int r, rc;
+
+	if ((rc = parse(ctx, argv[0], argc, argv, &a, &ro)))
+		return rc < 0 ? VH_EXIT_OK : rc;
+	/* The session is large (the engine's state, the plan): not on the stack. */
+	if (!(s = calloc(1, sizeof(*s)))) {
+		vh_err(&e, -ENOMEM, "out of memory");
+		return vh_fail(ctx, &e);
+	}
+	o.s = s;
+	for (size_t i = 0; i < VPLAN_MAX_DISKS; i++)
+		o.sync[i].cstate = -1;
+	a.on_event = on_event;
+	a.event_ud = &o;
+	if ((r = open_session(&a, s, &e)) < 0) {
+		close_session(s);
+		free(s);
+		return vh_fail(ctx, &e);
+	}
+	o.host = s->role == VPLAN_ROLE_SOURCE ? s->plan.source.host : s->plan.dest.host;
+	s->g.stop = phase_signals();
+	s->g.on_event = on_event;
+	s->g.event_ud = &o;
+	if (!ctx->json) {
+		printf("vmhop %s: VM %s, %s -> %s, %zu disk%s, resource %s, port %u%s\n", argv[0],
+		       s->plan.vm_name, s->plan.source.host, s->plan.dest.host, s->plan.n_disks,
+		       s->plan.n_disks == 1 ? "" : "s", s->plan.resource, s->plan.port,
+		       s->have_state ? " (going on from this host's journal)" : "");
+		fflush(stdout);
+	} else {
+		json_object *j = jev(&o, "start");
+
+		jput(j, "command", json_object_new_string(argv[0]));
+		jput(j, "role", json_object_new_string(vplan_role_name(s->role)));
+		jput(j, "vm", json_object_new_string(s->plan.vm_name));
+		jput(j, "resource", json_object_new_string(s->plan.resource));
+		jput(j, "resumed", json_object_new_boolean(s->have_state));
+		vh_print_line(ctx, j);
+	}
+	r = send ? vrun_send(&s->g, &ro, &sum, &e) : vrun_receive(&s->g, &ro, &sum, &e);
+	if (r < 0 && sum.failed < 0) {
+		/* Refused before anything ran (the wrong host, say): a plain error. */
+		rc = vh_fail(ctx, &e);
+		close_session(s);
+		free(s);
+		return rc;
+	}
+	summary(&o, s, &sum, r, &e);
+	if (r < 0)
+		fprintf(stderr, "vmhop: %s\n", e.msg);
+	/* A refusal that changed nothing keeps its own exit code (5 busy, 8
+	 * module missing, ...); a failure after changes says what became of them. */
+	rc = r == 0 ? VH_EXIT_OK : sum.untouched ? vh_exit_code(e.code) :
+	     sum.outcome == VENG_UNDONE ? VH_EXIT_UNDONE : VH_EXIT_STATE_LEFT;
+	close_session(s);
+	free(s);
+	return rc;
+}
