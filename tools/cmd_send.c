@@ -141,7 +141,9 @@ static void on_sync(struct out *o, const struct veng_event *ev)
 	}
 	if (ev->st)
 		t->cstate = ev->st->conn;
-	if (!p || (ev->st && ev->st->conn < DRBDNL_C_CONNECTED))
+	/* Nothing to show while the peers still compare their bitmaps. */
+	if (!p || (ev->st && ev->st->conn < DRBDNL_C_CONNECTED) ||
+	    (!p->total_kib && !p->left_kib && p->permille < 1000))
 		return;
 	if (!o->t_sync0)
 		o->t_sync0 = now;
@@ -332,7 +334,9 @@ static void on_phase(struct out *o, const struct veng_event *ev)
 		else
 			printf("[%7.1f s] %s: %s in %.1f s\n", since(o), name,
 			       res && res->outcome == VENG_UNDONE ? "undone" :
-			       res && !res->acted && ev->phase != VRUN_WAIT_VM ? "nothing to do" : "done",
+			       ev->phase == VENG_WAIT_SYNC ? "in sync" :
+			       ev->phase == VRUN_WAIT_VM ? "the VM runs here, S disconnected" :
+			       res && !res->acted ? "nothing to do" : "done",
 			       res ? res->wall_ns / 1e9 : 0.0);
 	}
 	fflush(stdout);
