@@ -16,12 +16,14 @@
 #   copysync  the same with --copy-storage-synchronous-writes
 #   vmhop     vmhop's move through its phase commands ("not yet available",
 #             exit 3, where the build has none)
+#   send      vmhop's move with one process per host: vmhop receive on hv2
+#             (started first, in the background) and vmhop send on hv1
 # For each: the total time, the time the VM could not write, the sync or copy
 # rate, and the overhead (total - sync - libvirt's migration).  It prints
 # numbers and asserts nothing about speed; a failed step or a failed data
 # check fails the method (and the script) loudly.  Details: docs/bench-move.md.
 #
-#   LAB_DIR=... tools/bench/move.sh [--size MIB] [--only seed,copy,copysync,vmhop]
+#   LAB_DIR=... tools/bench/move.sh [--size MIB] [--only seed,copy,copysync,vmhop,send]
 #       on the host, lab started (both hosts).  MOVE_SIZE_MIB (64) and
 #       MOVE_ONLY do the same.  Each method's raw log: build/bench-move/.
 #
@@ -323,6 +325,31 @@ guest_vmhop() {
 	data_check
 }
 
+# ---- vmhop send / receive --------------------------------------------------
+# The same move with one process per host: receive started on hv2 in the
+# background (through the agent), then send on hv1; the phases' times come
+# from send's --json events (hv1's clock, relative to send's start).
+guest_send() {
+	guest_common "$@"
+	local V=$BUILD/vmhop PLAN=/tmp/bench-move.plan.json
+	if ! "$V" send --help >/dev/null 2>&1; then
+		echo "bench: vmhop send: not yet available in $V" >&2
+		exit 3
+	fi
+	events_start
+	start_vm
+	step plan "$V" plan "$VM" --to hv2 --uri "$DEST_URI" --resync-rate "$RESYNC_KIB" --max-downtime 300 -o "$PLAN" --force
+	step plan_D on_d "umask 077; base64 -d > $PLAN <<< '$(base64 -w0 "$PLAN")'"
+	step receive_start on_d "rm -f /tmp/bench-recv.*; (setsid $V --json receive --plan $PLAN > /tmp/bench-recv.out 2>&1 < /dev/null; echo \$? > /tmp/bench-recv.rc) > /dev/null 2>&1 &"
+	step send "$V" --json send --plan "$PLAN"
+	dump send_events "$W/send.out"
+	step receive_wait on_d "for i in \$(seq 1200); do [ -s /tmp/bench-recv.rc ] && break; sleep 0.1; done; tail -n1 /tmp/bench-recv.out; exit \$(cat /tmp/bench-recv.rc)"
+	mark end
+	jobinfo
+	events_stop
+	data_check
+}
+
 # ---------------------------------------------------------------------------
 # On the host.
 clean_host() {	# what any method may have left on one host, in reverse order
@@ -353,12 +380,12 @@ left_host() {
 }
 
 host_main() {
-	local size=${MOVE_SIZE_MIB:-64} only=${MOVE_ONLY:-seed,copy,copysync,vmhop} m rc failed=
+	local size=${MOVE_SIZE_MIB:-64} only=${MOVE_ONLY:-seed,copy,copysync,vmhop,send} m rc failed=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--size) size=$2; shift 2 ;;
 		--only) only=$2; shift 2 ;;
-		*) echo "usage: move.sh [--size MIB] [--only seed,copy,copysync,vmhop]" >&2; exit 2 ;;
+		*) echo "usage: move.sh [--size MIB] [--only seed,copy,copysync,vmhop,send]" >&2; exit 2 ;;
 		esac
 	done
 	[[ $size =~ ^[0-9]+$ ]] && [ "$size" -ge 8 ] || { echo "move.sh: --size: a number of MiB >= 8" >&2; exit 2; }
@@ -389,6 +416,7 @@ host_main() {
 		copy) args="copy $size ''" ;;
 		copysync) args="copy $size --copy-storage-synchronous-writes" ;;
 		vmhop) args="vmhop $size" ;;
+		send) args="send $size" ;;
 		*) fail "unknown method $m" ;;
 		esac
 		for h in hv1 hv2; do lab_out $h "$(clean_host)" >/dev/null; done
@@ -436,7 +464,8 @@ host_main() {
 	    return (d - b) * 1000 if b is not None and d is not None else None
 	f = lambda v, p="%.0f": (p % v) if v is not None else "?"
 	label = {"seed": "seed procedure", "copy": "copy-storage-all",
-	         "copysync": "copy-storage-all+sync-writes", "vmhop": "vmhop phases"}
+	         "copysync": "copy-storage-all+sync-writes", "vmhop": "vmhop phases",
+	         "send": "vmhop send/receive"}
 	rows = []
 	for m in only:
 	    p = os.path.join(out, m + ".log")
@@ -455,6 +484,15 @@ host_main() {
 	        elif w[0] == "CLK" and len(w) == 4: clk.append(tuple(map(float, w[1:])))
 	    if "end" not in val or "check" not in val:
 	        rows.append((label[m], None)); continue
+	    if m == "send":	# send's phases, from its events, in hv1's clock
+	        sev = [json.loads(l) for l in files.get("send_events", []) if l.startswith("{")]
+	        pt = {}
+	        for e in sev:
+	            if e["event"] in ("phase-start", "phase-end"):
+	                pt.setdefault(e["phase"], [None, None])[e["event"] == "phase-end"] = st["send"][0] + e["t"]
+	        for k, (a, b) in pt.items():
+	            if a is not None and b is not None: st[k] = (a, b)
+	        val["send_summary"] = json.dumps(sev[-1]) if sev else "{}"
 	    dur = lambda a, b: (st[b][1] - st[a][0]) * 1000
 	    ji = {}
 	    for l in files.get("jobinfo", []):
@@ -502,6 +540,15 @@ host_main() {
 	        stall = freeze + (sw if sw is not None else (down or 0))
 	        detail = ("bridge freeze %.3f ms + (libvirt downtime %s ms, then the gate and the resume on hv2): "
 	                  "gate %s" % (freeze, f(down), mj.get("gate", "?")))
+	        overhead = total - sync - mig
+	    elif m == "send":
+	        sj = json.loads(val["send_summary"])
+	        freeze = sum(sj.get("freeze_ns", [])) / 1e6
+	        down = sj.get("downtime_ms", down)
+	        sync = resync(files.get("dmesg.hv1", [])) or dur("wait-sync", "wait-sync")
+	        stall = freeze + (sw if sw is not None else (down or 0))
+	        detail = ("bridge freeze %.3f ms + (libvirt downtime %s ms, then the gate and the resume on hv2: "
+	                  "%s ms by send's clock)" % (freeze, f(down), f(sj.get("switch_ms"))))
 	        overhead = total - sync - mig
 	    else:
 	        # the disk copy: libvirt starts the destination's QEMU with an NBD
