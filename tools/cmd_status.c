@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/sysmacros.h>
 
 #include "core/engine.h"
 #include "core/journal.h"
@@ -219,8 +218,6 @@ static void map_fact(struct veng_real *h, json_object *o, const char *name, uint
 	struct vdm_table t = { 0 };
 	struct vh_error e = { 0 };
 	char buf[64], *text = NULL;
-	dev_t dev;
-	uint64_t off;
 	int r = veng_real_ops.dm_table(h, name, &t, &e);
 
 	if (r == -ENXIO || r == -ENOENT) {
@@ -231,9 +228,7 @@ static void map_fact(struct veng_real *h, json_object *o, const char *name, uint
 		add_unknown(o, "lv_maps", &e);
 		return;
 	}
-	if (t.n == 1 && !strcmp(t.t[0].type, "linear") &&
-	    vdm_linear_parse(t.t[0].params, &dev, &off, NULL) == 0 &&
-	    dev == makedev(VENG_DRBD_MAJOR, minor) && off == 0) {
+	if (veng_table_maps_drbd(&t, minor)) {
 		snprintf(buf, sizeof(buf), "/dev/drbd%u", minor);
 		add_str(o, "lv_maps", buf);
 	} else {

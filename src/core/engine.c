@@ -174,20 +174,26 @@ static void lv_dm(const struct vplan_disk *d, char *buf, size_t len)
 	vlvm_dm_name(d->vg, d->lv, buf, len);
 }
 
+bool veng_table_maps_drbd(const struct vdm_table *t, uint32_t minor)
+{
+	dev_t dev;
+	uint64_t off;
+
+	return t->n == 1 && !strcmp(t->t[0].type, "linear") &&
+	       vdm_linear_parse(t->t[0].params, &dev, &off, NULL) == 0 && dev == drbd_dev(minor) &&
+	       off == 0;
+}
+
 /* Does the VM's LV (dm device @name) map exactly /dev/drbd<minor>? */
 static int maps_drbd(struct veng *g, const char *name, uint32_t minor, bool *ret,
 		     struct vh_error *e)
 {
 	struct vdm_table t = { 0 };
-	dev_t dev;
-	uint64_t off;
 	int r;
 
 	if ((r = g->ops->dm_table(g->ud, name, &t, e)) < 0)
 		return r;
-	*ret = t.n == 1 && !strcmp(t.t[0].type, "linear") &&
-	       vdm_linear_parse(t.t[0].params, &dev, &off, NULL) == 0 && dev == drbd_dev(minor) &&
-	       off == 0;
+	*ret = veng_table_maps_drbd(&t, minor);
 	vdm_table_free(&t);
 	return 0;
 }

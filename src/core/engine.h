@@ -109,6 +109,10 @@ enum veng_gate {
 enum veng_gate veng_gate_decide(const struct drbdnl_status *st, bool vm_stopped_on_s);
 const char *veng_gate_name(enum veng_gate g);
 
+/* Does @t map exactly all of /dev/drbd<minor>: one linear target over it at
+ * offset 0 (the bridge's table)? */
+bool veng_table_maps_drbd(const struct vdm_table *t, uint32_t minor);
+
 /* ---- the host, as the engine acts on it -------------------------------- */
 
 enum veng_where { VENG_HERE, VENG_PEER };

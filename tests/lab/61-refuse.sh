@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Lab scenario: what the destination refuses, and status without a plan.
-# Every part runs on hv2 (D) with a plan made on hv1 (no VM needs to run: D's
-# checks are about D), and checks that a refusal changes nothing: no LV, no
-# DRBD minor, no .copy, no meta-data LV, no journal.
+# The busy VM runs on hv1 and `vmhop plan` there makes the plan; every part
+# runs on hv2 (D) with it and checks that a refusal changes nothing: no LV,
+# no DRBD minor, no .copy, no meta-data LV, no journal.
 #   a. the plan's port listened on by another program on hv2's address:
 #      preflight and prepare exit 5 naming the port and the address; the
 #      same port configured on another DRBD resource (drbdsetup-84): exit 5.
 #   b. the plan's minor taken on hv2 by a drbdsetup-84 resource: exit 5.
-#   c. hv2's VG too small for the disk: exit 6.
+#   c. hv2's VG too small for the disk (filled by another LV first): exit 6.
 #   d. a move prepared on hv2 (LV, meta-data, .copy, DRBD waiting for hv1),
 #      its journal truncated in a copy of the state directory: status --plan,
 #      status RESOURCE and the phase commands exit 4 naming the file, and
@@ -24,9 +24,10 @@
 t0=$(now)
 BUILD=${BUILD:-build}
 V=$BUILD/vmhop
+BV="BUSYVM_BIN_DIR=$REPO/$BUILD/lab-bin $BUSYVM"
+VIRSH="virsh -q -c qemu:///system"
 N=vh61
-UUID=61a2b3c4-0000-4000-8000-000000000061
-RES=vh-61a2b3c4
+SIZE=64
 MINOR=61
 PORT=7861
 D_ADDR=169.254.77.2
@@ -38,43 +39,13 @@ jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
 print(str(d).lower() if isinstance(d,bool) else d)' "$1"; }
 
-# mkplan SIZE_BYTES: the plan, as `vmhop plan` on hv1 writes it (the meta-data
-# size from hv1's vmhop), on both hosts.
-mkplan() {
-	local md json
-	md=$(lab_out hv1 "$V --json meta size $1 --flexible" | jget min_md_bytes)
-	json=$(python3 - "$N" "$UUID" "$1" "$md" "$RES" "$MINOR" "$PORT" <<'PY'
-import json, sys
-name, uuid, size, md, res, minor, port = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], int(sys.argv[6]), int(sys.argv[7])
-print(json.dumps({
-  "vmhop_plan": 1, "vm": {"name": name, "uuid": uuid}, "resource": res, "port": port,
-  "source": {"host": "hv1", "address": "169.254.77.1"}, "dest": {"host": "hv2", "address": "169.254.77.2"},
-  "disks": [{"target": "vda", "vg": "vg", "lv": name, "size": size, "volume": 0, "minor": minor,
-             "copy": res + "-0.copy", "meta": {"lv": res + "_0.vhmd", "index": "flexible", "bytes": md}}],
-  "drbd": {"protocol": "C", "cram_hmac_alg": "sha256", "shared_secret": "lab-secret-0123456789abcdef",
-           "resync_rate_kib": 102400, "c_plan_ahead": 0, "c_delay_target": 10,
-           "c_fill_target_sectors": 0, "c_max_rate_kib": 102400, "c_min_rate_kib": 4096,
-           "after_sb_0pri": "disconnect", "after_sb_1pri": "disconnect",
-           "after_sb_2pri": "disconnect", "rr_conflict": "disconnect"},
-  "migration": {"uri": "qemu+tcp://hv2/system", "max_downtime_ms": 300, "bandwidth_mib": 0,
-                "keep_source": False},
-  "timeouts": {"connect_s": 60, "sync_s": 300, "stall_s": 60, "migrate_s": 300, "gate_s": 30}}, indent=1))
-PY
-)
-	for h in hv1 hv2; do lab_out $h "cat > $PLAN <<'EOF'
-$json
-EOF
-chmod 600 $PLAN" >/dev/null; done
-	lab_out hv1 "$V plan --check $PLAN" >/dev/null
-}
-
 cleanup() {
 	set +e
 	lab_run hv2 "[ -s /tmp/vh61-listen.pid ] && kill \$(cat /tmp/vh61-listen.pid)
-		for r in $RES r61; do drbdsetup-84 down \$r; done
-		dmsetup remove $RES-0.copy; lvremove -q -y vg/$N vg/${RES}_0.vhmd vg/vh61fill
-		$V drbd helper restore; rm -rf $STATE $COPY /tmp/vh61-listen.pid" >/dev/null 2>&1
-	lab_run hv1 "rm -f $PLAN" >/dev/null 2>&1
+		for r in ${RES:-vh-none} r61; do drbdsetup-84 down \$r; done
+		dmsetup remove ${RES:-vh-none}-0.copy; lvremove -q -y vg/$N vg/${RES:-vh-none}_0.vhmd vg/vh61fill
+		$V drbd helper restore; rm -rf $STATE $COPY /tmp/vh61-listen.pid $PLAN" >/dev/null 2>&1
+	lab_run hv1 "$BV destroy $N; rm -f $PLAN" >/dev/null 2>&1
 }
 trap cleanup EXIT
 
@@ -99,9 +70,15 @@ refused() {
 	assert_eq "$(printf '%s\n' "$err" | grep -c .)" 1 "$h: '$*': one line on stderr"
 }
 
-SIZE=$((64 << 20))
-mkplan $SIZE
-say "plan for $RES (minor $MINOR, port $PORT, 64 MiB) on hv1 and hv2"
+lab_out hv1 "$BV create $N $SIZE" >/dev/null
+UUID=$(lab_out hv1 "$VIRSH domuuid $N")
+RES=vh-${UUID:0:8}
+plan=$(lab_out hv1 "rm -f $PLAN; $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor $MINOR --port $PORT -o $PLAN >/dev/null && cat $PLAN")
+lab_out hv2 "cat > $PLAN <<'EOF'
+$plan
+EOF
+chmod 600 $PLAN" >/dev/null
+say "busy VM $N on hv1, plan for $RES (minor $MINOR, port $PORT, $SIZE MiB) made there, the same on hv2"
 assert_nothing "before"
 
 # ---- a. the port -----------------------------------------------------------
@@ -136,17 +113,15 @@ assert_nothing "minor taken"
 say "b. minor $MINOR taken by drbdsetup-84 resource r61 on hv2: exit 5, nothing created"
 
 # ---- c. the VG too small -------------------------------------------------------
-read -r vgfree extent < <(lab_out hv2 "vgs --noheadings --units b --nosuffix -o vg_free,vg_extent_size vg")
-big=$(( (vgfree / extent + 1) * extent ))
-mkplan $big
+lab_out hv2 "lvcreate -q -y -Zn -Wn -l 100%FREE -n vh61fill vg" >/dev/null
 for p in preflight prepare; do
 	refused hv2 6 "VG vg has [0-9]+ bytes free, the move needs" "$V $p --plan $PLAN"
 done
+lab_out hv2 "lvremove -q -y vg/vh61fill" >/dev/null
 assert_nothing "VG too small"
-say "c. a disk of $big bytes, hv2's VG has $vgfree free: exit 6, nothing created"
+say "c. hv2's VG filled by another LV: preflight and prepare exit 6, nothing created"
 
 # ---- d, e. a prepared move; status; a truncated journal ---------------------------
-mkplan $SIZE
 lab_out hv2 "$V preflight --plan $PLAN && $V prepare --plan $PLAN" >/dev/null
 J=$STATE/$UUID.journal
 out=$(lab_out hv2 "$V status")
