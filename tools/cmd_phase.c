@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The phase commands: vmhop preflight|prepare|bridge|wait-sync|migrate|
- * resume|release|cleanup|abort --plan FILE, and vmhop status --plan FILE.
+ * resume|release|cleanup|abort --plan FILE (vmhop status: cmd_status.c).
  * Parse, call src/core/engine, print.
  */
 #include <errno.h>
@@ -219,74 +219,4 @@ int cmd_phase(struct vh_ctx *ctx, int argc, char **argv)
 	close_session(&s);
 	return res.outcome == VENG_UNDONE ? VH_EXIT_UNDONE :
 	       res.outcome == VENG_STATE_LEFT ? VH_EXIT_STATE_LEFT : VH_EXIT_OK;
-}
-
-/* ---- status ------------------------------------------------------------ */
-
-int cmd_status(struct vh_ctx *ctx, int argc, char **argv)
-{
-	struct vh_error e = { 0 };
-	struct phase_args a;
-	struct session s;
-	json_object *o, *st, *drbd;
-	char next[512];
-	int r, rc;
-
-	if ((rc = parse(ctx, "status", argc, argv, &a)))
-		return rc < 0 ? VH_EXIT_OK : rc;
-	if ((r = open_session(&a, &s, &e)) < 0) {
-		close_session(&s);
-		return vh_fail(ctx, &e);
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "resource", json_object_new_string(s.plan.resource));
-	json_object_object_add(o, "vm", json_object_new_string(s.plan.vm_name));
-	json_object_object_add(o, "role", json_object_new_string(vplan_role_name(s.role)));
-	json_object_object_add(o, "journal", json_object_new_string(s.have_state ?
-				vjournal_path(s.journal) : "none"));
-	st = veng_state_to_json(&s.g.st);
-	if (st) {
-		/* The saved tables are for vmhop, not for people. */
-		json_object *disks;
-
-		if (json_object_object_get_ex(st, "disks", &disks))
-			json_object_object_del(st, "disks");
-		json_object_object_add(o, "state", st);
-	}
-	drbd = json_object_new_array();
-	for (size_t i = 0; i < s.plan.n_disks; i++) {
-		struct drbdnl_status ds;
-		const struct veng_disk_state *d = &s.g.st.disks[i];
-		json_object *dj = json_object_new_object();
-		struct vh_error e2 = { 0 };
-
-		json_object_object_add(dj, "lv", json_object_new_string(s.plan.disks[i].lv));
-		json_object_object_add(dj, "minor", json_object_new_int((int)s.plan.disks[i].minor));
-		if (veng_real_ops.drbd_status(s.real, s.plan.disks[i].minor, &ds, &e2) == 0) {
-			json_object_object_add(dj, "cstate",
-					       json_object_new_string(drbdnl_conn_name(ds.conn)));
-			json_object_object_add(dj, "role",
-					       json_object_new_string(drbdnl_role_name(ds.role)));
-			json_object_object_add(dj, "disk",
-					       json_object_new_string(drbdnl_disk_name(ds.disk)));
-			json_object_object_add(dj, "peer_disk",
-					       json_object_new_string(drbdnl_disk_name(ds.pdsk)));
-			json_object_object_add(dj, "out_of_sync_kib",
-					       json_object_new_int64((int64_t)ds.bits_oos * 4));
-		} else {
-			json_object_object_add(dj, "cstate", json_object_new_string("none"));
-		}
-		json_object_object_add(dj, "copy", json_object_new_boolean(d->copy_created));
-		json_object_object_add(dj, "md_lv", json_object_new_boolean(d->md_created));
-		json_object_object_add(dj, "bridged", json_object_new_boolean(d->bridged &&
-									      !d->restored));
-		json_object_object_add(dj, "freeze_ns", json_object_new_int64(d->freeze_ns));
-		json_object_array_add(drbd, dj);
-	}
-	json_object_object_add(o, "disks", drbd);
-	veng_next(&s.g, next, sizeof(next));
-	json_object_object_add(o, "next", json_object_new_string(next));
-	vh_print(ctx, o);
-	close_session(&s);
-	return VH_EXIT_OK;
 }

@@ -174,20 +174,26 @@ static void lv_dm(const struct vplan_disk *d, char *buf, size_t len)
 	vlvm_dm_name(d->vg, d->lv, buf, len);
 }
 
+bool veng_table_maps_drbd(const struct vdm_table *t, uint32_t minor)
+{
+	dev_t dev;
+	uint64_t off;
+
+	return t->n == 1 && !strcmp(t->t[0].type, "linear") &&
+	       vdm_linear_parse(t->t[0].params, &dev, &off, NULL) == 0 && dev == drbd_dev(minor) &&
+	       off == 0;
+}
+
 /* Does the VM's LV (dm device @name) map exactly /dev/drbd<minor>? */
 static int maps_drbd(struct veng *g, const char *name, uint32_t minor, bool *ret,
 		     struct vh_error *e)
 {
 	struct vdm_table t = { 0 };
-	dev_t dev;
-	uint64_t off;
 	int r;
 
 	if ((r = g->ops->dm_table(g->ud, name, &t, e)) < 0)
 		return r;
-	*ret = t.n == 1 && !strcmp(t.t[0].type, "linear") &&
-	       vdm_linear_parse(t.t[0].params, &dev, &off, NULL) == 0 && dev == drbd_dev(minor) &&
-	       off == 0;
+	*ret = veng_table_maps_drbd(&t, minor);
 	vdm_table_free(&t);
 	return 0;
 }
@@ -235,6 +241,35 @@ static int check_drbd_free(struct veng *g, struct vh_error *e)
 
 /* ---- preflight --------------------------------------------------------- */
 
+/*
+ * The plan's port must be free on this host's address: configured on no
+ * DRBD resource but the move's own, and bindable as DRBD binds it.  When
+ * the move's own resource already has it (prepare or bridge ran, a crash, a
+ * phase run again), DRBD itself holds the port and the probe is skipped.
+ */
+static int check_port(struct veng *g, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	const struct vplan_host *h = is_s(g) ? &p->source : &p->dest;
+	char other[128] = "";
+	bool own = false;
+	int r;
+
+	r = g->ops->drbd_port_use(g->ud, p->port, p->resource, &own, other, sizeof(other), e);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return vh_err(e, -EBUSY, "port %u is configured on DRBD resource %s on this host "
+			      "(%s)", p->port, other, h->addr);
+	if (own)
+		return 0;
+	r = g->ops->port_free(g->ud, h->addr, h->family, p->port, e);
+	if (r == -EADDRINUSE)
+		return vh_err(e, r, "port %u on %s is in use on this host: the plan cannot use it",
+			      p->port, h->addr);
+	return r;
+}
+
 /* D's LV must have exactly S's size: refused when D's extents cannot give it. */
 static int check_extents(const struct vplan_disk *d, const struct vlvm_vg_info *vg,
 			 struct vh_error *e)
@@ -252,7 +287,7 @@ static int preflight(struct veng *g, struct veng_result *res, struct vh_error *e
 	int r, state;
 
 	(void)res;
-	if ((r = check_drbd_free(g, e)) < 0)
+	if ((r = check_drbd_free(g, e)) < 0 || (r = check_port(g, e)) < 0)
 		return r;
 	r = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, e);
 	if (is_s(g)) {

@@ -109,6 +109,10 @@ enum veng_gate {
 enum veng_gate veng_gate_decide(const struct drbdnl_status *st, bool vm_stopped_on_s);
 const char *veng_gate_name(enum veng_gate g);
 
+/* Does @t map exactly all of /dev/drbd<minor>: one linear target over it at
+ * offset 0 (the bridge's table)? */
+bool veng_table_maps_drbd(const struct vdm_table *t, uint32_t minor);
+
 /* ---- the host, as the engine acts on it -------------------------------- */
 
 enum veng_where { VENG_HERE, VENG_PEER };
@@ -134,6 +138,15 @@ struct veng_ops {
 	 * drbd_res_exists: 1 or 0. */
 	int (*drbd_status)(void *ud, uint32_t minor, struct drbdnl_status *ret, struct vh_error *e);
 	int (*drbd_res_exists)(void *ud, const char *res, struct vh_error *e);
+	/* DRBD connections configured here whose local port is @port: *ret_own
+	 * set when resource @own has one; returns 1 with the first other
+	 * resource's name in @ret_other, 0 when no other has. */
+	int (*drbd_port_use)(void *ud, uint16_t port, const char *own, bool *ret_own,
+			     char *ret_other, size_t len, struct vh_error *e);
+	/* A bind probe of @addr:@port (vplan_port_free): -EADDRINUSE when a
+	 * listener or a socket bound without SO_REUSEADDR holds it. */
+	int (*port_free)(void *ud, const char *addr, int family, uint16_t port,
+			 struct vh_error *e);
 	int (*drbd_new_resource)(void *ud, const char *res, struct vh_error *e);
 	int (*drbd_new_minor)(void *ud, const char *res, uint32_t minor, uint32_t volume,
 			      struct vh_error *e);

@@ -218,6 +218,40 @@ static int h_drbd_res_exists(void *ud, const char *res, struct vh_error *e)
 	return rc < 0 ? rc : n > 0;
 }
 
+static int h_drbd_port_use(void *ud, uint16_t port, const char *own, bool *ret_own,
+			   char *ret_other, size_t len, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct drbdnl_status *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	*ret_own = false;
+	if ((rc = nl(r, e)) < 0)
+		return rc;
+	rc = drbdnl_get_status_all(r->nl, NULL, &v, &n, e);
+	if (rc == -ENOENT || rc == -ENXIO)
+		rc = 0, n = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (vplan_addr_port(&v[i].my_addr) != port)
+			continue;
+		if (!strcmp(v[i].resource, own)) {
+			*ret_own = true;
+			continue;
+		}
+		snprintf(ret_other, len, "%s", v[i].resource);
+		rc = 1;
+	}
+	free(v);
+	return rc;
+}
+
+static int h_port_free(void *ud, const char *addr, int family, uint16_t port, struct vh_error *e)
+{
+	(void)ud;
+	return vplan_port_free(addr, family, port, e);
+}
+
 static int h_new_resource(void *ud, const char *res, struct vh_error *e)
 {
 	NL(drbdnl_new_resource(r_->nl, res, NULL, e));
@@ -435,6 +469,7 @@ const struct veng_ops veng_real_ops = {
 	.dm_table = h_dm_table, .dm_create = h_dm_create, .dm_remove = h_dm_remove,
 	.dm_swap = h_dm_swap,
 	.drbd_status = h_drbd_status, .drbd_res_exists = h_drbd_res_exists,
+	.drbd_port_use = h_drbd_port_use, .port_free = h_port_free,
 	.drbd_new_resource = h_new_resource, .drbd_new_minor = h_new_minor,
 	.drbd_attach = h_attach, .drbd_primary_force = h_primary, .drbd_connect = h_connect,
 	.drbd_disconnect = h_disconnect, .drbd_down = h_down, .drbd_wait = h_wait,

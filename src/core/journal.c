@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The journal: one JSON file per VM and host, rewritten atomically; see journal.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -365,14 +366,111 @@ static int save(struct vjournal *j, struct vh_error *e)
 	return r;
 }
 
+/* Read and validate @path: -ENOENT when absent (no message), -EBADMSG (or
+ * the parser's code) naming the file when it cannot be used. */
+static int read_parse(const char *path, struct vjournal **ret, struct vh_error *e)
+{
+	struct vh_error sub = { 0 };
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	r = vfile_read(path, VJOURNAL_FILE_MAX, &text, &len, &sub);
+	if (r == -ENOENT)
+		return r;
+	if (r < 0) {
+		*e = sub;
+		return r;
+	}
+	r = vjournal_parse(text, len, ret, e);
+	free(text);
+	if (r < 0)
+		return vh_err_prefix(e, r, "journal %s is corrupt or truncated; it is kept as it is "
+				     "for inspection", path);
+	return 0;
+}
+
+int vjournal_read(const char *path, struct vjournal **ret, struct vh_error *e)
+{
+	int r = read_parse(path, ret, e);
+
+	if (r == -ENOENT)
+		return vh_err(e, r, "no journal %s", path);
+	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void vjournal_list_free(char **paths, size_t n)
+{
+	for (size_t i = 0; paths && i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+int vjournal_list(const char *dir, char ***ret, size_t *ret_n, struct vh_error *e)
+{
+	static const char suffix[] = ".journal";
+	char **v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (!dir)
+		dir = vjournal_dir();
+	*ret = NULL;
+	*ret_n = 0;
+	if (!(d = opendir(dir))) {
+		if (errno == ENOENT)
+			return 0;
+		return vh_err(e, -errno, "cannot read %s: %s", dir, strerror(errno));
+	}
+	while ((errno = 0, de = readdir(d))) {
+		size_t l = strlen(de->d_name), sl = sizeof(suffix) - 1;
+		char **nv, *path;
+
+		/* "<uuid>.journal" only: not the temporary files of an atomic write */
+		if (l <= sl || strcmp(de->d_name + l - sl, suffix) || de->d_name[0] == '.')
+			continue;
+		if (n >= VJOURNAL_MAX_LIST) {
+			r = vh_err(e, -E2BIG, "%s holds more than %u journals", dir, VJOURNAL_MAX_LIST);
+			break;
+		}
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv || asprintf(&path, "%s/%s", dir, de->d_name) < 0) {
+			if (nv)
+				v = nv;
+			r = vh_err(e, -ENOMEM, "out of memory");
+			break;
+		}
+		v = nv;
+		v[n++] = path;
+	}
+	if (r == 0 && errno)
+		r = vh_err(e, -errno, "cannot read %s: %s", dir, strerror(errno));
+	closedir(d);
+	if (r < 0) {
+		vjournal_list_free(v, n);
+		return r;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_str);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
 /* Lock and load "<dir>/<uuid>.journal"; *ret has no steps and no plan when
  * there is no file (return 0 with *ret_found false). */
 static int open_locked(const char *dir, const char *uuid, struct vjournal **ret, bool *ret_found,
 		       struct vh_error *e)
 {
-	char jpath[PATH_MAX], lpath[PATH_MAX], *text = NULL;
+	char jpath[PATH_MAX], lpath[PATH_MAX];
 	struct vjournal *j = NULL, *parsed = NULL;
-	size_t len;
 	int fd, r;
 
 	if (!dir)
@@ -387,7 +485,7 @@ static int open_locked(const char *dir, const char *uuid, struct vjournal **ret,
 			      "locked)", uuid, lpath);
 	if (fd < 0)
 		return fd;
-	r = vfile_read(jpath, VJOURNAL_FILE_MAX, &text, &len, e);
+	r = read_parse(jpath, &parsed, e);
 	if (r == -ENOENT) {
 		*ret_found = false;
 		if (!(j = jnew())) {
@@ -398,13 +496,6 @@ static int open_locked(const char *dir, const char *uuid, struct vjournal **ret,
 		goto err;
 	} else {
 		*ret_found = true;
-		r = vjournal_parse(text, len, &parsed, e);
-		free(text);
-		if (r < 0) {
-			vh_err_prefix(e, r, "journal %s is corrupt or truncated; it is kept as it is for "
-				      "inspection", jpath);
-			goto err;
-		}
 		j = parsed;
 		if (strcmp(j->plan.vm_uuid, uuid)) {
 			r = vh_err(e, -EBADMSG, "journal %s is for VM %s, not %s", jpath,

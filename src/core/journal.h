@@ -78,6 +78,17 @@ int vjournal_open(const char *dir, const struct vplan *plan, enum vplan_role rol
 /* Open the existing journal of VM @uuid (status, abort): -ENOENT if none. */
 int vjournal_open_vm(const char *dir, const char *uuid, struct vjournal **ret,
 		     struct vh_error *e) VH_MUST_CHECK;
+/* Read and validate the journal file @path without taking the VM's lock
+ * (status: the file is replaced atomically, so a reader sees one whole
+ * version).  The result has no file: nothing can be written through it.
+ * -ENOENT when absent; a corrupt or truncated file: -EBADMSG (or the
+ * parser's code), the message naming the file. */
+int vjournal_read(const char *path, struct vjournal **ret, struct vh_error *e) VH_MUST_CHECK;
+/* The journal files in @dir (NULL: vjournal_dir()), "<dir>/<name>.journal",
+ * sorted; a missing directory holds none.  Free with vjournal_list_free(). */
+#define VJOURNAL_MAX_LIST	4096
+int vjournal_list(const char *dir, char ***ret, size_t *ret_n, struct vh_error *e) VH_MUST_CHECK;
+void vjournal_list_free(char **paths, size_t n);
 /* Free it and release the VM's lock (NULL is fine).  Nothing is written. */
 void vjournal_close(struct vjournal *j);
 

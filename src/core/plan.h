@@ -210,6 +210,14 @@ struct vplan_host_ops {
 /* The real host. */
 extern const struct vplan_host_ops vplan_host_real;
 
+/* The real port probe (vplan_host_real.port_free, and the engine's on D):
+ * bind @addr:@port with SO_REUSEADDR, as DRBD's own sockets are bound.  0
+ * when free; -EADDRINUSE when a listener, or a socket bound without
+ * SO_REUSEADDR, holds it (a connection in TIME_WAIT does not). */
+int vplan_port_free(const char *addr, int family, uint16_t port, struct vh_error *e) VH_MUST_CHECK;
+/* The TCP port of a DRBD connection's address; 0 when none is configured. */
+uint16_t vplan_addr_port(const struct drbdnl_addr *a);
+
 /*
  * Inspect the VM and the host and fill a plan: the VM (must be running or
  * paused), every writable disk (each must be an LV, type='block', with

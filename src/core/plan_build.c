@@ -79,11 +79,8 @@ static int real_drbd_used(struct vplan_used *ret, struct vh_error *e)
 
 		if (st[i].minor != DRBDNL_ALL_MINORS)
 			r = push_u32(&ret->minors, &ret->n_minors, st[i].minor);
-		if (r == 0 && a->len && (a->ss.ss_family == AF_INET || a->ss.ss_family == AF_INET6))
-			r = push_u32(&ret->ports, &ret->n_ports,
-				     ntohs(a->ss.ss_family == AF_INET
-						   ? ((const struct sockaddr_in *)&a->ss)->sin_port
-						   : ((const struct sockaddr_in6 *)&a->ss)->sin6_port));
+		if (r == 0 && vplan_addr_port(a))
+			r = push_u32(&ret->ports, &ret->n_ports, vplan_addr_port(a));
 		/* A name longer than ours can never be one of ours. */
 		seen = strnlen(st[i].resource, sizeof(st[i].resource)) > VNAME_RESOURCE_MAX;
 		for (size_t j = 0; j < ret->n_resources; j++)
@@ -110,7 +107,18 @@ static int real_drbd_used(struct vplan_used *ret, struct vh_error *e)
 	return 0;
 }
 
-static int real_port_free(const char *addr, int family, uint16_t port, struct vh_error *e)
+uint16_t vplan_addr_port(const struct drbdnl_addr *a)
+{
+	if (!a->len)
+		return 0;
+	if (a->ss.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+	if (a->ss.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+	return 0;
+}
+
+int vplan_port_free(const char *addr, int family, uint16_t port, struct vh_error *e)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl;
@@ -178,7 +186,7 @@ const struct vplan_host_ops vplan_host_real = {
 	.resolve = real_resolve,
 	.route_source = vplan_route_source,
 	.drbd_used = real_drbd_used,
-	.port_free = real_port_free,
+	.port_free = vplan_port_free,
 	.random = real_random,
 };
 

@@ -57,9 +57,15 @@ struct world {
 	int fail_err;
 	struct veng_state saved;
 	unsigned saves;
+	/* the plan's port: a foreign socket bound there, another DRBD resource
+	 * configured on it; the move's own resource has it once connected */
+	bool port_bound;
+	char port_other[32];
+	char probed[64];		/* the address port_free was asked about */
 };
 
 static struct world W;
+static struct vplan P;		/* the plan of the test (make_plan) */
 
 static int act(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int act(const char *fmt, ...)
@@ -253,6 +259,27 @@ static int f_status(void *ud, uint32_t minor, struct drbdnl_status *ret, struct 
 static int f_res_exists(void *ud, const char *res, struct vh_error *e)
 {
 	return W.res;
+}
+
+static int f_port_use(void *ud, uint16_t port, const char *own, bool *ret_own, char *other,
+		      size_t len, struct vh_error *e)
+{
+	*ret_own = W.net && port == P.port && !strcmp(own, P.resource);
+	if (W.port_other[0] && port == P.port) {
+		snprintf(other, len, "%s", W.port_other);
+		return 1;
+	}
+	return 0;
+}
+
+static int f_port_free(void *ud, const char *addr, int family, uint16_t port, struct vh_error *e)
+{
+	snprintf(W.probed, sizeof(W.probed), "%s", addr);
+	assert_int_equal(family, AF_INET);
+	/* a connected resource's DRBD holds its port, as a foreign socket does */
+	if (port == P.port && (W.port_bound || W.net))
+		return vh_err(e, -EADDRINUSE, "port %u on %s is in use", port, addr);
+	return 0;
 }
 
 #define SIMPLE(fn, flag, val, ...) do {				\
@@ -471,6 +498,7 @@ static const struct veng_ops fake_ops = {
 	.lv_remove = f_lv_remove, .md_create = f_md_create, .dm_table = f_dm_table,
 	.dm_create = f_dm_create, .dm_remove = f_dm_remove, .dm_swap = f_dm_swap,
 	.drbd_status = f_status, .drbd_res_exists = f_res_exists, .drbd_new_resource = f_new_res,
+	.drbd_port_use = f_port_use, .port_free = f_port_free,
 	.drbd_new_minor = f_new_minor, .drbd_attach = f_attach, .drbd_primary_force = f_primary,
 	.drbd_connect = f_connect, .drbd_disconnect = f_disconnect, .drbd_down = f_down,
 	.drbd_wait = f_wait, .helper_take = f_helper_take, .helper_release = f_helper_release,
@@ -757,6 +785,67 @@ static void dest_refuses_extent_that_cannot_give_exact_size(void **state)
 	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), -EINVAL);
 	assert_int_equal(W.nlog, 0);		/* nothing changed */
 	assert_null(lvo("vg", "vm1", false));
+}
+
+/* D: the plan's port held by a foreign socket on D's address, or configured
+ * on another DRBD resource: preflight and prepare refuse, nothing changes. */
+static void dest_refuses_port_in_use(void **state)
+{
+	struct vh_error e = { 0 };
+	struct veng g;
+	struct veng_result res;
+
+	world_dest();
+	W.port_bound = true;
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(veng_run(&g, VENG_PREFLIGHT, 0, &res, &e), -EADDRINUSE);
+	assert_string_equal(W.probed, "10.0.0.2");	/* D's own address */
+	assert_non_null(strstr(e.msg, "port 7789 on 10.0.0.2"));
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), -EADDRINUSE);
+	assert_int_equal(W.nlog, 0);		/* nothing changed */
+	assert_int_equal(W.saves, 0);
+	assert_null(lvo("vg", "vm1", false));
+
+	world_dest();
+	snprintf(W.port_other, sizeof(W.port_other), "r0");
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(veng_run(&g, VENG_PREFLIGHT, 0, &res, &e), -EBUSY);
+	assert_non_null(strstr(e.msg, "port 7789 is configured on DRBD resource r0"));
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, 0);
+	assert_int_equal(W.saves, 0);
+	assert_null(lvo("vg", "vm1", false));
+}
+
+/* The move's own resource already on the port (D connected in prepare; the
+ * process died; preflight and prepare run again): not refused. */
+static void own_resource_on_port_not_refused(void **state)
+{
+	struct veng g, g2;
+	struct veng_result res;
+	struct veng_state st;
+	size_t n;
+
+	world_dest();
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(run(&g, VENG_PREFLIGHT, 0, &res), 0);
+	assert_string_equal(W.probed, "10.0.0.2");
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	assert_true(W.net);
+	n = W.nlog;
+	st = W.saved;
+	engine(&g2, VPLAN_ROLE_DEST, &st);
+	assert_int_equal(run(&g2, VENG_PREFLIGHT, 0, &res), 0);
+	assert_int_equal(run(&g2, VENG_PREPARE, 0, &res), 0);
+	assert_int_equal(res.acted, 0);
+	assert_int_equal(W.nlog, n);
+
+	/* S after the bridge (connected): the same */
+	source_bridged(&g);
+	assert_true(W.net);
+	assert_int_equal(run(&g, VENG_PREFLIGHT, 0, &res), 0);
+	assert_string_equal(W.probed, "10.0.0.1");	/* S probed its own address first */
 }
 
 /* S bridged, connected, synced: ready to migrate. */
@@ -1437,6 +1526,8 @@ int main(void)
 		cmocka_unit_test_teardown(abort_after_bridge_swaps_back_first, journal_teardown),
 		cmocka_unit_test_teardown(abort_on_dest_removes_only_its_own_lv, journal_teardown),
 		cmocka_unit_test_teardown(dest_refuses_extent_that_cannot_give_exact_size, journal_teardown),
+		cmocka_unit_test_teardown(dest_refuses_port_in_use, journal_teardown),
+		cmocka_unit_test_teardown(own_resource_on_port_not_refused, journal_teardown),
 		cmocka_unit_test_teardown(gate_decision_table, journal_teardown),
 		cmocka_unit_test_teardown(migrate_gate_pass_then_switch_over, journal_teardown),
 		cmocka_unit_test_teardown(failed_disconnect_is_redone_before_resume, journal_teardown),

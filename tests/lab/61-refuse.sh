@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Lab scenario: what the destination refuses, and status without a plan.
+# The busy VM runs on hv1 and `vmhop plan` there makes the plan; every part
+# runs on hv2 (D) with it and checks that a refusal changes nothing: no LV,
+# no DRBD minor, no .copy, no meta-data LV, no journal.
+#   a. the plan's port listened on by another program on hv2's address:
+#      preflight and prepare exit 5 naming the port and the address; the
+#      same port configured on another DRBD resource (drbdsetup-84): exit 5.
+#   b. the plan's minor taken on hv2 by a drbdsetup-84 resource: exit 5.
+#   c. hv2's VG too small for the disk (filled by another LV first): exit 6.
+#   d. a move prepared on hv2 (LV, meta-data, .copy, DRBD waiting for hv1),
+#      its journal truncated in a copy of the state directory: status --plan,
+#      status RESOURCE and the phase commands exit 4 naming the file, and
+#      change nothing (the file, DRBD, the LVs); status with no argument
+#      lists it as unreadable and still succeeds.
+#   e. status with no argument lists the move, status RESOURCE shows it with
+#      the facts read from hv2 (its LV on its own table, the .copy, the
+#      meta-data LV, DRBD WFConnection, the VM not defined here); abort on
+#      hv2 then leaves it clean (exit 13).
+# timeout: 400
+. "$(dirname "$0")/lib.sh"
+t0=$(now)
+BUILD=${BUILD:-build}
+V=$BUILD/vmhop
+BV="BUSYVM_BIN_DIR=$REPO/$BUILD/lab-bin $BUSYVM"
+VIRSH="virsh -q -c qemu:///system"
+N=vh61
+SIZE=64
+MINOR=61
+PORT=7861
+D_ADDR=169.254.77.2
+STATE=/var/lib/vmhop
+COPY=/tmp/vh61-state
+PLAN=/tmp/$N.plan.json
+
+jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
+print(str(d).lower() if isinstance(d,bool) else d)' "$1"; }
+
+cleanup() {
+	set +e
+	lab_run hv2 "[ -s /tmp/vh61-listen.pid ] && kill \$(cat /tmp/vh61-listen.pid)
+		for r in ${RES:-vh-none} r61; do drbdsetup-84 down \$r; done
+		dmsetup remove ${RES:-vh-none}-0.copy; lvremove -q -y vg/$N vg/${RES:-vh-none}_0.vhmd vg/vh61fill
+		$V drbd helper restore; rm -rf $STATE $COPY /tmp/vh61-listen.pid $PLAN" >/dev/null 2>&1
+	lab_run hv1 "$BV destroy $N; rm -f $PLAN" >/dev/null 2>&1
+}
+trap cleanup EXIT
+
+# Nothing of this move on hv2 ($1: what was refused).
+assert_nothing() {
+	local out
+	out=$(lab_out hv2 "echo lv=\$(lvs --noheadings -o lv_name vg | grep -Ec '^ *($N|${RES}_0\\.vhmd)\$' || true) \
+		minor=\$([ -e /sys/block/drbd$MINOR ] && echo yes || echo no) \
+		res=\$(drbdsetup-84 show $RES >/dev/null 2>&1 && echo yes || echo no) \
+		copy=\$(dmsetup ls | grep -c '\\.copy' || true) \
+		journal=\$(ls $STATE/*.journal 2>/dev/null | wc -l)")
+	assert_eq "$out" "lv=0 minor=no res=no copy=0 journal=0" "hv2: nothing created ($1)"
+}
+
+# refused HOST RC PATTERN CMD...: CMD exits RC with one line on stderr matching PATTERN.
+refused() {
+	local h=$1 want=$2 pat=$3 rc=0 err
+	shift 3
+	err=$(lab_run $h "$* 2>&1 >/dev/null") || rc=$?
+	[ "$rc" -eq "$want" ] || { printf '%s\n' "$err" >&2; fail "$h: '$*' exited $rc, want $want"; }
+	assert_match "$err" "$pat" "$h: '$*' says why"
+	assert_eq "$(printf '%s\n' "$err" | grep -c .)" 1 "$h: '$*': one line on stderr"
+}
+
+lab_out hv1 "$BV create $N $SIZE" >/dev/null
+UUID=$(lab_out hv1 "$VIRSH domuuid $N")
+RES=vh-${UUID:0:8}
+plan=$(lab_out hv1 "rm -f $PLAN; $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor $MINOR --port $PORT -o $PLAN >/dev/null && cat $PLAN")
+lab_out hv2 "cat > $PLAN <<'EOF'
+$plan
+EOF
+chmod 600 $PLAN" >/dev/null
+say "busy VM $N on hv1, plan for $RES (minor $MINOR, port $PORT, $SIZE MiB) made there, the same on hv2"
+assert_nothing "before"
+
+# ---- a. the port -----------------------------------------------------------
+lab_out hv2 "setsid python3 -c '
+import socket, time
+s = socket.socket(); s.bind((\"$D_ADDR\", $PORT)); s.listen(1)
+open(\"/tmp/vh61-listen.pid\", \"w\").write(str(__import__(\"os\").getpid()))
+time.sleep(300)' > /dev/null 2>&1 < /dev/null &
+	for i in \$(seq 1 100); do [ -s /tmp/vh61-listen.pid ] && ss -ltn | grep -q '$D_ADDR:$PORT ' && exit 0; sleep 0.1; done; exit 1" >/dev/null
+for p in preflight prepare; do
+	refused hv2 5 "port $PORT on $D_ADDR is in use" "$V $p --plan $PLAN"
+done
+assert_nothing "port listened on"
+lab_out hv2 "kill \$(cat /tmp/vh61-listen.pid); rm -f /tmp/vh61-listen.pid
+	for i in \$(seq 1 100); do ss -ltn | grep -q '$D_ADDR:$PORT ' || exit 0; sleep 0.1; done; exit 1" >/dev/null
+say "a. port $PORT listened on by python on hv2: preflight and prepare exit 5, nothing created"
+
+# the same port configured on another DRBD resource (no volume, so not the minor)
+lab_out hv2 "drbdsetup-84 new-resource r61 && drbdsetup-84 connect r61 ipv4:$D_ADDR:$PORT ipv4:169.254.77.1:$PORT --protocol=C" >/dev/null
+refused hv2 5 "port $PORT is configured on DRBD resource r61" "$V preflight --plan $PLAN"
+lab_out hv2 "drbdsetup-84 down r61" >/dev/null
+assert_nothing "port configured on r61"
+say "a. port $PORT configured on DRBD resource r61 on hv2: exit 5"
+
+# ---- b. the minor ------------------------------------------------------------
+lab_out hv2 "drbdsetup-84 new-resource r61 && drbdsetup-84 new-minor r61 $MINOR 0" >/dev/null
+for p in preflight prepare; do
+	refused hv2 5 "DRBD minor $MINOR is in use on this host \\(resource r61\\)" "$V $p --plan $PLAN"
+done
+lab_out hv2 "drbdsetup-84 down r61" >/dev/null
+assert_nothing "minor taken"
+say "b. minor $MINOR taken by drbdsetup-84 resource r61 on hv2: exit 5, nothing created"
+
+# ---- c. the VG too small -------------------------------------------------------
+lab_out hv2 "lvcreate -q -y -Zn -Wn -l 100%FREE -n vh61fill vg" >/dev/null
+for p in preflight prepare; do
+	refused hv2 6 "VG vg has [0-9]+ bytes free, the move needs" "$V $p --plan $PLAN"
+done
+lab_out hv2 "lvremove -q -y vg/vh61fill" >/dev/null
+assert_nothing "VG too small"
+say "c. hv2's VG filled by another LV: preflight and prepare exit 6, nothing created"
+
+# ---- d, e. a prepared move; status; a truncated journal ---------------------------
+lab_out hv2 "$V preflight --plan $PLAN && $V prepare --plan $PLAN" >/dev/null
+J=$STATE/$UUID.journal
+out=$(lab_out hv2 "$V status")
+assert_match "$out" "^$RES  VM $N  dest  last phase prepare  next: vmhop wait-sync" "status lists the move"
+js=$(lab_out hv2 "$V --json status")
+assert_eq "$(jget 0.resource <<< "$js"),$(jget 0.role <<< "$js"),$(jget 0.last_phase <<< "$js"),$(jget 0.aborted <<< "$js")" \
+	"$RES,dest,prepare,false" "status --json lists the move"
+st=$(lab_out hv2 "$V --json status $RES")
+d0() { jget disks.0.$1 <<< "$st"; }
+assert_eq "$(jget journal <<< "$st")" "$J" "status RESOURCE found the journal"
+assert_eq "$(d0 lv_here) $(d0 lv_maps) $(d0 copy_here) $(d0 md_lv_here)" \
+	"present its own table present present" "status RESOURCE: hv2's LV, .copy, meta-data LV"
+assert_eq "$(d0 cstate) $(d0 role) $(jget vm_here <<< "$st")" "WFConnection Secondary not defined" \
+	"status RESOURCE: DRBD and the VM on hv2"
+table=$(lab_out hv2 "dmsetup table vg-$N")
+assert_eq "$(d0 lv_table)" "$table" "status shows the LV's table as dmsetup does"
+assert_eq "$(lab_out hv2 "$V --json status --plan $PLAN" | jget disks.0.lv_maps)" "its own table" \
+	"status --plan shows the same"
+say "e. status lists $RES (dest, prepare) and status $RES reads hv2: $(d0 lv_maps), copy $(d0 copy_here), $(d0 cstate)"
+
+before=$(lab_out hv2 "rm -rf $COPY && cp -a $STATE $COPY && truncate -s 300 $COPY/$UUID.journal &&
+	sha256sum $COPY/$UUID.journal | cut -c1-64; drbdsetup-84 sh-status $RES | sort; lvs --noheadings -o lv_name,lv_size vg | sort")
+for c in "status --plan $PLAN" "status $RES" "preflight --plan $PLAN" "prepare --plan $PLAN" \
+	 "wait-sync --plan $PLAN" "abort --plan $PLAN"; do
+	refused hv2 4 "journal $COPY/$UUID.journal is corrupt or truncated" "$V $c --state-dir $COPY"
+done
+after=$(lab_out hv2 "sha256sum $COPY/$UUID.journal | cut -c1-64; drbdsetup-84 sh-status $RES | sort; lvs --noheadings -o lv_name,lv_size vg | sort")
+assert_eq "$after" "$before" "the truncated journal, DRBD and the LVs are as they were"
+out=$(lab_out hv2 "$V status --state-dir $COPY")
+assert_match "$out" "^$COPY/$UUID.journal: unreadable: journal $COPY/$UUID.journal is corrupt or truncated" \
+	"status lists the unreadable journal"
+say "d. journal truncated to 300 bytes: status --plan, status $RES, preflight, prepare, wait-sync, abort exit 4 naming it; nothing changed"
+
+rc=0
+lab_run hv2 "$V abort --plan $PLAN" >/dev/null || rc=$?
+assert_eq "$rc" 13 "abort on hv2: undone"
+out=$(lab_out hv2 "$V status")
+assert_match "$out" "^$RES  VM $N  dest  .*ABORTED  next: nothing: the move was aborted" "status lists the aborted move"
+lab_out hv2 "rm -f $STATE/$UUID.journal" >/dev/null	# the aborted move's journal stays; assert_nothing wants none
+assert_nothing "after abort"
+out=$(lab_out hv2 "$V status")
+assert_eq "$out" "no move has a journal in $STATE" "status with nothing left"
+say "abort on hv2: exit 13, clean; scenario took $(elapsed "$t0") s"

@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vmhop status [--plan FILE | RESOURCE] [--state-dir DIR]: what one move
+ * left on this host, from its journal and from the host itself (LVs, dm
+ * devices, DRBD, the VM), and the next safe action; with no argument, one
+ * line per move that has a journal here.
+ *
+ * Status only reads: it takes no lock (the journal is replaced atomically,
+ * so a reader sees one whole version, and a phase running meanwhile is no
+ * reason to fail) and creates nothing, not even the state directory.  Each
+ * fact read from the host is best-effort: one that cannot be read says so
+ * and the command still succeeds.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/engine.h"
+#include "core/journal.h"
+#include "virt/virt.h"
+#include "vmhop.h"
+
+struct status_args {
+	const char *plan;
+	const char *state_dir;
+	const char *uri;
+	const char *resource;
+};
+
+static int parse(struct vh_ctx *ctx, int argc, char **argv, struct status_args *a)
+{
+	static const struct option opts[] = {
+		{ "plan", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "uri", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	optind = 1;
+	opterr = 0;
+	for (;;) {
+		if ((c = getopt_long(argc, argv, "+h", opts, NULL)) == -1) {
+			/* RESOURCE, before or after the options */
+			if (optind >= argc)
+				break;
+			if (a->resource)
+				return vh_usage(ctx, "status: unexpected argument '%s'", argv[optind]);
+			a->resource = argv[optind++];
+			continue;
+		}
+		switch (c) {
+		case 'p': a->plan = optarg; break;
+		case 'd': a->state_dir = optarg; break;
+		case 'u': a->uri = optarg; break;
+		case 'h':
+			printf("usage: vmhop status [--plan FILE | RESOURCE] [--state-dir DIR] "
+			       "[--uri LOCAL-URI] [--json]\n"
+			       "  no argument: every move with a journal on this host\n");
+			return -1;
+		default:
+			return vh_usage(ctx, "status: unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (a->plan && a->resource)
+		return vh_usage(ctx, "status: --plan FILE or RESOURCE, not both");
+	return 0;
+}
+
+/* One move as this host's journal has it. */
+struct move {
+	struct vplan plan;
+	enum vplan_role role;
+	bool have_state;
+	struct veng_state st;
+	char journal[PATH_MAX];		/* "" when there is none yet */
+};
+
+static int load_state(struct vjournal *j, struct move *m, struct vh_error *e)
+{
+	int r = veng_journal_load(j, &m->plan, m->role, &m->st, &m->have_state, e);
+
+	if (r < 0)
+		vh_err_prefix(e, r, "journal %s", m->journal);
+	return r;
+}
+
+static int move_from_journal(const char *path, struct move *m, struct vh_error *e)
+{
+	struct vjournal *j;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if ((r = vjournal_read(path, &j, e)) < 0)
+		return r;
+	m->plan = *vjournal_plan(j);
+	m->role = vjournal_role(j);
+	snprintf(m->journal, sizeof(m->journal), "%s", path);
+	r = load_state(j, m, e);
+	vjournal_close(j);
+	return r;
+}
+
+static const char *state_dir(const struct status_args *a)
+{
+	return a->state_dir ? a->state_dir : vjournal_dir();
+}
+
+static int move_from_plan(const struct status_args *a, struct move *m, struct vh_error *e)
+{
+	struct vjournal *j;
+	char path[PATH_MAX];
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if ((r = vplan_load(a->plan, &m->plan, e)) < 0 ||
+	    (r = vplan_role(&m->plan, NULL, NULL, &m->role, e)) < 0)
+		return r;
+	if (snprintf(path, sizeof(path), "%s/%s.journal", state_dir(a), m->plan.vm_uuid) >=
+	    (int)sizeof(path))
+		return vh_err(e, -ENAMETOOLONG, "state directory path too long");
+	r = vjournal_read(path, &j, e);
+	if (r == -ENOENT) {
+		veng_state_init(&m->st, &m->plan, m->role);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	snprintf(m->journal, sizeof(m->journal), "%s", path);
+	if (vjournal_role(j) != m->role || strcmp(vjournal_plan(j)->resource, m->plan.resource))
+		r = vh_err(e, -EEXIST, "%s holds another move of VM %s (%s of %s): not this plan's",
+			   path, m->plan.vm_name, vplan_role_name(vjournal_role(j)),
+			   vjournal_plan(j)->resource);
+	else
+		r = load_state(j, m, e);
+	vjournal_close(j);
+	return r;
+}
+
+/* The journal of @res ("vh-" and the first 8 hex digits of the VM's UUID,
+ * names.h): only the files named for such a UUID are read, so a corrupt
+ * journal of this move is an error naming it, not "not found". */
+static int move_from_resource(const struct status_args *a, struct move *m, struct vh_error *e)
+{
+	char **paths = NULL;
+	size_t n = 0, seen = 0;
+	const char *dir = state_dir(a);
+	int r;
+
+	if ((r = vname_check_resource(a->resource, e)) < 0)
+		return r;
+	if (strncmp(a->resource, "vh-", 3) || strlen(a->resource) != 11)
+		return vh_err(e, -EINVAL, "'%s' is not the name of a vmhop resource (vh-XXXXXXXX)",
+			      a->resource);
+	if ((r = vjournal_list(dir, &paths, &n, e)) < 0)
+		return r;
+	r = 1;
+	for (size_t i = 0; i < n && r > 0; i++) {
+		const char *base = strrchr(paths[i], '/') + 1;
+
+		if (strncasecmp(base, a->resource + 3, 8))
+			continue;
+		seen++;
+		if ((r = move_from_journal(paths[i], m, e)) == 0 &&
+		    strcmp(m->plan.resource, a->resource))
+			r = 1;	/* another VM whose UUID begins alike */
+	}
+	vjournal_list_free(paths, n);
+	if (r > 0)
+		return vh_err(e, -ENOENT, "no move of resource %s has a journal in %s%s", a->resource,
+			      dir, seen ? " (journals of other resources alike)" : "");
+	return r;
+}
+
+/* ---- facts read from the host ------------------------------------------ */
+
+static void add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+/* A fact that could not be read: "unknown", and why. */
+static void add_unknown(json_object *o, const char *k, const struct vh_error *e)
+{
+	char key[64], msg[sizeof(e->msg) + 16];
+
+	snprintf(key, sizeof(key), "%s_error", k);
+	snprintf(msg, sizeof(msg), "%s", e->msg[0] ? e->msg : "unreadable");
+	add_str(o, k, "unknown");
+	add_str(o, key, msg);
+}
+
+static void lv_fact(struct veng_real *h, json_object *o, const char *key, const char *vg,
+		    const char *lv)
+{
+	struct vlvm_lv_info li;
+	struct vh_error e = { 0 };
+	int r = veng_real_ops.lv_info(h, vg, lv, &li, &e);
+
+	if (r == -ENOENT)
+		add_str(o, key, "absent");
+	else if (r < 0)
+		add_unknown(o, key, &e);
+	else
+		add_str(o, key, li.active ? "present" : "present, inactive");
+}
+
+/* What the dm device @name maps: "/dev/drbdN" when it is one linear target
+ * over DRBD's device @minor, else its own table. */
+static void map_fact(struct veng_real *h, json_object *o, const char *name, uint32_t minor)
+{
+	struct vdm_table t = { 0 };
+	struct vh_error e = { 0 };
+	char buf[64], *text = NULL;
+	int r = veng_real_ops.dm_table(h, name, &t, &e);
+
+	if (r == -ENXIO || r == -ENOENT) {
+		add_str(o, "lv_maps", "no device (not active)");
+		return;
+	}
+	if (r < 0) {
+		add_unknown(o, "lv_maps", &e);
+		return;
+	}
+	if (veng_table_maps_drbd(&t, minor)) {
+		snprintf(buf, sizeof(buf), "/dev/drbd%u", minor);
+		add_str(o, "lv_maps", buf);
+	} else {
+		add_str(o, "lv_maps", "its own table");
+	}
+	if (vdm_table_format(&t, &text, &e) == 0) {
+		size_t l = strlen(text);
+
+		while (l && text[l - 1] == '\n')
+			text[--l] = '\0';
+		add_str(o, "lv_table", text);
+		free(text);
+	}
+	vdm_table_free(&t);
+}
+
+static void dm_fact(struct veng_real *h, json_object *o, const char *key, const char *name)
+{
+	struct vdm_table t = { 0 };
+	struct vh_error e = { 0 };
+	int r = veng_real_ops.dm_table(h, name, &t, &e);
+
+	if (r == -ENXIO || r == -ENOENT)
+		add_str(o, key, "absent");
+	else if (r < 0)
+		add_unknown(o, key, &e);
+	else
+		add_str(o, key, "present");
+	if (r == 0)
+		vdm_table_free(&t);
+}
+
+static void drbd_fact(struct veng_real *h, json_object *dj, uint32_t minor)
+{
+	struct drbdnl_status ds;
+	struct vh_error e = { 0 };
+	int r = veng_real_ops.drbd_status(h, minor, &ds, &e);
+
+	if (r == -ENXIO || r == -ENOENT) {
+		add_str(dj, "cstate", "none");
+		return;
+	}
+	if (r < 0) {
+		add_unknown(dj, "cstate", &e);
+		return;
+	}
+	add_str(dj, "drbd_resource", ds.resource);
+	add_str(dj, "cstate", drbdnl_conn_name(ds.conn));
+	add_str(dj, "role", drbdnl_role_name(ds.role));
+	add_str(dj, "disk", drbdnl_disk_name(ds.disk));
+	add_str(dj, "peer_disk", drbdnl_disk_name(ds.pdsk));
+	json_object_object_add(dj, "out_of_sync_kib", json_object_new_int64((int64_t)ds.bits_oos * 4));
+}
+
+static void vm_fact(struct veng_real *h, json_object *o, const char *name)
+{
+	struct vh_error e = { 0 };
+	int state, r = veng_real_ops.vm_state(h, VENG_HERE, name, &state, &e);
+
+	if (r == -ENOENT)
+		add_str(o, "vm_here", "not defined");
+	else if (r < 0)
+		add_unknown(o, "vm_here", &e);
+	else
+		add_str(o, "vm_here", vvirt_state_name(state));
+}
+
+static void next_action(const struct move *m, char *buf, size_t len)
+{
+	struct veng g;
+	struct vh_error e = { 0 };
+
+	/* veng_next reads the state only: no host behind the engine. */
+	if (veng_init(&g, &m->plan, m->role, m->have_state ? &m->st : NULL, &veng_real_ops, NULL,
+		      &e) < 0) {
+		snprintf(buf, len, "unknown (%.400s)", e.msg);
+		return;
+	}
+	veng_next(&g, buf, len);
+}
+
+static int show_move(struct vh_ctx *ctx, const struct status_args *a, const struct move *m)
+{
+	struct veng_real_opts ro = { .local_uri = a->uri };
+	struct veng_real *h;
+	struct vh_error e = { 0 };
+	json_object *o, *st, *disks;
+	char next[512];
+	int r;
+
+	if ((r = veng_real_open(&m->plan, &ro, &h, &e)) < 0)
+		return vh_fail(ctx, &e);
+	o = json_object_new_object();
+	add_str(o, "resource", m->plan.resource);
+	add_str(o, "vm", m->plan.vm_name);
+	add_str(o, "role", vplan_role_name(m->role));
+	add_str(o, "journal", m->have_state ? m->journal : "none");
+	st = veng_state_to_json(&m->st);
+	if (st) {
+		/* The saved tables are for vmhop, not for people. */
+		json_object_object_del(st, "disks");
+		json_object_object_add(o, "state", st);
+	}
+	vm_fact(h, o, m->plan.vm_name);
+	disks = json_object_new_array();
+	for (size_t i = 0; i < m->plan.n_disks; i++) {
+		const struct vplan_disk *pd = &m->plan.disks[i];
+		const struct veng_disk_state *d = &m->st.disks[i];
+		json_object *dj = json_object_new_object();
+		char dmname[VLVM_NAME_MAX * 2 + 8];
+
+		add_str(dj, "lv", pd->lv);
+		json_object_object_add(dj, "minor", json_object_new_int((int)pd->minor));
+		drbd_fact(h, dj, pd->minor);
+		/* the journal's facts */
+		json_object_object_add(dj, "copy", json_object_new_boolean(d->copy_created));
+		json_object_object_add(dj, "md_lv", json_object_new_boolean(d->md_created));
+		json_object_object_add(dj, "bridged", json_object_new_boolean(d->bridged &&
+									      !d->restored));
+		json_object_object_add(dj, "freeze_ns", json_object_new_int64(d->freeze_ns));
+		/* the host's */
+		lv_fact(h, dj, "lv_here", pd->vg, pd->lv);
+		vlvm_dm_name(pd->vg, pd->lv, dmname, sizeof(dmname));
+		map_fact(h, dj, dmname, pd->minor);
+		dm_fact(h, dj, "copy_here", pd->copy);
+		lv_fact(h, dj, "md_lv_here", pd->vg, pd->md_lv);
+		json_object_array_add(disks, dj);
+	}
+	json_object_object_add(o, "disks", disks);
+	next_action(m, next, sizeof(next));
+	add_str(o, "next", next);
+	vh_print(ctx, o);
+	veng_real_close(h);
+	return VH_EXIT_OK;
+}
+
+/* ---- every move with a journal here ------------------------------------- */
+
+static int list_moves(struct vh_ctx *ctx, const struct status_args *a)
+{
+	const char *dir = state_dir(a);
+	struct vh_error e = { 0 };
+	json_object *arr;
+	char **paths = NULL;
+	size_t n = 0;
+	struct move *m;
+
+	if (vjournal_list(dir, &paths, &n, &e) < 0)
+		return vh_fail(ctx, &e);
+	if (!(m = malloc(sizeof(*m)))) {
+		vjournal_list_free(paths, n);
+		(void)vh_err(&e, -ENOMEM, "out of memory");
+		return vh_fail(ctx, &e);
+	}
+	arr = json_object_new_array();
+	if (!ctx->json && !n)
+		printf("no move has a journal in %s\n", dir);
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+		char next[512];
+
+		memset(&e, 0, sizeof(e));
+		add_str(o, "journal", paths[i]);
+		if (move_from_journal(paths[i], m, &e) < 0) {
+			add_str(o, "error", e.msg);
+			if (!ctx->json)
+				printf("%s: unreadable: %s\n", paths[i], e.msg);
+			json_object_array_add(arr, o);
+			continue;
+		}
+		next_action(m, next, sizeof(next));
+		add_str(o, "resource", m->plan.resource);
+		add_str(o, "vm", m->plan.vm_name);
+		add_str(o, "role", vplan_role_name(m->role));
+		add_str(o, "last_phase", m->st.last_phase < 0 ? "" :
+			veng_phase_name((enum veng_phase)m->st.last_phase));
+		add_str(o, "doing", m->st.doing);
+		json_object_object_add(o, "aborted", json_object_new_boolean(m->st.aborted));
+		json_object_object_add(o, "done", json_object_new_boolean(m->st.done));
+		add_str(o, "next", next);
+		if (!ctx->json)
+			printf("%s  VM %s  %s  last phase %s%s%s  next: %s\n", m->plan.resource,
+			       m->plan.vm_name, vplan_role_name(m->role),
+			       m->st.last_phase < 0 ? "none" :
+			       veng_phase_name((enum veng_phase)m->st.last_phase),
+			       m->st.aborted ? "  ABORTED" : m->st.done ? "  DONE" : "",
+			       m->st.doing[0] ? "  (a step was interrupted)" : "", next);
+		json_object_array_add(arr, o);
+	}
+	free(m);
+	vjournal_list_free(paths, n);
+	if (ctx->json)
+		vh_print(ctx, arr);
+	else
+		json_object_put(arr);
+	return VH_EXIT_OK;
+}
+
+int cmd_status(struct vh_ctx *ctx, int argc, char **argv)
+{
+	struct vh_error e = { 0 };
+	struct status_args a;
+	struct move *m;
+	int r, rc;
+
+	if ((rc = parse(ctx, argc, argv, &a)))
+		return rc < 0 ? VH_EXIT_OK : rc;
+	if (!a.plan && !a.resource)
+		return list_moves(ctx, &a);
+	if (!(m = malloc(sizeof(*m)))) {
+		(void)vh_err(&e, -ENOMEM, "out of memory");
+		return vh_fail(ctx, &e);
+	}
+	r = a.plan ? move_from_plan(&a, m, &e) : move_from_resource(&a, m, &e);
+	rc = r < 0 ? vh_fail(ctx, &e) : show_move(ctx, &a, m);
+	free(m);
+	return rc;
+}
