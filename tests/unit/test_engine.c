@@ -1517,6 +1517,31 @@ static void receive_waits_while_libvirt_does_not_answer(void **state)
 	assert_false(logged(0, "down"));
 }
 
+static void peer_syncs_then_ctrl_c(unsigned n)
+{
+	if (n == 3)		/* in the wait for the VM: Ctrl-C */
+		stop_now = 1;
+}
+
+static void receive_interrupted_before_the_vm_came_is_undone(void **state)
+{
+	struct vrun_summary sum;
+	struct veng g;
+
+	world_dest();
+	W.wait_resyncs = true;
+	W.on_wait = peer_syncs_then_ctrl_c;
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	stop_now = 0;
+	g.stop = &stop_now;
+	assert_int_equal(receive_run(&g, &sum), -EINTR);
+	assert_int_equal(sum.failed, VRUN_WAIT_VM);
+	assert_int_equal(sum.outcome, VENG_UNDONE);
+	assert_true(logged(0, "down vh-1a2b3c4d"));
+	assert_true(logged(0, "lv_remove vg/vm1"));	/* D created it, the VM never came */
+	assert_true(W.saved.aborted);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1549,6 +1574,7 @@ int main(void)
 		cmocka_unit_test_teardown(receive_gives_up_when_s_goes_and_vm_never_came, journal_teardown),
 		cmocka_unit_test_teardown(receive_never_undoes_a_vm_that_is_here, journal_teardown),
 		cmocka_unit_test_teardown(receive_waits_while_libvirt_does_not_answer, journal_teardown),
+		cmocka_unit_test_teardown(receive_interrupted_before_the_vm_came_is_undone, journal_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, journal_teardown);
