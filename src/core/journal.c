@@ -523,6 +523,17 @@ static bool same_plan(const struct vplan *a, const struct vplan *b)
 	return same;
 }
 
+/* The move this journal records has ended on this host: the engine's last
+ * step, "done" (cleanup finished) or "aborted" (abort finished), is done. */
+static bool ended(const struct vjournal *j)
+{
+	for (size_t i = 0; i < j->n_steps; i++)
+		if (j->steps[i].state == VJ_DONE &&
+		    (!strcmp(j->steps[i].id, "done") || !strcmp(j->steps[i].id, "aborted")))
+			return true;
+	return false;
+}
+
 int vjournal_open(const char *dir, const struct vplan *plan, enum vplan_role role,
 		  struct vjournal **ret, struct vh_error *e)
 {
@@ -539,9 +550,34 @@ int vjournal_open(const char *dir, const struct vplan *plan, enum vplan_role rol
 	if (!found) {
 		j->plan = *plan;
 		j->role = role;
+	} else if ((j->role != role || !same_plan(&j->plan, plan)) && ended(j)) {
+		/* A later move of the same VM (a retry after an abort, or back the
+		 * other way): the ended one is kept as <uuid>.journal.prev, and the
+		 * new one starts empty, under the lock already held. */
+		struct vjournal *fresh = jnew();
+		char prev[PATH_MAX + 8];
+
+		if (!fresh) {
+			vjournal_close(j);
+			return vh_err(e, -ENOMEM, "out of memory");
+		}
+		snprintf(prev, sizeof(prev), "%s.prev", j->path);
+		if (rename(j->path, prev) < 0) {
+			r = vh_err(e, -errno, "rename %s to %s: %s", j->path, prev, strerror(errno));
+			vjournal_close(fresh);
+			vjournal_close(j);
+			return r;
+		}
+		snprintf(fresh->path, sizeof(fresh->path), "%s", j->path);
+		fresh->lock_fd = j->lock_fd;
+		j->lock_fd = -1;
+		vjournal_close(j);
+		j = fresh;
+		j->plan = *plan;
+		j->role = role;
 	} else if (j->role != role || !same_plan(&j->plan, plan)) {
-		r = vh_err(e, -EEXIST, "%s holds another move of VM %s (%s, a different plan): "
-			   "finish or abort it first", j->path, plan->vm_name,
+		r = vh_err(e, -EEXIST, "%s holds another move of VM %s (%s, a different plan) that "
+			   "has not ended here: finish or abort it first", j->path, plan->vm_name,
 			   vplan_role_name(j->role));
 		vjournal_close(j);
 		return r;

@@ -9,7 +9,9 @@
 #      in a summary "moved"; the VM runs on hv2 from a plain linear table,
 #      nothing of vmhop is left on either host, hv1's LV is gone, the ring
 #      check passes.
-#   2. back hv2 -> hv1, receive started first (the plan made on hv2).
+#   2. back hv2 -> hv1, receive started first (the plan made on hv2); each
+#      host still has the journal of part 1's move of this VM, ended there:
+#      the new move starts a fresh one (the old kept as .prev).
 #   3. hv2's libvirtd stopped during the sync (before the migration): send's
 #      migrate fails, send aborts (exit 13), the VM runs on on hv1 on its own
 #      table; libvirtd started again, receive sees the VM never came and
@@ -82,7 +84,7 @@ make_plan() {
 	for h in hv1 hv2; do lab_out $h "cat > $PLAN <<'EOF'
 $json
 EOF
-chmod 600 $PLAN; rm -rf $STATE" >/dev/null; done
+chmod 600 $PLAN" >/dev/null; done
 }
 # wait_for HOST 'test' SECS WHAT: until the shell test holds in HOST.
 wait_for() {
@@ -161,6 +163,7 @@ ev=[json.loads(l) for l in sys.stdin if l.strip()]
 print([e["ns"] for e in ev if e["event"] == "freeze"][0], ev[-1]["outcome"], ev[-1]["downtime_ms"])')
 assert_match "$fz" "^[0-9]+ moved [0-9]+$" "send --json: a freeze event, the summary"
 assert_runs_on hv1 "moved back"
+assert_eq "$(lab_out hv1 "ls $STATE | grep -c '\.journal\.prev\$' || true") $(lab_out hv2 "ls $STATE | grep -c '\.journal\.prev\$' || true")" "1 1" "part 1's ended journals kept as .prev on both hosts"
 assert_clean hv1 "moved back"; assert_clean hv2 "moved back"
 say_t "moved back hv2 -> hv1, receive first, in $(elapsed $t2) s (freeze ns, outcome, libvirt downtime ms: $fz); ring check on hv1: $(ring_check hv1)"
 lab_out hv1 "$BV destroy $N; $BV create $N $SIZE; $BV wait-writes $N 16 120" >/dev/null

@@ -247,6 +247,52 @@ static void another_move_is_not_mixed_in(void **state)
 	assert_int_equal(vjournal_open_vm(dir, "../../etc/passwd", &j, &e), -EINVAL);
 }
 
+static void an_ended_move_makes_way_for_the_next(void **state)
+{
+	struct vh_error e = { 0 };
+	struct vjournal *j;
+	struct vplan p;
+	char prev[600];
+
+	(void)state;
+	make_plan(&p);
+	for (int k = 0; k < 2; k++) {
+		const char *last = k == 0 ? "aborted" : "done";
+
+		/* a move of this VM that ended here ... */
+		assert_int_equal(vjournal_open(dir, &p, VPLAN_ROLE_SOURCE, &j, &e), 0);
+		assert_int_equal(vjournal_begin(j, "prepare", NULL, 0, &e), 0);
+		assert_int_equal(vjournal_begin(j, last, NULL, 0, &e), 0);
+		/* ... started its last step but did not finish it: not ended */
+		vjournal_close(j);
+		p.port++;
+		assert_int_equal(vjournal_open(dir, &p, VPLAN_ROLE_DEST, &j, &e), -EEXIST);
+		assert_non_null(strstr(e.msg, "has not ended"));
+		p.port--;
+		assert_int_equal(vjournal_open(dir, &p, VPLAN_ROLE_SOURCE, &j, &e), 0);
+		assert_int_equal(vjournal_done(j, last, &e), 0);
+		vjournal_close(j);
+		/* the next move (another plan, the other role): a fresh journal,
+		 * the old one kept beside it */
+		p.port++;
+		assert_int_equal(vjournal_open(dir, &p, VPLAN_ROLE_DEST, &j, &e), 0);
+		assert_int_equal(vjournal_count(j), 0);
+		assert_int_equal(vjournal_role(j), VPLAN_ROLE_DEST);
+		assert_int_equal(vjournal_plan(j)->port, p.port);
+		assert_int_equal(vjournal_begin(j, "prepare", NULL, 0, &e), 0);
+		vjournal_close(j);
+		snprintf(prev, sizeof(prev), "%s.prev", journal_path());
+		assert_int_equal(access(prev, F_OK), 0);
+		assert_int_equal(vjournal_open(dir, &p, VPLAN_ROLE_DEST, &j, &e), 0);
+		assert_int_equal(vjournal_count(j), 1);
+		assert_int_equal(vjournal_done(j, "prepare", &e), 0);
+		assert_int_equal(vjournal_remove(j, &e), 0);
+		vjournal_close(j);
+		(void)unlink(prev);
+		p.port--;
+	}
+}
+
 /* Write @text as the journal file and open it. */
 static int open_text(const char *text, size_t len, struct vh_error *e)
 {
@@ -388,6 +434,7 @@ static void the_state_dir_comes_from_the_environment(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(an_ended_move_makes_way_for_the_next, setup, teardown),
 		cmocka_unit_test_setup_teardown(steps_survive_a_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(transitions, setup, teardown),
 		cmocka_unit_test_setup_teardown(locks, setup, teardown),
