@@ -35,17 +35,20 @@ volatile sig_atomic_t *phase_signals(void)
 }
 
 
-static int parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
-		 struct phase_args *a)
+int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
+		struct phase_args *a)
 {
 	static const struct option opts[] = {
 		{ "plan", required_argument, NULL, 'p' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "uri", required_argument, NULL, 'u' },
 		{ "leave-paused", no_argument, NULL, 'l' },
+		{ "no-abort", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool migrate = !strcmp(name, "migrate");
+	bool whole = !strcmp(name, "send") || !strcmp(name, "receive");
 	int c;
 
 	memset(a, 0, sizeof(*a));
@@ -57,13 +60,19 @@ static int parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 		case 'd': a->state_dir = optarg; break;
 		case 'u': a->uri = optarg; break;
 		case 'l':
-			if (strcmp(name, "migrate"))
+			if (!migrate)
 				return vh_usage(ctx, "%s: --leave-paused is for migrate", name);
 			a->leave_paused = true;
 			break;
+		case 'n':
+			if (!whole)
+				return vh_usage(ctx, "%s: --no-abort is for send and receive", name);
+			a->no_abort = true;
+			break;
 		case 'h':
 			printf("usage: vmhop %s --plan FILE [--state-dir DIR] [--uri LOCAL-URI]%s "
-			       "[--json]\n", name, strcmp(name, "migrate") ? "" : " [--leave-paused]");
+			       "[--json]\n", name, migrate ? " [--leave-paused]" :
+			       whole ? " [--no-abort]" : "");
 			return -1;
 		default:
 			return vh_usage(ctx, "%s: unknown option '%s'", name, argv[optind - 1]);
@@ -177,7 +186,7 @@ int cmd_phase(struct vh_ctx *ctx, int argc, char **argv)
 
 	if (veng_phase_parse(argv[0], &ph) < 0)
 		return vh_usage(ctx, "unknown phase '%s'", argv[0]);
-	if ((rc = parse(ctx, argv[0], argc, argv, &a)))
+	if ((rc = phase_parse(ctx, argv[0], argc, argv, &a)))
 		return rc < 0 ? VH_EXIT_OK : rc;
 	if ((r = open_session(&a, &s, &e)) < 0) {
 		close_session(&s);

@@ -6,7 +6,6 @@
  * --json: one JSON event per line (docs/events.md).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -462,44 +461,6 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 	fflush(stdout);
 }
 
-static int parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
-		 struct phase_args *a, struct vrun_opts *ro)
-{
-	static const struct option opts[] = {
-		{ "plan", required_argument, NULL, 'p' },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "uri", required_argument, NULL, 'u' },
-		{ "no-abort", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	memset(a, 0, sizeof(*a));
-	memset(ro, 0, sizeof(*ro));
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': a->plan = optarg; break;
-		case 'd': a->state_dir = optarg; break;
-		case 'u': a->uri = optarg; break;
-		case 'n': ro->no_abort = true; break;
-		case 'h':
-			printf("usage: vmhop %s --plan FILE [--state-dir DIR] [--uri LOCAL-URI] "
-			       "[--no-abort] [--json]\n", name);
-			return -1;
-		default:
-			return vh_usage(ctx, "%s: unknown option '%s'", name, argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return vh_usage(ctx, "%s: unexpected argument '%s'", name, argv[optind]);
-	if (!a->plan)
-		return vh_usage(ctx, "%s: --plan FILE is required", name);
-	return 0;
-}
-
 int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
 {
 	bool send = !strcmp(argv[0], "send");
@@ -511,8 +472,9 @@ int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
 	struct session *s;
 	int r, rc;
 
-	if ((rc = parse(ctx, argv[0], argc, argv, &a, &ro)))
+	if ((rc = phase_parse(ctx, argv[0], argc, argv, &a)))
 		return rc < 0 ? VH_EXIT_OK : rc;
+	ro = (struct vrun_opts){ .no_abort = a.no_abort };
 	/* The session is large (the engine's state, the plan): not on the stack. */
 	if (!(s = calloc(1, sizeof(*s)))) {
 		vh_err(&e, -ENOMEM, "out of memory");

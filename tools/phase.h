@@ -17,7 +17,8 @@ struct phase_args {
 	const char *plan;
 	const char *state_dir;
 	const char *uri;
-	bool leave_paused;
+	bool leave_paused;		/* migrate */
+	bool no_abort;			/* send, receive */
 	veng_event_fn on_event;		/* libvirt's migration progress */
 	void *event_ud;
 };
@@ -32,6 +33,12 @@ struct session {
 	struct veng_real *real;
 	struct veng g;
 };
+
+/* The options of the phase commands, send and receive (@name: the command):
+ * 0, -1 after --help, or the usage error's exit code. */
+struct vh_ctx;
+int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
+		struct phase_args *a);
 
 int open_session(const struct phase_args *a, struct session *s, struct vh_error *e);
 void close_session(struct session *s);

@@ -141,8 +141,11 @@ assert_clean hv1 "after the move"; assert_clean hv2 "after the move"
 say_t "moved hv1 -> hv2 with receive 30 s after send, in $(elapsed $t1) s: $(grep -o 'freeze window vg[^ ]* [0-9.]* ms' <<< "$out_s" | head -n1); $(grep -E '^  (wait-sync|migrate) ' <<< "$out_s" | tr -s ' ' | tr '\n' ';')"
 printf '%s\n' "$out_s" | sed "s/^/[$SCENARIO]   hv1| /" | grep -v '^.*|   - ' | tail -n 12
 say_t "ring check on hv2: $(ring_check hv2)"
-# A fresh VM on hv2 for part 2 (hv1's old serial log would mix two runs).
-lab_out hv2 "$BV destroy $N; $BV create $N $SIZE; $BV wait-writes $N 16 120" >/dev/null
+# The same VM (its UUID, so the same journal name) started again on hv2 for
+# part 2, its ring cleared and a new serial log (hv1's old one would mix two
+# runs).
+lab_out hv2 "dd if=/dev/zero of=/dev/vg/$N bs=512 seek=1 count=8192 oflag=direct conv=notrunc status=none
+	rm -f /var/log/libvirt/qemu/$N.serial; $VIRSH start $N; $BV wait-writes $N 16 120" >/dev/null
 lab_out hv1 "rm -f /var/log/libvirt/qemu/$N.serial" >/dev/null
 fi
 
