@@ -24,7 +24,11 @@
 #      receive sees hv1 go and aborts by itself (exit 13), hv2 clean.
 #   5. hv2 powered off (its QEMU killed) during the sync: send waits for the
 #      link for timeouts.connect, then aborts (exit 13), the VM runs on on
-#      hv1, hv1 clean; hv2 boots again clean.  (Last: it reboots hv2.)
+#      hv1, hv1 clean; hv2 boots again clean.
+#   7. the DRBD port cut on hv1 for 15 s during the sync, then restored:
+#      DRBD loses the connection (the kernel logs it), reconnects and
+#      resyncs; send and receive ride it out and finish the move (exit 0),
+#      the ring check passes on hv2, both hosts clean.
 # Each part ends with the writer's ring check passing where the VM runs.
 # timeout: 1500
 . "$(dirname "$0")/lib.sh"
@@ -40,7 +44,7 @@ HELPER=/sys/module/drbd/parameters/usermode_helper
 STATE=/var/lib/vmhop
 PLAN=/tmp/$N.plan.json
 # SECTIONS="1 4" runs only those parts (all by default).
-want() { [[ " ${SECTIONS:-1 2 3 4 6 5} " == *" $1 "* ]]; }
+want() { [[ " ${SECTIONS:-1 2 3 4 6 5 7} " == *" $1 "* ]]; }
 
 jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
@@ -270,6 +274,28 @@ say_t "hv2 powered off during the sync: send undone (13) in $(elapsed $t5) s; ri
 lab_boot hv2 >/dev/null
 assert_clean hv2 "booted again"
 say_t "hv2 booted again: clean"
+fi
+
+# ---- 7. the link cut during the sync, and back --------------------------------
+if want 7; then
+lab_run hv2 "$BV destroy $N" >/dev/null 2>&1 || true
+lab_out hv1 "$BV destroy $N; $BV create $N $SIZE; $BV wait-writes $N 16 120" >/dev/null
+make_plan hv1 hv2 --resync-rate 4M --timeout connect=60 --timeout stall=60 --timeout gate=20
+t7=$(now)
+lab_bg hv2 recv "$V receive --plan $PLAN"
+lab_bg hv1 send "$V send --plan $PLAN"
+wait_for hv1 "drbdsetup-84 sh-status 2>/dev/null | grep -q '^_cstate=SyncSource'" 120 "the sync"
+lab_out hv1 "$FAULT cut 7870" >/dev/null
+sleep 15
+lab_out hv1 "$FAULT restore" >/dev/null
+rc_s=$(bg_rc hv1 send 300); rc_r=$(bg_rc hv2 recv 200)
+out_s=$(lab_bg_log hv1 send)
+[ "$rc_s$rc_r" = 00 ] || { printf '%s\n' "$out_s" >&2; lab_bg_log hv2 recv >&2; fail "link cut in the sync: send exited $rc_s, receive $rc_r"; }
+lost=$(lab_out hv1 "dmesg | grep -cE 'conn\( (SyncSource|Connected) -> (NetworkFailure|Timeout|BrokenPipe|Unconnected|ProtocolError)' || true")
+[ "$lost" -ge 1 ] || { lab_out hv1 "dmesg | grep -i drbd | tail -n 20" >&2; fail "the cut did not break DRBD's connection (nothing in hv1's kernel log)"; }
+assert_runs_on hv2 "after the link came back"
+assert_clean hv1 "link cut"; assert_clean hv2 "link cut"
+say_t "DRBD's port cut for 15 s in the sync ($lost connection loss(es) in hv1's kernel log): DRBD reconnected and resynced, moved in $(elapsed $t7) s; ring check on hv2: $(ring_check hv2)"
 fi
 
 say_t "PASS"
