@@ -94,11 +94,12 @@ static int give_up(struct veng *g, const struct vrun_opts *o, int rc, struct vru
 		return rc;
 	}
 	if (g->role == VPLAN_ROLE_SOURCE && g->st.handed_off) {
-		/* The VM is on D (paused or running): only going on can finish. */
-		veng_next(g, sum->next, sizeof(sum->next));
-		if (!sum->res[VENG_MIGRATE].next[0] || g->st.resumed_on_d)
-			return rc;
-		snprintf(sum->next, sizeof(sum->next), "%s", sum->res[VENG_MIGRATE].next);
+		/* The VM is on D (paused or running): only going on can finish.
+		 * While it is paused there, migrate's own advice is the precise one. */
+		if (!g->st.resumed_on_d && sum->res[VENG_MIGRATE].next[0])
+			snprintf(sum->next, sizeof(sum->next), "%s", sum->res[VENG_MIGRATE].next);
+		else
+			veng_next(g, sum->next, sizeof(sum->next));
 		return rc;
 	}
 	g->stop = NULL;
