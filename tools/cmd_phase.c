@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The phase commands: vmhop preflight|prepare|bridge|wait-sync|migrate|
- * resume|release|cleanup|abort --plan FILE (vmhop status: cmd_status.c).
+ * resume|release|cleanup|abort|restart --plan FILE (vmhop status: cmd_status.c).
  * Parse, call src/core/engine, print.
  */
 #include <errno.h>
@@ -44,11 +44,13 @@ int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 		{ "uri", required_argument, NULL, 'u' },
 		{ "leave-paused", no_argument, NULL, 'l' },
 		{ "no-abort", no_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool migrate = !strcmp(name, "migrate");
 	bool whole = !strcmp(name, "send") || !strcmp(name, "receive");
+	bool restart = !strcmp(name, "restart");
 	int c;
 
 	memset(a, 0, sizeof(*a));
@@ -69,10 +71,15 @@ int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 				return vh_usage(ctx, "%s: --no-abort is for send and receive", name);
 			a->no_abort = true;
 			break;
+		case 'f':
+			if (!restart)
+				return vh_usage(ctx, "%s: --force is for restart", name);
+			a->force = true;
+			break;
 		case 'h':
 			printf("usage: vmhop %s --plan FILE [--state-dir DIR] [--uri LOCAL-URI]%s "
 			       "[--json]\n", name, migrate ? " [--leave-paused]" :
-			       whole ? " [--no-abort]" : "");
+			       whole ? " [--no-abort]" : restart ? " [--force]" : "");
 			return -1;
 		default:
 			return vh_usage(ctx, "%s: unknown option '%s'", name, argv[optind - 1]);
@@ -195,7 +202,8 @@ int cmd_phase(struct vh_ctx *ctx, int argc, char **argv)
 	s.g.stop = phase_signals();
 	s.g.on_event = on_event;
 	s.g.event_ud = &pr;
-	r = veng_run(&s.g, ph, a.leave_paused ? VENG_LEAVE_PAUSED : 0, &res, &e);
+	r = veng_run(&s.g, ph, (a.leave_paused ? VENG_LEAVE_PAUSED : 0) | (a.force ? VENG_FORCE : 0),
+		     &res, &e);
 	if (r < 0) {
 		char next[512];
 

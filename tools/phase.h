@@ -19,6 +19,7 @@ struct phase_args {
 	const char *uri;
 	bool leave_paused;		/* migrate */
 	bool no_abort;			/* send, receive */
+	bool force;			/* restart: D's libvirt unreachable, D vouched for */
 	veng_event_fn on_event;		/* libvirt's migration progress */
 	void *event_ud;
 };

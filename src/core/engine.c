@@ -24,6 +24,7 @@ static const char *const phase_names[VENG_PHASES] = {
 	[VENG_PREFLIGHT] = "preflight", [VENG_PREPARE] = "prepare", [VENG_BRIDGE] = "bridge",
 	[VENG_WAIT_SYNC] = "wait-sync", [VENG_MIGRATE] = "migrate", [VENG_RESUME] = "resume",
 	[VENG_RELEASE] = "release", [VENG_CLEANUP] = "cleanup", [VENG_ABORT] = "abort",
+	[VENG_RESTART] = "restart",
 };
 
 const char *veng_phase_name(enum veng_phase p)
@@ -655,10 +656,26 @@ static void on_sync(const struct drbdnl_status *st, const struct drbdnl_progress
 }
 
 /*
+ * D: has the VM come here (paused or running)?  S migrates only once it
+ * saw every volume Connected and UpToDate/UpToDate, so the sync is done,
+ * even if S has disconnected since (its gate passed while D still waited).
+ */
+static bool vm_arrived(struct veng *g)
+{
+	int state = 0;
+
+	return !is_s(g) && g->ops->vm_state(g->ud, VENG_HERE, g->plan->vm_name, &state, NULL) == 0 &&
+	       (state == VIR_DOMAIN_PAUSED || state == VIR_DOMAIN_RUNNING);
+}
+
+#define VENG_D_LOOK_S	2	/* D, not connected: look for the VM every 2 s */
+
+/*
  * Wait for @minor to be in sync, bounded by timeouts.sync, in waits of at
  * most timeouts.stall: once connected, a wait that ends without the number
  * of blocks out of sync having gone down since the one before is a stalled
  * sync.  Before the first connection, timeouts.connect bounds the wait.
+ * On D, while not connected, a VM that has arrived ends the wait.
  */
 static int sync_one(struct veng *g, uint32_t minor, struct vh_error *e)
 {
@@ -677,6 +694,8 @@ static int sync_one(struct veng *g, uint32_t minor, struct vh_error *e)
 			return vh_err(e, -ETIMEDOUT, "sync of /dev/drbd%u not done in %u s (%llu KiB "
 				      "left)", minor, p->timeouts.sync,
 				      (unsigned long long)(c.min_oos == UINT64_MAX ? 0 : c.min_oos * 4));
+		if (!c.connected && !is_s(g) && chunk > (int64_t)VENG_D_LOOK_S * 1000000000)
+			chunk = (int64_t)VENG_D_LOOK_S * 1000000000;
 		if (chunk > left)
 			chunk = left;
 		r = g->ops->drbd_wait(g->ud, minor, pred_in_sync,
@@ -692,12 +711,17 @@ static int sync_one(struct veng *g, uint32_t minor, struct vh_error *e)
 			if (c.connected)
 				t0 = g->now_ns();
 			c.connected = false;
+			if (vm_arrived(g))
+				return 0;
 			continue;
 		}
 		if (r != -ETIMEDOUT)
 			return vh_err_prefix(e, r, "sync of /dev/drbd%u", minor);
 		if (!c.connected) {
 			struct drbdnl_status st;
+
+			if (vm_arrived(g))
+				return 0;
 
 			/* Not connected yet: that is timeouts.connect's to bound. */
 			if ((r = g->ops->drbd_status(g->ud, minor, &st, e)) < 0)
@@ -869,8 +893,9 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
 			res->outcome = VENG_STATE_LEFT;
 			snprintf(res->next, sizeof(res->next),
 				 "the VM is paused on %s and D lacks writes: restore the DRBD link and "
-				 "run vmhop resume, or restart the VM on this host from its complete "
-				 "disk (vmhop abort does not undo this)", p->dest.host);
+				 "run vmhop resume, or run vmhop restart here (a cold start of the VM "
+				 "here from its complete disk; vmhop abort does not undo this)",
+				 p->dest.host);
 			return 0;
 		}
 		if (flags & VENG_LEAVE_PAUSED) {
@@ -1199,8 +1224,8 @@ static int abort_move(struct veng *g, struct veng_result *res, struct vh_error *
 			return vh_err(e, -EBUSY, "the VM has left this host: abort cannot undo that. %s",
 				      g->st.resumed_on_d ? "Finish with vmhop release and vmhop cleanup "
 				      "on both hosts" : "Run vmhop resume here (it gates and resumes the "
-				      "VM on the destination), or restart the VM on this host from its "
-				      "disk by hand");
+				      "VM on the destination), or vmhop restart (a cold start of the VM "
+				      "here from its complete disk)");
 		/* The VM still runs here: its LV back on its own table first. */
 		for (size_t i = p->n_disks; i-- > 0;)
 			if ((r = restore_lv(g, res, i, e)) < 0)
@@ -1228,12 +1253,121 @@ static int abort_move(struct veng *g, struct veng_result *res, struct vh_error *
 	return save(g, e);
 }
 
+/* ---- restart (S): the operator's cold start after a gate that stopped --- */
+
+/*
+ * The VM is paused on D, which lacks writes, and the link does not come
+ * back.  S's disk is complete (every write of the VM went through S's
+ * Primary), so the VM can start again here from it, once the paused VM on
+ * D is gone for good: destroyed and undefined there first, so that it can
+ * never run on D's stale copy.  Then S's LV goes back on its own table,
+ * the VM starts here, and DRBD and the move's devices go; D's abort then
+ * removes what D made (its LV: the VM never ran there).  Only on an
+ * operator's command, never on vmhop's own initiative.
+ */
+static int remove_vm_on_d(struct veng *g, unsigned flags, struct veng_result *res,
+			  struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	struct vh_error pe = { 0 };
+	int r, state = 0;
+
+	if (g->st.removed_on_d)
+		return 0;
+	r = g->ops->vm_state(g->ud, VENG_PEER, p->vm_name, &state, &pe);
+	if (r == -ENOENT)
+		goto gone;
+	if (r < 0) {
+		if (!(flags & VENG_FORCE))
+			return vh_err(e, r, "cannot reach libvirt on %s (%s): the VM paused there "
+				      "must never run; make sure of that (power %s off) and run "
+				      "vmhop restart --force", p->dest.host, pe.msg, p->dest.host);
+		goto gone;
+	}
+	if (state == VIR_DOMAIN_RUNNING)
+		return vh_err(e, -EBUSY, "VM %s runs on %s: it was resumed there, so it must not "
+			      "start here too; finish the move from there", p->vm_name, p->dest.host);
+	if (state != VIR_DOMAIN_SHUTOFF) {
+		if ((r = begin(g, res, e, "destroy the paused %s on %s", p->vm_name, p->dest.host)) < 0)
+			return r;
+		r = g->ops->vm_destroy(g->ud, VENG_PEER, p->vm_name, e);
+		if (r < 0 && r != -ENOENT)
+			return r;
+	}
+	if ((r = begin(g, res, e, "undefine %s on %s", p->vm_name, p->dest.host)) < 0)
+		return r;
+	r = g->ops->vm_undefine(g->ud, VENG_PEER, p->vm_name, e);
+	if (r < 0 && r != -ENOENT)
+		return r;
+gone:
+	g->st.removed_on_d = true;
+	return end(g, e);
+}
+
+static int restart_here(struct veng *g, unsigned flags, struct veng_result *res,
+			struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	int r, state = 0;
+
+	if (g->st.aborted && g->st.restarted_here) {
+		res->outcome = VENG_UNDONE;
+		goto next;
+	}
+	if (g->st.done || g->st.aborted)
+		return vh_err(e, -EINVAL, "the move has ended on this host: nothing to restart");
+	if (g->st.resumed_on_d)
+		return vh_err(e, -EBUSY, "the VM runs on %s: finish with vmhop release and vmhop "
+			      "cleanup on both hosts", p->dest.host);
+	if (!g->st.restarted_here) {
+		r = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, e);
+		if (r == -ENOENT && !g->st.handed_off && !g->st.migrating)
+			return vh_err(e, -EINVAL, "VM %s is not defined here", p->vm_name);
+		if (r < 0)
+			return vh_err_prefix(e, r, "the VM's definition here");
+		/* Still here (never migrated, or libvirt cancelled): abort's case. */
+		if (!g->st.handed_off && (!g->st.migrating || state != VIR_DOMAIN_SHUTOFF))
+			return vh_err(e, -EINVAL, "the VM has not left this host: vmhop abort undoes "
+				      "the move");
+		/* Shut off (libvirt keeps the definition), or started by hand. */
+		if (state != VIR_DOMAIN_SHUTOFF && state != VIR_DOMAIN_RUNNING)
+			return vh_err(e, -EBUSY, "VM %s is %s here: not restarting it", p->vm_name,
+				      vvirt_state_name(state));
+	}
+	if ((r = remove_vm_on_d(g, flags, res, e)) < 0)
+		return r;
+	/* Its own table first, so that the VM starts on its LV alone. */
+	for (size_t i = p->n_disks; i-- > 0;)
+		if ((r = restore_lv(g, res, i, e)) < 0)
+			return r;
+	if (!g->st.restarted_here) {
+		if (state != VIR_DOMAIN_RUNNING &&
+		    ((r = begin(g, res, e, "start %s here", p->vm_name)) < 0 ||
+		     (r = g->ops->vm_start(g->ud, VENG_HERE, p->vm_name, e)) < 0))
+			return r;
+		g->st.restarted_here = true;
+		if ((r = end(g, e)) < 0)
+			return r;
+	}
+	if ((r = down(g, res, e)) < 0 || (r = remove_devices(g, res, e)) < 0 ||
+	    (r = release_helper(g, res, e)) < 0)
+		return r;
+	g->st.aborted = true;
+	res->outcome = VENG_UNDONE;
+	if ((r = save(g, e)) < 0)
+		return r;
+next:
+	snprintf(res->next, sizeof(res->next), "the VM runs here again from its own disk: run "
+		 "vmhop abort on %s (it removes what the move made there)", p->dest.host);
+	return 0;
+}
+
 /* ---- the driver -------------------------------------------------------- */
 
 static bool phase_is_mine(const struct veng *g, enum veng_phase ph)
 {
 	switch (ph) {
-	case VENG_BRIDGE: case VENG_MIGRATE: case VENG_RESUME:
+	case VENG_BRIDGE: case VENG_MIGRATE: case VENG_RESUME: case VENG_RESTART:
 		return is_s(g);
 	default:
 		return true;
@@ -1245,7 +1379,10 @@ void veng_next(const struct veng *g, char *buf, size_t len)
 	const struct veng_state *st = &g->st;
 	const char *s;
 
-	if (st->aborted)
+	if (st->aborted && st->restarted_here)
+		s = "nothing here: the VM was restarted on this host (vmhop abort on the destination "
+		    "removes what the move made there)";
+	else if (st->aborted)
 		s = "nothing: the move was aborted on this host";
 	else if (st->done)
 		s = "nothing: the move is finished on this host";
@@ -1254,7 +1391,8 @@ void veng_next(const struct veng *g, char *buf, size_t len)
 	else if (is_s(g))
 		s = !st->primary ? "vmhop prepare" : !st->connected ? "vmhop bridge" :
 		    !st->synced ? "vmhop wait-sync" : !st->handed_off ? "vmhop migrate" :
-		    !st->resumed_on_d ? "vmhop resume" : !st->drbd_down ? "vmhop release" :
+		    !st->resumed_on_d ? "vmhop resume (if the gate cannot pass: vmhop restart, a cold "
+		    "start here)" : !st->drbd_down ? "vmhop release" :
 		    "vmhop cleanup";
 	else
 		s = !st->connected ? "vmhop prepare" : !st->synced ? "vmhop wait-sync" :
@@ -1274,7 +1412,7 @@ int veng_run(struct veng *g, enum veng_phase ph, unsigned flags, struct veng_res
 	if (!phase_is_mine(g, ph))
 		return vh_err(e, -EINVAL, "%s runs on the source (%s); this host is the destination",
 			      veng_phase_name(ph), g->plan->source.host);
-	if (g->st.aborted && ph != VENG_ABORT)
+	if (g->st.aborted && ph != VENG_ABORT && ph != VENG_RESTART)
 		return vh_err(e, -EINVAL, "the move was aborted on this host");
 	switch (ph) {
 	case VENG_PREFLIGHT: r = preflight(g, &res, e); break;
@@ -1286,13 +1424,14 @@ int veng_run(struct veng *g, enum veng_phase ph, unsigned flags, struct veng_res
 	case VENG_RELEASE: r = release(g, &res, e); break;
 	case VENG_CLEANUP: r = cleanup(g, &res, e); break;
 	case VENG_ABORT: r = abort_move(g, &res, e); break;
+	case VENG_RESTART: r = restart_here(g, flags, &res, e); break;
 	default: r = -EINVAL; break;
 	}
 	res.wall_ns = g->now_ns() - t0;
 	if (r == 0 && ph != VENG_PREFLIGHT) {
 		g->st.phase_ns[ph] = res.wall_ns;
 		if (res.outcome == VENG_OK && !(flags & VENG_LEAVE_PAUSED && ph == VENG_MIGRATE) &&
-		    (int)ph > g->st.last_phase && ph != VENG_ABORT)
+		    (int)ph > g->st.last_phase && ph != VENG_ABORT && ph != VENG_RESTART)
 			g->st.last_phase = ph;
 		r = save(g, e);
 	}

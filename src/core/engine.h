@@ -31,7 +31,7 @@
 
 enum veng_phase {
 	VENG_PREFLIGHT, VENG_PREPARE, VENG_BRIDGE, VENG_WAIT_SYNC, VENG_MIGRATE,
-	VENG_RESUME, VENG_RELEASE, VENG_CLEANUP, VENG_ABORT, VENG_PHASES
+	VENG_RESUME, VENG_RELEASE, VENG_CLEANUP, VENG_ABORT, VENG_RESTART, VENG_PHASES
 };
 const char *veng_phase_name(enum veng_phase p);
 /* -EINVAL for an unknown name. */
@@ -76,6 +76,8 @@ struct veng_state {
 	bool resumed_on_d;	/* S: the VM runs on D */
 	bool undefined_on_s;	/* S */
 	bool vm_ran_here;	/* D: the VM has run on this host */
+	bool removed_on_d;	/* S, restart: the paused VM on D destroyed and undefined */
+	bool restarted_here;	/* S, restart: the VM started again on this host */
 	bool drbd_down;
 	bool aborted;		/* abort finished: this host is as it was */
 	bool done;		/* cleanup finished */
@@ -177,6 +179,9 @@ struct veng_ops {
 			  struct vh_error *e);
 	int (*vm_resume)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
 	int (*vm_undefine)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
+	/* Restart on S: stop a domain at once (virDomainDestroy), start a defined one. */
+	int (*vm_destroy)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
+	int (*vm_start)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
 	/* The journal. */
 	int (*save)(void *ud, const struct veng_state *st, struct vh_error *e);
 };
@@ -215,6 +220,8 @@ struct veng {
 };
 
 #define VENG_LEAVE_PAUSED	(1u << 0)	/* migrate: stop after the gate, VM paused on D */
+#define VENG_FORCE		(1u << 1)	/* restart: D's libvirt cannot be reached, and the
+						 * operator vouches that the VM there never runs */
 
 enum veng_outcome {
 	VENG_OK,		/* the phase is done on this host */

@@ -456,6 +456,32 @@ static int h_vm_undefine(void *ud, enum veng_where w, const char *name, struct v
 	return rc;
 }
 
+static int h_vm_destroy(void *ud, enum veng_where w, const char *name, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vvirt_dom *d = NULL;
+	int rc;
+
+	if ((rc = virt(r, w, e)) < 0 || (rc = vvirt_lookup(r->virt[w], name, &d, e)) < 0)
+		return rc;
+	rc = vvirt_destroy(d, e);
+	vvirt_dom_free(d);
+	return rc;
+}
+
+static int h_vm_start(void *ud, enum veng_where w, const char *name, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vvirt_dom *d = NULL;
+	int rc;
+
+	if ((rc = virt(r, w, e)) < 0 || (rc = vvirt_lookup(r->virt[w], name, &d, e)) < 0)
+		return rc;
+	rc = vvirt_start(d, e);
+	vvirt_dom_free(d);
+	return rc;
+}
+
 static int h_save(void *ud, const struct veng_state *st, struct vh_error *e)
 {
 	struct veng_real *r = ud;
@@ -476,5 +502,6 @@ const struct veng_ops veng_real_ops = {
 	.helper_take = h_helper_take, .helper_release = h_helper_release,
 	.flush_buffers = h_flush,
 	.vm_state = h_vm_state, .vm_migrate = h_vm_migrate, .vm_resume = h_vm_resume,
-	.vm_undefine = h_vm_undefine, .save = h_save,
+	.vm_undefine = h_vm_undefine, .vm_destroy = h_vm_destroy, .vm_start = h_vm_start,
+	.save = h_save,
 };

@@ -62,6 +62,8 @@ struct vvirt_api {
 			      virFreeCallback free_cb);
 	int (*event_deregister)(virConnectPtr c, int callback_id);
 	int (*undefine)(virDomainPtr d);	/* virDomainUndefine */
+	int (*destroy)(virDomainPtr d);		/* virDomainDestroy */
+	int (*create)(virDomainPtr d);		/* virDomainCreate: start a defined domain */
 };
 
 /* NULL restores libvirt itself (loaded on first use). */
@@ -141,6 +143,9 @@ int vvirt_suspend(struct vvirt_dom *d, uint64_t *ret_ns, struct vh_error *e) VH_
 int vvirt_resume(struct vvirt_dom *d, uint64_t *ret_ns, struct vh_error *e) VH_MUST_CHECK;
 /* Remove the domain's persistent definition (a running one becomes transient). */
 int vvirt_undefine(struct vvirt_dom *d, struct vh_error *e) VH_MUST_CHECK;
+/* Stop the domain at once (its QEMU killed), and start a defined one. */
+int vvirt_destroy(struct vvirt_dom *d, struct vh_error *e) VH_MUST_CHECK;
+int vvirt_start(struct vvirt_dom *d, struct vh_error *e) VH_MUST_CHECK;
 
 /* ---- migration --------------------------------------------------------- */
 

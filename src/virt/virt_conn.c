@@ -226,3 +226,21 @@ int vvirt_undefine(struct vvirt_dom *d, struct vh_error *e)
 		return vvirt_fail(e, "undefine %s", d->name);
 	return 0;
 }
+
+int vvirt_destroy(struct vvirt_dom *d, struct vh_error *e)
+{
+	if (!vvirt_api->destroy)
+		return vh_err(e, -EOPNOTSUPP, "destroy is not available");
+	if (vvirt_api->destroy(d->d) < 0)
+		return vvirt_fail(e, "destroy %s", d->name);
+	return 0;
+}
+
+int vvirt_start(struct vvirt_dom *d, struct vh_error *e)
+{
+	if (!vvirt_api->create)
+		return vh_err(e, -EOPNOTSUPP, "start is not available");
+	if (vvirt_api->create(d->d) < 0)
+		return vvirt_fail(e, "start %s", d->name);
+	return 0;
+}

@@ -50,6 +50,8 @@ struct libvirt {
 	X(T, api.suspend, virDomainSuspend, "LIBVIRT_0.0.3")				\
 	X(T, api.resume, virDomainResume, "LIBVIRT_0.0.3")				\
 	X(T, api.undefine, virDomainUndefine, "LIBVIRT_0.1.1")				\
+	X(T, api.destroy, virDomainDestroy, "LIBVIRT_0.0.3")				\
+	X(T, api.create, virDomainCreate, "LIBVIRT_0.1.1")				\
 	X(T, api.migrate_to_uri3, virDomainMigrateToURI3, "LIBVIRT_1.1.0")		\
 	X(T, api.migrate3, virDomainMigrate3, "LIBVIRT_1.1.0")				\
 	X(T, api.job_stats, virDomainGetJobStats, "LIBVIRT_1.0.3")			\

@@ -50,6 +50,7 @@ struct world {
 	void (*on_wait)(unsigned n);	/* the peer's doings: called at each wait, n from 0 */
 	unsigned nwaits;
 	int vm_state_err;		/* vm_state here fails so (libvirtd gone), 0: answers */
+	int peer_state_err;		/* the same for the peer's libvirt */
 	int64_t clock;
 	char log[LOGN][96];
 	size_t nlog;
@@ -410,6 +411,8 @@ static int f_vm_state(void *ud, enum veng_where w, const char *name, int *st, st
 
 	if (w == VENG_HERE && W.vm_state_err)
 		return vh_err(e, W.vm_state_err, "libvirt does not answer");
+	if (w == VENG_PEER && W.peer_state_err)
+		return vh_err(e, W.peer_state_err, "the peer's libvirt does not answer");
 	if (s < 0)
 		return vh_err(e, -ENOENT, "no domain");
 	*st = s;
@@ -449,7 +452,27 @@ static int f_undefine(void *ud, enum veng_where w, const char *name, struct vh_e
 
 	if (r < 0)
 		return vh_err(e, r, "injected");
-	W.vm_here = -1;
+	*(w == VENG_PEER ? &W.vm_peer : &W.vm_here) = -1;
+	return 0;
+}
+
+static int f_destroy(void *ud, enum veng_where w, const char *name, struct vh_error *e)
+{
+	int r = act("destroy %s", w == VENG_PEER ? "peer" : "here");
+
+	if (r < 0)
+		return vh_err(e, r, "injected");
+	*(w == VENG_PEER ? &W.vm_peer : &W.vm_here) = VIR_DOMAIN_SHUTOFF;
+	return 0;
+}
+
+static int f_start(void *ud, enum veng_where w, const char *name, struct vh_error *e)
+{
+	int r = act("start %s", w == VENG_PEER ? "peer" : "here");
+
+	if (r < 0)
+		return vh_err(e, r, "injected");
+	*(w == VENG_PEER ? &W.vm_peer : &W.vm_here) = VIR_DOMAIN_RUNNING;
 	return 0;
 }
 
@@ -503,7 +526,8 @@ static const struct veng_ops fake_ops = {
 	.drbd_connect = f_connect, .drbd_disconnect = f_disconnect, .drbd_down = f_down,
 	.drbd_wait = f_wait, .helper_take = f_helper_take, .helper_release = f_helper_release,
 	.flush_buffers = f_flush, .vm_state = f_vm_state, .vm_migrate = f_migrate,
-	.vm_resume = f_resume, .vm_undefine = f_undefine, .save = f_save,
+	.vm_resume = f_resume, .vm_undefine = f_undefine, .vm_destroy = f_destroy,
+	.vm_start = f_start, .save = f_save,
 };
 
 static int64_t fake_now(void)
@@ -999,6 +1023,118 @@ static void gate_timeout_leaves_vm_paused(void **state)
 	assert_int_equal(run(&g2, VENG_RESUME, 0, &res), 0);
 	assert_int_equal(res.outcome, VENG_OK);
 	assert_log(n, LOG("wait 100", "disconnect", "resume peer", "undefine here"));
+}
+
+/* The gate stopped (link gone for good): the operator's cold start on S. */
+static bool logged(size_t from, const char *prefix);
+
+static void source_gate_stopped(struct veng *g, struct veng_result *ret)
+{
+	struct veng_result res;
+
+	source_synced(g);
+	W.drop_during_migrate = true;
+	P.timeouts.gate = 5;
+	assert_int_equal(run(g, VENG_MIGRATE, 0, &res), 0);
+	assert_int_equal(res.outcome, VENG_STATE_LEFT);
+	if (ret)
+		*ret = res;
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_SHUTOFF);
+}
+
+static void restart_after_a_stopped_gate(void **state)
+{
+	struct veng g, g2;
+	struct veng_result res;
+	struct veng_state st;
+	size_t n;
+
+	source_gate_stopped(&g, &res);
+	assert_true(strstr(res.next, "vmhop restart") != NULL);
+	st = W.saved;
+	engine(&g2, VPLAN_ROLE_SOURCE, &st);
+	n = W.nlog;
+	assert_int_equal(run(&g2, VENG_RESTART, 0, &res), 0);
+	assert_int_equal(res.outcome, VENG_UNDONE);
+	/* D's paused VM gone first; S's LV on its own table before the VM starts */
+	assert_log(n, LOG("destroy peer", "undefine peer", "dm_swap vg-vm1 own-table", "start here",
+			  "down vh-1a2b3c4d", "dm_remove vh-1a2b3c4d-0.copy",
+			  "lv_remove vg/vh-1a2b3c4d_0.vhmd", "helper_release"));
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+	assert_int_equal(W.vm_peer, -1);
+	assert_string_equal(find(W.dm, "vg-vm1", false)->table, "0 409600 linear 254:0 2048\n");
+	assert_true(lvo("vg", "vm1", false)->exists);	/* the only good copy stays */
+	assert_true(W.saved.aborted && W.saved.restarted_here && W.saved.removed_on_d);
+	assert_true(strstr(res.next, "vmhop abort on hv2") != NULL);
+	/* again: nothing to do */
+	n = W.nlog;
+	assert_int_equal(run(&g2, VENG_RESTART, 0, &res), 0);
+	assert_int_equal(res.outcome, VENG_UNDONE);
+	assert_int_equal(W.nlog, n);
+	/* and D's abort then removes D's side (the VM never ran there) */
+}
+
+static void restart_refusals_change_nothing(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	/* before the migration: abort's case */
+	source_synced(&g);
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RESTART, 0, &res), -EINVAL);
+	assert_int_equal(W.nlog, n);
+	/* D's libvirt cannot be reached: refused without --force */
+	source_gate_stopped(&g, NULL);
+	W.peer_state_err = -EHOSTUNREACH;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RESTART, 0, &res), -EHOSTUNREACH);
+	assert_int_equal(W.nlog, n);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_SHUTOFF);
+	/* ... and with it, the operator vouching for D */
+	assert_int_equal(run(&g, VENG_RESTART, VENG_FORCE, &res), 0);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+	assert_false(logged(n, "destroy peer"));
+	/* the VM was resumed on D by someone: never start it here too */
+	source_gate_stopped(&g, NULL);
+	W.vm_peer = VIR_DOMAIN_RUNNING;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RESTART, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_SHUTOFF);
+	/* D has no restart */
+	world_dest();
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(run(&g, VENG_RESTART, 0, &res), -EINVAL);
+}
+
+/* D still waits for the sync when S has passed its gate and disconnected
+ * (the VM is paused or running here): D's wait-sync ends, it does not wait
+ * timeouts.connect for a connection that will not come. */
+static void dest_wait_sync_ends_when_the_vm_came(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	int64_t t0;
+
+	world_dest();
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	W.conn = DRBDNL_C_WF_CONNECTION;
+	W.disk = DRBDNL_D_UP_TO_DATE;
+	W.vm_here = VIR_DOMAIN_RUNNING;
+	t0 = W.clock;
+	assert_int_equal(run(&g, VENG_WAIT_SYNC, 0, &res), 0);
+	assert_true(W.saved.synced);
+	assert_true(W.clock - t0 <= 2ll * 1000000000);
+	/* without the VM, no connection is still a failure */
+	world_dest();
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	W.conn = DRBDNL_C_WF_CONNECTION;
+	assert_int_equal(run(&g, VENG_WAIT_SYNC, 0, &res), -ETIMEDOUT);
 }
 
 /* Each phase in a process of its own, as the phase commands run: only the
@@ -1558,6 +1694,9 @@ int main(void)
 		cmocka_unit_test_teardown(failed_disconnect_is_redone_before_resume, journal_teardown),
 		cmocka_unit_test_teardown(gate_waits_for_resync_then_resumes, journal_teardown),
 		cmocka_unit_test_teardown(gate_timeout_leaves_vm_paused, journal_teardown),
+		cmocka_unit_test_teardown(restart_after_a_stopped_gate, journal_teardown),
+		cmocka_unit_test_teardown(restart_refusals_change_nothing, journal_teardown),
+		cmocka_unit_test_teardown(dest_wait_sync_ends_when_the_vm_came, journal_teardown),
 		cmocka_unit_test_teardown(each_phase_in_a_new_process, journal_teardown),
 		cmocka_unit_test_teardown(signal_stops_between_steps, journal_teardown),
 		cmocka_unit_test_teardown(wait_sync_stall_and_progress, journal_teardown),
