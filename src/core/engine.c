@@ -215,6 +215,19 @@ static int check_vm_lv(struct veng *g, const struct vplan_disk *d, struct vh_err
 }
 
 /* The minor and the resource must be free, unless the journal holds them. */
+/* S: the VM's disks are still the plan's, each with a safe cache mode. */
+static int check_domain(struct veng *g, struct vh_error *e)
+{
+	char *xml = NULL;
+	int r;
+
+	if ((r = g->ops->vm_xml(g->ud, VENG_HERE, g->plan->vm_name, &xml, e)) < 0)
+		return vh_err_prefix(e, r, "VM %s", g->plan->vm_name);
+	r = vplan_check_domain(g->plan, xml, e);
+	free(xml);
+	return r;
+}
+
 static int check_drbd_free(struct veng *g, struct vh_error *e)
 {
 	struct drbdnl_status s;
@@ -296,6 +309,8 @@ static int preflight(struct veng *g, struct veng_result *res, struct vh_error *e
 			return r;
 		if (state != VIR_DOMAIN_RUNNING && state != VIR_DOMAIN_PAUSED)
 			return vh_err(e, -EINVAL, "VM %s is not running on this host", p->vm_name);
+		if ((r = check_domain(g, e)) < 0)
+			return r;
 		for (size_t i = 0; i < p->n_disks; i++)
 			if ((r = check_vm_lv(g, &p->disks[i], e)) < 0)
 				return r;
@@ -978,7 +993,7 @@ static int migrate(struct veng *g, unsigned flags, struct veng_result *res, stru
 		} else {
 			if (!on_s)
 				return vh_err(e, -EINVAL, "VM %s is not running on this host", p->vm_name);
-			if ((r = check_bridges(g, e)) < 0)
+			if ((r = check_bridges(g, e)) < 0 || (r = check_domain(g, e)) < 0)
 				return r;
 			/* Nothing is changed if DRBD is not in sync now (the VM
 			 * still runs here, so this is DRBD's state alone). */

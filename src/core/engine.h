@@ -179,6 +179,9 @@ struct veng_ops {
 			  struct vh_error *e);
 	int (*vm_resume)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
 	int (*vm_undefine)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
+	/* The domain's live XML (caller free()s). */
+	int (*vm_xml)(void *ud, enum veng_where w, const char *name, char **ret,
+		      struct vh_error *e);
 	/* Restart on S: stop a domain at once (virDomainDestroy), start a defined one. */
 	int (*vm_destroy)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
 	int (*vm_start)(void *ud, enum veng_where w, const char *name, struct vh_error *e);

@@ -456,6 +456,20 @@ static int h_vm_undefine(void *ud, enum veng_where w, const char *name, struct v
 	return rc;
 }
 
+static int h_vm_xml(void *ud, enum veng_where w, const char *name, char **ret,
+		    struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vvirt_dom *d = NULL;
+	int rc;
+
+	if ((rc = virt(r, w, e)) < 0 || (rc = vvirt_lookup(r->virt[w], name, &d, e)) < 0)
+		return rc;
+	rc = vvirt_xml(d, ret, e);
+	vvirt_dom_free(d);
+	return rc;
+}
+
 static int h_vm_destroy(void *ud, enum veng_where w, const char *name, struct vh_error *e)
 {
 	struct veng_real *r = ud;
@@ -502,6 +516,6 @@ const struct veng_ops veng_real_ops = {
 	.helper_take = h_helper_take, .helper_release = h_helper_release,
 	.flush_buffers = h_flush,
 	.vm_state = h_vm_state, .vm_migrate = h_vm_migrate, .vm_resume = h_vm_resume,
-	.vm_undefine = h_vm_undefine, .vm_destroy = h_vm_destroy, .vm_start = h_vm_start,
+	.vm_undefine = h_vm_undefine, .vm_xml = h_vm_xml, .vm_destroy = h_vm_destroy, .vm_start = h_vm_start,
 	.save = h_save,
 };

@@ -230,6 +230,12 @@ uint16_t vplan_addr_port(const struct drbdnl_addr *a);
 int vplan_build(const struct vplan_request *req, const struct vplan_host_ops *ops,
 		struct vplan *ret, struct vh_error *e) VH_MUST_CHECK;
 
+/* The domain (its live XML) still matches the plan: every writable disk is
+ * one of the plan's LVs with a safe cache mode, and every plan disk is a
+ * writable disk of the domain.  -EINVAL with the disk named otherwise (a disk
+ * hot-plugged since the plan would not move). */
+int vplan_check_domain(const struct vplan *p, const char *xml, struct vh_error *e) VH_MUST_CHECK;
+
 /* Route lookup over a raw NETLINK_ROUTE socket (RTM_GETROUTE with RTA_DST):
  * the reply's RTA_PREFSRC.  Exposed for the fuzz harness and tests:
  * vplan_parse_route_reply() reads one reply of @len bytes. */

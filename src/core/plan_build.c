@@ -220,6 +220,61 @@ static int source_lv(const struct vvirt_disk *d, char *vg, char *lv, struct vh_e
 	return 0;
 }
 
+/* Writable media: disks and LUNs that are not read-only (not cdrom, floppy). */
+static bool writable(const struct vvirt_disk *d)
+{
+	return (!strcmp(d->device, "disk") || !strcmp(d->device, "lun")) && !d->readonly;
+}
+
+int vplan_check_domain(const struct vplan *p, const char *xml, struct vh_error *e)
+{
+	bool seen[VPLAN_MAX_DISKS] = { false };
+	struct vvirt_disk *disks;
+	size_t n = 0;
+	int r;
+
+	disks = calloc(MAX_DOMAIN_DISKS, sizeof(*disks));
+	if (!disks)
+		return vh_err(e, -ENOMEM, "out of memory");
+	if ((r = vvirt_list_disks(xml, disks, MAX_DOMAIN_DISKS, &n, e)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct vvirt_disk *d = &disks[i];
+		char vg[VLVM_NAME_MAX + 1], lv[VLVM_NAME_MAX + 1];
+		size_t j;
+
+		if (!writable(d))
+			continue;
+		if (strcmp(d->type, "block") || source_lv(d, vg, lv, NULL) < 0) {
+			r = vh_err(e, -EINVAL, "disk %s (%s) of VM %s is not in the plan and not an "
+				   "LV: it would not move", d->target, d->source, p->vm_name);
+			goto out;
+		}
+		for (j = 0; j < p->n_disks; j++)
+			if (!strcmp(p->disks[j].vg, vg) && !strcmp(p->disks[j].lv, lv))
+				break;
+		if (j == p->n_disks) {
+			r = vh_err(e, -EINVAL, "disk %s (%s/%s) of VM %s is not in the plan (added "
+				   "since?): it would not move; make a new plan", d->target, vg, lv,
+				   p->vm_name);
+			goto out;
+		}
+		if ((r = vvirt_check_cache(d, false, e)) < 0)
+			goto out;
+		seen[j] = true;
+	}
+	for (size_t j = 0; j < p->n_disks; j++)
+		if (!seen[j]) {
+			r = vh_err(e, -EINVAL, "the plan's disk %s/%s is no longer a writable disk of "
+				   "VM %s: make a new plan", p->disks[j].vg, p->disks[j].lv, p->vm_name);
+			goto out;
+		}
+	r = 0;
+out:
+	free(disks);
+	return r;
+}
+
 /* Fill @p's disks from the domain's; refuse any writable disk that cannot move. */
 static int plan_disks(struct vplan *p, const char *xml, struct vh_error *e)
 {
@@ -238,10 +293,8 @@ static int plan_disks(struct vplan *p, const char *xml, struct vh_error *e)
 		struct vplan_disk *pd;
 		struct vlvm_lv_info li;
 
-		if (strcmp(d->device, "disk") && strcmp(d->device, "lun"))
-			continue;	/* cdrom, floppy: read-only media */
-		if (d->readonly)
-			continue;
+		if (!writable(d))
+			continue;	/* cdrom, floppy, read-only */
 		if (strcmp(d->type, "block")) {
 			r = vh_err(e, -EINVAL, "disk %s (type='%s'%s%s) is not on an LV: vmhop moves "
 				   "only disks on local LVM logical volumes", d->target, d->type,

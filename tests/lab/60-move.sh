@@ -22,6 +22,11 @@
 #      shows the blocks hv2 lacks, abort refuses (exit 5); the link restored,
 #      DRBD resyncs, both LVs' sha256 equal, vmhop resume passes the gate, the
 #      move finishes, both hosts clean, the ring check passes on hv2.
+#   2d. the same cut, and the link never comes back: migrate exits 14, status
+#      names vmhop restart; hv1's disk holds every acknowledged write (ring
+#      check while the VM is shut off there and paused on hv2); vmhop restart
+#      on hv1 (13) removes the VM on hv2 and starts it on hv1 from its own
+#      table; abort on hv2 (13) removes hv2's stale LV; both hosts clean.
 #   4. two disks: a second LV hot-plugged into the busy VM (vdb, random
 #      data); one resource, two volumes; both LVs' sha256 equal while paused
 #      on hv2; both moved, both hosts clean, the VM on hv2 has both disks.
@@ -39,7 +44,7 @@ SIZE=64
 HELPER=/sys/module/drbd/parameters/usermode_helper
 STATE=/var/lib/vmhop
 # SECTIONS="1 2c" runs only those parts (all by default).
-want() { [[ " ${SECTIONS:-1 2 2b 2c 4 3} " == *" $1 "* ]]; }
+want() { [[ " ${SECTIONS:-1 2 2b 2c 2d 4 3} " == *" $1 "* ]]; }
 
 jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
@@ -308,6 +313,56 @@ chk=$(lab_out hv2 "$BV check $N")
 say "link back: DRBD resynced the $oos KiB, sha256 equal, vmhop resume passed the gate; ring check on hv2: $(tail -n1 <<< "$chk")"
 lab_out hv2 "$BV destroy $N; rm -rf $STATE" >/dev/null
 lab_out hv1 "rm -rf $STATE" >/dev/null
+
+fi
+
+# ---- 2d. the DRBD link lost while libvirt migrates, for good: restart on S --
+if want 2d; then
+lab_out hv1 "$BV create $N $SIZE" >/dev/null
+lab_out hv1 "$BV wait-writes $N 64 120" >/dev/null
+UUID=$(lab_out hv1 "$VIRSH domuuid $N")
+RES=vh-${UUID:0:8}
+real_plan 7862
+own=$(lab_out hv1 "dmsetup table vg-$N")
+# As in 2c: a short gate, a slow migration, libvirt lets it finish.
+put_plan $PLAN "$(lab_out hv1 "python3 -c 'import json; p = json.load(open(\"$PLAN\")); p[\"timeouts\"][\"gate_s\"] = 15; p[\"migration\"][\"bandwidth_mib\"] = 1; print(json.dumps(p, indent=1))'")"
+phase hv1 prepare
+phase hv1 bridge
+phase hv2 prepare
+phase hv2 wait-sync
+phase hv1 wait-sync
+lab_bg hv1 mig "$V --json migrate --plan $PLAN"
+sleep 3
+lab_out hv1 "$FAULT cut 7862" >/dev/null
+rc=0; lab_bg_wait hv1 mig 400 || rc=$?
+OUT=$(lab_bg_log hv1 mig)
+assert_eq "$rc" 14 "migrate with the DRBD link cut for good: exit 14; $OUT"
+assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" paused "VM left paused on hv2"
+st=$(lab_out hv1 "$V --json status --plan $PLAN")
+oos=$(jget disks.0.out_of_sync_kib <<< "$st")
+assert_ge "$oos" 4 "status: blocks hv2 misses"
+assert_match "$(jget next <<< "$st")" "vmhop restart" "status names the cold start on hv1"
+# Nothing the VM was told is written is missing from hv1's disk (the VM is
+# shut off here, paused on hv2, and never ran there).
+chk=$(lab_out hv1 "$BV check $N")
+assert_match "$(tail -n1 <<< "$chk")" "^seqcheck: ok" "hv1's disk holds every acknowledged write"
+lines=$(lab_out hv1 "wc -l < /var/log/libvirt/qemu/$N.serial")
+EXPECT_RC=13 phase hv1 restart
+assert_eq "$(jget outcome <<< "$OUT")" undone "restart on hv1"
+assert_eq "$(lab_out hv1 "$VIRSH domstate $N")" running "VM runs on hv1 again"
+assert_eq "$(lab_out hv2 "$VIRSH list --all --name | grep -cx $N || true")" 0 "no domain left on hv2"
+assert_eq "$(lab_out hv1 "dmsetup table vg-$N")" "$own" "hv1: the VM's LV on its own table"
+lab_out hv1 "for i in \$(seq 1 120); do [ \$(wc -l < /var/log/libvirt/qemu/$N.serial) -gt $((lines + 4)) ] && exit 0; sleep 0.5; done; exit 1" >/dev/null ||
+	fail "the restarted VM does not write on hv1"
+EXPECT_RC=13 phase hv1 restart
+assert_eq "$(jget steps <<< "$OUT")" 0 "restart run again does nothing"
+EXPECT_RC=13 phase hv2 abort
+assert_eq "$(lab_out hv2 "lvs --noheadings vg/$N 2>/dev/null | wc -l")" 0 "hv2's LV (stale, made by the move) removed"
+lab_out hv1 "$FAULT restore" >/dev/null
+for h in hv1 hv2; do assert_clean $h "${HELP[$h]}" "after the restart on hv1"; done
+say "link cut for good during the migration: gate stopped (exit 14) with $oos KiB hv2 lacks; $(tail -n1 <<< "$chk") on hv1 before the restart; vmhop restart (13): the VM on hv2 destroyed and undefined, started on hv1 from its own table, writing; abort on hv2 (13); both clean"
+lab_out hv1 "$BV destroy $N; rm -rf $STATE" >/dev/null
+lab_out hv2 "rm -rf $STATE" >/dev/null
 
 fi
 

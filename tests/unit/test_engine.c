@@ -51,6 +51,9 @@ struct world {
 	unsigned nwaits;
 	int vm_state_err;		/* vm_state here fails so (libvirtd gone), 0: answers */
 	int peer_state_err;		/* the same for the peer's libvirt */
+	const char *cache;		/* the domain's disks' cache mode ("none" when NULL) */
+	const char *extra_disk;		/* a <disk> element added to the domain's XML */
+	const char *dom_lv;		/* the LV the domain's first disk is on (NULL: the plan's) */
 	int64_t clock;
 	char log[LOGN][96];
 	size_t nlog;
@@ -456,6 +459,27 @@ static int f_undefine(void *ud, enum veng_where w, const char *name, struct vh_e
 	return 0;
 }
 
+/* The domain's XML: the plan's disks, as libvirt shows them. */
+static int f_vm_xml(void *ud, enum veng_where w, const char *name, char **ret, struct vh_error *e)
+{
+	char *x = malloc(8192);
+	size_t off;
+
+	assert_non_null(x);
+	off = (size_t)snprintf(x, 8192, "<domain type='qemu'><name>%s</name><devices>", name);
+	for (size_t i = 0; i < P.n_disks; i++)
+		off += (size_t)snprintf(x + off, 8192 - off, "<disk type='block' device='disk'>"
+					"<driver name='qemu' type='raw' cache='%s'/><source dev='/dev/%s/%s'/>"
+					"<target dev='%s' bus='virtio'/></disk>", W.cache ? W.cache : "none",
+					P.disks[i].vg, i == 0 && W.dom_lv ? W.dom_lv : P.disks[i].lv,
+					P.disks[i].target);
+	snprintf(x + off, 8192 - off, "%s<disk type='file' device='cdrom'><source file='/x.iso'/>"
+		 "<target dev='hdc'/><readonly/></disk></devices></domain>",
+		 W.extra_disk ? W.extra_disk : "");
+	*ret = x;
+	return 0;
+}
+
 static int f_destroy(void *ud, enum veng_where w, const char *name, struct vh_error *e)
 {
 	int r = act("destroy %s", w == VENG_PEER ? "peer" : "here");
@@ -526,7 +550,7 @@ static const struct veng_ops fake_ops = {
 	.drbd_connect = f_connect, .drbd_disconnect = f_disconnect, .drbd_down = f_down,
 	.drbd_wait = f_wait, .helper_take = f_helper_take, .helper_release = f_helper_release,
 	.flush_buffers = f_flush, .vm_state = f_vm_state, .vm_migrate = f_migrate,
-	.vm_resume = f_resume, .vm_undefine = f_undefine, .vm_destroy = f_destroy,
+	.vm_resume = f_resume, .vm_undefine = f_undefine, .vm_xml = f_vm_xml, .vm_destroy = f_destroy,
 	.vm_start = f_start, .save = f_save,
 };
 
@@ -1023,6 +1047,43 @@ static void gate_timeout_leaves_vm_paused(void **state)
 	assert_int_equal(run(&g2, VENG_RESUME, 0, &res), 0);
 	assert_int_equal(res.outcome, VENG_OK);
 	assert_log(n, LOG("wait 100", "disconnect", "resume peer", "undefine here"));
+}
+
+/* S checks the domain against the plan at preflight and again before the
+ * migration: a disk hot-plugged since the plan would not move. */
+static void source_checks_the_domain_against_the_plan(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	struct vh_error e = { 0 };
+	size_t n;
+
+	world_source();
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	assert_int_equal(run(&g, VENG_PREFLIGHT, 0, &res), 0);
+	W.cache = "writeback";
+	assert_int_equal(veng_run(&g, VENG_PREFLIGHT, 0, &res, &e), -EINVAL);
+	assert_true(strstr(e.msg, "writeback") != NULL);
+	W.cache = NULL;
+	W.extra_disk = "<disk type='block' device='disk'><driver name='qemu' cache='none'/>"
+		       "<source dev='/dev/vg/data'/><target dev='vdb'/></disk>";
+	assert_int_equal(veng_run(&g, VENG_PREFLIGHT, 0, &res, &e), -EINVAL);
+	assert_true(strstr(e.msg, "vdb (vg/data)") != NULL);
+	assert_true(strstr(e.msg, "not in the plan") != NULL);
+	W.extra_disk = NULL;
+	/* the plan's disk replaced by another LV */
+	W.dom_lv = "other";
+	assert_int_equal(veng_run(&g, VENG_PREFLIGHT, 0, &res, &e), -EINVAL);
+	assert_true(strstr(e.msg, "vda (vg/other)") != NULL);
+	W.dom_lv = NULL;
+	/* hot-plugged after the sync: migrate refuses, the VM stays here */
+	source_synced(&g);
+	W.extra_disk = "<disk type='file' device='disk'><source file='/var/x.img'/>"
+		       "<target dev='vdc'/></disk>";
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -EINVAL);
+	assert_int_equal(W.nlog, n);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
 }
 
 /* The gate stopped (link gone for good): the operator's cold start on S. */
@@ -1694,6 +1755,7 @@ int main(void)
 		cmocka_unit_test_teardown(failed_disconnect_is_redone_before_resume, journal_teardown),
 		cmocka_unit_test_teardown(gate_waits_for_resync_then_resumes, journal_teardown),
 		cmocka_unit_test_teardown(gate_timeout_leaves_vm_paused, journal_teardown),
+		cmocka_unit_test_teardown(source_checks_the_domain_against_the_plan, journal_teardown),
 		cmocka_unit_test_teardown(restart_after_a_stopped_gate, journal_teardown),
 		cmocka_unit_test_teardown(restart_refusals_change_nothing, journal_teardown),
 		cmocka_unit_test_teardown(dest_wait_sync_ends_when_the_vm_came, journal_teardown),
