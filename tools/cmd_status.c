@@ -264,7 +264,8 @@ static void dm_fact(struct veng_real *h, json_object *o, const char *key, const 
 
 /* How far the sync is: DRBD's bitmap, and while a resync runs the kernel's
  * rate and time left. */
-static void sync_fact(struct veng_real *h, json_object *dj, const struct drbdnl_status *ds)
+static void sync_fact(struct veng_real *h, json_object *dj, uint32_t minor,
+		      const struct drbdnl_status *ds)
 {
 	struct drbdnl_proc_sync rate = { 0 };
 	struct vstatus_sync v;
@@ -272,7 +273,7 @@ static void sync_fact(struct veng_real *h, json_object *dj, const struct drbdnl_
 	struct drbdnl_progress p;
 
 	if (ds && drbdnl_sync_progress(ds, &p) &&
-	    veng_real_ops.drbd_sync_rate(h, ds->minor, &rate, &e) < 0)
+	    veng_real_ops.drbd_sync_rate(h, minor, &rate, &e) < 0)
 		add_str(dj, "resync_rate_error", e.msg);
 	vstatus_sync_view(ds, &rate, &v);
 	(void)vstatus_sync_json(&v, dj);	/* out of memory: keys missing, nothing else */
@@ -286,7 +287,7 @@ static void drbd_fact(struct veng_real *h, json_object *dj, uint32_t minor)
 
 	if (r == -ENXIO || r == -ENOENT) {
 		add_str(dj, "cstate", "none");
-		sync_fact(h, dj, NULL);
+		sync_fact(h, dj, minor, NULL);
 		return;
 	}
 	if (r < 0) {
@@ -300,7 +301,7 @@ static void drbd_fact(struct veng_real *h, json_object *dj, uint32_t minor)
 	add_str(dj, "disk", drbdnl_disk_name(ds.disk));
 	add_str(dj, "peer_disk", drbdnl_disk_name(ds.pdsk));
 	json_object_object_add(dj, "out_of_sync_kib", json_object_new_int64((int64_t)ds.bits_oos * 4));
-	sync_fact(h, dj, &ds);
+	sync_fact(h, dj, minor, &ds);
 }
 
 /* The module's usermode helper now, vmhop's record of it, and the original

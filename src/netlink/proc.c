@@ -11,6 +11,7 @@
  *   	[====>...............] sync'ed: 18.8% (53248/65536)K
  *   	finish: 0:00:04 speed: 12,288 (12,288) K/sec
  *
+ * (a resync of more than 4 GiB shows "(…/…)M" instead of "K").
  * "finish" from the mark about 18 s back, "speed" over the same span, the
  * figure in brackets the mean since the resync began ("(3 s -- mean)" with
  * proc_details); " want: N" (SyncTarget) and " (stalled)" may follow.
@@ -107,13 +108,19 @@ static bool block_start(struct cur c, uint64_t *ret)
 	return number(&c, UINT32_MAX, ret) && skip(&c, ": cs:");
 }
 
-/* "finish: H:MM:SS speed: N (…) [want: N] K/sec[ (stalled)]" */
+/* "finish: H:MM:SS speed: N (…) [want: N] K/sec[ (stalled)]", where it
+ * begins in the line: older kernels printed it right after a "(…)M"
+ * figure, on the progress bar's line. */
 static bool finish_line(struct cur c, struct drbdnl_proc_sync *ret)
 {
+	static const char key[] = "finish: ";
 	uint64_t h, m, s, v, mean;
+	const char *f = memmem(c.p, (size_t)(c.end - c.p), key, sizeof(key) - 1);
 
-	skip_blanks(&c);
-	if (!skip(&c, "finish: ") || !number(&c, UINT32_MAX, &h) || !skip(&c, ":") ||
+	if (!f)
+		return false;
+	c.p = f;
+	if (!skip(&c, key) || !number(&c, UINT32_MAX, &h) || !skip(&c, ":") ||
 	    !number(&c, 59, &m) || !skip(&c, ":") || !number(&c, 59, &s) ||
 	    !skip(&c, " speed: ") || !grouped(&c, &v) || !skip(&c, " ("))
 		return false;

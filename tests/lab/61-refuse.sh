@@ -17,8 +17,10 @@
 #      lists it as unreadable and still succeeds.
 #   e. status with no argument lists the move, status RESOURCE shows it with
 #      the facts read from hv2 (its LV on its own table, the .copy, the
-#      meta-data LV, DRBD WFConnection, the VM not defined here); abort on
-#      hv2 then leaves it clean (exit 13).
+#      meta-data LV, DRBD WFConnection, the VM not defined here, the
+#      usermode helper as sysfs has it and held by vmhop with the original
+#      saved, the sync as a percentage matching /proc/drbd's oos:); abort on
+#      hv2 then leaves it clean (exit 13) and status shows drbdadm back.
 # timeout: 400
 . "$(dirname "$0")/lib.sh"
 t0=$(now)
@@ -140,6 +142,27 @@ table=$(lab_out hv2 "dmsetup table vg-$N")
 assert_eq "$(d0 lv_table)" "$table" "status shows the LV's table as dmsetup does"
 assert_eq "$(lab_out hv2 "$V --json status --plan $PLAN" | jget disks.0.lv_maps)" "its own table" \
 	"status --plan shows the same"
+# the usermode helper: the module's parameter as sysfs has it, held by vmhop for this
+# move, the original in vmhop's record and in the journal; the sync as a percentage
+# of what DRBD's bitmap covers, equal to the kernel's own oos: in /proc/drbd
+t1=$(now)
+facts=$(lab_out hv2 "cat /sys/module/drbd/parameters/usermode_helper; grep -A1 '^ *$MINOR: cs:' /proc/drbd | grep -o 'oos:[0-9]*'")
+hj() { jget usermode_helper.$1 <<< "$st"; }
+assert_eq "$(hj current)" "$(head -1 <<< "$facts")" "status: the helper as sysfs has it"
+assert_eq "$(hj current),$(hj held_by_vmhop),$(hj held_for_this_move),$(hj saved_original),$(hj journal_original)" \
+	"/bin/true,true,true,/sbin/drbdadm,/sbin/drbdadm" "status: the helper held by vmhop for $RES, the original saved"
+assert_eq "$(jget usermode_helper.holds.0.resource <<< "$st")" "$RES" "status: the hold is $RES's"
+assert_eq "oos:$(d0 out_of_sync_kib)" "$(tail -1 <<< "$facts")" "status: out of sync as /proc/drbd has it"
+want=$(python3 -c 'import sys; s, o = int(sys.argv[1]), int(sys.argv[2]); p = (s - o) * 1000 // s
+print("%d.%d" % (p // 10, p % 10))' "$(d0 size_kib)" "$(d0 out_of_sync_kib)")
+assert_eq "$(d0 in_sync_percent)" "$want" "status: in_sync_percent from size_kib and out_of_sync_kib"
+assert_match "$(d0 sync)" "^$want% in sync" "status: the sync in words"
+assert_eq "$(jget disks.0 <<< "$st" | grep -c resync_)" 0 "status: no resync figures while WFConnection"
+human=$(lab_out hv2 "$V status $RES")
+[ -n "${LAB_RESULTS:-}" ] && printf '%s\n\n%s\n' "$human" "$st" > "$LAB_RESULTS/61-status-sample.txt"
+assert_match "$human" $'\nusermode_helper:\n  current: /bin/true\n' "status (text): the helper"
+assert_match "$human" $'\n    sync: '"$want% in sync" "status (text): the sync"
+say "e. status $RES: helper $(hj current) held for $RES (original $(hj saved_original)), disk $(d0 sync) ($(elapsed "$t1") s)"
 say "e. status lists $RES (dest, prepare) and status $RES reads hv2: $(d0 lv_maps), copy $(d0 copy_here), $(d0 cstate)"
 
 before=$(lab_out hv2 "rm -rf $COPY && cp -a $STATE $COPY && truncate -s 300 $COPY/$UUID.journal &&
@@ -158,6 +181,13 @@ say "d. journal truncated to 300 bytes: status --plan, status $RES, preflight, p
 rc=0
 lab_run hv2 "$V abort --plan $PLAN" >/dev/null || rc=$?
 assert_eq "$rc" 13 "abort on hv2: undone"
+t1=$(now)
+st=$(lab_out hv2 "$V --json status $RES")
+assert_eq "$(hj current),$(hj held_by_vmhop),$(hj held_for_this_move),$(hj journal_original)" \
+	"$(lab_out hv2 "cat /sys/module/drbd/parameters/usermode_helper"),false,false,/sbin/drbdadm" \
+	"status after abort: the original helper back, no hold"
+assert_eq "$(hj current) $(d0 cstate) $(d0 sync)" "/sbin/drbdadm none no DRBD device" "status after abort: no DRBD device"
+say "abort: status shows $(hj current) back, no hold, no DRBD device ($(elapsed "$t1") s)"
 out=$(lab_out hv2 "$V status")
 assert_match "$out" "^$RES  VM $N  dest  .*ABORTED  next: nothing: the move was aborted" "status lists the aborted move"
 lab_out hv2 "rm -f $STATE/$UUID.journal" >/dev/null	# the aborted move's journal stays; assert_nothing wants none

@@ -232,6 +232,19 @@ static void proc_resync_of_the_minor(void **state)
 	assert_int_equal(r.mean_kib_s, 2000);
 	assert_int_equal(r.want_kib_s, 102400);
 	assert_true(r.stalled);
+
+	/* older kernels: "(…)M" and "finish:" on the progress bar's line */
+	r = parse(HEAD
+		  "100: cs:SyncTarget ro:Secondary/Primary ds:Inconsistent/UpToDate C r-----\n"
+		  "    ns:0 nr:12288 dw:12288 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:53248\n"
+		  "\t[===>................] sync'ed: 18.8% (5120/6144)Mfinish: 12:00:05 speed: 0 "
+		  "(7 -- 2,000) want: 102,400 K/sec (stalled)\n");
+	assert_true(r.found);
+	assert_int_equal(r.eta_s, 12 * 3600 + 5);
+	assert_int_equal(r.rate_kib_s, 0);
+	assert_int_equal(r.mean_kib_s, 2000);
+	assert_int_equal(r.want_kib_s, 102400);
+	assert_true(r.stalled);
 }
 
 static void proc_no_resync_of_the_minor(void **state)
