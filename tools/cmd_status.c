@@ -21,6 +21,7 @@
 
 #include "core/engine.h"
 #include "core/journal.h"
+#include "core/status.h"
 #include "virt/virt.h"
 #include "vmhop.h"
 
@@ -43,7 +44,7 @@ static int parse(struct vh_ctx *ctx, int argc, char **argv, struct status_args *
 	int c;
 
 	memset(a, 0, sizeof(*a));
-	optind = 1;
+	optind = 0;	/* glibc: a full re-initialisation (vh_main runs many times in one test) */
 	opterr = 0;
 	for (;;) {
 		if ((c = getopt_long(argc, argv, "+h", opts, NULL)) == -1) {
@@ -261,6 +262,23 @@ static void dm_fact(struct veng_real *h, json_object *o, const char *key, const 
 		vdm_table_free(&t);
 }
 
+/* How far the sync is: DRBD's bitmap, and while a resync runs the kernel's
+ * rate and time left. */
+static void sync_fact(struct veng_real *h, json_object *dj, uint32_t minor,
+		      const struct drbdnl_status *ds)
+{
+	struct drbdnl_proc_sync rate = { 0 };
+	struct vstatus_sync v;
+	struct vh_error e = { 0 };
+	struct drbdnl_progress p;
+
+	if (ds && drbdnl_sync_progress(ds, &p) &&
+	    veng_real_ops.drbd_sync_rate(h, minor, &rate, &e) < 0)
+		add_str(dj, "resync_rate_error", e.msg);
+	vstatus_sync_view(ds, &rate, &v);
+	(void)vstatus_sync_json(&v, dj);	/* out of memory: keys missing, nothing else */
+}
+
 static void drbd_fact(struct veng_real *h, json_object *dj, uint32_t minor)
 {
 	struct drbdnl_status ds;
@@ -269,10 +287,12 @@ static void drbd_fact(struct veng_real *h, json_object *dj, uint32_t minor)
 
 	if (r == -ENXIO || r == -ENOENT) {
 		add_str(dj, "cstate", "none");
+		sync_fact(h, dj, minor, NULL);
 		return;
 	}
 	if (r < 0) {
 		add_unknown(dj, "cstate", &e);
+		add_str(dj, "sync", "unknown (cstate_error says why)");
 		return;
 	}
 	add_str(dj, "drbd_resource", ds.resource);
@@ -281,6 +301,28 @@ static void drbd_fact(struct veng_real *h, json_object *dj, uint32_t minor)
 	add_str(dj, "disk", drbdnl_disk_name(ds.disk));
 	add_str(dj, "peer_disk", drbdnl_disk_name(ds.pdsk));
 	json_object_object_add(dj, "out_of_sync_kib", json_object_new_int64((int64_t)ds.bits_oos * 4));
+	sync_fact(h, dj, minor, &ds);
+}
+
+/* The module's usermode helper now, vmhop's record of it, and the original
+ * this move's journal saved. */
+static void helper_fact(struct veng_real *h, json_object *o, const struct move *m)
+{
+	struct drbdnl_helper *hi = malloc(sizeof(*hi));
+	struct vh_error e = { 0 };
+	json_object *hj;
+
+	if (!hi || veng_real_ops.helper_inspect(h, hi, &e) < 0) {
+		if (!hi)
+			(void)vh_err(&e, -ENOMEM, "out of memory");
+		add_unknown(o, "usermode_helper", &e);
+		free(hi);
+		return;
+	}
+	hj = json_object_new_object();
+	(void)vstatus_helper_json(hi, m->plan.resource, m->st.helper_original, hj);
+	json_object_object_add(o, "usermode_helper", hj);
+	free(hi);
 }
 
 static void vm_fact(struct veng_real *h, json_object *o, const char *name)
@@ -333,6 +375,7 @@ static int show_move(struct vh_ctx *ctx, const struct status_args *a, const stru
 		json_object_object_add(o, "state", st);
 	}
 	vm_fact(h, o, m->plan.vm_name);
+	helper_fact(h, o, m);
 	disks = json_object_new_array();
 	for (size_t i = 0; i < m->plan.n_disks; i++) {
 		const struct vplan_disk *pd = &m->plan.disks[i];

@@ -169,6 +169,12 @@ struct veng_ops {
 	int (*helper_take)(void *ud, const char *res, bool *ret_changed, char *ret_original,
 			   size_t len, struct vh_error *e);
 	int (*helper_release)(void *ud, const char *res, struct vh_error *e);
+	/* Read only (vmhop status): the parameter, vmhop's record of it and its holds. */
+	int (*helper_inspect)(void *ud, struct drbdnl_helper *ret, struct vh_error *e);
+	/* Read only: the resync's rate and time left, as the kernel shows them
+	 * (ret->found false when no resync runs on @minor). */
+	int (*drbd_sync_rate)(void *ud, uint32_t minor, struct drbdnl_proc_sync *ret,
+			      struct vh_error *e);
 	/* BLKFLSBUF on a block device. */
 	int (*flush_buffers)(void *ud, const char *path, struct vh_error *e);
 	/* libvirt.  vm_state: -ENOENT when the domain is not defined there. */

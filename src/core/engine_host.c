@@ -356,6 +356,23 @@ static int h_helper_release(void *ud, const char *res, struct vh_error *e)
 	return 0;
 }
 
+static int h_helper_inspect(void *ud, struct drbdnl_helper *ret, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vh_error ne = { 0 };
+
+	/* Without netlink (no module) the parameter says so itself; the list of
+	 * resources vmhop does not hold is then left empty. */
+	return drbdnl_helper_inspect(nl(r, &ne) < 0 ? NULL : r->nl, NULL, ret, e);
+}
+
+static int h_drbd_sync_rate(void *ud, uint32_t minor, struct drbdnl_proc_sync *ret,
+			    struct vh_error *e)
+{
+	(void)ud;
+	return drbdnl_proc_sync(NULL, minor, ret, e);
+}
+
 static int h_flush(void *ud, const char *path, struct vh_error *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
@@ -514,6 +531,7 @@ const struct veng_ops veng_real_ops = {
 	.drbd_attach = h_attach, .drbd_primary_force = h_primary, .drbd_connect = h_connect,
 	.drbd_disconnect = h_disconnect, .drbd_down = h_down, .drbd_wait = h_wait,
 	.helper_take = h_helper_take, .helper_release = h_helper_release,
+	.helper_inspect = h_helper_inspect, .drbd_sync_rate = h_drbd_sync_rate,
 	.flush_buffers = h_flush,
 	.vm_state = h_vm_state, .vm_migrate = h_vm_migrate, .vm_resume = h_vm_resume,
 	.vm_undefine = h_vm_undefine, .vm_xml = h_vm_xml, .vm_destroy = h_vm_destroy, .vm_start = h_vm_start,

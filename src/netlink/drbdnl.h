@@ -263,6 +263,33 @@ struct drbdnl_progress {
 };
 bool drbdnl_sync_progress(const struct drbdnl_status *st, struct drbdnl_progress *ret);
 
+/*
+ * The share of the device in sync, (bits_total - bits_oos) / bits_total in
+ * permille, rounded down: 1000 only when nothing is out of sync.  False when
+ * there is no local disk (bits_total 0).
+ */
+bool drbdnl_in_sync_permille(const struct drbdnl_status *st, unsigned *ret);
+
+/*
+ * The resync's rate and time left as the kernel computes them from its sync
+ * marks; 8.4 shows them only in /proc/drbd (proc.c).  found false: no resync
+ * line for the minor (none runs, or it is past the bytes read).
+ */
+#define DRBDNL_PROC_PATH "/proc/drbd"
+struct drbdnl_proc_sync {
+	bool found;
+	uint64_t eta_s;			/* "finish: H:MM:SS" */
+	uint64_t rate_kib_s;		/* "speed:", over the last ~18 s */
+	uint64_t mean_kib_s;		/* since the resync began */
+	uint64_t want_kib_s;		/* "want:" (SyncTarget), 0 when absent */
+	bool stalled;			/* no progress for the marks' whole span */
+};
+/* Parse @len bytes of /proc/drbd's text (no NUL needed): always 0. */
+int drbdnl_proc_parse(const char *buf, size_t len, uint32_t minor, struct drbdnl_proc_sync *ret);
+/* Read @path (NULL: DRBDNL_PROC_PATH); -ENOPKG when it does not exist. */
+int drbdnl_proc_sync(const char *path, uint32_t minor, struct drbdnl_proc_sync *ret,
+		     struct vh_error *e) VH_MUST_CHECK;
+
 /* ---- ret_code ---------------------------------------------------------- */
 
 /* Both number spaces: drbd_ret_code (>= 100) and drbd_state_rv (<= 4). */

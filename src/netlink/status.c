@@ -182,6 +182,27 @@ bool drbdnl_sync_progress(const struct drbdnl_status *st, struct drbdnl_progress
 	return true;
 }
 
+bool drbdnl_in_sync_permille(const struct drbdnl_status *st, unsigned *ret)
+{
+	uint64_t total = st->bits_total, oos = st->bits_oos, in;
+
+	*ret = 0;
+	if (!total)
+		return false;
+	if (oos > total)
+		oos = total;	/* never seen; a garbage reply is not a negative share */
+	in = total - oos;
+	/* keep in * 1000 inside 64 bits */
+	while (total > UINT64_MAX / 1000) {
+		in >>= 1;
+		total >>= 1;
+	}
+	*ret = (unsigned)(in * 1000 / total);
+	if (*ret == 1000 && oos)
+		*ret = 999;	/* the shift above rounded a few blocks away */
+	return true;
+}
+
 /* ---- GET_STATUS -------------------------------------------------------- */
 
 struct one_ctx {

@@ -17,8 +17,10 @@
 #      lists it as unreadable and still succeeds.
 #   e. status with no argument lists the move, status RESOURCE shows it with
 #      the facts read from hv2 (its LV on its own table, the .copy, the
-#      meta-data LV, DRBD WFConnection, the VM not defined here); abort on
-#      hv2 then leaves it clean (exit 13).
+#      meta-data LV, DRBD WFConnection, the VM not defined here, the
+#      usermode helper as sysfs has it and held by vmhop with the original
+#      saved, the sync as a percentage matching /proc/drbd's oos:); abort on
+#      hv2 then leaves it clean (exit 13) and status shows drbdadm back.
 # timeout: 400
 . "$(dirname "$0")/lib.sh"
 t0=$(now)
@@ -38,6 +40,14 @@ PLAN=/tmp/$N.plan.json
 jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
 print(str(d).lower() if isinstance(d,bool) else d)' "$1"; }
+
+# jmany KEY...: the values of several keys of the JSON on stdin, joined by '|'.
+jmany() { python3 -c 'import json,sys; r=json.load(sys.stdin)
+def g(k):
+	d=r
+	for p in k.split("."): d=d[int(p)] if isinstance(d,list) else d[p]
+	return str(d).lower() if isinstance(d,bool) else str(d)
+print("|".join(g(k) for k in sys.argv[1:]))' "$@"; }
 
 cleanup() {
 	set +e
@@ -140,6 +150,31 @@ table=$(lab_out hv2 "dmsetup table vg-$N")
 assert_eq "$(d0 lv_table)" "$table" "status shows the LV's table as dmsetup does"
 assert_eq "$(lab_out hv2 "$V --json status --plan $PLAN" | jget disks.0.lv_maps)" "its own table" \
 	"status --plan shows the same"
+# the usermode helper: the module's parameter as sysfs has it, held by vmhop for this
+# move, the original in vmhop's record and in the journal; the sync as a percentage
+# of what DRBD's bitmap covers, equal to the kernel's own oos: in /proc/drbd.  One
+# call into hv2 and one python for the keys: each costs seconds under TCG.
+t1=$(now)
+both=$(lab_out hv2 "cat /sys/module/drbd/parameters/usermode_helper
+	grep -A1 '^ *$MINOR: cs:' /proc/drbd | grep -o 'oos:[0-9]*'; $V status $RES")
+human=$(tail -n +3 <<< "$both")
+IFS='|' read -r cur held mine saved jorig hold oos size pct words <<< "$(jmany usermode_helper.current \
+	usermode_helper.held_by_vmhop usermode_helper.held_for_this_move usermode_helper.saved_original \
+	usermode_helper.journal_original usermode_helper.holds.0.resource disks.0.out_of_sync_kib \
+	disks.0.size_kib disks.0.in_sync_percent disks.0.sync <<< "$st")"
+assert_eq "$cur" "$(head -1 <<< "$both")" "status: the helper as sysfs has it"
+assert_eq "$cur,$held,$mine,$saved,$jorig,$hold" "/bin/true,true,true,/sbin/drbdadm,/sbin/drbdadm,$RES" \
+	"status: the helper held by vmhop for $RES, the original saved"
+assert_eq "oos:$oos" "$(sed -n 2p <<< "$both")" "status: out of sync as /proc/drbd has it"
+pm=$(( (size - oos) * 1000 / size ))
+want="$((pm / 10)).$((pm % 10))"
+assert_eq "$pct" "$want" "status: in_sync_percent from size_kib and out_of_sync_kib"
+assert_match "$words" "^$want% in sync" "status: the sync in words"
+assert_eq "$(grep -c '"resync_' <<< "$st")" 0 "status: no resync figures while WFConnection"
+[ -n "${LAB_RESULTS:-}" ] && printf '%s\n\n%s\n' "$human" "$st" > "$LAB_RESULTS/61-status-sample.txt"
+assert_match "$human" $'\nusermode_helper:\n  current: /bin/true\n' "status (text): the helper"
+assert_match "$human" $'\n    sync: '"$want% in sync" "status (text): the sync"
+say "e. status $RES: helper $cur held for $RES (original $saved), disk $words ($(elapsed "$t1") s)"
 say "e. status lists $RES (dest, prepare) and status $RES reads hv2: $(d0 lv_maps), copy $(d0 copy_here), $(d0 cstate)"
 
 before=$(lab_out hv2 "rm -rf $COPY && cp -a $STATE $COPY && truncate -s 300 $COPY/$UUID.journal &&
@@ -158,6 +193,13 @@ say "d. journal truncated to 300 bytes: status --plan, status $RES, preflight, p
 rc=0
 lab_run hv2 "$V abort --plan $PLAN" >/dev/null || rc=$?
 assert_eq "$rc" 13 "abort on hv2: undone"
+t1=$(now)
+both=$(lab_out hv2 "cat /sys/module/drbd/parameters/usermode_helper; $V --json status $RES")
+assert_eq "$(head -1 <<< "$both")|$(tail -n +2 <<< "$both" | jmany usermode_helper.current usermode_helper.held_by_vmhop \
+	usermode_helper.held_for_this_move usermode_helper.journal_original disks.0.cstate disks.0.sync)" \
+	"/sbin/drbdadm|/sbin/drbdadm|false|false|/sbin/drbdadm|none|no DRBD device" \
+	"status after abort: the original helper back (sysfs and status), no hold, no DRBD device"
+say "abort: status shows /sbin/drbdadm back, no hold, no DRBD device ($(elapsed "$t1") s)"
 out=$(lab_out hv2 "$V status")
 assert_match "$out" "^$RES  VM $N  dest  .*ABORTED  next: nothing: the move was aborted" "status lists the aborted move"
 lab_out hv2 "rm -f $STATE/$UUID.journal" >/dev/null	# the aborted move's journal stays; assert_nothing wants none

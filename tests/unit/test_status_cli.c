@@ -212,6 +212,52 @@ static void phase_refuses_truncated_journal(void **state)
 	free(after);
 }
 
+/*
+ * status RESOURCE shows the usermode helper and each disk's sync as facts of
+ * their own, read from the host.  This build host has no drbd module: both
+ * are "unknown" with the reason, the journal's saved original is still
+ * shown next to the record's, and the command succeeds.
+ */
+static void move_shows_helper_and_sync(void **state)
+{
+	struct tcli r = tcli_run(NULL, "--json", "status", "vh-1a2b3c4d", "--state-dir", dir, NULL);
+	json_object *o, *v, *d;
+
+	if (r.rc)
+		fprintf(stderr, "rc %d err [%s] out [%s]\n", r.rc, r.err, r.out);
+	assert_int_equal(r.rc, 0);
+	assert_non_null(o = json_tokener_parse(r.out));
+	assert_true(json_object_object_get_ex(o, "usermode_helper", &v));
+	if (json_object_is_type(v, json_type_string)) {
+		/* no drbd module here: the parameter does not exist */
+		assert_string_equal(json_object_get_string(v), "unknown");
+		assert_true(json_object_object_get_ex(o, "usermode_helper_error", &v));
+		assert_non_null(strstr(json_object_get_string(v), "usermode_helper does not exist"));
+	} else {
+		assert_true(json_object_object_get_ex(v, "current", &d));
+		assert_true(json_object_object_get_ex(v, "held_for_this_move", &d));
+		assert_true(json_object_object_get_ex(v, "journal_original", &d));
+	}
+	assert_true(json_object_object_get_ex(o, "disks", &v));
+	d = json_object_array_get_idx(v, 0);
+	assert_non_null(d);
+	assert_true(json_object_object_get_ex(d, "sync", &v));
+	assert_true(json_object_object_get_ex(d, "out_of_sync_kib", &v) ||
+		    json_object_object_get_ex(d, "cstate_error", &v) ||
+		    json_object_object_get_ex(d, "cstate", &v));
+	json_object_put(o);
+	tcli_free(&r);
+
+	/* the same facts in the text output */
+	r = tcli_run(NULL, "status", "vh-1a2b3c4d", "--state-dir", dir, NULL);
+	if (r.rc)
+		fprintf(stderr, "rc %d err [%s] out [%s]\n", r.rc, r.err, r.out);
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "\nusermode_helper"));
+	assert_non_null(strstr(r.out, "    sync: "));
+	tcli_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +265,7 @@ int main(void)
 		cmocka_unit_test(listing_of_an_empty_or_missing_dir),
 		cmocka_unit_test(resource_errors),
 		cmocka_unit_test(phase_refuses_truncated_journal),
+		cmocka_unit_test(move_shows_helper_and_sync),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
