@@ -347,17 +347,20 @@ static int preflight(struct veng *g, struct veng_result *res, struct vh_error *e
 
 static int take_helper(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
-	bool changed = false;
+	bool changed = false, was = g->st.helper_taken;
 	int r;
 
-	if (g->st.helper_taken)
+	/* Claimed but the original never recorded: killed during the take,
+	 * which may not have happened.  Taken again (the policy's take is
+	 * idempotent for one resource). */
+	if (was && g->st.helper_original[0])
 		return 0;
 	g->st.helper_taken = true;	/* claimed first: release is harmless if never taken */
 	if ((r = begin(g, res, e, "take the usermode helper")) < 0)
 		return r;
 	if ((r = g->ops->helper_take(g->ud, g->plan->resource, &changed, g->st.helper_original,
 				     sizeof(g->st.helper_original), e)) < 0) {
-		g->st.helper_taken = false;
+		g->st.helper_taken = was;
 		g->st.doing[0] = '\0';
 		(void)save(g, NULL);
 		return r;
@@ -571,16 +574,15 @@ static int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 		return r;
 	if ((r = take_helper(g, res, e)) < 0)
 		return r;
-	if (!g->st.res_created) {
-		r = g->ops->drbd_res_exists(g->ud, p->resource, e);
-		if (r < 0)
-			return r;
-		g->st.res_created = true;
-		if (r == 0 && ((r = begin(g, res, e, "new-resource %s", p->resource)) < 0 ||
-			       (r = g->ops->drbd_new_resource(g->ud, p->resource, e)) < 0 ||
-			       (r = end(g, e)) < 0))
-			return r;
-	}
+	/* Looked for even when claimed: a kill after the claim may come before it. */
+	r = g->ops->drbd_res_exists(g->ud, p->resource, e);
+	if (r < 0)
+		return r;
+	g->st.res_created = true;
+	if (r == 0 && ((r = begin(g, res, e, "new-resource %s", p->resource)) < 0 ||
+		       (r = g->ops->drbd_new_resource(g->ud, p->resource, e)) < 0 ||
+		       (r = end(g, e)) < 0))
+		return r;
 	for (size_t i = 0; i < p->n_disks; i++)
 		if ((r = prepare_disk(g, res, i, e)) < 0)
 			return r;
@@ -1444,6 +1446,9 @@ int veng_run(struct veng *g, enum veng_phase ph, unsigned flags, struct veng_res
 	}
 	res.wall_ns = g->now_ns() - t0;
 	if (r == 0 && ph != VENG_PREFLIGHT) {
+		/* Finished: no step is under way, whatever a killed run left
+		 * named (its step found done needs no begin() again). */
+		g->st.doing[0] = '\0';
 		g->st.phase_ns[ph] = res.wall_ns;
 		if (res.outcome == VENG_OK && !(flags & VENG_LEAVE_PAUSED && ph == VENG_MIGRATE) &&
 		    (int)ph > g->st.last_phase && ph != VENG_ABORT && ph != VENG_RESTART)

@@ -11,7 +11,10 @@
 #      linear table on hv2's disk, nothing of vmhop is left on either host (no
 #      DRBD minor, no .copy, no meta-data LV, the usermode helper as before,
 #      the journal done), hv1's LV is gone, and the writer's ring check passes.
-#      Prints the freeze window and each phase's time.
+#      Prints the freeze window and each phase's time.  SIGKILL in the middle
+#      of prepare and of release, on hv1 here and on hv2 in part 4: killed
+#      while a step is under way (the step is printed), status names it, the
+#      phase run again finishes and the move goes on.
 #   2. abort after bridge on hv1: the VM keeps running on hv1 on its own
 #      table; both hosts clean; abort exits 13 ("undone").
 #   2b. lvchange --refresh of the VM's LV on hv1 after the bridge (it puts the
@@ -135,6 +138,63 @@ phase() {
 	say "  $p on $h: $t s ($(jget steps <<< "$OUT" 2>/dev/null || echo ?) steps, outcome $(jget outcome <<< "$OUT" 2>/dev/null || echo ?))"
 }
 
+# kill_in HOST PHASE STEP [WRAP]: run PHASE on HOST in the background and
+# SIGKILL it while a step is under way.  The guest polls the journal's
+# engine.doing (the step named, and saved, before it acts) until it names a
+# step beginning with STEP, stops vmhop (SIGSTOP), reads the journal again
+# and, if a step is still under way, kills it there with SIGKILL (else it
+# lets vmhop go on and polls again).  WRAP (strace ... --) runs vmhop under
+# strace to slow down a step too short to catch: vmhop is then killed as
+# soon as the step is named.  Says which step the journal names once vmhop
+# is dead; vmhop status must show it interrupted.  The caller runs the
+# phase again.
+kill_in() {
+	local h=$1 p=$2 step=$3 wrap=${4:-} s st at
+	s=$(now)
+	lab_bg $h kill-$p "$wrap $V --json $p --plan $PLAN"
+	at=$(lab_out $h "bash -s $STATE/$UUID.journal /tmp/lab-bg/kill-$p '$step' '$wrap' <<'EOF'
+j=\$1 bg=\$2 want=\$3 wrap=\$4 re='\"doing\": *\"([^\"]*)\"' end=\$((SECONDS + 300)) pid=
+while [ -z \"\$pid\" ]; do	# under strace: vmhop is its child
+	pid=\$(<\$bg.pid)
+	[ -z \"\$wrap\" ] || pid=\$(cat /proc/\$pid/task/\$pid/children 2>/dev/null) || pid=
+	pid=\${pid%% *}
+done
+while :; do
+	[ ! -s \$bg.rc ] || { echo \"\$(<\$bg.log)\"; echo \"ended (\$(<\$bg.rc)) before a step '\$want'\"; exit 1; }
+	[ \$SECONDS -lt \$end ] || { echo \"no step '\$want' in 300 s\"; exit 1; }
+	t=; { read -r -d '' t < \$j; } 2>/dev/null
+	[[ \$t =~ \$re && \${BASH_REMATCH[1]} == \"\$want\"* ]] || continue
+	[ -z \"\$wrap\" ] || break
+	kill -STOP \$pid
+	t=; { read -r -d '' t < \$j; } 2>/dev/null
+	[[ \$t =~ \$re && -n \${BASH_REMATCH[1]} ]] && break
+	kill -CONT \$pid
+done
+kill -KILL \$pid
+while [ ! -s \$bg.rc ]; do sleep 0.05; done
+[ \"\$(<\$bg.rc)\" = 137 ] || { echo \"exit \$(<\$bg.rc), not killed\"; exit 1; }
+t=; { read -r -d '' t < \$j; } 2>/dev/null
+[[ \$t =~ \$re && -n \${BASH_REMATCH[1]} ]] || { echo \"the kill landed between two steps\"; exit 1; }
+echo \"\${BASH_REMATCH[1]}\"
+EOF")
+	at=${at//'\/'/'/'}	# JSON's escaped slashes
+	st=$(lab_out $h "$V --json status --plan $PLAN")
+	assert_eq "$(jget state.doing <<< "$st")" "$at" "$h: status after the kill in $p shows the step under way"
+	assert_match "$(jget next <<< "$st")" "interrupted: run the same phase again" "$h: status's next action after the kill in $p"
+	say "  SIGKILL in $p on $h${wrap:+ (under strace, ioctls slowed)}: in step '$at'; killed run and status $(elapsed "$s") s; status: next '$(jget next <<< "$st")'"
+}
+# lv_after_kill HOST LV OWN: after a kill, the LV's live table is DRBD's or
+# OWN (its own), and it is not suspended; says which, and any inactive table.
+lv_after_kill() {
+	local h=$1 lv=$2 own=$3 tbl info
+	tbl=$(lab_out $h "dmsetup table vg-$lv")
+	info=$(lab_out $h "dmsetup info vg-$lv")
+	[[ $tbl == "$own" || $tbl == "0 $((SIZE * 2048)) linear 147:60 0" ]] ||
+		fail "$h: vg-$lv's table after the kill is neither DRBD's nor its own: $tbl"
+	[[ $info != *SUSPENDED* ]] || fail "$h: vg-$lv left suspended by the kill: $info"
+	say "  $h after the kill: vg-$lv $([[ $tbl == "$own" ]] && echo "on its own table" || echo "still on /dev/drbd60"), $(sed -n 's/^State: *//p' <<< "$info"), tables: $(sed -n 's/^Tables present: *//p' <<< "$info")"
+}
+
 # ---- 1. happy path --------------------------------------------------------
 if want 1; then
 lab_out hv1 "$BV create $N $SIZE" >/dev/null
@@ -146,6 +206,7 @@ say "busy VM $N on hv1 (LV vg/$N, $SIZE MiB), plan for resource $RES on both hos
 move_t0=$(now)
 phase hv1 preflight
 phase hv2 preflight
+kill_in hv1 prepare "create LV"
 phase hv1 prepare
 assert_eq "$(lab_out hv1 "drbdsetup-84 sh-status $RES | sed -n 's/^_cstate=//p;s/^_role=//p' | tr '\n' ' '")" "StandAlone Primary " "hv1 after prepare: Primary while StandAlone"
 assert_eq "$(lab_out hv1 "dmsetup table vg-$N | awk '{print \$3}'")" linear "hv1: the VM's LV still on its own table after prepare"
@@ -178,7 +239,17 @@ assert_eq "$(lab_out hv1 "$VIRSH list --all --name | grep -cx $N || true")" 0 "V
 n2=$(lab_out hv2 "c=\$($BV counter $N); $BV wait-writes $N \$((c + 32)) 60")
 say "  the VM writes on hv2 (counter $n2)"
 phase hv2 release
+# S's release killed while it puts the LV back on its own table (a dm swap):
+# the LV's live table is DRBD's or its own (the .copy has the same), never
+# left suspended; release run again finishes.
+own=$(lab_out hv1 "dmsetup table $RES-0.copy")
+# The swap is too short to catch by polling: strace delays each ioctl's
+# return by 0.2 s, and the kill comes between two of them.
+kill_in hv1 release "put " "strace -f -qq -o /dev/null -e trace=ioctl -e inject=ioctl:delay_exit=200000 --"
+lv_after_kill hv1 $N "$own"
 phase hv1 release
+assert_eq "$(lab_out hv1 "dmsetup table vg-$N")" "$own" "hv1: the LV on its own table after release run again"
+assert_eq "$(lab_out hv1 "dmsetup info vg-$N | grep -c SUSPENDED || true")" 0 "hv1: the LV not suspended after release run again"
 phase hv1 cleanup
 phase hv2 cleanup
 phase hv1 cleanup
@@ -386,6 +457,7 @@ assert_eq "$(lab_out hv1 "python3 -c 'import json; print(len(json.load(open(\"$P
 phase hv1 prepare
 phase hv1 bridge
 F2="$(jget freeze_ns.0 <<< "$OUT") $(jget freeze_ns.1 <<< "$OUT")"
+kill_in hv2 prepare "attach"
 phase hv2 prepare
 lab_bg hv1 ws1 "$V --json wait-sync --plan $PLAN"
 phase hv2 wait-sync
@@ -398,6 +470,11 @@ for lv in $N ${N}b; do
 	assert_eq "$s2" "$s1" "two disks: sha256 of vg/$lv on both hosts at the gate"
 done
 phase hv1 resume
+# D's release killed while it takes DRBD down; the VM runs on; release run
+# again finishes.
+kill_in hv2 release "down"
+say "  hv2 after the kill: $(lab_out hv2 "echo resource: \$(drbdsetup-84 show $RES >/dev/null 2>&1 && echo present || echo gone), minors: \$(ls /sys/block | grep '^drbd' | tr '\n' ' ')")"
+assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" running "two disks: the VM runs on hv2 after the kill in release"
 phase hv2 release
 phase hv1 release
 phase hv1 cleanup

@@ -59,6 +59,11 @@ struct world {
 	size_t nlog;
 	const char *fail_at;		/* the action (log prefix) that fails once */
 	int fail_err;
+	/* SIGKILL: the process dies at action number die_at (1-based, 0: never),
+	 * before it takes effect or just after (die_after); dead, it does and
+	 * saves nothing more */
+	size_t die_at;
+	bool die_after, dead;
 	struct veng_state saved;
 	unsigned saves;
 	/* the plan's port: a foreign socket bound there, another DRBD resource
@@ -77,6 +82,8 @@ static int act(const char *fmt, ...)
 	va_list ap;
 
 	assert_true(W.nlog < LOGN);
+	if (W.dead)
+		return -EIO;
 	va_start(ap, fmt);
 	vsnprintf(W.log[W.nlog], sizeof(W.log[0]), fmt, ap);
 	va_end(ap);
@@ -86,6 +93,11 @@ static int act(const char *fmt, ...)
 		return -W.fail_err;
 	}
 	W.nlog++;
+	if (W.die_at == W.nlog) {
+		W.dead = true;
+		if (!W.die_after)
+			return -EIO;
+	}
 	return 0;
 }
 
@@ -511,6 +523,8 @@ static int f_save(void *ud, const struct veng_state *st, struct vh_error *e)
 	bool found;
 	int r;
 
+	if (W.dead)
+		return vh_err(e, -EIO, "killed");
 	W.saves++;
 	if (!J) {
 		snprintf(jdir, sizeof(jdir), "/tmp/vmhop-test-engine-XXXXXX");
@@ -1739,6 +1753,153 @@ static void receive_interrupted_before_the_vm_came_is_undone(void **state)
 	assert_true(W.saved.aborted);
 }
 
+/* ---- SIGKILL at every action, and the phase run again --------------------- */
+
+static void kill_prepare_s(struct veng *g)
+{
+	world_source();
+	engine(g, VPLAN_ROLE_SOURCE, NULL);
+}
+
+static void kill_prepare_d(struct veng *g)
+{
+	world_dest();
+	engine(g, VPLAN_ROLE_DEST, NULL);
+}
+
+static void kill_release_s(struct veng *g)
+{
+	struct veng_result res;
+
+	source_synced(g);
+	assert_int_equal(run(g, VENG_MIGRATE, 0, &res), 0);
+}
+
+static void kill_release_d(struct veng *g)
+{
+	struct veng_result res;
+
+	kill_prepare_d(g);
+	assert_int_equal(run(g, VENG_PREPARE, 0, &res), 0);
+	W.conn = DRBDNL_C_CONNECTED;
+	W.disk = W.pdsk = DRBDNL_D_UP_TO_DATE;
+	assert_int_equal(run(g, VENG_WAIT_SYNC, 0, &res), 0);
+	W.net = false;			/* S disconnected, */
+	W.vm_here = VIR_DOMAIN_RUNNING;	/* the VM runs here */
+}
+
+/* The name of an object of @a that exists and differs in @b (or is not there). */
+static const char *obj_differs(const struct obj *a, const struct obj *b)
+{
+	for (int i = 0; i < MAXO; i++) {
+		const struct obj *y = NULL;
+
+		if (!a[i].name[0] || !a[i].exists)
+			continue;
+		for (int j = 0; j < MAXO; j++)
+			if (!strcmp(b[j].name, a[i].name))
+				y = &b[j];
+		if (!y || !y->exists || y->size != a[i].size || strcmp(y->table, a[i].table))
+			return a[i].name;
+	}
+	return NULL;
+}
+
+/* What of the host differs: objects by name, DRBD, the helper (NULL: none). */
+static const char *host_differs(const struct world *a, const struct world *b)
+{
+	const char *n;
+
+	if ((n = obj_differs(a->lv, b->lv)) || (n = obj_differs(b->lv, a->lv)) ||
+	    (n = obj_differs(a->dm, b->dm)) || (n = obj_differs(b->dm, a->dm)))
+		return n;
+	return a->res != b->res ? "the DRBD resource" : a->minor != b->minor ? "the minor" :
+	       a->attached != b->attached ? "the disk" : a->primary != b->primary ? "the role" :
+	       a->net != b->net ? "the connection" :
+	       a->helper_changed != b->helper_changed ? "the helper" : NULL;
+}
+
+/* The journal's facts differ?  Less what is measured (times, freeze
+ * windows) and whether this run changed the helper (a second take finds it
+ * changed already). */
+static bool journal_differs(const struct veng_state *a, const struct veng_state *b)
+{
+	struct veng_state x, y;
+
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	for (struct veng_state *s = &x; s; s = s == &x ? &y : NULL) {
+		memset(s->phase_ns, 0, sizeof(s->phase_ns));
+		s->helper_changed = false;
+		for (size_t i = 0; i < VPLAN_MAX_DISKS; i++)
+			s->disks[i].freeze_ns = s->disks[i].restore_ns = 0;
+	}
+	return memcmp(&x, &y, sizeof(x)) != 0;
+}
+
+/*
+ * The phase killed (SIGKILL: nothing more done, nothing more saved) at each
+ * of its actions, before the action takes effect and just after, then run
+ * again by a new process from the journal alone: it must finish, and leave
+ * the host and the journal as one run that was never killed does.
+ */
+static void killed_at_every_action(void (*setup)(struct veng *), enum vplan_role role,
+				   enum veng_phase ph)
+{
+	static struct world ref;
+	struct veng_state ref_saved, st;
+	struct veng_result res;
+	struct veng g, g2;
+	size_t n0, nact;
+
+	setup(&g);
+	n0 = W.nlog;
+	assert_int_equal(run(&g, ph, 0, &res), 0);
+	nact = W.nlog - n0;
+	assert_true(nact > 0);
+	memcpy(&ref, &W, sizeof(ref));
+	memcpy(&ref_saved, &W.saved, sizeof(ref_saved));
+	for (size_t k = 1; k <= nact; k++)
+		for (int after = 0; after < 2; after++) {
+			struct vh_error e = { 0 };
+			const char *diff;
+			int r;
+
+			setup(&g);
+			W.die_at = W.nlog + k;
+			W.die_after = after;
+			assert_true(veng_run(&g, ph, 0, &res, &e) < 0);
+			assert_true(W.dead);
+			W.dead = false;
+			W.die_at = 0;
+			memcpy(&st, &W.saved, sizeof(st));
+			engine(&g2, role, &st);
+			r = run(&g2, ph, 0, &res);
+			diff = r < 0 ? "it fails" : W.saved.doing[0] ? "a step left under way" :
+			       host_differs(&W, &ref) ? host_differs(&W, &ref) :
+			       journal_differs(&W.saved, &ref_saved) ? "the journal" : NULL;
+			if (diff)
+				fail_msg("%s %s killed %s '%s' (action %zu), then run again: %s "
+					 "(differs from a run never killed)", vplan_role_name(role),
+					 veng_phase_name(ph), after ? "after" : "before",
+					 ref.log[n0 + k - 1], k, diff);
+		}
+}
+
+static void prepare_killed_anywhere_continues(void **state)
+{
+	(void)state;
+	killed_at_every_action(kill_prepare_s, VPLAN_ROLE_SOURCE, VENG_PREPARE);
+	killed_at_every_action(kill_prepare_d, VPLAN_ROLE_DEST, VENG_PREPARE);
+}
+
+static void release_killed_anywhere_continues(void **state)
+{
+	(void)state;
+	killed_at_every_action(kill_release_s, VPLAN_ROLE_SOURCE, VENG_RELEASE);
+	killed_at_every_action(kill_release_d, VPLAN_ROLE_DEST, VENG_RELEASE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1776,6 +1937,8 @@ int main(void)
 		cmocka_unit_test_teardown(receive_never_undoes_a_vm_that_is_here, journal_teardown),
 		cmocka_unit_test_teardown(receive_waits_while_libvirt_does_not_answer, journal_teardown),
 		cmocka_unit_test_teardown(receive_interrupted_before_the_vm_came_is_undone, journal_teardown),
+		cmocka_unit_test_teardown(prepare_killed_anywhere_continues, journal_teardown),
+		cmocka_unit_test_teardown(release_killed_anywhere_continues, journal_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, journal_teardown);
