@@ -233,7 +233,7 @@ lab_out hv1 "drbdsetup-84 down r61" >/dev/null
 assert_nothing_s "port configured on r61"
 # cache='writeback' set since the plan was made (the VM restarted with it):
 # its live XML no longer matches what the plan needs.
-lab_out hv1 "$VIRSH dumpxml $N | sed \"s/cache='none'/cache='writeback'/\" > /tmp/$N.wb.xml
+lab_out hv1 "$VIRSH dumpxml $N | sed \"s/cache='none' io='native'/cache='writeback'/\" > /tmp/$N.wb.xml
 	$VIRSH destroy $N && $VIRSH define /tmp/$N.wb.xml && $VIRSH start $N" >/dev/null
 refused hv1 4 "cache='writeback'" "$V preflight --plan $PLAN"
 assert_nothing_s "cache=writeback"
