@@ -46,7 +46,7 @@ static void usage_top(void)
 	       "Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 invalid input,\n"
 	       "5 busy, 6 too small / no space, 7 kernel refused, 8 unsupported,\n"
 	       "9 timeout, 10 already exists (see --force), 11 permission, 12 peer,\n"
-	       "13 undone (abort: this host is as it was), 14 stopped with state left behind\n"
+	       "13 undone (abort, restart: this host is as it was), 14 stopped with state left behind\n"
 	       "(see vmhop status).\n");
 }
 

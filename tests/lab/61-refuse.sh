@@ -21,6 +21,10 @@
 #      usermode helper as sysfs has it and held by vmhop with the original
 #      saved, the sync as a percentage matching /proc/drbd's oos:); abort on
 #      hv2 then leaves it clean (exit 13) and status shows drbdadm back.
+#   f. on hv1 (S): the plan's minor taken by a drbdsetup-84 resource
+#      (preflight and prepare exit 5), its port configured on one (exit 5),
+#      the VM restarted with cache='writeback' since the plan (preflight exit
+#      4 naming it); nothing created on hv1.
 # timeout: 400
 . "$(dirname "$0")/lib.sh"
 t0=$(now)
@@ -55,7 +59,7 @@ cleanup() {
 		for r in ${RES:-vh-none} r61; do drbdsetup-84 down \$r; done
 		dmsetup remove ${RES:-vh-none}-0.copy; lvremove -q -y vg/$N vg/${RES:-vh-none}_0.vhmd vg/vh61fill
 		$V drbd helper restore; rm -rf $STATE $COPY /tmp/vh61-listen.pid $PLAN" >/dev/null 2>&1
-	lab_run hv1 "$BV destroy $N; rm -f $PLAN" >/dev/null 2>&1
+	lab_run hv1 "drbdsetup-84 down r61; $BV destroy $N; rm -f $PLAN /tmp/$N.wb.xml" >/dev/null 2>&1
 }
 trap cleanup EXIT
 
@@ -206,4 +210,32 @@ lab_out hv2 "rm -f $STATE/$UUID.journal" >/dev/null	# the aborted move's journal
 assert_nothing "after abort"
 out=$(lab_out hv2 "$V status")
 assert_eq "$out" "no move has a journal in $STATE" "status with nothing left"
+# ---- f. on the source (hv1): the minor, the port, an unsafe cache mode --------
+# Nothing of this move on hv1 ($1: what was refused).
+assert_nothing_s() {
+	local out
+	out=$(lab_out hv1 "echo md=\$(lvs --noheadings -o lv_name vg | grep -c '${RES}_0\\.vhmd' || true) \
+		res=\$(drbdsetup-84 show $RES >/dev/null 2>&1 && echo yes || echo no) \
+		copy=\$(dmsetup ls | grep -c '\\.copy' || true) table=\$(dmsetup table vg-$N | awk '{print \$3}') \
+		journal=\$(ls $STATE/*.journal 2>/dev/null | wc -l)")
+	assert_eq "$out" "md=0 res=no copy=0 table=linear journal=0" "hv1: nothing created ($1)"
+}
+t1=$(now)
+lab_out hv1 "drbdsetup-84 new-resource r61 && drbdsetup-84 new-minor r61 $MINOR 0" >/dev/null
+for p in preflight prepare; do
+	refused hv1 5 "DRBD minor $MINOR is in use on this host \\(resource r61\\)" "$V $p --plan $PLAN"
+done
+lab_out hv1 "drbdsetup-84 down r61" >/dev/null
+assert_nothing_s "minor taken"
+lab_out hv1 "drbdsetup-84 new-resource r61 && drbdsetup-84 connect r61 ipv4:169.254.77.1:$PORT ipv4:$D_ADDR:$PORT --protocol=C" >/dev/null
+refused hv1 5 "port $PORT is configured on DRBD resource r61" "$V preflight --plan $PLAN"
+lab_out hv1 "drbdsetup-84 down r61" >/dev/null
+assert_nothing_s "port configured on r61"
+# cache='writeback' set since the plan was made (the VM restarted with it):
+# its live XML no longer matches what the plan needs.
+lab_out hv1 "$VIRSH dumpxml $N | sed \"s/cache='none' io='native'/cache='writeback'/\" > /tmp/$N.wb.xml
+	$VIRSH destroy $N && $VIRSH define /tmp/$N.wb.xml && $VIRSH start $N" >/dev/null
+refused hv1 4 "cache='writeback'" "$V preflight --plan $PLAN"
+assert_nothing_s "cache=writeback"
+say "f. on hv1: minor $MINOR taken (preflight, prepare: 5), port $PORT on resource r61 (5), the VM restarted with cache=writeback (preflight: 4); nothing created ($(elapsed "$t1") s)"
 say "abort on hv2: exit 13, clean; scenario took $(elapsed "$t0") s"
