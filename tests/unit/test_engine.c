@@ -1701,6 +1701,33 @@ static void receive_never_undoes_a_vm_that_is_here(void **state)
 	assert_int_equal(W.vm_here, VIR_DOMAIN_PAUSED);
 }
 
+/* The gate stopped on S and the operator ran vmhop restart there: the VM
+ * paused here is destroyed and undefined by S, S's DRBD goes down. */
+static void peer_restarts_the_vm_on_s(unsigned n)
+{
+	peer_link_drops_with_vm_paused_here(n);
+	if (n == 8)
+		W.vm_here = -1;
+}
+
+static void receive_undone_after_a_restart_on_s(void **state)
+{
+	struct vrun_summary sum;
+	struct veng g;
+
+	world_dest();
+	W.wait_resyncs = true;
+	W.on_wait = peer_restarts_the_vm_on_s;
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	P.timeouts.connect = 5;
+	P.timeouts.gate = 60;
+	P.timeouts.migrate = 60;
+	assert_int_equal(receive_run(&g, &sum), -ENOTCONN);
+	assert_int_equal(sum.outcome, VENG_UNDONE);
+	assert_true(logged(0, "lv_remove vg/vm1"));	/* D's stale copy goes */
+	assert_true(W.saved.aborted);
+}
+
 static void peer_goes_and_libvirtd_stops(unsigned n)
 {
 	peer_never_brings_the_vm(n);
@@ -1935,6 +1962,7 @@ int main(void)
 		cmocka_unit_test_teardown(receive_moves_in_one_run, journal_teardown),
 		cmocka_unit_test_teardown(receive_gives_up_when_s_goes_and_vm_never_came, journal_teardown),
 		cmocka_unit_test_teardown(receive_never_undoes_a_vm_that_is_here, journal_teardown),
+		cmocka_unit_test_teardown(receive_undone_after_a_restart_on_s, journal_teardown),
 		cmocka_unit_test_teardown(receive_waits_while_libvirt_does_not_answer, journal_teardown),
 		cmocka_unit_test_teardown(receive_interrupted_before_the_vm_came_is_undone, journal_teardown),
 		cmocka_unit_test_teardown(prepare_killed_anywhere_continues, journal_teardown),
