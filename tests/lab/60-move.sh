@@ -268,7 +268,7 @@ RES=vh-${UUID:0:8}
 real_plan
 # A short gate and a slow migration (1 MiB/s for 32 MiB of RAM): DRBD notices
 # the cut link (ping timeout) well before libvirt finishes.
-put_plan $PLAN "$(lab_out hv1 "python3 -c 'import json; p = json.load(open(\"$PLAN\")); p[\"timeouts\"][\"gate_s\"] = 20; p[\"migration\"][\"bandwidth_mib\"] = 1; print(json.dumps(p, indent=1))'")"
+put_plan $PLAN "$(lab_out hv1 "python3 -c 'import json; p = json.load(open(\"$PLAN\")); p[\"timeouts\"][\"gate_s\"] = 20; p[\"migration\"][\"bandwidth_mib\"] = 1; p[\"migration\"][\"on_link_loss\"] = \"continue\"; print(json.dumps(p, indent=1))'")"
 phase hv1 prepare
 phase hv1 bridge
 phase hv2 prepare
