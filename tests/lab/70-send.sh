@@ -109,6 +109,13 @@ bg_rc() {
 	echo $rc
 }
 ring_check() { lab_out $1 "$BV check $N" | tail -n1; }
+# The ring check stops the VM: start the same domain again (its UUID, so the
+# same journal name), its ring cleared and a new serial log (the old one
+# would mix two runs).
+restart_vm() {
+	lab_out $1 "dd if=/dev/zero of=/dev/vg/$N bs=512 seek=1 count=8192 oflag=direct conv=notrunc status=none
+		rm -f /var/log/libvirt/qemu/$N.serial; $VIRSH start $N >/dev/null; $BV wait-writes $N 16 120" >/dev/null
+}
 # The part before aborted a move of this same VM (its journal ended on both
 # hosts): set by each part that leaves the VM running on hv1 after an abort.
 ABORTED=
@@ -198,6 +205,7 @@ assert_match "$out_r" "never arrived" "receive says why it gave up"
 assert_clean hv2 "receive undone"
 assert_eq "$(lab_out hv2 "lvs --noheadings vg/$N 2>/dev/null | wc -l")" 0 "hv2: the LV receive created is gone"
 say_t "hv2's libvirtd stopped during the sync: send undone (13), receive undone by itself (13), in $(elapsed $t3) s; ring check on hv1: $(ring_check hv1)"
+restart_vm hv1
 ABORTED=3
 fi
 
@@ -222,6 +230,7 @@ assert_clean hv2 "receive undone"
 assert_eq "$(lab_out hv2 "lvs --noheadings vg/$N 2>/dev/null | wc -l")" 0 "hv2: the LV receive created is gone"
 assert_prev hv1 hv2
 say_t "send SIGKILLed after the bridge + abort on hv1 (13); receive cleaned hv2 by itself (13), in $(elapsed $t4) s; ring check on hv1: $(ring_check hv1)"
+restart_vm hv1
 ABORTED=4
 fi
 
@@ -263,6 +272,7 @@ assert_clean hv2 "receive undone"
 assert_eq "$(lab_out hv2 "lvs --noheadings vg/$N 2>/dev/null | wc -l")" 0 "hv2: the LV receive created is gone"
 assert_prev hv1 hv2
 say_t "DRBD's link lost while libvirt migrated: libvirt's job cancelled, send undone (13) $(elapsed $tc8) s after the loss, the VM ran on on hv1; receive undone by itself (13), in $(elapsed $t8) s; ring check on hv1: $(ring_check hv1)"
+restart_vm hv1
 ABORTED=8
 fi
 
@@ -288,6 +298,7 @@ assert_eq "$rc_r" 13 "receive after hv1 was interrupted: exit (undone); $(lab_bg
 assert_clean hv2 "receive undone"
 assert_prev hv1 hv2
 say_t "SIGINT to send in the sync: undone on hv1 (13, $si s from the signal to its exit, abort included), receive undone by itself (13), in $(elapsed $t6) s; ring check on hv1: $(ring_check hv1)"
+restart_vm hv1
 ABORTED=6
 fi
 
