@@ -255,6 +255,7 @@ c8=$(lab_out hv1 "$BV counter $N")
 lab_out hv2 "drbdsetup-84 disconnect ipv4:169.254.77.2:7870 ipv4:169.254.77.1:7870" >/dev/null
 tc8=$(now)
 rc_s=$(bg_rc hv1 send 300)
+ts8=$(elapsed "$tc8")
 out_s=$(lab_bg_log hv1 send)
 assert_eq "$rc_s" 13 "send with DRBD's link lost in the migration: exit (undone); $(tail -n 3 <<< "$out_s")"
 assert_match "$out_s" "DRBD lost its link during the migration: /dev/drbd70 [A-Za-z]+ UpToDate/[A-Za-z]+: cancelling libvirt's job" "send saw the loss in the migration's loop"
@@ -271,7 +272,7 @@ assert_eq "$rc_r" 13 "receive after hv1 cancelled the migration: exit (undone); 
 assert_clean hv2 "receive undone"
 assert_eq "$(lab_out hv2 "lvs --noheadings vg/$N 2>/dev/null | wc -l")" 0 "hv2: the LV receive created is gone"
 assert_prev hv1 hv2
-say_t "DRBD's link lost while libvirt migrated: libvirt's job cancelled, send undone (13) $(elapsed $tc8) s after the loss, the VM ran on on hv1; receive undone by itself (13), in $(elapsed $t8) s; ring check on hv1: $(ring_check hv1)"
+say_t "DRBD's link lost while libvirt migrated: libvirt's job cancelled, send undone (13) $ts8 s after the loss (seen from here), the VM ran on on hv1; receive undone by itself (13), in $(elapsed $t8) s; ring check on hv1: $(ring_check hv1)"
 restart_vm hv1
 ABORTED=8
 fi
