@@ -126,6 +126,7 @@ int vh_exit_code(int err)
 	case EPERM: case EACCES:
 		return VH_EXIT_PERM;
 	case ECONNREFUSED: case ECONNRESET: case ENOTCONN: case EKEYREJECTED: case EHOSTUNREACH:
+	case ENOLINK:
 		return VH_EXIT_PEER;
 	default:
 		return VH_EXIT_FAIL;

@@ -13,11 +13,12 @@
 #define PLAN_USAGE \
 	"VM --to DEST [--uri URI] [--local-addr A] [--port N] [--minor N]\n" \
 	"       [--resync-rate R] [--max-downtime MS] [--bandwidth MIB] [--keep-source]\n" \
+	"       [--on-link-loss cancel|continue]\n" \
 	"       [--timeout connect|sync|stall|migrate|gate=SECONDS ...] [-o FILE [--force]]\n" \
 	"   or: vmhop plan --check FILE"
 
 enum { O_TO = 256, O_URI, O_LOCAL_ADDR, O_PORT, O_MINOR, O_RESYNC_RATE, O_MAX_DOWNTIME,
-       O_BANDWIDTH, O_KEEP_SOURCE, O_FORCE, O_CHECK, O_HELP, O_TIMEOUT };
+       O_BANDWIDTH, O_KEEP_SOURCE, O_FORCE, O_CHECK, O_HELP, O_TIMEOUT, O_ON_LINK_LOSS };
 
 static const struct option plan_opts[] = {
 	{ "to", required_argument, NULL, O_TO },
@@ -29,6 +30,7 @@ static const struct option plan_opts[] = {
 	{ "max-downtime", required_argument, NULL, O_MAX_DOWNTIME },
 	{ "bandwidth", required_argument, NULL, O_BANDWIDTH },
 	{ "keep-source", no_argument, NULL, O_KEEP_SOURCE },
+	{ "on-link-loss", required_argument, NULL, O_ON_LINK_LOSS },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "force", no_argument, NULL, O_FORCE },
@@ -145,6 +147,11 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 		case O_LOCAL_ADDR: req.local_addr = optarg; break;
 		case O_RESYNC_RATE: req.resync_rate = optarg; break;
 		case O_KEEP_SOURCE: req.keep_source = true; break;
+		case O_ON_LINK_LOSS:
+			if (vplan_link_loss_parse(optarg, &req.on_link_loss) < 0)
+				return vh_usage(ctx, "plan: --on-link-loss takes cancel or continue, "
+						"not '%s'", optarg);
+			break;
 		case O_FORCE: force = true; break;
 		case O_CHECK: check = optarg; break;
 		case 'o': out = optarg; break;

@@ -115,6 +115,11 @@ static void on_event(const struct veng_event *ev, void *ud)
 		printf("  gate /dev/drbd%u: %s %s/%s, %llu KiB out of sync\n", ev->minor,
 		       drbdnl_conn_name(ev->st->conn), drbdnl_disk_name(ev->st->disk),
 		       drbdnl_disk_name(ev->st->pdsk), (unsigned long long)ev->st->bits_oos * 4);
+	} else if (!strcmp(ev->what, "link-lost") && ev->st) {
+		printf("  DRBD lost its link during the migration: /dev/drbd%u %s %s/%s (%s)\n",
+		       ev->minor, drbdnl_conn_name(ev->st->conn), drbdnl_disk_name(ev->st->disk),
+		       drbdnl_disk_name(ev->st->pdsk), !strcmp(ev->step, "cancel") ?
+		       "cancelling libvirt's job" : "on_link_loss continue: the gate will wait");
 	}
 	fflush(stdout);
 }

@@ -266,6 +266,32 @@ static void on_gate(struct out *o, const struct veng_event *ev)
 	printf("  gate %s\n", line);
 }
 
+/* DRBD lost its link while libvirt migrated: what the plan says to do. */
+static void on_link_lost(struct out *o, const struct veng_event *ev)
+{
+	bool cancel = ev->step && !strcmp(ev->step, "cancel");
+
+	if (!ev->st)
+		return;
+	if (o->ctx->json) {
+		json_object *j = jev(o, "link-lost");
+
+		jput(j, "minor", json_object_new_int64(ev->minor));
+		jput(j, "cstate", json_object_new_string(drbdnl_conn_name(ev->st->conn)));
+		jput(j, "disk", json_object_new_string(drbdnl_disk_name(ev->st->disk)));
+		jput(j, "peer_disk", json_object_new_string(drbdnl_disk_name(ev->st->pdsk)));
+		jput(j, "action", json_object_new_string(cancel ? "cancel" : "continue"));
+		vh_print_line(o->ctx, j);
+		return;
+	}
+	end_bar(o);
+	printf("  DRBD lost its link during the migration: /dev/drbd%u %s %s/%s: %s\n", ev->minor,
+	       drbdnl_conn_name(ev->st->conn), drbdnl_disk_name(ev->st->disk),
+	       drbdnl_disk_name(ev->st->pdsk), cancel ? "cancelling libvirt's job (the VM stays "
+	       "here)" : "on_link_loss continue: the migration goes on, the gate will wait");
+	fflush(stdout);
+}
+
 static void freeze_windows(struct out *o, const struct veng_result *res)
 {
 	for (size_t i = 0; i < o->s->plan.n_disks; i++) {
@@ -353,6 +379,8 @@ static void on_event(const struct veng_event *ev, void *ud)
 		on_migrate(o, ev->migration);
 	} else if (!strcmp(ev->what, "gate")) {
 		on_gate(o, ev);
+	} else if (!strcmp(ev->what, "link-lost")) {
+		on_link_lost(o, ev);
 	} else if (!strcmp(ev->what, "step") || !strcmp(ev->what, "wait")) {
 		if (o->ctx->json) {
 			json_object *j = jev(o, ev->what);

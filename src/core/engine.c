@@ -975,9 +975,58 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
 	return 0;
 }
 
+/*
+ * DRBD while libvirt migrates: the watch runs in the migration's poll loop
+ * (vvirt_migrate, every poll_ms), so the engine sees DRBD and libvirt from
+ * one thread.  A status request per minor per wake-up: a few netlink round
+ * trips each half second, against a job that lasts seconds to minutes.
+ */
+struct mig_watch {
+	struct veng *g;
+	bool lost;			/* a minor left Connected UpToDate/UpToDate */
+	struct drbdnl_status st;	/* ... as seen then */
+};
+
+static bool link_whole(const struct drbdnl_status *s)
+{
+	return s->conn == DRBDNL_C_CONNECTED && s->disk == DRBDNL_D_UP_TO_DATE &&
+	       s->pdsk == DRBDNL_D_UP_TO_DATE;
+}
+
+static int watch_link(void *ud)
+{
+	struct mig_watch *w = ud;
+	struct veng *g = w->g;
+	bool cancel = g->plan->migration.on_link_loss == VPLAN_LINK_LOSS_CANCEL;
+
+	if (w->lost)
+		return cancel;	/* an abort libvirt refused: asked again */
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		struct drbdnl_status s;
+
+		/* A status that cannot be read is no verdict: the gate decides. */
+		if (g->ops->drbd_status(g->ud, g->plan->disks[i].minor, &s, NULL) < 0 ||
+		    link_whole(&s))
+			continue;
+		w->lost = true;
+		w->st = s;
+		if (g->on_event) {
+			struct veng_event ev = {
+				.what = "link-lost", .minor = s.minor, .st = &w->st,
+				.step = vplan_link_loss_name(g->plan->migration.on_link_loss),
+			};
+
+			g->on_event(&ev, g->event_ud);
+		}
+		return cancel;
+	}
+	return 0;
+}
+
 static int migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
+	struct mig_watch w = { .g = g };
 	int r, here = 0, there = 0;
 
 	if (!g->st.synced)
@@ -1014,13 +1063,23 @@ static int migrate(struct veng *g, unsigned flags, struct veng_result *res, stru
 			if ((r = begin(g, res, e, "migrate %s to %s (paused there)", p->vm_name,
 				       p->dest.host)) < 0)
 				return r;
-			r = g->ops->vm_migrate(g->ud, p, &res->downtime_ms, e);
+			r = g->ops->vm_migrate(g->ud, p, watch_link, &w, &res->downtime_ms, e);
 			g->handoff_ns = g->now_ns();
 			if (r < 0) {
 				/* libvirt cancels a failed migration: the VM runs here. */
 				g->st.migrating = false;
 				g->st.doing[0] = '\0';
 				(void)save(g, NULL);
+				if (r == -ECANCELED && w.lost &&
+				    p->migration.on_link_loss == VPLAN_LINK_LOSS_CANCEL)
+					return vh_err(e, -ENOLINK, "DRBD lost its link to %s during the "
+						      "migration (/dev/drbd%u %s %s/%s): libvirt's job "
+						      "was cancelled, the VM still runs here; wait for "
+						      "DRBD to resync (vmhop wait-sync) and run vmhop "
+						      "migrate again, or vmhop abort", p->dest.host,
+						      w.st.minor, drbdnl_conn_name(w.st.conn),
+						      drbdnl_disk_name(w.st.disk),
+						      drbdnl_disk_name(w.st.pdsk));
 				return r;
 			}
 			g->st.handed_off = true;

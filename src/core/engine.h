@@ -119,6 +119,10 @@ bool veng_table_maps_drbd(const struct vdm_table *t, uint32_t minor);
 
 enum veng_where { VENG_HERE, VENG_PEER };
 
+/* vm_migrate's watch: called in the migration's own poll loop, at each
+ * wake-up while libvirt's job runs.  Nonzero: abort libvirt's job. */
+typedef int (*veng_watch_fn)(void *ud);
+
 struct veng_ops {
 	/* LVM.  lv_info: -ENOENT when absent. */
 	int (*lv_info)(void *ud, const char *vg, const char *lv, struct vlvm_lv_info *ret,
@@ -180,9 +184,13 @@ struct veng_ops {
 	/* libvirt.  vm_state: -ENOENT when the domain is not defined there. */
 	int (*vm_state)(void *ud, enum veng_where w, const char *name, int *ret_state,
 			struct vh_error *e);
-	/* Live, p2p, persistent on D, paused on D, S's definition kept. */
-	int (*vm_migrate)(void *ud, const struct vplan *p, uint64_t *ret_downtime_ms,
-			  struct vh_error *e);
+	/* Live, p2p, persistent on D, paused on D, S's definition kept.
+	 * @watch (may be NULL) at each wake-up of the poll loop; when it asks
+	 * for it the job is aborted: -ECANCELED, the VM still runs here.  An
+	 * abort libvirt refuses or that comes too late (the job already in its
+	 * stop-and-copy) is no error: the migration finishes, 0. */
+	int (*vm_migrate)(void *ud, const struct vplan *p, veng_watch_fn watch, void *watch_ud,
+			  uint64_t *ret_downtime_ms, struct vh_error *e);
 	int (*vm_resume)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
 	int (*vm_undefine)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
 	/* The domain's live XML (caller free()s). */
@@ -202,7 +210,9 @@ struct veng_result;
  * receive (src/core/run.c), for the program to print. */
 struct veng_event {
 	const char *what;		/* "sync", "gate", "migrate", "step", "phase-start",
-					 * "phase-end", "wait" (receive, for the VM) */
+					 * "phase-end", "wait" (receive, for the VM),
+					 * "link-lost" (DRBD, while libvirt migrates; step:
+					 * the plan's on_link_loss) */
 	const char *step;		/* the step's name for "step"; the wait's state for "wait" */
 	uint32_t minor;
 	const struct drbdnl_status *st;

@@ -419,8 +419,8 @@ static int on_migrate_progress(const struct vvirt_progress *p, void *ud)
 	return 0;
 }
 
-static int h_vm_migrate(void *ud, const struct vplan *p, uint64_t *ret_downtime,
-			struct vh_error *e)
+static int h_vm_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, void *watch_ud,
+			uint64_t *ret_downtime, struct vh_error *e)
 {
 	struct veng_real *r = ud;
 	struct vvirt_migrate_opts o = {
@@ -429,6 +429,7 @@ static int h_vm_migrate(void *ud, const struct vplan *p, uint64_t *ret_downtime,
 		.max_downtime_ms = p->migration.max_downtime_ms,
 		.bandwidth_mib = p->migration.bandwidth_mib, .poll_ms = (unsigned)r->poll_ms,
 		.timeout_ms = (uint64_t)p->timeouts.migrate * 1000, .cancel = r->cancel,
+		.watch = watch, .watch_ud = watch_ud,
 	};
 	struct vvirt_migrate_result mr = { 0 };
 	struct vvirt_dom *d = NULL;

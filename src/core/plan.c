@@ -198,6 +198,9 @@ int vplan_validate(const struct vplan *p, struct vh_error *e)
 	if (p->migration.bandwidth_mib > BANDWIDTH_MAX_MIB)
 		return vh_err(e, -ERANGE, "migration.bandwidth_mib must be at most %u",
 			      BANDWIDTH_MAX_MIB);
+	if (p->migration.on_link_loss != VPLAN_LINK_LOSS_CANCEL &&
+	    p->migration.on_link_loss != VPLAN_LINK_LOSS_CONTINUE)
+		return vh_err(e, -EINVAL, "migration.on_link_loss must be cancel or continue");
 	{
 		const uint32_t t[] = { p->timeouts.connect, p->timeouts.sync, p->timeouts.stall,
 				       p->timeouts.migrate, p->timeouts.gate };
@@ -383,6 +386,7 @@ json_object *vplan_to_json(const struct vplan *p)
 	     !vjson_add_u64(mig, "max_downtime_ms", p->migration.max_downtime_ms) &&
 	     !vjson_add_u64(mig, "bandwidth_mib", p->migration.bandwidth_mib) &&
 	     !vjson_add_bool(mig, "keep_source", p->migration.keep_source) &&
+	     !vjson_add_str(mig, "on_link_loss", vplan_link_loss_name(p->migration.on_link_loss)) &&
 	     (t = child(o, "timeouts", false)) && !vjson_add_u64(t, "connect_s", p->timeouts.connect) &&
 	     !vjson_add_u64(t, "sync_s", p->timeouts.sync) &&
 	     !vjson_add_u64(t, "stall_s", p->timeouts.stall) &&
@@ -399,6 +403,27 @@ json_object *vplan_to_json(const struct vplan *p)
 
 #define KEYS(...) (const char *const[]){ __VA_ARGS__ }, \
 	sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *)
+
+/* The keys of "migration", and on_link_loss: optional, so that a plan written
+ * by a vmhop that did not know it still reads (as "cancel", the default). */
+static int migration_keys(json_object *mig, struct vplan_migration *m, struct vh_error *e)
+{
+	char v[16];
+	int r;
+
+	m->on_link_loss = VPLAN_LINK_LOSS_CANCEL;
+	if (!json_object_object_get_ex(mig, "on_link_loss", NULL))
+		return vjson_exact_keys(mig, KEYS("uri", "max_downtime_ms", "bandwidth_mib",
+						  "keep_source"), "migration", e);
+	if ((r = vjson_exact_keys(mig, KEYS("uri", "max_downtime_ms", "bandwidth_mib",
+					    "keep_source", "on_link_loss"), "migration", e)) < 0 ||
+	    (r = vjson_str(mig, "on_link_loss", v, sizeof(v), false, "migration", e)) < 0)
+		return r;
+	if (vplan_link_loss_parse(v, &m->on_link_loss) < 0)
+		return vh_err(e, -EINVAL, "migration.on_link_loss must be cancel or continue, "
+			      "not '%s'", v);
+	return 0;
+}
 
 static int host_from(json_object *root, const char *key, struct vplan_host *h, struct vh_error *e)
 {
@@ -535,8 +560,7 @@ int vplan_from_json(json_object *root, struct vplan *ret, struct vh_error *e)
 			goto out;
 	if ((r = drbd_from(root, &p->drbd, e)) < 0 ||
 	    (r = vjson_member(root, "migration", json_type_object, "", &mig, e)) < 0 ||
-	    (r = vjson_exact_keys(mig, KEYS("uri", "max_downtime_ms", "bandwidth_mib",
-					    "keep_source"), "migration", e)) < 0 ||
+	    (r = migration_keys(mig, &p->migration, e)) < 0 ||
 	    (r = vjson_str(mig, "uri", p->migration.uri, sizeof(p->migration.uri), false,
 			   "migration", e)) < 0 ||
 	    (r = vjson_u64(mig, "max_downtime_ms", 0, DOWNTIME_MAX_MS, &v, "migration", e)) < 0)
@@ -627,6 +651,24 @@ int vplan_save(const struct vplan *p, const char *path, bool overwrite, struct v
 	}
 	json_object_put(o);
 	return r;
+}
+
+/* ---- on_link_loss ------------------------------------------------------ */
+
+const char *vplan_link_loss_name(enum vplan_link_loss v)
+{
+	return v == VPLAN_LINK_LOSS_CONTINUE ? "continue" : "cancel";
+}
+
+int vplan_link_loss_parse(const char *s, enum vplan_link_loss *ret)
+{
+	if (!strcmp(s, "cancel"))
+		*ret = VPLAN_LINK_LOSS_CANCEL;
+	else if (!strcmp(s, "continue"))
+		*ret = VPLAN_LINK_LOSS_CONTINUE;
+	else
+		return -EINVAL;
+	return 0;
 }
 
 /* ---- role -------------------------------------------------------------- */

@@ -72,11 +72,21 @@ struct vplan_drbd {
 	char rr_conflict[24];
 };
 
+/* What migrate does when DRBD loses its link while libvirt migrates. */
+enum vplan_link_loss {
+	VPLAN_LINK_LOSS_CANCEL,		/* cancel libvirt's job: the VM keeps running on S */
+	VPLAN_LINK_LOSS_CONTINUE,	/* let it finish: the gate waits for D (VM paused on D) */
+};
+/* "cancel", "continue"; the parse: -EINVAL for anything else. */
+const char *vplan_link_loss_name(enum vplan_link_loss v);
+int vplan_link_loss_parse(const char *s, enum vplan_link_loss *ret);
+
 struct vplan_migration {
 	char uri[256];			/* libvirt URI of D, as seen from S */
 	uint64_t max_downtime_ms;	/* 0: libvirt's default */
 	uint64_t bandwidth_mib;		/* MiB/s, 0: unlimited */
 	bool keep_source;		/* keep S's LV after the move */
+	enum vplan_link_loss on_link_loss;	/* "on_link_loss", optional (cancel) */
 };
 
 /* Seconds; every wait of the move is bounded by one of these. */
@@ -178,6 +188,7 @@ struct vplan_request {
 	uint64_t max_downtime_ms;
 	uint64_t bandwidth_mib;
 	bool keep_source;
+	enum vplan_link_loss on_link_loss;
 };
 
 /* What vmhop uses on this host: DRBD minors, ports and resources. */

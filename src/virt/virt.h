@@ -181,6 +181,11 @@ struct vvirt_migrate_opts {
 	vvirt_progress_fn progress;
 	void *progress_ud;
 	volatile sig_atomic_t *cancel;	/* set (e.g. from a signal handler) to abort */
+	/* Called at every wake-up of the poll loop (each @poll_ms) until the
+	 * job is aborted, whatever the job statistics say: the caller's own
+	 * checks (DRBD's link) in this same thread.  Nonzero: abort the job. */
+	int (*watch)(void *ud);
+	void *watch_ud;
 };
 
 struct vvirt_migrate_result {
@@ -192,7 +197,9 @@ struct vvirt_migrate_result {
 
 /* Blocks until the migration ends.  The migration call runs in a thread
  * while this one polls job statistics.  -ECANCELED when cancelled,
- * -ETIMEDOUT when @timeout_ms passed. */
+ * -ETIMEDOUT when @timeout_ms passed.  An abort libvirt refuses, or one
+ * that comes after the job finished, is no error: the abort is tried again
+ * at the next wake-up, and a migration that completes anyway returns 0. */
 int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 		  struct vvirt_migrate_result *ret, struct vh_error *e) VH_MUST_CHECK;
 

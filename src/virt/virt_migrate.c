@@ -231,6 +231,8 @@ int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 			continue;
 		if (!downtime_done)
 			set_downtime(d, o->max_downtime_ms, &downtime_done);
+		if (o->watch && o->watch(o->watch_ud))
+			res.cancelled = true;
 		if (vvirt_job(d, false, &pr, &ignore) == 0 && pr.type != VIR_DOMAIN_JOB_NONE &&
 		    o->progress && o->progress(&pr, o->progress_ud)) {
 			res.cancelled = true;

@@ -344,7 +344,7 @@ RES=vh-${UUID:0:8}
 real_plan
 # A short gate and a slow migration (1 MiB/s for 32 MiB of RAM): DRBD notices
 # the cut link (ping timeout) well before libvirt finishes.
-put_plan $PLAN "$(lab_out hv1 "python3 -c 'import json; p = json.load(open(\"$PLAN\")); p[\"timeouts\"][\"gate_s\"] = 20; p[\"migration\"][\"bandwidth_mib\"] = 1; print(json.dumps(p, indent=1))'")"
+put_plan $PLAN "$(lab_out hv1 "python3 -c 'import json; p = json.load(open(\"$PLAN\")); p[\"timeouts\"][\"gate_s\"] = 20; p[\"migration\"][\"bandwidth_mib\"] = 1; p[\"migration\"][\"on_link_loss\"] = \"continue\"; print(json.dumps(p, indent=1))'")"
 phase hv1 prepare
 phase hv1 bridge
 phase hv2 prepare
@@ -396,7 +396,7 @@ RES=vh-${UUID:0:8}
 real_plan 7862
 own=$(lab_out hv1 "dmsetup table vg-$N")
 # As in 2c: a short gate, a slow migration, libvirt lets it finish.
-put_plan $PLAN "$(lab_out hv1 "python3 -c 'import json; p = json.load(open(\"$PLAN\")); p[\"timeouts\"][\"gate_s\"] = 15; p[\"migration\"][\"bandwidth_mib\"] = 1; print(json.dumps(p, indent=1))'")"
+put_plan $PLAN "$(lab_out hv1 "python3 -c 'import json; p = json.load(open(\"$PLAN\")); p[\"timeouts\"][\"gate_s\"] = 15; p[\"migration\"][\"bandwidth_mib\"] = 1; p[\"migration\"][\"on_link_loss\"] = \"continue\"; print(json.dumps(p, indent=1))'")"
 phase hv1 prepare
 phase hv1 bridge
 phase hv2 prepare

@@ -183,11 +183,14 @@ static void round_trip(void **state)
 	p.migration.keep_source = true;
 	p.migration.max_downtime_ms = 500;
 	p.migration.bandwidth_mib = 100;
+	p.migration.on_link_loss = VPLAN_LINK_LOSS_CONTINUE;
 	assert_int_equal(vplan_validate(&p, &e), 0);
 	a = plan_text(&p);
+	assert_non_null(strstr(a, "\"on_link_loss\":\"continue\""));
 	assert_int_equal(vplan_parse(a, strlen(a), &q, &e), 0);
 	b = plan_text(&q);
 	assert_string_equal(a, b);
+	assert_int_equal(q.migration.on_link_loss, VPLAN_LINK_LOSS_CONTINUE);
 	assert_int_equal(q.n_disks, 3);
 	assert_int_equal(q.disks[1].size, 1ull << 40);
 	assert_string_equal(q.disks[2].md_lv, "vh-1a2b3c4d_2.vhmd");
@@ -317,6 +320,10 @@ static void every_field_is_checked(void **state)
 		{ "migration.keep_source", "\"yes\"", -EINVAL, "keep_source must be true or false" },
 		{ "migration.max_downtime_ms", "3600001", -ERANGE, "max_downtime_ms" },
 		{ "migration.bandwidth_mib", "1048577", -ERANGE, "bandwidth_mib" },
+		{ "migration.on_link_loss", "\"abort\"", -EINVAL,
+		  "on_link_loss must be cancel or continue, not 'abort'" },
+		{ "migration.on_link_loss", "\"\"", -EINVAL, "on_link_loss" },
+		{ "migration.on_link_loss", "true", -EINVAL, "on_link_loss" },
 		{ "timeouts.gate_s", "0", -ERANGE, "gate_s" },
 		{ "timeouts.sync_s", "604801", -ERANGE, "sync_s" },
 		{ "timeouts", "[]", -EINVAL, "timeouts must be an object" },
@@ -326,6 +333,9 @@ static void every_field_is_checked(void **state)
 	(void)state;
 	/* The good plan itself parses (the cases below change one thing). */
 	assert_int_equal(parse_mutated("port", "7788", &e), 0);
+	/* on_link_loss is optional: a plan of a vmhop that did not know it reads */
+	assert_int_equal(parse_mutated("migration.on_link_loss", NULL, &e), 0);
+	assert_int_equal(parse_mutated("migration.on_link_loss", "\"continue\"", &e), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int r;
 
@@ -768,6 +778,7 @@ static void build_several_disks_skips_used(void **state)
 	struct vplan_request req = { .vm = "busy", .dest = "169.254.77.2", .minor = -1,
 				     .resync_rate = "40M", .keep_source = true,
 				     .max_downtime_ms = 300, .bandwidth_mib = 50,
+				     .on_link_loss = VPLAN_LINK_LOSS_CONTINUE,
 				     .dest_uri = "qemu+tcp://hv2/system" };
 	struct vh_error e = { 0 };
 	struct vplan p;
@@ -793,6 +804,7 @@ static void build_several_disks_skips_used(void **state)
 	assert_true(p.migration.keep_source);
 	assert_int_equal(p.migration.max_downtime_ms, 300);
 	assert_int_equal(p.migration.bandwidth_mib, 50);
+	assert_int_equal(p.migration.on_link_loss, VPLAN_LINK_LOSS_CONTINUE);
 	assert_string_equal(p.migration.uri, "qemu+tcp://hv2/system");
 }
 

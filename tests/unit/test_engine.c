@@ -45,6 +45,8 @@ struct world {
 	/* the wait: what the link does when the engine waits */
 	bool wait_resyncs;		/* the link comes back: in sync */
 	bool drop_during_migrate;	/* the link drops while libvirt migrates */
+	bool abort_refused;		/* libvirt refuses the abort: too late, it finishes */
+	unsigned abort_asked;		/* the migration's watch asked for an abort */
 	uint64_t sync_step;		/* blocks each wait resyncs (0: none) */
 	int reset_waits;		/* that many waits end with the link lost (-ECONNRESET) */
 	void (*on_wait)(unsigned n);	/* the peer's doings: called at each wait, n from 0 */
@@ -434,19 +436,37 @@ static int f_vm_state(void *ud, enum veng_where w, const char *name, int *st, st
 	return 0;
 }
 
-static int f_migrate(void *ud, const struct vplan *p, uint64_t *dt, struct vh_error *e)
+/* libvirt's migration as vvirt_migrate runs it: SIM_WAKEUPS wake-ups of the
+ * poll loop, the watch called at each, then the handoff (the VM paused on D).
+ * drop_during_migrate: the link drops after the first wake-up (the VM still
+ * writes on S: D misses those writes).  A watch that asks aborts the job,
+ * which then fails as libvirt's does, the VM still running here; unless
+ * abort_refused (the job already in its stop-and-copy): it finishes. */
+#define SIM_WAKEUPS 3
+
+static int f_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, void *wud,
+		     uint64_t *dt, struct vh_error *e)
 {
 	int r = act("migrate");
 
 	if (r < 0)
 		return vh_err(e, r, "injected");
+	for (int i = 0; i < SIM_WAKEUPS; i++) {
+		if (i == 1 && W.drop_during_migrate) {
+			W.conn = DRBDNL_C_WF_CONNECTION;
+			W.pdsk = DRBDNL_D_UNKNOWN;
+			W.oos = 14;
+		}
+		if (!watch || !watch(wud))
+			continue;
+		W.abort_asked++;
+		if (!W.abort_refused) {
+			act("abort job");
+			return vh_err(e, -ECANCELED, "migration of %s cancelled", p->vm_name);
+		}
+	}
 	W.vm_here = VIR_DOMAIN_SHUTOFF;
 	W.vm_peer = VIR_DOMAIN_PAUSED;
-	if (W.drop_during_migrate) {
-		W.conn = DRBDNL_C_WF_CONNECTION;
-		W.pdsk = DRBDNL_D_UNKNOWN;
-		W.oos = 14;
-	}
 	*dt = 7;
 	return 0;
 }
@@ -1022,7 +1042,11 @@ static void gate_waits_for_resync_then_resumes(void **state)
 	W.oos = 0;
 	W.drop_during_migrate = true;
 	W.wait_resyncs = true;
+	/* seen during the migration, but too late: libvirt refuses the abort
+	 * (its stop-and-copy has begun) and finishes; no error, the gate waits */
+	W.abort_refused = true;
 	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_true(W.abort_asked >= 1);
 	assert_int_equal(res.gate, VENG_GATE_PASS);
 	assert_log(n, LOG("migrate", "wait 100", "disconnect", "resume peer", "undefine here"));
 }
@@ -1109,6 +1133,7 @@ static void source_gate_stopped(struct veng *g, struct veng_result *ret)
 
 	source_synced(g);
 	W.drop_during_migrate = true;
+	P.migration.on_link_loss = VPLAN_LINK_LOSS_CONTINUE;	/* libvirt finishes */
 	P.timeouts.gate = 5;
 	assert_int_equal(run(g, VENG_MIGRATE, 0, &res), 0);
 	assert_int_equal(res.outcome, VENG_STATE_LEFT);
@@ -1210,6 +1235,105 @@ static void dest_wait_sync_ends_when_the_vm_came(void **state)
 	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
 	W.conn = DRBDNL_C_WF_CONNECTION;
 	assert_int_equal(run(&g, VENG_WAIT_SYNC, 0, &res), -ETIMEDOUT);
+}
+
+/* The watch's events, for the tests below. */
+struct link_seen {
+	unsigned n;
+	uint32_t minor;
+	int conn;
+	char action[16];
+};
+
+static void on_link_lost(const struct veng_event *ev, void *ud)
+{
+	struct link_seen *s = ud;
+
+	if (strcmp(ev->what, "link-lost"))
+		return;
+	s->n++;
+	s->minor = ev->minor;
+	s->conn = ev->st ? ev->st->conn : -1;
+	snprintf(s->action, sizeof(s->action), "%s", ev->step ? ev->step : "");
+}
+
+/* DRBD loses its link while libvirt migrates (the default, on_link_loss
+ * cancel): the engine sees it in the migration's poll loop and aborts
+ * libvirt's job; the VM still runs here, the journal says so, and the
+ * error says what to do.  Once the link is back, migrate again moves it. */
+static void link_lost_during_migration_cancels_it(void **state)
+{
+	struct link_seen seen = { 0 };
+	struct vh_error e = { 0 };
+	struct veng_result res;
+	struct veng g, g2;
+	struct veng_state st;
+	size_t n;
+
+	(void)state;
+	source_synced(&g);
+	g.on_event = on_link_lost;
+	g.event_ud = &seen;
+	W.drop_during_migrate = true;
+	W.wait_resyncs = true;
+	n = W.nlog;
+	assert_int_equal(veng_run(&g, VENG_MIGRATE, 0, &res, &e), -ENOLINK);
+	assert_int_equal(e.code, -ENOLINK);
+	assert_non_null(strstr(e.msg, "DRBD lost its link to hv2 during the migration"));
+	assert_non_null(strstr(e.msg, "the VM still runs here"));
+	assert_non_null(strstr(e.msg, "vmhop wait-sync"));
+	assert_null(strchr(e.msg, '\n'));
+	assert_log(n, LOG("migrate", "abort job"));	/* no gate, no disconnect */
+	assert_int_equal(W.abort_asked, 1);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.minor, 100);
+	assert_int_equal(seen.conn, DRBDNL_C_WF_CONNECTION);
+	assert_string_equal(seen.action, "cancel");
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+	assert_int_equal(W.vm_peer, -1);
+	assert_false(W.saved.migrating);	/* the journal: the VM is on S */
+	assert_false(W.saved.handed_off);
+	assert_string_equal(W.saved.doing, "");
+	/* not in sync yet: migrate refuses and changes nothing */
+	st = W.saved;
+	engine(&g2, VPLAN_ROLE_SOURCE, &st);
+	n = W.nlog;
+	assert_int_equal(run(&g2, VENG_MIGRATE, 0, &res), -ENOTCONN);
+	assert_int_equal(W.nlog, n);
+	/* DRBD reconnected and resynced: migrate again, the move finishes */
+	W.drop_during_migrate = false;
+	W.conn = DRBDNL_C_CONNECTED;
+	W.pdsk = DRBDNL_D_UP_TO_DATE;
+	W.oos = 0;
+	assert_int_equal(run(&g2, VENG_MIGRATE, 0, &res), 0);
+	assert_int_equal(res.gate, VENG_GATE_PASS);
+	assert_log(n, LOG("migrate", "disconnect", "resume peer", "undefine here"));
+}
+
+/* on_link_loss continue: today's behaviour, for an operator who wants the VM
+ * off S anyway: libvirt finishes, the gate waits for D to catch up. */
+static void link_lost_during_migration_continues_when_planned(void **state)
+{
+	struct link_seen seen = { 0 };
+	struct veng_result res;
+	struct veng g;
+	size_t n;
+
+	(void)state;
+	source_synced(&g);
+	P.migration.on_link_loss = VPLAN_LINK_LOSS_CONTINUE;
+	g.on_event = on_link_lost;
+	g.event_ud = &seen;
+	W.drop_during_migrate = true;
+	W.wait_resyncs = true;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_int_equal(W.abort_asked, 0);
+	assert_int_equal(seen.n, 1);	/* seen and said once, not acted on */
+	assert_string_equal(seen.action, "continue");
+	assert_int_equal(res.gate, VENG_GATE_PASS);
+	assert_log(n, LOG("migrate", "wait 100", "disconnect", "resume peer", "undefine here"));
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
 }
 
 /* Each phase in a process of its own, as the phase commands run: only the
@@ -1529,6 +1653,32 @@ static void send_failed_migration_is_undone(void **state)
 	assert_string_equal(sum.next, "vmhop migrate");
 }
 
+/* send: a migration cancelled for a lost link is a failure before the VM
+ * left S: abort, the VM runs on S, the failure's code kept. */
+static void send_link_lost_during_migration_is_undone(void **state)
+{
+	struct vrun_summary sum;
+	struct veng g;
+
+	(void)state;
+	world_source();
+	W.wait_resyncs = true;
+	W.drop_during_migrate = true;
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	assert_int_equal(send_run(&g, &sum, false), -ENOLINK);
+	assert_int_equal(sum.failed, VENG_MIGRATE);
+	assert_int_equal(sum.outcome, VENG_UNDONE);
+	assert_true(sum.ran[VENG_ABORT]);
+	assert_true(logged(0, "abort job"));
+	assert_false(logged(0, "disconnect"));
+	assert_true(logged(0, "dm_swap vg-vm1 own-table"));
+	assert_true(logged(0, "down vh-1a2b3c4d"));
+	assert_false(logged(0, "lv_remove vg/vm1"));
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+	assert_int_equal(W.vm_peer, -1);
+	assert_true(W.saved.aborted);
+}
+
 static void send_gate_timeout_leaves_vm_paused_no_abort(void **state)
 {
 	struct vrun_summary sum;
@@ -1537,6 +1687,8 @@ static void send_gate_timeout_leaves_vm_paused_no_abort(void **state)
 	world_source();
 	W.wait_resyncs = true;
 	W.drop_during_migrate = true;
+	/* the operator wants the migration to finish despite the loss */
+	P.migration.on_link_loss = VPLAN_LINK_LOSS_CONTINUE;
 	engine(&g, VPLAN_ROLE_SOURCE, NULL);
 	/* the link never comes back in the gate's wait */
 	{
@@ -1947,6 +2099,9 @@ int main(void)
 		cmocka_unit_test_teardown(restart_after_a_stopped_gate, journal_teardown),
 		cmocka_unit_test_teardown(restart_refusals_change_nothing, journal_teardown),
 		cmocka_unit_test_teardown(dest_wait_sync_ends_when_the_vm_came, journal_teardown),
+		cmocka_unit_test_teardown(link_lost_during_migration_cancels_it, journal_teardown),
+		cmocka_unit_test_teardown(link_lost_during_migration_continues_when_planned,
+					  journal_teardown),
 		cmocka_unit_test_teardown(each_phase_in_a_new_process, journal_teardown),
 		cmocka_unit_test_teardown(signal_stops_between_steps, journal_teardown),
 		cmocka_unit_test_teardown(wait_sync_stall_and_progress, journal_teardown),
@@ -1956,6 +2111,7 @@ int main(void)
 		cmocka_unit_test_teardown(state_kept_in_the_journal, journal_teardown),
 		cmocka_unit_test_teardown(send_moves_in_one_run, journal_teardown),
 		cmocka_unit_test_teardown(send_failed_migration_is_undone, journal_teardown),
+		cmocka_unit_test_teardown(send_link_lost_during_migration_is_undone, journal_teardown),
 		cmocka_unit_test_teardown(send_gate_timeout_leaves_vm_paused_no_abort, journal_teardown),
 		cmocka_unit_test_teardown(send_interrupted_is_undone_completely, journal_teardown),
 		cmocka_unit_test_teardown(wait_sync_rides_out_a_lost_link, journal_teardown),

@@ -52,6 +52,8 @@ static struct {
 	char mig_uri[128];
 	int finish_after;		/* polls before the migration "completes" */
 	int suspended;
+	bool refuse_aborts;		/* abort_job fails (no job: too late) */
+	atomic_int refused;
 } fk;
 
 static virConnectPtr f_open(const char *uri)
@@ -222,6 +224,11 @@ static int f_job_stats(virDomainPtr d, int *type, virTypedParameterPtr *p, int *
 static int f_abort(virDomainPtr d)
 {
 	(void)d;
+	if (fk.refuse_aborts) {
+		fk.refused++;
+		set_err(VIR_ERR_OPERATION_INVALID, "Requested operation is not valid: no job is active on the domain");
+		return -1;
+	}
 	fk.aborts++;
 	return 0;
 }
@@ -409,6 +416,52 @@ static void migrate_cancelled_by_progress_callback(void **state)
 	vvirt_close(c);
 }
 
+/* The caller's watch, at every wake-up: nonzero from its @cancel_at-th call. */
+struct watch_seen {
+	int calls, cancel_at;
+};
+
+static int on_watch(void *ud)
+{
+	struct watch_seen *w = ud;
+
+	return ++w->calls >= w->cancel_at;
+}
+
+static void migrate_cancelled_by_watch_and_refused_abort_is_no_error(void **state)
+{
+	struct vvirt_conn *c;
+	struct vvirt_dom *d;
+	struct vh_error e = { 0 };
+	struct watch_seen w = { .cancel_at = 2 };
+	struct vvirt_migrate_result res;
+	struct vvirt_migrate_opts o = {
+		.dest_uri = "qemu+tcp://hv2/system", .p2p = true, .poll_ms = 5,
+		.watch = on_watch, .watch_ud = &w,
+	};
+
+	(void)state;
+	fk.finish_after = 1000000;
+	open_dom(&c, &d);
+	/* called with no progress callback; its "cancel" aborts the job once */
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), -ECANCELED);
+	assert_int_equal(fk.aborts, 1);
+	assert_int_equal(w.calls, 2);	/* not called again once aborted */
+	/* too late: libvirt refuses the abort (the job is in its last step),
+	 * the migration finishes: success, the abort tried at each wake-up */
+	fk.aborts = 0;
+	fk.polls = 0;
+	fk.finish_after = 4;
+	fk.refuse_aborts = true;
+	w.calls = 0;
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), 0);
+	assert_int_equal(fk.aborts, 0);
+	assert_true(fk.refused >= 1);
+	assert_true(w.calls >= 2);
+	vvirt_dom_free(d);
+	vvirt_close(c);
+}
+
 static void migrate_cancelled_by_flag_and_timeout(void **state)
 {
 	static volatile sig_atomic_t cancel = 1;
@@ -480,6 +533,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(migrate_p2p_tunnelled_with_progress, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_cancelled_by_progress_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_cancelled_by_flag_and_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_cancelled_by_watch_and_refused_abort_is_no_error,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_direct_and_bad_options, setup, teardown),
 		cmocka_unit_test(fake_table_never_loads_libvirt),
 	};
