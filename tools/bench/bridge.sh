@@ -14,17 +14,57 @@
 # each in mode resume (the bridge's: load, one resume ioctl) and in mode
 # suspend-resume (the suspend ioctl timed on its own), with the VM writing and
 # with the VM paused (virsh suspend).  Windows are vmhop's own CLOCK_MONOTONIC.
+# Two variants, alternating in every round: "fifo", vmhop as it is (the window
+# runs SCHED_FIFO, src/dm/swap.c), and "normal", vmhop without CAP_SYS_NICE
+# (setpriv --bounding-set=-sys_nice), so its window runs at the normal
+# priority, as before that change.  Each swap's JSON says which it got ("rt").
 # Never writes to the VM's disk (only table swaps; DRBD's meta-data is on its
 # own LV).
 #
 #   LAB_DIR=... tools/bench/bridge.sh [ROUNDS]   on the host, lab started (hv1 used)
 #   tools/bench/bridge.sh --guest [ROUNDS]       inside a guest
+#   tools/bench/bridge.sh --trace [N]            instead: N swaps of each case and
+#       variant (mode resume, VM writing) under ftrace (sched_switch, the ioctl
+#       syscalls), each window split by tools/bench/bridge-trace.py into time
+#       on the CPU, preempted while runnable, and asleep
 # Each round gives 4 own->own, 2 own->drbd, 2 drbd->own, 4 drbd->drbd and
-# 1 bridge-1st per mode and VM state (ROUNDS 16: 32 own->drbd, 32 drbd->own).
+# 1 bridge-1st per variant, mode and VM state (ROUNDS 16: 32 own->drbd, 32
+# drbd->own).  BRIDGE_VARIANTS="fifo normal" (the default), or one of them.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build}
+
+# ftrace: the events only (no function tracer), into a buffer big enough
+trace_swaps() {
+	local n=$1 variants=$2 T=/sys/kernel/tracing i var sw
+	mountpoint -q $T || mount -t tracefs nodev $T
+	echo 0 > $T/tracing_on; echo nop > $T/current_tracer; echo > $T/trace
+	echo 16384 > $T/buffer_size_kb
+	for e in sched/sched_switch syscalls/sys_enter_ioctl syscalls/sys_exit_ioctl; do
+		echo 1 > "$T/events/$e/enable"
+	done
+	echo 1 > $T/tracing_on
+	for ((i = 0; i < n; i++)); do
+		for var in $variants; do
+			sw="$V --json dm swap $DM"
+			[ "$var" = normal ] && sw="setpriv --bounding-set=-sys_nice $sw"
+			echo "=== $var own->drbd $i" > $T/trace_marker
+			$sw --linear "147:$MINOR" > /dev/null
+			echo "=== $var drbd->own $i" > $T/trace_marker
+			$sw --table-file "$W/orig.table" > /dev/null
+			echo "=== $var own->own $i" > $T/trace_marker
+			$sw --copy "$DM" > /dev/null
+			sleep 0.2
+		done
+	done
+	echo 0 > $T/tracing_on
+	for e in sched/sched_switch syscalls/sys_enter_ioctl syscalls/sys_exit_ioctl; do
+		echo 0 > "$T/events/$e/enable"
+	done
+	cp $T/trace "$W/trace.txt"; echo > $T/trace
+	python3 tools/bench/bridge-trace.py "$W/trace.txt"
+}
 
 guest() {
 	local ROUNDS=${1:-16}
@@ -64,18 +104,29 @@ guest() {
 	drbdsetup-84 attach "$MINOR" "/dev/mapper/$CP" "$META" flexible
 	drbdsetup-84 primary "$MINOR" --force
 	grep -E "^ *$MINOR:" /proc/drbd | sed 's/^/bench: drbd /'
-	local sw="$V --json dm swap $DM"
+	local variants=${BRIDGE_VARIANTS:-fifo normal} var sw
+	if [ -n "${BRIDGE_TRACE:-}" ]; then
+		trace_swaps "$ROUNDS" "$variants"
+		trap - EXIT
+		cleanup
+		return 0
+	fi
 	for state in running paused; do
 		[ "$state" = paused ] && $VIRSH suspend "$VM" >/dev/null
 		c0=$($BV counter "$VM"); t0=$EPOCHREALTIME
 		for ((r = 0; r < ROUNDS; r++)); do
-			for mode in resume suspend-resume; do
-				sleep 0.3
-				$sw --linear "$drbd" --mode $mode > "$W/$state.$mode.$r.first.json"
-				$sw --copy "$DM" --mode $mode --repeat 2 > "$W/$state.$mode.$r.dd.json"
-				$sw --table-file "$W/orig.table" --mode $mode > "$W/$state.$mode.$r.back.json"
-				$sw --copy "$DM" --mode $mode --repeat 2 > "$W/$state.$mode.$r.oo.json"
-				$sw --linear "$drbd" --mode $mode --repeat 1 > "$W/$state.$mode.$r.od.json"
+			for var in $variants; do
+				sw="$V --json dm swap $DM"
+				[ "$var" = normal ] && sw="setpriv --bounding-set=-sys_nice $sw"
+				for mode in resume suspend-resume; do
+					local p=$W/$var.$state.$mode.$r
+					sleep 0.3
+					$sw --linear "$drbd" --mode $mode > "$p.first.json"
+					$sw --copy "$DM" --mode $mode --repeat 2 > "$p.dd.json"
+					$sw --table-file "$W/orig.table" --mode $mode > "$p.back.json"
+					$sw --copy "$DM" --mode $mode --repeat 2 > "$p.oo.json"
+					$sw --linear "$drbd" --mode $mode --repeat 1 > "$p.od.json"
+				done
 			done
 		done
 		c1=$($BV counter "$VM"); t1=$EPOCHREALTIME
@@ -84,9 +135,9 @@ guest() {
 	done
 	dmsetup table "$DM" | cmp -s - "$W/orig.table"
 	grep -E "^ *$MINOR:" /proc/drbd -A2 | sed 's/^/bench: drbd /'
-	python3 - "$W" "$ROUNDS" <<-'PY'
+	python3 - "$W" "$ROUNDS" $variants <<-'PY'
 	import json, sys, glob
-	W, R = sys.argv[1], int(sys.argv[2])
+	W, R, VARS = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 	for l in open(W + "/counter"):
 	    s, c0, c1, t0, t1 = l.split()
 	    print("bench: VM %s: %d writes in %.1f s (%.0f/s)" % (s, int(c1) - int(c0),
@@ -100,13 +151,13 @@ guest() {
 	def med(v):
 	    v = sorted(v); n = len(v)
 	    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
-	print("%-8s %-15s %-11s %4s %9s %9s %9s %9s %9s %9s" % ("VM", "mode", "case", "n", "median",
-	      "p90", "max", "min", "susp-med", "susp-max"))
-	for state in ("running", "paused"):
-	    for mode in ("resume", "suspend-resume"):
+	print("%-7s %-8s %-15s %-11s %4s %9s %9s %9s %9s %9s %9s" % ("variant", "VM", "mode", "case", "n",
+	      "median", "p90", "max", "min", "susp-med", "susp-max"))
+	for state, var, mode in ((s, v, m) for s in ("running", "paused") for m in ("resume", "suspend-resume")
+	                         for v in VARS):
 	        cases = {k: [] for k in ("own->own", "own->drbd", "drbd->own", "drbd->drbd", "bridge-1st")}
 	        for r in range(R):
-	            p = "%s/%s.%s.%d." % (W, state, mode, r)
+	            p = "%s/%s.%s.%s.%d." % (W, var, state, mode, r)
 	            cases["bridge-1st"] += swaps(p + "first.json")
 	            cases["drbd->drbd"] += swaps(p + "dd.json")
 	            cases["drbd->own"] += swaps(p + "back.json")
@@ -117,7 +168,10 @@ guest() {
 	        for k, v in cases.items():
 	            w = [s["window_ns"] / 1e6 for s in v]
 	            su = [s.get("suspend_ns", 0) / 1e6 for s in v]
-	            print("%-8s %-15s %-11s %4d %9.2f %9.2f %9.2f %9.2f %9s %9s" % (state, mode, k, len(w),
+	            rt = set(s.get("rt", False) for s in v)
+	            if rt != {var == "fifo"}:
+	                sys.exit("bench: %s swaps ran with rt=%s" % (var, rt))
+	            print("%-7s %-8s %-15s %-11s %4d %9.2f %9.2f %9.2f %9.2f %9s %9s" % (var, state, mode, k, len(w),
 	                  med(w), q(w, .9), max(w), min(w),
 	                  "%.2f" % med(su) if mode != "resume" else "-",
 	                  "%.2f" % max(su) if mode != "resume" else "-"))
@@ -127,9 +181,14 @@ guest() {
 	rm -rf "$W"
 }
 
+TRACE=
+if [ "${1:-}" = "--trace" ]; then
+	shift
+	TRACE=1
+fi
 if [ "${1:-}" = "--guest" ]; then
 	shift
 	guest "$@"
 	exit 0
 fi
-"$REPO/tools/lab/lab.sh" run hv1 "BUILD=$BUILD bash tools/bench/bridge.sh --guest ${1:-16}"
+"$REPO/tools/lab/lab.sh" run hv1 "BUILD=$BUILD BRIDGE_TRACE=${TRACE:-${BRIDGE_TRACE:-}} BRIDGE_VARIANTS='${BRIDGE_VARIANTS:-fifo normal}' bash tools/bench/bridge.sh --guest ${1:-16}"
