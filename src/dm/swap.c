@@ -50,24 +50,27 @@ static void fill_blockable(sigset_t *set)
 struct rt_saved {
 	int policy;		/* as sched_getscheduler() gave it, flags included */
 	struct sched_param param;
-	bool raised;
+	bool raised;		/* rt_enter() made it SCHED_FIFO */
+	bool was_rt;		/* it was real-time already: left alone */
 };
 
 /* Raise the calling thread to SCHED_FIFO (lowest priority, reset on fork);
  * returns 0 or -errno, the thread unchanged on failure.  A thread already
- * real-time is left as it is (raised = false, returns 0). */
+ * real-time is left as it is (was_rt, returns 0). */
 static int rt_enter(struct rt_saved *s)
 {
 	struct sched_param fifo = { .sched_priority = sched_get_priority_min(SCHED_FIFO) };
 	int pol;
 
-	s->raised = false;
+	s->raised = s->was_rt = false;
 	if ((pol = sched_getscheduler(0)) < 0 || sched_getparam(0, &s->param) < 0)
 		return -errno;
 	s->policy = pol;
 	pol &= ~SCHED_RESET_ON_FORK;
-	if (pol == SCHED_FIFO || pol == SCHED_RR)
+	if (pol == SCHED_FIFO || pol == SCHED_RR) {
+		s->was_rt = true;
 		return 0;
+	}
 	if (fifo.sched_priority < 0 || sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &fifo) < 0)
 		return -errno;
 	s->raised = true;
@@ -162,7 +165,7 @@ int vdm_swap(struct vdm_ctl *c, const struct vdm_ref *ref, const struct vdm_tabl
 	/* Outside the window (a syscall, about a microsecond): failing to
 	 * raise only leaves the window at the normal priority. */
 	res.rt_err = rt_enter(&rt);
-	res.rt = rt.raised;
+	res.rt = rt.raised || rt.was_rt;
 
 	/* ---- the freeze window: ioctls only ---- */
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -870,6 +870,53 @@ static void swap_window_runs_fifo(void **state)
 	vdm_table_free(&t);
 }
 
+/* A thread that is real-time already keeps its own policy and priority. */
+static int prio_seen;
+
+static void note_prio(struct dm_ioctl *io, const void *arg)
+{
+	struct sched_param p;
+
+	note_policy(io, arg);
+	assert_int_equal(sched_getparam(0, &p), 0);
+	prio_seen = p.sched_priority;
+}
+
+static void swap_leaves_a_realtime_caller_alone(void **state)
+{
+	static const struct dmock_step s[] = {
+		{ .cmd = DM_DEV_STATUS_CMD, .reply = dmock_reply_info, .arg = &live_lv },
+		{ .cmd = DM_TABLE_STATUS_CMD, .reply = dmock_reply_table, .arg = frag_text },
+		{ .cmd = DM_TABLE_LOAD_CMD },
+		{ .cmd = DM_DEV_SUSPEND_CMD, .reply = note_prio, .arg = (void *)3 },
+	};
+	struct vdm_ref r = { .key = VDM_BY_NAME, .str = "vg-lv" };
+	struct sched_param rr = { .sched_priority = sched_get_priority_min(SCHED_RR) + 2 }, z;
+	struct vdm_swap_result res;
+	struct vdm_table t = { 0 };
+	struct vdm_ctl c;
+	struct dmock m;
+
+	(void)state;
+	if (!can_fifo())
+		skip();		/* needs the privilege to be real-time at all */
+	assert_int_equal(sched_getparam(0, &z), 0);
+	assert_int_equal(sched_setscheduler(0, SCHED_RR, &rr), 0);
+	live_lv.dev = kdev(254, 3);
+	assert_int_equal(vdm_table_linear(&t, 32768, makedev(147, 0), 0, NULL), 0);
+	memset(policy_seen, -1, sizeof(policy_seen));
+	dmock_start(&m, s, 4, &c);
+	assert_int_equal(vdm_swap(&c, &r, &t, VDM_SWAP_RESUME, 0, &res, NULL), 0);
+	dmock_finish(&m, &c);
+	assert_int_equal(policy_seen[3], SCHED_RR);
+	assert_int_equal(prio_seen, rr.sched_priority);
+	assert_true(res.rt);
+	assert_int_equal(res.rt_err, 0);
+	assert_int_equal(sched_getscheduler(0), SCHED_RR);	/* not reset to own_policy */
+	assert_int_equal(sched_setscheduler(0, own_policy, &z), 0);
+	vdm_table_free(&t);
+}
+
 /* A rollback happens inside the window: still SCHED_FIFO, then back. */
 static void swap_rollback_runs_fifo_then_restores(void **state)
 {
@@ -1113,6 +1160,7 @@ int main(void)
 		cmocka_unit_test(swap_rolls_back_when_resume_fails),
 		cmocka_unit_test(swap_window_runs_fifo),
 		cmocka_unit_test(swap_rollback_runs_fifo_then_restores),
+		cmocka_unit_test(swap_leaves_a_realtime_caller_alone),
 		cmocka_unit_test(swap_suspend_failure_clears_the_new_table),
 		cmocka_unit_test(swap_refuses_device_without_table),
 		cmocka_unit_test(ref_parse),
