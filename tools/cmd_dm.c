@@ -524,6 +524,9 @@ static json_object *swap_json(const struct vdm_swap_result *r, enum vdm_swap_mod
 	json_object_object_add(o, "load_ns", json_object_new_int64(r->load_ns));
 	json_object_object_add(o, "start_ns", json_object_new_int64(r->start_ns));
 	json_object_object_add(o, "rolled_back", json_object_new_boolean(r->rolled_back));
+	json_object_object_add(o, "rt", json_object_new_boolean(r->rt));
+	if (r->rt_err)
+		json_object_object_add(o, "rt_errno", json_object_new_int(-r->rt_err));
 	return o;
 }
 

@@ -184,6 +184,11 @@ struct vdm_swap_result {
 	int64_t suspend_ns;	/* SUSPEND_RESUME: the suspend ioctl alone */
 	int64_t load_ns;	/* the load, outside the window */
 	bool rolled_back;	/* resume failed; the old table is live again */
+	bool rt;		/* the window ran real-time: SCHED_FIFO (src/dm/swap.c),
+				 * or the caller's own real-time policy */
+	int rt_err;		/* 0, or -errno of raising (e.g. -EPERM: the window
+				 * ran at the normal priority) or of going back;
+				 * never the swap's own outcome */
 };
 
 /* Swap the live table of @r for @t: load @t into the inactive slot, then

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -790,6 +791,166 @@ static void swap_suspend_then_resume(void **state)
 	vdm_table_free(&t);
 }
 
+/* The window runs SCHED_FIFO when the process may (root, or RLIMIT_RTPRIO),
+ * the load and everything after it at the thread's own policy. */
+static int policy_seen[8];
+
+static void note_policy(struct dm_ioctl *io, const void *arg)
+{
+	(void)io;
+	policy_seen[(intptr_t)arg] = sched_getscheduler(0) & ~SCHED_RESET_ON_FORK;
+}
+
+static void note_policy_info(struct dm_ioctl *io, const void *arg)
+{
+	(void)arg;
+	dmock_reply_info(io, &live_lv);
+	policy_seen[0] = sched_getscheduler(0) & ~SCHED_RESET_ON_FORK;
+}
+
+/* The policy the tests run under (SCHED_OTHER, or SCHED_BATCH/IDLE under a
+ * CI that lowers it): the swap must come back to it. */
+static int own_policy;
+
+/* Whether this process may run SCHED_FIFO; leaves the policy as it was. */
+static bool can_fifo(void)
+{
+	struct sched_param p = { .sched_priority = sched_get_priority_min(SCHED_FIFO) };
+	struct sched_param z;
+
+	own_policy = sched_getscheduler(0);
+	assert_int_equal(sched_getparam(0, &z), 0);
+	/* already real-time: vdm_swap leaves such a thread alone; not this test's case */
+	assert_true(own_policy != SCHED_FIFO && own_policy != SCHED_RR);
+	if (sched_setscheduler(0, SCHED_FIFO, &p) < 0)
+		return false;
+	assert_int_equal(sched_setscheduler(0, own_policy, &z), 0);
+	return true;
+}
+
+static void swap_window_runs_fifo(void **state)
+{
+	static const struct dmock_step s[] = {
+		{ .cmd = DM_DEV_STATUS_CMD, .reply = note_policy_info },
+		{ .cmd = DM_TABLE_STATUS_CMD, .reply = dmock_reply_table, .arg = frag_text },
+		{ .cmd = DM_TABLE_LOAD_CMD, .reply = note_policy, .arg = (void *)2 },
+		{ .cmd = DM_DEV_SUSPEND_CMD, .reply = note_policy, .arg = (void *)3 },
+		{ .cmd = DM_DEV_SUSPEND_CMD, .reply = note_policy, .arg = (void *)4 },
+	};
+	struct vdm_ref r = { .key = VDM_BY_NAME, .str = "vg-lv" };
+	struct vdm_swap_result res;
+	struct vdm_table t = { 0 };
+	struct vdm_ctl c;
+	struct dmock m;
+	bool fifo = can_fifo();
+
+	(void)state;
+	live_lv.dev = kdev(254, 3);
+	assert_int_equal(vdm_table_linear(&t, 32768, makedev(147, 0), 0, NULL), 0);
+	memset(policy_seen, -1, sizeof(policy_seen));
+	dmock_start(&m, s, 5, &c);
+	assert_int_equal(vdm_swap(&c, &r, &t, VDM_SWAP_SUSPEND_RESUME, 0, &res, NULL), 0);
+	dmock_finish(&m, &c);
+	assert_int_equal(policy_seen[0], own_policy);
+	assert_int_equal(policy_seen[2], own_policy);	/* the load: outside */
+	if (fifo) {
+		assert_int_equal(policy_seen[3], SCHED_FIFO);	/* suspend */
+		assert_int_equal(policy_seen[4], SCHED_FIFO);	/* resume */
+		assert_true(res.rt);
+		assert_int_equal(res.rt_err, 0);
+	} else {
+		/* no privilege: the same swap at the normal priority, said so */
+		assert_int_equal(policy_seen[3], own_policy);
+		assert_int_equal(policy_seen[4], own_policy);
+		assert_false(res.rt);
+		assert_true(res.rt_err == -EPERM || res.rt_err == -EACCES);
+	}
+	/* and back to the thread's own policy */
+	assert_int_equal(sched_getscheduler(0), own_policy);
+	vdm_table_free(&t);
+}
+
+/* A thread that is real-time already keeps its own policy and priority. */
+static int prio_seen;
+
+static void note_prio(struct dm_ioctl *io, const void *arg)
+{
+	struct sched_param p;
+
+	note_policy(io, arg);
+	assert_int_equal(sched_getparam(0, &p), 0);
+	prio_seen = p.sched_priority;
+}
+
+static void swap_leaves_a_realtime_caller_alone(void **state)
+{
+	static const struct dmock_step s[] = {
+		{ .cmd = DM_DEV_STATUS_CMD, .reply = dmock_reply_info, .arg = &live_lv },
+		{ .cmd = DM_TABLE_STATUS_CMD, .reply = dmock_reply_table, .arg = frag_text },
+		{ .cmd = DM_TABLE_LOAD_CMD },
+		{ .cmd = DM_DEV_SUSPEND_CMD, .reply = note_prio, .arg = (void *)3 },
+	};
+	struct vdm_ref r = { .key = VDM_BY_NAME, .str = "vg-lv" };
+	struct sched_param rr = { .sched_priority = sched_get_priority_min(SCHED_RR) + 2 }, z;
+	struct vdm_swap_result res;
+	struct vdm_table t = { 0 };
+	struct vdm_ctl c;
+	struct dmock m;
+
+	(void)state;
+	if (!can_fifo())
+		skip();		/* needs the privilege to be real-time at all */
+	assert_int_equal(sched_getparam(0, &z), 0);
+	assert_int_equal(sched_setscheduler(0, SCHED_RR, &rr), 0);
+	live_lv.dev = kdev(254, 3);
+	assert_int_equal(vdm_table_linear(&t, 32768, makedev(147, 0), 0, NULL), 0);
+	memset(policy_seen, -1, sizeof(policy_seen));
+	dmock_start(&m, s, 4, &c);
+	assert_int_equal(vdm_swap(&c, &r, &t, VDM_SWAP_RESUME, 0, &res, NULL), 0);
+	dmock_finish(&m, &c);
+	assert_int_equal(policy_seen[3], SCHED_RR);
+	assert_int_equal(prio_seen, rr.sched_priority);
+	assert_true(res.rt);
+	assert_int_equal(res.rt_err, 0);
+	assert_int_equal(sched_getscheduler(0), SCHED_RR);	/* not reset to own_policy */
+	assert_int_equal(sched_setscheduler(0, own_policy, &z), 0);
+	vdm_table_free(&t);
+}
+
+/* A rollback happens inside the window: still SCHED_FIFO, then back. */
+static void swap_rollback_runs_fifo_then_restores(void **state)
+{
+	static const struct dmock_step s[] = {
+		{ .cmd = DM_DEV_STATUS_CMD, .reply = dmock_reply_info, .arg = &live_lv },
+		{ .cmd = DM_TABLE_STATUS_CMD, .reply = dmock_reply_table, .arg = frag_text },
+		{ .cmd = DM_TABLE_LOAD_CMD },
+		{ .cmd = DM_DEV_SUSPEND_CMD, .err = EINVAL },
+		{ .cmd = DM_TABLE_LOAD_CMD, .reply = note_policy, .arg = (void *)4 },
+		{ .cmd = DM_DEV_SUSPEND_CMD, .reply = note_policy, .arg = (void *)5 },
+	};
+	struct vdm_ref r = { .key = VDM_BY_NAME, .str = "vg-lv" };
+	struct vdm_swap_result res;
+	struct vh_error e = { 0 };
+	struct vdm_table t = { 0 };
+	struct vdm_ctl c;
+	struct dmock m;
+	bool fifo = can_fifo();
+
+	(void)state;
+	live_lv.dev = kdev(254, 3);
+	assert_int_equal(vdm_table_linear(&t, 32768, makedev(147, 0), 0, NULL), 0);
+	memset(policy_seen, -1, sizeof(policy_seen));
+	dmock_start(&m, s, 6, &c);
+	assert_int_equal(vdm_swap(&c, &r, &t, VDM_SWAP_RESUME, 0, &res, &e), -EINVAL);
+	dmock_finish(&m, &c);
+	assert_true(res.rolled_back);
+	assert_int_equal(policy_seen[4], fifo ? SCHED_FIFO : own_policy);
+	assert_int_equal(policy_seen[5], fifo ? SCHED_FIFO : own_policy);
+	assert_int_equal(res.rt, fifo);
+	assert_int_equal(sched_getscheduler(0), own_policy);
+	vdm_table_free(&t);
+}
+
 static void swap_rolls_back_when_resume_fails(void **state)
 {
 	static const struct dmock_step s[] = {
@@ -997,6 +1158,9 @@ int main(void)
 		cmocka_unit_test(swap_single_resume),
 		cmocka_unit_test(swap_suspend_then_resume),
 		cmocka_unit_test(swap_rolls_back_when_resume_fails),
+		cmocka_unit_test(swap_window_runs_fifo),
+		cmocka_unit_test(swap_rollback_runs_fifo_then_restores),
+		cmocka_unit_test(swap_leaves_a_realtime_caller_alone),
 		cmocka_unit_test(swap_suspend_failure_clears_the_new_table),
 		cmocka_unit_test(swap_refuses_device_without_table),
 		cmocka_unit_test(ref_parse),
