@@ -706,6 +706,7 @@ static int sync_one(struct veng *g, uint32_t minor, struct vh_error *e)
 				p->timeouts.connect < p->timeouts.stall ? p->timeouts.connect :
 				p->timeouts.stall) * 1000000000;
 		uint64_t before = c.min_oos;
+		bool was_connected = c.connected;
 
 		if (left <= 0)
 			return vh_err(e, -ETIMEDOUT, "sync of /dev/drbd%u not done in %u s (%llu KiB "
@@ -753,6 +754,10 @@ static int sync_one(struct veng *g, uint32_t minor, struct vh_error *e)
 				continue;
 			}
 		}
+		/* Connected during this wait: progress is measured from now on
+		 * (the sync may have begun an instant before the wait ended). */
+		if (!was_connected)
+			continue;
 		if (c.min_oos >= before && g->now_ns() < deadline) {
 			struct drbdnl_status st;
 

@@ -1237,6 +1237,36 @@ static void dest_wait_sync_ends_when_the_vm_came(void **state)
 	assert_int_equal(run(&g, VENG_WAIT_SYNC, 0, &res), -ETIMEDOUT);
 }
 
+/* The connection comes up at the very end of a wait, before any block was
+ * synced: not a stalled sync (CI of 2026-12-01: receive gave up 75 ms after
+ * DRBD began the resync, and the move was undone). */
+static void connects_late_in_a_wait(unsigned n)
+{
+	if (n == 1) {
+		W.conn = DRBDNL_C_SYNC_TARGET;
+		W.pdsk = DRBDNL_D_UP_TO_DATE;
+	}
+	if (n == 2)
+		W.wait_resyncs = true;
+}
+
+static void wait_sync_connected_at_the_end_of_a_wait_is_no_stall(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+
+	world_dest();
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	W.conn = DRBDNL_C_WF_CONNECTION;
+	W.disk = DRBDNL_D_INCONSISTENT;
+	W.oos = 100;
+	W.nwaits = 0;
+	W.on_wait = connects_late_in_a_wait;
+	assert_int_equal(run(&g, VENG_WAIT_SYNC, 0, &res), 0);
+	assert_true(W.saved.synced);
+}
+
 /* The watch's events, for the tests below. */
 struct link_seen {
 	unsigned n;
@@ -2099,6 +2129,8 @@ int main(void)
 		cmocka_unit_test_teardown(restart_after_a_stopped_gate, journal_teardown),
 		cmocka_unit_test_teardown(restart_refusals_change_nothing, journal_teardown),
 		cmocka_unit_test_teardown(dest_wait_sync_ends_when_the_vm_came, journal_teardown),
+		cmocka_unit_test_teardown(wait_sync_connected_at_the_end_of_a_wait_is_no_stall,
+					  journal_teardown),
 		cmocka_unit_test_teardown(link_lost_during_migration_cancels_it, journal_teardown),
 		cmocka_unit_test_teardown(link_lost_during_migration_continues_when_planned,
 					  journal_teardown),
