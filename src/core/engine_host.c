@@ -461,17 +461,23 @@ static int h_vm_resume(void *ud, enum veng_where w, const char *name, struct vh_
 	return rc;
 }
 
-static int h_vm_undefine(void *ud, enum veng_where w, const char *name, struct vh_error *e)
+/* @fn on the domain @name there: the lookup, the call, the domain freed. */
+static int on_dom(struct veng_real *r, enum veng_where w, const char *name,
+		  int (*fn)(struct vvirt_dom *, struct vh_error *), struct vh_error *e)
 {
-	struct veng_real *r = ud;
 	struct vvirt_dom *d = NULL;
 	int rc;
 
 	if ((rc = virt(r, w, e)) < 0 || (rc = vvirt_lookup(r->virt[w], name, &d, e)) < 0)
 		return rc;
-	rc = vvirt_undefine(d, e);
+	rc = fn(d, e);
 	vvirt_dom_free(d);
 	return rc;
+}
+
+static int h_vm_undefine(void *ud, enum veng_where w, const char *name, struct vh_error *e)
+{
+	return on_dom(ud, w, name, vvirt_undefine, e);
 }
 
 static int h_vm_xml(void *ud, enum veng_where w, const char *name, char **ret,
@@ -490,28 +496,12 @@ static int h_vm_xml(void *ud, enum veng_where w, const char *name, char **ret,
 
 static int h_vm_destroy(void *ud, enum veng_where w, const char *name, struct vh_error *e)
 {
-	struct veng_real *r = ud;
-	struct vvirt_dom *d = NULL;
-	int rc;
-
-	if ((rc = virt(r, w, e)) < 0 || (rc = vvirt_lookup(r->virt[w], name, &d, e)) < 0)
-		return rc;
-	rc = vvirt_destroy(d, e);
-	vvirt_dom_free(d);
-	return rc;
+	return on_dom(ud, w, name, vvirt_destroy, e);
 }
 
 static int h_vm_start(void *ud, enum veng_where w, const char *name, struct vh_error *e)
 {
-	struct veng_real *r = ud;
-	struct vvirt_dom *d = NULL;
-	int rc;
-
-	if ((rc = virt(r, w, e)) < 0 || (rc = vvirt_lookup(r->virt[w], name, &d, e)) < 0)
-		return rc;
-	rc = vvirt_start(d, e);
-	vvirt_dom_free(d);
-	return rc;
+	return on_dom(ud, w, name, vvirt_start, e);
 }
 
 static int h_save(void *ud, const struct veng_state *st, struct vh_error *e)
