@@ -20,7 +20,8 @@
 # LAB_DISK_MB (2048), LAB_TIMEOUT (seconds for one `run`, 600),
 # LAB_BOOT_TIMEOUT (seconds to be ready, 240), LAB_SLOTS (labs that may run at
 # once on this machine, 2: a lab is two TCG guests and the machine has 2 cores; a
-# `start` beyond that waits up to LAB_SLOT_WAIT seconds, 1800, for a slot).
+# `start` beyond that waits up to LAB_SLOT_WAIT seconds, 1800, for a slot),
+# LAB_TRACE (a file: each `run`'s seconds, host, status and command appended).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -189,11 +190,12 @@ cmd_start() {
 }
 
 cmd_run() {
-	local h=${1:?host} id d out rc off=0 size deadline
+	local h=${1:?host} id d out rc off=0 size deadline t0=
 	shift
 	d=$LAB_DIR/$h/share
 	[ -e "$d/ready" ] || die "$h is not running (lab.sh start)"
 	id=$(date +%s%N)-$$-$RANDOM
+	[ -z "${LAB_TRACE:-}" ] || t0=$(now)
 	echo "$LAB_TIMEOUT" > "$d/cmd/$id.timeout"
 	printf '%s\n' "$*" > "$d/cmd/.$id.tmp"
 	mv "$d/cmd/.$id.tmp" "$d/cmd/$id.sh"
@@ -221,6 +223,10 @@ cmd_run() {
 	[ -e "$out" ] && tail -c +"$((off + 1))" "$out"
 	rc=$(cat "$d/out/$id.rc")
 	rm -f "$d/out/$id".* "$d/cmd/$id".*
+	# LAB_TRACE=FILE: one line per run (seconds, host, status, the command's start),
+	# to find where a scenario's time goes.
+	[ -z "${LAB_TRACE:-}" ] || printf '%s %s %s %s\n' "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')" \
+		"$h" "$rc" "$(printf '%s' "$*" | tr -s '\n\t ' ' ' | cut -c1-160)" >> "$LAB_TRACE"
 	return "$rc"
 }
 

@@ -7,6 +7,9 @@
 #   busyvm.sh counter NAME             writes the VM has reported complete (serial log)
 #   busyvm.sh wait-writes NAME N [S]   wait until the counter reaches N (S seconds, 60)
 #   busyvm.sh check NAME               stop the VM and prove every completed write is on disk
+#   busyvm.sh check-paused NAME        the same with the VM paused (QEMU drains its I/O
+#                                      when it stops), then resumed: it writes on, and
+#                                      a later check proves the writes since (ring: 8192)
 #   busyvm.sh destroy NAME             stop, undefine, remove the LV
 #
 # The domain: type='qemu', 32 MiB, disk type='block' /dev/vg/NAME, virtio, cache='none',
@@ -82,6 +85,14 @@ check)
 	name=${2:?name}
 	$VIRSH destroy "$name" >/dev/null 2>&1 || true
 	"$BIN/seqcheck" "/dev/vg/$name" "$(serial "$name")"
+	;;
+check-paused)
+	name=${2:?name}
+	$VIRSH suspend "$name" >/dev/null
+	rc=0
+	"$BIN/seqcheck" "/dev/vg/$name" "$(serial "$name")" || rc=$?
+	$VIRSH resume "$name" >/dev/null
+	exit $rc
 	;;
 destroy)
 	name=${2:?name}
