@@ -63,37 +63,54 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Nothing of this move on hv2 ($1: what was refused).
-assert_nothing() {
-	local out
-	out=$(lab_out hv2 "echo lv=\$(lvs --noheadings -o lv_name vg | grep -Ec '^ *($N|${RES}_0\\.vhmd)\$' || true) \
-		minor=\$([ -e /sys/block/drbd$MINOR ] && echo yes || echo no) \
-		res=\$(drbdsetup-84 show $RES >/dev/null 2>&1 && echo yes || echo no) \
-		copy=\$(dmsetup ls | grep -c '\\.copy' || true) \
-		journal=\$(ls $STATE/*.journal 2>/dev/null | wc -l)")
-	assert_eq "$out" "lv=0 minor=no res=no copy=0 journal=0" "hv2: nothing created ($1)"
-}
+# Each call into a guest forks bash and tools under TCG (seconds each): what
+# one host is asked in a row goes in one call, each answer asserted on its own.
+# Nothing of this move on hv2: LINE is NOTHING's output there ($2: what was refused).
+assert_nothing() { assert_eq "$1" "lv=0 minor=no res=no copy=0 journal=0" "hv2: nothing created ($2)"; }
 
-# refused HOST RC PATTERN CMD...: CMD exits RC with one line on stderr matching PATTERN.
+# refused HOST RC PATTERN CMD...: each CMD (one call into HOST, in order) exits
+# RC with one line on stderr matching PATTERN.
 refused() {
-	local h=$1 want=$2 pat=$3 rc=0 err
+	local h=$1 want=$2 pat=$3 cmd='' c out line err='' k=0 rc
 	shift 3
-	err=$(lab_run $h "$* 2>&1 >/dev/null") || rc=$?
-	[ "$rc" -eq "$want" ] || { printf '%s\n' "$err" >&2; fail "$h: '$*' exited $rc, want $want"; }
-	assert_match "$err" "$pat" "$h: '$*' says why"
-	assert_eq "$(printf '%s\n' "$err" | grep -c .)" 1 "$h: '$*': one line on stderr"
+	for c in "$@"; do
+		cmd+="err=\$($c 2>&1 >/dev/null); rc=\$?; printf '%s\\n' \"\$err\"; echo \"@@ \$rc\"
+"
+	done
+	out=$(lab_out $h "$cmd")
+	local -a cmds=("$@")
+	while IFS= read -r line; do
+		if [[ $line =~ ^@@\ ([0-9]+)$ ]]; then
+			rc=${BASH_REMATCH[1]} c=${cmds[k]}
+			err=${err%$'\n'}
+			[ "$rc" -eq "$want" ] || { printf '%s\n' "$err" >&2; fail "$h: '$c' exited $rc, want $want"; }
+			assert_match "$err" "$pat" "$h: '$c' says why"
+			assert_eq "$(printf '%s\n' "$err" | grep -c .)" 1 "$h: '$c': one line on stderr"
+			err='' k=$((k + 1))
+		else
+			err+=$line$'\n'
+		fi
+	done <<< "$out"
+	assert_eq "$k" "$#" "$h: every refused command ran"
 }
 
-lab_out hv1 "$BV create $N $SIZE" >/dev/null
-UUID=$(lab_out hv1 "$VIRSH domuuid $N")
+out=$(lab_out hv1 "$BV create $N $SIZE >/dev/null && $VIRSH domuuid $N &&
+	rm -f $PLAN && $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor $MINOR --port $PORT -o $PLAN >/dev/null && cat $PLAN")
+UUID=$(head -n1 <<< "$out")
+plan=$(tail -n +2 <<< "$out")
 RES=vh-${UUID:0:8}
-plan=$(lab_out hv1 "rm -f $PLAN; $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor $MINOR --port $PORT -o $PLAN >/dev/null && cat $PLAN")
-lab_out hv2 "cat > $PLAN <<'EOF'
+# NOTHING: the shell line that prints what assert_nothing compares.
+NOTHING="echo lv=\$(lvs --noheadings -o lv_name vg | grep -Ec '^ *($N|${RES}_0\\.vhmd)\$' || true) \
+minor=\$([ -e /sys/block/drbd$MINOR ] && echo yes || echo no) \
+res=\$(drbdsetup-84 show $RES >/dev/null 2>&1 && echo yes || echo no) \
+copy=\$(dmsetup ls | grep -c '\\.copy' || true) \
+journal=\$(ls $STATE/*.journal 2>/dev/null | wc -l)"
+out=$(lab_out hv2 "cat > $PLAN <<'EOF'
 $plan
 EOF
-chmod 600 $PLAN" >/dev/null
+chmod 600 $PLAN; $NOTHING")
 say "busy VM $N on hv1, plan for $RES (minor $MINOR, port $PORT, $SIZE MiB) made there, the same on hv2"
-assert_nothing "before"
+assert_nothing "$out" "before"
 
 # ---- a. the port -----------------------------------------------------------
 lab_out hv2 "setsid python3 -c '
@@ -102,65 +119,56 @@ s = socket.socket(); s.bind((\"$D_ADDR\", $PORT)); s.listen(1)
 open(\"/tmp/vh61-listen.pid\", \"w\").write(str(__import__(\"os\").getpid()))
 time.sleep(300)' > /dev/null 2>&1 < /dev/null &
 	for i in \$(seq 1 100); do [ -s /tmp/vh61-listen.pid ] && ss -ltn | grep -q '$D_ADDR:$PORT ' && exit 0; sleep 0.1; done; exit 1" >/dev/null
-for p in preflight prepare; do
-	refused hv2 5 "port $PORT on $D_ADDR is in use" "$V $p --plan $PLAN"
-done
-assert_nothing "port listened on"
-lab_out hv2 "kill \$(cat /tmp/vh61-listen.pid); rm -f /tmp/vh61-listen.pid
-	for i in \$(seq 1 100); do ss -ltn | grep -q '$D_ADDR:$PORT ' || exit 0; sleep 0.1; done; exit 1" >/dev/null
+refused hv2 5 "port $PORT on $D_ADDR is in use" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
+# then the listener goes, and the same port is configured on another DRBD
+# resource (no volume, so not the minor)
+out=$(lab_out hv2 "$NOTHING; kill \$(cat /tmp/vh61-listen.pid); rm -f /tmp/vh61-listen.pid
+	for i in \$(seq 1 100); do ss -ltn | grep -q '$D_ADDR:$PORT ' || break; sleep 0.1; done
+	! ss -ltn | grep -q '$D_ADDR:$PORT ' || { echo 'the listener did not go'; exit 1; }
+	drbdsetup-84 new-resource r61 >/dev/null && drbdsetup-84 connect r61 ipv4:$D_ADDR:$PORT ipv4:169.254.77.1:$PORT --protocol=C >/dev/null")
+assert_nothing "$out" "port listened on"
 say "a. port $PORT listened on by python on hv2: preflight and prepare exit 5, nothing created"
-
-# the same port configured on another DRBD resource (no volume, so not the minor)
-lab_out hv2 "drbdsetup-84 new-resource r61 && drbdsetup-84 connect r61 ipv4:$D_ADDR:$PORT ipv4:169.254.77.1:$PORT --protocol=C" >/dev/null
 refused hv2 5 "port $PORT is configured on DRBD resource r61" "$V preflight --plan $PLAN"
-lab_out hv2 "drbdsetup-84 down r61" >/dev/null
-assert_nothing "port configured on r61"
+out=$(lab_out hv2 "drbdsetup-84 down r61 >/dev/null && $NOTHING && drbdsetup-84 new-resource r61 >/dev/null && drbdsetup-84 new-minor r61 $MINOR 0 >/dev/null")
+assert_nothing "$out" "port configured on r61"
 say "a. port $PORT configured on DRBD resource r61 on hv2: exit 5"
 
 # ---- b. the minor ------------------------------------------------------------
-lab_out hv2 "drbdsetup-84 new-resource r61 && drbdsetup-84 new-minor r61 $MINOR 0" >/dev/null
-for p in preflight prepare; do
-	refused hv2 5 "DRBD minor $MINOR is in use on this host \\(resource r61\\)" "$V $p --plan $PLAN"
-done
-lab_out hv2 "drbdsetup-84 down r61" >/dev/null
-assert_nothing "minor taken"
+refused hv2 5 "DRBD minor $MINOR is in use on this host \\(resource r61\\)" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
+out=$(lab_out hv2 "drbdsetup-84 down r61 >/dev/null && $NOTHING && lvcreate -q -y -Zn -Wn -l 100%FREE -n vh61fill vg >/dev/null")
+assert_nothing "$out" "minor taken"
 say "b. minor $MINOR taken by drbdsetup-84 resource r61 on hv2: exit 5, nothing created"
 
 # ---- c. the VG too small -------------------------------------------------------
-lab_out hv2 "lvcreate -q -y -Zn -Wn -l 100%FREE -n vh61fill vg" >/dev/null
-for p in preflight prepare; do
-	refused hv2 6 "VG vg has [0-9]+ bytes free, the move needs" "$V $p --plan $PLAN"
-done
-lab_out hv2 "lvremove -q -y vg/vh61fill" >/dev/null
-assert_nothing "VG too small"
-say "c. hv2's VG filled by another LV: preflight and prepare exit 6, nothing created"
-
+refused hv2 6 "VG vg has [0-9]+ bytes free, the move needs" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
 # ---- d, e. a prepared move; status; a truncated journal ---------------------------
-lab_out hv2 "$V preflight --plan $PLAN && $V prepare --plan $PLAN" >/dev/null
+# the filler goes, then the move is prepared and status asked every way (one call)
+out=$(lab_out hv2 "lvremove -q -y vg/vh61fill >/dev/null && $NOTHING && $V preflight --plan $PLAN >/dev/null && $V prepare --plan $PLAN >/dev/null &&
+	echo @@ && $V status && echo @@ && $V --json status && echo @@ && $V --json status $RES && echo @@ && dmsetup table vg-$N &&
+	echo @@ && $V --json status --plan $PLAN && echo @@ && cat /sys/module/drbd/parameters/usermode_helper &&
+	grep -A1 '^ *$MINOR: cs:' /proc/drbd | grep -o 'oos:[0-9]*' && $V status $RES")
+# part K (0: before the first @@) of that output
+part() { awk -v k="$1" '/^@@$/ { n++; next } n == k' <<< "$out"; }
+assert_nothing "$(part 0)" "VG too small"
+say "c. hv2's VG filled by another LV: preflight and prepare exit 6, nothing created"
 J=$STATE/$UUID.journal
-out=$(lab_out hv2 "$V status")
-assert_match "$out" "^$RES  VM $N  dest  last phase prepare  next: vmhop wait-sync" "status lists the move"
-js=$(lab_out hv2 "$V --json status")
+assert_match "$(part 1)" "^$RES  VM $N  dest  last phase prepare  next: vmhop wait-sync" "status lists the move"
+js=$(part 2)
 assert_eq "$(jget 0.resource <<< "$js"),$(jget 0.role <<< "$js"),$(jget 0.last_phase <<< "$js"),$(jget 0.aborted <<< "$js")" \
 	"$RES,dest,prepare,false" "status --json lists the move"
-st=$(lab_out hv2 "$V --json status $RES")
+st=$(part 3)
 d0() { jget disks.0.$1 <<< "$st"; }
 assert_eq "$(jget journal <<< "$st")" "$J" "status RESOURCE found the journal"
 assert_eq "$(d0 lv_here) $(d0 lv_maps) $(d0 copy_here) $(d0 md_lv_here)" \
 	"present its own table present present" "status RESOURCE: hv2's LV, .copy, meta-data LV"
 assert_eq "$(d0 cstate) $(d0 role) $(jget vm_here <<< "$st")" "WFConnection Secondary not defined" \
 	"status RESOURCE: DRBD and the VM on hv2"
-table=$(lab_out hv2 "dmsetup table vg-$N")
-assert_eq "$(d0 lv_table)" "$table" "status shows the LV's table as dmsetup does"
-assert_eq "$(lab_out hv2 "$V --json status --plan $PLAN" | jget disks.0.lv_maps)" "its own table" \
-	"status --plan shows the same"
+assert_eq "$(d0 lv_table)" "$(part 4)" "status shows the LV's table as dmsetup does"
+assert_eq "$(part 5 | jget disks.0.lv_maps)" "its own table" "status --plan shows the same"
 # the usermode helper: the module's parameter as sysfs has it, held by vmhop for this
 # move, the original in vmhop's record and in the journal; the sync as a percentage
-# of what DRBD's bitmap covers, equal to the kernel's own oos: in /proc/drbd.  One
-# call into hv2 and one python for the keys: each costs seconds under TCG.
-t1=$(now)
-both=$(lab_out hv2 "cat /sys/module/drbd/parameters/usermode_helper
-	grep -A1 '^ *$MINOR: cs:' /proc/drbd | grep -o 'oos:[0-9]*'; $V status $RES")
+# of what DRBD's bitmap covers, equal to the kernel's own oos: in /proc/drbd.
+both=$(part 6)
 human=$(tail -n +3 <<< "$both")
 IFS='|' read -r cur held mine saved jorig hold oos size pct words <<< "$(jmany usermode_helper.current \
 	usermode_helper.held_by_vmhop usermode_helper.held_for_this_move usermode_helper.saved_original \
@@ -178,64 +186,55 @@ assert_eq "$(grep -c '"resync_' <<< "$st")" 0 "status: no resync figures while W
 [ -n "${LAB_RESULTS:-}" ] && printf '%s\n\n%s\n' "$human" "$st" > "$LAB_RESULTS/61-status-sample.txt"
 assert_match "$human" $'\nusermode_helper:\n  current: /bin/true\n' "status (text): the helper"
 assert_match "$human" $'\n    sync: '"$want% in sync" "status (text): the sync"
-say "e. status $RES: helper $cur held for $RES (original $saved), disk $words ($(elapsed "$t1") s)"
+say "e. status $RES: helper $cur held for $RES (original $saved), disk $words"
 say "e. status lists $RES (dest, prepare) and status $RES reads hv2: $(d0 lv_maps), copy $(d0 copy_here), $(d0 cstate)"
 
-before=$(lab_out hv2 "rm -rf $COPY && cp -a $STATE $COPY && truncate -s 300 $COPY/$UUID.journal &&
-	sha256sum $COPY/$UUID.journal | cut -c1-64; drbdsetup-84 sh-status $RES | sort; lvs --noheadings -o lv_name,lv_size vg | sort")
-for c in "status --plan $PLAN" "status $RES" "preflight --plan $PLAN" "prepare --plan $PLAN" \
-	 "wait-sync --plan $PLAN" "abort --plan $PLAN"; do
-	refused hv2 4 "journal $COPY/$UUID.journal is corrupt or truncated" "$V $c --state-dir $COPY"
-done
-after=$(lab_out hv2 "sha256sum $COPY/$UUID.journal | cut -c1-64; drbdsetup-84 sh-status $RES | sort; lvs --noheadings -o lv_name,lv_size vg | sort")
-assert_eq "$after" "$before" "the truncated journal, DRBD and the LVs are as they were"
-out=$(lab_out hv2 "$V status --state-dir $COPY")
-assert_match "$out" "^$COPY/$UUID.journal: unreadable: journal $COPY/$UUID.journal is corrupt or truncated" \
+SNAP="sha256sum $COPY/$UUID.journal | cut -c1-64; drbdsetup-84 sh-status $RES | sort; lvs --noheadings -o lv_name,lv_size vg | sort"
+before=$(lab_out hv2 "rm -rf $COPY && cp -a $STATE $COPY && truncate -s 300 $COPY/$UUID.journal && $SNAP")
+refused hv2 4 "journal $COPY/$UUID.journal is corrupt or truncated" \
+	"$V status --plan $PLAN --state-dir $COPY" "$V status $RES --state-dir $COPY" "$V preflight --plan $PLAN --state-dir $COPY" \
+	"$V prepare --plan $PLAN --state-dir $COPY" "$V wait-sync --plan $PLAN --state-dir $COPY" "$V abort --plan $PLAN --state-dir $COPY"
+# what they left, status of the copy, then abort on hv2 and status after it (one call)
+out=$(lab_out hv2 "$SNAP; echo @@; $V status --state-dir $COPY || exit 1; echo @@
+	$V abort --plan $PLAN >/dev/null 2>&1; echo \$?; echo @@; cat /sys/module/drbd/parameters/usermode_helper && $V --json status $RES &&
+	echo @@ && $V status && rm -f $STATE/$UUID.journal && echo @@ && $NOTHING && echo @@ && $V status")
+assert_eq "$(part 0)" "$before" "the truncated journal, DRBD and the LVs are as they were"
+assert_match "$(part 1)" "^$COPY/$UUID.journal: unreadable: journal $COPY/$UUID.journal is corrupt or truncated" \
 	"status lists the unreadable journal"
 say "d. journal truncated to 300 bytes: status --plan, status $RES, preflight, prepare, wait-sync, abort exit 4 naming it; nothing changed"
-
-rc=0
-lab_run hv2 "$V abort --plan $PLAN" >/dev/null || rc=$?
-assert_eq "$rc" 13 "abort on hv2: undone"
-t1=$(now)
-both=$(lab_out hv2 "cat /sys/module/drbd/parameters/usermode_helper; $V --json status $RES")
+assert_eq "$(part 2)" 13 "abort on hv2: undone"
+both=$(part 3)
 assert_eq "$(head -1 <<< "$both")|$(tail -n +2 <<< "$both" | jmany usermode_helper.current usermode_helper.held_by_vmhop \
 	usermode_helper.held_for_this_move usermode_helper.journal_original disks.0.cstate disks.0.sync)" \
 	"/sbin/drbdadm|/sbin/drbdadm|false|false|/sbin/drbdadm|none|no DRBD device" \
 	"status after abort: the original helper back (sysfs and status), no hold, no DRBD device"
-say "abort: status shows /sbin/drbdadm back, no hold, no DRBD device ($(elapsed "$t1") s)"
-out=$(lab_out hv2 "$V status")
-assert_match "$out" "^$RES  VM $N  dest  .*ABORTED  next: nothing: the move was aborted" "status lists the aborted move"
-lab_out hv2 "rm -f $STATE/$UUID.journal" >/dev/null	# the aborted move's journal stays; assert_nothing wants none
-assert_nothing "after abort"
-out=$(lab_out hv2 "$V status")
-assert_eq "$out" "no move has a journal in $STATE" "status with nothing left"
+say "abort: status shows /sbin/drbdadm back, no hold, no DRBD device"
+assert_match "$(part 4)" "^$RES  VM $N  dest  .*ABORTED  next: nothing: the move was aborted" "status lists the aborted move"
+# the aborted move's journal stays; it was removed (above) for assert_nothing
+assert_nothing "$(part 5)" "after abort"
+assert_eq "$(part 6)" "no move has a journal in $STATE" "status with nothing left"
 # ---- f. on the source (hv1): the minor, the port, an unsafe cache mode --------
-# Nothing of this move on hv1 ($1: what was refused).
-assert_nothing_s() {
-	local out
-	out=$(lab_out hv1 "echo md=\$(lvs --noheadings -o lv_name vg | grep -c '${RES}_0\\.vhmd' || true) \
-		res=\$(drbdsetup-84 show $RES >/dev/null 2>&1 && echo yes || echo no) \
-		copy=\$(dmsetup ls | grep -c '\\.copy' || true) table=\$(dmsetup table vg-$N | awk '{print \$3}') \
-		journal=\$(ls $STATE/*.journal 2>/dev/null | wc -l)")
-	assert_eq "$out" "md=0 res=no copy=0 table=linear journal=0" "hv1: nothing created ($1)"
-}
+# Nothing of this move on hv1: NOTHING_S prints what assert_nothing_s compares
+# ($2: what was refused).
+NOTHING_S="echo md=\$(lvs --noheadings -o lv_name vg | grep -c '${RES}_0\\.vhmd' || true) \
+res=\$(drbdsetup-84 show $RES >/dev/null 2>&1 && echo yes || echo no) \
+copy=\$(dmsetup ls | grep -c '\\.copy' || true) table=\$(dmsetup table vg-$N | awk '{print \$3}') \
+journal=\$(ls $STATE/*.journal 2>/dev/null | wc -l)"
+assert_nothing_s() { assert_eq "$1" "md=0 res=no copy=0 table=linear journal=0" "hv1: nothing created ($2)"; }
 t1=$(now)
 lab_out hv1 "drbdsetup-84 new-resource r61 && drbdsetup-84 new-minor r61 $MINOR 0" >/dev/null
-for p in preflight prepare; do
-	refused hv1 5 "DRBD minor $MINOR is in use on this host \\(resource r61\\)" "$V $p --plan $PLAN"
-done
-lab_out hv1 "drbdsetup-84 down r61" >/dev/null
-assert_nothing_s "minor taken"
-lab_out hv1 "drbdsetup-84 new-resource r61 && drbdsetup-84 connect r61 ipv4:169.254.77.1:$PORT ipv4:$D_ADDR:$PORT --protocol=C" >/dev/null
+refused hv1 5 "DRBD minor $MINOR is in use on this host \\(resource r61\\)" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
+out=$(lab_out hv1 "drbdsetup-84 down r61 >/dev/null && $NOTHING_S && drbdsetup-84 new-resource r61 >/dev/null &&
+	drbdsetup-84 connect r61 ipv4:169.254.77.1:$PORT ipv4:$D_ADDR:$PORT --protocol=C >/dev/null")
+assert_nothing_s "$out" "minor taken"
 refused hv1 5 "port $PORT is configured on DRBD resource r61" "$V preflight --plan $PLAN"
-lab_out hv1 "drbdsetup-84 down r61" >/dev/null
-assert_nothing_s "port configured on r61"
 # cache='writeback' set since the plan was made (the VM restarted with it):
 # its live XML no longer matches what the plan needs.
-lab_out hv1 "$VIRSH dumpxml $N | sed \"s/cache='none' io='native'/cache='writeback'/\" > /tmp/$N.wb.xml
-	$VIRSH destroy $N && $VIRSH define /tmp/$N.wb.xml && $VIRSH start $N" >/dev/null
+out=$(lab_out hv1 "drbdsetup-84 down r61 >/dev/null && $NOTHING_S &&
+	$VIRSH dumpxml $N | sed \"s/cache='none' io='native'/cache='writeback'/\" > /tmp/$N.wb.xml &&
+	$VIRSH destroy $N >/dev/null && $VIRSH define /tmp/$N.wb.xml >/dev/null && $VIRSH start $N >/dev/null")
+assert_nothing_s "$out" "port configured on r61"
 refused hv1 4 "cache='writeback'" "$V preflight --plan $PLAN"
-assert_nothing_s "cache=writeback"
+assert_nothing_s "$(lab_out hv1 "$NOTHING_S")" "cache=writeback"
 say "f. on hv1: minor $MINOR taken (preflight, prepare: 5), port $PORT on resource r61 (5), the VM restarted with cache=writeback (preflight: 4); nothing created ($(elapsed "$t1") s)"
 say "abort on hv2: exit 13, clean; scenario took $(elapsed "$t0") s"
