@@ -65,6 +65,9 @@ trap cleanup EXIT
 
 # Each call into a guest forks bash and tools under TCG (seconds each): what
 # one host is asked in a row goes in one call, each answer asserted on its own.
+# Q: a shell function for those calls: "q CMD..." runs CMD quiet (its output,
+# warnings too, only shown when it fails), as `lab_out ... >/dev/null` did.
+Q='q() { local o; o=$("$@" 2>&1) || { printf "%s\n" "$o"; return 1; }; }'
 # Nothing of this move on hv2: LINE is NOTHING's output there ($2: what was refused).
 assert_nothing() { assert_eq "$1" "lv=0 minor=no res=no copy=0 journal=0" "hv2: nothing created ($2)"; }
 
@@ -94,8 +97,8 @@ refused() {
 	assert_eq "$k" "$#" "$h: every refused command ran"
 }
 
-out=$(lab_out hv1 "$BV create $N $SIZE >/dev/null && $VIRSH domuuid $N &&
-	rm -f $PLAN && $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor $MINOR --port $PORT -o $PLAN >/dev/null && cat $PLAN")
+out=$(lab_out hv1 "$Q; q env $BV create $N $SIZE && $VIRSH domuuid $N &&
+	rm -f $PLAN && q $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor $MINOR --port $PORT -o $PLAN && cat $PLAN")
 UUID=$(head -n1 <<< "$out")
 plan=$(tail -n +2 <<< "$out")
 RES=vh-${UUID:0:8}
@@ -122,20 +125,20 @@ time.sleep(300)' > /dev/null 2>&1 < /dev/null &
 refused hv2 5 "port $PORT on $D_ADDR is in use" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
 # then the listener goes, and the same port is configured on another DRBD
 # resource (no volume, so not the minor)
-out=$(lab_out hv2 "$NOTHING; kill \$(cat /tmp/vh61-listen.pid); rm -f /tmp/vh61-listen.pid
+out=$(lab_out hv2 "$Q; $NOTHING; kill \$(cat /tmp/vh61-listen.pid); rm -f /tmp/vh61-listen.pid
 	for i in \$(seq 1 100); do ss -ltn | grep -q '$D_ADDR:$PORT ' || break; sleep 0.1; done
 	! ss -ltn | grep -q '$D_ADDR:$PORT ' || { echo 'the listener did not go'; exit 1; }
-	drbdsetup-84 new-resource r61 >/dev/null && drbdsetup-84 connect r61 ipv4:$D_ADDR:$PORT ipv4:169.254.77.1:$PORT --protocol=C >/dev/null")
+	q drbdsetup-84 new-resource r61 && q drbdsetup-84 connect r61 ipv4:$D_ADDR:$PORT ipv4:169.254.77.1:$PORT --protocol=C")
 assert_nothing "$out" "port listened on"
 say "a. port $PORT listened on by python on hv2: preflight and prepare exit 5, nothing created"
 refused hv2 5 "port $PORT is configured on DRBD resource r61" "$V preflight --plan $PLAN"
-out=$(lab_out hv2 "drbdsetup-84 down r61 >/dev/null && $NOTHING && drbdsetup-84 new-resource r61 >/dev/null && drbdsetup-84 new-minor r61 $MINOR 0 >/dev/null")
+out=$(lab_out hv2 "$Q; q drbdsetup-84 down r61 && $NOTHING && q drbdsetup-84 new-resource r61 && q drbdsetup-84 new-minor r61 $MINOR 0")
 assert_nothing "$out" "port configured on r61"
 say "a. port $PORT configured on DRBD resource r61 on hv2: exit 5"
 
 # ---- b. the minor ------------------------------------------------------------
 refused hv2 5 "DRBD minor $MINOR is in use on this host \\(resource r61\\)" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
-out=$(lab_out hv2 "drbdsetup-84 down r61 >/dev/null && $NOTHING && lvcreate -q -y -Zn -Wn -l 100%FREE -n vh61fill vg >/dev/null")
+out=$(lab_out hv2 "$Q; q drbdsetup-84 down r61 && $NOTHING && q lvcreate -q -y -Zn -Wn -l 100%FREE -n vh61fill vg")
 assert_nothing "$out" "minor taken"
 say "b. minor $MINOR taken by drbdsetup-84 resource r61 on hv2: exit 5, nothing created"
 
@@ -143,7 +146,7 @@ say "b. minor $MINOR taken by drbdsetup-84 resource r61 on hv2: exit 5, nothing 
 refused hv2 6 "VG vg has [0-9]+ bytes free, the move needs" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
 # ---- d, e. a prepared move; status; a truncated journal ---------------------------
 # the filler goes, then the move is prepared and status asked every way (one call)
-out=$(lab_out hv2 "lvremove -q -y vg/vh61fill >/dev/null && $NOTHING && $V preflight --plan $PLAN >/dev/null && $V prepare --plan $PLAN >/dev/null &&
+out=$(lab_out hv2 "$Q; q lvremove -q -y vg/vh61fill && $NOTHING && q $V preflight --plan $PLAN && q $V prepare --plan $PLAN &&
 	echo @@ && $V status && echo @@ && $V --json status && echo @@ && $V --json status $RES && echo @@ && dmsetup table vg-$N &&
 	echo @@ && $V --json status --plan $PLAN && echo @@ && cat /sys/module/drbd/parameters/usermode_helper &&
 	grep -A1 '^ *$MINOR: cs:' /proc/drbd | grep -o 'oos:[0-9]*' && $V status $RES")
@@ -224,15 +227,15 @@ assert_nothing_s() { assert_eq "$1" "md=0 res=no copy=0 table=linear journal=0" 
 t1=$(now)
 lab_out hv1 "drbdsetup-84 new-resource r61 && drbdsetup-84 new-minor r61 $MINOR 0" >/dev/null
 refused hv1 5 "DRBD minor $MINOR is in use on this host \\(resource r61\\)" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
-out=$(lab_out hv1 "drbdsetup-84 down r61 >/dev/null && $NOTHING_S && drbdsetup-84 new-resource r61 >/dev/null &&
-	drbdsetup-84 connect r61 ipv4:169.254.77.1:$PORT ipv4:$D_ADDR:$PORT --protocol=C >/dev/null")
+out=$(lab_out hv1 "$Q; q drbdsetup-84 down r61 && $NOTHING_S && q drbdsetup-84 new-resource r61 &&
+	q drbdsetup-84 connect r61 ipv4:169.254.77.1:$PORT ipv4:$D_ADDR:$PORT --protocol=C")
 assert_nothing_s "$out" "minor taken"
 refused hv1 5 "port $PORT is configured on DRBD resource r61" "$V preflight --plan $PLAN"
 # cache='writeback' set since the plan was made (the VM restarted with it):
 # its live XML no longer matches what the plan needs.
-out=$(lab_out hv1 "drbdsetup-84 down r61 >/dev/null && $NOTHING_S &&
+out=$(lab_out hv1 "$Q; q drbdsetup-84 down r61 && $NOTHING_S &&
 	$VIRSH dumpxml $N | sed \"s/cache='none' io='native'/cache='writeback'/\" > /tmp/$N.wb.xml &&
-	$VIRSH destroy $N >/dev/null && $VIRSH define /tmp/$N.wb.xml >/dev/null && $VIRSH start $N >/dev/null")
+	q $VIRSH destroy $N && q $VIRSH define /tmp/$N.wb.xml && q $VIRSH start $N")
 assert_nothing_s "$out" "port configured on r61"
 refused hv1 4 "cache='writeback'" "$V preflight --plan $PLAN"
 assert_nothing_s "$(lab_out hv1 "$NOTHING_S")" "cache=writeback"
