@@ -140,6 +140,10 @@ struct veng_ops {
 	int (*dm_remove)(void *ud, const char *name, struct vh_error *e);
 	int (*dm_swap)(void *ud, const char *name, const struct vdm_table *t,
 		       int64_t *ret_window_ns, struct vh_error *e);
+	/* The table waiting in the inactive slot (n == 0: none), and clearing
+	 * it: a swap killed between its load and its resume leaves one. */
+	int (*dm_inactive)(void *ud, const char *name, struct vdm_table *ret, struct vh_error *e);
+	int (*dm_clear)(void *ud, const char *name, struct vh_error *e);
 	/* DRBD.  drbd_status: -ENXIO when the minor does not exist;
 	 * drbd_res_exists: 1 or 0. */
 	int (*drbd_status)(void *ud, uint32_t minor, struct drbdnl_status *ret, struct vh_error *e);

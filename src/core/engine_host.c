@@ -188,6 +188,24 @@ static int h_dm_swap(void *ud, const char *name, const struct vdm_table *t, int6
 	return rc;
 }
 
+static int h_dm_inactive(void *ud, const char *name, struct vdm_table *ret, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vdm_ref ref = { .key = VDM_BY_NAME, .str = name };
+	int rc;
+
+	return (rc = dm(r, e)) < 0 ? rc : vdm_table_get(&r->dm, &ref, true, ret, e);
+}
+
+static int h_dm_clear(void *ud, const char *name, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vdm_ref ref = { .key = VDM_BY_NAME, .str = name };
+	int rc;
+
+	return (rc = dm(r, e)) < 0 ? rc : vdm_clear(&r->dm, &ref, e);
+}
+
 /* ---- DRBD -------------------------------------------------------------- */
 
 #define NL(call) do {					\
@@ -516,6 +534,8 @@ const struct veng_ops veng_real_ops = {
 	.lv_remove = h_lv_remove, .md_create = h_md_create,
 	.dm_table = h_dm_table, .dm_create = h_dm_create, .dm_remove = h_dm_remove,
 	.dm_swap = h_dm_swap,
+	.dm_inactive = h_dm_inactive,
+	.dm_clear = h_dm_clear,
 	.drbd_status = h_drbd_status, .drbd_res_exists = h_drbd_res_exists,
 	.drbd_port_use = h_drbd_port_use, .port_free = h_port_free,
 	.drbd_new_resource = h_new_resource, .drbd_new_minor = h_new_minor,
