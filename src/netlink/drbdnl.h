@@ -46,8 +46,8 @@ struct drbdnl_ops {
 	/* Join the multicast groups @grps[0..n) on the event socket. */
 	int (*ev_join)(struct drbdnl *h, const uint32_t *grps, size_t n, struct vh_error *e);
 	/*
-	 * Wait up to @timeout_ms for one datagram of the event socket.
-	 * Returns its length, 0 on timeout, -ENOBUFS when the socket overran
+	 * Wait up to @timeout_ms for one datagram of the event socket (0: only
+	 * one already queued).  Returns its length, 0 on timeout, -ENOBUFS when the socket overran
 	 * (events were lost), or another negative errno.
 	 */
 	ssize_t (*ev_recv)(struct drbdnl *h, void *buf, size_t len, int timeout_ms);
@@ -307,8 +307,9 @@ int drbdnl_ret_errno(int32_t ret_code);			/* 0 or a negative errno */
 typedef int (*drbdnl_event_fn)(const struct drbdnl_status *st, void *arg, struct vh_error *e);
 
 /*
- * Subscribe to the "events" group (and nlctrl, to see the module go), read
- * the current status of @minor (DRBDNL_ALL_MINORS: every device), then hand
+ * Subscribe to the "events" group (and nlctrl, to see the module go), drop
+ * what an earlier wait on this handle left queued (older than what follows),
+ * read the current status of @minor (DRBDNL_ALL_MINORS: every device), hand
  * each state change to @fn until it stops the loop or @timeout_ms
  * (< 0: none) passes (-ETIMEDOUT).  Event-driven: it sleeps in poll().
  * A socket overrun (ENOBUFS) re-reads the status.  The module going away

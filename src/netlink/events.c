@@ -112,6 +112,23 @@ static int join(struct drbdnl *h, struct vh_error *e)
 	return h->ops.ev_join(h, grps, n, e);
 }
 
+/*
+ * The event socket stays subscribed between waits on one handle, so it may
+ * hold what happened since the last one: states older than the snapshot
+ * read next.  Handed to @fn after the snapshot, such a state could satisfy
+ * a predicate that the current state does not.  Dropped, unread (bounded:
+ * what keeps arriving meanwhile is newer, and the snapshot covers it).
+ */
+static void discard_pending(struct drbdnl *h)
+{
+	for (int i = 0; i < 1024; i++) {
+		ssize_t n = h->ops.ev_recv(h, h->evbuf, DRBDNL_RECV_BUF, 0);
+
+		if (n == 0 || (n < 0 && n != -ENOBUFS && n != -EINTR))
+			return;
+	}
+}
+
 int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event_fn fn,
 		  void *arg, struct vh_error *e)
 {
@@ -129,6 +146,7 @@ int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event
 	r = join(h, e);
 	if (r < 0)
 		goto out;
+	discard_pending(h);
 	r = snapshot(h, minor, fn, arg, st, e);
 	while (r == 0) {
 		int wait = -1;
