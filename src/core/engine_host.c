@@ -437,6 +437,22 @@ static int on_migrate_progress(const struct vvirt_progress *p, void *ud)
 	return 0;
 }
 
+/* The engine's watch, woken at once by DRBD's events (the event socket in
+ * libvirt's poll loop): what woke it is dropped, the watch asks for the state. */
+struct host_watch {
+	struct veng_real *r;
+	veng_watch_fn watch;
+	void *ud;
+};
+
+static int host_watch(void *ud)
+{
+	struct host_watch *hw = ud;
+
+	drbdnl_events_drop(hw->r->nl);
+	return hw->watch(hw->ud);
+}
+
 static int h_vm_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, void *watch_ud,
 			uint64_t *ret_downtime, struct vh_error *e)
 {
@@ -450,12 +466,19 @@ static int h_vm_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, vo
 		.watch = watch, .watch_ud = watch_ud,
 	};
 	struct vvirt_migrate_result mr = { 0 };
+	struct host_watch hw = { .r = r, .watch = watch, .ud = watch_ud };
 	struct vvirt_dom *d = NULL;
-	int rc;
+	int rc, fd;
 
 	if (r->on_event) {
 		o.progress = on_migrate_progress;
 		o.progress_ud = r;
+	}
+	/* Without an event socket, the watch still runs every poll_ms. */
+	if (watch && nl(r, NULL) == 0 && (fd = drbdnl_events_fd(r->nl, NULL)) >= 0) {
+		o.watch = host_watch;
+		o.watch_ud = &hw;
+		o.watch_fd = &fd;
 	}
 	if ((rc = virt(r, VENG_HERE, e)) < 0 ||
 	    (rc = vvirt_lookup(r->virt[VENG_HERE], p->vm_name, &d, e)) < 0)

@@ -319,6 +319,16 @@ typedef int (*drbdnl_event_fn)(const struct drbdnl_status *st, void *arg, struct
 int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event_fn fn,
 		  void *arg, struct vh_error *e) VH_MUST_CHECK;
 
+/*
+ * The event socket, subscribed as a wait subscribes it, for a caller's own
+ * poll() (e.g. to wake at once when DRBD's state changes while it waits on
+ * something else); its datagrams are read and dropped by
+ * drbdnl_events_drop(), and the state is then asked for (drbdnl_get_status).
+ * Returns the descriptor (owned by @h), -ENOTSUP on a transport that has none.
+ */
+int drbdnl_events_fd(struct drbdnl *h, struct vh_error *e) VH_MUST_CHECK;
+void drbdnl_events_drop(struct drbdnl *h);
+
 /* Predicates for drbdnl_wait(): return 1 when satisfied, 0 to wait on, < 0 to fail. */
 typedef int (*drbdnl_pred_fn)(const struct drbdnl_status *st, void *arg, struct vh_error *e);
 int drbdnl_pred_connected(const struct drbdnl_status *st, void *arg, struct vh_error *e);

@@ -121,12 +121,32 @@ static int join(struct drbdnl *h, struct vh_error *e)
  */
 static void discard_pending(struct drbdnl *h)
 {
+	if (!h->evbuf)
+		return;
 	for (int i = 0; i < 1024; i++) {
 		ssize_t n = h->ops.ev_recv(h, h->evbuf, DRBDNL_RECV_BUF, 0);
 
 		if (n == 0 || (n < 0 && n != -ENOBUFS && n != -EINTR))
 			return;
 	}
+}
+
+int drbdnl_events_fd(struct drbdnl *h, struct vh_error *e)
+{
+	int r;
+
+	if (!h->evbuf && !(h->evbuf = malloc(DRBDNL_RECV_BUF)))
+		return vh_err(e, -ENOMEM, "out of memory");
+	if ((r = join(h, e)) < 0)
+		return r;
+	if (h->ev_fd < 0)
+		return vh_err(e, -ENOTSUP, "this netlink transport has no event descriptor");
+	return h->ev_fd;
+}
+
+void drbdnl_events_drop(struct drbdnl *h)
+{
+	discard_pending(h);
 }
 
 int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event_fn fn,

@@ -186,6 +186,10 @@ struct vvirt_migrate_opts {
 	 * checks (DRBD's link) in this same thread.  Nonzero: abort the job. */
 	int (*watch)(void *ud);
 	void *watch_ud;
+	/* Also wake (and call @watch) as soon as this descriptor is readable,
+	 * e.g. DRBD's event socket: @watch must then read what woke it.  NULL:
+	 * wake-ups every @poll_ms only.  Not polled once the job is aborted. */
+	const int *watch_fd;
 };
 
 struct vvirt_migrate_result {
