@@ -31,6 +31,9 @@ struct veng_real {
 	bool dm_open;
 	struct drbdnl *nl;
 	struct vvirt_conn *virt[2];	/* VENG_HERE, VENG_PEER */
+	/* vm_watch: libvirt's lifecycle events here, on a connection of their own */
+	struct vvirt_conn *virt_ev;
+	struct vvirt_watch *vwatch;
 };
 
 int veng_real_open(const struct vplan *p, const struct veng_real_opts *o, struct veng_real **ret,
@@ -56,6 +59,8 @@ void veng_real_close(struct veng_real *r)
 {
 	if (!r)
 		return;
+	vvirt_watch_stop(r->vwatch);
+	vvirt_close(r->virt_ev);
 	vvirt_close(r->virt[0]);
 	vvirt_close(r->virt[1]);
 	drbdnl_close(r->nl);
@@ -489,6 +494,44 @@ static int h_vm_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, vo
 	return rc;
 }
 
+/*
+ * libvirt's lifecycle events of VM @name here wake the DRBD waits (-EAGAIN):
+ * a connection opened for events (the event loop is registered first), a
+ * watch, its eventfd as the netlink handle's wake descriptor.  @name NULL:
+ * stop.
+ */
+static int h_vm_watch(void *ud, const char *name, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	int rc;
+
+	if (!name) {
+		if (r->nl)
+			drbdnl_set_wake_fd(r->nl, -1);
+		vvirt_watch_stop(r->vwatch);
+		r->vwatch = NULL;
+		vvirt_close(r->virt_ev);
+		r->virt_ev = NULL;
+		return 0;
+	}
+	if ((rc = nl(r, e)) < 0)
+		return rc;
+	if (!r->virt_ev && (rc = vvirt_open(r->local_uri, VVIRT_OPEN_EVENTS, &r->virt_ev, e)) < 0)
+		return rc;
+	if (!r->vwatch && (rc = vvirt_watch_start(r->virt_ev, name, &r->vwatch, e)) < 0)
+		return rc;
+	drbdnl_set_wake_fd(r->nl, vvirt_watch_fd(r->vwatch));
+	return 0;
+}
+
+static void h_vm_watch_clear(void *ud)
+{
+	struct veng_real *r = ud;
+
+	if (r->vwatch)
+		vvirt_watch_clear(r->vwatch);
+}
+
 static int h_vm_resume(void *ud, enum veng_where w, const char *name, struct vh_error *e)
 {
 	struct veng_real *r = ud;
@@ -568,6 +611,7 @@ const struct veng_ops veng_real_ops = {
 	.helper_inspect = h_helper_inspect, .drbd_sync_rate = h_drbd_sync_rate,
 	.flush_buffers = h_flush,
 	.vm_state = h_vm_state, .vm_migrate = h_vm_migrate, .vm_resume = h_vm_resume,
+	.vm_watch = h_vm_watch, .vm_watch_clear = h_vm_watch_clear,
 	.vm_undefine = h_vm_undefine, .vm_xml = h_vm_xml, .vm_destroy = h_vm_destroy, .vm_start = h_vm_start,
 	.save = h_save,
 };

@@ -47,7 +47,8 @@ struct drbdnl_ops {
 	int (*ev_join)(struct drbdnl *h, const uint32_t *grps, size_t n, struct vh_error *e);
 	/*
 	 * Wait up to @timeout_ms for one datagram of the event socket (0: only
-	 * one already queued).  Returns its length, 0 on timeout, -ENOBUFS when the socket overran
+	 * one already queued).  Returns its length, 0 on timeout, -EAGAIN when
+	 * the wake descriptor (drbdnl_set_wake_fd) is readable instead, -ENOBUFS when the socket overran
 	 * (events were lost), or another negative errno.
 	 */
 	ssize_t (*ev_recv)(struct drbdnl *h, void *buf, size_t len, int timeout_ms);
@@ -328,6 +329,12 @@ int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event
  */
 int drbdnl_events_fd(struct drbdnl *h, struct vh_error *e) VH_MUST_CHECK;
 void drbdnl_events_drop(struct drbdnl *h);
+/*
+ * Another source of wake-ups for the waits on @h (e.g. libvirt's domain
+ * events, through an eventfd): a wait ends with -EAGAIN when @fd is readable
+ * (the caller reads it; -1: none).  The kernel transport only.
+ */
+void drbdnl_set_wake_fd(struct drbdnl *h, int fd);
 
 /* Predicates for drbdnl_wait(): return 1 when satisfied, 0 to wait on, < 0 to fail. */
 typedef int (*drbdnl_pred_fn)(const struct drbdnl_status *st, void *arg, struct vh_error *e);

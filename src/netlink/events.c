@@ -126,8 +126,8 @@ static void discard_pending(struct drbdnl *h)
 	for (int i = 0; i < 1024; i++) {
 		ssize_t n = h->ops.ev_recv(h, h->evbuf, DRBDNL_RECV_BUF, 0);
 
-		if (n == 0 || (n < 0 && n != -ENOBUFS && n != -EINTR))
-			return;
+		if (n <= 0 && n != -ENOBUFS && n != -EINTR)
+			return;		/* nothing (more) queued, or only the wake descriptor */
 	}
 }
 
@@ -147,6 +147,11 @@ int drbdnl_events_fd(struct drbdnl *h, struct vh_error *e)
 void drbdnl_events_drop(struct drbdnl *h)
 {
 	discard_pending(h);
+}
+
+void drbdnl_set_wake_fd(struct drbdnl *h, int fd)
+{
+	h->wake_fd = fd;
 }
 
 int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event_fn fn,
@@ -186,6 +191,10 @@ int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event
 		n = h->ops.ev_recv(h, h->evbuf, DRBDNL_RECV_BUF, wait);
 		if (n == 0 || n == -EINTR)
 			continue;
+		if (n == -EAGAIN) {
+			r = vh_err(e, -EAGAIN, "woken");
+			break;
+		}
 		if (n == -ENOBUFS) {
 			vh_trace("netlink", "event socket overrun: events lost, re-reading the status");
 			r = snapshot(h, minor, fn, arg, st, e);

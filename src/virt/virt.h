@@ -236,6 +236,10 @@ int vvirt_watch_next(struct vvirt_watch *w, int timeout_ms, struct vvirt_event *
 /* Wait for @event (and @detail, or any detail if < 0). */
 int vvirt_watch_wait(struct vvirt_watch *w, int event, int detail, int timeout_ms,
 		     struct vvirt_event *ret, struct vh_error *e) VH_MUST_CHECK;
+/* Readable while events are queued, for a caller's own poll() (owned by @w). */
+int vvirt_watch_fd(const struct vvirt_watch *w);
+/* Drop the queued events (and make the descriptor unreadable until the next). */
+void vvirt_watch_clear(struct vvirt_watch *w);
 void vvirt_watch_stop(struct vvirt_watch *w);
 
 #endif

@@ -76,6 +76,11 @@ struct world {
 	bool port_bound;
 	char port_other[32];
 	char probed[64];		/* the address port_free was asked about */
+	/* vm_watch: libvirt's lifecycle events wake the waits (-EAGAIN) */
+	char watched[64];		/* the VM watched ("" none) */
+	unsigned watch_starts, watch_stops, watch_clears, woken;
+	bool vm_event;			/* an event is queued: the next wait ends at once */
+	int last_wait_ms;
 };
 
 static struct world W;
@@ -410,8 +415,14 @@ static int f_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
 
 	if ((r = act("wait %u", minor)) < 0)
 		return vh_err(e, r, "injected");
+	W.last_wait_ms = timeout_ms;
 	if (W.on_wait)
 		W.on_wait(W.nwaits++);
+	if (W.watched[0] && W.vm_event) {
+		W.vm_event = false;
+		W.woken++;
+		return vh_err(e, -EAGAIN, "woken");
+	}
 	if (W.reset_waits > 0) {
 		W.reset_waits--;
 		W.conn = DRBDNL_C_WF_CONNECTION;
@@ -1868,6 +1879,62 @@ static void receive_moves_in_one_run(void **state)
 	assert_true(W.saved.vm_ran_here && W.saved.done);
 }
 
+static int f_vm_watch(void *ud, const char *name, struct vh_error *e)
+{
+	if (name)
+		W.watch_starts++;
+	else
+		W.watch_stops++;
+	snprintf(W.watched, sizeof(W.watched), "%s", name ? name : "");
+	return 0;
+}
+
+static void f_vm_watch_clear(void *ud)
+{
+	W.watch_clears++;
+	W.vm_event = false;
+}
+
+/* peer_moves, each change of the VM here a libvirt event */
+static void peer_moves_with_events(unsigned n)
+{
+	int before = W.vm_here;
+
+	peer_moves(n);
+	if (W.vm_here != before)
+		W.vm_event = true;
+}
+
+/* With libvirt's lifecycle events: each change of the VM here ends the wait
+ * at once (-EAGAIN, no error), the fallback wake-up is 5 s, the watch is
+ * stopped at the end. */
+static void receive_wakes_on_libvirt_events(void **state)
+{
+	struct veng_ops ops = fake_ops;
+	struct vrun_opts o = { 0 };
+	struct vrun_summary sum;
+	struct vh_error e = { 0 };
+	struct veng g;
+
+	(void)state;
+	ops.vm_watch = f_vm_watch;
+	ops.vm_watch_clear = f_vm_watch_clear;
+	world_dest();
+	W.wait_resyncs = true;
+	W.on_wait = peer_moves_with_events;
+	assert_int_equal(veng_init(&g, &P, VPLAN_ROLE_DEST, NULL, &ops, NULL, &e), 0);
+	g.now_ns = fake_now;
+	assert_int_equal(vrun_receive(&g, &o, &sum, &e), 0);
+	assert_int_equal(sum.outcome, VENG_OK);
+	assert_int_equal(W.woken, 2);		/* paused here, then running */
+	assert_int_equal(W.watch_starts, 1);
+	assert_int_equal(W.watch_stops, 1);
+	assert_string_equal(W.watched, "");
+	assert_true(W.watch_clears >= 3);	/* before each look at the VM */
+	assert_int_equal(W.last_wait_ms, 5000);
+	assert_true(W.saved.vm_ran_here && W.saved.done);
+}
+
 static void peer_never_brings_the_vm(unsigned n)
 {
 	if (n == 2) {		/* S aborted: its resource is down */
@@ -2256,6 +2323,7 @@ int main(void)
 		cmocka_unit_test_teardown(send_interrupted_is_undone_completely, journal_teardown),
 		cmocka_unit_test_teardown(wait_sync_rides_out_a_lost_link, journal_teardown),
 		cmocka_unit_test_teardown(receive_moves_in_one_run, journal_teardown),
+		cmocka_unit_test_teardown(receive_wakes_on_libvirt_events, journal_teardown),
 		cmocka_unit_test_teardown(receive_gives_up_when_s_goes_and_vm_never_came, journal_teardown),
 		cmocka_unit_test_teardown(receive_never_undoes_a_vm_that_is_here, journal_teardown),
 		cmocka_unit_test_teardown(receive_undone_after_a_restart_on_s, journal_teardown),
