@@ -10,6 +10,8 @@
 #      same port configured on another DRBD resource (drbdsetup-84): exit 5.
 #   b. the plan's minor taken on hv2 by a drbdsetup-84 resource: exit 5.
 #   c. hv2's VG too small for the disk (filled by another LV first): exit 6.
+#      hv2's VG on 128 MiB extents (vgchange -s), which cannot give the 64 MiB
+#      disk exactly: preflight and prepare exit 4 naming the extent size.
 #   d. a move prepared on hv2 (LV, meta-data, .copy, DRBD waiting for hv1),
 #      its journal truncated in a copy of the state directory: status --plan,
 #      status RESOURCE and the phase commands exit 4 naming the file, and
@@ -53,11 +55,13 @@ def g(k):
 	return str(d).lower() if isinstance(d,bool) else str(d)
 print("|".join(g(k) for k in sys.argv[1:]))' "$@"; }
 
+EXT=	# hv2's VG extent size while part c changes it (bytes)
 cleanup() {
 	set +e
 	lab_run hv2 "[ -s /tmp/vh61-listen.pid ] && kill \$(cat /tmp/vh61-listen.pid)
 		for r in ${RES:-vh-none} r61; do drbdsetup-84 down \$r; done
 		dmsetup remove ${RES:-vh-none}-0.copy; lvremove -q -y vg/$N vg/${RES:-vh-none}_0.vhmd vg/vh61fill
+		[ -z \"$EXT\" ] || vgchange -q -s ${EXT}b vg
 		$V drbd helper restore; rm -rf $STATE $COPY /tmp/vh61-listen.pid $PLAN" >/dev/null 2>&1
 	lab_run hv1 "drbdsetup-84 down r61; $BV destroy $N; rm -f $PLAN /tmp/$N.wb.xml" >/dev/null 2>&1
 }
@@ -134,6 +138,17 @@ done
 lab_out hv2 "lvremove -q -y vg/vh61fill" >/dev/null
 assert_nothing "VG too small"
 say "c. hv2's VG filled by another LV: preflight and prepare exit 6, nothing created"
+# The extent size: S's 64 MiB LV cannot be made exactly from 128 MiB extents.
+EXT=$(lab_out hv2 "vgs --noheadings --units b --nosuffix -o vg_extent_size vg | tr -d ' '")
+lab_out hv2 "vgchange -q -s 128M vg" >/dev/null
+for p in preflight prepare; do
+	refused hv2 4 "VG vg has 134217728-byte extents: it cannot give exactly $((SIZE << 20)) bytes" "$V $p --plan $PLAN"
+done
+lab_out hv2 "vgchange -q -s ${EXT}b vg" >/dev/null
+assert_eq "$(lab_out hv2 "vgs --noheadings --units b --nosuffix -o vg_extent_size vg | tr -d ' '")" "$EXT" "hv2's VG back on its own extent size"
+EXT=
+assert_nothing "extent size"
+say "c. hv2's VG on 128 MiB extents: preflight and prepare exit 4 (cannot give exactly $SIZE MiB), nothing created"
 
 # ---- d, e. a prepared move; status; a truncated journal ---------------------------
 lab_out hv2 "$V preflight --plan $PLAN && $V prepare --plan $PLAN" >/dev/null
