@@ -244,6 +244,21 @@ static void map_fact(struct veng_real *h, json_object *o, const char *name, uint
 		free(text);
 	}
 	vdm_table_free(&t);
+	/* A swap killed between its load and its resume leaves its table
+	 * waiting in the inactive slot (abort or the phase run again clears it). */
+	if (veng_real_ops.dm_inactive(h, name, &t, &e) < 0) {
+		add_unknown(o, "lv_inactive", &e);
+		return;
+	}
+	if (!t.n) {
+		add_str(o, "lv_inactive", "none");
+	} else if (veng_table_maps_drbd(&t, minor)) {
+		snprintf(buf, sizeof(buf), "/dev/drbd%u (left by a killed swap)", minor);
+		add_str(o, "lv_inactive", buf);
+	} else {
+		add_str(o, "lv_inactive", "a table");
+	}
+	vdm_table_free(&t);
 }
 
 static void dm_fact(struct veng_real *h, json_object *o, const char *key, const char *name)

@@ -609,7 +609,7 @@ static int bridge(struct veng *g, struct veng_result *res, struct vh_error *e)
 		const struct vplan_disk *d = &p->disks[i];
 		struct veng_disk_state *ds = &g->st.disks[i];
 		struct vdm_table t = { 0 };
-		char lvname[256];
+		char lvname[256], step[sizeof(g->st.doing)];
 		bool on_drbd = false;
 		int64_t win = 0;
 
@@ -620,7 +620,14 @@ static int bridge(struct veng *g, struct veng_result *res, struct vh_error *e)
 			ds->bridged = true;
 			continue;
 		}
-		if (ds->bridged)
+		/* (cut to the journal's length, as begin() cuts it) */
+		if (snprintf(step, sizeof(step), "bridge %s onto /dev/drbd%u", lvname, d->minor) < 0)
+			step[0] = '\0';
+		/* Bridged, and back on its own extents: lost, unless the run that
+		 * bridged it was killed in this very swap (before its load, or
+		 * between its load and its resume): then the swap is done again,
+		 * its load replacing whatever that run left in the inactive slot. */
+		if (ds->bridged && strcmp(g->st.doing, step))
 			return vh_err(e, -ESTALE, "%s no longer maps /dev/drbd%u (an LVM refresh puts an "
 				      "LV back on its extents): run vmhop abort on both hosts",
 				      lvname, d->minor);
@@ -628,7 +635,7 @@ static int bridge(struct veng *g, struct veng_result *res, struct vh_error *e)
 		if ((r = vdm_table_linear(&t, d->size / 512, drbd_dev(d->minor), 0, e)) < 0)
 			return r;
 		ds->bridged = true;
-		if ((r = begin(g, res, e, "bridge %s onto /dev/drbd%u", lvname, d->minor)) < 0 ||
+		if ((r = begin(g, res, e, "%s", step)) < 0 ||
 		    (r = g->ops->dm_swap(g->ud, lvname, &t, &win, e)) < 0) {
 			vdm_table_free(&t);
 			/* vdm_swap rolls back: the LV is on its own table. */
@@ -1104,6 +1111,32 @@ static int resume(struct veng *g, unsigned flags, struct veng_result *res, struc
 
 /* ---- release ----------------------------------------------------------- */
 
+/*
+ * A bridge killed between its load and its resume leaves the LV on its own
+ * table with DRBD's waiting in the inactive slot: it holds /dev/drbdN open
+ * (DRBD cannot go down) and the next resume by anyone would put the VM on
+ * DRBD.  Cleared before DRBD goes down.
+ */
+static int clear_drbd_inactive(struct veng *g, struct veng_result *res, const char *lvname,
+			       uint32_t minor, struct vh_error *e)
+{
+	struct vdm_table t = { 0 };
+	bool waiting;
+	int r;
+
+	if ((r = g->ops->dm_inactive(g->ud, lvname, &t, e)) < 0)
+		return vh_err_prefix(e, r, "the inactive table of %s", lvname);
+	waiting = veng_table_maps_drbd(&t, minor);
+	vdm_table_free(&t);
+	if (!waiting)
+		return 0;
+	if ((r = begin(g, res, e, "clear the inactive table of %s (/dev/drbd%u, left by a killed "
+		       "swap)", lvname, minor)) < 0 ||
+	    (r = g->ops->dm_clear(g->ud, lvname, e)) < 0)
+		return r;
+	return 0;
+}
+
 static int restore_lv(struct veng *g, struct veng_result *res, size_t i, struct vh_error *e)
 {
 	const struct vplan_disk *d = &g->plan->disks[i];
@@ -1129,6 +1162,8 @@ static int restore_lv(struct veng *g, struct veng_result *res, size_t i, struct 
 		}
 		vdm_table_free(&t);
 		ds->restore_ns = win;
+	} else if ((r = clear_drbd_inactive(g, res, lvname, d->minor, e)) < 0) {
+		return r;
 	}
 	ds->restored = true;
 	return end(g, e);

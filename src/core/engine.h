@@ -140,6 +140,10 @@ struct veng_ops {
 	int (*dm_remove)(void *ud, const char *name, struct vh_error *e);
 	int (*dm_swap)(void *ud, const char *name, const struct vdm_table *t,
 		       int64_t *ret_window_ns, struct vh_error *e);
+	/* The table waiting in the inactive slot (n == 0: none), and clearing
+	 * it: a swap killed between its load and its resume leaves one. */
+	int (*dm_inactive)(void *ud, const char *name, struct vdm_table *ret, struct vh_error *e);
+	int (*dm_clear)(void *ud, const char *name, struct vh_error *e);
 	/* DRBD.  drbd_status: -ENXIO when the minor does not exist;
 	 * drbd_res_exists: 1 or 0. */
 	int (*drbd_status)(void *ud, uint32_t minor, struct drbdnl_status *ret, struct vh_error *e);
@@ -192,6 +196,11 @@ struct veng_ops {
 	int (*vm_migrate)(void *ud, const struct vplan *p, veng_watch_fn watch, void *watch_ud,
 			  uint64_t *ret_downtime_ms, struct vh_error *e);
 	int (*vm_resume)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
+	/* From now on, libvirt's lifecycle events of VM @name here also end
+	 * drbd_wait (-EAGAIN); @name NULL: no more.  vm_watch_clear forgets the
+	 * events so far (before the state is read).  Both may be NULL. */
+	int (*vm_watch)(void *ud, const char *name, struct vh_error *e);
+	void (*vm_watch_clear)(void *ud);
 	int (*vm_undefine)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
 	/* The domain's live XML (caller free()s). */
 	int (*vm_xml)(void *ud, enum veng_where w, const char *name, char **ret,

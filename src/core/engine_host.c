@@ -31,6 +31,9 @@ struct veng_real {
 	bool dm_open;
 	struct drbdnl *nl;
 	struct vvirt_conn *virt[2];	/* VENG_HERE, VENG_PEER */
+	/* vm_watch: libvirt's lifecycle events here, on a connection of their own */
+	struct vvirt_conn *virt_ev;
+	struct vvirt_watch *vwatch;
 };
 
 int veng_real_open(const struct vplan *p, const struct veng_real_opts *o, struct veng_real **ret,
@@ -56,6 +59,8 @@ void veng_real_close(struct veng_real *r)
 {
 	if (!r)
 		return;
+	vvirt_watch_stop(r->vwatch);
+	vvirt_close(r->virt_ev);
 	vvirt_close(r->virt[0]);
 	vvirt_close(r->virt[1]);
 	drbdnl_close(r->nl);
@@ -186,6 +191,24 @@ static int h_dm_swap(void *ud, const char *name, const struct vdm_table *t, int6
 	rc = vdm_swap(&r->dm, &ref, t, VDM_SWAP_RESUME, 0, &sr, e);
 	*ret_ns = sr.window_ns;
 	return rc;
+}
+
+static int h_dm_inactive(void *ud, const char *name, struct vdm_table *ret, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vdm_ref ref = { .key = VDM_BY_NAME, .str = name };
+	int rc;
+
+	return (rc = dm(r, e)) < 0 ? rc : vdm_table_get(&r->dm, &ref, true, ret, e);
+}
+
+static int h_dm_clear(void *ud, const char *name, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vdm_ref ref = { .key = VDM_BY_NAME, .str = name };
+	int rc;
+
+	return (rc = dm(r, e)) < 0 ? rc : vdm_clear(&r->dm, &ref, e);
 }
 
 /* ---- DRBD -------------------------------------------------------------- */
@@ -419,6 +442,22 @@ static int on_migrate_progress(const struct vvirt_progress *p, void *ud)
 	return 0;
 }
 
+/* The engine's watch, woken at once by DRBD's events (the event socket in
+ * libvirt's poll loop): what woke it is dropped, the watch asks for the state. */
+struct host_watch {
+	struct veng_real *r;
+	veng_watch_fn watch;
+	void *ud;
+};
+
+static int host_watch(void *ud)
+{
+	struct host_watch *hw = ud;
+
+	drbdnl_events_drop(hw->r->nl);
+	return hw->watch(hw->ud);
+}
+
 static int h_vm_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, void *watch_ud,
 			uint64_t *ret_downtime, struct vh_error *e)
 {
@@ -432,12 +471,19 @@ static int h_vm_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, vo
 		.watch = watch, .watch_ud = watch_ud,
 	};
 	struct vvirt_migrate_result mr = { 0 };
+	struct host_watch hw = { .r = r, .watch = watch, .ud = watch_ud };
 	struct vvirt_dom *d = NULL;
-	int rc;
+	int rc, fd;
 
 	if (r->on_event) {
 		o.progress = on_migrate_progress;
 		o.progress_ud = r;
+	}
+	/* Without an event socket, the watch still runs every poll_ms. */
+	if (watch && nl(r, NULL) == 0 && (fd = drbdnl_events_fd(r->nl, NULL)) >= 0) {
+		o.watch = host_watch;
+		o.watch_ud = &hw;
+		o.watch_fd = &fd;
 	}
 	if ((rc = virt(r, VENG_HERE, e)) < 0 ||
 	    (rc = vvirt_lookup(r->virt[VENG_HERE], p->vm_name, &d, e)) < 0)
@@ -446,6 +492,44 @@ static int h_vm_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, vo
 	vvirt_dom_free(d);
 	*ret_downtime = mr.have_stats && mr.last.have_downtime ? mr.last.downtime_ms : 0;
 	return rc;
+}
+
+/*
+ * libvirt's lifecycle events of VM @name here wake the DRBD waits (-EAGAIN):
+ * a connection opened for events (the event loop is registered first), a
+ * watch, its eventfd as the netlink handle's wake descriptor.  @name NULL:
+ * stop.
+ */
+static int h_vm_watch(void *ud, const char *name, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	int rc;
+
+	if (!name) {
+		if (r->nl)
+			drbdnl_set_wake_fd(r->nl, -1);
+		vvirt_watch_stop(r->vwatch);
+		r->vwatch = NULL;
+		vvirt_close(r->virt_ev);
+		r->virt_ev = NULL;
+		return 0;
+	}
+	if ((rc = nl(r, e)) < 0)
+		return rc;
+	if (!r->virt_ev && (rc = vvirt_open(r->local_uri, VVIRT_OPEN_EVENTS, &r->virt_ev, e)) < 0)
+		return rc;
+	if (!r->vwatch && (rc = vvirt_watch_start(r->virt_ev, name, &r->vwatch, e)) < 0)
+		return rc;
+	drbdnl_set_wake_fd(r->nl, vvirt_watch_fd(r->vwatch));
+	return 0;
+}
+
+static void h_vm_watch_clear(void *ud)
+{
+	struct veng_real *r = ud;
+
+	if (r->vwatch)
+		vvirt_watch_clear(r->vwatch);
 }
 
 static int h_vm_resume(void *ud, enum veng_where w, const char *name, struct vh_error *e)
@@ -516,6 +600,8 @@ const struct veng_ops veng_real_ops = {
 	.lv_remove = h_lv_remove, .md_create = h_md_create,
 	.dm_table = h_dm_table, .dm_create = h_dm_create, .dm_remove = h_dm_remove,
 	.dm_swap = h_dm_swap,
+	.dm_inactive = h_dm_inactive,
+	.dm_clear = h_dm_clear,
 	.drbd_status = h_drbd_status, .drbd_res_exists = h_drbd_res_exists,
 	.drbd_port_use = h_drbd_port_use, .port_free = h_port_free,
 	.drbd_new_resource = h_new_resource, .drbd_new_minor = h_new_minor,
@@ -525,6 +611,7 @@ const struct veng_ops veng_real_ops = {
 	.helper_inspect = h_helper_inspect, .drbd_sync_rate = h_drbd_sync_rate,
 	.flush_buffers = h_flush,
 	.vm_state = h_vm_state, .vm_migrate = h_vm_migrate, .vm_resume = h_vm_resume,
+	.vm_watch = h_vm_watch, .vm_watch_clear = h_vm_watch_clear,
 	.vm_undefine = h_vm_undefine, .vm_xml = h_vm_xml, .vm_destroy = h_vm_destroy, .vm_start = h_vm_start,
 	.save = h_save,
 };

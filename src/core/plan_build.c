@@ -226,9 +226,12 @@ static bool writable(const struct vvirt_disk *d)
 	return (!strcmp(d->device, "disk") || !strcmp(d->device, "lun")) && !d->readonly;
 }
 
-int vplan_check_domain(const struct vplan *p, const char *xml, struct vh_error *e)
+/* Each writable disk of the domain @xml to @fn, in the XML's order, until
+ * @fn fails (its error is returned). */
+typedef int (*disk_fn)(const struct vvirt_disk *d, void *arg, struct vh_error *e);
+
+static int each_writable_disk(const char *xml, disk_fn fn, void *arg, struct vh_error *e)
 {
-	bool seen[VPLAN_MAX_DISKS] = { false };
 	struct vvirt_disk *disks;
 	size_t n = 0;
 	int r;
@@ -236,112 +239,113 @@ int vplan_check_domain(const struct vplan *p, const char *xml, struct vh_error *
 	disks = calloc(MAX_DOMAIN_DISKS, sizeof(*disks));
 	if (!disks)
 		return vh_err(e, -ENOMEM, "out of memory");
-	if ((r = vvirt_list_disks(xml, disks, MAX_DOMAIN_DISKS, &n, e)) < 0)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		const struct vvirt_disk *d = &disks[i];
-		char vg[VLVM_NAME_MAX + 1], lv[VLVM_NAME_MAX + 1];
-		size_t j;
-
-		if (!writable(d))
-			continue;
-		if (strcmp(d->type, "block") || source_lv(d, vg, lv, NULL) < 0) {
-			r = vh_err(e, -EINVAL, "disk %s (%s) of VM %s is not in the plan and not an "
-				   "LV: it would not move", d->target, d->source, p->vm_name);
-			goto out;
-		}
-		for (j = 0; j < p->n_disks; j++)
-			if (!strcmp(p->disks[j].vg, vg) && !strcmp(p->disks[j].lv, lv))
-				break;
-		if (j == p->n_disks) {
-			r = vh_err(e, -EINVAL, "disk %s (%s/%s) of VM %s is not in the plan (added "
-				   "since?): it would not move; make a new plan", d->target, vg, lv,
-				   p->vm_name);
-			goto out;
-		}
-		if ((r = vvirt_check_cache(d, false, e)) < 0)
-			goto out;
-		seen[j] = true;
-	}
-	for (size_t j = 0; j < p->n_disks; j++)
-		if (!seen[j]) {
-			r = vh_err(e, -EINVAL, "the plan's disk %s/%s is no longer a writable disk of "
-				   "VM %s: make a new plan", p->disks[j].vg, p->disks[j].lv, p->vm_name);
-			goto out;
-		}
-	r = 0;
-out:
+	r = vvirt_list_disks(xml, disks, MAX_DOMAIN_DISKS, &n, e);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (writable(&disks[i]))	/* not cdrom, floppy, read-only */
+			r = fn(&disks[i], arg, e);
 	free(disks);
 	return r;
+}
+
+struct check_ctx {
+	const struct vplan *p;
+	bool seen[VPLAN_MAX_DISKS];
+};
+
+/* A writable disk of the running VM: one of the plan's, with a safe cache. */
+static int check_disk(const struct vvirt_disk *d, void *arg, struct vh_error *e)
+{
+	struct check_ctx *c = arg;
+	const struct vplan *p = c->p;
+	char vg[VLVM_NAME_MAX + 1], lv[VLVM_NAME_MAX + 1];
+	size_t j;
+	int r;
+
+	if (strcmp(d->type, "block") || source_lv(d, vg, lv, NULL) < 0)
+		return vh_err(e, -EINVAL, "disk %s (%s) of VM %s is not in the plan and not an "
+			      "LV: it would not move", d->target, d->source, p->vm_name);
+	for (j = 0; j < p->n_disks; j++)
+		if (!strcmp(p->disks[j].vg, vg) && !strcmp(p->disks[j].lv, lv))
+			break;
+	if (j == p->n_disks)
+		return vh_err(e, -EINVAL, "disk %s (%s/%s) of VM %s is not in the plan (added "
+			      "since?): it would not move; make a new plan", d->target, vg, lv,
+			      p->vm_name);
+	if ((r = vvirt_check_cache(d, false, e)) < 0)
+		return r;
+	c->seen[j] = true;
+	return 0;
+}
+
+int vplan_check_domain(const struct vplan *p, const char *xml, struct vh_error *e)
+{
+	struct check_ctx c = { .p = p };
+	int r;
+
+	if ((r = each_writable_disk(xml, check_disk, &c, e)) < 0)
+		return r;
+	for (size_t j = 0; j < p->n_disks; j++)
+		if (!c.seen[j])
+			return vh_err(e, -EINVAL, "the plan's disk %s/%s is no longer a writable disk "
+				      "of VM %s: make a new plan", p->disks[j].vg, p->disks[j].lv,
+				      p->vm_name);
+	return 0;
+}
+
+struct plan_ctx {
+	struct vplan *p;
+	struct vlvm *lvm;	/* opened for the first LV */
+};
+
+/* A writable disk of the VM: it must be an LV that can move; into the plan. */
+static int plan_disk(const struct vvirt_disk *d, void *arg, struct vh_error *e)
+{
+	struct plan_ctx *c = arg;
+	struct vplan *p = c->p;
+	struct vplan_disk *pd;
+	struct vlvm_lv_info li;
+	int r;
+
+	if (strcmp(d->type, "block"))
+		return vh_err(e, -EINVAL, "disk %s (type='%s'%s%s) is not on an LV: vmhop moves "
+			      "only disks on local LVM logical volumes", d->target, d->type,
+			      d->source[0] ? ", " : "", d->source);
+	if (d->shareable)
+		return vh_err(e, -EINVAL, "disk %s (%s) is shareable: another VM may write it "
+			      "and it cannot move with this one", d->target, d->source);
+	if (p->n_disks == VPLAN_MAX_DISKS)
+		return vh_err(e, -EINVAL, "the VM has more than %d writable disks", VPLAN_MAX_DISKS);
+	pd = &p->disks[p->n_disks];
+	if ((r = source_lv(d, pd->vg, pd->lv, e)) < 0 || (r = vvirt_check_cache(d, false, e)) < 0)
+		return r;
+	for (size_t j = 0; j < p->n_disks; j++)
+		if (!strcmp(p->disks[j].vg, pd->vg) && !strcmp(p->disks[j].lv, pd->lv))
+			return vh_err(e, -EINVAL, "disks %s and %s are the same LV %s/%s",
+				      p->disks[j].target, d->target, pd->vg, pd->lv);
+	if (!c->lvm && (r = vlvm_open(&c->lvm, e)) < 0)
+		return r;
+	r = vlvm_lv_info(c->lvm, pd->vg, pd->lv, &li, e);
+	if (r == -ENOENT)
+		return vh_err(e, -EINVAL, "disk %s (%s) is not an LV that LVM knows: vmhop moves "
+			      "only disks on local LVM logical volumes", d->target, d->source);
+	if (r < 0)
+		return r;
+	snprintf(pd->target, sizeof(pd->target), "%s", d->target[0] ? d->target : "?");
+	pd->size = li.size;
+	pd->volume = (uint32_t)p->n_disks;
+	p->n_disks++;
+	return 0;
 }
 
 /* Fill @p's disks from the domain's; refuse any writable disk that cannot move. */
 static int plan_disks(struct vplan *p, const char *xml, struct vh_error *e)
 {
-	struct vvirt_disk *disks;
-	struct vlvm *lvm = NULL;
-	size_t n = 0;
-	int r;
+	struct plan_ctx c = { .p = p };
+	int r = each_writable_disk(xml, plan_disk, &c, e);
 
-	disks = calloc(MAX_DOMAIN_DISKS, sizeof(*disks));
-	if (!disks)
-		return vh_err(e, -ENOMEM, "out of memory");
-	if ((r = vvirt_list_disks(xml, disks, MAX_DOMAIN_DISKS, &n, e)) < 0)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		const struct vvirt_disk *d = &disks[i];
-		struct vplan_disk *pd;
-		struct vlvm_lv_info li;
-
-		if (!writable(d))
-			continue;	/* cdrom, floppy, read-only */
-		if (strcmp(d->type, "block")) {
-			r = vh_err(e, -EINVAL, "disk %s (type='%s'%s%s) is not on an LV: vmhop moves "
-				   "only disks on local LVM logical volumes", d->target, d->type,
-				   d->source[0] ? ", " : "", d->source);
-			goto out;
-		}
-		if (d->shareable) {
-			r = vh_err(e, -EINVAL, "disk %s (%s) is shareable: another VM may write it "
-				   "and it cannot move with this one", d->target, d->source);
-			goto out;
-		}
-		if (p->n_disks == VPLAN_MAX_DISKS) {
-			r = vh_err(e, -EINVAL, "the VM has more than %d writable disks",
-				   VPLAN_MAX_DISKS);
-			goto out;
-		}
-		pd = &p->disks[p->n_disks];
-		if ((r = source_lv(d, pd->vg, pd->lv, e)) < 0)
-			goto out;
-		if ((r = vvirt_check_cache(d, false, e)) < 0)
-			goto out;
-		for (size_t j = 0; j < p->n_disks; j++)
-			if (!strcmp(p->disks[j].vg, pd->vg) && !strcmp(p->disks[j].lv, pd->lv)) {
-				r = vh_err(e, -EINVAL, "disks %s and %s are the same LV %s/%s",
-					   p->disks[j].target, d->target, pd->vg, pd->lv);
-				goto out;
-			}
-		if (!lvm && (r = vlvm_open(&lvm, e)) < 0)
-			goto out;
-		r = vlvm_lv_info(lvm, pd->vg, pd->lv, &li, e);
-		if (r == -ENOENT) {
-			r = vh_err(e, -EINVAL, "disk %s (%s) is not an LV that LVM knows: vmhop moves "
-				   "only disks on local LVM logical volumes", d->target, d->source);
-			goto out;
-		}
-		if (r < 0)
-			goto out;
-		snprintf(pd->target, sizeof(pd->target), "%s", d->target[0] ? d->target : "?");
-		pd->size = li.size;
-		pd->volume = (uint32_t)p->n_disks;
-		p->n_disks++;
-	}
-	if (p->n_disks == 0)
+	vlvm_close(c.lvm);
+	if (r == 0 && p->n_disks == 0)
 		r = vh_err(e, -EINVAL, "the VM has no writable disk on an LV: nothing to move");
-out:
-	vlvm_close(lvm);
-	free(disks);
 	return r;
 }
 

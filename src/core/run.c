@@ -201,14 +201,16 @@ static const char *vm_word(int vr, int state)
  * Until the VM runs here and S has disconnected (then release may go on).
  * Gives up (-ENOTCONN) when S has been gone for timeouts.connect and the VM
  * never arrived; -ETIMEDOUT after timeouts.migrate + gate + connect in all.
+ * Event-driven: the wait wakes on DRBD's state change and on libvirt's
+ * lifecycle events of the VM here (vm_watch), every @poll_ms at the latest
+ * (5 s when watching, in case libvirtd's event connection is lost; else 0.5 s).
  */
-static int await_vm(struct veng *g, const struct vrun_opts *o, struct vh_error *e)
+static int await_vm_loop(struct veng *g, unsigned poll_ms, bool watching, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	const int64_t s2ns = 1000000000;
 	int64_t t0 = g->now_ns(), lost = -1;
 	int64_t limit = ((int64_t)p->timeouts.migrate + p->timeouts.gate + p->timeouts.connect) * s2ns;
-	unsigned poll_ms = o->poll_ms ? o->poll_ms : 500;
 	char last[160] = "";
 
 	for (;;) {
@@ -221,6 +223,9 @@ static int await_vm(struct veng *g, const struct vrun_opts *o, struct vh_error *
 
 		if (g->stop && *g->stop)
 			return vh_err(e, -EINTR, "interrupted while waiting for VM %s", p->vm_name);
+		/* what comes after this wakes the next wait */
+		if (watching)
+			g->ops->vm_watch_clear(g->ud);
 		vr = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, &we);
 		if ((r = any_connected(g, &connected, &conn, e)) < 0)
 			return r;
@@ -256,15 +261,31 @@ static int await_vm(struct veng *g, const struct vrun_opts *o, struct vh_error *
 				      (long long)((now - t0) / s2ns), vr < 0 && vr != -ENOENT ?
 				      we.msg : drbdnl_conn_name(conn));
 		}
-		/* Wake on DRBD's state change at once, on libvirt's within poll_ms. */
+		/* Wake on DRBD's state change, or on libvirt's event (-EAGAIN), at once. */
 		r = g->ops->drbd_wait(g->ud, p->disks[0].minor,
 				      connected ? pred_not_connected : pred_connected, (int)poll_ms,
 				      NULL, NULL, NULL, &we);
-		if (r < 0 && r != -ETIMEDOUT && r != -ECONNRESET && r != -ENOTCONN) {
+		if (r < 0 && r != -ETIMEDOUT && r != -ECONNRESET && r != -ENOTCONN && r != -EAGAIN) {
 			*e = we;
 			return r;
 		}
 	}
+}
+
+static int await_vm(struct veng *g, const struct vrun_opts *o, struct vh_error *e)
+{
+	struct vh_error we = { 0 };
+	bool watching = g->ops->vm_watch && g->ops->vm_watch_clear &&
+			g->ops->vm_watch(g->ud, g->plan->vm_name, &we) == 0;
+	int r;
+
+	if (!watching && g->ops->vm_watch)
+		vh_trace("run", "no libvirt events (%s): the VM's state is asked every 0.5 s",
+			 we.msg);
+	r = await_vm_loop(g, o->poll_ms ? o->poll_ms : watching ? 5000 : 500, watching, e);
+	if (watching)
+		(void)g->ops->vm_watch(g->ud, NULL, NULL);
+	return r;
 }
 
 int vrun_receive(struct veng *g, const struct vrun_opts *o, struct vrun_summary *sum,

@@ -46,8 +46,9 @@ struct drbdnl_ops {
 	/* Join the multicast groups @grps[0..n) on the event socket. */
 	int (*ev_join)(struct drbdnl *h, const uint32_t *grps, size_t n, struct vh_error *e);
 	/*
-	 * Wait up to @timeout_ms for one datagram of the event socket.
-	 * Returns its length, 0 on timeout, -ENOBUFS when the socket overran
+	 * Wait up to @timeout_ms for one datagram of the event socket (0: only
+	 * one already queued).  Returns its length, 0 on timeout, -EAGAIN when
+	 * the wake descriptor (drbdnl_set_wake_fd) is readable instead, -ENOBUFS when the socket overran
 	 * (events were lost), or another negative errno.
 	 */
 	ssize_t (*ev_recv)(struct drbdnl *h, void *buf, size_t len, int timeout_ms);
@@ -307,8 +308,9 @@ int drbdnl_ret_errno(int32_t ret_code);			/* 0 or a negative errno */
 typedef int (*drbdnl_event_fn)(const struct drbdnl_status *st, void *arg, struct vh_error *e);
 
 /*
- * Subscribe to the "events" group (and nlctrl, to see the module go), read
- * the current status of @minor (DRBDNL_ALL_MINORS: every device), then hand
+ * Subscribe to the "events" group (and nlctrl, to see the module go), drop
+ * what an earlier wait on this handle left queued (older than what follows),
+ * read the current status of @minor (DRBDNL_ALL_MINORS: every device), hand
  * each state change to @fn until it stops the loop or @timeout_ms
  * (< 0: none) passes (-ETIMEDOUT).  Event-driven: it sleeps in poll().
  * A socket overrun (ENOBUFS) re-reads the status.  The module going away
@@ -317,6 +319,22 @@ typedef int (*drbdnl_event_fn)(const struct drbdnl_status *st, void *arg, struct
 #define DRBDNL_ALL_MINORS 0xffffffffu
 int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event_fn fn,
 		  void *arg, struct vh_error *e) VH_MUST_CHECK;
+
+/*
+ * The event socket, subscribed as a wait subscribes it, for a caller's own
+ * poll() (e.g. to wake at once when DRBD's state changes while it waits on
+ * something else); its datagrams are read and dropped by
+ * drbdnl_events_drop(), and the state is then asked for (drbdnl_get_status).
+ * Returns the descriptor (owned by @h), -ENOTSUP on a transport that has none.
+ */
+int drbdnl_events_fd(struct drbdnl *h, struct vh_error *e) VH_MUST_CHECK;
+void drbdnl_events_drop(struct drbdnl *h);
+/*
+ * Another source of wake-ups for the waits on @h (e.g. libvirt's domain
+ * events, through an eventfd): a wait ends with -EAGAIN when @fd is readable
+ * (the caller reads it; -1: none).  The kernel transport only.
+ */
+void drbdnl_set_wake_fd(struct drbdnl *h, int fd);
 
 /* Predicates for drbdnl_wait(): return 1 when satisfied, 0 to wait on, < 0 to fail. */
 typedef int (*drbdnl_pred_fn)(const struct drbdnl_status *st, void *arg, struct vh_error *e);

@@ -112,6 +112,48 @@ static int join(struct drbdnl *h, struct vh_error *e)
 	return h->ops.ev_join(h, grps, n, e);
 }
 
+/*
+ * The event socket stays subscribed between waits on one handle, so it may
+ * hold what happened since the last one: states older than the snapshot
+ * read next.  Handed to @fn after the snapshot, such a state could satisfy
+ * a predicate that the current state does not.  Dropped, unread (bounded:
+ * what keeps arriving meanwhile is newer, and the snapshot covers it).
+ */
+static void discard_pending(struct drbdnl *h)
+{
+	if (!h->evbuf)
+		return;
+	for (int i = 0; i < 1024; i++) {
+		ssize_t n = h->ops.ev_recv(h, h->evbuf, DRBDNL_RECV_BUF, 0);
+
+		if (n <= 0 && n != -ENOBUFS && n != -EINTR)
+			return;		/* nothing (more) queued, or only the wake descriptor */
+	}
+}
+
+int drbdnl_events_fd(struct drbdnl *h, struct vh_error *e)
+{
+	int r;
+
+	if (!h->evbuf && !(h->evbuf = malloc(DRBDNL_RECV_BUF)))
+		return vh_err(e, -ENOMEM, "out of memory");
+	if ((r = join(h, e)) < 0)
+		return r;
+	if (h->ev_fd < 0)
+		return vh_err(e, -ENOTSUP, "this netlink transport has no event descriptor");
+	return h->ev_fd;
+}
+
+void drbdnl_events_drop(struct drbdnl *h)
+{
+	discard_pending(h);
+}
+
+void drbdnl_set_wake_fd(struct drbdnl *h, int fd)
+{
+	h->wake_fd = fd;
+}
+
 int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event_fn fn,
 		  void *arg, struct vh_error *e)
 {
@@ -129,6 +171,7 @@ int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event
 	r = join(h, e);
 	if (r < 0)
 		goto out;
+	discard_pending(h);
 	r = snapshot(h, minor, fn, arg, st, e);
 	while (r == 0) {
 		int wait = -1;
@@ -148,6 +191,10 @@ int drbdnl_events(struct drbdnl *h, uint32_t minor, int timeout_ms, drbdnl_event
 		n = h->ops.ev_recv(h, h->evbuf, DRBDNL_RECV_BUF, wait);
 		if (n == 0 || n == -EINTR)
 			continue;
+		if (n == -EAGAIN) {
+			r = vh_err(e, -EAGAIN, "woken");
+			break;
+		}
 		if (n == -ENOBUFS) {
 			vh_trace("netlink", "event socket overrun: events lost, re-reading the status");
 			r = snapshot(h, minor, fn, arg, st, e);

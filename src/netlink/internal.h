@@ -21,6 +21,7 @@ struct drbdnl {
 	/* the real seam's sockets (-1: not open) and the receive buffer */
 	int fd;
 	int ev_fd;
+	int wake_fd;		/* also ends a wait when readable (-1: none) */
 	unsigned char *buf;
 	unsigned char *evbuf;	/* events, so that a callback may send requests */
 	const char *kmsg_path;	/* NULL: /dev/kmsg (tests point it at a file) */

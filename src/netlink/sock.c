@@ -206,17 +206,20 @@ static int k_ev_join(struct drbdnl *h, const uint32_t *grps, size_t n, struct vh
 
 static ssize_t k_ev_recv(struct drbdnl *h, void *buf, size_t len, int timeout_ms)
 {
-	struct pollfd p = { .fd = h->ev_fd, .events = POLLIN };
+	struct pollfd p[2] = { { .fd = h->ev_fd, .events = POLLIN },
+			       { .fd = h->wake_fd, .events = POLLIN } };
 	ssize_t n;
 	int r;
 
 	if (h->ev_fd < 0)
 		return -EBADF;
-	r = poll(&p, 1, timeout_ms);
+	r = poll(p, h->wake_fd >= 0 ? 2 : 1, timeout_ms);
 	if (r < 0)
 		return -errno;
 	if (r == 0)
 		return 0;
+	if (!(p[0].revents & (POLLIN | POLLERR)))
+		return -EAGAIN;		/* the wake descriptor */
 	n = recv(h->ev_fd, buf, len, MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0)
 		return errno == EAGAIN ? -EINTR : -errno;
@@ -512,6 +515,7 @@ int drbdnl_open_with(struct drbdnl **ret, const struct drbdnl_ops *ops, void *da
 	h->ops_data = data;
 	h->fd = -1;
 	h->ev_fd = -1;
+	h->wake_fd = -1;
 	h->buf = malloc(DRBDNL_RECV_BUF);
 	if (!h->buf) {
 		free(h);

@@ -186,6 +186,10 @@ struct vvirt_migrate_opts {
 	 * checks (DRBD's link) in this same thread.  Nonzero: abort the job. */
 	int (*watch)(void *ud);
 	void *watch_ud;
+	/* Also wake (and call @watch) as soon as this descriptor is readable,
+	 * e.g. DRBD's event socket: @watch must then read what woke it.  NULL:
+	 * wake-ups every @poll_ms only.  Not polled once the job is aborted. */
+	const int *watch_fd;
 };
 
 struct vvirt_migrate_result {
@@ -232,6 +236,10 @@ int vvirt_watch_next(struct vvirt_watch *w, int timeout_ms, struct vvirt_event *
 /* Wait for @event (and @detail, or any detail if < 0). */
 int vvirt_watch_wait(struct vvirt_watch *w, int event, int detail, int timeout_ms,
 		     struct vvirt_event *ret, struct vh_error *e) VH_MUST_CHECK;
+/* Readable while events are queued, for a caller's own poll() (owned by @w). */
+int vvirt_watch_fd(const struct vvirt_watch *w);
+/* Drop the queued events (and make the descriptor unreadable until the next). */
+void vvirt_watch_clear(struct vvirt_watch *w);
 void vvirt_watch_stop(struct vvirt_watch *w);
 
 #endif

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "virt/virt-int.h"
 
@@ -24,6 +26,7 @@ struct vvirt_watch {
 	struct vvirt_event q[WATCH_QUEUE];
 	unsigned int head, count, dropped;
 	int refs;		/* ours + libvirt's (released by its free callback) */
+	int efd;		/* readable while events are queued (vvirt_watch_fd) */
 };
 
 static pthread_once_t loop_once = PTHREAD_ONCE_INIT;
@@ -76,6 +79,8 @@ static void watch_unref(struct vvirt_watch *w)
 		return;
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
+	if (w->efd >= 0)
+		close(w->efd);
 	free(w);
 }
 
@@ -106,6 +111,13 @@ static int on_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail
 		w->count++;
 		pthread_cond_broadcast(&w->cond);
 	}
+	if (w->efd >= 0) {
+		uint64_t one = 1;
+
+		/* (cannot overflow: the reader resets it, 2^64 - 2 writes away) */
+		if (write(w->efd, &one, sizeof(one)) < 0)
+			vh_trace("virt", "event eventfd write failed");
+	}
 	pthread_mutex_unlock(&w->lock);
 	return 0;
 }
@@ -125,6 +137,12 @@ int vvirt_watch_start(struct vvirt_conn *c, const char *name, struct vvirt_watch
 	if (!w)
 		return vh_err(e, -ENOMEM, "out of memory");
 	w->conn = c;
+	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->efd < 0) {
+		r = -errno;
+		free(w);
+		return vh_err(e, r, "eventfd: %s", strerror(-r));
+	}
 	snprintf(w->name, sizeof(w->name), "%s", name ? name : "");
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -213,6 +231,22 @@ int vvirt_watch_wait(struct vvirt_watch *w, int event, int detail, int timeout_m
 			return 0;
 		}
 	}
+}
+
+int vvirt_watch_fd(const struct vvirt_watch *w)
+{
+	return w->efd;
+}
+
+void vvirt_watch_clear(struct vvirt_watch *w)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&w->lock);
+	w->head = w->count = 0;
+	if (read(w->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		vh_trace("virt", "event eventfd read failed");
+	pthread_mutex_unlock(&w->lock);
 }
 
 void vvirt_watch_stop(struct vvirt_watch *w)

@@ -6,10 +6,13 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "virt/virt-int.h"
 
@@ -93,6 +96,7 @@ struct mig_thread {
 	bool done;
 	int r;
 	struct vh_error err;
+	int efd;		/* eventfd written when done (-1: the condition only) */
 };
 
 static void *mig_main(void *arg)
@@ -120,6 +124,13 @@ static void *mig_main(void *arg)
 	t->done = true;
 	pthread_cond_signal(&t->cond);
 	pthread_mutex_unlock(&t->lock);
+	if (t->efd >= 0) {
+		uint64_t one = 1;
+
+		/* (an eventfd's counter cannot overflow with one write) */
+		if (write(t->efd, &one, sizeof(one)) < 0)
+			vh_trace("virt", "migration thread: eventfd write failed");
+	}
 	return NULL;
 }
 
@@ -176,11 +187,49 @@ static void set_downtime(struct vvirt_dom *d, uint64_t ms, bool *done)
 	}
 }
 
+/*
+ * One sleep of the poll loop: until the migration thread is done, @poll_ms
+ * passed, or (with @watching) the caller's descriptor is readable.  True
+ * when the migration thread is done.
+ */
+static bool sleep_until_woken(struct mig_thread *t, unsigned int poll_ms, bool watching)
+{
+	bool done;
+
+	if (t->efd >= 0) {
+		struct pollfd pf[2] = {
+			{ .fd = t->efd, .events = POLLIN },
+			{ .fd = t->o->watch_fd ? *t->o->watch_fd : -1, .events = POLLIN },
+		};
+
+		if (poll(pf, watching ? 2 : 1, (int)poll_ms) < 0 && errno != EINTR)
+			vh_trace("virt", "migration poll: %s", strerror(errno));
+	} else {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += poll_ms / 1000;
+		until.tv_nsec += (long)(poll_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&t->lock);
+		while (!t->done && pthread_cond_timedwait(&t->cond, &t->lock, &until) == 0)
+			;
+		pthread_mutex_unlock(&t->lock);
+	}
+	pthread_mutex_lock(&t->lock);
+	done = t->done;
+	pthread_mutex_unlock(&t->lock);
+	return done;
+}
+
 int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 		  struct vvirt_migrate_result *ret, struct vh_error *e)
 {
 	struct vvirt_migrate_result res = { 0 };
-	struct mig_thread t = { .d = d, .o = o };
+	struct mig_thread t = { .d = d, .o = o, .efd = -1 };
 	struct vvirt_conn *dst = NULL;
 	bool downtime_done = !o->max_downtime_ms, aborted = false, timed_out = false;
 	unsigned int poll_ms = o->poll_ms ? o->poll_ms : 500;
@@ -200,6 +249,10 @@ int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 	}
 	if (!downtime_done)
 		set_downtime(d, o->max_downtime_ms, &downtime_done);
+	if (o->watch_fd && (t.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		r = vh_err(e, -errno, "eventfd: %s", strerror(errno));
+		goto out;
+	}
 	pthread_mutex_init(&t.lock, NULL);
 	pthread_cond_init(&t.cond, NULL);
 	t0 = vvirt_now_ns();
@@ -208,24 +261,10 @@ int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 		goto out_sync;
 	}
 	for (;;) {
-		struct timespec until;
 		struct vvirt_progress pr;
 		struct vh_error ignore;
-		bool done;
 
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += poll_ms / 1000;
-		until.tv_nsec += (long)(poll_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_mutex_lock(&t.lock);
-		while (!t.done && pthread_cond_timedwait(&t.cond, &t.lock, &until) == 0)
-			;
-		done = t.done;
-		pthread_mutex_unlock(&t.lock);
-		if (done)
+		if (sleep_until_woken(&t, poll_ms, !aborted))
 			break;
 		if (aborted)
 			continue;
@@ -286,6 +325,8 @@ int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 out_sync:
 	pthread_cond_destroy(&t.cond);
 	pthread_mutex_destroy(&t.lock);
+	if (t.efd >= 0)
+		close(t.efd);
 out:
 	vvirt_close(dst);
 	return r;

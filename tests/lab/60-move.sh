@@ -12,11 +12,19 @@
 #      DRBD minor, no .copy, no meta-data LV, the usermode helper as before,
 #      the journal done), hv1's LV is gone, and the writer's ring check passes.
 #      Prints the freeze window and each phase's time.  SIGKILL in the middle
-#      of prepare and of release, on hv1 here and on hv2 in part 4: killed
-#      while a step is under way (the step is printed), status names it, the
-#      phase run again finishes and the move goes on.
+#      of prepare, of bridge and of release, on hv1 here and on hv2 in part 4:
+#      killed while a step is under way (the step is printed), status names
+#      it, the phase run again finishes and the move goes on.  The bridge and
+#      hv1's release are killed inside their dm swap, between its load and its
+#      resume (ioctls slowed under strace; the guest waits for the table in
+#      the inactive slot): the LV is left running on its old table, the new
+#      one waiting inactive (status: lv_inactive), and the phase run again
+#      swaps.
 #   2. abort after bridge on hv1: the VM keeps running on hv1 on its own
-#      table; both hosts clean; abort exits 13 ("undone").
+#      table; both hosts clean; abort exits 13 ("undone").  Before it, 2a:
+#      the bridge killed inside its swap and abort run at once: it clears
+#      DRBD's table from the inactive slot (it holds /dev/drbd60 open) before
+#      DRBD goes down; hv1 clean.
 #   2b. lvchange --refresh of the VM's LV on hv1 after the bridge (it puts the
 #      LV back on its extents): migrate refuses and says so, the VM runs on
 #      on hv1, abort on both hosts leaves both clean.
@@ -151,8 +159,9 @@ phase() {
 kill_in() {
 	local h=$1 p=$2 step=$3 wrap=${4:-} s st at
 	s=$(now)
-	lab_bg $h kill-$p "$wrap $V --json $p --plan $PLAN"
-	at=$(lab_out $h "bash -s $STATE/$UUID.journal /tmp/lab-bg/kill-$p '$step' '$wrap' <<'EOF'
+	# started by the same guest command that watches it
+	at=$(lab_out $h "$(lab_bg_cmd kill-$p "$wrap $V --json $p --plan $PLAN") || { echo 'not started'; exit 1; }
+bash -s $STATE/$UUID.journal /tmp/lab-bg/kill-$p '$step' '$wrap' <<'EOF'
 j=\$1 bg=\$2 want=\$3 wrap=\$4 re='\"doing\": *\"([^\"]*)\"' end=\$((SECONDS + 300)) pid=
 while [ -z \"\$pid\" ]; do	# under strace: vmhop is its child
 	pid=\$(<\$bg.pid)
@@ -195,6 +204,38 @@ lv_after_kill() {
 	say "  $h after the kill: vg-$lv $([[ $tbl == "$own" ]] && echo "on its own table" || echo "still on /dev/drbd60"), $(sed -n 's/^State: *//p' <<< "$info"), tables: $(sed -n 's/^Tables present: *//p' <<< "$info")"
 }
 
+# kill_in_swap HOST PHASE LV: run PHASE on HOST in the background under strace
+# with every ioctl's return delayed by 0.5 s, and SIGKILL vmhop between the
+# load and the resume of its swap of vg-LV: the guest polls the device until
+# it has a table in its inactive slot (the load done, the resume not yet
+# begun: it comes after the load's 0.5 s), then kills.  Fails if the phase
+# ends first or the kill comes after the resume.  vmhop status must name the
+# swap's step under way.
+kill_in_swap() {
+	local h=$1 p=$2 lv=$3 s st at
+	s=$(now)
+	# started by the same guest command that watches it
+	at=$(lab_out $h "$(lab_bg_cmd swapkill-$p "strace -f -qq -o /dev/null -e trace=ioctl -e inject=ioctl:delay_exit=500000 -- $V --json $p --plan $PLAN") || { echo 'not started'; exit 1; }
+bash -s /tmp/lab-bg/swapkill-$p vg-$lv $STATE/$UUID.journal <<'EOF'
+bg=\$1 dev=\$2 j=\$3 re='\"doing\": *\"([^\"]*)\"' end=\$((SECONDS + 120)) pid=
+while [ -z \"\$pid\" ]; do pid=\$(cat /proc/\$(<\$bg.pid)/task/\$(<\$bg.pid)/children 2>/dev/null) || pid=; pid=\${pid%% *}; done
+until dmsetup info \$dev 2>/dev/null | grep -q '^Tables present: *LIVE & INACTIVE'; do
+	[ ! -s \$bg.rc ] || { cat \$bg.log; echo \"ended (\$(<\$bg.rc)) before its swap loaded\"; exit 1; }
+	[ \$SECONDS -lt \$end ] || { echo \"no inactive table on \$dev in 120 s\"; exit 1; }
+done
+kill -KILL \$pid
+while [ ! -s \$bg.rc ]; do sleep 0.05; done
+dmsetup info \$dev | grep -q '^Tables present: *LIVE & INACTIVE' || { echo \"the kill came after the resume\"; exit 1; }
+t=; { read -r -d '' t < \$j; } 2>/dev/null
+[[ \$t =~ \$re && -n \${BASH_REMATCH[1]} ]] || { echo \"the journal names no step under way\"; exit 1; }
+echo \"\${BASH_REMATCH[1]}\"
+EOF") || fail "$h: SIGKILL inside $p's swap of vg-$lv: $at"
+	at=${at//'\/'/'/'}
+	st=$(lab_out $h "$V --json status --plan $PLAN")
+	assert_eq "$(jget state.doing <<< "$st")" "$at" "$h: status after the kill in $p's swap shows the step under way"
+	say "  SIGKILL in $p on $h between the load and the resume of its swap of vg-$lv (ioctls slowed under strace): in step '$at'; status: lv_inactive '$(jget disks.0.lv_inactive <<< "$st")'; $(elapsed "$s") s"
+}
+
 # ---- 1. happy path --------------------------------------------------------
 if want 1; then
 lab_out hv1 "$BV create $N $SIZE" >/dev/null
@@ -212,6 +253,12 @@ assert_eq "$(lab_out hv1 "drbdsetup-84 sh-status $RES | sed -n 's/^_cstate=//p;s
 assert_eq "$(lab_out hv1 "dmsetup table vg-$N | awk '{print \$3}'")" linear "hv1: the VM's LV still on its own table after prepare"
 # The baseline: vmhop dm swap of the same LV onto its own table, same writer.
 BASE=$(lab_out hv1 "$V --json dm swap vg-$N --copy vg-$N --repeat 5 --interval-ms 200" | jget window_median_ns)
+# The bridge killed between its swap's load and its resume: the LV still on
+# its own table, DRBD's waiting in the inactive slot; bridge run again swaps.
+own=$(lab_out hv1 "dmsetup table vg-$N")
+kill_in_swap hv1 bridge $N
+assert_eq "$(lab_out hv1 "dmsetup table vg-$N")" "$own" "hv1: the LV on its own table after the kill in the bridge's swap"
+assert_eq "$(lab_out hv1 "dmsetup table --inactive vg-$N")" "0 $((SIZE * 2048)) linear 147:60 0" "hv1: DRBD's table waiting in the inactive slot"
 phase hv1 bridge
 FREEZE_NS=$(jget freeze_ns.0 <<< "$OUT")
 assert_eq "$(lab_out hv1 "dmsetup table vg-$N")" "0 $((SIZE * 2048)) linear 147:60 0" "hv1: the VM's LV maps /dev/drbd60 after bridge"
@@ -239,14 +286,14 @@ assert_eq "$(lab_out hv1 "$VIRSH list --all --name | grep -cx $N || true")" 0 "V
 n2=$(lab_out hv2 "c=\$($BV counter $N); $BV wait-writes $N \$((c + 32)) 60")
 say "  the VM writes on hv2 (counter $n2)"
 phase hv2 release
-# S's release killed while it puts the LV back on its own table (a dm swap):
-# the LV's live table is DRBD's or its own (the .copy has the same), never
-# left suspended; release run again finishes.
+# S's release killed while it puts the LV back on its own table (a dm swap),
+# between the swap's load and its resume: the LV still on DRBD's table, its
+# own waiting in the inactive slot, never left suspended; release run again
+# finishes.
 own=$(lab_out hv1 "dmsetup table $RES-0.copy")
-# The swap is too short to catch by polling: strace delays each ioctl's
-# return by 0.2 s, and the kill comes between two of them.
-kill_in hv1 release "put " "strace -f -qq -o /dev/null -e trace=ioctl -e inject=ioctl:delay_exit=200000 --"
+kill_in_swap hv1 release $N
 lv_after_kill hv1 $N "$own"
+assert_eq "$(lab_out hv1 "dmsetup table vg-$N; dmsetup table --inactive vg-$N")" "$(printf '0 %s linear 147:60 0\n%s' $((SIZE * 2048)) "$own")" "hv1: still on DRBD, its own table in the inactive slot, after the kill in release's swap"
 phase hv1 release
 assert_eq "$(lab_out hv1 "dmsetup table vg-$N")" "$own" "hv1: the LV on its own table after release run again"
 assert_eq "$(lab_out hv1 "dmsetup info vg-$N | grep -c SUSPENDED || true")" 0 "hv1: the LV not suspended after release run again"
@@ -283,6 +330,18 @@ UUID=$(lab_out hv1 "$VIRSH domuuid $N")
 RES=vh-${UUID:0:8}
 real_plan
 own=$(lab_out hv1 "dmsetup table vg-$N")
+# 2a. abort after a bridge killed in its swap: the inactive table cleared,
+# then DRBD down (the table held /dev/drbd60 open).
+phase hv1 prepare
+kill_in_swap hv1 bridge $N
+out=$(lab_run hv1 "$V abort --plan $PLAN 2>&1; echo rc=\$?")
+assert_match "$out" "rc=13" "abort on hv1 after the killed bridge: undone"
+assert_match "$out" "clear the inactive table of vg-$N" "abort cleared the table the killed swap left"
+assert_eq "$(lab_out hv1 "dmsetup table vg-$N; dmsetup info vg-$N | sed -n 's/^Tables present: *//p'")" "$(printf '%s\nLIVE' "$own")" "hv1: the LV on its own table, nothing inactive, after abort"
+assert_clean hv1 "${HELP[hv1]}" "after abort of a killed bridge"
+say "  abort after the bridge was killed in its swap: inactive table cleared, DRBD down, hv1 clean"
+lab_out hv1 "rm -rf $STATE" >/dev/null
+real_plan
 phase hv1 prepare
 phase hv1 bridge
 phase hv2 prepare

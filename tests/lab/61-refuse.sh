@@ -10,6 +10,8 @@
 #      same port configured on another DRBD resource (drbdsetup-84): exit 5.
 #   b. the plan's minor taken on hv2 by a drbdsetup-84 resource: exit 5.
 #   c. hv2's VG too small for the disk (filled by another LV first): exit 6.
+#      hv2's VG on 128 MiB extents (vgchange -s), which cannot give the 64 MiB
+#      disk exactly: preflight and prepare exit 4 naming the extent size.
 #   d. a move prepared on hv2 (LV, meta-data, .copy, DRBD waiting for hv1),
 #      its journal truncated in a copy of the state directory: status --plan,
 #      status RESOURCE and the phase commands exit 4 naming the file, and
@@ -53,11 +55,13 @@ def g(k):
 	return str(d).lower() if isinstance(d,bool) else str(d)
 print("|".join(g(k) for k in sys.argv[1:]))' "$@"; }
 
+EXT=	# hv2's VG extent size while part c changes it (bytes)
 cleanup() {
 	set +e
 	lab_run hv2 "[ -s /tmp/vh61-listen.pid ] && kill \$(cat /tmp/vh61-listen.pid)
 		for r in ${RES:-vh-none} r61; do drbdsetup-84 down \$r; done
 		dmsetup remove ${RES:-vh-none}-0.copy; lvremove -q -y vg/$N vg/${RES:-vh-none}_0.vhmd vg/vh61fill
+		[ -z \"$EXT\" ] || vgchange -q -s ${EXT}b vg
 		$V drbd helper restore; rm -rf $STATE $COPY /tmp/vh61-listen.pid $PLAN" >/dev/null 2>&1
 	lab_run hv1 "drbdsetup-84 down r61; $BV destroy $N; rm -f $PLAN /tmp/$N.wb.xml" >/dev/null 2>&1
 }
@@ -144,16 +148,29 @@ say "b. minor $MINOR taken by drbdsetup-84 resource r61 on hv2: exit 5, nothing 
 
 # ---- c. the VG too small -------------------------------------------------------
 refused hv2 6 "VG vg has [0-9]+ bytes free, the move needs" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
+# c2. the extent size: S's 64 MiB LV cannot be made exactly from 128 MiB
+# extents (the filler goes first: vgchange -s needs the LVs to fit; the extent
+# size is put back in the same call)
+out=$(lab_out hv2 "$Q; $NOTHING && q lvremove -q -y vg/vh61fill && vgs --noheadings --units b --nosuffix -o vg_extent_size vg | tr -d ' '")
+assert_nothing "$(head -n1 <<< "$out")" "VG too small"
+say "c. hv2's VG filled by another LV: preflight and prepare exit 6, nothing created"
+EXT=$(tail -n1 <<< "$out")
+lab_out hv2 "$Q; q vgchange -s 128M vg" >/dev/null
+refused hv2 4 "VG vg has 134217728-byte extents: it cannot give exactly $((SIZE << 20)) bytes" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
+out=$(lab_out hv2 "$Q; q vgchange -s ${EXT}b vg && vgs --noheadings --units b --nosuffix -o vg_extent_size vg | tr -d ' ' && $NOTHING")
+assert_eq "$(head -n1 <<< "$out")" "$EXT" "hv2's VG back on its own extent size"
+EXT=
+assert_nothing "$(tail -n1 <<< "$out")" "extent size"
+say "c. hv2's VG on 128 MiB extents: preflight and prepare exit 4 (cannot give exactly $SIZE MiB), nothing created"
 # ---- d, e. a prepared move; status; a truncated journal ---------------------------
-# the filler goes, then the move is prepared and status asked every way (one call)
-out=$(lab_out hv2 "$Q; q lvremove -q -y vg/vh61fill && $NOTHING && q $V preflight --plan $PLAN && q $V prepare --plan $PLAN &&
+# the move is prepared and status asked every way (one call)
+out=$(lab_out hv2 "$Q; $NOTHING && q $V preflight --plan $PLAN && q $V prepare --plan $PLAN &&
 	echo @@ && $V status && echo @@ && $V --json status && echo @@ && $V --json status $RES && echo @@ && dmsetup table vg-$N &&
 	echo @@ && $V --json status --plan $PLAN && echo @@ && cat /sys/module/drbd/parameters/usermode_helper &&
 	grep -A1 '^ *$MINOR: cs:' /proc/drbd | grep -o 'oos:[0-9]*' && $V status $RES")
 # part K (0: before the first @@) of that output
 part() { awk -v k="$1" '/^@@$/ { n++; next } n == k' <<< "$out"; }
-assert_nothing "$(part 0)" "VG too small"
-say "c. hv2's VG filled by another LV: preflight and prepare exit 6, nothing created"
+assert_nothing "$(part 0)" "before the move is prepared"
 J=$STATE/$UUID.journal
 assert_match "$(part 1)" "^$RES  VM $N  dest  last phase prepare  next: vmhop wait-sync" "status lists the move"
 js=$(part 2)

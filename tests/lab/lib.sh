@@ -43,13 +43,17 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 #                                  status (128+N when killed by signal N, 124 on time-out)
 #   lab_bg_kill HOST NAME [SIG]    send SIG (TERM) to it
 #   lab_bg_log HOST NAME           its output so far
-lab_bg() {
-	local h=$1 n=$2 cmd=$3
-	lab_out "$h" "mkdir -p /tmp/lab-bg && rm -f /tmp/lab-bg/$n.*
+lab_bg() { lab_out "$1" "$(lab_bg_cmd "$2" "$3")" >/dev/null; }
+# lab_bg_cmd NAME 'CMD': the guest's shell text that lab_bg runs, for a caller
+# that must act in the same guest command as the start (no agent round trip
+# between them, which under load can outlast a short command).
+lab_bg_cmd() {
+	local n=$1 cmd=$2
+	printf '%s' "mkdir -p /tmp/lab-bg && rm -f /tmp/lab-bg/$n.*
 		( setsid bash -c 'echo \$\$ > /tmp/lab-bg/$n.pid; eval exec \"\$1\"' _ $(printf '%q' "$cmd") \
 			> /tmp/lab-bg/$n.log 2>&1 < /dev/null; echo \$? > /tmp/lab-bg/$n.rc ) > /dev/null 2>&1 &
 		for i in \$(seq 1 100); do [ -s /tmp/lab-bg/$n.pid ] && break; sleep 0.05; done
-		[ -s /tmp/lab-bg/$n.pid ]" >/dev/null
+		[ -s /tmp/lab-bg/$n.pid ]"
 }
 lab_bg_wait() {
 	local h=$1 n=$2 limit=${3:-300}

@@ -31,6 +31,9 @@ struct nlfake {
 	const char *const *events;	/* event datagrams: "file" or "file#k" (datagram k);
 					 * "ENOBUFS": an overrun */
 	size_t nevents, evpos;
+	size_t npending;	/* the first npending events were queued before the wait
+				 * began (a 0 ms receive gets them); the others come
+				 * while it waits */
 	int end_err;		/* after the last event: this errno (0: report timeouts, and
 				 * fail a wait without one, which would never end) */
 	uint32_t joined[4];

@@ -33,6 +33,7 @@ struct obj {
 	bool exists;
 	uint64_t size;
 	char table[256];
+	char inactive[256];	/* a dm device's inactive slot ("": empty) */
 };
 
 struct world {
@@ -66,6 +67,8 @@ struct world {
 	 * saves nothing more */
 	size_t die_at;
 	bool die_after, dead;
+	bool die_in_swap;	/* a dm_swap dying at die_at dies between its load and
+				 * its resume: the new table left in the inactive slot */
 	struct veng_state saved;
 	unsigned saves;
 	/* the plan's port: a foreign socket bound there, another DRBD resource
@@ -73,6 +76,11 @@ struct world {
 	bool port_bound;
 	char port_other[32];
 	char probed[64];		/* the address port_free was asked about */
+	/* vm_watch: libvirt's lifecycle events wake the waits (-EAGAIN) */
+	char watched[64];		/* the VM watched ("" none) */
+	unsigned watch_starts, watch_stops, watch_clears, woken;
+	bool vm_event;			/* an event is queued: the next wait ends at once */
+	int last_wait_ms;
 };
 
 static struct world W;
@@ -246,17 +254,55 @@ static int f_dm_swap(void *ud, const char *name, const struct vdm_table *t, int6
 		     struct vh_error *e)
 {
 	struct obj *o = find(W.dm, name, false);
+	bool between = W.die_in_swap && !W.dead && W.die_at == W.nlog + 1;
 	char *text;
 	int r;
 
 	assert_non_null(o);
 	assert_int_equal(vdm_table_format(t, &text, e), 0);
 	r = act("dm_swap %s %s", name, strstr(text, "147:") ? "onto-drbd" : "own-table");
-	if (r == 0)
+	if (r == 0) {
 		snprintf(o->table, sizeof(o->table), "%s", text);
+		o->inactive[0] = '\0';
+	} else if (between) {
+		/* loaded, never resumed */
+		snprintf(o->inactive, sizeof(o->inactive), "%s", text);
+	}
 	free(text);
 	*ns = 12345;
 	return r < 0 ? vh_err(e, r, "injected") : 0;
+}
+
+static int f_dm_inactive(void *ud, const char *name, struct vdm_table *ret, struct vh_error *e)
+{
+	struct obj *o = find(W.dm, name, false);
+
+	if (!o || !o->exists)
+		return vh_err(e, -ENXIO, "no device %s", name);
+	*ret = (struct vdm_table){ 0 };
+	return o->inactive[0] ? vdm_table_parse(o->inactive, ret, e) : 0;
+}
+
+static int f_dm_clear(void *ud, const char *name, struct vh_error *e)
+{
+	struct obj *o = find(W.dm, name, false);
+	int r;
+
+	if ((r = act("dm_clear %s", name)) < 0)
+		return vh_err(e, r, "injected");
+	if (!o || !o->exists)
+		return vh_err(e, -ENXIO, "no device");
+	o->inactive[0] = '\0';
+	return 0;
+}
+
+/* A dm table, live or waiting, holds DRBD's device open: it cannot go down. */
+static bool drbd_held_open(void)
+{
+	for (int i = 0; i < MAXO; i++)
+		if (W.dm[i].exists && (strstr(W.dm[i].table, "147:") || strstr(W.dm[i].inactive, "147:")))
+			return true;
+	return false;
 }
 
 static int f_status(void *ud, uint32_t minor, struct drbdnl_status *ret, struct vh_error *e)
@@ -354,6 +400,8 @@ static int f_down(void *ud, const char *res, struct vh_error *e)
 
 	if (r < 0)
 		return vh_err(e, r, "injected");
+	if (drbd_held_open())
+		return vh_err(e, -EBUSY, "a dm table holds /dev/drbd open");
 	W.res = W.minor = W.attached = W.net = W.primary = false;
 	return 0;
 }
@@ -367,8 +415,14 @@ static int f_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
 
 	if ((r = act("wait %u", minor)) < 0)
 		return vh_err(e, r, "injected");
+	W.last_wait_ms = timeout_ms;
 	if (W.on_wait)
 		W.on_wait(W.nwaits++);
+	if (W.watched[0] && W.vm_event) {
+		W.vm_event = false;
+		W.woken++;
+		return vh_err(e, -EAGAIN, "woken");
+	}
 	if (W.reset_waits > 0) {
 		W.reset_waits--;
 		W.conn = DRBDNL_C_WF_CONNECTION;
@@ -578,6 +632,7 @@ static const struct veng_ops fake_ops = {
 	.lv_info = f_lv_info, .vg_info = f_vg_info, .lv_create = f_lv_create,
 	.lv_remove = f_lv_remove, .md_create = f_md_create, .dm_table = f_dm_table,
 	.dm_create = f_dm_create, .dm_remove = f_dm_remove, .dm_swap = f_dm_swap,
+	.dm_inactive = f_dm_inactive, .dm_clear = f_dm_clear,
 	.drbd_status = f_status, .drbd_res_exists = f_res_exists, .drbd_new_resource = f_new_res,
 	.drbd_port_use = f_port_use, .port_free = f_port_free,
 	.drbd_new_minor = f_new_minor, .drbd_attach = f_attach, .drbd_primary_force = f_primary,
@@ -1824,6 +1879,62 @@ static void receive_moves_in_one_run(void **state)
 	assert_true(W.saved.vm_ran_here && W.saved.done);
 }
 
+static int f_vm_watch(void *ud, const char *name, struct vh_error *e)
+{
+	if (name)
+		W.watch_starts++;
+	else
+		W.watch_stops++;
+	snprintf(W.watched, sizeof(W.watched), "%s", name ? name : "");
+	return 0;
+}
+
+static void f_vm_watch_clear(void *ud)
+{
+	W.watch_clears++;
+	W.vm_event = false;
+}
+
+/* peer_moves, each change of the VM here a libvirt event */
+static void peer_moves_with_events(unsigned n)
+{
+	int before = W.vm_here;
+
+	peer_moves(n);
+	if (W.vm_here != before)
+		W.vm_event = true;
+}
+
+/* With libvirt's lifecycle events: each change of the VM here ends the wait
+ * at once (-EAGAIN, no error), the fallback wake-up is 5 s, the watch is
+ * stopped at the end. */
+static void receive_wakes_on_libvirt_events(void **state)
+{
+	struct veng_ops ops = fake_ops;
+	struct vrun_opts o = { 0 };
+	struct vrun_summary sum;
+	struct vh_error e = { 0 };
+	struct veng g;
+
+	(void)state;
+	ops.vm_watch = f_vm_watch;
+	ops.vm_watch_clear = f_vm_watch_clear;
+	world_dest();
+	W.wait_resyncs = true;
+	W.on_wait = peer_moves_with_events;
+	assert_int_equal(veng_init(&g, &P, VPLAN_ROLE_DEST, NULL, &ops, NULL, &e), 0);
+	g.now_ns = fake_now;
+	assert_int_equal(vrun_receive(&g, &o, &sum, &e), 0);
+	assert_int_equal(sum.outcome, VENG_OK);
+	assert_int_equal(W.woken, 2);		/* paused here, then running */
+	assert_int_equal(W.watch_starts, 1);
+	assert_int_equal(W.watch_stops, 1);
+	assert_string_equal(W.watched, "");
+	assert_true(W.watch_clears >= 3);	/* before each look at the VM */
+	assert_int_equal(W.last_wait_ms, 5000);
+	assert_true(W.saved.vm_ran_here && W.saved.done);
+}
+
 static void peer_never_brings_the_vm(unsigned n)
 {
 	if (n == 2) {		/* S aborted: its resource is down */
@@ -2008,7 +2119,8 @@ static const char *obj_differs(const struct obj *a, const struct obj *b)
 		for (int j = 0; j < MAXO; j++)
 			if (!strcmp(b[j].name, a[i].name))
 				y = &b[j];
-		if (!y || !y->exists || y->size != a[i].size || strcmp(y->table, a[i].table))
+		if (!y || !y->exists || y->size != a[i].size || strcmp(y->table, a[i].table) ||
+		    strcmp(y->inactive, a[i].inactive))
 			return a[i].name;
 	}
 	return NULL;
@@ -2069,18 +2181,25 @@ static void killed_at_every_action(void (*setup)(struct veng *), enum vplan_role
 	memcpy(&ref, &W, sizeof(ref));
 	memcpy(&ref_saved, &W.saved, sizeof(ref_saved));
 	for (size_t k = 1; k <= nact; k++)
-		for (int after = 0; after < 2; after++) {
+		for (int after = 0; after < 3; after++) {
+			static const char *const when[] = { "before", "after", "between the load and "
+							    "the resume of" };
 			struct vh_error e = { 0 };
 			const char *diff;
 			int r;
 
+			/* 2: inside a swap, after its load (only a swap has one) */
+			if (after == 2 && strncmp(ref.log[n0 + k - 1], "dm_swap ", 8))
+				continue;
 			setup(&g);
 			W.die_at = W.nlog + k;
-			W.die_after = after;
+			W.die_after = after == 1;
+			W.die_in_swap = after == 2;
 			assert_true(veng_run(&g, ph, 0, &res, &e) < 0);
 			assert_true(W.dead);
 			W.dead = false;
 			W.die_at = 0;
+			W.die_in_swap = false;
 			memcpy(&st, &W.saved, sizeof(st));
 			engine(&g2, role, &st);
 			r = run(&g2, ph, 0, &res);
@@ -2090,9 +2209,63 @@ static void killed_at_every_action(void (*setup)(struct veng *), enum vplan_role
 			if (diff)
 				fail_msg("%s %s killed %s '%s' (action %zu), then run again: %s "
 					 "(differs from a run never killed)", vplan_role_name(role),
-					 veng_phase_name(ph), after ? "after" : "before",
+					 veng_phase_name(ph), when[after],
 					 ref.log[n0 + k - 1], k, diff);
 		}
+}
+
+static void kill_bridge_s(struct veng *g)
+{
+	struct veng_result res;
+
+	kill_prepare_s(g);
+	assert_int_equal(run(g, VENG_PREPARE, 0, &res), 0);
+}
+
+static void bridge_killed_anywhere_continues(void **state)
+{
+	(void)state;
+	killed_at_every_action(kill_bridge_s, VPLAN_ROLE_SOURCE, VENG_BRIDGE);
+}
+
+/*
+ * The bridge killed between its load and its resume: the LV runs on its own
+ * table with DRBD's waiting in the inactive slot (holding /dev/drbd open).
+ * abort clears it before DRBD goes down, and the host is as it was.
+ */
+static void abort_after_a_bridge_killed_in_its_swap(void **state)
+{
+	struct veng g, g2;
+	struct veng_result res;
+	struct veng_state st;
+	struct vh_error e = { 0 };
+	struct obj *lv;
+	size_t n;
+
+	(void)state;
+	kill_bridge_s(&g);
+	W.die_at = W.nlog + 1;		/* the swap, the bridge's first action */
+	W.die_in_swap = true;
+	assert_true(veng_run(&g, VENG_BRIDGE, 0, &res, &e) < 0);
+	assert_true(W.dead);
+	W.dead = false;
+	W.die_at = 0;
+	W.die_in_swap = false;
+	lv = find(W.dm, "vg-vm1", false);
+	assert_string_equal(lv->table, "0 409600 linear 254:0 2048\n");
+	assert_string_equal(lv->inactive, "0 409600 linear 147:100 0\n");
+	assert_string_equal(W.saved.doing, "bridge vg-vm1 onto /dev/drbd100");
+	memcpy(&st, &W.saved, sizeof(st));
+	engine(&g2, VPLAN_ROLE_SOURCE, &st);
+	n = W.nlog;
+	assert_int_equal(run(&g2, VENG_ABORT, 0, &res), 0);
+	assert_int_equal(res.outcome, VENG_UNDONE);
+	assert_log(n, LOG("dm_clear vg-vm1", "down vh-1a2b3c4d", "dm_remove vh-1a2b3c4d-0.copy",
+			  "lv_remove vg/vh-1a2b3c4d_0.vhmd", "helper_release"));
+	assert_string_equal(lv->inactive, "");
+	assert_string_equal(lv->table, "0 409600 linear 254:0 2048\n");
+	assert_false(W.res);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
 }
 
 static void prepare_killed_anywhere_continues(void **state)
@@ -2116,6 +2289,8 @@ int main(void)
 		cmocka_unit_test_teardown(interrupted_prepare_continues, journal_teardown),
 		cmocka_unit_test_teardown(bridge_before_connect_and_idempotent, journal_teardown),
 		cmocka_unit_test_teardown(abort_after_bridge_swaps_back_first, journal_teardown),
+		cmocka_unit_test_teardown(bridge_killed_anywhere_continues, journal_teardown),
+		cmocka_unit_test_teardown(abort_after_a_bridge_killed_in_its_swap, journal_teardown),
 		cmocka_unit_test_teardown(abort_on_dest_removes_only_its_own_lv, journal_teardown),
 		cmocka_unit_test_teardown(dest_refuses_extent_that_cannot_give_exact_size, journal_teardown),
 		cmocka_unit_test_teardown(dest_refuses_port_in_use, journal_teardown),
@@ -2148,6 +2323,7 @@ int main(void)
 		cmocka_unit_test_teardown(send_interrupted_is_undone_completely, journal_teardown),
 		cmocka_unit_test_teardown(wait_sync_rides_out_a_lost_link, journal_teardown),
 		cmocka_unit_test_teardown(receive_moves_in_one_run, journal_teardown),
+		cmocka_unit_test_teardown(receive_wakes_on_libvirt_events, journal_teardown),
 		cmocka_unit_test_teardown(receive_gives_up_when_s_goes_and_vm_never_came, journal_teardown),
 		cmocka_unit_test_teardown(receive_never_undoes_a_vm_that_is_here, journal_teardown),
 		cmocka_unit_test_teardown(receive_undone_after_a_restart_on_s, journal_teardown),

@@ -425,6 +425,56 @@ static void wait_times_out(void **state)
 	drbdnl_close(h);
 }
 
+/* An event an earlier wait on the handle left queued (Connected) is older
+ * than the status read now (WFConnection): it must not end this wait. */
+static void wait_ignores_events_left_by_an_earlier_wait(void **state)
+{
+	static const char *const ev[] = { "mem:4" };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	status_msg(&f, 4, DRBDNL_EVENT, 0, 2, st_word(1, 2, 10, 8, 8), 0, 0);
+	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(1, 0, 8, 8, 6), 0, 0);
+	f.steps = wait_steps;
+	f.nsteps = 3;
+	f.events = ev;
+	f.nevents = 1;
+	f.npending = 1;
+	h = nlfake_open(&f);
+	/* nothing after the status: the fake's end, not the stale Connected */
+	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_connected, NULL, -1, NULL, NULL, NULL, &e),
+			 -ECONNABORTED);
+	assert_int_equal(f.evpos, 1);	/* it was read, and dropped */
+	drbdnl_close(h);
+}
+
+/* The event descriptor for a caller's own poll(): subscribed as a wait is
+ * (a transport without a descriptor says so); drop reads what is queued. */
+static void events_fd_subscribes_and_drop_reads_what_is_queued(void **state)
+{
+	static const char *const ev[] = { "mem:4", "mem:4" };
+	struct vh_error e = { 0 };
+	struct nlfake f;
+	struct drbdnl *h;
+
+	base(&f);
+	status_msg(&f, 4, DRBDNL_EVENT, 0, 2, st_word(1, 2, 10, 8, 8), 0, 0);
+	f.steps = wait_steps;
+	f.nsteps = 2;
+	f.events = ev;
+	f.nevents = 2;
+	f.npending = 1;
+	h = nlfake_open(&f);
+	assert_int_equal(drbdnl_events_fd(h, &e), -ENOTSUP);
+	assert_int_equal(f.njoined, 2);
+	assert_int_equal(f.joined[0], GRP);
+	drbdnl_events_drop(h);
+	assert_int_equal(f.evpos, 1);	/* the queued one, not the one still to come */
+	drbdnl_close(h);
+}
+
 static void wait_already_true(void **state)
 {
 	struct vh_error e = { 0 };
@@ -689,6 +739,8 @@ int main(void)
 		cmocka_unit_test(wait_module_unload_fails),
 		cmocka_unit_test(wait_times_out),
 		cmocka_unit_test(wait_already_true),
+		cmocka_unit_test(wait_ignores_events_left_by_an_earlier_wait),
+		cmocka_unit_test(events_fd_subscribes_and_drop_reads_what_is_queued),
 		cmocka_unit_test(dump_several_in_one_datagram),
 		cmocka_unit_test(open_cut_short_nlctrl_reply_fails),
 		cmocka_unit_test(open_refuses_family_id_zero),

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 #include <cmocka.h>
 
@@ -462,6 +463,37 @@ static void migrate_cancelled_by_watch_and_refused_abort_is_no_error(void **stat
 	vvirt_close(c);
 }
 
+/* With a watch descriptor, a readable descriptor wakes the loop at once
+ * (not after poll_ms: 10 minutes here; SIGALRM ends a test that sleeps). */
+static void migrate_watch_woken_by_its_descriptor(void **state)
+{
+	struct vvirt_conn *c;
+	struct vvirt_dom *d;
+	struct vh_error e = { 0 };
+	struct watch_seen w = { .cancel_at = 1 };
+	struct vvirt_migrate_result res;
+	int p[2];
+	struct vvirt_migrate_opts o = {
+		.dest_uri = "qemu+tcp://hv2/system", .p2p = true, .poll_ms = 600000,
+		.watch = on_watch, .watch_ud = &w, .watch_fd = &p[0],
+	};
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	fk.finish_after = 1000000;
+	open_dom(&c, &d);
+	alarm(60);
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), -ECANCELED);
+	alarm(0);
+	assert_int_equal(w.calls, 1);
+	assert_int_equal(fk.aborts, 1);
+	vvirt_dom_free(d);
+	vvirt_close(c);
+	close(p[0]);
+	close(p[1]);
+}
+
 static void migrate_cancelled_by_flag_and_timeout(void **state)
 {
 	static volatile sig_atomic_t cancel = 1;
@@ -534,6 +566,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(migrate_cancelled_by_progress_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_cancelled_by_flag_and_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_cancelled_by_watch_and_refused_abort_is_no_error,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_watch_woken_by_its_descriptor,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_direct_and_bad_options, setup, teardown),
 		cmocka_unit_test(fake_table_never_loads_libvirt),
