@@ -39,7 +39,7 @@
 # own table, their ring checks with the VM paused (then it writes on), each
 # covering the writes since the check before.  A host's several checks in a row
 # are one `lab.sh run`; the two hosts' checks run at the same time.
-# timeout: 1200
+# timeout: 1800
 . "$(dirname "$0")/lib.sh"
 t0=$(now)
 BUILD=${BUILD:-build}
