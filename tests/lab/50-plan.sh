@@ -13,7 +13,7 @@
 #   2. a port something listens on is skipped, and refused when asked (exit 5)
 #   3. refusals: no such VM (exit 3), a VM whose disk is a file (exit 4), a VM
 #      with cache='writeback' (exit 4); an existing -o file is kept (exit 10)
-# timeout: 720
+# timeout: 400
 . "$(dirname "$0")/lib.sh"
 t0=$(now)
 say_t() { say "$* [$(elapsed "$t0") s]"; }
@@ -36,19 +36,19 @@ cleanup() {
 	lab_run hv2 "rm -f /tmp/p.json" >/dev/null 2>&1
 }
 trap cleanup EXIT
-left=$(lab_out hv1 "$VIRSH list --all --name | grep -c '^$N' || true")
-assert_eq "$left" 0 "hv1 is clean before the scenario"
-
-lab_out hv1 "$BV create $N 64" >/dev/null
-lab_out hv1 "$BV wait-writes $N 16 120" >/dev/null
+# Several commands in one run of the guest (lab_seq, lab_field: tests/lab/lib.sh).
+out=$(lab_out hv1 "$(lab_seq "$VIRSH list --all --name | grep -c '^$N' || true" \
+	"$BV create $N 64 >/dev/null" "$BV wait-writes $N 16 120 >/dev/null")")
+assert_eq "$(lab_field 1 <<< "$out")" 0 "hv1 is clean before the scenario"
 say_t "busy VM $N running on hv1"
 
 # 1. the plan
-lab_out hv1 "rm -f /tmp/p.json; $V plan $N --to 169.254.77.2 -o /tmp/p.json" >/dev/null
-plan=$(lab_out hv1 "cat /tmp/p.json")
-facts=$(lab_out hv1 "stat -c %a /tmp/p.json; $VIRSH domuuid $N;
+out=$(lab_out hv1 "$(lab_seq "rm -f /tmp/p.json; $V plan $N --to 169.254.77.2 -o /tmp/p.json >/dev/null && cat /tmp/p.json" \
+	"stat -c %a /tmp/p.json; $VIRSH domuuid $N;
 	lvs --noheadings --units b --nosuffix -o lv_size vg/$N | tr -d ' ';
-	ip -j route get 169.254.77.2 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0][\"prefsrc\"])'")
+	ip -j route get 169.254.77.2 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0][\"prefsrc\"])'")")
+plan=$(lab_field 1 <<< "$out")
+facts=$(lab_field 2 <<< "$out")
 read -r mode uuid lvsize prefsrc <<< "$(echo $facts)"
 assert_eq "$mode" 600 "plan file mode"
 assert_eq "$(jget vmhop_plan <<< "$plan")" 1 "plan version"
@@ -69,35 +69,41 @@ assert_eq "$(jget migration.uri <<< "$plan")" "qemu+ssh://169.254.77.2/system" "
 secret=$(jget drbd.shared_secret <<< "$plan")
 assert_match "$secret" '^[0-9a-f]{48}$' "secret: 48 hex characters"
 minor=$(jget disks.0.minor <<< "$plan"); port=$(jget port <<< "$plan")
-free=$(lab_out hv1 "[ -e /dev/drbd$minor ] && echo minor-exists; ss -Htln 'sport = :$port' | wc -l")
-assert_eq "$(echo $free)" 0 "minor $minor has no device and nothing listens on port $port"
-# A second plan has another secret.
-lab_out hv1 "$V plan $N --to 169.254.77.2 -o /tmp/p2.json" >/dev/null
-secret2=$(lab_out hv1 "python3 -c 'import json; print(json.load(open(\"/tmp/p2.json\"))[\"drbd\"][\"shared_secret\"])'")
+# hv1: the minor and port free, a second plan (another secret), plan --check,
+# and a plan for two other hosts; hv2 (at the same time): plan --check.
+b64=$(base64 -w0 <<< "$plan")
+lab_both "$(lab_seq "[ -e /dev/drbd$minor ] && echo minor-exists; ss -Htln 'sport = :$port' | wc -l" \
+		"$V plan $N --to 169.254.77.2 -o /tmp/p2.json >/dev/null" \
+		"python3 -c 'import json; print(json.load(open(\"/tmp/p2.json\"))[\"drbd\"][\"shared_secret\"])'" \
+		"$V --json plan --check /tmp/p.json" \
+		"rc=0; python3 -c 'import json; p=json.load(open(\"/tmp/p.json\"));
+p[\"source\"][\"address\"]=\"203.0.113.1\"; p[\"dest\"][\"address\"]=\"203.0.113.2\"
+json.dump(p, open(\"/tmp/p2.json\", \"w\"))'; $V plan --check /tmp/p2.json 2>&1 || rc=\$?; echo rc=\$rc")" \
+	"echo $b64 | base64 -d > /tmp/p.json; $V --json plan --check /tmp/p.json"
+assert_eq "$(echo $(lab_field 1 <<< "$OUT1"))" 0 "minor $minor has no device and nothing listens on port $port"
+secret2=$(lab_field 3 <<< "$OUT1")
 [ "$secret" != "$secret2" ] || fail "two plans got the same secret"
 say_t "plan: $N $uuid, vg/$N $lvsize bytes, minor $minor, port $port, $prefsrc -> 169.254.77.2, mode 0600"
 
 # Which side: source on hv1, dest on hv2, neither for other hosts (exit 4).
-role=$(lab_out hv1 "$V --json plan --check /tmp/p.json")
-assert_eq "$(jget role <<< "$role")" source "hv1 is the source"
-b64=$(base64 -w0 <<< "$plan")
-role=$(lab_out hv2 "echo $b64 | base64 -d > /tmp/p.json; $V --json plan --check /tmp/p.json")
-assert_eq "$(jget role <<< "$role")" dest "hv2 is the destination"
-rc=0; out=$(lab_run hv1 "python3 -c 'import json; p=json.load(open(\"/tmp/p.json\"));
-p[\"source\"][\"address\"]=\"203.0.113.1\"; p[\"dest\"][\"address\"]=\"203.0.113.2\"
-json.dump(p, open(\"/tmp/p2.json\", \"w\"))'; $V plan --check /tmp/p2.json 2>&1") || rc=$?
-assert_eq "$rc" 4 "a plan for two other hosts (exit)"
-assert_match "$out" "plan is for hosts 203.0.113.1 and 203.0.113.2; this host has neither address" "neither"
+assert_eq "$(jget role <<< "$(lab_field 4 <<< "$OUT1")")" source "hv1 is the source"
+assert_eq "$(jget role <<< "$OUT2")" dest "hv2 is the destination"
+out=$(lab_field 5 <<< "$OUT1")
+assert_eq "$(tail -n1 <<< "$out")" rc=4 "a plan for two other hosts (exit)"
+assert_match "$(sed '$d' <<< "$out")" "plan is for hosts 203.0.113.1 and 203.0.113.2; this host has neither address" "neither"
 say_t "plan --check: source on hv1, dest on hv2, neither elsewhere (exit 4)"
 
 # 1b. two LV disks and a CD-ROM
-lab_out hv1 "lvcreate -q -y -W y -Z n -n ${N}m -L 8M vg >/dev/null && lvcreate -q -y -W y -Z n -n ${N}m2 -L 12M vg >/dev/null
+out=$(lab_out hv1 "$(lab_seq "lvcreate -q -y -W y -Z n -n ${N}m -L 8M vg >/dev/null && lvcreate -q -y -W y -Z n -n ${N}m2 -L 12M vg >/dev/null
 	dd if=$REPO/$BUILD/lab-bin/busyvm.img of=/dev/vg/${N}m bs=512 count=1 oflag=direct conv=notrunc status=none
 	dd if=/dev/zero of=/tmp/${N}m.iso bs=1M count=1 status=none
 	$BV xml ${N}m | sed \"s|</disk>|</disk><disk type='block' device='disk'><driver name='qemu' type='raw' cache='directsync'/><source dev='/dev/mapper/vg-${N}m2'/><target dev='vdb' bus='virtio'/></disk><disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='/tmp/${N}m.iso'/><target dev='hdc' bus='ide'/><readonly/></disk>|\" > /tmp/${N}m.xml
-	$VIRSH create /tmp/${N}m.xml" >/dev/null
-m=$(lab_out hv1 "$V plan ${N}m --to 169.254.77.2")
-sizes=$(lab_out hv1 "lvs --noheadings --units b --nosuffix -o lv_size vg/${N}m vg/${N}m2 | tr -d ' '")
+	$VIRSH create /tmp/${N}m.xml >/dev/null" \
+	"$V plan ${N}m --to 169.254.77.2" \
+	"lvs --noheadings --units b --nosuffix -o lv_size vg/${N}m vg/${N}m2 | tr -d ' '" \
+	"$VIRSH destroy ${N}m >/dev/null && lvremove -q -y vg/${N}m vg/${N}m2 >/dev/null")")
+m=$(lab_field 2 <<< "$out")
+sizes=$(lab_field 3 <<< "$out")
 read -r s1 s2 <<< "$(echo $sizes)"
 assert_eq "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["disks"]))' <<< "$m")" 2 "two disks, no CD-ROM"
 assert_eq "$(jget disks.0.lv <<< "$m") $(jget disks.0.size <<< "$m")" "${N}m $s1" "first disk"
@@ -106,53 +112,65 @@ assert_eq "$(jget disks.1.lv <<< "$m") $(jget disks.1.size <<< "$m") $(jget disk
 assert_eq "$(jget disks.1.volume <<< "$m")" 1 "second volume"
 m0=$(jget disks.0.minor <<< "$m"); m1=$(jget disks.1.minor <<< "$m")
 assert_eq "$m1" "$((m0 + 1))" "consecutive free minors"
-lab_out hv1 "$VIRSH destroy ${N}m; lvremove -q -y vg/${N}m vg/${N}m2" >/dev/null
 say_t "two LV disks + CD-ROM: volumes 0,1 (vg/${N}m $s1, vg/${N}m2 $s2 bytes), minors $m0,$m1"
 
+# rc_of 'CMD': CMD (which may fail), its output with stderr, then "rc=" its status.
+rc_of() { echo "rc=0; $1 2>&1 || rc=\$?; echo rc=\$rc"; }
+rc_is() { tail -n1 <<< "$1"; }		# rc_is OUTPUT: "rc=N"
+rc_out() { sed '$d' <<< "$1"; }		# rc_out OUTPUT: CMD's output
+
 # 2. a port in use
-lab_out hv1 "python3 -c 'import socket,time,os
+out=$(lab_out hv1 "$(lab_seq "python3 -c 'import socket,time,os
 s=socket.socket(); s.bind((\"169.254.77.1\", $port)); s.listen(); open(\"/tmp/$N.listen.pid\",\"w\").write(str(os.getpid())); time.sleep(120)' >/dev/null 2>&1 &
-	for i in \$(seq 50); do ss -Htln 'sport = :$port' | grep -q . && break; sleep 0.1; done" >/dev/null
-next=$(lab_out hv1 "$V plan $N --to 169.254.77.2 | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"port\"])'")
+	for i in \$(seq 50); do ss -Htln 'sport = :$port' | grep -q . && break; sleep 0.1; done" \
+	"$V plan $N --to 169.254.77.2 | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"port\"])'" \
+	"$(rc_of "$V plan $N --to 169.254.77.2 --port $port")")")
+next=$(lab_field 2 <<< "$out")
 [ "$next" != "$port" ] || fail "port $port is listened on, and was chosen anyway"
-rc=0; out=$(lab_run hv1 "$V plan $N --to 169.254.77.2 --port $port 2>&1") || rc=$?
-assert_eq "$rc" 5 "a port in use, asked for (exit)"
-assert_match "$out" "port $port" "names the port"
+out=$(lab_field 3 <<< "$out")
+assert_eq "$(rc_is "$out")" rc=5 "a port in use, asked for (exit)"
+assert_match "$(rc_out "$out")" "port $port" "names the port"
 say_t "port $port listened on: skipped (got $next), refused when asked (exit 5)"
 
 # 2b. a port with only a closed connection left (TIME_WAIT, as a resource just
 # taken down leaves): DRBD binds it anyway (SO_REUSEADDR), so the plan takes it.
 # The CI run of 2026-12-01 failed on exactly that before the probe set it.
 tw=$((port + 7))
-lab_out hv1 "python3 -c 'import socket
+out=$(lab_out hv1 "$(lab_seq "python3 -c 'import socket
 l=socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind((\"169.254.77.1\", $tw)); l.listen()
-c=socket.create_connection((\"169.254.77.1\", $tw)); a,_=l.accept(); l.close(); a.close(); c.recv(1); c.close()'" >/dev/null
-assert_match "$(lab_out hv1 "ss -Htan state time-wait 'sport = :$tw'")" "169.254.77.1:$tw" "a TIME_WAIT socket is left on port $tw"
-rc=0; out=$(lab_run hv1 "$V plan $N --to 169.254.77.2 --port $tw 2>&1") || rc=$?
-assert_eq "$rc" 0 "a port with only TIME_WAIT left, asked for (exit; $out)"
+c=socket.create_connection((\"169.254.77.1\", $tw)); a,_=l.accept(); l.close(); a.close(); c.recv(1); c.close()' >/dev/null" \
+	"ss -Htan state time-wait 'sport = :$tw'" \
+	"$(rc_of "$V plan $N --to 169.254.77.2 --port $tw")")")
+assert_match "$(lab_field 2 <<< "$out")" "169.254.77.1:$tw" "a TIME_WAIT socket is left on port $tw"
+out=$(lab_field 3 <<< "$out")
+assert_eq "$(rc_is "$out")" rc=0 "a port with only TIME_WAIT left, asked for (exit; $(rc_out "$out"))"
 say_t "port $tw with a TIME_WAIT connection only: taken"
 
-# 3. refusals
-rc=0; out=$(lab_run hv1 "$V plan nosuch$N --to 169.254.77.2 2>&1") || rc=$?
-assert_eq "$rc" 3 "no such VM (exit)"
-lab_out hv1 "dd if=/dev/zero of=/tmp/${N}f.img bs=1M count=8 status=none
+# 3. refusals (for cache=writeback one QEMU start: a transient domain on an LV
+# that needs no content); then the ring check of the busy VM
+out=$(lab_out hv1 "$(lab_seq "$(rc_of "$V plan nosuch$N --to 169.254.77.2")" \
+	"dd if=/dev/zero of=/tmp/${N}f.img bs=1M count=8 status=none
 	dd if=$REPO/$BUILD/lab-bin/busyvm.img of=/tmp/${N}f.img conv=notrunc status=none
 	$BV xml ${N}f | sed \"s|<disk type='block'|<disk type='file'|; s/ cache='none' io='native'//; s|<source dev='/dev/vg/${N}f'/>|<source file='/tmp/${N}f.img'/>|\" > /tmp/${N}f.xml
-	$VIRSH create /tmp/${N}f.xml" >/dev/null
-rc=0; out=$(lab_run hv1 "$V plan ${N}f --to 169.254.77.2 2>&1") || rc=$?
-assert_eq "$rc" 4 "a file-backed disk (exit)"
-assert_match "$out" "disk vda \\(type='file', /tmp/${N}f.img\\) is not on an LV" "names the disk"
-# (one QEMU start: a transient domain on an LV that needs no content)
-lab_out hv1 "lvcreate -q -y -W y -Z n -n ${N}w -L 4M vg >/dev/null
+	$VIRSH create /tmp/${N}f.xml >/dev/null" \
+	"$(rc_of "$V plan ${N}f --to 169.254.77.2")" \
+	"lvcreate -q -y -W y -Z n -n ${N}w -L 4M vg >/dev/null
 	$BV xml ${N}w | sed \"s/cache='none' io='native'/cache='writeback'/\" > /tmp/${N}w.xml
-	$VIRSH create /tmp/${N}w.xml" >/dev/null
-rc=0; out=$(lab_run hv1 "$V plan ${N}w --to 169.254.77.2 2>&1") || rc=$?
-assert_eq "$rc" 4 "cache=writeback (exit)"
-assert_match "$out" "cache='writeback'" "names the cache mode"
-rc=0; out=$(lab_run hv1 "$V plan $N --to 169.254.77.2 -o /tmp/p.json 2>&1") || rc=$?
-assert_eq "$rc" 10 "an existing -o file (exit)"
-assert_eq "$(lab_out hv1 "cat /tmp/p.json")" "$plan" "the existing plan is unchanged"
+	$VIRSH create /tmp/${N}w.xml >/dev/null" \
+	"$(rc_of "$V plan ${N}w --to 169.254.77.2")" \
+	"$(rc_of "$V plan $N --to 169.254.77.2 -o /tmp/p.json")" \
+	"cat /tmp/p.json" \
+	"$BV check $N >/dev/null")")
+r=$(lab_field 1 <<< "$out")
+assert_eq "$(rc_is "$r")" rc=3 "no such VM (exit)"
+r=$(lab_field 3 <<< "$out")
+assert_eq "$(rc_is "$r")" rc=4 "a file-backed disk (exit)"
+assert_match "$(rc_out "$r")" "disk vda \\(type='file', /tmp/${N}f.img\\) is not on an LV" "names the disk"
+r=$(lab_field 5 <<< "$out")
+assert_eq "$(rc_is "$r")" rc=4 "cache=writeback (exit)"
+assert_match "$(rc_out "$r")" "cache='writeback'" "names the cache mode"
+r=$(lab_field 6 <<< "$out")
+assert_eq "$(rc_is "$r")" rc=10 "an existing -o file (exit)"
+assert_eq "$(lab_field 7 <<< "$out")" "$plan" "the existing plan is unchanged"
 say_t "refused: unknown VM (3), file disk (4), cache=writeback (4), existing file (10)"
-
-lab_out hv1 "$BV check $N" >/dev/null
 say "PASS in $(elapsed "$t0") s"

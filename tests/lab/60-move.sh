@@ -43,6 +43,10 @@
 #      on hv2; both moved, both hosts clean, the VM on hv2 has both disks.
 #   3. bad input: a plan for a VM that does not exist (exit 3, nothing
 #      created), a plan for hosts this host is not (exit 4).
+# Parts 2, 2b and 2c share one busy VM: 2 and 2b leave it running on hv1 on its
+# own table, their ring checks with the VM paused (then it writes on), each
+# covering the writes since the check before.  A host's several checks in a row
+# are one `lab.sh run`; the two hosts' checks run at the same time.
 # timeout: 1800
 . "$(dirname "$0")/lib.sh"
 t0=$(now)
@@ -84,29 +88,37 @@ print(json.dumps({
   "timeouts": {"connect_s": 60, "sync_s": 300, "stall_s": 60, "migrate_s": 300, "gate_s": 30}}, indent=1))
 PY
 }
-# vmhop plan on hv1 (as an operator would run it), the same file on hv2.
-# real_plan [PORT]: a port of its own per part (a connection cut in 2c leaves
-# orphaned sockets on 7860 for a while).
+sha_cmd() { echo "dd if=/dev/vg/$1 bs=1M iflag=direct status=none | sha256sum | cut -c1-64"; }	# of the whole LV vg/$1
+counter_cmd() { echo "c=\$($BV counter $N); $BV wait-writes $N \$((c + 32)) 60"; }	# the VM writes on
+
+# vmhop plan on hv1 (as an operator would run it), the same file on hv2; the
+# plan's text in PLAN_JSON.  real_plan [PORT [PLAN OPTIONS]]: a port of its own
+# per part (a connection cut in 2c leaves orphaned sockets on 7860 for a while).
 real_plan() {
-	lab_out hv1 "rm -f $PLAN; $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor 60 --port ${1:-7860} --max-downtime 300 -o $PLAN" >/dev/null
-	put_plan $PLAN "$(lab_out hv1 "cat $PLAN")"
+	local port=${1:-7860}
+	shift $(( $# ? 1 : 0 ))
+	PLAN_JSON=$(lab_out hv1 "rm -f $PLAN; $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor 60 --port $port --max-downtime 300 $* -o $PLAN >/dev/null && cat $PLAN")
+	put_plan $PLAN "$PLAN_JSON" hv2
 }
-put_plan() {	# put_plan FILE JSON: the same plan on both hosts
-	local h
-	for h in hv1 hv2; do lab_out $h "cat > $1 <<'EOF'
+put_plan() {	# put_plan FILE JSON [HOST]: the same plan on both hosts (or HOST)
+	local cmd="cat > $1 <<'EOF'
 $2
 EOF
-chmod 600 $1" >/dev/null; done
+chmod 600 $1"
+	if [ -n "${3:-}" ]; then lab_out $3 "$cmd" >/dev/null; else lab_both "$cmd" "$cmd"; fi
 }
 
-# Nothing of vmhop on HOST: no DRBD minor, no copy device, no meta-data LV, helper as $2.
-assert_clean() {
-	local h=$1 helper=$2 out
-	out=$(lab_out $h "echo minors=\$(ls /sys/block | grep -c '^drbd' || true) \
+# Nothing of vmhop on a host: no DRBD minor, no copy device, no meta-data LV,
+# the helper as HELPER.  clean_cmd prints the command; assert_clean HOST HELPER
+# WHAT [OUT] checks its output OUT (run on HOST when not given).
+clean_cmd() {
+	echo "echo minors=\$(ls /sys/block | grep -c '^drbd' || true) \
 		copies=\$(dmsetup ls | grep -c '\\.copy' || true) \
 		md=\$(lvs --noheadings -o lv_name vg | grep -c '\\.vhmd' || true) \
-		helper=\$(cat $HELPER)")
-	assert_eq "$out" "minors=0 copies=0 md=0 helper=$helper" "$h: nothing of vmhop left ($3)"
+		helper=\$(cat $HELPER)"
+}
+assert_clean() {
+	assert_eq "${4-$(lab_out $1 "$(clean_cmd)")}" "minors=0 copies=0 md=0 helper=$2" "$1: nothing of vmhop left ($3)"
 }
 
 cleanup() {
@@ -116,21 +128,47 @@ cleanup() {
 			for r in \$(drbdsetup-84 show | awk '/^resource vh-/ {print \$2}'); do drbdsetup-84 down \$r; done
 			for d in \$(dmsetup ls | awk '/\\.copy/ {print \$1}'); do dmsetup remove \$d; done
 			for l in \$(lvs --noheadings -o lv_name vg | grep '\\.vhmd'); do lvremove -q -y vg/\$l; done
-			$V drbd helper restore; $BV destroy $N; lvremove -q -y vg/${N}b; rm -rf $STATE" >/dev/null 2>&1
+			$V drbd helper restore; $BV destroy $N; lvremove -q -y vg/${N}b; rm -rf $STATE" >/dev/null 2>&1 &
 	done
+	wait
 }
 trap cleanup EXIT
 
 declare -A HELP
+pre="$(lab_seq "cat $HELPER" "$VIRSH list --all --name | grep -cx '$N' || true; lvs --noheadings vg/$N 2>/dev/null | wc -l" "$(clean_cmd)")"
+lab_both "$pre" "$pre"
 for h in hv1 hv2; do
-	HELP[$h]=$(lab_out $h "cat $HELPER")
-	left=$(lab_out $h "$VIRSH list --all --name | grep -cx '$N' || true; lvs --noheadings vg/$N 2>/dev/null | wc -l")
-	assert_eq "$(echo $left)" "0 0" "$h is clean before the scenario"
-	assert_clean $h "${HELP[$h]}" "before"
+	[ $h = hv1 ] && out=$OUT1 || out=$OUT2
+	HELP[$h]=$(lab_field 1 <<< "$out")
+	assert_eq "$(echo $(lab_field 2 <<< "$out"))" "0 0" "$h is clean before the scenario"
+	assert_clean $h "${HELP[$h]}" "before" "$(lab_field 3 <<< "$out")"
 done
 
 PLAN=/tmp/$N.plan.json
 
+# The busy VM running on hv1, writing, in UUID and RES: the one the part
+# before left there (VM_ON_HV1=1: that part ended with it running on its own
+# table on hv1, its ring checked with check-paused), else a new one.  Saves a
+# QEMU start (TCG in TCG, SeaBIOS) per part.
+VM_ON_HV1=
+vm_on_hv1() {
+	if [ -n "$VM_ON_HV1" ]; then
+		say "  the busy VM $N as the part before left it, running on hv1"
+	else
+		UUID=$(lab_out hv1 "$(lab_seq "$BV create $N $SIZE >/dev/null" "$BV wait-writes $N 64 120 >/dev/null" "$VIRSH domuuid $N")" | lab_field 3)
+		LAST_CHECK=0
+	fi
+	VM_ON_HV1=
+	RES=vh-${UUID:0:8}
+}
+# ring_note CHECK_OUTPUT: RING_SAY is the seqcheck line and how many writes it
+# covers since the check before on the same VM (the ring holds 8192).
+ring_note() {
+	local w
+	w=$(sed -n 's/.*seqcheck: ok writes=\([0-9]*\).*/\1/p' <<< "$1" | tail -n1)
+	RING_SAY="$(tail -n1 <<< "$1") ($(( ${w:-0} - LAST_CHECK )) of them since the VM started or its ring was checked before)"
+	LAST_CHECK=${w:-0}
+}
 # phase HOST NAME [ARGS]: run it with --json, keep its output in $OUT, print its time
 declare -A T
 phase() {
@@ -146,7 +184,8 @@ phase() {
 	say "  $p on $h: $t s ($(jget steps <<< "$OUT" 2>/dev/null || echo ?) steps, outcome $(jget outcome <<< "$OUT" 2>/dev/null || echo ?))"
 }
 
-# kill_in HOST PHASE STEP [WRAP]: run PHASE on HOST in the background and
+# kill_in HOST PHASE STEP [WRAP]: run PHASE on HOST in the background (as
+# lab_bg does) and
 # SIGKILL it while a step is under way.  The guest polls the journal's
 # engine.doing (the step named, and saved, before it acts) until it names a
 # step beginning with STEP, stops vmhop (SIGSTOP), reads the journal again
@@ -154,14 +193,16 @@ phase() {
 # lets vmhop go on and polls again).  WRAP (strace ... --) runs vmhop under
 # strace to slow down a step too short to catch: vmhop is then killed as
 # soon as the step is named.  Says which step the journal names once vmhop
-# is dead; vmhop status must show it interrupted.  The caller runs the
-# phase again.
+# is dead; vmhop status (in the same run) must show it interrupted.  The
+# caller runs the phase again.
+NL_SLOW="strace -f -qq -o /dev/null -e trace=sendto -e inject=sendto:delay_exit=300000 --"
 kill_in() {
-	local h=$1 p=$2 step=$3 wrap=${4:-} s st at
+	local h=$1 p=$2 step=$3 wrap=${4:-} s st at out
 	s=$(now)
-	# started by the same guest command that watches it
-	at=$(lab_out $h "$(lab_bg_cmd kill-$p "$wrap $V --json $p --plan $PLAN") || { echo 'not started'; exit 1; }
-bash -s $STATE/$UUID.journal /tmp/lab-bg/kill-$p '$step' '$wrap' <<'EOF'
+	# One run starts PHASE and polls (a second run's start can come after a
+	# short phase has ended, as it did for release on hv2 in a loaded lab).
+	out=$(lab_out $h "{ $(lab_bg_cmd kill-$p "$wrap $V --json $p --plan $PLAN")
+} >/dev/null && bash -s $STATE/$UUID.journal /tmp/lab-bg/kill-$p '$step' '$wrap' <<'EOF' && echo @@ && $V --json status --plan $PLAN
 j=\$1 bg=\$2 want=\$3 wrap=\$4 re='\"doing\": *\"([^\"]*)\"' end=\$((SECONDS + 300)) pid=
 while [ -z \"\$pid\" ]; do	# under strace: vmhop is its child
 	pid=\$(<\$bg.pid)
@@ -186,18 +227,19 @@ t=; { read -r -d '' t < \$j; } 2>/dev/null
 [[ \$t =~ \$re && -n \${BASH_REMATCH[1]} ]] || { echo \"the kill landed between two steps\"; exit 1; }
 echo \"\${BASH_REMATCH[1]}\"
 EOF")
+	at=$(lab_field 1 <<< "$out")
 	at=${at//'\/'/'/'}	# JSON's escaped slashes
-	st=$(lab_out $h "$V --json status --plan $PLAN")
+	st=$(lab_field 2 <<< "$out")	# status, run right after the kill
 	assert_eq "$(jget state.doing <<< "$st")" "$at" "$h: status after the kill in $p shows the step under way"
 	assert_match "$(jget next <<< "$st")" "interrupted: run the same phase again" "$h: status's next action after the kill in $p"
-	say "  SIGKILL in $p on $h${wrap:+ (under strace, ioctls slowed)}: in step '$at'; killed run and status $(elapsed "$s") s; status: next '$(jget next <<< "$st")'"
+	say "  SIGKILL in $p on $h${wrap:+ (under strace, syscalls slowed)}: in step '$at'; killed run and status $(elapsed "$s") s; status: next '$(jget next <<< "$st")'"
 }
 # lv_after_kill HOST LV OWN: after a kill, the LV's live table is DRBD's or
 # OWN (its own), and it is not suspended; says which, and any inactive table.
 lv_after_kill() {
-	local h=$1 lv=$2 own=$3 tbl info
-	tbl=$(lab_out $h "dmsetup table vg-$lv")
-	info=$(lab_out $h "dmsetup info vg-$lv")
+	local h=$1 lv=$2 own=$3 tbl info out
+	out=$(lab_out $h "$(lab_seq "dmsetup table vg-$lv" "dmsetup info vg-$lv")")
+	tbl=$(lab_field 1 <<< "$out"); info=$(lab_field 2 <<< "$out")
 	[[ $tbl == "$own" || $tbl == "0 $((SIZE * 2048)) linear 147:60 0" ]] ||
 		fail "$h: vg-$lv's table after the kill is neither DRBD's nor its own: $tbl"
 	[[ $info != *SUSPENDED* ]] || fail "$h: vg-$lv left suspended by the kill: $info"
@@ -238,10 +280,7 @@ EOF") || fail "$h: SIGKILL inside $p's swap of vg-$lv: $at"
 
 # ---- 1. happy path --------------------------------------------------------
 if want 1; then
-lab_out hv1 "$BV create $N $SIZE" >/dev/null
-lab_out hv1 "$BV wait-writes $N 64 120" >/dev/null
-UUID=$(lab_out hv1 "$VIRSH domuuid $N")
-RES=vh-${UUID:0:8}
+vm_on_hv1
 real_plan
 say "busy VM $N on hv1 (LV vg/$N, $SIZE MiB), plan for resource $RES on both hosts; helper hv1=${HELP[hv1]} hv2=${HELP[hv2]}"
 move_t0=$(now)
@@ -249,16 +288,21 @@ phase hv1 preflight
 phase hv2 preflight
 kill_in hv1 prepare "create LV"
 phase hv1 prepare
-assert_eq "$(lab_out hv1 "drbdsetup-84 sh-status $RES | sed -n 's/^_cstate=//p;s/^_role=//p' | tr '\n' ' '")" "StandAlone Primary " "hv1 after prepare: Primary while StandAlone"
-assert_eq "$(lab_out hv1 "dmsetup table vg-$N | awk '{print \$3}'")" linear "hv1: the VM's LV still on its own table after prepare"
-# The baseline: vmhop dm swap of the same LV onto its own table, same writer.
-BASE=$(lab_out hv1 "$V --json dm swap vg-$N --copy vg-$N --repeat 5 --interval-ms 200" | jget window_median_ns)
+# The baseline (the third command): vmhop dm swap of the same LV onto its own
+# table, same writer.
+out=$(lab_out hv1 "$(lab_seq "drbdsetup-84 sh-status $RES | sed -n 's/^_cstate=//p;s/^_role=//p' | tr '\n' ' '" \
+	"dmsetup table vg-$N | awk '{print \$3}'" \
+	"$V --json dm swap vg-$N --copy vg-$N --repeat 5 --interval-ms 200")")
+assert_eq "$(lab_field 1 <<< "$out")" "StandAlone Primary " "hv1 after prepare: Primary while StandAlone"
+assert_eq "$(lab_field 2 <<< "$out")" linear "hv1: the VM's LV still on its own table after prepare"
+BASE=$(lab_field 3 <<< "$out" | jget window_median_ns)
 # The bridge killed between its swap's load and its resume: the LV still on
 # its own table, DRBD's waiting in the inactive slot; bridge run again swaps.
 own=$(lab_out hv1 "dmsetup table vg-$N")
 kill_in_swap hv1 bridge $N
-assert_eq "$(lab_out hv1 "dmsetup table vg-$N")" "$own" "hv1: the LV on its own table after the kill in the bridge's swap"
-assert_eq "$(lab_out hv1 "dmsetup table --inactive vg-$N")" "0 $((SIZE * 2048)) linear 147:60 0" "hv1: DRBD's table waiting in the inactive slot"
+out=$(lab_out hv1 "$(lab_seq "dmsetup table vg-$N" "dmsetup table --inactive vg-$N")")
+assert_eq "$(lab_field 1 <<< "$out")" "$own" "hv1: the LV on its own table after the kill in the bridge's swap"
+assert_eq "$(lab_field 2 <<< "$out")" "0 $((SIZE * 2048)) linear 147:60 0" "hv1: DRBD's table waiting in the inactive slot"
 phase hv1 bridge
 FREEZE_NS=$(jget freeze_ns.0 <<< "$OUT")
 assert_eq "$(lab_out hv1 "dmsetup table vg-$N")" "0 $((SIZE * 2048)) linear 147:60 0" "hv1: the VM's LV maps /dev/drbd60 after bridge"
@@ -268,22 +312,25 @@ phase hv2 prepare
 lab_bg hv1 ws1 "$V --json wait-sync --plan $PLAN"
 phase hv2 wait-sync
 lab_bg_wait hv1 ws1 300 || { lab_bg_log hv1 ws1 >&2; fail "hv1: wait-sync failed"; }
-assert_eq "$(lab_out hv1 "drbdsetup-84 sh-status $RES | sed -n 's/^_cstate=//p;s/^_disk=//p;s/^_pdsk=//p' | tr '\n' ' '")" "Connected UpToDate UpToDate " "hv1 in sync"
-n1=$(lab_out hv1 "c=\$($BV counter $N); $BV wait-writes $N \$((c + 32)) 60")
+out=$(lab_out hv1 "$(lab_seq "drbdsetup-84 sh-status $RES | sed -n 's/^_cstate=//p;s/^_disk=//p;s/^_pdsk=//p' | tr '\n' ' '" "$(counter_cmd)")")
+assert_eq "$(lab_field 1 <<< "$out")" "Connected UpToDate UpToDate " "hv1 in sync"
+n1=$(lab_field 2 <<< "$out")
 say "  the VM writes on through DRBD (counter $n1)"
 phase hv1 migrate --leave-paused
 assert_eq "$(jget gate <<< "$OUT")" pass "gate with --leave-paused"
-assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" paused "VM paused on hv2 after migrate --leave-paused"
-assert_eq "$(lab_out hv1 "$VIRSH domstate $N")" "shut off" "VM stopped (still defined) on hv1"
-sum1=$(lab_out hv1 "dd if=/dev/vg/$N bs=1M iflag=direct status=none | sha256sum | cut -c1-64")
-sum2=$(lab_out hv2 "dd if=/dev/vg/$N bs=1M iflag=direct status=none | sha256sum | cut -c1-64")
+# Both hosts at once: the state, then the whole LV's sha256.
+lab_both "$(lab_seq "$VIRSH domstate $N" "$(sha_cmd $N)")" "$(lab_seq "$VIRSH domstate $N" "$(sha_cmd $N)")"
+assert_eq "$(lab_field 1 <<< "$OUT2")" paused "VM paused on hv2 after migrate --leave-paused"
+assert_eq "$(lab_field 1 <<< "$OUT1")" "shut off" "VM stopped (still defined) on hv1"
+sum1=$(lab_field 2 <<< "$OUT1"); sum2=$(lab_field 2 <<< "$OUT2")
 assert_eq "$sum2" "$sum1" "whole-LV sha256 of hv1 and hv2 while paused on hv2"
 say "  paused on hv2: sha256 of vg/$N equal on both hosts (${sum1:0:16}...)"
 phase hv1 resume
 assert_eq "$(jget gate <<< "$OUT")" pass "gate at resume"
-assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" running "VM runs on hv2 after resume"
-assert_eq "$(lab_out hv1 "$VIRSH list --all --name | grep -cx $N || true")" 0 "VM undefined on hv1"
-n2=$(lab_out hv2 "c=\$($BV counter $N); $BV wait-writes $N \$((c + 32)) 60")
+lab_both "$VIRSH list --all --name | grep -cx $N || true" "$(lab_seq "$VIRSH domstate $N" "$(counter_cmd)")"
+assert_eq "$(lab_field 1 <<< "$OUT2")" running "VM runs on hv2 after resume"
+assert_eq "$OUT1" 0 "VM undefined on hv1"
+n2=$(lab_field 2 <<< "$OUT2")
 say "  the VM writes on hv2 (counter $n2)"
 phase hv2 release
 # S's release killed while it puts the LV back on its own table (a dm swap),
@@ -295,39 +342,44 @@ kill_in_swap hv1 release $N
 lv_after_kill hv1 $N "$own"
 assert_eq "$(lab_out hv1 "dmsetup table vg-$N; dmsetup table --inactive vg-$N")" "$(printf '0 %s linear 147:60 0\n%s' $((SIZE * 2048)) "$own")" "hv1: still on DRBD, its own table in the inactive slot, after the kill in release's swap"
 phase hv1 release
-assert_eq "$(lab_out hv1 "dmsetup table vg-$N")" "$own" "hv1: the LV on its own table after release run again"
-assert_eq "$(lab_out hv1 "dmsetup info vg-$N | grep -c SUSPENDED || true")" 0 "hv1: the LV not suspended after release run again"
+out=$(lab_out hv1 "$(lab_seq "dmsetup table vg-$N" "dmsetup info vg-$N | grep -c SUSPENDED || true")")
+assert_eq "$(lab_field 1 <<< "$out")" "$own" "hv1: the LV on its own table after release run again"
+assert_eq "$(lab_field 2 <<< "$out")" 0 "hv1: the LV not suspended after release run again"
 phase hv1 cleanup
 phase hv2 cleanup
 phase hv1 cleanup
 assert_eq "$(jget steps <<< "$OUT")" 0 "cleanup run again does nothing"
 MOVE_S=$(elapsed "$move_t0")
 
+# Both hosts at once; on hv2 then the ring check (it stops the VM), the VM removed.
+journal="python3 -c 'import json; j = json.load(open(\"$STATE/$UUID.journal\")); print([s[\"state\"] for s in j[\"steps\"] if s[\"id\"] == \"done\"], sum(s[\"state\"] == \"started\" for s in j[\"steps\"]))'"
+lab_both "$(lab_seq "$(clean_cmd)" "$journal" "lvs --noheadings vg/$N 2>/dev/null | wc -l" "rm -rf $STATE")" \
+	"$(lab_seq "$(clean_cmd)" "$journal" "dmsetup table vg-$N" \
+		"stat -L -c '%t:%T' \$(pvs --noheadings -o pv_name | head -n1 | tr -d ' ')" \
+		"$VIRSH domstate $N" "$BV check $N" "$BV destroy $N; rm -rf $STATE")"
 for h in hv1 hv2; do
-	assert_clean $h "${HELP[$h]}" "after the move"
-	assert_eq "$(lab_out $h "python3 -c 'import json; j = json.load(open(\"$STATE/$UUID.journal\")); print([s[\"state\"] for s in j[\"steps\"] if s[\"id\"] == \"done\"], sum(s[\"state\"] == \"started\" for s in j[\"steps\"]))'")" "['done'] 0" "$h: journal marked done, no step left started"
+	[ $h = hv1 ] && out=$OUT1 || out=$OUT2
+	assert_clean $h "${HELP[$h]}" "after the move" "$(lab_field 1 <<< "$out")"
+	assert_eq "$(lab_field 2 <<< "$out")" "['done'] 0" "$h: journal marked done, no step left started"
 done
-assert_eq "$(lab_out hv1 "lvs --noheadings vg/$N 2>/dev/null | wc -l")" 0 "hv1's LV removed"
-tbl=$(lab_out hv2 "dmsetup table vg-$N")
-pv=$(lab_out hv2 "stat -L -c '%t:%T' \$(pvs --noheadings -o pv_name | head -n1 | tr -d ' ')")
+assert_eq "$(lab_field 3 <<< "$OUT1")" 0 "hv1's LV removed"
+tbl=$(lab_field 3 <<< "$OUT2")
+pv=$(lab_field 4 <<< "$OUT2")
 pvdev=$(printf '%d:%d' "0x${pv%%:*}" "0x${pv##*:}")
 assert_match "$tbl" "^0 $((SIZE * 2048)) linear $pvdev [0-9]+$" "hv2: the VM's LV is a plain linear table on hv2's disk"
-assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" running "VM still runs on hv2"
-chk=$(lab_out hv2 "$BV check $N")
-say "  ring check on hv2: $(tail -n1 <<< "$chk")"
+assert_eq "$(lab_field 5 <<< "$OUT2")" running "VM still runs on hv2"
+ring_note "$(lab_field 6 <<< "$OUT2")"
+say "  ring check on hv2: $RING_SAY"
 say "happy path: moved in $MOVE_S s; freeze window $FREEZE_NS ns ($(awk -v n=$FREEZE_NS 'BEGIN{printf "%.1f", n/1000}') us); vmhop dm swap of the same LV onto its own table just before: median of 5 $BASE ns"
 say "  phase times: preflight ${T[preflight@hv1]}/${T[preflight@hv2]} s, prepare hv1 ${T[prepare@hv1]} s, bridge ${T[bridge@hv1]} s, prepare hv2 ${T[prepare@hv2]} s, wait-sync hv2 ${T[wait-sync@hv2]} s, migrate ${T[migrate@hv1]} s, resume ${T[resume@hv1]} s, release hv2 ${T[release@hv2]} s / hv1 ${T[release@hv1]} s, cleanup hv2 ${T[cleanup@hv2]} s"
-lab_out hv2 "$BV destroy $N; rm -rf $STATE" >/dev/null
-lab_out hv1 "rm -rf $STATE" >/dev/null
 
 fi
 
 # ---- 2. abort after bridge --------------------------------------------------
+# 2, 2b and 2c share one busy VM: 2 and 2b end with it running on hv1 on its
+# own table, and check its ring paused (the writes since the check before).
 if want 2; then
-lab_out hv1 "$BV create $N $SIZE" >/dev/null
-lab_out hv1 "$BV wait-writes $N 64 120" >/dev/null
-UUID=$(lab_out hv1 "$VIRSH domuuid $N")
-RES=vh-${UUID:0:8}
+vm_on_hv1
 real_plan
 own=$(lab_out hv1 "dmsetup table vg-$N")
 # 2a. abort after a bridge killed in its swap: the inactive table cleared,
@@ -350,30 +402,28 @@ assert_eq "$(jget outcome <<< "$OUT")" undone "abort on hv1"
 EXPECT_RC=13 phase hv2 abort
 EXPECT_RC=13 phase hv1 abort
 assert_eq "$(jget steps <<< "$OUT")" 0 "abort run again does nothing"
-assert_eq "$(lab_out hv1 "dmsetup table vg-$N")" "$own" "hv1: the VM's LV back on its own table"
-assert_eq "$(lab_out hv1 "$VIRSH domstate $N")" running "VM still runs on hv1 after abort"
-assert_eq "$(lab_out hv2 "lvs --noheadings vg/$N 2>/dev/null | wc -l")" 0 "hv2's LV (created by the move) removed"
-for h in hv1 hv2; do assert_clean $h "${HELP[$h]}" "after abort"; done
-n3=$(lab_out hv1 "c=\$($BV counter $N); $BV wait-writes $N \$((c + 32)) 60")
-chk=$(lab_out hv1 "$BV check $N")
-say "abort after bridge: hv1 on its own table, VM ran on (counter $n3), both clean; ring check: $(tail -n1 <<< "$chk")"
-lab_out hv1 "$BV destroy $N; rm -rf $STATE" >/dev/null
-lab_out hv2 "rm -rf $STATE" >/dev/null
+lab_both "$(lab_seq "dmsetup table vg-$N" "$VIRSH domstate $N" "$(clean_cmd)" "$(counter_cmd)" "$BV check-paused $N" "rm -rf $STATE")" \
+	"$(lab_seq "lvs --noheadings vg/$N 2>/dev/null | wc -l" "$(clean_cmd)" "rm -rf $STATE")"
+assert_eq "$(lab_field 1 <<< "$OUT1")" "$own" "hv1: the VM's LV back on its own table"
+assert_eq "$(lab_field 2 <<< "$OUT1")" running "VM still runs on hv1 after abort"
+assert_eq "$(lab_field 1 <<< "$OUT2")" 0 "hv2's LV (created by the move) removed"
+assert_clean hv1 "${HELP[hv1]}" "after abort" "$(lab_field 3 <<< "$OUT1")"
+assert_clean hv2 "${HELP[hv2]}" "after abort" "$(lab_field 2 <<< "$OUT2")"
+n3=$(lab_field 4 <<< "$OUT1")
+ring_note "$(lab_field 5 <<< "$OUT1")"
+VM_ON_HV1=1
+say "abort after bridge: hv1 on its own table, VM ran on (counter $n3), both clean; ring check (paused): $RING_SAY"
 
 fi
 
 # ---- 2b. lvchange --refresh takes the bridge away: migrate refuses ---------
 if want 2b; then
-lab_out hv1 "$BV create $N $SIZE" >/dev/null
-lab_out hv1 "$BV wait-writes $N 64 120" >/dev/null
-UUID=$(lab_out hv1 "$VIRSH domuuid $N")
-RES=vh-${UUID:0:8}
+vm_on_hv1
 real_plan
 phase hv1 prepare
 phase hv1 bridge
 phase hv2 prepare
-lab_out hv1 "lvchange --refresh vg/$N" >/dev/null
-tbl=$(lab_out hv1 "dmsetup table vg-$N")
+tbl=$(lab_out hv1 "lvchange --refresh vg/$N >/dev/null && dmsetup table vg-$N")
 [[ $tbl != *147:60* ]] || fail "hv1: lvchange --refresh did not take the bridge away: $tbl"
 phase hv2 wait-sync
 phase hv1 wait-sync
@@ -382,28 +432,27 @@ assert_eq "$(jget disks.0.cstate <<< "$st")" Connected "status on hv1 shows DRBD
 EXPECT_RC=1 phase hv1 migrate
 MIG_OUT=$OUT
 assert_match "$OUT $(cat /tmp/$N-migrate-hv1.err)" "no longer maps /dev/drbd60" "migrate says the bridge is gone"
-assert_eq "$(lab_out hv1 "$VIRSH domstate $N")" running "VM still runs on hv1"
-assert_eq "$(lab_out hv2 "$VIRSH list --all --name | grep -cx $N || true")" 0 "no domain on hv2"
+lab_both "$VIRSH domstate $N" "$VIRSH list --all --name | grep -cx $N || true"
+assert_eq "$OUT1" running "VM still runs on hv1"
+assert_eq "$OUT2" 0 "no domain on hv2"
 EXPECT_RC=13 phase hv1 abort
 EXPECT_RC=13 phase hv2 abort
-for h in hv1 hv2; do assert_clean $h "${HELP[$h]}" "after abort of a lost bridge"; done
-chk=$(lab_out hv1 "$BV check $N")
-say "lost bridge: migrate refused ($(grep '^{' <<< "$MIG_OUT" | jget error.message | cut -c1-90)...), VM still on hv1, aborted on both; ring check: $(tail -n1 <<< "$chk")"
-lab_out hv1 "$BV destroy $N; rm -rf $STATE" >/dev/null
-lab_out hv2 "rm -rf $STATE" >/dev/null
+lab_both "$(lab_seq "$(clean_cmd)" "$BV check-paused $N" "rm -rf $STATE")" "$(lab_seq "$(clean_cmd)" "rm -rf $STATE")"
+assert_clean hv1 "${HELP[hv1]}" "after abort of a lost bridge" "$(lab_field 1 <<< "$OUT1")"
+assert_clean hv2 "${HELP[hv2]}" "after abort of a lost bridge" "$(lab_field 1 <<< "$OUT2")"
+ring_note "$(lab_field 2 <<< "$OUT1")"
+VM_ON_HV1=1
+say "lost bridge: migrate refused ($(grep '^{' <<< "$MIG_OUT" | jget error.message | cut -c1-90)...), VM still on hv1, aborted on both; ring check (paused): $RING_SAY"
 
 fi
 
 # ---- 2c. the DRBD link lost while libvirt migrates: the gate stops ----------
 if want 2c; then
-lab_out hv1 "$BV create $N $SIZE" >/dev/null
-lab_out hv1 "$BV wait-writes $N 64 120" >/dev/null
-UUID=$(lab_out hv1 "$VIRSH domuuid $N")
-RES=vh-${UUID:0:8}
-real_plan
+vm_on_hv1
 # A short gate and a slow migration (1 MiB/s for 32 MiB of RAM): DRBD notices
-# the cut link (ping timeout) well before libvirt finishes.
-put_plan $PLAN "$(lab_out hv1 "python3 -c 'import json; p = json.load(open(\"$PLAN\")); p[\"timeouts\"][\"gate_s\"] = 20; p[\"migration\"][\"bandwidth_mib\"] = 1; p[\"migration\"][\"on_link_loss\"] = \"continue\"; print(json.dumps(p, indent=1))'")"
+# the cut link (ping timeout) well before libvirt finishes.  The gate then
+# waits its 5 s for a link that stays cut (it passes only when in sync).
+real_plan 7860 --bandwidth 1 --on-link-loss continue --timeout gate=5
 phase hv1 prepare
 phase hv1 bridge
 phase hv2 prepare
@@ -416,20 +465,22 @@ rc=0; lab_bg_wait hv1 mig 400 || rc=$?
 OUT=$(lab_bg_log hv1 mig)
 assert_eq "$rc" 14 "migrate with the DRBD link cut: exit 14 (state left); $OUT"
 assert_eq "$(jget outcome <<< "$(grep -v '^vmhop' <<< "$OUT")")" state-left "migrate outcome"
-assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" paused "VM left paused on hv2"
-assert_eq "$(lab_out hv1 "$VIRSH domstate $N")" "shut off" "VM stopped on hv1 (still defined)"
-st=$(lab_out hv1 "$V --json status --plan $PLAN")
+lab_both "$(lab_seq "$VIRSH domstate $N" "$V --json status --plan $PLAN" "rc=0; $V abort --plan $PLAN >/dev/null 2>&1 || rc=\$?; echo \$rc")" \
+	"$VIRSH domstate $N"
+assert_eq "$OUT2" paused "VM left paused on hv2"
+assert_eq "$(lab_field 1 <<< "$OUT1")" "shut off" "VM stopped on hv1 (still defined)"
+st=$(lab_field 2 <<< "$OUT1")
 oos=$(jget disks.0.out_of_sync_kib <<< "$st")
 [ "$(jget disks.0.cstate <<< "$st")" != Connected ] || fail "status: DRBD still Connected with the link cut"
 assert_ge "$oos" 4 "status: blocks D misses"
-rc=0; lab_run hv1 "$V abort --plan $PLAN" >/dev/null 2>&1 || rc=$?
-assert_eq "$rc" 5 "abort refuses once the VM has left hv1"
+assert_eq "$(lab_field 3 <<< "$OUT1")" 5 "abort refuses once the VM has left hv1"
 say "link cut during the migration: gate stopped (exit 14), VM paused on hv2, hv1 $(jget disks.0.cstate <<< "$st") with $oos KiB D lacks; abort refused"
-lab_out hv1 "$FAULT restore" >/dev/null
-lab_out hv1 "for i in \$(seq 1 240); do s=\$(drbdsetup-84 sh-status $RES | tr '\n' ' ');
-	case \$s in *_cstate=Connected*_disk=UpToDate*_pdsk=UpToDate*) exit 0;; esac; sleep 0.5; done; echo \$s; exit 1" >/dev/null
-sum1=$(lab_out hv1 "dd if=/dev/vg/$N bs=1M iflag=direct status=none | sha256sum | cut -c1-64")
-sum2=$(lab_out hv2 "dd if=/dev/vg/$N bs=1M iflag=direct status=none | sha256sum | cut -c1-64")
+# The link back; each host waits for DRBD in sync in its own view, then its sha256.
+synced="for i in \$(seq 1 240); do s=\$(drbdsetup-84 sh-status $RES | tr '\n' ' ');
+	case \$s in *_cstate=Connected*_disk=UpToDate*_pdsk=UpToDate*) exit 0;; esac; sleep 0.5; done; echo \$s; exit 1"
+lab_both "$(lab_seq "$FAULT restore >/dev/null" "( $synced )" "$(sha_cmd $N)")" \
+	"$(lab_seq "( $synced )" "$(sha_cmd $N)")"
+sum1=$(lab_field 3 <<< "$OUT1"); sum2=$(lab_field 2 <<< "$OUT2")
 assert_eq "$sum2" "$sum1" "after the link came back and DRBD resynced, sha256 equal"
 phase hv1 resume
 assert_eq "$(jget gate <<< "$OUT")" pass "gate after the resync"
@@ -438,24 +489,20 @@ phase hv2 release
 phase hv1 release
 phase hv1 cleanup
 phase hv2 cleanup
-for h in hv1 hv2; do assert_clean $h "${HELP[$h]}" "after the gate's detour"; done
-chk=$(lab_out hv2 "$BV check $N")
-say "link back: DRBD resynced the $oos KiB, sha256 equal, vmhop resume passed the gate; ring check on hv2: $(tail -n1 <<< "$chk")"
-lab_out hv2 "$BV destroy $N; rm -rf $STATE" >/dev/null
-lab_out hv1 "rm -rf $STATE" >/dev/null
+lab_both "$(lab_seq "$(clean_cmd)" "rm -rf $STATE")" "$(lab_seq "$(clean_cmd)" "$BV check $N" "$BV destroy $N; rm -rf $STATE")"
+assert_clean hv1 "${HELP[hv1]}" "after the gate's detour" "$(lab_field 1 <<< "$OUT1")"
+assert_clean hv2 "${HELP[hv2]}" "after the gate's detour" "$(lab_field 1 <<< "$OUT2")"
+ring_note "$(lab_field 2 <<< "$OUT2")"
+say "link back: DRBD resynced the $oos KiB, sha256 equal, vmhop resume passed the gate; ring check on hv2: $RING_SAY"
 
 fi
 
 # ---- 2d. the DRBD link lost while libvirt migrates, for good: restart on S --
 if want 2d; then
-lab_out hv1 "$BV create $N $SIZE" >/dev/null
-lab_out hv1 "$BV wait-writes $N 64 120" >/dev/null
-UUID=$(lab_out hv1 "$VIRSH domuuid $N")
-RES=vh-${UUID:0:8}
-real_plan 7862
-own=$(lab_out hv1 "dmsetup table vg-$N")
+vm_on_hv1
 # As in 2c: a short gate, a slow migration, libvirt lets it finish.
-put_plan $PLAN "$(lab_out hv1 "python3 -c 'import json; p = json.load(open(\"$PLAN\")); p[\"timeouts\"][\"gate_s\"] = 15; p[\"migration\"][\"bandwidth_mib\"] = 1; p[\"migration\"][\"on_link_loss\"] = \"continue\"; print(json.dumps(p, indent=1))'")"
+real_plan 7862 --bandwidth 1 --on-link-loss continue --timeout gate=5
+own=$(lab_out hv1 "dmsetup table vg-$N")
 phase hv1 prepare
 phase hv1 bridge
 phase hv2 prepare
@@ -467,32 +514,36 @@ lab_out hv1 "$FAULT cut 7862" >/dev/null
 rc=0; lab_bg_wait hv1 mig 400 || rc=$?
 OUT=$(lab_bg_log hv1 mig)
 assert_eq "$rc" 14 "migrate with the DRBD link cut for good: exit 14; $OUT"
-assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" paused "VM left paused on hv2"
-st=$(lab_out hv1 "$V --json status --plan $PLAN")
+# hv1: the status, then the ring check: nothing the VM was told is written is
+# missing from hv1's disk (the VM is shut off here, paused on hv2, and never
+# ran there).
+lab_both "$(lab_seq "$V --json status --plan $PLAN" "$BV check $N" "wc -l < /var/log/libvirt/qemu/$N.serial")" "$VIRSH domstate $N"
+assert_eq "$OUT2" paused "VM left paused on hv2"
+st=$(lab_field 1 <<< "$OUT1")
 oos=$(jget disks.0.out_of_sync_kib <<< "$st")
 assert_ge "$oos" 4 "status: blocks hv2 misses"
 assert_match "$(jget next <<< "$st")" "vmhop restart" "status names the cold start on hv1"
-# Nothing the VM was told is written is missing from hv1's disk (the VM is
-# shut off here, paused on hv2, and never ran there).
-chk=$(lab_out hv1 "$BV check $N")
+chk=$(lab_field 2 <<< "$OUT1")
 assert_match "$(tail -n1 <<< "$chk")" "^seqcheck: ok" "hv1's disk holds every acknowledged write"
-lines=$(lab_out hv1 "wc -l < /var/log/libvirt/qemu/$N.serial")
+lines=$(lab_field 3 <<< "$OUT1")
 EXPECT_RC=13 phase hv1 restart
 assert_eq "$(jget outcome <<< "$OUT")" undone "restart on hv1"
-assert_eq "$(lab_out hv1 "$VIRSH domstate $N")" running "VM runs on hv1 again"
-assert_eq "$(lab_out hv2 "$VIRSH list --all --name | grep -cx $N || true")" 0 "no domain left on hv2"
-assert_eq "$(lab_out hv1 "dmsetup table vg-$N")" "$own" "hv1: the VM's LV on its own table"
-lab_out hv1 "for i in \$(seq 1 120); do [ \$(wc -l < /var/log/libvirt/qemu/$N.serial) -gt $((lines + 4)) ] && exit 0; sleep 0.5; done; exit 1" >/dev/null ||
-	fail "the restarted VM does not write on hv1"
+lab_both "$(lab_seq "$VIRSH domstate $N" "dmsetup table vg-$N" \
+		"for i in \$(seq 1 120); do [ \$(wc -l < /var/log/libvirt/qemu/$N.serial) -gt $((lines + 4)) ] && { echo writes; exit 0; }; sleep 0.5; done; echo 'no writes'")" \
+	"$VIRSH list --all --name | grep -cx $N || true"
+assert_eq "$(lab_field 1 <<< "$OUT1")" running "VM runs on hv1 again"
+assert_eq "$OUT2" 0 "no domain left on hv2"
+assert_eq "$(lab_field 2 <<< "$OUT1")" "$own" "hv1: the VM's LV on its own table"
+assert_eq "$(lab_field 3 <<< "$OUT1")" writes "the restarted VM writes on hv1"
 EXPECT_RC=13 phase hv1 restart
 assert_eq "$(jget steps <<< "$OUT")" 0 "restart run again does nothing"
 EXPECT_RC=13 phase hv2 abort
-assert_eq "$(lab_out hv2 "lvs --noheadings vg/$N 2>/dev/null | wc -l")" 0 "hv2's LV (stale, made by the move) removed"
-lab_out hv1 "$FAULT restore" >/dev/null
-for h in hv1 hv2; do assert_clean $h "${HELP[$h]}" "after the restart on hv1"; done
+lab_both "$(lab_seq "$FAULT restore >/dev/null" "$(clean_cmd)" "$BV destroy $N; rm -rf $STATE")" \
+	"$(lab_seq "lvs --noheadings vg/$N 2>/dev/null | wc -l" "$(clean_cmd)" "rm -rf $STATE")"
+assert_eq "$(lab_field 1 <<< "$OUT2")" 0 "hv2's LV (stale, made by the move) removed"
+assert_clean hv1 "${HELP[hv1]}" "after the restart on hv1" "$(lab_field 2 <<< "$OUT1")"
+assert_clean hv2 "${HELP[hv2]}" "after the restart on hv1" "$(lab_field 2 <<< "$OUT2")"
 say "link cut for good during the migration: gate stopped (exit 14) with $oos KiB hv2 lacks; $(tail -n1 <<< "$chk") on hv1 before the restart; vmhop restart (13): the VM on hv2 destroyed and undefined, started on hv1 from its own table, writing; abort on hv2 (13); both clean"
-lab_out hv1 "$BV destroy $N; rm -rf $STATE" >/dev/null
-lab_out hv2 "rm -rf $STATE" >/dev/null
 
 fi
 
@@ -500,52 +551,56 @@ fi
 if want 4; then
 # The busy VM as busyvm.sh makes it, defined with a second LV disk (vdb,
 # random data; the lab's machine has no PCI hot-plug).
-lab_out hv1 "lvcreate -q -y -W y -Z n -n $N -L ${SIZE}M vg >/dev/null &&
+out=$(lab_out hv1 "$(lab_seq "lvcreate -q -y -W y -Z n -n $N -L ${SIZE}M vg >/dev/null &&
 	dd if=/dev/zero of=/dev/vg/$N bs=1M count=5 oflag=direct status=none &&
 	dd if=$LABBIN/busyvm.img of=/dev/vg/$N bs=512 count=1 oflag=direct conv=notrunc status=none &&
 	lvcreate -q -y -W y -Z n -n ${N}b -L 32M vg >/dev/null &&
 	dd if=/dev/urandom of=/dev/vg/${N}b bs=1M count=32 oflag=direct status=none &&
 	rm -f /var/log/libvirt/qemu/$N.serial &&
 	$BV xml $N | sed \"s|</disk>|</disk><disk type='block' device='disk'><driver name='qemu' type='raw' cache='none' io='native'/><source dev='/dev/vg/${N}b'/><target dev='vdb' bus='virtio'/></disk>|\" > /tmp/$N-2.xml &&
-	$VIRSH define /tmp/$N-2.xml >/dev/null && $VIRSH start $N >/dev/null" >/dev/null
-lab_out hv1 "$BV wait-writes $N 64 120" >/dev/null
-UUID=$(lab_out hv1 "$VIRSH domuuid $N")
+	$VIRSH define /tmp/$N-2.xml >/dev/null && $VIRSH start $N >/dev/null" \
+	"$BV wait-writes $N 64 120 >/dev/null" "$VIRSH domuuid $N")")
+UUID=$(lab_field 3 <<< "$out")
 RES=vh-${UUID:0:8}
+LAST_CHECK=0
 real_plan 7870
-assert_eq "$(lab_out hv1 "python3 -c 'import json; print(len(json.load(open(\"$PLAN\"))[\"disks\"]))'")" 2 "the plan has both disks"
+assert_eq "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["disks"]))' <<< "$PLAN_JSON")" 2 "the plan has both disks"
 phase hv1 prepare
 phase hv1 bridge
 F2="$(jget freeze_ns.0 <<< "$OUT") $(jget freeze_ns.1 <<< "$OUT")"
-kill_in hv2 prepare "attach"
+# attach and down are netlink requests, too short to catch by polling under
+# load: strace delays the return of each of vmhop's sends by 0.3 s.
+kill_in hv2 prepare "attach" "$NL_SLOW"
 phase hv2 prepare
 lab_bg hv1 ws1 "$V --json wait-sync --plan $PLAN"
 phase hv2 wait-sync
 lab_bg_wait hv1 ws1 300 || { lab_bg_log hv1 ws1 >&2; fail "hv1: wait-sync failed"; }
 phase hv1 migrate --leave-paused
-assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" paused "two disks: paused on hv2"
-for lv in $N ${N}b; do
-	s1=$(lab_out hv1 "dd if=/dev/vg/$lv bs=1M iflag=direct status=none | sha256sum | cut -c1-64")
-	s2=$(lab_out hv2 "dd if=/dev/vg/$lv bs=1M iflag=direct status=none | sha256sum | cut -c1-64")
-	assert_eq "$s2" "$s1" "two disks: sha256 of vg/$lv on both hosts at the gate"
-done
+lab_both "$(lab_seq "$(sha_cmd $N)" "$(sha_cmd ${N}b)")" "$(lab_seq "$VIRSH domstate $N" "$(sha_cmd $N)" "$(sha_cmd ${N}b)")"
+assert_eq "$(lab_field 1 <<< "$OUT2")" paused "two disks: paused on hv2"
+assert_eq "$(lab_field 2 <<< "$OUT2")" "$(lab_field 1 <<< "$OUT1")" "two disks: sha256 of vg/$N on both hosts at the gate"
+assert_eq "$(lab_field 3 <<< "$OUT2")" "$(lab_field 2 <<< "$OUT1")" "two disks: sha256 of vg/${N}b on both hosts at the gate"
 phase hv1 resume
 # D's release killed while it takes DRBD down; the VM runs on; release run
 # again finishes.
-kill_in hv2 release "down"
-say "  hv2 after the kill: $(lab_out hv2 "echo resource: \$(drbdsetup-84 show $RES >/dev/null 2>&1 && echo present || echo gone), minors: \$(ls /sys/block | grep '^drbd' | tr '\n' ' ')")"
-assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" running "two disks: the VM runs on hv2 after the kill in release"
+kill_in hv2 release "down" "$NL_SLOW"
+out=$(lab_out hv2 "$(lab_seq "echo resource: \$(drbdsetup-84 show $RES >/dev/null 2>&1 && echo present || echo gone), minors: \$(ls /sys/block | grep '^drbd' | tr '\n' ' ')" "$VIRSH domstate $N")")
+say "  hv2 after the kill: $(lab_field 1 <<< "$out")"
+assert_eq "$(lab_field 2 <<< "$out")" running "two disks: the VM runs on hv2 after the kill in release"
 phase hv2 release
 phase hv1 release
 phase hv1 cleanup
 phase hv2 cleanup
-for h in hv1 hv2; do assert_clean $h "${HELP[$h]}" "after the two-disk move"; done
-assert_eq "$(lab_out hv1 "lvs --noheadings vg/$N vg/${N}b 2>/dev/null | wc -l")" 0 "hv1's two LVs removed"
-assert_match "$(lab_out hv2 "dmsetup table vg-${N}b")" "^0 65536 linear " "hv2: the second LV on its own linear table"
-assert_eq "$(lab_out hv2 "$VIRSH domblklist $N | awk '{print \$1}' | tr '\n' ' '")" "vda vdb " "the VM on hv2 has both disks"
-chk=$(lab_out hv2 "$BV check $N")
-say "two disks: both LVs' sha256 equal at the gate, freeze windows $F2 ns, moved and clean; ring check on hv2: $(tail -n1 <<< "$chk")"
-lab_out hv2 "$BV destroy $N; lvremove -q -y vg/${N}b; rm -rf $STATE" >/dev/null
-lab_out hv1 "rm -rf $STATE" >/dev/null
+lab_both "$(lab_seq "$(clean_cmd)" "lvs --noheadings vg/$N vg/${N}b 2>/dev/null | wc -l" "rm -rf $STATE")" \
+	"$(lab_seq "$(clean_cmd)" "dmsetup table vg-${N}b" "$VIRSH domblklist $N | awk '{print \$1}' | tr '\n' ' '" "$BV check $N" \
+		"$BV destroy $N; lvremove -q -y vg/${N}b; rm -rf $STATE")"
+assert_clean hv1 "${HELP[hv1]}" "after the two-disk move" "$(lab_field 1 <<< "$OUT1")"
+assert_clean hv2 "${HELP[hv2]}" "after the two-disk move" "$(lab_field 1 <<< "$OUT2")"
+assert_eq "$(lab_field 2 <<< "$OUT1")" 0 "hv1's two LVs removed"
+assert_match "$(lab_field 2 <<< "$OUT2")" "^0 65536 linear " "hv2: the second LV on its own linear table"
+assert_eq "$(lab_field 3 <<< "$OUT2")" "vda vdb " "the VM on hv2 has both disks"
+ring_note "$(lab_field 4 <<< "$OUT2")"
+say "two disks: both LVs' sha256 equal at the gate, freeze windows $F2 ns, moved and clean; ring check on hv2: $RING_SAY"
 fi
 
 # ---- 3. bad input -----------------------------------------------------------

@@ -69,3 +69,34 @@ lab_bg_log() { lab_run "$1" "cat /tmp/lab-bg/$2.log"; }
 FAULT=$REPO/tools/lab/guest/fault.sh
 lab_poweroff() { "$LAB" poweroff "$1"; }
 lab_boot() { "$LAB" boot "$1"; }
+
+# Several commands in one `lab.sh run` (each run forks bash and tools in a TCG
+# guest, seconds each), and the two hosts at the same time (two QEMUs):
+#   lab_seq 'CMD1' 'CMD2'...  one command line: the commands one after the other
+#                             while each succeeds (a failing one fails the run,
+#                             as its own lab_out would), their outputs separated
+#                             by '@@' lines (an output without its last newline
+#                             gets one)
+#   lab_field K <<< "$out"    the output of the K-th of them, as $(...) would
+#                             have it alone (trailing newlines go)
+#   lab_both 'CMD1' 'CMD2'    lab_out hv1 CMD1 and lab_out hv2 CMD2 at once; their
+#                             outputs in OUT1 and OUT2; either failing fails the
+#                             scenario, as lab_out does
+lab_seq() {
+	local c s=
+	for c in "$@"; do s+="${s:+ && echo && echo @@ && }{ $c
+}"; done
+	printf '%s' "$s"
+}
+lab_field() { awk -v k="$1" '$0 == "@@" { n++; next } n == k - 1'; }
+lab_both() {
+	local d rc1=0 rc2=0 p1 p2
+	d=$(mktemp -d)
+	lab_out hv1 "$1" > "$d/1" & p1=$!
+	lab_out hv2 "$2" > "$d/2" & p2=$!
+	wait $p1 || rc1=$?
+	wait $p2 || rc2=$?
+	OUT1=$(<"$d/1"); OUT2=$(<"$d/2")
+	rm -rf "$d"
+	[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] || fail "a command on hv1 or hv2 failed (above)"
+}
