@@ -10,8 +10,8 @@
 #      same port configured on another DRBD resource (drbdsetup-84): exit 5.
 #   b. the plan's minor taken on hv2 by a drbdsetup-84 resource: exit 5.
 #   c. hv2's VG too small for the disk (filled by another LV first): exit 6.
-#      hv2's VG on 128 MiB extents (vgchange -s), which cannot give the 64 MiB
-#      disk exactly: preflight and prepare exit 4 naming the extent size.
+#      hv2's VG on extents that cannot give the 64 MiB disk exactly
+#      (vgchange -s): preflight and prepare exit 4 naming the extent size.
 #   d. a move prepared on hv2 (LV, meta-data, .copy, DRBD waiting for hv1),
 #      its journal truncated in a copy of the state directory: status --plan,
 #      status RESOURCE and the phase commands exit 4 naming the file, and
@@ -61,7 +61,7 @@ cleanup() {
 	lab_run hv2 "[ -s /tmp/vh61-listen.pid ] && kill \$(cat /tmp/vh61-listen.pid)
 		for r in ${RES:-vh-none} r61; do drbdsetup-84 down \$r; done
 		dmsetup remove ${RES:-vh-none}-0.copy; lvremove -q -y vg/$N vg/${RES:-vh-none}_0.vhmd vg/vh61fill
-		[ -z \"$EXT\" ] || vgchange -q -s ${EXT}b vg
+		[ -z \"$EXT\" ] || vgchange -q -s $((${EXT:-0} >> 10))k vg
 		$V drbd helper restore; rm -rf $STATE $COPY /tmp/vh61-listen.pid $PLAN" >/dev/null 2>&1
 	lab_run hv1 "drbdsetup-84 down r61; $BV destroy $N; rm -f $PLAN /tmp/$N.wb.xml" >/dev/null 2>&1
 }
@@ -148,20 +148,26 @@ say "b. minor $MINOR taken by drbdsetup-84 resource r61 on hv2: exit 5, nothing 
 
 # ---- c. the VG too small -------------------------------------------------------
 refused hv2 6 "VG vg has [0-9]+ bytes free, the move needs" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
-# c2. the extent size: S's 64 MiB LV cannot be made exactly from 128 MiB
-# extents (the filler goes first: vgchange -s needs the LVs to fit; the extent
-# size is put back in the same call)
-out=$(lab_out hv2 "$Q; $NOTHING && q lvremove -q -y vg/vh61fill && vgs --noheadings --units b --nosuffix -o vg_extent_size vg | tr -d ' '")
+# c2. the extent size: an extent size that cannot give S's 64 MiB exactly.
+# LVM changes a VG's extent size only to one that fits its PV exactly (and
+# every LV: the filler goes first), so it is F times the current one, F the
+# PV's smallest divisor that is not a power of two up to 16 (F x 4 MiB does
+# not divide 64 MiB); the extent size is put back afterwards.
+out=$(lab_out hv2 "$Q; $NOTHING && q lvremove -q -y vg/vh61fill &&
+	vgs --noheadings --units b --nosuffix -o vg_extent_size,vg_extent_count vg")
 assert_nothing "$(head -n1 <<< "$out")" "VG too small"
 say "c. hv2's VG filled by another LV: preflight and prepare exit 6, nothing created"
-EXT=$(tail -n1 <<< "$out")
-lab_out hv2 "$Q; q vgchange -s 128M vg" >/dev/null
-refused hv2 4 "VG vg has 134217728-byte extents: it cannot give exactly $((SIZE << 20)) bytes" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
-out=$(lab_out hv2 "$Q; q vgchange -s ${EXT}b vg && vgs --noheadings --units b --nosuffix -o vg_extent_size vg | tr -d ' ' && $NOTHING")
+read -r EXT count <<< "$(tail -n1 <<< "$out")"
+f=3
+while [ $f -le 64 ] && { [ $((count % f)) -ne 0 ] || [ $(( (SIZE << 20) % (f * EXT) )) -eq 0 ]; }; do f=$((f + 1)); done
+[ $f -le 64 ] || fail "hv2: no extent size that fits hv2's $count extents and not $SIZE MiB"
+lab_out hv2 "$Q; q vgchange -s $((f * EXT >> 10))k vg" >/dev/null
+refused hv2 4 "VG vg has $((f * EXT))-byte extents: it cannot give exactly $((SIZE << 20)) bytes" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
+out=$(lab_out hv2 "$Q; q vgchange -s $((EXT >> 10))k vg && vgs --noheadings --units b --nosuffix -o vg_extent_size vg | tr -d ' ' && $NOTHING")
 assert_eq "$(head -n1 <<< "$out")" "$EXT" "hv2's VG back on its own extent size"
 EXT=
 assert_nothing "$(tail -n1 <<< "$out")" "extent size"
-say "c. hv2's VG on 128 MiB extents: preflight and prepare exit 4 (cannot give exactly $SIZE MiB), nothing created"
+say "c. hv2's VG on $((f * EXT >> 20)) MiB extents: preflight and prepare exit 4 (cannot give exactly $SIZE MiB), nothing created"
 # ---- d, e. a prepared move; status; a truncated journal ---------------------------
 # the move is prepared and status asked every way (one call)
 out=$(lab_out hv2 "$Q; $NOTHING && q $V preflight --plan $PLAN && q $V prepare --plan $PLAN &&
