@@ -247,17 +247,18 @@ lv_after_kill() {
 }
 
 # kill_in_swap HOST PHASE LV: run PHASE on HOST in the background under strace
-# with every ioctl's return delayed by 0.5 s, and SIGKILL vmhop between the
+# with every ioctl's return delayed by 2 s, and SIGKILL vmhop between the
 # load and the resume of its swap of vg-LV: the guest polls the device until
 # it has a table in its inactive slot (the load done, the resume not yet
-# begun: it comes after the load's 0.5 s), then kills.  Fails if the phase
+# begun: it comes after the load's 2 s; one poll, a dmsetup, takes up to half
+# a second in a loaded TCG guest), then kills.  Fails if the phase
 # ends first or the kill comes after the resume.  vmhop status must name the
 # swap's step under way.
 kill_in_swap() {
 	local h=$1 p=$2 lv=$3 s st at
 	s=$(now)
 	# started by the same guest command that watches it
-	at=$(lab_out $h "$(lab_bg_cmd swapkill-$p "strace -f -qq -o /dev/null -e trace=ioctl -e inject=ioctl:delay_exit=500000 -- $V --json $p --plan $PLAN") || { echo 'not started'; exit 1; }
+	at=$(lab_out $h "$(lab_bg_cmd swapkill-$p "strace -f -qq -o /dev/null -e trace=ioctl -e inject=ioctl:delay_exit=2000000 -- $V --json $p --plan $PLAN") || { echo 'not started'; exit 1; }
 bash -s /tmp/lab-bg/swapkill-$p vg-$lv $STATE/$UUID.journal <<'EOF'
 bg=\$1 dev=\$2 j=\$3 re='\"doing\": *\"([^\"]*)\"' end=\$((SECONDS + 120)) pid=
 while [ -z \"\$pid\" ]; do pid=\$(cat /proc/\$(<\$bg.pid)/task/\$(<\$bg.pid)/children 2>/dev/null) || pid=; pid=\${pid%% *}; done

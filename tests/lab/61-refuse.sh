@@ -161,13 +161,14 @@ read -r EXT count <<< "$(tail -n1 <<< "$out")"
 f=3
 while [ $f -le 64 ] && { [ $((count % f)) -ne 0 ] || [ $(( (SIZE << 20) % (f * EXT) )) -eq 0 ]; }; do f=$((f + 1)); done
 [ $f -le 64 ] || fail "hv2: no extent size that fits hv2's $count extents and not $SIZE MiB"
+new_ext=$((f * EXT))
 lab_out hv2 "$Q; q vgchange -s $((f * EXT >> 10))k vg" >/dev/null
 refused hv2 4 "VG vg has $((f * EXT))-byte extents: it cannot give exactly $((SIZE << 20)) bytes" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
 out=$(lab_out hv2 "$Q; q vgchange -s $((EXT >> 10))k vg && vgs --noheadings --units b --nosuffix -o vg_extent_size vg | tr -d ' ' && $NOTHING")
 assert_eq "$(head -n1 <<< "$out")" "$EXT" "hv2's VG back on its own extent size"
 EXT=
 assert_nothing "$(tail -n1 <<< "$out")" "extent size"
-say "c. hv2's VG on $((f * EXT >> 20)) MiB extents: preflight and prepare exit 4 (cannot give exactly $SIZE MiB), nothing created"
+say "c. hv2's VG on $((new_ext >> 10)) KiB extents: preflight and prepare exit 4 (cannot give exactly $SIZE MiB), nothing created"
 # ---- d, e. a prepared move; status; a truncated journal ---------------------------
 # the move is prepared and status asked every way (one call)
 out=$(lab_out hv2 "$Q; $NOTHING && q $V preflight --plan $PLAN && q $V prepare --plan $PLAN &&
