@@ -279,6 +279,12 @@ int vdm_table_unpack(const struct dm_ioctl *io, size_t len, struct vdm_table *re
 	if (end > len)
 		return vh_err(e, -EBADMSG, "DM_TABLE_STATUS reply claims %zu bytes, %zu received",
 			      end, len);
+	/* No table (an empty inactive slot): the kernel answers with the header
+	 * alone (data_size is the header's), data_start left as sent. */
+	if (io->target_count == 0) {
+		*ret = t;
+		return 0;
+	}
 	if (off < offsetof(struct dm_ioctl, data) || off > end)
 		return vh_err(e, -EBADMSG, "DM_TABLE_STATUS reply: data_start %u outside data_size %u",
 			      io->data_start, io->data_size);
