@@ -13,12 +13,13 @@
 #define PLAN_USAGE \
 	"VM --to DEST [--uri URI] [--local-addr A] [--port N] [--minor N]\n" \
 	"       [--resync-rate R] [--max-downtime MS] [--bandwidth MIB] [--keep-source]\n" \
-	"       [--on-link-loss cancel|continue]\n" \
+	"       [--on-link-loss cancel|continue] [--tunnelled]\n" \
 	"       [--timeout connect|sync|stall|migrate|gate=SECONDS ...] [-o FILE [--force]]\n" \
 	"   or: vmhop plan --check FILE"
 
 enum { O_TO = 256, O_URI, O_LOCAL_ADDR, O_PORT, O_MINOR, O_RESYNC_RATE, O_MAX_DOWNTIME,
-       O_BANDWIDTH, O_KEEP_SOURCE, O_FORCE, O_CHECK, O_HELP, O_TIMEOUT, O_ON_LINK_LOSS };
+       O_BANDWIDTH, O_KEEP_SOURCE, O_FORCE, O_CHECK, O_HELP, O_TIMEOUT, O_ON_LINK_LOSS,
+       O_TUNNELLED };
 
 static const struct option plan_opts[] = {
 	{ "to", required_argument, NULL, O_TO },
@@ -31,6 +32,7 @@ static const struct option plan_opts[] = {
 	{ "bandwidth", required_argument, NULL, O_BANDWIDTH },
 	{ "keep-source", no_argument, NULL, O_KEEP_SOURCE },
 	{ "on-link-loss", required_argument, NULL, O_ON_LINK_LOSS },
+	{ "tunnelled", no_argument, NULL, O_TUNNELLED },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "force", no_argument, NULL, O_FORCE },
@@ -147,6 +149,7 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 		case O_LOCAL_ADDR: req.local_addr = optarg; break;
 		case O_RESYNC_RATE: req.resync_rate = optarg; break;
 		case O_KEEP_SOURCE: req.keep_source = true; break;
+		case O_TUNNELLED: req.tunnelled = true; break;
 		case O_ON_LINK_LOSS:
 			if (vplan_link_loss_parse(optarg, &req.on_link_loss) < 0)
 				return vh_usage(ctx, "plan: --on-link-loss takes cancel or continue, "

@@ -387,6 +387,7 @@ json_object *vplan_to_json(const struct vplan *p)
 	     !vjson_add_u64(mig, "bandwidth_mib", p->migration.bandwidth_mib) &&
 	     !vjson_add_bool(mig, "keep_source", p->migration.keep_source) &&
 	     !vjson_add_str(mig, "on_link_loss", vplan_link_loss_name(p->migration.on_link_loss)) &&
+	     !vjson_add_bool(mig, "tunnelled", p->migration.tunnelled) &&
 	     (t = child(o, "timeouts", false)) && !vjson_add_u64(t, "connect_s", p->timeouts.connect) &&
 	     !vjson_add_u64(t, "sync_s", p->timeouts.sync) &&
 	     !vjson_add_u64(t, "stall_s", p->timeouts.stall) &&
@@ -404,20 +405,31 @@ json_object *vplan_to_json(const struct vplan *p)
 #define KEYS(...) (const char *const[]){ __VA_ARGS__ }, \
 	sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *)
 
-/* The keys of "migration", and on_link_loss: optional, so that a plan written
- * by a vmhop that did not know it still reads (as "cancel", the default). */
+/* The keys of "migration".  on_link_loss and tunnelled are optional, so that
+ * a plan written by a vmhop that did not know them still reads, as that vmhop
+ * would have moved it: "cancel", and tunnelled. */
 static int migration_keys(json_object *mig, struct vplan_migration *m, struct vh_error *e)
 {
+	static const char *const keys[] = { "uri", "max_downtime_ms", "bandwidth_mib",
+					    "keep_source", "on_link_loss", "tunnelled" };
+	const char *present[sizeof(keys) / sizeof(keys[0])];
+	size_t n = 0;
 	char v[16];
 	int r;
 
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (i < 4 || json_object_object_get_ex(mig, keys[i], NULL))
+			present[n++] = keys[i];
+	if ((r = vjson_exact_keys(mig, present, n, "migration", e)) < 0)
+		return r;
 	m->on_link_loss = VPLAN_LINK_LOSS_CANCEL;
+	m->tunnelled = true;
+	if (json_object_object_get_ex(mig, "tunnelled", NULL) &&
+	    (r = vjson_bool(mig, "tunnelled", &m->tunnelled, "migration", e)) < 0)
+		return r;
 	if (!json_object_object_get_ex(mig, "on_link_loss", NULL))
-		return vjson_exact_keys(mig, KEYS("uri", "max_downtime_ms", "bandwidth_mib",
-						  "keep_source"), "migration", e);
-	if ((r = vjson_exact_keys(mig, KEYS("uri", "max_downtime_ms", "bandwidth_mib",
-					    "keep_source", "on_link_loss"), "migration", e)) < 0 ||
-	    (r = vjson_str(mig, "on_link_loss", v, sizeof(v), false, "migration", e)) < 0)
+		return 0;
+	if ((r = vjson_str(mig, "on_link_loss", v, sizeof(v), false, "migration", e)) < 0)
 		return r;
 	if (vplan_link_loss_parse(v, &m->on_link_loss) < 0)
 		return vh_err(e, -EINVAL, "migration.on_link_loss must be cancel or continue, "

@@ -87,6 +87,10 @@ struct vplan_migration {
 	uint64_t bandwidth_mib;		/* MiB/s, 0: unlimited */
 	bool keep_source;		/* keep S's LV after the move */
 	enum vplan_link_loss on_link_loss;	/* "on_link_loss", optional (cancel) */
+	/* "tunnelled", optional (true, what a vmhop before it did): the VM's
+	 * memory goes through the libvirt connection; false, native: QEMU to
+	 * QEMU directly (libvirt's default, as virsh migrate) */
+	bool tunnelled;
 };
 
 /* Seconds; every wait of the move is bounded by one of these. */
@@ -189,6 +193,7 @@ struct vplan_request {
 	uint64_t bandwidth_mib;
 	bool keep_source;
 	enum vplan_link_loss on_link_loss;
+	bool tunnelled;			/* --tunnelled */
 };
 
 /* What vmhop uses on this host: DRBD minors, ports and resources. */

@@ -570,6 +570,7 @@ int vplan_build(const struct vplan_request *req, const struct vplan_host_ops *op
 	p->migration.bandwidth_mib = req->bandwidth_mib;
 	p->migration.keep_source = req->keep_source;
 	p->migration.on_link_loss = req->on_link_loss;
+	p->migration.tunnelled = req->tunnelled;
 
 	if ((r = plan_vm(p, req, e)) < 0)
 		goto out;

@@ -184,13 +184,16 @@ static void round_trip(void **state)
 	p.migration.max_downtime_ms = 500;
 	p.migration.bandwidth_mib = 100;
 	p.migration.on_link_loss = VPLAN_LINK_LOSS_CONTINUE;
+	p.migration.tunnelled = true;
 	assert_int_equal(vplan_validate(&p, &e), 0);
 	a = plan_text(&p);
 	assert_non_null(strstr(a, "\"on_link_loss\":\"continue\""));
+	assert_non_null(strstr(a, "\"tunnelled\":true"));
 	assert_int_equal(vplan_parse(a, strlen(a), &q, &e), 0);
 	b = plan_text(&q);
 	assert_string_equal(a, b);
 	assert_int_equal(q.migration.on_link_loss, VPLAN_LINK_LOSS_CONTINUE);
+	assert_true(q.migration.tunnelled);
 	assert_int_equal(q.n_disks, 3);
 	assert_int_equal(q.disks[1].size, 1ull << 40);
 	assert_string_equal(q.disks[2].md_lv, "vh-1a2b3c4d_2.vhmd");
@@ -249,6 +252,34 @@ static int parse_mutated(const char *path, const char *value, struct vh_error *e
 	r = vplan_parse(text, strlen(text), &q, e);
 	json_object_put(root);
 	return r;
+}
+
+/* A plan without "tunnelled" (written by a vmhop before it) moves as that
+ * vmhop did, tunnelled; a plan that says false moves natively. */
+static void tunnelled_is_optional_and_read(void **state)
+{
+	struct vplan p, q;
+	struct vh_error e = { 0 };
+	json_object *root, *mig;
+	const char *text;
+
+	(void)state;
+	make_plan(&p);
+	p.migration.tunnelled = false;
+	root = vplan_to_json(&p);
+	assert_non_null(root);
+	mig = json_object_object_get(root, "migration");
+	assert_non_null(mig);
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	assert_non_null(strstr(text, "\"tunnelled\":false"));
+	assert_int_equal(vplan_parse(text, strlen(text), &q, &e), 0);
+	assert_false(q.migration.tunnelled);
+	json_object_object_del(mig, "tunnelled");
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	assert_null(strstr(text, "tunnelled"));
+	assert_int_equal(vplan_parse(text, strlen(text), &q, &e), 0);
+	assert_true(q.migration.tunnelled);
+	json_object_put(root);
 }
 
 static void every_field_is_checked(void **state)
@@ -324,6 +355,8 @@ static void every_field_is_checked(void **state)
 		  "on_link_loss must be cancel or continue, not 'abort'" },
 		{ "migration.on_link_loss", "\"\"", -EINVAL, "on_link_loss" },
 		{ "migration.on_link_loss", "true", -EINVAL, "on_link_loss" },
+		{ "migration.tunnelled", "\"no\"", -EINVAL, "tunnelled must be true or false" },
+		{ "migration.tunneled", "true", -EINVAL, "unknown field migration.tunneled" },
 		{ "timeouts.gate_s", "0", -ERANGE, "gate_s" },
 		{ "timeouts.sync_s", "604801", -ERANGE, "sync_s" },
 		{ "timeouts", "[]", -EINVAL, "timeouts must be an object" },
@@ -778,7 +811,7 @@ static void build_several_disks_skips_used(void **state)
 	struct vplan_request req = { .vm = "busy", .dest = "169.254.77.2", .minor = -1,
 				     .resync_rate = "40M", .keep_source = true,
 				     .max_downtime_ms = 300, .bandwidth_mib = 50,
-				     .on_link_loss = VPLAN_LINK_LOSS_CONTINUE,
+				     .on_link_loss = VPLAN_LINK_LOSS_CONTINUE, .tunnelled = true,
 				     .dest_uri = "qemu+tcp://hv2/system" };
 	struct vh_error e = { 0 };
 	struct vplan p;
@@ -805,6 +838,7 @@ static void build_several_disks_skips_used(void **state)
 	assert_int_equal(p.migration.max_downtime_ms, 300);
 	assert_int_equal(p.migration.bandwidth_mib, 50);
 	assert_int_equal(p.migration.on_link_loss, VPLAN_LINK_LOSS_CONTINUE);
+	assert_true(p.migration.tunnelled);
 	assert_string_equal(p.migration.uri, "qemu+tcp://hv2/system");
 }
 
@@ -1054,6 +1088,7 @@ int main(void)
 		cmocka_unit_test(longest_names),
 		cmocka_unit_test(dm_names_split),
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(tunnelled_is_optional_and_read),
 		cmocka_unit_test(every_field_is_checked),
 		cmocka_unit_test(bad_text_is_refused),
 		cmocka_unit_test(role_from_addresses),
