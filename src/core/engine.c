@@ -933,38 +933,50 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
 				 p->dest.host);
 			return 0;
 		}
+		/* recorded with the disconnect's begin() below */
 		g->st.gate_passed = true;
-		if ((r = save(g, e)) < 0)
-			return r;
 	} else {
 		res->gate = VENG_GATE_PASS;
 	}
+	/*
+	 * From here to the resume on D the VM is paused: each journal write is
+	 * one (the state after a step and the next step's name together; an
+	 * interrupt waits for the resume), the disconnect does not wait for the
+	 * peer, and the resume does not ask first.
+	 */
 	if (!g->st.disconnected) {
 		struct drbdnl_addr local, peer;
 
-		/* Before the VM runs on D: no resync can touch D's disk after. */
+		/* Before the VM runs on D: no resync can touch D's disk after.
+		 * --force: the gate saw S Connected, both UpToDate, nothing out
+		 * of sync and S's QEMU gone, so there is nothing to hand over; a
+		 * graceful disconnect would wait a round trip for D's consent
+		 * (D sees the link go and stays Secondary, UpToDate). */
 		if ((r = vplan_endpoints(p, g->role, &local, &peer, e)) < 0)
 			return r;
 		if ((r = begin(g, res, e, "disconnect %s", p->resource)) < 0)
 			return r;
-		r = g->ops->drbd_disconnect(g->ud, &local, &peer, e);
+		r = g->ops->drbd_disconnect(g->ud, &local, &peer, true, e);
 		if (r < 0 && r != -ENOTCONN)
 			return r;
 		/* Only once DRBD said so: a run cut short before this point
-		 * disconnects again rather than resume on D while connected. */
+		 * disconnects again rather than resume on D while connected
+		 * (recorded with the resume's begin()). */
 		g->st.disconnected = true;
-		if ((r = end(g, e)) < 0)
-			return r;
 	}
 	if (!g->st.resumed_on_d) {
+		struct vh_error re = { 0 };
 		int state = 0;
 
-		if ((r = g->ops->vm_state(g->ud, VENG_PEER, p->vm_name, &state, e)) < 0)
-			return vh_err_prefix(e, r, "the VM on %s", p->dest.host);
-		if (state != VIR_DOMAIN_RUNNING) {
-			if ((r = begin(g, res, e, "resume %s on %s", p->vm_name, p->dest.host)) < 0 ||
-			    (r = g->ops->vm_resume(g->ud, VENG_PEER, p->vm_name, e)) < 0)
-				return r;
+		/* libvirt resumes a running domain again without error */
+		if ((r = begin(g, res, e, "resume %s on %s", p->vm_name, p->dest.host)) < 0)
+			return r;
+		if ((r = g->ops->vm_resume(g->ud, VENG_PEER, p->vm_name, &re)) < 0) {
+			if (g->ops->vm_state(g->ud, VENG_PEER, p->vm_name, &state, NULL) < 0 ||
+			    state != VIR_DOMAIN_RUNNING) {
+				*e = re;
+				return vh_err_prefix(e, r, "the VM on %s", p->dest.host);
+			}
 		}
 		if (g->handoff_ns)
 			res->switch_ns = g->now_ns() - g->handoff_ns;

@@ -166,8 +166,9 @@ struct veng_ops {
 	int (*drbd_connect)(void *ud, const char *res, const struct drbdnl_addr *local,
 			    const struct drbdnl_addr *peer, const struct drbdnl_conf *nc,
 			    struct vh_error *e);
+	/* @force: at once, without asking the peer (drbdsetup disconnect --force) */
 	int (*drbd_disconnect)(void *ud, const struct drbdnl_addr *local,
-			       const struct drbdnl_addr *peer, struct vh_error *e);
+			       const struct drbdnl_addr *peer, bool force, struct vh_error *e);
 	int (*drbd_down)(void *ud, const char *res, struct vh_error *e);
 	/* Event-driven wait for @pred on @minor (drbdnl_wait). */
 	int (*drbd_wait)(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,

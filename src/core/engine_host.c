@@ -302,9 +302,9 @@ static int h_connect(void *ud, const char *res, const struct drbdnl_addr *l,
 }
 
 static int h_disconnect(void *ud, const struct drbdnl_addr *l, const struct drbdnl_addr *p,
-			struct vh_error *e)
+			bool force, struct vh_error *e)
 {
-	NL(drbdnl_disconnect(r_->nl, l, p, false, e));
+	NL(drbdnl_disconnect(r_->nl, l, p, force, e));
 }
 
 static int h_down(void *ud, const char *res, struct vh_error *e)
@@ -463,7 +463,8 @@ static int h_vm_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, vo
 {
 	struct veng_real *r = ud;
 	struct vvirt_migrate_opts o = {
-		.dest_uri = p->migration.uri, .p2p = true, .tunnelled = true,
+		.dest_uri = p->migration.uri, .p2p = true,
+		.tunnelled = p->migration.tunnelled,
 		.persist_dest = true, .undefine_source = false, .paused = true,
 		.max_downtime_ms = p->migration.max_downtime_ms,
 		.bandwidth_mib = p->migration.bandwidth_mib, .poll_ms = (unsigned)r->poll_ms,

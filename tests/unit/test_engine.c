@@ -71,6 +71,10 @@ struct world {
 				 * its resume: the new table left in the inactive slot */
 	struct veng_state saved;
 	unsigned saves;
+	/* the VM's state asked of the peer's libvirt; both counts when a resume
+	 * came (the switchover's work inside the VM's pause) */
+	unsigned peer_states, resume_saves, resume_peer_states;
+	unsigned handoff_saves, handoff_peer_states;
 	/* the plan's port: a foreign socket bound there, another DRBD resource
 	 * configured on it; the move's own resource has it once connected */
 	bool port_bound;
@@ -389,9 +393,9 @@ static int f_connect(void *ud, const char *res, const struct drbdnl_addr *l,
 }
 
 static int f_disconnect(void *ud, const struct drbdnl_addr *l, const struct drbdnl_addr *p,
-			struct vh_error *e)
+			bool force, struct vh_error *e)
 {
-	SIMPLE(0, W.net, false, "disconnect");
+	SIMPLE(0, W.net, false, "disconnect%s", force ? " --force" : "");
 }
 
 static int f_down(void *ud, const char *res, struct vh_error *e)
@@ -480,6 +484,8 @@ static int f_vm_state(void *ud, enum veng_where w, const char *name, int *st, st
 {
 	int s = w == VENG_HERE ? W.vm_here : W.vm_peer;
 
+	if (w == VENG_PEER)
+		W.peer_states++;
 	if (w == VENG_HERE && W.vm_state_err)
 		return vh_err(e, W.vm_state_err, "libvirt does not answer");
 	if (w == VENG_PEER && W.peer_state_err)
@@ -521,6 +527,8 @@ static int f_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, void 
 	}
 	W.vm_here = VIR_DOMAIN_SHUTOFF;
 	W.vm_peer = VIR_DOMAIN_PAUSED;
+	W.handoff_saves = W.saves;
+	W.handoff_peer_states = W.peer_states;
 	*dt = 7;
 	return 0;
 }
@@ -528,10 +536,18 @@ static int f_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, void 
 static int f_resume(void *ud, enum veng_where w, const char *name, struct vh_error *e)
 {
 	int r = act("resume %s", w == VENG_PEER ? "peer" : "here");
+	int *s = w == VENG_PEER ? &W.vm_peer : &W.vm_here;
 
 	if (r < 0)
 		return vh_err(e, r, "injected");
-	W.vm_peer = VIR_DOMAIN_RUNNING;
+	W.resume_saves = W.saves;
+	W.resume_peer_states = W.peer_states;
+	/* as libvirt: a running domain is resumed again without error */
+	if (*s < 0)
+		return vh_err(e, -ENOENT, "no domain");
+	if (*s != VIR_DOMAIN_RUNNING && *s != VIR_DOMAIN_PAUSED)
+		return vh_err(e, -EINVAL, "domain is not running");
+	*s = VIR_DOMAIN_RUNNING;
 	return 0;
 }
 
@@ -1034,7 +1050,7 @@ static void migrate_gate_pass_then_switch_over(void **state)
 	assert_int_equal(res.gate, VENG_GATE_PASS);
 	assert_int_equal(res.outcome, VENG_OK);
 	/* disconnect before the VM runs on D, then undefine on S */
-	assert_log(n, LOG("migrate", "disconnect", "resume peer", "undefine here"));
+	assert_log(n, LOG("migrate", "disconnect --force", "resume peer", "undefine here"));
 	/* release then puts S's LV back on its own table, then down */
 	n = W.nlog;
 	assert_int_equal(run(&g, VENG_RELEASE, 0, &res), 0);
@@ -1049,6 +1065,63 @@ static void migrate_gate_pass_then_switch_over(void **state)
 	assert_int_equal(W.nlog, n);
 	/* abort after the handoff refuses */
 	assert_int_equal(run(&g, VENG_ABORT, 0, &res), -EINVAL);
+}
+
+static bool logged(size_t from, const char *prefix);
+
+/* From the hand-over to the resume on D the VM is paused: the switchover
+ * writes the journal twice there (the gate with the disconnect's name, the
+ * disconnect's result with the resume's name), disconnects without waiting
+ * for D (--force) and resumes without asking libvirt first. */
+static void switchover_is_short_while_the_vm_is_paused(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+
+	(void)state;
+	source_synced(&g);
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_int_equal(res.outcome, VENG_OK);
+	assert_true(logged(0, "disconnect --force"));
+	/* the migration's own end(), then the two */
+	assert_int_equal(W.resume_saves - W.handoff_saves, 3);
+	assert_int_equal(W.resume_peer_states - W.handoff_peer_states, 0);
+	assert_true(W.saved.gate_passed && W.saved.disconnected && W.saved.resumed_on_d);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+}
+
+/* A resume that libvirt refuses is an error unless the VM runs there (an
+ * earlier run resumed it and was cut short before it said so). */
+static void resume_refused_fails_unless_the_vm_runs(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	struct veng_state st;
+	struct vh_error e = { 0 };
+
+	(void)state;
+	source_synced(&g);
+	W.fail_at = "resume peer";
+	W.fail_err = EIO;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -EIO);
+	assert_false(W.saved.resumed_on_d);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);
+	/* resumed by the killed run, not recorded: the resume's error is not one */
+	W.vm_peer = VIR_DOMAIN_RUNNING;
+	W.fail_at = "resume peer";
+	W.fail_err = EIO;
+	st = W.saved;
+	engine(&g, VPLAN_ROLE_SOURCE, &st);
+	assert_int_equal(veng_run(&g, VENG_RESUME, 0, &res, &e), 0);
+	assert_true(W.saved.resumed_on_d);
+	/* the VM gone from D: the resume's own error */
+	source_synced(&g);
+	assert_int_equal(run(&g, VENG_MIGRATE, VENG_LEAVE_PAUSED, &res), 0);
+	W.vm_peer = -1;
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(veng_run(&g, VENG_RESUME, 0, &res, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "the VM on"));
+	assert_false(W.saved.resumed_on_d);
 }
 
 /* A disconnect that failed (or was cut short by a crash after the journal
@@ -1067,13 +1140,13 @@ static void failed_disconnect_is_redone_before_resume(void **state)
 	W.fail_err = EIO;
 	n = W.nlog;
 	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -EIO);
-	assert_log(n, LOG("migrate", "disconnect"));
+	assert_log(n, LOG("migrate", "disconnect --force"));
 	assert_false(W.saved.disconnected);
 	st = W.saved;
 	engine(&g, VPLAN_ROLE_SOURCE, &st);	/* a new process, from the journal */
 	n = W.nlog;
 	assert_int_equal(run(&g, VENG_RESUME, 0, &res), 0);
-	assert_log(n, LOG("disconnect", "resume peer", "undefine here"));
+	assert_log(n, LOG("disconnect --force", "resume peer", "undefine here"));
 }
 
 static void gate_waits_for_resync_then_resumes(void **state)
@@ -1103,7 +1176,7 @@ static void gate_waits_for_resync_then_resumes(void **state)
 	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
 	assert_true(W.abort_asked >= 1);
 	assert_int_equal(res.gate, VENG_GATE_PASS);
-	assert_log(n, LOG("migrate", "wait 100", "disconnect", "resume peer", "undefine here"));
+	assert_log(n, LOG("migrate", "wait 100", "disconnect --force", "resume peer", "undefine here"));
 }
 
 static void gate_timeout_leaves_vm_paused(void **state)
@@ -1139,7 +1212,7 @@ static void gate_timeout_leaves_vm_paused(void **state)
 	n = W.nlog;
 	assert_int_equal(run(&g2, VENG_RESUME, 0, &res), 0);
 	assert_int_equal(res.outcome, VENG_OK);
-	assert_log(n, LOG("wait 100", "disconnect", "resume peer", "undefine here"));
+	assert_log(n, LOG("wait 100", "disconnect --force", "resume peer", "undefine here"));
 }
 
 /* S checks the domain against the plan at preflight and again before the
@@ -1392,7 +1465,7 @@ static void link_lost_during_migration_cancels_it(void **state)
 	W.oos = 0;
 	assert_int_equal(run(&g2, VENG_MIGRATE, 0, &res), 0);
 	assert_int_equal(res.gate, VENG_GATE_PASS);
-	assert_log(n, LOG("migrate", "disconnect", "resume peer", "undefine here"));
+	assert_log(n, LOG("migrate", "disconnect --force", "resume peer", "undefine here"));
 }
 
 /* on_link_loss continue: today's behaviour, for an operator who wants the VM
@@ -1417,7 +1490,7 @@ static void link_lost_during_migration_continues_when_planned(void **state)
 	assert_int_equal(seen.n, 1);	/* seen and said once, not acted on */
 	assert_string_equal(seen.action, "continue");
 	assert_int_equal(res.gate, VENG_GATE_PASS);
-	assert_log(n, LOG("migrate", "wait 100", "disconnect", "resume peer", "undefine here"));
+	assert_log(n, LOG("migrate", "wait 100", "disconnect --force", "resume peer", "undefine here"));
 	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
 }
 
@@ -1677,7 +1750,7 @@ static void send_moves_in_one_run(void **state)
 	{
 		const char *const order[] = {
 			"primary_force 100", "dm_swap vg-vm1 onto-drbd", "connect vh-1a2b3c4d",
-			"migrate", "disconnect", "resume peer", "undefine here",
+			"migrate", "disconnect --force", "resume peer", "undefine here",
 			"dm_swap vg-vm1 own-table", "down vh-1a2b3c4d", "lv_remove vg/vm1",
 		};
 		size_t at = 0;
@@ -2297,6 +2370,8 @@ int main(void)
 		cmocka_unit_test_teardown(own_resource_on_port_not_refused, journal_teardown),
 		cmocka_unit_test_teardown(gate_decision_table, journal_teardown),
 		cmocka_unit_test_teardown(migrate_gate_pass_then_switch_over, journal_teardown),
+		cmocka_unit_test_teardown(switchover_is_short_while_the_vm_is_paused, journal_teardown),
+		cmocka_unit_test_teardown(resume_refused_fails_unless_the_vm_runs, journal_teardown),
 		cmocka_unit_test_teardown(failed_disconnect_is_redone_before_resume, journal_teardown),
 		cmocka_unit_test_teardown(gate_waits_for_resync_then_resumes, journal_teardown),
 		cmocka_unit_test_teardown(gate_timeout_leaves_vm_paused, journal_teardown),
