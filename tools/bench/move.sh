@@ -549,6 +549,24 @@ host_main() {
 	        stall = freeze + (sw if sw is not None else (down or 0))
 	        detail = ("bridge freeze %.3f ms + (libvirt downtime %s ms, then the gate and the resume on hv2: "
 	                  "%s ms by send's clock)" % (freeze, f(down), f(sj.get("switch_ms"))))
+	        # The same stop -> run on hv1's clock alone, without the events'
+	        # delivery delays: QEMU stopped on hv1 at the job's start + its
+	        # elapsed time - its downtime (libvirt's job-completed event); the
+	        # job's start is the earliest of send's progress events' t minus
+	        # the elapsed time libvirt gave in it (each is read after libvirt
+	        # computed it: the earliest is the tightest); it runs on hv2 when
+	        # send goes on to the next step after the resume.
+	        t_mig = min((e["t"] - e["elapsed_ms"] / 1000 for e in sev
+	                     if e["event"] == "migrate" and e.get("elapsed_ms")), default=None)
+	        t_next = next((e["t"] for e in sev if e["event"] == "step" and e["what"].startswith("undefine ")), None)
+	        jc = {}
+	        for l in ev1[next((i for i, l in enumerate(ev1) if "'job-completed'" in l), len(ev1)):]:
+	            k, _, v = l.strip().partition(": ")
+	            if k in ("time_elapsed", "downtime") and k not in jc: jc[k] = float(v)
+	        if t_mig is not None and t_next is not None and len(jc) == 2:
+	            detail += ("; by hv1's clock alone, QEMU stopped on hv1 (job start + elapsed %.0f - downtime "
+	                       "%.0f) -> running on hv2 (send's step after the resume) %.0f ms" % (jc["time_elapsed"],
+	                       jc["downtime"], (t_next - t_mig) * 1000 - (jc["time_elapsed"] - jc["downtime"])))
 	        overhead = total - sync - mig
 	    else:
 	        # the disk copy: libvirt starts the destination's QEMU with an NBD
