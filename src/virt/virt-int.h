@@ -61,6 +61,22 @@ int vvirt_fail(struct vh_error *e, const char *what, ...) __attribute__((format(
 /* Register libvirt's default event loop and run it in a thread (once). */
 int vvirt_event_loop_start(struct vh_error *e);
 
+/* @clock's time @ms from now, for pthread_cond_timedwait (whose condition
+ * variable must use @clock). */
+static inline struct timespec vvirt_deadline(clockid_t clock, unsigned int ms)
+{
+	struct timespec t;
+
+	clock_gettime(clock, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
 static inline uint64_t vvirt_now_ns(void)
 {
 	struct timespec ts;

@@ -168,18 +168,10 @@ int vvirt_watch_start(struct vvirt_conn *c, const char *name, struct vvirt_watch
 int vvirt_watch_next(struct vvirt_watch *w, int timeout_ms, struct vvirt_event *ret,
 		     struct vh_error *e)
 {
-	struct timespec until;
+	struct timespec until = vvirt_deadline(CLOCK_MONOTONIC,
+					       timeout_ms > 0 ? (unsigned int)timeout_ms : 0);
 	int r = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	if (timeout_ms > 0) {
-		until.tv_sec += timeout_ms / 1000;
-		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-	}
 	pthread_mutex_lock(&w->lock);
 	while (!w->count && r == 0) {
 		if (timeout_ms < 0)

@@ -205,15 +205,8 @@ static bool sleep_until_woken(struct mig_thread *t, unsigned int poll_ms, bool w
 		if (poll(pf, watching ? 2 : 1, (int)poll_ms) < 0 && errno != EINTR)
 			vh_trace("virt", "migration poll: %s", strerror(errno));
 	} else {
-		struct timespec until;
+		struct timespec until = vvirt_deadline(CLOCK_REALTIME, poll_ms);
 
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += poll_ms / 1000;
-		until.tv_nsec += (long)(poll_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
 		pthread_mutex_lock(&t->lock);
 		while (!t->done && pthread_cond_timedwait(&t->cond, &t->lock, &until) == 0)
 			;
