@@ -692,20 +692,24 @@ static bool vm_arrived(struct veng *g)
 	       (state == VIR_DOMAIN_PAUSED || state == VIR_DOMAIN_RUNNING);
 }
 
-#define VENG_D_LOOK_S	2	/* D, not connected: look for the VM every 2 s */
+#define VENG_D_LOOK_S	2	/* D, not connected: look for the VM every 2 s, */
+#define VENG_D_WATCH_S	5	/* ... or every 5 s when libvirt's events wake the wait */
 
 /*
  * Wait for @minor to be in sync, bounded by timeouts.sync, in waits of at
  * most timeouts.stall: once connected, a wait that ends without the number
  * of blocks out of sync having gone down since the one before is a stalled
  * sync.  Before the first connection, timeouts.connect bounds the wait.
- * On D, while not connected, a VM that has arrived ends the wait.
+ * On D, while not connected, a VM that has arrived ends the wait: libvirt's
+ * lifecycle events of the VM here wake the wait (vm_watch, started the first
+ * time D waits unconnected), else it looks every VENG_D_LOOK_S.
  */
-static int sync_one(struct veng *g, uint32_t minor, struct vh_error *e)
+static int sync_loop(struct veng *g, uint32_t minor, bool *watching, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	int64_t t0 = g->now_ns(), deadline = t0 + (int64_t)p->timeouts.sync * 1000000000;
 	struct sync_ctx c = { .g = g, .minor = minor, .min_oos = UINT64_MAX };
+	unsigned waits = 0;
 	int r;
 
 	for (;;) {
@@ -719,15 +723,33 @@ static int sync_one(struct veng *g, uint32_t minor, struct vh_error *e)
 			return vh_err(e, -ETIMEDOUT, "sync of /dev/drbd%u not done in %u s (%llu KiB "
 				      "left)", minor, p->timeouts.sync,
 				      (unsigned long long)(c.min_oos == UINT64_MAX ? 0 : c.min_oos * 4));
-		if (!c.connected && !is_s(g) && chunk > (int64_t)VENG_D_LOOK_S * 1000000000)
-			chunk = (int64_t)VENG_D_LOOK_S * 1000000000;
+		if (!c.connected && !is_s(g)) {
+			int64_t look;
+
+			/* not at the first wait: D connects at once as a rule */
+			if (!*watching && waits && g->ops->vm_watch && g->ops->vm_watch_clear)
+				*watching = g->ops->vm_watch(g->ud, p->vm_name, NULL) == 0;
+			look = (int64_t)(*watching ? VENG_D_WATCH_S : VENG_D_LOOK_S) * 1000000000;
+			if (chunk > look)
+				chunk = look;
+		}
 		if (chunk > left)
 			chunk = left;
+		/* what comes after this wakes the wait */
+		if (*watching)
+			g->ops->vm_watch_clear(g->ud);
+		waits++;
 		r = g->ops->drbd_wait(g->ud, minor, pred_in_sync,
 				      (int)(chunk / 1000000 > INT32_MAX ? INT32_MAX : chunk / 1000000),
 				      on_sync, &c, NULL, e);
 		if (r == 0)
 			return 0;
+		if (r == -EAGAIN && *watching) {
+			/* libvirt's event: the VM here changed */
+			if (!c.connected && vm_arrived(g))
+				return 0;
+			continue;
+		}
 		if (r == -ECONNRESET) {
 			/* The link broke (WFConnection): DRBD reconnects by itself
 			 * and resyncs what changed meanwhile; timeouts.connect
@@ -775,6 +797,16 @@ static int sync_one(struct veng *g, uint32_t minor, struct vh_error *e)
 				      drbdnl_conn_name(st.conn), (unsigned long long)st.bits_oos * 4);
 		}
 	}
+}
+
+static int sync_one(struct veng *g, uint32_t minor, struct vh_error *e)
+{
+	bool watching = false;
+	int r = sync_loop(g, minor, &watching, e);
+
+	if (watching)
+		(void)g->ops->vm_watch(g->ud, NULL, NULL);
+	return r;
 }
 
 static int wait_sync(struct veng *g, struct veng_result *res, struct vh_error *e)

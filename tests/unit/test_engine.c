@@ -1365,6 +1365,50 @@ static void dest_wait_sync_ends_when_the_vm_came(void **state)
 	assert_int_equal(run(&g, VENG_WAIT_SYNC, 0, &res), -ETIMEDOUT);
 }
 
+static int f_vm_watch(void *ud, const char *name, struct vh_error *e);
+static void f_vm_watch_clear(void *ud);
+
+/* the VM comes in paused at the second wait, with libvirt's event */
+static void vm_comes_with_an_event(unsigned n)
+{
+	if (n == 1) {
+		W.vm_here = VIR_DOMAIN_PAUSED;
+		W.vm_event = true;
+	}
+}
+
+/* D's wait-sync while not connected sleeps on libvirt's events of the VM
+ * here too: the VM's arrival ends it at once, not at the next look. */
+static void dest_wait_sync_wakes_on_libvirt_events(void **state)
+{
+	struct veng_ops ops = fake_ops;
+	struct vh_error e = { 0 };
+	struct veng_result res;
+	struct veng g;
+	int64_t t0;
+
+	(void)state;
+	ops.vm_watch = f_vm_watch;
+	ops.vm_watch_clear = f_vm_watch_clear;
+	world_dest();
+	assert_int_equal(veng_init(&g, &P, VPLAN_ROLE_DEST, NULL, &ops, NULL, &e), 0);
+	g.now_ns = fake_now;
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	W.conn = DRBDNL_C_WF_CONNECTION;
+	W.disk = DRBDNL_D_UP_TO_DATE;
+	W.on_wait = vm_comes_with_an_event;
+	t0 = W.clock;
+	assert_int_equal(run(&g, VENG_WAIT_SYNC, 0, &res), 0);
+	assert_true(W.saved.synced);
+	assert_int_equal(W.woken, 1);
+	assert_int_equal(W.watch_starts, 1);
+	assert_int_equal(W.watch_stops, 1);
+	assert_string_equal(W.watched, "");
+	assert_int_equal(W.last_wait_ms, 5000);
+	/* one look that timed out (2 s, no watch yet), then woken at once */
+	assert_true(W.clock - t0 <= 2ll * 1000000000);
+}
+
 /* The connection comes up at the very end of a wait, before any block was
  * synced: not a stalled sync (CI of 2026-12-01: receive gave up 75 ms after
  * DRBD began the resync, and the move was undone). */
@@ -2378,6 +2422,7 @@ int main(void)
 		cmocka_unit_test_teardown(source_checks_the_domain_against_the_plan, journal_teardown),
 		cmocka_unit_test_teardown(restart_after_a_stopped_gate, journal_teardown),
 		cmocka_unit_test_teardown(restart_refusals_change_nothing, journal_teardown),
+		cmocka_unit_test_teardown(dest_wait_sync_wakes_on_libvirt_events, journal_teardown),
 		cmocka_unit_test_teardown(dest_wait_sync_ends_when_the_vm_came, journal_teardown),
 		cmocka_unit_test_teardown(wait_sync_connected_at_the_end_of_a_wait_is_no_stall,
 					  journal_teardown),
