@@ -682,40 +682,66 @@ const char *vplan_role_name(enum vplan_role r)
 	}
 }
 
+/* Is @want (of @family) among the addresses of the list @ifa? */
+static int in_ifaddrs(const struct ifaddrs *ifa, int family, const unsigned char *want)
+{
+	for (const struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != family)
+			continue;
+		if (family == AF_INET ?
+		    !memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr, want, 4) :
+		    !memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, want, 16))
+			return 1;
+	}
+	return 0;
+}
+
 int vplan_addr_is_local(const char *addr, int family, void *ud)
 {
 	unsigned char want[sizeof(struct in6_addr)];
-	struct ifaddrs *ifa, *i;
-	int found = 0;
+	struct ifaddrs *ifa;
+	int found;
 
 	(void)ud;
 	if (inet_pton(family, addr, want) != 1)
 		return -EINVAL;
 	if (getifaddrs(&ifa) < 0)
 		return -errno;
-	for (i = ifa; i && !found; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != family)
-			continue;
-		if (family == AF_INET)
-			found = !memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr, want, 4);
-		else
-			found = !memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, want, 16);
-	}
+	found = in_ifaddrs(ifa, family, want);
 	freeifaddrs(ifa);
 	return found;
+}
+
+/* vplan_role's default: the host's addresses, listed once for both (each
+ * getifaddrs is a link dump and an address dump over rtnetlink). */
+static int listed_is_local(const char *addr, int family, void *ud)
+{
+	unsigned char want[sizeof(struct in6_addr)];
+
+	if (inet_pton(family, addr, want) != 1)
+		return -EINVAL;
+	return in_ifaddrs(ud, family, want);
 }
 
 int vplan_role(const struct vplan *p, vplan_is_local_fn is_local, void *ud,
 	       enum vplan_role *ret, struct vh_error *e)
 {
+	struct ifaddrs *ifa = NULL;
 	int s, d;
 
-	if (!is_local)
-		is_local = vplan_addr_is_local;
+	if (!is_local) {
+		if (getifaddrs(&ifa) < 0)
+			return vh_err(e, -errno, "cannot list this host's addresses: %s",
+				      strerror(errno));
+		is_local = listed_is_local;
+		ud = ifa;
+	}
 	s = is_local(p->source.addr, p->source.family, ud);
+	d = s < 0 ? 0 : is_local(p->dest.addr, p->dest.family, ud);
+	if (ifa)
+		freeifaddrs(ifa);
 	if (s < 0)
 		return vh_err(e, s, "cannot list this host's addresses: %s", strerror(-s));
-	d = is_local(p->dest.addr, p->dest.family, ud);
 	if (d < 0)
 		return vh_err(e, d, "cannot list this host's addresses: %s", strerror(-d));
 	if (s && d)

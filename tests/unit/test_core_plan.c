@@ -460,6 +460,22 @@ static void role_from_addresses(void **state)
 
 		foreign_pair(a, b);
 		assert_int_equal(vplan_addr_is_local(a, AF_INET, NULL), 0);
+		/* vplan_role's own list of the host's addresses (one getifaddrs) */
+		snprintf(p.source.addr, sizeof(p.source.addr), "127.0.0.1");
+		snprintf(p.dest.addr, sizeof(p.dest.addr), "%s", a);
+		assert_int_equal(vplan_role(&p, NULL, NULL, &role, &e), 0);
+		assert_int_equal(role, VPLAN_ROLE_SOURCE);
+		snprintf(p.source.addr, sizeof(p.source.addr), "%s", b);
+		snprintf(p.dest.addr, sizeof(p.dest.addr), "127.0.0.1");
+		assert_int_equal(vplan_role(&p, NULL, NULL, &role, &e), 0);
+		assert_int_equal(role, VPLAN_ROLE_DEST);
+		snprintf(p.dest.addr, sizeof(p.dest.addr), "%s", a);
+		assert_int_equal(vplan_role(&p, NULL, NULL, &role, &e), -EINVAL);
+		assert_non_null(strstr(e.msg, "neither"));
+		snprintf(p.source.addr, sizeof(p.source.addr), "127.0.0.1");
+		snprintf(p.dest.addr, sizeof(p.dest.addr), "127.0.0.1");
+		assert_int_equal(vplan_role(&p, NULL, NULL, &role, &e), -EINVAL);
+		assert_non_null(strstr(e.msg, "both"));
 	}
 	assert_int_equal(vplan_addr_is_local("not-an-address", AF_INET, NULL), -EINVAL);
 }
