@@ -238,8 +238,6 @@ static void create_rounds_up_to_extents(void **state)
 {
 	/* 10 MiB + 1 byte on 4 MiB extents: 3 extents = 12 MiB (what lvs-lv0 reports). */
 	FAKE({ "vgs ", 1, "tests/data/lvm/vgs-vg.json", NULL, NULL },
-	     { "lvs ", LVM2_PROCESSING_FAILED, "tests/data/lvm/lvs-empty.json", NULL,
-	       "Failed to find logical volume \"vg/lv0\"" },
 	     { "lvcreate --yes --activate y -l 3 -n lv0 vg", 1, NULL,
 	       "Logical volume \"lv0\" created.", NULL },
 	     { "lvs ", 1, "tests/data/lvm/lvs-lv0.json", NULL, NULL });
@@ -259,10 +257,11 @@ static void create_rounds_up_to_extents(void **state)
 
 static void create_refuses_existing_and_too_big(void **state)
 {
+	/* An existing LV is not looked for first: lvcreate's own refusal. */
 	FAKE({ "vgs ", 1, "tests/data/lvm/vgs-vg.json", NULL, NULL },
-	     { "lvs ", 1, "tests/data/lvm/lvs-lv0.json", NULL, NULL },
-	     { "vgs ", 1, "tests/data/lvm/vgs-vg.json", NULL, NULL },
-	     { "lvs ", LVM2_PROCESSING_FAILED, NULL, NULL, "Failed to find logical volume \"vg/big\"" });
+	     { "lvcreate --yes --activate y -l 1 -n lv0 vg", LVM2_PROCESSING_FAILED, NULL, NULL,
+	       "Logical Volume \"lv0\" already exists in volume group \"vg\"" },
+	     { "vgs ", 1, "tests/data/lvm/vgs-vg.json", NULL, NULL });
 	struct vlvm_create_result res;
 	struct vh_error e = { 0 };
 	struct vlvm *h;
@@ -270,6 +269,7 @@ static void create_refuses_existing_and_too_big(void **state)
 	(void)state;
 	h = open_fake(&f);
 	assert_int_equal(vlvm_lv_create(h, "vg", "lv0", 4096, &res, &e), -EEXIST);
+	assert_non_null(strstr(e.msg, "vg/lv0 already exists"));
 	/* 509 extents, 508 free. */
 	assert_int_equal(vlvm_lv_create(h, "vg", "big", 509ULL * 4194304, &res, &e), -ENOSPC);
 	assert_non_null(strstr(e.msg, "508 free extents"));
