@@ -97,16 +97,18 @@ int vlvm_lv_create(struct vlvm *h, const char *vg, const char *lv, uint64_t byte
 
 int vlvm_lv_remove(struct vlvm *h, const char *vg, const char *lv, struct vh_error *e)
 {
-	struct vlvm_lv_info li;
 	char cmd[512];
 	int r;
 
-	if ((r = vlvm_lv_info(h, vg, lv, &li, e)) < 0)
+	if ((r = vlvm_check_names(vg, lv, e)) < 0)
 		return r;
-	/* Checked here so that the message is ours; LVM checks again. */
-	if (li.open)
-		return vh_err(e, -EBUSY, "logical volume %s/%s is open", vg, lv);
-	/* -f: no prompt.  It does not override "in use". */
+	/* Not looked at first (an lvs is a device scan): LVM refuses an open LV
+	 * itself ("in use": -EBUSY) and a missing one ("Failed to find":
+	 * -ENOENT), under its lock.  -f: no prompt.  It does not override "in
+	 * use". */
 	snprintf(cmd, sizeof(cmd), "lvremove -f %s/%s", vg, lv);
-	return vlvm_run(h, cmd, NULL, e);
+	r = vlvm_run(h, cmd, NULL, e);
+	if (r == -EBUSY)
+		vh_err_prefix(e, r, "logical volume %s/%s is open", vg, lv);
+	return r;
 }
