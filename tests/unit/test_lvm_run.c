@@ -311,6 +311,10 @@ static void rc_mapping(void **state)
 			 -ENOSPC);
 	assert_int_equal(vlvm_map_rc(LVM2_PROCESSING_FAILED,
 				     "Logical Volume \"lv\" already exists in volume group \"vg\""), -EEXIST);
+	assert_int_equal(vlvm_map_rc(LVM2_PROCESSING_FAILED,
+				     "Logical volume vg/lv0 is used by another device."), -EBUSY);
+	assert_int_equal(vlvm_map_rc(LVM2_PROCESSING_FAILED,
+				     "Logical volume vg/lv0 contains a filesystem in use."), -EBUSY);
 	assert_int_equal(vlvm_map_rc(99, NULL), -EPROTO);
 }
 
