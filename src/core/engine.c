@@ -369,16 +369,19 @@ static int take_helper(struct veng *g, struct veng_result *res, struct vh_error 
 	return end(g, e);
 }
 
-/* Create the LV @vg/@lv of @bytes for disk @i, claimed by @flag. */
+/* Create the LV @vg/@lv of @bytes for disk @i, claimed by @flag.  @absent:
+ * this very run has just found it absent (preflight), and it is not looked up
+ * again: if it appeared since, LVM refuses to create it (-EEXIST). */
 static int make_lv(struct veng *g, struct veng_result *res, bool *flag, const char *vg,
-		   const char *lv, uint64_t bytes, bool exact, uint64_t *ret_size, struct vh_error *e)
+		   const char *lv, uint64_t bytes, bool exact, bool absent, uint64_t *ret_size,
+		   struct vh_error *e)
 {
 	struct vlvm_lv_info li;
 	bool was = *flag;
 	uint64_t size = 0;
 	int r;
 
-	r = g->ops->lv_info(g->ud, vg, lv, &li, e);
+	r = absent && !was ? -ENOENT : g->ops->lv_info(g->ud, vg, lv, &li, e);
 	if (r == 0) {
 		if (!was)
 			return vh_err(e, -EEXIST, "%s/%s exists and is not this move's", vg, lv);
@@ -407,7 +410,10 @@ check:
 	return 0;
 }
 
-static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, struct vh_error *e)
+/* @checked: preflight ran in this very call, just before (D: the VG's extents
+ * and free space checked, the VM's LV found absent). */
+static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, bool checked,
+			struct vh_error *e)
 {
 	const struct vplan_disk *d = &g->plan->disks[i];
 	struct veng_disk_state *ds = &g->st.disks[i];
@@ -422,7 +428,7 @@ static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, struc
 	lv_dm(d, lvname, sizeof(lvname));
 
 	/* D: the VM's LV, exactly S's size. */
-	if (!is_s(g) && !ds->lv_created) {
+	if (!is_s(g) && !ds->lv_created && !checked) {
 		struct vlvm_vg_info vg;
 
 		if ((r = g->ops->vg_info(g->ud, d->vg, &vg, e)) < 0)
@@ -431,11 +437,12 @@ static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, struc
 			return r;
 	}
 	if (!is_s(g) && (r = make_lv(g, res, &ds->lv_created, d->vg, d->lv, d->size, true,
-				     &ds->lv_size, e)) < 0)
+				     checked, &ds->lv_size, e)) < 0)
 		return r;
 
 	/* The meta-data LV, and meta-data on it at once (LVM zeroes 4 KiB only). */
-	if ((r = make_lv(g, res, &ds->md_created, d->vg, d->md_lv, d->md_bytes, false, NULL, e)) < 0)
+	if ((r = make_lv(g, res, &ds->md_created, d->vg, d->md_lv, d->md_bytes, false, false,
+			 NULL, e)) < 0)
 		return r;
 	if (!ds->md_written) {
 		if ((r = begin(g, res, e, "write meta-data on %s", meta)) < 0 ||
@@ -564,14 +571,19 @@ static int drbd_connect_step(struct veng *g, struct veng_result *res, struct vh_
 static int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
+	bool checked = false;
 	int r;
 
 	if (g->st.drbd_down || g->st.aborted || g->st.done)
 		return vh_err(e, -EINVAL, "this move is past prepare on this host (%s)",
 			      g->st.aborted ? "aborted" : g->st.done ? "done" : "released");
-	/* The first time: every check of preflight, before anything changes. */
-	if (g->st.last_phase < VENG_PREPARE && !g->st.helper_taken && (r = preflight(g, res, e)) < 0)
-		return r;
+	/* The first time: every check of preflight, before anything changes.
+	 * What it found is not asked again below. */
+	if (g->st.last_phase < VENG_PREPARE && !g->st.helper_taken) {
+		if ((r = preflight(g, res, e)) < 0)
+			return r;
+		checked = true;
+	}
 	if ((r = take_helper(g, res, e)) < 0)
 		return r;
 	/* Looked for even when claimed: a kill after the claim may come before it. */
@@ -584,7 +596,7 @@ static int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 		       (r = end(g, e)) < 0))
 		return r;
 	for (size_t i = 0; i < p->n_disks; i++)
-		if ((r = prepare_disk(g, res, i, e)) < 0)
+		if ((r = prepare_disk(g, res, i, checked, e)) < 0)
 			return r;
 	if (is_s(g)) {
 		g->st.primary = true;

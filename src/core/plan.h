@@ -260,4 +260,16 @@ int vplan_route_source(const char *dst, int family, char *ret_addr, size_t len,
 int vplan_parse_route_reply(const void *buf, size_t len, uint32_t seq, int family,
 			    char *ret_addr, size_t addr_len, struct vh_error *e) VH_MUST_CHECK;
 
+/* This host's addresses of @family, by one RTM_GETADDR dump of that family
+ * (what getifaddrs reads, without its link dump): found[i] = 1 for each
+ * binary address want[i] (of @n) among them, as getifaddrs' ifa_addr gives
+ * them (IFA_LOCAL, else IFA_ADDRESS).  vplan_parse_addr_dump() reads one
+ * datagram of @len bytes: 1 at the dump's end, 0 for more, or -errno.
+ * Exposed for tests. */
+int vplan_addrs_local(int family, const unsigned char *const *want, size_t n, int *found,
+		      struct vh_error *e) VH_MUST_CHECK;
+int vplan_parse_addr_dump(const void *buf, size_t len, uint32_t seq, int family,
+			  const unsigned char *const *want, size_t n, int *found,
+			  struct vh_error *e) VH_MUST_CHECK;
+
 #endif

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -187,5 +188,141 @@ int vplan_route_source(const char *dst, int family, char *ret_addr, size_t len, 
 		vh_err_prefix(e, r, "route to %s", dst);
 out:
 	close(fd);
+	return r;
+}
+
+/* ---- this host's addresses: one RTM_GETADDR dump ------------------------ */
+
+int vplan_parse_addr_dump(const void *buf, size_t len, uint32_t seq, int family,
+			  const unsigned char *const *want, size_t n, int *found,
+			  struct vh_error *e)
+{
+	size_t alen = family == AF_INET6 ? 16 : 4;
+
+	if (family != AF_INET && family != AF_INET6)
+		return vh_err(e, -EAFNOSUPPORT, "address list: unknown address family");
+	/* Bounded by @len: a datagram holds whole messages, each checked
+	 * against what is left, each attribute against its message. */
+	for (size_t off = 0, step; off < len; off += step) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)((const char *)buf + off);
+		const struct ifaddrmsg *ifa;
+		const struct rtattr *rta;
+		const unsigned char *local = NULL, *address = NULL, *a;
+		int left;
+
+		if (len - off < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) ||
+		    nlh->nlmsg_len > len - off)
+			return vh_err(e, -EBADMSG, "address list: truncated netlink message");
+		step = NLMSG_ALIGN(nlh->nlmsg_len);
+		if (step > len - off)
+			step = len - off;
+		if (nlh->nlmsg_seq != seq)
+			continue;
+		if (nlh->nlmsg_type == NLMSG_DONE)
+			return 1;
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *err = NLMSG_DATA(nlh);
+
+			if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*err)))
+				return vh_err(e, -EBADMSG, "address list: short netlink error");
+			if (err->error > 0 || err->error < -4095)
+				return vh_err(e, -EBADMSG, "address list: bad netlink error %d",
+					      err->error);
+			if (err->error == 0)
+				continue;
+			return vh_err(e, err->error, "address list: %s", strerror(-err->error));
+		}
+		if (nlh->nlmsg_type != RTM_NEWADDR)
+			continue;
+		if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
+			return vh_err(e, -EBADMSG, "address list: short address message");
+		ifa = NLMSG_DATA(nlh);
+		if (ifa->ifa_family != family)
+			continue;
+		left = (int)IFA_PAYLOAD(nlh);
+		for (rta = IFA_RTA(ifa); RTA_OK(rta, left); rta = RTA_NEXT(rta, left)) {
+			if (RTA_PAYLOAD(rta) != alen)
+				continue;
+			if (rta->rta_type == IFA_LOCAL)
+				local = RTA_DATA(rta);
+			else if (rta->rta_type == IFA_ADDRESS)
+				address = RTA_DATA(rta);
+		}
+		/* getifaddrs' ifa_addr: IFA_LOCAL, else IFA_ADDRESS (on a
+		 * point-to-point link IFA_ADDRESS is the peer's) */
+		a = local ? local : address;
+		for (size_t i = 0; a && i < n; i++)
+			if (!memcmp(a, want[i], alen))
+				found[i] = 1;
+	}
+	return 0;
+}
+
+#define ADDR_DUMP_BUF 65536
+
+int vplan_addrs_local(int family, const unsigned char *const *want, size_t n, int *found,
+		      struct vh_error *e)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct ifaddrmsg ifa;
+	} req;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct pollfd pfd;
+	char *buf;
+	int fd, r;
+
+	for (size_t i = 0; i < n; i++)
+		found[i] = 0;
+	if (family != AF_INET && family != AF_INET6)
+		return vh_err(e, -EAFNOSUPPORT, "address list: unknown address family");
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+	req.nlh.nlmsg_type = RTM_GETADDR;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.nlh.nlmsg_seq = 1;
+	req.ifa.ifa_family = (unsigned char)family;	/* the kernel dumps that family only */
+	if (!(buf = malloc(ADDR_DUMP_BUF)))
+		return vh_err(e, -ENOMEM, "out of memory");
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0) {
+		r = vh_err(e, -errno, "rtnetlink socket: %s", strerror(errno));
+		free(buf);
+		return r;
+	}
+	if (sendto(fd, &req, req.nlh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
+		goto out;
+	}
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	for (r = 0; r == 0;) {
+		ssize_t got;
+
+		do {
+			r = poll(&pfd, 1, ROUTE_TIMEOUT_MS);
+		} while (r < 0 && errno == EINTR);
+		if (r <= 0) {
+			r = r == 0 ? vh_err(e, -ETIMEDOUT, "rtnetlink: the address list did not end")
+				   : vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
+			break;
+		}
+		/* MSG_TRUNC: the datagram's real length, to refuse a cut one */
+		got = recv(fd, buf, ADDR_DUMP_BUF, MSG_TRUNC);
+		if (got < 0) {
+			r = vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
+			break;
+		}
+		if ((size_t)got > ADDR_DUMP_BUF) {
+			r = vh_err(e, -EMSGSIZE, "rtnetlink: an address list message of %zd bytes",
+				   got);
+			break;
+		}
+		r = vplan_parse_addr_dump(buf, (size_t)got, 1, family, want, n, found, e);
+	}
+	if (r > 0)
+		r = 0;
+out:
+	close(fd);
+	free(buf);
 	return r;
 }

@@ -54,7 +54,6 @@ int vlvm_lv_create(struct vlvm *h, const char *vg, const char *lv, uint64_t byte
 {
 	struct vlvm_create_result res = { .requested = bytes };
 	struct vlvm_vg_info vi;
-	struct vlvm_lv_info li;
 	char cmd[512];
 	int r;
 
@@ -64,12 +63,9 @@ int vlvm_lv_create(struct vlvm *h, const char *vg, const char *lv, uint64_t byte
 		return vh_err(e, -EINVAL, "LV size must be more than 0 bytes");
 	if ((r = vlvm_vg_info(h, vg, &vi, e)) < 0)
 		return r;
-	r = vlvm_lv_info(h, vg, lv, &li, e);
-	if (r == 0)
-		return vh_err(e, -EEXIST, "logical volume %s/%s already exists (%" PRIu64 " bytes)",
-			      vg, lv, li.size);
-	if (r != -ENOENT)
-		return r;
+	/* An LV of that name is not looked for first (each report is a device
+	 * scan): lvcreate refuses it itself, under LVM's lock ("already
+	 * exists": -EEXIST, said below). */
 	/* Whole extents, computed here so that we can say how much we rounded. */
 	res.extent_size = vi.extent_size;
 	res.extents = bytes / vi.extent_size + (bytes % vi.extent_size ? 1 : 0);
@@ -82,8 +78,11 @@ int vlvm_lv_create(struct vlvm *h, const char *vg, const char *lv, uint64_t byte
 	 * signature left by an earlier LV on the same extents). */
 	snprintf(cmd, sizeof(cmd), "lvcreate --yes --activate y -l %" PRIu64 " -n %s %s",
 		 res.extents, lv, vg);
-	if ((r = vlvm_run(h, cmd, NULL, e)) < 0)
+	if ((r = vlvm_run(h, cmd, NULL, e)) < 0) {
+		if (r == -EEXIST)
+			vh_err(e, r, "logical volume %s/%s already exists", vg, lv);
 		return r;
+	}
 	if ((r = vlvm_lv_info(h, vg, lv, &res.lv, e)) < 0)
 		return vh_err_prefix(e, r, "created %s/%s but cannot read it back", vg, lv);
 	res.size = res.lv.size;
@@ -98,16 +97,18 @@ int vlvm_lv_create(struct vlvm *h, const char *vg, const char *lv, uint64_t byte
 
 int vlvm_lv_remove(struct vlvm *h, const char *vg, const char *lv, struct vh_error *e)
 {
-	struct vlvm_lv_info li;
 	char cmd[512];
 	int r;
 
-	if ((r = vlvm_lv_info(h, vg, lv, &li, e)) < 0)
+	if ((r = vlvm_check_names(vg, lv, e)) < 0)
 		return r;
-	/* Checked here so that the message is ours; LVM checks again. */
-	if (li.open)
-		return vh_err(e, -EBUSY, "logical volume %s/%s is open", vg, lv);
-	/* -f: no prompt.  It does not override "in use". */
+	/* Not looked at first (an lvs is a device scan): LVM refuses an open LV
+	 * itself ("in use": -EBUSY) and a missing one ("Failed to find":
+	 * -ENOENT), under its lock.  -f: no prompt.  It does not override "in
+	 * use". */
 	snprintf(cmd, sizeof(cmd), "lvremove -f %s/%s", vg, lv);
-	return vlvm_run(h, cmd, NULL, e);
+	r = vlvm_run(h, cmd, NULL, e);
+	if (r == -EBUSY)
+		vh_err_prefix(e, r, "logical volume %s/%s is open", vg, lv);
+	return r;
 }

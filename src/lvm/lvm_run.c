@@ -159,7 +159,11 @@ int vlvm_map_rc(int rc, const char *err)
 			return -ENOENT;
 		if (strstr(err, "insufficient free space") || strstr(err, "Insufficient free"))
 			return -ENOSPC;
-		if (strstr(err, "in use") || strstr(err, "is open"))
+		/* lvremove of an open LV: "in use" (a process; after LVM's own
+		 * retries, 25 x 0.2 s by default), "is used by another device" (a
+		 * dm holder), "contains a filesystem in use" */
+		if (strstr(err, "in use") || strstr(err, "is open") ||
+		    strstr(err, "used by another device"))
 			return -EBUSY;
 		if (strstr(err, "Invalid") || strstr(err, "invalid"))
 			return -EINVAL;

@@ -493,8 +493,127 @@ static void role_from_addresses(void **state)
 
 		foreign_pair(a, b);
 		assert_int_equal(vplan_addr_is_local(a, AF_INET, NULL), 0);
+		/* vplan_role's own list of the host's addresses (one getifaddrs) */
+		snprintf(p.source.addr, sizeof(p.source.addr), "127.0.0.1");
+		snprintf(p.dest.addr, sizeof(p.dest.addr), "%s", a);
+		assert_int_equal(vplan_role(&p, NULL, NULL, &role, &e), 0);
+		assert_int_equal(role, VPLAN_ROLE_SOURCE);
+		snprintf(p.source.addr, sizeof(p.source.addr), "%s", b);
+		snprintf(p.dest.addr, sizeof(p.dest.addr), "127.0.0.1");
+		assert_int_equal(vplan_role(&p, NULL, NULL, &role, &e), 0);
+		assert_int_equal(role, VPLAN_ROLE_DEST);
+		snprintf(p.dest.addr, sizeof(p.dest.addr), "%s", a);
+		assert_int_equal(vplan_role(&p, NULL, NULL, &role, &e), -EINVAL);
+		assert_non_null(strstr(e.msg, "neither"));
+		snprintf(p.source.addr, sizeof(p.source.addr), "127.0.0.1");
+		snprintf(p.dest.addr, sizeof(p.dest.addr), "127.0.0.1");
+		assert_int_equal(vplan_role(&p, NULL, NULL, &role, &e), -EINVAL);
+		assert_non_null(strstr(e.msg, "both"));
 	}
 	assert_int_equal(vplan_addr_is_local("not-an-address", AF_INET, NULL), -EINVAL);
+}
+
+/* ---- this host's addresses: the RTM_GETADDR dump parser --------------- */
+
+#include <arpa/inet.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+/* One RTM_NEWADDR of @family at @buf with IFA_LOCAL @local and IFA_ADDRESS
+ * @address (text, NULL: none); returns its aligned length. */
+static size_t addr_msg(char *buf, uint32_t seq, int family, const char *local,
+		       const char *address)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct ifaddrmsg *ifa = NLMSG_DATA(nlh);
+	const char *txt[2] = { address, local };
+	unsigned short type[2] = { IFA_ADDRESS, IFA_LOCAL };
+	size_t alen = family == AF_INET6 ? 16 : 4;
+
+	memset(buf, 0, 128);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(*ifa));
+	ifa->ifa_family = (unsigned char)family;
+	for (int i = 0; i < 2; i++) {
+		struct rtattr *rta = (struct rtattr *)(buf + NLMSG_ALIGN(nlh->nlmsg_len));
+
+		if (!txt[i])
+			continue;
+		rta->rta_type = type[i];
+		rta->rta_len = (unsigned short)RTA_LENGTH(alen);
+		assert_int_equal(inet_pton(family, txt[i], RTA_DATA(rta)), 1);
+		nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	}
+	return NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+static size_t done_msg(char *buf, uint32_t seq, unsigned short type, int error)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+
+	memset(buf, 0, 64);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_len = NLMSG_LENGTH(type == NLMSG_ERROR ? sizeof(struct nlmsgerr) : 4);
+	if (type == NLMSG_ERROR)
+		((struct nlmsgerr *)NLMSG_DATA(nlh))->error = error;
+	return NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+static void addr_dump_parser(void **state)
+{
+	char buf[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
+	unsigned char a[3][16];
+	const unsigned char *want[3] = { a[0], a[1], a[2] };
+	int found[3];
+	struct vh_error e = { 0 };
+	size_t len = 0, part;
+
+	(void)state;
+	inet_pton(AF_INET, "10.0.0.1", a[0]);	/* IFA_LOCAL of a point-to-point link */
+	inet_pton(AF_INET, "10.0.0.9", a[1]);	/* ...its IFA_ADDRESS: the peer's */
+	inet_pton(AF_INET, "192.0.2.7", a[2]);	/* IFA_ADDRESS alone: this host's */
+	len += addr_msg(buf + len, 1, AF_INET, "10.0.0.1", "10.0.0.9");
+	len += addr_msg(buf + len, 2, AF_INET, NULL, "10.0.0.9");	/* another request's */
+	len += addr_msg(buf + len, 1, AF_INET6, NULL, "2001:db8::1");	/* another family */
+	part = len;
+	len += addr_msg(buf + len, 1, AF_INET, NULL, "192.0.2.7");
+	memset(found, 0, sizeof(found));
+	assert_int_equal(vplan_parse_addr_dump(buf, len, 1, AF_INET, want, 3, found, &e), 0);
+	assert_int_equal(found[0], 1);
+	assert_int_equal(found[1], 0);
+	assert_int_equal(found[2], 1);
+	/* the end of the dump */
+	len += done_msg(buf + len, 1, NLMSG_DONE, 0);
+	memset(found, 0, sizeof(found));
+	assert_int_equal(vplan_parse_addr_dump(buf, len, 1, AF_INET, want, 3, found, &e), 1);
+	assert_int_equal(found[2], 1);
+	/* every cut of the datagram inside a message is refused, never read past */
+	for (size_t cut = 1; cut < len; cut++) {
+		int r;
+
+		memset(found, 0, sizeof(found));
+		r = vplan_parse_addr_dump(buf, cut, 1, AF_INET, want, 3, found, &e);
+		assert_true(r == 0 || r == -EBADMSG);
+	}
+	assert_int_equal(vplan_parse_addr_dump(buf, part + 3, 1, AF_INET, want, 3, found, &e),
+			 -EBADMSG);
+	/* the kernel's error ends it with that error */
+	len = done_msg(buf, 1, NLMSG_ERROR, -EPERM);
+	assert_int_equal(vplan_parse_addr_dump(buf, len, 1, AF_INET, want, 3, found, &e), -EPERM);
+	len = done_msg(buf, 1, NLMSG_ERROR, 5);
+	assert_int_equal(vplan_parse_addr_dump(buf, len, 1, AF_INET, want, 3, found, &e), -EBADMSG);
+	assert_int_equal(vplan_parse_addr_dump(buf, 0, 1, AF_PACKET, want, 3, found, &e),
+			 -EAFNOSUPPORT);
+	/* the real host: its loopback address, and not a TEST-NET one */
+	inet_pton(AF_INET, "127.0.0.1", a[0]);
+	inet_pton(AF_INET, "198.51.100.254", a[1]);
+	assert_int_equal(vplan_addrs_local(AF_INET, want, 2, found, &e), 0);
+	assert_int_equal(found[0], 1);
+	assert_int_equal(found[1], vplan_addr_is_local("198.51.100.254", AF_INET, NULL));
 }
 
 /* ---- DRBD configuration ------------------------------------------------ */
@@ -1092,6 +1211,7 @@ int main(void)
 		cmocka_unit_test(every_field_is_checked),
 		cmocka_unit_test(bad_text_is_refused),
 		cmocka_unit_test(role_from_addresses),
+		cmocka_unit_test(addr_dump_parser),
 		cmocka_unit_test(drbd_conf_from_plan),
 		cmocka_unit_test(save_and_load),
 		cmocka_unit_test(route_reply),

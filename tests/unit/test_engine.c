@@ -85,6 +85,9 @@ struct world {
 	unsigned watch_starts, watch_stops, watch_clears, woken;
 	bool vm_event;			/* an event is queued: the next wait ends at once */
 	int last_wait_ms;
+	/* LVM's reports asked for (each is an lvm2_run, a device scan, on a host) */
+	unsigned lv_infos, vg_infos;
+	bool lv_appears_at_take;	/* the VM's LV is made by someone else at helper_take */
 };
 
 static struct world W;
@@ -146,6 +149,7 @@ static int f_lv_info(void *ud, const char *vg, const char *lv, struct vlvm_lv_in
 {
 	struct obj *o = lvo(vg, lv, false);
 
+	W.lv_infos++;
 	if (!o || !o->exists)
 		return vh_err(e, -ENOENT, "no LV %s/%s", vg, lv);
 	memset(ret, 0, sizeof(*ret));
@@ -156,6 +160,7 @@ static int f_lv_info(void *ud, const char *vg, const char *lv, struct vlvm_lv_in
 
 static int f_vg_info(void *ud, const char *vg, struct vlvm_vg_info *ret, struct vh_error *e)
 {
+	W.vg_infos++;
 	memset(ret, 0, sizeof(*ret));
 	ret->extent_size = W.extent;
 	ret->free = 1ull << 40;
@@ -465,6 +470,12 @@ static int f_helper_take(void *ud, const char *res, bool *changed, char *orig, s
 		return vh_err(e, r, "injected");
 	snprintf(orig, len, "/sbin/drbdadm");
 	W.helper_changed = *changed = true;
+	if (W.lv_appears_at_take) {
+		struct obj *o = lvo("vg", "vm1", true);
+
+		o->exists = true;
+		o->size = 200ull << 20;	/* LV_BYTES */
+	}
 	return 0;
 }
 
@@ -924,6 +935,49 @@ static void abort_on_dest_removes_only_its_own_lv(void **state)
 	assert_int_equal(run(&g, VENG_ABORT, 0, &res), -EBUSY);
 	assert_int_equal(W.nlog, n);
 	assert_true(lvo("vg", "vm1", false)->exists);
+}
+
+/* D's first prepare runs preflight's checks and does not ask LVM again for
+ * what they just found (the VG, the VM's LV absent): one vgs and two lvs (the
+ * VM's LV, the meta-data LV) before the creates, not two and three.  The VM's
+ * LV made by someone else in between: LVM's create refuses it, nothing of
+ * theirs is claimed. */
+static void dest_prepare_asks_lvm_once(void **state)
+{
+	struct veng g, g2;
+	struct veng_result res;
+	struct veng_state st;
+
+	world_dest();
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	assert_int_equal(W.vg_infos, 1);
+	assert_int_equal(W.lv_infos, 2);
+	assert_true(lvo("vg", "vm1", false)->exists);
+	assert_true(W.saved.disks[0].lv_created);
+
+	/* run again (a new process): everything is looked at again */
+	st = W.saved;
+	W.vg_infos = W.lv_infos = 0;
+	engine(&g2, VPLAN_ROLE_DEST, &st);
+	assert_int_equal(run(&g2, VENG_PREPARE, 0, &res), 0);
+	assert_int_equal(res.acted, 0);
+	assert_int_equal(W.lv_infos, 2);
+
+	/* S's first prepare: the VM's LV once (preflight), the meta-data LV once */
+	world_source();
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	assert_int_equal(W.lv_infos, 2);
+
+	world_dest();
+	W.lv_appears_at_take = true;
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), -EEXIST);
+	assert_false(W.saved.disks[0].lv_created);
+	assert_string_equal(W.saved.doing, "");
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), 0);
+	assert_true(lvo("vg", "vm1", false)->exists);	/* theirs: left alone */
 }
 
 static void dest_refuses_extent_that_cannot_give_exact_size(void **state)
@@ -2410,6 +2464,7 @@ int main(void)
 		cmocka_unit_test_teardown(abort_after_a_bridge_killed_in_its_swap, journal_teardown),
 		cmocka_unit_test_teardown(abort_on_dest_removes_only_its_own_lv, journal_teardown),
 		cmocka_unit_test_teardown(dest_refuses_extent_that_cannot_give_exact_size, journal_teardown),
+		cmocka_unit_test_teardown(dest_prepare_asks_lvm_once, journal_teardown),
 		cmocka_unit_test_teardown(dest_refuses_port_in_use, journal_teardown),
 		cmocka_unit_test_teardown(own_resource_on_port_not_refused, journal_teardown),
 		cmocka_unit_test_teardown(gate_decision_table, journal_teardown),

@@ -238,8 +238,6 @@ static void create_rounds_up_to_extents(void **state)
 {
 	/* 10 MiB + 1 byte on 4 MiB extents: 3 extents = 12 MiB (what lvs-lv0 reports). */
 	FAKE({ "vgs ", 1, "tests/data/lvm/vgs-vg.json", NULL, NULL },
-	     { "lvs ", LVM2_PROCESSING_FAILED, "tests/data/lvm/lvs-empty.json", NULL,
-	       "Failed to find logical volume \"vg/lv0\"" },
 	     { "lvcreate --yes --activate y -l 3 -n lv0 vg", 1, NULL,
 	       "Logical volume \"lv0\" created.", NULL },
 	     { "lvs ", 1, "tests/data/lvm/lvs-lv0.json", NULL, NULL });
@@ -259,10 +257,11 @@ static void create_rounds_up_to_extents(void **state)
 
 static void create_refuses_existing_and_too_big(void **state)
 {
+	/* An existing LV is not looked for first: lvcreate's own refusal. */
 	FAKE({ "vgs ", 1, "tests/data/lvm/vgs-vg.json", NULL, NULL },
-	     { "lvs ", 1, "tests/data/lvm/lvs-lv0.json", NULL, NULL },
-	     { "vgs ", 1, "tests/data/lvm/vgs-vg.json", NULL, NULL },
-	     { "lvs ", LVM2_PROCESSING_FAILED, NULL, NULL, "Failed to find logical volume \"vg/big\"" });
+	     { "lvcreate --yes --activate y -l 1 -n lv0 vg", LVM2_PROCESSING_FAILED, NULL, NULL,
+	       "Logical Volume \"lv0\" already exists in volume group \"vg\"" },
+	     { "vgs ", 1, "tests/data/lvm/vgs-vg.json", NULL, NULL });
 	struct vlvm_create_result res;
 	struct vh_error e = { 0 };
 	struct vlvm *h;
@@ -270,6 +269,7 @@ static void create_refuses_existing_and_too_big(void **state)
 	(void)state;
 	h = open_fake(&f);
 	assert_int_equal(vlvm_lv_create(h, "vg", "lv0", 4096, &res, &e), -EEXIST);
+	assert_non_null(strstr(e.msg, "vg/lv0 already exists"));
 	/* 509 extents, 508 free. */
 	assert_int_equal(vlvm_lv_create(h, "vg", "big", 509ULL * 4194304, &res, &e), -ENOSPC);
 	assert_non_null(strstr(e.msg, "508 free extents"));
@@ -278,25 +278,23 @@ static void create_refuses_existing_and_too_big(void **state)
 
 static void remove_refuses_open_lv(void **state)
 {
-	FAKE({ "lvs ", 1,
-	       "{\"report\":[{\"lv\":[{\"vg_name\":\"vg\",\"lv_name\":\"lv0\",\"lv_size\":\"4194304\","
-	       "\"lv_dm_path\":\"/dev/mapper/vg-lv0\",\"lv_kernel_major\":\"253\","
-	       "\"lv_kernel_minor\":\"0\",\"lv_device_open\":\"1\",\"lv_active_locally\":\"1\"}]}]}",
-	       NULL, NULL },
-	     { "lvs ", 1, "tests/data/lvm/lvs-lv0.json", NULL, NULL },
-	     { "lvremove -f vg/lv0", LVM2_PROCESSING_FAILED, NULL, NULL,
-	       "Logical volume vg/lv0 in use." });
+	/* Not looked at first (an lvs is a device scan): LVM's own refusals. */
+	FAKE({ "lvremove -f vg/lv0", LVM2_PROCESSING_FAILED, NULL, NULL,
+	       "Logical volume vg/lv0 in use." },
+	     { "lvremove -f vg/lv1", LVM2_PROCESSING_FAILED, NULL, NULL,
+	       "Failed to find logical volume \"vg/lv1\"" },
+	     { "lvremove -f vg/lv2", 1, NULL, "Logical volume \"lv2\" successfully removed.", NULL });
 	struct vh_error e = { 0 };
 	struct vlvm *h;
 
 	(void)state;
 	h = open_fake(&f);
 	assert_int_equal(vlvm_lv_remove(h, "vg", "lv0", &e), -EBUSY);
-	assert_non_null(strstr(e.msg, "is open"));
-	/* Opened by someone between our check and LVM's: LVM's answer, mapped. */
-	assert_int_equal(vlvm_lv_remove(h, "vg", "lv0", &e), -EBUSY);
 	assert_int_equal(e.origin_code, LVM2_PROCESSING_FAILED);
+	assert_non_null(strstr(e.msg, "vg/lv0 is open"));
 	assert_non_null(strstr(e.msg, "in use"));
+	assert_int_equal(vlvm_lv_remove(h, "vg", "lv1", &e), -ENOENT);
+	assert_int_equal(vlvm_lv_remove(h, "vg", "lv2", &e), 0);
 	done(h, &f);
 }
 
@@ -313,6 +311,10 @@ static void rc_mapping(void **state)
 			 -ENOSPC);
 	assert_int_equal(vlvm_map_rc(LVM2_PROCESSING_FAILED,
 				     "Logical Volume \"lv\" already exists in volume group \"vg\""), -EEXIST);
+	assert_int_equal(vlvm_map_rc(LVM2_PROCESSING_FAILED,
+				     "Logical volume vg/lv0 is used by another device."), -EBUSY);
+	assert_int_equal(vlvm_map_rc(LVM2_PROCESSING_FAILED,
+				     "Logical volume vg/lv0 contains a filesystem in use."), -EBUSY);
 	assert_int_equal(vlvm_map_rc(99, NULL), -EPROTO);
 }
 
