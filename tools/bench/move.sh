@@ -498,7 +498,13 @@ host_main() {
 	    for l in files.get("jobinfo", []):
 	        k, _, v = l.partition(":")
 	        ji[k.strip()] = v.strip()
-	    down = float(ji["Total downtime"].split()[0]) if "Total downtime" in ji else None
+	    # libvirt's "Total downtime" on hv2 is hv2's clock at the end minus
+	    # hv1's at the stop: it carries the guests' clock offset (+890 ms in
+	    # one run).  "Downtime w/o network" takes out the time the stats
+	    # took from hv1 to hv2, and the offset with it; libvirt leaves it
+	    # out when hv2's clock is behind (the total is then QEMU's own).
+	    dk = "Downtime w/o network" if "Downtime w/o network" in ji else "Total downtime"
+	    down = float(ji[dk].split()[0]) if dk in ji else None
 	    total = (float(val["end"]) - float(val["t0"])) * 1000
 	    mig = dur("migrate", "migrate")
 	    size = int(val["size_bytes"])
@@ -533,7 +539,7 @@ host_main() {
 	    elif m == "vmhop":
 	        bj, mj = json.loads(val["bridge_json"]), json.loads(val["migrate_json"])
 	        freeze = sum(bj.get("freeze_ns", [])) / 1e6
-	        down = mj.get("downtime_ms", down)
+	        down = down if down is not None else mj.get("downtime_ms")
 	        sync = resync(files.get("dmesg.hv1", [])) or dur("prepare_D", "wait_sync_S")
 	        # libvirt's downtime + the gate + the resume on D = from the stop on
 	        # hv1 to the run on hv2 (events); libvirt's downtime alone if no events
@@ -544,7 +550,7 @@ host_main() {
 	    elif m == "send":
 	        sj = json.loads(val["send_summary"])
 	        freeze = sum(sj.get("freeze_ns", [])) / 1e6
-	        down = sj.get("downtime_ms", down)
+	        down = down if down is not None else sj.get("downtime_ms")
 	        sync = resync(files.get("dmesg.hv1", [])) or dur("wait-sync", "wait-sync")
 	        stall = freeze + (sw if sw is not None else (down or 0))
 	        detail = ("bridge freeze %.3f ms + (libvirt downtime %s ms, then the gate and the resume on hv2: "
@@ -562,8 +568,9 @@ host_main() {
 	        jc = {}
 	        for l in ev1[next((i for i, l in enumerate(ev1) if "'job-completed'" in l), len(ev1)):]:
 	            k, _, v = l.strip().partition(": ")
-	            if k in ("time_elapsed", "downtime") and k not in jc: jc[k] = float(v)
-	        if t_mig is not None and t_next is not None and len(jc) == 2:
+	            if k in ("time_elapsed", "downtime", "downtime_net") and k not in jc: jc[k] = float(v)
+	        if "downtime_net" in jc: jc["downtime"] = jc["downtime_net"]
+	        if t_mig is not None and t_next is not None and "time_elapsed" in jc and "downtime" in jc:
 	            detail += ("; by hv1's clock alone, QEMU stopped on hv1 (job start + elapsed %.0f - downtime "
 	                       "%.0f) -> running on hv2 (send's step after the resume) %.0f ms" % (jc["time_elapsed"],
 	                       jc["downtime"], (t_next - t_mig) * 1000 - (jc["time_elapsed"] - jc["downtime"])))
