@@ -23,6 +23,64 @@
 
 #define ROUTE_TIMEOUT_MS 2000
 
+/* An NLMSG_ERROR, checked against its own length: 0 for an ack, else its errno
+ * (negative), or -EBADMSG for one cut short or out of the errno range. */
+static int rt_nlerr(const struct nlmsghdr *nlh, const char *what, struct vh_error *e)
+{
+	const struct nlmsgerr *err = NLMSG_DATA(nlh);
+
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*err)))
+		return vh_err(e, -EBADMSG, "%s: short netlink error", what);
+	/* Only -1..-4095 are errnos; anything else is garbage. */
+	if (err->error > 0 || err->error < -4095)
+		return vh_err(e, -EBADMSG, "%s: bad netlink error %d", what, err->error);
+	if (err->error == 0)
+		return 0;
+	return vh_err(e, err->error, "%s: %s", what, strerror(-err->error));
+}
+
+/* A NETLINK_ROUTE socket with @req (@len bytes) sent to the kernel: the
+ * socket, or a negative errno. */
+static int rt_send(const void *req, size_t len, struct vh_error *e)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd, r;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return vh_err(e, -errno, "rtnetlink socket: %s", strerror(errno));
+	if (sendto(fd, req, len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* The next datagram on @fd into @buf, whole (a longer one is refused, not
+ * cut): its length, or a negative errno; @late says what did not come. */
+static ssize_t rt_recv(int fd, void *buf, size_t cap, const char *late, struct vh_error *e)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t got;
+	int r;
+
+	do {
+		r = poll(&pfd, 1, ROUTE_TIMEOUT_MS);
+	} while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return vh_err(e, -ETIMEDOUT, "rtnetlink: %s", late);
+	if (r < 0)
+		return vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
+	/* MSG_TRUNC: the datagram's real length, to refuse a cut one */
+	got = recv(fd, buf, cap, MSG_TRUNC);
+	if (got < 0)
+		return vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
+	if ((size_t)got > cap)
+		return vh_err(e, -EMSGSIZE, "rtnetlink: a message of %zd bytes", got);
+	return got;
+}
+
 int vplan_parse_route_reply(const void *buf, size_t len, uint32_t seq, int family,
 			    char *ret_addr, size_t addr_len, struct vh_error *e)
 {
@@ -46,17 +104,11 @@ int vplan_parse_route_reply(const void *buf, size_t len, uint32_t seq, int famil
 		if (nlh->nlmsg_seq != seq)
 			continue;
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *err = NLMSG_DATA(nlh);
+			int r = rt_nlerr(nlh, "route lookup", e);
 
-			if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*err)))
-				return vh_err(e, -EBADMSG, "route lookup: short netlink error");
-			if (err->error == 0)
-				continue;
-			/* Only -1..-4095 are errnos; anything else is garbage. */
-			if (err->error > 0 || err->error < -4095)
-				return vh_err(e, -EBADMSG, "route lookup: bad netlink error %d",
-					      err->error);
-			return vh_err(e, err->error, "route lookup: %s", strerror(-err->error));
+			if (r < 0)
+				return r;
+			continue;
 		}
 		if (nlh->nlmsg_type != RTM_NEWROUTE)
 			continue;
@@ -134,12 +186,10 @@ int vplan_route_source(const char *dst, int family, char *ret_addr, size_t len, 
 		struct rtmsg rtm;
 		char attrs[64];
 	} req;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	unsigned char bin[16];
 	size_t alen = family == AF_INET6 ? 16 : 4;
 	struct rtattr *rta;
 	char reply[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
-	struct pollfd pfd;
 	ssize_t n;
 	int fd, r;
 
@@ -158,25 +208,11 @@ int vplan_route_source(const char *dst, int family, char *ret_addr, size_t len, 
 	memcpy(RTA_DATA(rta), bin, alen);
 	req.nlh.nlmsg_len = NLMSG_ALIGN(req.nlh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return vh_err(e, -errno, "rtnetlink socket: %s", strerror(errno));
-	if (sendto(fd, &req, req.nlh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
-		goto out;
-	}
-	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
-	do {
-		r = poll(&pfd, 1, ROUTE_TIMEOUT_MS);
-	} while (r < 0 && errno == EINTR);
-	if (r <= 0) {
-		r = r == 0 ? vh_err(e, -ETIMEDOUT, "rtnetlink: no answer to the route lookup")
-			   : vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
-		goto out;
-	}
-	n = recv(fd, reply, sizeof(reply), 0);
+	if ((fd = rt_send(&req, req.nlh.nlmsg_len, e)) < 0)
+		return fd;
+	n = rt_recv(fd, reply, sizeof(reply), "no answer to the route lookup", e);
 	if (n < 0) {
-		r = vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
+		r = (int)n;
 		goto out;
 	}
 	r = vplan_parse_route_reply(reply, (size_t)n, 1, family, ret_addr, len, e);
@@ -221,16 +257,11 @@ int vplan_parse_addr_dump(const void *buf, size_t len, uint32_t seq, int family,
 		if (nlh->nlmsg_type == NLMSG_DONE)
 			return 1;
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *err = NLMSG_DATA(nlh);
+			int r = rt_nlerr(nlh, "address list", e);
 
-			if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*err)))
-				return vh_err(e, -EBADMSG, "address list: short netlink error");
-			if (err->error > 0 || err->error < -4095)
-				return vh_err(e, -EBADMSG, "address list: bad netlink error %d",
-					      err->error);
-			if (err->error == 0)
-				continue;
-			return vh_err(e, err->error, "address list: %s", strerror(-err->error));
+			if (r < 0)
+				return r;
+			continue;
 		}
 		if (nlh->nlmsg_type != RTM_NEWADDR)
 			continue;
@@ -267,8 +298,6 @@ int vplan_addrs_local(int family, const unsigned char *const *want, size_t n, in
 		struct nlmsghdr nlh;
 		struct ifaddrmsg ifa;
 	} req;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct pollfd pfd;
 	char *buf;
 	int fd, r;
 
@@ -284,44 +313,21 @@ int vplan_addrs_local(int family, const unsigned char *const *want, size_t n, in
 	req.ifa.ifa_family = (unsigned char)family;	/* the kernel dumps that family only */
 	if (!(buf = malloc(ADDR_DUMP_BUF)))
 		return vh_err(e, -ENOMEM, "out of memory");
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0) {
-		r = vh_err(e, -errno, "rtnetlink socket: %s", strerror(errno));
+	if ((fd = rt_send(&req, req.nlh.nlmsg_len, e)) < 0) {
 		free(buf);
-		return r;
+		return fd;
 	}
-	if (sendto(fd, &req, req.nlh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
-		goto out;
-	}
-	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
 	for (r = 0; r == 0;) {
-		ssize_t got;
+		ssize_t got = rt_recv(fd, buf, ADDR_DUMP_BUF, "the address list did not end", e);
 
-		do {
-			r = poll(&pfd, 1, ROUTE_TIMEOUT_MS);
-		} while (r < 0 && errno == EINTR);
-		if (r <= 0) {
-			r = r == 0 ? vh_err(e, -ETIMEDOUT, "rtnetlink: the address list did not end")
-				   : vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
-			break;
-		}
-		/* MSG_TRUNC: the datagram's real length, to refuse a cut one */
-		got = recv(fd, buf, ADDR_DUMP_BUF, MSG_TRUNC);
 		if (got < 0) {
-			r = vh_err(e, -errno, "rtnetlink: %s", strerror(errno));
-			break;
-		}
-		if ((size_t)got > ADDR_DUMP_BUF) {
-			r = vh_err(e, -EMSGSIZE, "rtnetlink: an address list message of %zd bytes",
-				   got);
+			r = (int)got;
 			break;
 		}
 		r = vplan_parse_addr_dump(buf, (size_t)got, 1, family, want, n, found, e);
 	}
 	if (r > 0)
 		r = 0;
-out:
 	close(fd);
 	free(buf);
 	return r;

@@ -102,13 +102,14 @@ int vlvm_lv_remove(struct vlvm *h, const char *vg, const char *lv, struct vh_err
 
 	if ((r = vlvm_check_names(vg, lv, e)) < 0)
 		return r;
-	/* Not looked at first (an lvs is a device scan): LVM refuses an open LV
-	 * itself ("in use": -EBUSY) and a missing one ("Failed to find":
-	 * -ENOENT), under its lock.  -f: no prompt.  It does not override "in
-	 * use". */
+	/* Not looked at first (an lvs is a device scan): LVM refuses an LV in
+	 * use itself (open by a process, or held by a dm device: -EBUSY) and
+	 * a missing one ("Failed to find": -ENOENT), under its lock.  -f: no
+	 * prompt.  It does not override "in use".  LVM's own line follows
+	 * ours: it says which. */
 	snprintf(cmd, sizeof(cmd), "lvremove -f %s/%s", vg, lv);
 	r = vlvm_run(h, cmd, NULL, e);
 	if (r == -EBUSY)
-		vh_err_prefix(e, r, "logical volume %s/%s is open", vg, lv);
+		vh_err_prefix(e, r, "logical volume %s/%s is in use", vg, lv);
 	return r;
 }

@@ -283,7 +283,9 @@ static void remove_refuses_open_lv(void **state)
 	       "Logical volume vg/lv0 in use." },
 	     { "lvremove -f vg/lv1", LVM2_PROCESSING_FAILED, NULL, NULL,
 	       "Failed to find logical volume \"vg/lv1\"" },
-	     { "lvremove -f vg/lv2", 1, NULL, "Logical volume \"lv2\" successfully removed.", NULL });
+	     { "lvremove -f vg/lv2", 1, NULL, "Logical volume \"lv2\" successfully removed.", NULL },
+	     { "lvremove -f vg/lv3", LVM2_PROCESSING_FAILED, NULL, NULL,
+	       "Logical volume vg/lv3 is used by another device." });
 	struct vh_error e = { 0 };
 	struct vlvm *h;
 
@@ -291,10 +293,14 @@ static void remove_refuses_open_lv(void **state)
 	h = open_fake(&f);
 	assert_int_equal(vlvm_lv_remove(h, "vg", "lv0", &e), -EBUSY);
 	assert_int_equal(e.origin_code, LVM2_PROCESSING_FAILED);
-	assert_non_null(strstr(e.msg, "vg/lv0 is open"));
-	assert_non_null(strstr(e.msg, "in use"));
+	assert_non_null(strstr(e.msg, "vg/lv0 is in use"));
+	assert_non_null(strstr(e.msg, "lv0 in use."));
 	assert_int_equal(vlvm_lv_remove(h, "vg", "lv1", &e), -ENOENT);
 	assert_int_equal(vlvm_lv_remove(h, "vg", "lv2", &e), 0);
+	/* a dm holder (vmhop's own bridge, say): LVM's words say so */
+	assert_int_equal(vlvm_lv_remove(h, "vg", "lv3", &e), -EBUSY);
+	assert_non_null(strstr(e.msg, "vg/lv3 is in use"));
+	assert_non_null(strstr(e.msg, "used by another device"));
 	done(h, &f);
 }
 

@@ -281,6 +281,18 @@ static void on_progress(const struct drbdnl_status *st, const struct drbdnl_prog
 static const struct nlfake_step wait_steps[] = {
 	{ .reply = "mem:0" }, { .reply = "mem:1" }, { .reply = "mem:2" }, { .reply = "mem:3" } };
 
+/* A handle over @f scripted as a wait: the first @nsteps of wait_steps
+ * answered (a second GET_STATUS is the 4th), then the @nev events @ev. */
+static struct drbdnl *open_wait(struct nlfake *f, size_t nsteps, const char *const *ev,
+				size_t nev)
+{
+	f->steps = wait_steps;
+	f->nsteps = nsteps;
+	f->events = ev;
+	f->nevents = nev;
+	return nlfake_open(f);
+}
+
 static void wait_synced_with_progress(void **state)
 {
 	static const char *const ev[] = { "mem:4", "mem:5", "mem:6", "mem:7", "mem:8" };
@@ -298,11 +310,7 @@ static void wait_synced_with_progress(void **state)
 	status_msg(&f, 6, DRBDNL_EVENT, 0, 5, st_word(1, 2, 16, 8, 4), 25600, 51200);
 	status_msg(&f, 7, DRBDNL_EVENT, 0, 5, st_word(1, 2, 16, 8, 4), 5120, 51200);
 	status_msg(&f, 8, DRBDNL_EVENT, 0, 2, st_word(1, 2, 10, 8, 8), 0, 0);
-	f.steps = wait_steps;
-	f.nsteps = 3;
-	f.events = ev;
-	f.nevents = 5;
-	h = nlfake_open(&f);
+	h = open_wait(&f, 3, ev, 5);
 	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_synced, NULL, -1, on_progress, &seen, &st,
 				     &e), 0);
 	assert_int_equal(st.conn, DRBDNL_C_CONNECTED);
@@ -331,11 +339,7 @@ static void wait_standalone_fails(void **state)
 	base(&f);
 	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(1, 0, 9, 8, 6), 0, 0);
 	status_msg(&f, 4, DRBDNL_EVENT, 0, 2, st_word(1, 0, 0, 8, 6), 0, 0);
-	f.steps = wait_steps;
-	f.nsteps = 3;
-	f.events = ev;
-	f.nevents = 1;
-	h = nlfake_open(&f);
+	h = open_wait(&f, 3, ev, 1);
 	drbdnl_set_kmsg(h, "/nonexistent");
 	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_connected, NULL, -1, NULL, NULL, NULL, &e),
 			 -ENOTCONN);
@@ -354,11 +358,7 @@ static void wait_lost_connection_fails(void **state)
 	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 1, 8, 4, 6), 0, 0);
 	status_msg(&f, 4, DRBDNL_EVENT, 0, 2, st_word(2, 1, 17, 4, 8), 100, 100);
 	status_msg(&f, 5, DRBDNL_EVENT, 0, 2, st_word(2, 0, 5, 4, 6), 100, 0);	/* NetworkFailure */
-	f.steps = wait_steps;
-	f.nsteps = 3;
-	f.events = ev;
-	f.nevents = 2;
-	h = nlfake_open(&f);
+	h = open_wait(&f, 3, ev, 2);
 	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_synced, NULL, -1, NULL, NULL, NULL, &e),
 			 -ECONNRESET);
 	assert_non_null(strstr(e.msg, "NetworkFailure"));
@@ -376,11 +376,7 @@ static void wait_overrun_rereads_status(void **state)
 	base(&f);
 	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 1, 17, 4, 8), 100, 100);
 	status_msg(&f, 3, DRBDNL_GET_STATUS, 0, 1, st_word(2, 1, 10, 8, 8), 0, 0);
-	f.steps = wait_steps;
-	f.nsteps = 4;	/* a second GET_STATUS after the overrun */
-	f.events = ev;
-	f.nevents = 1;
-	h = nlfake_open(&f);
+	h = open_wait(&f, 4, ev, 1);	/* a second GET_STATUS after the overrun */
 	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_synced, NULL, -1, NULL, NULL, &st, &e), 0);
 	assert_int_equal(f.pos, 4);
 	assert_int_equal(st.peer, DRBDNL_R_PRIMARY);
@@ -397,11 +393,7 @@ static void wait_module_unload_fails(void **state)
 	base(&f);
 	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 0, 8, 4, 6), 0, 0);
 	nlfake_mem_delfamily(&f, 4, FAM);
-	f.steps = wait_steps;
-	f.nsteps = 3;
-	f.events = ev;
-	f.nevents = 1;
-	h = nlfake_open(&f);
+	h = open_wait(&f, 3, ev, 1);
 	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_connected, NULL, -1, NULL, NULL, NULL, &e),
 			 -ENODEV);
 	assert_non_null(strstr(e.msg, "unloaded"));
@@ -417,9 +409,7 @@ static void wait_times_out(void **state)
 	base(&f);
 	f.end_err = 0;	/* the timeout itself is under test */
 	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 0, 8, 4, 6), 0, 0);
-	f.steps = wait_steps;
-	f.nsteps = 3;
-	h = nlfake_open(&f);
+	h = open_wait(&f, 3, NULL, 0);
 	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_peer_primary, NULL, 30, NULL, NULL, NULL, &e),
 			 -ETIMEDOUT);
 	drbdnl_close(h);
@@ -437,12 +427,8 @@ static void wait_ignores_events_left_by_an_earlier_wait(void **state)
 	base(&f);
 	status_msg(&f, 4, DRBDNL_EVENT, 0, 2, st_word(1, 2, 10, 8, 8), 0, 0);
 	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(1, 0, 8, 8, 6), 0, 0);
-	f.steps = wait_steps;
-	f.nsteps = 3;
-	f.events = ev;
-	f.nevents = 1;
 	f.npending = 1;
-	h = nlfake_open(&f);
+	h = open_wait(&f, 3, ev, 1);
 	/* nothing after the status: the fake's end, not the stale Connected */
 	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_connected, NULL, -1, NULL, NULL, NULL, &e),
 			 -ECONNABORTED);
@@ -461,12 +447,8 @@ static void events_fd_subscribes_and_drop_reads_what_is_queued(void **state)
 
 	base(&f);
 	status_msg(&f, 4, DRBDNL_EVENT, 0, 2, st_word(1, 2, 10, 8, 8), 0, 0);
-	f.steps = wait_steps;
-	f.nsteps = 2;
-	f.events = ev;
-	f.nevents = 2;
 	f.npending = 1;
-	h = nlfake_open(&f);
+	h = open_wait(&f, 2, ev, 2);
 	assert_int_equal(drbdnl_events_fd(h, &e), -ENOTSUP);
 	assert_int_equal(f.njoined, 2);
 	assert_int_equal(f.joined[0], GRP);
@@ -483,9 +465,7 @@ static void wait_already_true(void **state)
 
 	base(&f);
 	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 1, 10, 8, 8), 0, 0);
-	f.steps = wait_steps;
-	f.nsteps = 3;
-	h = nlfake_open(&f);
+	h = open_wait(&f, 3, NULL, 0);
 	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_peer_primary, NULL, -1, NULL, NULL, NULL,
 				     &e), 0);
 	assert_int_equal(f.evpos, 0);	/* no event was needed */
@@ -683,9 +663,7 @@ static void events_handler_error_has_a_message(void **state)
 
 	base(&f);
 	status_msg(&f, 2, DRBDNL_GET_STATUS, 0, 1, st_word(2, 0, 8, 4, 6), 0, 0);
-	f.steps = wait_steps;
-	f.nsteps = 3;
-	h = nlfake_open(&f);
+	h = open_wait(&f, 3, NULL, 0);
 	assert_int_equal(drbdnl_events(h, 0, -1, fail_quietly, NULL, &e), -ECANCELED);
 	assert_int_equal(e.code, -ECANCELED);
 	assert_non_null(strstr(e.msg, "event handler"));
@@ -708,11 +686,7 @@ static void wait_cut_short_event_fails(void **state)
 	nlfake_mem_append(&f, 4, 6);
 	nlfake_mem_cut(&f, 4, f.memlen[4] - 20, true);	/* the second one cut short */
 	status_msg(&f, 5, DRBDNL_EVENT, 0, 2, st_word(1, 2, 10, 8, 8), 0, 0);
-	f.steps = wait_steps;
-	f.nsteps = 3;
-	f.events = ev;
-	f.nevents = 2;
-	h = nlfake_open(&f);
+	h = open_wait(&f, 3, ev, 2);
 	assert_int_equal(drbdnl_wait(h, 0, drbdnl_pred_connected, NULL, -1, NULL, NULL, NULL, &e),
 			 -EBADMSG);
 	assert_non_null(strstr(e.msg, "cut short"));
