@@ -295,12 +295,17 @@ static int check_extents(const struct vplan_disk *d, const struct vlvm_vg_info *
 	return 0;
 }
 
-static int preflight(struct veng *g, struct veng_result *res, struct vh_error *e)
+/*
+ * Every check of preflight.  @extent (D, may be NULL): each disk's VG extent
+ * size, as found.  @in_prepare: prepare's first run, which creates the VM's
+ * LV next: D does not look for it (lvcreate refuses an existing one itself,
+ * under LVM's lock; each LVM report is a device scan).
+ */
+static int checks(struct veng *g, bool in_prepare, uint64_t *extent, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	int r, state;
 
-	(void)res;
 	if ((r = check_drbd_free(g, e)) < 0 || (r = check_port(g, e)) < 0)
 		return r;
 	r = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, e);
@@ -330,7 +335,9 @@ static int preflight(struct veng *g, struct veng_result *res, struct vh_error *e
 			return r;
 		if ((r = check_extents(d, &vg, e)) < 0)
 			return r;
-		r = g->ops->lv_info(g->ud, d->vg, d->lv, &li, e);
+		if (extent)
+			extent[i] = vg.extent_size;
+		r = in_prepare ? -ENOENT : g->ops->lv_info(g->ud, d->vg, d->lv, &li, e);
 		if (r == 0 && !g->st.disks[i].lv_created)
 			return vh_err(e, -EEXIST, "%s/%s already exists on this host", d->vg, d->lv);
 		if (r < 0 && r != -ENOENT)
@@ -341,6 +348,12 @@ static int preflight(struct veng *g, struct veng_result *res, struct vh_error *e
 				      (unsigned long long)(d->size + d->md_bytes));
 	}
 	return 0;
+}
+
+static int preflight(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	(void)res;
+	return checks(g, false, NULL, e);
 }
 
 /* ---- prepare ----------------------------------------------------------- */
@@ -369,11 +382,12 @@ static int take_helper(struct veng *g, struct veng_result *res, struct vh_error 
 	return end(g, e);
 }
 
-/* Create the LV @vg/@lv of @bytes for disk @i, claimed by @flag.  @absent:
- * this very run has just found it absent (preflight), and it is not looked up
- * again: if it appeared since, LVM refuses to create it (-EEXIST). */
+/* Create the LV @vg/@lv of @bytes, claimed by @flag.  Looked up only when
+ * the journal claims it (a run again, or a kill around the lvcreate):
+ * otherwise lvcreate refuses an existing LV itself (-EEXIST).  @extent: the
+ * VG's extent size, or 0 (unknown: LVM rounds up; not with @exact). */
 static int make_lv(struct veng *g, struct veng_result *res, bool *flag, const char *vg,
-		   const char *lv, uint64_t bytes, bool exact, bool absent, uint64_t *ret_size,
+		   const char *lv, uint64_t bytes, bool exact, uint64_t extent, uint64_t *ret_size,
 		   struct vh_error *e)
 {
 	struct vlvm_lv_info li;
@@ -381,22 +395,24 @@ static int make_lv(struct veng *g, struct veng_result *res, bool *flag, const ch
 	uint64_t size = 0;
 	int r;
 
-	r = absent && !was ? -ENOENT : g->ops->lv_info(g->ud, vg, lv, &li, e);
-	if (r == 0) {
-		if (!was)
-			return vh_err(e, -EEXIST, "%s/%s exists and is not this move's", vg, lv);
-		size = li.size;
-		goto check;
+	if (was) {
+		r = g->ops->lv_info(g->ud, vg, lv, &li, e);
+		if (r == 0) {
+			size = li.size;
+			goto check;
+		}
+		if (r != -ENOENT)
+			return r;
 	}
-	if (r != -ENOENT)
-		return r;
 	*flag = true;
 	if ((r = begin(g, res, e, "create LV %s/%s", vg, lv)) < 0)
 		return r;
-	if ((r = g->ops->lv_create(g->ud, vg, lv, bytes, &size, e)) < 0) {
+	if ((r = g->ops->lv_create(g->ud, vg, lv, bytes, extent, &size, e)) < 0) {
 		*flag = was;
 		g->st.doing[0] = '\0';
 		(void)save(g, NULL);
+		if (r == -EEXIST)
+			return vh_err(e, r, "%s/%s exists and is not this move's", vg, lv);
 		return r;
 	}
 	if ((r = end(g, e)) < 0)
@@ -410,9 +426,9 @@ check:
 	return 0;
 }
 
-/* @checked: preflight ran in this very call, just before (D: the VG's extents
- * and free space checked, the VM's LV found absent). */
-static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, bool checked,
+/* @extent: D's VG extent size, as preflight found it in this very call just
+ * before (its free space checked too), or 0 (not checked in this call). */
+static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, uint64_t extent,
 			struct vh_error *e)
 {
 	const struct vplan_disk *d = &g->plan->disks[i];
@@ -427,21 +443,25 @@ static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, bool 
 		return r;
 	lv_dm(d, lvname, sizeof(lvname));
 
-	/* D: the VM's LV, exactly S's size. */
-	if (!is_s(g) && !ds->lv_created && !checked) {
+	/* D: the VM's LV, exactly S's size (the extents checked again in a run
+	 * that did not check them; the size is checked again on its dm table
+	 * below). */
+	if (!is_s(g) && !extent) {
 		struct vlvm_vg_info vg;
 
 		if ((r = g->ops->vg_info(g->ud, d->vg, &vg, e)) < 0)
 			return r;
 		if ((r = check_extents(d, &vg, e)) < 0)
 			return r;
+		extent = vg.extent_size;
 	}
 	if (!is_s(g) && (r = make_lv(g, res, &ds->lv_created, d->vg, d->lv, d->size, true,
-				     checked, &ds->lv_size, e)) < 0)
+				     extent, &ds->lv_size, e)) < 0)
 		return r;
 
-	/* The meta-data LV, and meta-data on it at once (LVM zeroes 4 KiB only). */
-	if ((r = make_lv(g, res, &ds->md_created, d->vg, d->md_lv, d->md_bytes, false, false,
+	/* The meta-data LV, and meta-data on it at once (LVM zeroes 4 KiB only).
+	 * S: LVM rounds its size up (S's VG is not asked). */
+	if ((r = make_lv(g, res, &ds->md_created, d->vg, d->md_lv, d->md_bytes, false, extent,
 			 NULL, e)) < 0)
 		return r;
 	if (!ds->md_written) {
@@ -571,7 +591,7 @@ static int drbd_connect_step(struct veng *g, struct veng_result *res, struct vh_
 static int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
-	bool checked = false;
+	uint64_t extent[VPLAN_MAX_DISKS] = { 0 };
 	int r;
 
 	if (g->st.drbd_down || g->st.aborted || g->st.done)
@@ -580,9 +600,8 @@ static int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 	/* The first time: every check of preflight, before anything changes.
 	 * What it found is not asked again below. */
 	if (g->st.last_phase < VENG_PREPARE && !g->st.helper_taken) {
-		if ((r = preflight(g, res, e)) < 0)
+		if ((r = checks(g, true, extent, e)) < 0)
 			return r;
-		checked = true;
 	}
 	if ((r = take_helper(g, res, e)) < 0)
 		return r;
@@ -596,7 +615,7 @@ static int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 		       (r = end(g, e)) < 0))
 		return r;
 	for (size_t i = 0; i < p->n_disks; i++)
-		if ((r = prepare_disk(g, res, i, checked, e)) < 0)
+		if ((r = prepare_disk(g, res, i, extent[i], e)) < 0)
 			return r;
 	if (is_s(g)) {
 		g->st.primary = true;

@@ -128,8 +128,10 @@ struct veng_ops {
 	int (*lv_info)(void *ud, const char *vg, const char *lv, struct vlvm_lv_info *ret,
 		       struct vh_error *e);
 	int (*vg_info)(void *ud, const char *vg, struct vlvm_vg_info *ret, struct vh_error *e);
+	/* lvcreate alone.  @extent_size: the VG's (exactly ceil(bytes/extent)
+	 * extents, *ret_size their size), or 0 (LVM rounds up, *ret_size 0). */
 	int (*lv_create)(void *ud, const char *vg, const char *lv, uint64_t bytes,
-			 uint64_t *ret_size, struct vh_error *e);
+			 uint64_t extent_size, uint64_t *ret_size, struct vh_error *e);
 	int (*lv_remove)(void *ud, const char *vg, const char *lv, struct vh_error *e);
 	/* DRBD meta-data, flexible external, on all of @path (force). */
 	int (*md_create)(void *ud, const char *path, uint64_t backing_bytes, struct vh_error *e);

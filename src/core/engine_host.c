@@ -120,16 +120,13 @@ static int h_vg_info(void *ud, const char *vg, struct vlvm_vg_info *ret, struct 
 }
 
 static int h_lv_create(void *ud, const char *vg, const char *lv, uint64_t bytes,
-		       uint64_t *ret_size, struct vh_error *e)
+		       uint64_t extent_size, uint64_t *ret_size, struct vh_error *e)
 {
 	struct veng_real *r = ud;
-	struct vlvm_create_result cr;
 	int rc;
 
-	if ((rc = lvm(r, e)) < 0 || (rc = vlvm_lv_create(r->lvm, vg, lv, bytes, &cr, e)) < 0)
-		return rc;
-	*ret_size = cr.size;
-	return 0;
+	return (rc = lvm(r, e)) < 0 ? rc
+				    : vlvm_lvcreate(r->lvm, vg, lv, bytes, extent_size, ret_size, e);
 }
 
 static int h_lv_remove(void *ud, const char *vg, const char *lv, struct vh_error *e)

@@ -141,6 +141,18 @@ struct vlvm_create_result {
 int vlvm_lv_create(struct vlvm *h, const char *vg, const char *lv, uint64_t bytes,
 		   struct vlvm_create_result *ret, struct vh_error *e) VH_MUST_CHECK;
 
+/*
+ * lvcreate alone, active: no report before or after (each is a device scan).
+ * @extent_size: the VG's, from an earlier report: the LV gets exactly
+ * ceil(@bytes / @extent_size) extents, and *@ret_size (if given) is their
+ * size.  0: LVM rounds @bytes up to its extents itself, *@ret_size is 0
+ * (unknown).  -EEXIST if it exists, -ENOSPC if the VG lacks the space (LVM's
+ * own refusals).  The caller checks the size where it matters (the engine:
+ * the LV's dm table, read next).
+ */
+int vlvm_lvcreate(struct vlvm *h, const char *vg, const char *lv, uint64_t bytes,
+		  uint64_t extent_size, uint64_t *ret_size, struct vh_error *e) VH_MUST_CHECK;
+
 /* Remove vg/lv.  -ENOENT if absent, -EBUSY if open. */
 int vlvm_lv_remove(struct vlvm *h, const char *vg, const char *lv, struct vh_error *e) VH_MUST_CHECK;
 

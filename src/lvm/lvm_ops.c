@@ -49,12 +49,47 @@ int vlvm_lv_info(struct vlvm *h, const char *vg, const char *lv, struct vlvm_lv_
 	return r;
 }
 
+int vlvm_lvcreate(struct vlvm *h, const char *vg, const char *lv, uint64_t bytes,
+		  uint64_t extent_size, uint64_t *ret_size, struct vh_error *e)
+{
+	uint64_t extents = 0;
+	char cmd[512];
+	int r;
+
+	if (ret_size)
+		*ret_size = 0;
+	if ((r = vlvm_check_names(vg, lv, e)) < 0)
+		return r;
+	if (bytes == 0)
+		return vh_err(e, -EINVAL, "LV size must be more than 0 bytes");
+	/* --yes: liblvm2cmd would otherwise prompt on stdin (e.g. to wipe a
+	 * signature left by an earlier LV on the same extents).  An LV of
+	 * that name is not looked for first: lvcreate refuses it itself, under
+	 * LVM's lock ("already exists": -EEXIST, said below). */
+	if (extent_size) {
+		extents = bytes / extent_size + (bytes % extent_size ? 1 : 0);
+		snprintf(cmd, sizeof(cmd), "lvcreate --yes --activate y -l %" PRIu64 " -n %s %s",
+			 extents, lv, vg);
+	} else {
+		/* bytes, rounded up to whole sectors; LVM rounds on to extents */
+		snprintf(cmd, sizeof(cmd), "lvcreate --yes --activate y -L %" PRIu64 "b -n %s %s",
+			 (bytes + 511) / 512 * 512, lv, vg);
+	}
+	if ((r = vlvm_run(h, cmd, NULL, e)) < 0) {
+		if (r == -EEXIST)
+			vh_err(e, r, "logical volume %s/%s already exists", vg, lv);
+		return r;
+	}
+	if (ret_size)
+		*ret_size = extents * extent_size;
+	return 0;
+}
+
 int vlvm_lv_create(struct vlvm *h, const char *vg, const char *lv, uint64_t bytes,
 		   struct vlvm_create_result *ret, struct vh_error *e)
 {
 	struct vlvm_create_result res = { .requested = bytes };
 	struct vlvm_vg_info vi;
-	char cmd[512];
 	int r;
 
 	if ((r = vlvm_check_names(vg, lv, e)) < 0)
@@ -63,9 +98,6 @@ int vlvm_lv_create(struct vlvm *h, const char *vg, const char *lv, uint64_t byte
 		return vh_err(e, -EINVAL, "LV size must be more than 0 bytes");
 	if ((r = vlvm_vg_info(h, vg, &vi, e)) < 0)
 		return r;
-	/* An LV of that name is not looked for first (each report is a device
-	 * scan): lvcreate refuses it itself, under LVM's lock ("already
-	 * exists": -EEXIST, said below). */
 	/* Whole extents, computed here so that we can say how much we rounded. */
 	res.extent_size = vi.extent_size;
 	res.extents = bytes / vi.extent_size + (bytes % vi.extent_size ? 1 : 0);
@@ -74,15 +106,9 @@ int vlvm_lv_create(struct vlvm *h, const char *vg, const char *lv, uint64_t byte
 			      "volume group %s has %" PRIu64 " free extents of %" PRIu64
 			      " bytes, %s/%s needs %" PRIu64, vg, vi.free_count, vi.extent_size,
 			      vg, lv, res.extents);
-	/* --yes: liblvm2cmd would otherwise prompt on stdin (e.g. to wipe a
-	 * signature left by an earlier LV on the same extents). */
-	snprintf(cmd, sizeof(cmd), "lvcreate --yes --activate y -l %" PRIu64 " -n %s %s",
-		 res.extents, lv, vg);
-	if ((r = vlvm_run(h, cmd, NULL, e)) < 0) {
-		if (r == -EEXIST)
-			vh_err(e, r, "logical volume %s/%s already exists", vg, lv);
+	if ((r = vlvm_lvcreate(h, vg, lv, bytes, vi.extent_size, NULL, e)) < 0)
 		return r;
-	}
+	/* Read back: what LVM says it made. */
 	if ((r = vlvm_lv_info(h, vg, lv, &res.lv, e)) < 0)
 		return vh_err_prefix(e, r, "created %s/%s but cannot read it back", vg, lv);
 	res.size = res.lv.size;

@@ -86,7 +86,7 @@ struct world {
 	bool vm_event;			/* an event is queued: the next wait ends at once */
 	int last_wait_ms;
 	/* LVM's reports asked for (each is an lvm2_run, a device scan, on a host) */
-	unsigned lv_infos, vg_infos;
+	unsigned lv_infos, vg_infos, lv_creates_blind;
 	bool lv_appears_at_take;	/* the VM's LV is made by someone else at helper_take */
 };
 
@@ -172,8 +172,8 @@ static void dm_lv_name(const char *vg, const char *lv, char *buf, size_t len)
 	vlvm_dm_name(vg, lv, buf, len);
 }
 
-static int f_lv_create(void *ud, const char *vg, const char *lv, uint64_t bytes, uint64_t *ret,
-		       struct vh_error *e)
+static int f_lv_create(void *ud, const char *vg, const char *lv, uint64_t bytes, uint64_t ext,
+		       uint64_t *ret, struct vh_error *e)
 {
 	struct obj *o, *d;
 	char n[160];
@@ -184,9 +184,13 @@ static int f_lv_create(void *ud, const char *vg, const char *lv, uint64_t bytes,
 	o = lvo(vg, lv, true);
 	if (o->exists)
 		return vh_err(e, -EEXIST, "exists");
+	if (ext && ext != W.extent)
+		return vh_err(e, -EPROTO, "lv_create %s/%s: extent %llu, the VG's is %llu", vg, lv,
+			      (unsigned long long)ext, (unsigned long long)W.extent);
 	o->exists = true;
 	o->size = (bytes + W.extent - 1) / W.extent * W.extent;
-	*ret = o->size;
+	*ret = ext ? o->size : 0;	/* as vlvm_lvcreate: unknown without the extent */
+	W.lv_creates_blind += !ext;
 	dm_lv_name(vg, lv, n, sizeof(n));
 	d = find(W.dm, n, true);
 	d->exists = true;
@@ -937,11 +941,13 @@ static void abort_on_dest_removes_only_its_own_lv(void **state)
 	assert_true(lvo("vg", "vm1", false)->exists);
 }
 
-/* D's first prepare runs preflight's checks and does not ask LVM again for
- * what they just found (the VG, the VM's LV absent): one vgs and two lvs (the
- * VM's LV, the meta-data LV) before the creates, not two and three.  The VM's
- * LV made by someone else in between: LVM's create refuses it, nothing of
- * theirs is claimed. */
+/* D's first prepare runs preflight's checks (one vgs) and then only creates:
+ * no lvs for the VM's LV or the meta-data LV (lvcreate refuses an existing
+ * one), no vgs again (the extent size is preflight's), no read-back.  A run
+ * again looks at what the journal claims.  S's first prepare: one lvs (the
+ * VM's LV), then the meta-data LV's create, its size rounded by LVM.  The
+ * VM's LV made by someone else in between: LVM's create refuses it, nothing
+ * of theirs is claimed. */
 static void dest_prepare_asks_lvm_once(void **state)
 {
 	struct veng g, g2;
@@ -952,9 +958,11 @@ static void dest_prepare_asks_lvm_once(void **state)
 	engine(&g, VPLAN_ROLE_DEST, NULL);
 	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
 	assert_int_equal(W.vg_infos, 1);
-	assert_int_equal(W.lv_infos, 2);
+	assert_int_equal(W.lv_infos, 0);
+	assert_int_equal(W.lv_creates_blind, 0);
 	assert_true(lvo("vg", "vm1", false)->exists);
 	assert_true(W.saved.disks[0].lv_created);
+	assert_int_equal(W.saved.disks[0].lv_size, LV_BYTES);
 
 	/* run again (a new process): everything is looked at again */
 	st = W.saved;
@@ -964,11 +972,15 @@ static void dest_prepare_asks_lvm_once(void **state)
 	assert_int_equal(res.acted, 0);
 	assert_int_equal(W.lv_infos, 2);
 
-	/* S's first prepare: the VM's LV once (preflight), the meta-data LV once */
+	/* S's first prepare: the VM's LV once (preflight), the meta-data LV
+	 * created without asking its VG */
 	world_source();
 	engine(&g, VPLAN_ROLE_SOURCE, NULL);
 	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
-	assert_int_equal(W.lv_infos, 2);
+	assert_int_equal(W.lv_infos, 1);
+	assert_int_equal(W.vg_infos, 0);
+	assert_int_equal(W.lv_creates_blind, 1);
+	assert_true(W.saved.disks[0].md_created);
 
 	world_dest();
 	W.lv_appears_at_take = true;

@@ -255,6 +255,38 @@ static void create_rounds_up_to_extents(void **state)
 	done(h, &f);
 }
 
+/* lvcreate alone: no report before or after.  With the VG's extent size:
+ * exactly that many extents, their size returned; without: bytes (whole
+ * sectors), LVM rounds, the size unknown; LVM's refusals mapped. */
+static void lvcreate_alone_asks_no_report(void **state)
+{
+	FAKE({ "lvcreate --yes --activate y -l 3 -n lv0 vg", 1, NULL,
+	       "Logical volume \"lv0\" created.", NULL },
+	     { "lvcreate --yes --activate y -L 135266816b -n lv0.vhmd vg", 1, NULL,
+	       "Rounding up size to full physical extent 132.00 MiB", NULL },
+	     { "lvcreate --yes --activate y -l 1 -n lv1 vg", LVM2_PROCESSING_FAILED, NULL, NULL,
+	       "Logical Volume \"lv1\" already exists in volume group \"vg\"" },
+	     { "lvcreate --yes --activate y -l 600 -n lv2 vg", LVM2_PROCESSING_FAILED, NULL, NULL,
+	       "Volume group \"vg\" has insufficient free space (508 extents): 600 required." });
+	struct vh_error e = { 0 };
+	uint64_t size = 1;
+	struct vlvm *h;
+
+	(void)state;
+	h = open_fake(&f);
+	assert_int_equal(vlvm_lvcreate(h, "vg", "lv0", 10 * 1048576 + 1, 4194304, &size, &e), 0);
+	assert_int_equal(size, 12582912);
+	assert_int_equal(vlvm_lvcreate(h, "vg", "lv0.vhmd", 135266305, 0, &size, &e), 0);
+	assert_int_equal(size, 0);
+	assert_int_equal(vlvm_lvcreate(h, "vg", "lv1", 4096, 4194304, &size, &e), -EEXIST);
+	assert_non_null(strstr(e.msg, "vg/lv1 already exists"));
+	assert_int_equal(vlvm_lvcreate(h, "vg", "lv2", 600ULL * 4194304, 4194304, NULL, &e), -ENOSPC);
+	assert_non_null(strstr(e.msg, "insufficient free space"));
+	assert_int_equal(vlvm_lvcreate(h, "vg", "lv3", 0, 0, NULL, &e), -EINVAL);
+	assert_int_equal(vlvm_lvcreate(h, "vg", "lv 3", 4096, 0, NULL, &e), -EINVAL);
+	done(h, &f);
+}
+
 static void create_refuses_existing_and_too_big(void **state)
 {
 	/* An existing LV is not looked for first: lvcreate's own refusal. */
@@ -359,6 +391,7 @@ int main(void)
 		cmocka_unit_test(bad_name_never_reaches_lvm),
 		cmocka_unit_test(create_rounds_up_to_extents),
 		cmocka_unit_test(create_refuses_existing_and_too_big),
+		cmocka_unit_test(lvcreate_alone_asks_no_report),
 		cmocka_unit_test(remove_refuses_open_lv),
 		cmocka_unit_test(rc_mapping),
 		cmocka_unit_test(garbage_reports_are_ebadmsg),
