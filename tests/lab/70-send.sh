@@ -383,10 +383,11 @@ lab_bg hv1 send "$V --json send --plan $PLAN"
 # lost theirs too): the cut must add one.
 LOST="dmesg | grep -cE 'conn\\( (SyncSource|Connected) -> (NetworkFailure|Timeout|BrokenPipe|Unconnected|ProtocolError)' || true"
 lost0=$(wait_for hv1 "drbdsetup-84 sh-status 2>/dev/null | grep -q '^_cstate=SyncSource'" 120 "the sync" "$LOST; $FAULT cut 7870 >/dev/null")
-# DRBD notices a dead link by its ping (ping-int 10 s, ping-timeout 0.5 s):
-# the cut stays until hv1's kernel has logged the loss, and 3 s more (D's
-# reconnects fail meanwhile).  A fixed 15 s once ended a CI run under load
-# before the loss.
+# DRBD notices the dead link by its own timers (ping-int 10 s, ping-timeout
+# 0.5 s, the request timeout): 20.6 s into the cut in two lab runs of this
+# resync.  So the cut stays until hv1's kernel has logged the loss, and 3 s
+# more (D's reconnects fail meanwhile); a fixed 15 s ended a CI run before
+# the loss.
 tc7=$(now)
 cut_s=$(lab_run hv1 "end=\$((SECONDS + 60)); while [ \$($LOST) -le $lost0 ]; do
 		[ \$SECONDS -lt \$end ] || { drbdsetup-84 sh-status 2>&1 | grep -E '^_(cstate|disk|pdisk)='; tc -s filter show dev eth0 ingress; exit 97; }
