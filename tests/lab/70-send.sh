@@ -382,7 +382,13 @@ lab_bg hv1 send "$V --json send --plan $PLAN"
 # DRBD's connection losses hv1's kernel has logged so far (the parts before
 # lost theirs too): the cut must add one.
 LOST="dmesg | grep -cE 'conn\\( (SyncSource|Connected) -> (NetworkFailure|Timeout|BrokenPipe|Unconnected|ProtocolError)' || true"
-lost0=$(wait_for hv1 "drbdsetup-84 sh-status 2>/dev/null | grep -q '^_cstate=SyncSource'" 120 "the sync" "$LOST; $FAULT cut 7870 >/dev/null")
+# vmhop status in the resync (4 MiB/s: 16 s for the 64 MiB): the kernel's
+# rate and time left, from /proc/drbd, on the real kernel; then the cut.
+st7=$(wait_for hv1 "drbdsetup-84 sh-status 2>/dev/null | grep -q '^_cstate=SyncSource'" 120 "the sync" "sleep 3; $V --json status --plan $PLAN")
+rs7=$(python3 -c 'import json,sys; d=json.load(sys.stdin)["disks"][0]
+print(d.get("cstate"), d.get("resync_rate_kib_s", "-"), d.get("resync_eta_s", "-"), "|", d.get("sync"))' <<< "$st7")
+assert_match "$rs7" "^SyncSource [1-9][0-9]* [0-9]+ \| SyncSource: [0-9.]+% of the resync done, [0-9.]+ MiB to go, [0-9.]+ MiB/s, [0-9]+ s left$" "status in the resync: the kernel's rate and time left"
+lost0=$(lab_out hv1 "$LOST; $FAULT cut 7870 >/dev/null")
 # DRBD notices the dead link by its own timers (ping-int 10 s, ping-timeout
 # 0.5 s, the request timeout): 20.6 s into the cut in two lab runs of this
 # resync.  So the cut stays until hv1's kernel has logged the loss, and 3 s
@@ -409,6 +415,7 @@ lost=$((X[0] - lost0))
 [ "$lost" -ge 1 ] || { lab_out hv1 "dmesg | grep -i drbd | tail -n 20" >&2; fail "the cut did not break DRBD's connection (nothing new in hv1's kernel log: $lost0 before, ${X[0]} after)"; }
 check_host hv2 "after the link came back" runs "$RING; exit \$rc"
 ring=${X[0]}; ring_ok "$ring"
+say_t "status in the resync: $rs7"
 say_t "receive first; DRBD's port cut in the sync until hv1's kernel logged the loss ($tl7 s) and 3 s more ($lost connection loss(es) in hv1's kernel log): DRBD reconnected and resynced, moved in $(elapsed $t7) s (freeze ns, outcome, libvirt downtime ms: $fz); ring check on hv2: $ring"
 fi
 
