@@ -390,8 +390,8 @@ print(d.get("cstate"), d.get("resync_rate_kib_s", "-"), d.get("resync_eta_s", "-
 assert_match "$rs7" "^SyncSource [1-9][0-9]* [0-9]+ \| SyncSource: [0-9.]+% of the resync done, [0-9.]+ MiB to go, [0-9.]+ MiB/s, [0-9]+ s left$" "status in the resync: the kernel's rate and time left"
 lost0=$(lab_out hv1 "$LOST; $FAULT cut 7870 >/dev/null")
 # DRBD notices the dead link by its own timers (ping-int 10 s, ping-timeout
-# 0.5 s, the request timeout): 20.6 s into the cut in two lab runs of this
-# resync.  So the cut stays until hv1's kernel has logged the loss, and 3 s
+# 0.5 s, the request timeout): 12.4 to 20.6 s into the cut in three lab runs
+# of this resync.  So the cut stays until hv1's kernel has logged the loss, and 3 s
 # more (D's reconnects fail meanwhile); a fixed 15 s ended a CI run before
 # the loss.
 tc7=$(now)
