@@ -297,11 +297,11 @@ static int check_extents(const struct vplan_disk *d, const struct vlvm_vg_info *
 
 /*
  * Every check of preflight.  @extent (D, may be NULL): each disk's VG extent
- * size, as found.  @in_prepare: prepare's first run, which creates the VM's
- * LV next: D does not look for it (lvcreate refuses an existing one itself,
- * under LVM's lock; each LVM report is a device scan).
+ * size, as found, for prepare's creates.  D's LV is looked for here even in
+ * prepare, where lvcreate would refuse it too: an LV of that name is bad
+ * input, refused before anything changes.
  */
-static int checks(struct veng *g, bool in_prepare, uint64_t *extent, struct vh_error *e)
+static int checks(struct veng *g, uint64_t *extent, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	int r, state;
@@ -337,7 +337,7 @@ static int checks(struct veng *g, bool in_prepare, uint64_t *extent, struct vh_e
 			return r;
 		if (extent)
 			extent[i] = vg.extent_size;
-		r = in_prepare ? -ENOENT : g->ops->lv_info(g->ud, d->vg, d->lv, &li, e);
+		r = g->ops->lv_info(g->ud, d->vg, d->lv, &li, e);
 		if (r == 0 && !g->st.disks[i].lv_created)
 			return vh_err(e, -EEXIST, "%s/%s already exists on this host", d->vg, d->lv);
 		if (r < 0 && r != -ENOENT)
@@ -353,7 +353,7 @@ static int checks(struct veng *g, bool in_prepare, uint64_t *extent, struct vh_e
 static int preflight(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	(void)res;
-	return checks(g, false, NULL, e);
+	return checks(g, NULL, e);
 }
 
 /* ---- prepare ----------------------------------------------------------- */
@@ -600,7 +600,7 @@ static int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 	/* The first time: every check of preflight, before anything changes.
 	 * What it found is not asked again below. */
 	if (g->st.last_phase < VENG_PREPARE && !g->st.helper_taken) {
-		if ((r = checks(g, true, extent, e)) < 0)
+		if ((r = checks(g, extent, e)) < 0)
 			return r;
 	}
 	if ((r = take_helper(g, res, e)) < 0)

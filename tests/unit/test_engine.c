@@ -941,9 +941,10 @@ static void abort_on_dest_removes_only_its_own_lv(void **state)
 	assert_true(lvo("vg", "vm1", false)->exists);
 }
 
-/* D's first prepare runs preflight's checks (one vgs) and then only creates:
- * no lvs for the VM's LV or the meta-data LV (lvcreate refuses an existing
- * one), no vgs again (the extent size is preflight's), no read-back.  A run
+/* D's first prepare runs preflight's checks (one vgs, one lvs: an existing
+ * LV of the VM's name is refused before anything changes) and then only
+ * creates: no lvs for the meta-data LV (lvcreate refuses an existing one),
+ * no vgs again (the extent size is preflight's), no read-back.  A run
  * again looks at what the journal claims.  S's first prepare: one lvs (the
  * VM's LV), then the meta-data LV's create, its size rounded by LVM.  The
  * VM's LV made by someone else in between: LVM's create refuses it, nothing
@@ -958,7 +959,7 @@ static void dest_prepare_asks_lvm_once(void **state)
 	engine(&g, VPLAN_ROLE_DEST, NULL);
 	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
 	assert_int_equal(W.vg_infos, 1);
-	assert_int_equal(W.lv_infos, 0);
+	assert_int_equal(W.lv_infos, 1);
 	assert_int_equal(W.lv_creates_blind, 0);
 	assert_true(lvo("vg", "vm1", false)->exists);
 	assert_true(W.saved.disks[0].lv_created);
@@ -981,6 +982,15 @@ static void dest_prepare_asks_lvm_once(void **state)
 	assert_int_equal(W.vg_infos, 0);
 	assert_int_equal(W.lv_creates_blind, 1);
 	assert_true(W.saved.disks[0].md_created);
+
+	/* D's LV there before prepare (bad input): refused before anything
+	 * changes, as preflight refuses it */
+	world_dest();
+	lvo("vg", "vm1", true)->exists = true;
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), -EEXIST);
+	assert_int_equal(W.nlog, 0);
+	assert_false(W.helper_changed);
 
 	world_dest();
 	W.lv_appears_at_take = true;
