@@ -30,10 +30,12 @@
 #      link for timeouts.connect, then aborts (exit 13), the VM runs on on
 #      hv1, hv1 clean; hv2 boots again clean.
 #   7. receive started first (2 s before send, which runs with --json: a
-#      freeze event, a summary "moved"); the DRBD port cut on hv1 for 15 s
-#      during the sync, then restored: DRBD loses the connection (the kernel
-#      logs one more loss than before the cut), reconnects and resyncs; send and receive ride it out and
-#      finish the move (exit 0), the ring check passes on hv2, both hosts clean.
+#      freeze event, a summary "moved"); 3 s into the resync `vmhop status`
+#      shows the kernel's rate and time left; then the DRBD port cut on hv1
+#      until hv1's kernel logs the connection loss (one more than before the
+#      cut, at most 60 s) and 3 s more, then restored: DRBD reconnects and
+#      resyncs; send and receive ride it out and finish the move (exit 0),
+#      the ring check passes on hv2, both hosts clean.
 # Parts 4, 8, 6 and 5 move the VM that the part before aborted (the same
 # UUID, the same journal name): each host finds that move's ended journal,
 # keeps it as .prev and starts a fresh one; part 7 moves the VM part 5 left.
