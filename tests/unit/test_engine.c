@@ -1417,16 +1417,27 @@ static void restart_refusals_change_nothing(void **state)
 /* D still waits for the sync when S has passed its gate and disconnected
  * (the VM is paused or running here): D's wait-sync ends, it does not wait
  * timeouts.connect for a connection that will not come. */
+/* D prepared through @ops (NULL: the fakes) and not connected: the peer not
+ * there yet. */
+static void dest_unconnected(struct veng *g, const struct veng_ops *ops)
+{
+	struct vh_error e = { 0 };
+	struct veng_result res;
+
+	world_dest();
+	assert_int_equal(veng_init(g, &P, VPLAN_ROLE_DEST, NULL, ops ? ops : &fake_ops, NULL, &e), 0);
+	g->now_ns = fake_now;
+	assert_int_equal(run(g, VENG_PREPARE, 0, &res), 0);
+	W.conn = DRBDNL_C_WF_CONNECTION;
+}
+
 static void dest_wait_sync_ends_when_the_vm_came(void **state)
 {
 	struct veng g;
 	struct veng_result res;
 	int64_t t0;
 
-	world_dest();
-	engine(&g, VPLAN_ROLE_DEST, NULL);
-	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
-	W.conn = DRBDNL_C_WF_CONNECTION;
+	dest_unconnected(&g, NULL);
 	W.disk = DRBDNL_D_UP_TO_DATE;
 	W.vm_here = VIR_DOMAIN_RUNNING;
 	t0 = W.clock;
@@ -1434,10 +1445,7 @@ static void dest_wait_sync_ends_when_the_vm_came(void **state)
 	assert_true(W.saved.synced);
 	assert_true(W.clock - t0 <= 2ll * 1000000000);
 	/* without the VM, no connection is still a failure */
-	world_dest();
-	engine(&g, VPLAN_ROLE_DEST, NULL);
-	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
-	W.conn = DRBDNL_C_WF_CONNECTION;
+	dest_unconnected(&g, NULL);
 	assert_int_equal(run(&g, VENG_WAIT_SYNC, 0, &res), -ETIMEDOUT);
 }
 
@@ -1458,7 +1466,6 @@ static void vm_comes_with_an_event(unsigned n)
 static void dest_wait_sync_wakes_on_libvirt_events(void **state)
 {
 	struct veng_ops ops = fake_ops;
-	struct vh_error e = { 0 };
 	struct veng_result res;
 	struct veng g;
 	int64_t t0;
@@ -1466,11 +1473,7 @@ static void dest_wait_sync_wakes_on_libvirt_events(void **state)
 	(void)state;
 	ops.vm_watch = f_vm_watch;
 	ops.vm_watch_clear = f_vm_watch_clear;
-	world_dest();
-	assert_int_equal(veng_init(&g, &P, VPLAN_ROLE_DEST, NULL, &ops, NULL, &e), 0);
-	g.now_ns = fake_now;
-	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
-	W.conn = DRBDNL_C_WF_CONNECTION;
+	dest_unconnected(&g, &ops);
 	W.disk = DRBDNL_D_UP_TO_DATE;
 	W.on_wait = vm_comes_with_an_event;
 	t0 = W.clock;
@@ -1503,10 +1506,7 @@ static void wait_sync_connected_at_the_end_of_a_wait_is_no_stall(void **state)
 	struct veng g;
 	struct veng_result res;
 
-	world_dest();
-	engine(&g, VPLAN_ROLE_DEST, NULL);
-	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
-	W.conn = DRBDNL_C_WF_CONNECTION;
+	dest_unconnected(&g, NULL);
 	W.disk = DRBDNL_D_INCONSISTENT;
 	W.oos = 100;
 	W.nwaits = 0;
