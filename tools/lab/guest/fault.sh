@@ -6,6 +6,9 @@
 #                              (both directions, this host only): DRBD's connection
 #                              dies, libvirt's does not
 #   fault.sh cut-all           take the link down (every connection to the peer)
+#   fault.sh reset PORT        abort every TCP connection to or from PORT at once
+#                              (ss -K: each end sees a reset); nothing stays cut, so
+#                              DRBD reconnects by itself: a link that breaks and is back
 #   fault.sh restore           undo both
 #   fault.sh libvirtd stop     stop libvirtd (and wait until it is gone)
 #   fault.sh libvirtd start    start it again and wait until it answers
@@ -26,6 +29,13 @@ case ${1:-} in
 cut)
 	cut_port "${2:?port}"
 	echo "fault: $(hostname): TCP port $2 cut on $DEV"
+	;;
+reset)
+	p=${2:?port}
+	n=$(ss -Htn state established "( sport = :$p or dport = :$p )" | wc -l)
+	[ "$n" -gt 0 ] || { echo "fault: $(hostname): no connection on port $p to reset" >&2; exit 1; }
+	ss -HtnK state established "( sport = :$p or dport = :$p )" >/dev/null
+	echo "fault: $(hostname): $n connection(s) on TCP port $p reset"
 	;;
 cut-all)
 	ip link set "$DEV" down
@@ -56,7 +66,7 @@ libvirtd)
 	esac
 	;;
 *)
-	sed -n '3,11p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 	;;
 esac
