@@ -45,6 +45,7 @@ int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 		{ "leave-paused", no_argument, NULL, 'l' },
 		{ "no-abort", no_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "migrate-retries", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -54,6 +55,7 @@ int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 	int c;
 
 	memset(a, 0, sizeof(*a));
+	a->migrate_retries = VH_MIGRATE_RETRIES;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -71,6 +73,17 @@ int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 				return vh_usage(ctx, "%s: --no-abort is for send and receive", name);
 			a->no_abort = true;
 			break;
+		case 'r': {
+			uint64_t v;
+
+			if (strcmp(name, "send"))
+				return vh_usage(ctx, "%s: --migrate-retries is for send", name);
+			if (vh_parse_dec(optarg, VH_MIGRATE_RETRIES_MAX, &v) < 0)
+				return vh_usage(ctx, "%s: --migrate-retries takes 0 to %u, not '%s'",
+						name, VH_MIGRATE_RETRIES_MAX, optarg);
+			a->migrate_retries = (unsigned)v;
+			break;
+		}
 		case 'f':
 			if (!restart)
 				return vh_usage(ctx, "%s: --force is for restart", name);
@@ -79,7 +92,14 @@ int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 		case 'h':
 			printf("usage: vmhop %s --plan FILE [--state-dir DIR] [--uri LOCAL-URI]%s "
 			       "[--json]\n", name, migrate ? " [--leave-paused]" :
+			       !strcmp(name, "send") ? " [--no-abort] [--migrate-retries N]" :
 			       whole ? " [--no-abort]" : restart ? " [--force]" : "");
+			if (!strcmp(name, "send"))
+				printf("  --migrate-retries N  a migration libvirt cancelled because DRBD "
+				       "lost its link\n                       (the VM still runs here) is "
+				       "tried again up to N times,\n                       each once DRBD "
+				       "has reconnected and resynced (default %u; 0: abort)\n",
+				       VH_MIGRATE_RETRIES);
 			return -1;
 		default:
 			return vh_usage(ctx, "%s: unknown option '%s'", name, argv[optind - 1]);

@@ -292,6 +292,27 @@ static void on_link_lost(struct out *o, const struct veng_event *ev)
 	fflush(stdout);
 }
 
+/* The migration cancelled for a lost link is tried again (run.c). */
+static void on_retry(struct out *o, const struct veng_event *ev)
+{
+	unsigned n = ev->result ? ev->result->acted : 0;
+
+	if (o->ctx->json) {
+		json_object *j = jev(o, "retry");
+
+		jput(j, "phase", json_object_new_string("migrate"));
+		jput(j, "retry", json_object_new_int((int)n));
+		jput(j, "errno", json_object_new_int(-ev->rc));
+		jput(j, "message", json_object_new_string(ev->err ? ev->err->msg : ""));
+		vh_print_line(o->ctx, j);
+		return;
+	}
+	end_bar(o);
+	printf("  the VM still runs here: migration retry %u once DRBD has reconnected and "
+	       "resynced (wait-sync again)\n", n);
+	fflush(stdout);
+}
+
 static void freeze_windows(struct out *o, const struct veng_result *res)
 {
 	for (size_t i = 0; i < o->s->plan.n_disks; i++) {
@@ -381,6 +402,8 @@ static void on_event(const struct veng_event *ev, void *ud)
 		on_gate(o, ev);
 	} else if (!strcmp(ev->what, "link-lost")) {
 		on_link_lost(o, ev);
+	} else if (!strcmp(ev->what, "retry")) {
+		on_retry(o, ev);
 	} else if (!strcmp(ev->what, "step") || !strcmp(ev->what, "wait")) {
 		if (o->ctx->json) {
 			json_object *j = jev(o, ev->what);
@@ -448,6 +471,8 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 		} else {
 			json_object_put(fz);
 		}
+		if (is_s)
+			jput(j, "migrate_retries", json_object_new_int((int)sum->retries));
 		jput(j, "synced_kib", json_object_new_int64((int64_t)o->synced_kib));
 		jput(j, "sync_rate_mib_s", jdbl((int64_t)(rate * 10) / 10.0));
 		jput(j, "next", json_object_new_string(rc == 0 ? "nothing: the move is done on "
@@ -482,6 +507,9 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 				printf(", gate + resume on %s %.0f ms", s->plan.dest.host,
 				       mig->switch_ns / 1e6);
 		}
+		if (order[i] == VENG_MIGRATE && sum->retries)
+			printf("  (tried again %u time%s after DRBD lost its link)", sum->retries,
+			       sum->retries == 1 ? "" : "s");
 		putchar('\n');
 	}
 	if (rc < 0)
@@ -502,7 +530,7 @@ int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
 
 	if ((rc = phase_parse(ctx, argv[0], argc, argv, &a)))
 		return rc < 0 ? VH_EXIT_OK : rc;
-	ro = (struct vrun_opts){ .no_abort = a.no_abort };
+	ro = (struct vrun_opts){ .no_abort = a.no_abort, .migrate_retries = a.migrate_retries };
 	/* The session is large (the engine's state, the plan): not on the stack. */
 	if (!(s = calloc(1, sizeof(*s)))) {
 		vh_err(&e, -ENOMEM, "out of memory");

@@ -13,12 +13,18 @@
 #include "core/engine.h"
 #include "core/journal.h"
 
+/* send's --migrate-retries by default, and its largest value */
+#define VH_MIGRATE_RETRIES	1
+#define VH_MIGRATE_RETRIES_MAX	10
+
 struct phase_args {
 	const char *plan;
 	const char *state_dir;
 	const char *uri;
 	bool leave_paused;		/* migrate */
 	bool no_abort;			/* send, receive */
+	unsigned migrate_retries;	/* send: tries after a migration cancelled for a
+					 * lost link (VH_MIGRATE_RETRIES unless given) */
 	bool force;			/* restart: D's libvirt unreachable, D vouched for */
 	veng_event_fn on_event;		/* libvirt's migration progress */
 	void *event_ud;

@@ -32,13 +32,15 @@ static bool done_here(const struct veng *g, enum veng_phase ph)
 	return (int)ph <= g->st.last_phase;
 }
 
-/* One phase, with its events; skipped when the journal says it is done. */
-static int phase(struct veng *g, enum veng_phase ph, struct vrun_summary *sum, struct vh_error *e)
+/* One phase, with its events; skipped when the journal says it is done,
+ * unless @again (wait-sync after a migration cancelled for a lost link). */
+static int run_phase(struct veng *g, enum veng_phase ph, bool again, struct vrun_summary *sum,
+		     struct vh_error *e)
 {
 	struct veng_result *res = &sum->res[ph];
 	int r;
 
-	if (done_here(g, ph))
+	if (!again && done_here(g, ph))
 		return 0;
 	emit(g, "phase-start", (int)ph, NULL, 0, NULL);
 	r = veng_run(g, ph, 0, res, e);
@@ -49,6 +51,33 @@ static int phase(struct veng *g, enum veng_phase ph, struct vrun_summary *sum, s
 	if (r < 0)
 		sum->failed = (int)ph;
 	return r;
+}
+
+static int phase(struct veng *g, enum veng_phase ph, struct vrun_summary *sum, struct vh_error *e)
+{
+	return run_phase(g, ph, false, sum, e);
+}
+
+/*
+ * migrate failed with -ENOLINK: libvirt's job was cancelled because DRBD
+ * lost its link, and the VM runs here still (the journal: not handed off).
+ * If a try is left: a "retry" event, then wait-sync again (it waits for the
+ * reconnect within timeouts.connect, then for the resync of what D missed);
+ * 0 when migrate may run again, else wait-sync's failure (or @rc).
+ */
+static int retry_migrate(struct veng *g, const struct vrun_opts *o, int rc,
+			 struct vrun_summary *sum, struct vh_error *e)
+{
+	struct veng_result res = { .phase = VENG_MIGRATE };
+
+	if (rc != -ENOLINK || sum->retries >= o->migrate_retries || g->st.handed_off ||
+	    (g->stop && *g->stop))
+		return rc;
+	sum->retries++;
+	res.acted = sum->retries;	/* the retry this is, counted from 1 */
+	emit(g, "retry", VENG_MIGRATE, &res, rc, e);
+	sum->failed = -1;
+	return run_phase(g, VENG_WAIT_SYNC, true, sum, e);
 }
 
 /*
@@ -139,7 +168,11 @@ int vrun_send(struct veng *g, const struct vrun_opts *o, struct vrun_summary *su
 		return vh_err(e, -EINVAL, "vmhop send runs on the source (%s); this host is the "
 			      "destination: run vmhop receive here", g->plan->source.host);
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		if ((r = phase(g, order[i], sum, e)) < 0) {
+		r = phase(g, order[i], sum, e);
+		while (r < 0 && order[i] == VENG_MIGRATE &&
+		       (r = retry_migrate(g, o, r, sum, e)) == 0)
+			r = phase(g, VENG_MIGRATE, sum, e);
+		if (r < 0) {
 			r = give_up(g, o, r, sum, e);
 			sum->wall_ns = g->now_ns() - t0;
 			return r;
@@ -200,7 +233,8 @@ static const char *vm_word(int vr, int state)
 /*
  * Until the VM runs here and S has disconnected (then release may go on).
  * Gives up (-ENOTCONN) when S has been gone for timeouts.connect and the VM
- * never arrived; -ETIMEDOUT after timeouts.migrate + gate + connect in all.
+ * never arrived; -ETIMEDOUT after timeouts.migrate + gate + connect in all,
+ * counted again from a reconnect after a loss (VRUN_WAIT_RESTARTS times).
  * Event-driven: the wait wakes on DRBD's state change and on libvirt's
  * lifecycle events of the VM here (vm_watch), every @poll_ms at the latest
  * (5 s when watching, in case libvirtd's event connection is lost; else 0.5 s).
@@ -211,6 +245,8 @@ static int await_vm_loop(struct veng *g, unsigned poll_ms, bool watching, struct
 	const int64_t s2ns = 1000000000;
 	int64_t t0 = g->now_ns(), lost = -1;
 	int64_t limit = ((int64_t)p->timeouts.migrate + p->timeouts.gate + p->timeouts.connect) * s2ns;
+	unsigned restarts = 0;
+	bool was_connected = true;
 	char last[160] = "";
 
 	for (;;) {
@@ -241,6 +277,14 @@ static int await_vm_loop(struct veng *g, unsigned poll_ms, bool watching, struct
 		if (vr == 0 && state == VIR_DOMAIN_RUNNING && !connected)
 			return 0;
 		now = g->now_ns();
+		/* Back after a loss, the VM not here: S may migrate again (send's
+		 * retry after a cancelled migration): the bound starts anew. */
+		if (connected && !was_connected && vr == -ENOENT &&
+		    restarts < VRUN_WAIT_RESTARTS) {
+			restarts++;
+			t0 = now;
+		}
+		was_connected = connected;
 		if (vr == -ENOENT && !connected) {
 			if (lost < 0)
 				lost = now;

@@ -16,11 +16,23 @@
  * is left as it is, and the result says what to do next.  Nothing here
  * prints: the program gets every phase, step and progress report through
  * g->on_event.
+ *
+ * One failure is not the end on S: a migration libvirt cancelled because
+ * DRBD lost its link (migrate's -ENOLINK: the VM never left S) is tried
+ * again, up to vrun_opts.migrate_retries times, after wait-sync has seen
+ * DRBD reconnect and resync what D missed (a "retry" event before it).  D's
+ * wait for the VM rides that out: it counts its bound again from each
+ * reconnect after a loss (VRUN_WAIT_RESTARTS times at most).
  */
 #ifndef VMHOP_CORE_RUN_H
 #define VMHOP_CORE_RUN_H
 
 #include "core/engine.h"
+
+/* D's wait for the VM starts its bound (timeouts.migrate + gate + connect)
+ * again when DRBD reconnects after a loss, at most this many times: S may be
+ * migrating again (send's migrate_retries). */
+#define VRUN_WAIT_RESTARTS	4
 
 /* The receive side's wait for the VM, in "phase-start"/"phase-end" events. */
 #define VRUN_WAIT_VM	VENG_PHASES
@@ -30,6 +42,11 @@ const char *vrun_phase_name(int phase);
 struct vrun_opts {
 	unsigned poll_ms;	/* receive: libvirt is asked about the VM this often (500) */
 	bool no_abort;		/* a failure leaves this host as it is (no automatic abort) */
+	/* send: a migration cancelled because DRBD lost its link (the plan's
+	 * on_link_loss cancel: the VM still runs here) is tried again this
+	 * many times, each once DRBD has reconnected and resynced (wait-sync
+	 * again, bounded by timeouts.connect and the stall); 0: abort at once */
+	unsigned migrate_retries;
 };
 
 struct vrun_summary {
@@ -37,6 +54,7 @@ struct vrun_summary {
 	int failed;			/* the phase that failed (VRUN_WAIT_VM too), -1 none */
 	bool untouched;			/* failed before this host changed anything (a
 					 * refusal: no abort was needed) */
+	unsigned retries;		/* send: migrations tried again after a lost link */
 	bool ran[VENG_PHASES + 1];
 	struct veng_result res[VENG_PHASES + 1];	/* each phase's result (wall_ns ...) */
 	int64_t wall_ns;

@@ -21,8 +21,15 @@
 #   8. DRBD's connection dropped by hv2 while libvirt migrates: hv1's DRBD
 #      loses its peer at once (WFConnection); send sees it in the migration's
 #      poll loop and cancels libvirt's job (the plan's on_link_loss: cancel,
-#      the default); the VM keeps running on hv1, still writing; send aborts
+#      the default); the VM keeps running on hv1, still writing; send tries
+#      again once DRBD is back (--migrate-retries 1, the default), but hv2
+#      stays StandAlone: no connection within timeouts.connect, send aborts
 #      (exit 13), receive cleans hv2 by itself (exit 13), both hosts clean.
+#   9. DRBD's TCP connections reset on hv2 while libvirt migrates (nothing
+#      cut: DRBD reconnects by itself and resyncs): send sees the loss,
+#      cancels libvirt's job, waits for the resync and migrates again; the
+#      move finishes (both exit 0), the VM runs on hv2, the ring check
+#      passes there, both hosts clean; then a new busy VM on hv1.
 #   6. Ctrl-C (SIGINT) to send during the sync: send aborts (exit 13) within
 #      a second or so of the signal, the VM runs on on hv1, hv1 clean;
 #      receive sees hv1 go and aborts by itself (exit 13), hv2 clean.
@@ -36,7 +43,7 @@
 #      cut, at most 60 s) and 3 s more, then restored: DRBD reconnects and
 #      resyncs; send and receive ride it out and finish the move (exit 0),
 #      the ring check passes on hv2, both hosts clean.
-# Parts 4, 8, 6 and 5 move the VM that the part before aborted (the same
+# Parts 4, 8, 9, 6 and 5 move the VM that the part before aborted (the same
 # UUID, the same journal name): each host finds that move's ended journal,
 # keeps it as .prev and starts a fresh one; part 7 moves the VM part 5 left.
 # Each part ends with the writer's ring check passing where the VM runs: the
@@ -57,7 +64,7 @@ HELPER=/sys/module/drbd/parameters/usermode_helper
 STATE=/var/lib/vmhop
 PLAN=/tmp/$N.plan.json
 # SECTIONS="1 4" runs only those parts (all by default).
-want() { [[ " ${SECTIONS:-1 3 4 8 6 5 7} " == *" $1 "* ]]; }
+want() { [[ " ${SECTIONS:-1 3 4 8 9 6 5 7} " == *" $1 "* ]]; }
 
 jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
@@ -310,6 +317,8 @@ ts8=$(elapsed "$tc8")
 assert_eq "$rc_s" 13 "send with DRBD's link lost in the migration: exit (undone); $(tail -n 3 <<< "$out_s")"
 assert_match "$out_s" "DRBD lost its link during the migration: /dev/drbd70 [A-Za-z]+ UpToDate/[A-Za-z]+: cancelling libvirt's job" "send saw the loss in the migration's loop"
 assert_match "$out_s" "migrate FAILED after [0-9.]+ s: DRBD lost its link to hv2 during the migration \(/dev/drbd70 [^)]*\): libvirt's job was cancelled, the VM still runs here" "send's one-line error"
+assert_match "$out_s" "the VM still runs here: migration retry 1 once DRBD has reconnected and resynced" "send waits to try again"
+assert_match "$out_s" "wait-sync FAILED after [0-9.]+ s: /dev/drbd70: no connection to hv2 in 20 s" "hv2 did not come back: send gives up"
 assert_match "$out_s" "abort: undone" "send aborted"
 check_host hv1 "migration cancelled" "runs prev" "$VIRSH domjobinfo $N | awk '/^Job type/ {print \$3}'; $BV counter $N; $RING_PAUSED; exit \$rc"
 assert_eq "${X[0]}" None "hv1: no migration job left"
@@ -320,8 +329,53 @@ assert_eq "$(head -n1 <<< "$out_r")" vms=0 "hv2: no VM defined there (the migrat
 assert_eq "$rc_r" 13 "receive after hv1 cancelled the migration: exit (undone); $(tail -n 3 <<< "$out_r")"
 check_host hv2 "receive undone" prev "lvs --noheadings vg/$N 2>/dev/null | wc -l"
 assert_eq "${X[0]}" 0 "hv2: the LV receive created is gone"
-say_t "DRBD's link lost while libvirt migrated: libvirt's job cancelled, send undone (13) $ts8 s after the loss (seen from here), the VM ran on on hv1; receive undone by itself (13), in $(elapsed $t8) s; ring check on hv1: $ring"
+say_t "DRBD's link lost while libvirt migrated: libvirt's job cancelled, no connection again within 20 s, send undone (13) $ts8 s after the loss (seen from here), the VM ran on on hv1; receive undone by itself (13), in $(elapsed $t8) s; ring check on hv1: $ring"
 ABORTED=8
+fi
+
+# ---- 9. DRBD's connections reset while libvirt migrates: tried again ---------
+if want 9; then
+# As in part 8, a migration that cannot converge (1 MiB/s, 1 ms) until told
+# to: only the cancel ends the first one.  The reset (ss -K on hv2) aborts
+# DRBD's two TCP connections and cuts nothing: DRBD reconnects by itself
+# within a second or so and resyncs the VM's writes made meanwhile.  send
+# sees the loss, cancels libvirt's job, waits for the resync and migrates
+# again; the harness lets that second job converge (virsh
+# migrate-setmaxdowntime and migrate-setspeed on the running job).
+make_plan hv1 hv2 --bandwidth 1 --max-downtime 1 --timeout migrate=120 --timeout connect=30 --timeout stall=30 --timeout gate=20
+t9=$(now)
+lab_bg hv2 recv "$V --json receive --plan $PLAN"
+lab_bg hv1 send "$V send --plan $PLAN"
+wait_for hv1 "$VIRSH domjobinfo $N 2>/dev/null | grep -q Unbounded" 180 "libvirt's migration job" >/dev/null
+rs9=$(lab_out hv2 "$FAULT reset 7870")
+wait_for hv1 "grep -q 'migration retry 1' /tmp/lab-bg/send.log && $VIRSH domjobinfo $N 2>/dev/null | grep -q Unbounded" 180 \
+	"the second migration job" "$VIRSH migrate-setmaxdowntime $N 300 && $VIRSH migrate-setspeed $N 1000" >/dev/null
+bg_end hv1 send 300; rc_s=$RC; out_s=$OUT
+bg_end hv2 recv 200; rc_r=$RC; out_r=$OUT
+[ "$rc_s$rc_r" = 00 ] || { printf '%s\n---\n%s\n' "$out_s" "$out_r" >&2; fail "DRBD's connections reset in the migration: send exited $rc_s, receive $rc_r"; }
+assert_match "$out_s" "DRBD lost its link during the migration: /dev/drbd70 [A-Za-z]+ UpToDate/[A-Za-z]+: cancelling libvirt's job" "send saw the loss in the migration's loop"
+assert_match "$out_s" "migrate FAILED after [0-9.]+ s: DRBD lost its link to hv2 during the migration" "the first migration cancelled"
+assert_match "$out_s" "the VM still runs here: migration retry 1 once DRBD has reconnected and resynced" "send tries again"
+assert_match "$out_s" "\] wait-sync: in sync in" "wait-sync again: DRBD back and in sync"
+assert_match "$out_s" "\] migrate: done in" "the second migration"
+assert_match "$out_s" "send summary \(source, VM $N, vh-[0-9a-f]{8}\): MOVED" "send's summary"
+assert_match "$out_s" "tried again 1 time after DRBD lost its link" "send's summary counts the retry"
+printf '%s\n' "$out_r" | python3 -c '
+import json, sys
+ev = [json.loads(l) for l in sys.stdin if l.strip()]
+s = ev[-1]
+assert s["event"] == "summary" and s["outcome"] == "moved" and s["ok"] is True, s
+ph = [e["phase"] for e in ev if e["event"] == "phase-end"]
+assert ph == ["prepare", "wait-sync", "wait-vm", "release", "cleanup"], ph
+' || { printf '%s\n' "$out_r" >&2; fail "receive's --json events"; }
+check_host hv2 "after the migration tried again" "runs prev" "$RING; $BV destroy $N; exit \$rc"
+ring=${X[0]}; ring_ok "$ring"
+check_host hv1 "after the migration tried again" prev "$VIRSH list --all --name | grep -cx $N || true; lvs --noheadings vg/$N 2>/dev/null | wc -l
+	$BV destroy $N; $BV create $N $SIZE >/dev/null && $BV wait-writes $N 16 120 >/dev/null"
+assert_eq "${X[0]} ${X[1]}" "0 0" "hv1: VM undefined, its LV removed"
+RING_W=0
+say_t "DRBD's connections reset while libvirt migrated (${rs9#fault: }): libvirt's job cancelled, DRBD back and resynced, migrated again: moved in $(elapsed $t9) s; $(grep -E '^  migrate ' <<< "$out_s" | tr -s ' '); ring check on hv2: $ring"
+ABORTED=
 fi
 
 # ---- 6. Ctrl-C to send during the sync ----------------------------------------

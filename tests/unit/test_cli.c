@@ -79,6 +79,17 @@ static void usage_errors_print_the_json_error(void **state)
 	assert_usage_json(&r);
 	r = tcli_run(NULL, "--json", "lvm", "info", NULL);
 	assert_usage_json(&r);
+	/* send's --migrate-retries: 0 to 10, decimal, send's alone */
+	r = tcli_run(NULL, "--json", "send", "--plan", "p", "--migrate-retries", "11", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "send", "--plan", "p", "--migrate-retries", "01", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "send", "--plan", "p", "--migrate-retries", "-1", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "receive", "--plan", "p", "--migrate-retries", "1", NULL);
+	assert_usage_json(&r);
+	r = tcli_run(NULL, "--json", "migrate", "--plan", "p", "--migrate-retries", "1", NULL);
+	assert_usage_json(&r);
 	/* without --json: nothing on stdout but the help text, if any */
 	r = tcli_run(NULL, "dm", "info", "--bogus", NULL);
 	assert_int_equal(r.rc, VH_EXIT_USAGE);

@@ -46,6 +46,8 @@ struct world {
 	/* the wait: what the link does when the engine waits */
 	bool wait_resyncs;		/* the link comes back: in sync */
 	bool drop_during_migrate;	/* the link drops while libvirt migrates */
+	unsigned drop_migrations;	/* ... in that many migrations (then no more) */
+	bool drop_for_good;		/* ... and does not come back (no wait resyncs) */
 	bool abort_refused;		/* libvirt refuses the abort: too late, it finishes */
 	unsigned abort_asked;		/* the migration's watch asked for an abort */
 	uint64_t sync_step;		/* blocks each wait resyncs (0: none) */
@@ -527,7 +529,11 @@ static int f_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, void 
 	if (r < 0)
 		return vh_err(e, r, "injected");
 	for (int i = 0; i < SIM_WAKEUPS; i++) {
-		if (i == 1 && W.drop_during_migrate) {
+		if (i == 1 && (W.drop_during_migrate || W.drop_migrations)) {
+			if (W.drop_migrations)
+				W.drop_migrations--;
+			if (W.drop_for_good)
+				W.wait_resyncs = false;
 			W.conn = DRBDNL_C_WF_CONNECTION;
 			W.pdsk = DRBDNL_D_UNKNOWN;
 			W.oos = 14;
@@ -1957,6 +1963,147 @@ static void send_link_lost_during_migration_is_undone(void **state)
 	assert_true(W.saved.aborted);
 }
 
+static unsigned nlogged(const char *line)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < W.nlog; i++)
+		n += !strcmp(W.log[i], line);
+	return n;
+}
+
+struct retry_seen {
+	unsigned ends[VENG_PHASES + 1];
+	unsigned retries, last;		/* "retry" events, the number the last one said */
+	int rc;
+};
+
+static void count_retries(const struct veng_event *ev, void *ud)
+{
+	struct retry_seen *s = ud;
+
+	if (!strcmp(ev->what, "phase-end"))
+		s->ends[ev->phase]++;
+	if (!strcmp(ev->what, "retry")) {
+		s->retries++;
+		s->last = ev->result ? ev->result->acted : 0;
+		s->rc = ev->rc;
+	}
+}
+
+static int send_retrying(struct veng *g, struct retry_seen *seen, unsigned retries,
+			 struct vrun_summary *sum, struct vh_error *e)
+{
+	struct vrun_opts o = { .migrate_retries = retries };
+	int r;
+
+	engine(g, VPLAN_ROLE_SOURCE, NULL);
+	g->on_event = count_retries;
+	g->event_ud = seen;
+	r = vrun_send(g, &o, sum, e);
+	if (r < 0)
+		assert_int_equal(e->code, r);
+	return r;
+}
+
+/* send, --migrate-retries 1: the link drops in the first migration and
+ * comes back (DRBD reconnects and resyncs): libvirt's job cancelled, a
+ * "retry" event, wait-sync again, the second migration moves the VM. */
+static void send_retries_a_migration_cancelled_for_a_lost_link(void **state)
+{
+	struct retry_seen seen = { 0 };
+	struct vrun_summary sum;
+	struct vh_error e = { 0 };
+	struct veng g;
+	size_t at = 0;
+
+	(void)state;
+	world_source();
+	W.wait_resyncs = true;
+	W.drop_migrations = 1;
+	assert_int_equal(send_retrying(&g, &seen, 1, &sum, &e), 0);
+	assert_int_equal(sum.outcome, VENG_OK);
+	assert_int_equal(sum.failed, -1);
+	assert_int_equal(sum.retries, 1);
+	assert_int_equal(seen.retries, 1);
+	assert_int_equal(seen.last, 1);
+	assert_int_equal(seen.rc, -ENOLINK);
+	assert_int_equal(seen.ends[VENG_MIGRATE], 2);
+	assert_int_equal(seen.ends[VENG_WAIT_SYNC], 2);
+	assert_int_equal(seen.ends[VENG_ABORT], 0);
+	/* the cancel, then a second migration and only then the switchover */
+	{
+		const char *const order[] = {
+			"migrate", "abort job", "migrate", "disconnect --force", "resume peer",
+			"undefine here", "down vh-1a2b3c4d",
+		};
+
+		for (size_t i = 0; i < W.nlog && at < 7; i++)
+			if (!strcmp(W.log[i], order[at]))
+				at++;
+		assert_int_equal(at, 7);
+	}
+	assert_int_equal(nlogged("migrate"), 2);
+	assert_int_equal(nlogged("abort job"), 1);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+	assert_true(W.saved.done);
+	assert_false(W.saved.aborted);
+}
+
+/* The link does not come back: wait-sync again fails at timeouts.connect,
+ * send aborts, the VM runs on S; with no retry left (or none asked), a
+ * second cancelled migration is undone at once. */
+static void send_retry_ends_in_abort_when_the_link_stays_lost(void **state)
+{
+	struct retry_seen seen = { 0 };
+	struct vrun_summary sum;
+	struct vh_error e = { 0 };
+	struct veng g;
+	int64_t t0;
+
+	(void)state;
+	world_source();
+	W.wait_resyncs = true;
+	W.drop_during_migrate = true;
+	W.drop_for_good = true;
+	t0 = W.clock;
+	assert_int_equal(send_retrying(&g, &seen, 1, &sum, &e), -ETIMEDOUT);
+	assert_non_null(strstr(e.msg, "no connection to hv2"));
+	assert_true(W.clock - t0 >= (int64_t)P.timeouts.connect * 1000000000);
+	assert_int_equal(sum.retries, 1);
+	assert_int_equal(sum.failed, VENG_WAIT_SYNC);
+	assert_int_equal(sum.outcome, VENG_UNDONE);
+	assert_int_equal(nlogged("migrate"), 1);
+	assert_true(logged(0, "dm_swap vg-vm1 own-table"));
+	assert_false(logged(0, "lv_remove vg/vm1"));
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+	assert_true(W.saved.aborted);
+
+	/* the link comes back but drops again in the retry: no try left */
+	memset(&seen, 0, sizeof(seen));
+	world_source();
+	W.wait_resyncs = true;
+	W.drop_during_migrate = true;
+	assert_int_equal(send_retrying(&g, &seen, 1, &sum, &e), -ENOLINK);
+	assert_int_equal(sum.retries, 1);
+	assert_int_equal(sum.failed, VENG_MIGRATE);
+	assert_int_equal(sum.outcome, VENG_UNDONE);
+	assert_int_equal(nlogged("migrate"), 2);
+	assert_int_equal(nlogged("abort job"), 2);
+	assert_int_equal(seen.ends[VENG_ABORT], 1);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+
+	/* 0 retries: undone at once, as before */
+	memset(&seen, 0, sizeof(seen));
+	world_source();
+	W.wait_resyncs = true;
+	W.drop_migrations = 1;
+	assert_int_equal(send_retrying(&g, &seen, 0, &sum, &e), -ENOLINK);
+	assert_int_equal(seen.retries, 0);
+	assert_int_equal(nlogged("migrate"), 1);
+	assert_int_equal(sum.outcome, VENG_UNDONE);
+}
+
 static void send_gate_timeout_leaves_vm_paused_no_abort(void **state)
 {
 	struct vrun_summary sum;
@@ -2135,6 +2282,49 @@ static void peer_never_brings_the_vm(unsigned n)
 		W.pdsk = DRBDNL_D_UNKNOWN;
 		W.wait_resyncs = false;
 	}
+}
+
+/* S's migration cancelled for a lost link, tried again once DRBD is back
+ * (send's retry): the link goes at wait 2, returns at wait 10, and the VM
+ * arrives at wait 75 (0.5 s a wait): later than the wait's bound from its
+ * start (timeouts.migrate + gate + connect: 35 s), within it from the
+ * reconnect. */
+static void peer_migrates_again(unsigned n)
+{
+	if (n == 2) {
+		W.conn = DRBDNL_C_WF_CONNECTION;
+		W.pdsk = DRBDNL_D_UNKNOWN;
+		W.wait_resyncs = false;
+	}
+	if (n == 10) {
+		W.conn = DRBDNL_C_CONNECTED;
+		W.pdsk = DRBDNL_D_UP_TO_DATE;
+	}
+	if (n >= 75)
+		peer_moves(n - 73);
+}
+
+static void receive_waits_anew_after_a_reconnect(void **state)
+{
+	struct vrun_summary sum;
+	struct vh_error e = { 0 };
+	struct vrun_opts o = { .poll_ms = 500 };
+	struct veng g;
+	int64_t t0;
+
+	(void)state;
+	world_dest();
+	W.wait_resyncs = true;
+	W.on_wait = peer_migrates_again;
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	P.timeouts.migrate = 10;
+	P.timeouts.gate = 5;
+	P.timeouts.connect = 20;
+	t0 = W.clock;
+	assert_int_equal(vrun_receive(&g, &o, &sum, &e), 0);
+	assert_int_equal(sum.outcome, VENG_OK);
+	assert_true(W.clock - t0 > 35ll * 1000000000);	/* past the first bound */
+	assert_true(W.saved.vm_ran_here && W.saved.done);
 }
 
 static void receive_gives_up_when_s_goes_and_vm_never_came(void **state)
@@ -2516,11 +2706,16 @@ int main(void)
 		cmocka_unit_test_teardown(send_moves_in_one_run, journal_teardown),
 		cmocka_unit_test_teardown(send_failed_migration_is_undone, journal_teardown),
 		cmocka_unit_test_teardown(send_link_lost_during_migration_is_undone, journal_teardown),
+		cmocka_unit_test_teardown(send_retries_a_migration_cancelled_for_a_lost_link,
+					  journal_teardown),
+		cmocka_unit_test_teardown(send_retry_ends_in_abort_when_the_link_stays_lost,
+					  journal_teardown),
 		cmocka_unit_test_teardown(send_gate_timeout_leaves_vm_paused_no_abort, journal_teardown),
 		cmocka_unit_test_teardown(send_interrupted_is_undone_completely, journal_teardown),
 		cmocka_unit_test_teardown(wait_sync_rides_out_a_lost_link, journal_teardown),
 		cmocka_unit_test_teardown(receive_moves_in_one_run, journal_teardown),
 		cmocka_unit_test_teardown(receive_wakes_on_libvirt_events, journal_teardown),
+		cmocka_unit_test_teardown(receive_waits_anew_after_a_reconnect, journal_teardown),
 		cmocka_unit_test_teardown(receive_gives_up_when_s_goes_and_vm_never_came, journal_teardown),
 		cmocka_unit_test_teardown(receive_never_undoes_a_vm_that_is_here, journal_teardown),
 		cmocka_unit_test_teardown(receive_undone_after_a_restart_on_s, journal_teardown),
