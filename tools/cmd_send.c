@@ -39,7 +39,9 @@ struct out {
 	int phase;		/* the phase under way */
 	struct sync_track sync[VPLAN_MAX_DISKS];
 	uint64_t synced_kib;	/* the largest resync seen, summed over the disks */
-	int64_t t_sync0, t_sync1;	/* the first resync report, the end of wait-sync */
+	int64_t t_sync0, t_sync1;	/* the first resync report, the end of the first
+					 * wait-sync (the full sync; a retry's resync is not
+					 * in the summary's rate) */
 	int64_t t_mig_line;
 	unsigned mig_last_pct;
 	uint64_t mig_total;
@@ -343,7 +345,7 @@ static void on_phase(struct out *o, const struct veng_event *ev)
 
 	if (start)
 		o->phase = ev->phase;
-	else if (ev->phase == VENG_WAIT_SYNC)
+	else if (ev->phase == VENG_WAIT_SYNC && !o->t_sync1)
 		o->t_sync1 = mono_ns();
 	if (o->ctx->json) {
 		json_object *j = jev(o, ev->what);

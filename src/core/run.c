@@ -33,11 +33,14 @@ static bool done_here(const struct veng *g, enum veng_phase ph)
 }
 
 /* One phase, with its events; skipped when the journal says it is done,
- * unless @again (wait-sync after a migration cancelled for a lost link). */
+ * unless @again (wait-sync after a migration cancelled for a lost link).
+ * A phase run more than once (a retry): its phase-end says this run's wall
+ * time, the summary keeps the sum of all. */
 static int run_phase(struct veng *g, enum veng_phase ph, bool again, struct vrun_summary *sum,
 		     struct vh_error *e)
 {
 	struct veng_result *res = &sum->res[ph];
+	int64_t before = sum->ran[ph] ? res->wall_ns : 0;
 	int r;
 
 	if (!again && done_here(g, ph))
@@ -48,6 +51,7 @@ static int run_phase(struct veng *g, enum veng_phase ph, bool again, struct vrun
 	if (r == 0 && res->outcome == VENG_STATE_LEFT)
 		r = vh_err(e, -ETIMEDOUT, "%s stopped: %s", veng_phase_name(ph), res->next);
 	emit(g, "phase-end", (int)ph, res, r, r < 0 ? e : NULL);
+	res->wall_ns += before;
 	if (r < 0)
 		sum->failed = (int)ph;
 	return r;

@@ -48,6 +48,7 @@ struct world {
 	bool drop_during_migrate;	/* the link drops while libvirt migrates */
 	unsigned drop_migrations;	/* ... in that many migrations (then no more) */
 	bool drop_for_good;		/* ... and does not come back (no wait resyncs) */
+	int64_t migrate_ns;		/* the time one migration takes (0) */
 	bool abort_refused;		/* libvirt refuses the abort: too late, it finishes */
 	unsigned abort_asked;		/* the migration's watch asked for an abort */
 	uint64_t sync_step;		/* blocks each wait resyncs (0: none) */
@@ -528,6 +529,7 @@ static int f_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, void 
 
 	if (r < 0)
 		return vh_err(e, r, "injected");
+	W.clock += W.migrate_ns;
 	for (int i = 0; i < SIM_WAKEUPS; i++) {
 		if (i == 1 && (W.drop_during_migrate || W.drop_migrations)) {
 			if (W.drop_migrations)
@@ -1976,14 +1978,18 @@ struct retry_seen {
 	unsigned ends[VENG_PHASES + 1];
 	unsigned retries, last;		/* "retry" events, the number the last one said */
 	int rc;
+	int64_t migrate_ns;		/* the wall times migrate's phase-ends said, summed */
 };
 
 static void count_retries(const struct veng_event *ev, void *ud)
 {
 	struct retry_seen *s = ud;
 
-	if (!strcmp(ev->what, "phase-end"))
+	if (!strcmp(ev->what, "phase-end")) {
 		s->ends[ev->phase]++;
+		if (ev->phase == VENG_MIGRATE && ev->result)
+			s->migrate_ns += ev->result->wall_ns;
+	}
 	if (!strcmp(ev->what, "retry")) {
 		s->retries++;
 		s->last = ev->result ? ev->result->acted : 0;
@@ -2021,6 +2027,7 @@ static void send_retries_a_migration_cancelled_for_a_lost_link(void **state)
 	world_source();
 	W.wait_resyncs = true;
 	W.drop_migrations = 1;
+	W.migrate_ns = 2000000000;
 	assert_int_equal(send_retrying(&g, &seen, 1, &sum, &e), 0);
 	assert_int_equal(sum.outcome, VENG_OK);
 	assert_int_equal(sum.failed, -1);
@@ -2031,6 +2038,9 @@ static void send_retries_a_migration_cancelled_for_a_lost_link(void **state)
 	assert_int_equal(seen.ends[VENG_MIGRATE], 2);
 	assert_int_equal(seen.ends[VENG_WAIT_SYNC], 2);
 	assert_int_equal(seen.ends[VENG_ABORT], 0);
+	/* each phase-end says its own run's time, the summary both runs' */
+	assert_true(seen.migrate_ns >= 2 * W.migrate_ns);
+	assert_int_equal(sum.res[VENG_MIGRATE].wall_ns, seen.migrate_ns);
 	/* the cancel, then a second migration and only then the switchover */
 	{
 		const char *const order[] = {
