@@ -297,7 +297,7 @@ static void on_link_lost(struct out *o, const struct veng_event *ev)
 /* The migration cancelled for a lost link is tried again (run.c). */
 static void on_retry(struct out *o, const struct veng_event *ev)
 {
-	unsigned n = ev->result ? ev->result->acted : 0;
+	unsigned n = ev->retry;
 
 	if (o->ctx->json) {
 		json_object *j = jev(o, "retry");

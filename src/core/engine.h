@@ -224,13 +224,15 @@ struct veng_event {
 	const char *what;		/* "sync", "gate", "migrate", "step", "phase-start",
 					 * "phase-end", "wait" (receive, for the VM),
 					 * "link-lost" (DRBD, while libvirt migrates; step:
-					 * the plan's on_link_loss) */
+					 * the plan's on_link_loss), "retry" (send: the
+					 * migration cancelled for it is tried again) */
 	const char *step;		/* the step's name for "step"; the wait's state for "wait" */
 	uint32_t minor;
 	const struct drbdnl_status *st;
 	const struct drbdnl_progress *progress;
 	const struct vvirt_progress *migration;	/* "migrate": libvirt's job */
 	int phase;			/* "phase-*": enum veng_phase */
+	unsigned retry;			/* "retry": which one, from 1 */
 	const struct veng_result *result;	/* "phase-end": the phase's result ... */
 	int rc;				/* ... and its return code (0 or -errno) */
 	const struct vh_error *err;	/* ... and the error when rc < 0 */

@@ -16,6 +16,12 @@ const char *vrun_phase_name(int phase)
 	return phase == VRUN_WAIT_VM ? "wait-vm" : veng_phase_name((enum veng_phase)phase);
 }
 
+static void emit_event(struct veng *g, const struct veng_event *ev)
+{
+	if (g->on_event)
+		g->on_event(ev, g->event_ud);
+}
+
 static void emit(struct veng *g, const char *what, int phase, const struct veng_result *res,
 		 int rc, const struct vh_error *err)
 {
@@ -23,8 +29,7 @@ static void emit(struct veng *g, const char *what, int phase, const struct veng_
 		.what = what, .phase = phase, .result = res, .rc = rc, .err = err,
 	};
 
-	if (g->on_event)
-		g->on_event(&ev, g->event_ud);
+	emit_event(g, &ev);
 }
 
 static bool done_here(const struct veng *g, enum veng_phase ph)
@@ -72,14 +77,13 @@ static int phase(struct veng *g, enum veng_phase ph, struct vrun_summary *sum, s
 static int retry_migrate(struct veng *g, const struct vrun_opts *o, int rc,
 			 struct vrun_summary *sum, struct vh_error *e)
 {
-	struct veng_result res = { .phase = VENG_MIGRATE };
+	struct veng_event ev = { .what = "retry", .phase = VENG_MIGRATE, .rc = rc, .err = e };
 
 	if (rc != -ENOLINK || sum->retries >= o->migrate_retries || g->st.handed_off ||
 	    (g->stop && *g->stop))
 		return rc;
-	sum->retries++;
-	res.acted = sum->retries;	/* the retry this is, counted from 1 */
-	emit(g, "retry", VENG_MIGRATE, &res, rc, e);
+	ev.retry = ++sum->retries;
+	emit_event(g, &ev);
 	sum->failed = -1;
 	return run_phase(g, VENG_WAIT_SYNC, true, sum, e);
 }
