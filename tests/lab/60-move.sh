@@ -28,8 +28,9 @@
 #   2b. lvchange --refresh of the VM's LV on hv1 after the bridge (it puts the
 #      LV back on its extents): migrate refuses and says so, the VM runs on
 #      on hv1, abort on both hosts leaves both clean.
-#   2c. the DRBD port cut on hv1 while libvirt migrates (a short gate, a slow
-#      migration): migrate stops with exit 14, the VM paused on hv2, status
+#   2c. the DRBD port cut on hv1 while libvirt migrates (a short gate; the
+#      migration held before its first byte until the VM has written blocks
+#      hv2 lacks): migrate stops with exit 14, the VM paused on hv2, status
 #      shows the blocks hv2 lacks, abort refuses (exit 5); the link restored,
 #      DRBD resyncs, both LVs' sha256 equal, vmhop resume passes the gate, the
 #      move finishes, both hosts clean, the ring check passes on hv2.
@@ -279,6 +280,30 @@ EOF") || fail "$h: SIGKILL inside $p's swap of vg-$lv: $at"
 	say "  SIGKILL in $p on $h between the load and the resume of its swap of vg-$lv (ioctls slowed under strace): in step '$at'; status: lv_inactive '$(jget disks.0.lv_inactive <<< "$st")'; $(elapsed "$s") s"
 }
 
+# cut_in_migration PORT: vmhop migrate on hv1 in the background, and DRBD's
+# PORT cut on hv1 while libvirt's migration is held before its first byte:
+# hv2 stalls libvirt's migration ports (fault.sh stall) before migrate starts,
+# so QEMU's connection hangs, and the VM runs and writes on on hv1, until
+# hv1's DRBD has seen the loss and the VM has written blocks hv2 lacks since;
+# then the stall ends and the migration goes on (TCP retries the connection).
+# A freshly booted VM's RAM is mostly zero pages, cheap to send: unheld, its
+# migration ended before a cut made 3 s into it, in CI.  The cut (nothing
+# passes) comes with a reset of DRBD's connections on hv1, so that DRBD sees
+# the loss at once instead of after its ping timeout; the cut keeps it from
+# reconnecting.  migrate's status in RC, its output in OUT.
+cut_in_migration() {
+	lab_out hv2 "$FAULT stall 49152/0xffc0" >/dev/null
+	lab_bg hv1 mig "$V --json migrate --plan $PLAN"
+	wait_for hv1 "$VIRSH domjobinfo $N 2>/dev/null | grep -q Unbounded" 180 "libvirt's migration job" \
+		"$FAULT cut $1 && $FAULT reset $1" >/dev/null
+	wait_for hv1 "! drbdsetup-84 sh-status $RES | grep -q '^_cstate=Connected' && grep -q ' oos:[1-9]' /proc/drbd" 60 \
+		"DRBD's loss of its link, and a write of the VM's since" \
+		"$VIRSH domstate $N | grep -qx running || { echo 'the VM stopped running on hv1 before the loss'; exit 1; }" >/dev/null
+	lab_out hv2 "$FAULT unstall" >/dev/null
+	RC=0; lab_bg_wait hv1 mig 400 || RC=$?
+	OUT=$(lab_bg_log hv1 mig)
+}
+
 # ---- 1. happy path --------------------------------------------------------
 if want 1; then
 vm_on_hv1
@@ -450,21 +475,16 @@ fi
 # ---- 2c. the DRBD link lost while libvirt migrates: the gate stops ----------
 if want 2c; then
 vm_on_hv1
-# A short gate and a slow migration (1 MiB/s for 32 MiB of RAM): DRBD notices
-# the cut link (ping timeout) well before libvirt finishes.  The gate then
-# waits its 5 s for a link that stays cut (it passes only when in sync).
+# A short gate, and the link cut while libvirt's migration is held (cut_in_migration).
+# The gate then waits its 5 s for a link that stays cut (it passes only when in sync).
 real_plan 7860 --bandwidth 1 --on-link-loss continue --timeout gate=5
 phase hv1 prepare
 phase hv1 bridge
 phase hv2 prepare
 phase hv2 wait-sync
 phase hv1 wait-sync
-lab_bg hv1 mig "$V --json migrate --plan $PLAN"
-sleep 3
-lab_out hv1 "$FAULT cut 7860" >/dev/null
-rc=0; lab_bg_wait hv1 mig 400 || rc=$?
-OUT=$(lab_bg_log hv1 mig)
-assert_eq "$rc" 14 "migrate with the DRBD link cut: exit 14 (state left); $OUT"
+cut_in_migration 7860
+assert_eq "$RC" 14 "migrate with the DRBD link cut: exit 14 (state left); $OUT"
 assert_eq "$(jget outcome <<< "$(grep -v '^vmhop' <<< "$OUT")")" state-left "migrate outcome"
 lab_both "$(lab_seq "$VIRSH domstate $N" "$V --json status --plan $PLAN" "rc=0; $V abort --plan $PLAN >/dev/null 2>&1 || rc=\$?; echo \$rc")" \
 	"$VIRSH domstate $N"
@@ -501,7 +521,8 @@ fi
 # ---- 2d. the DRBD link lost while libvirt migrates, for good: restart on S --
 if want 2d; then
 vm_on_hv1
-# As in 2c: a short gate, a slow migration, libvirt lets it finish.
+# As in 2c: a short gate, the link cut while libvirt's migration is held, then
+# libvirt lets it finish.
 real_plan 7862 --bandwidth 1 --on-link-loss continue --timeout gate=5
 own=$(lab_out hv1 "dmsetup table vg-$N")
 phase hv1 prepare
@@ -509,12 +530,8 @@ phase hv1 bridge
 phase hv2 prepare
 phase hv2 wait-sync
 phase hv1 wait-sync
-lab_bg hv1 mig "$V --json migrate --plan $PLAN"
-sleep 3
-lab_out hv1 "$FAULT cut 7862" >/dev/null
-rc=0; lab_bg_wait hv1 mig 400 || rc=$?
-OUT=$(lab_bg_log hv1 mig)
-assert_eq "$rc" 14 "migrate with the DRBD link cut for good: exit 14; $OUT"
+cut_in_migration 7862
+assert_eq "$RC" 14 "migrate with the DRBD link cut for good: exit 14; $OUT"
 # hv1: the status, then the ring check: nothing the VM was told is written is
 # missing from hv1's disk (the VM is shut off here, paused on hv2, and never
 # ran there).

@@ -158,16 +158,6 @@ EOF
 chmod 600 $PLAN" >/dev/null
 	UUID=$(jget vm.uuid <<< "$PLAN_JSON")
 }
-# wait_for HOST 'test' SECS WHAT ['then']: until the shell test holds in HOST;
-# then prints what 'then' prints there (in the same call).
-wait_for() {
-	local out rc=0
-	out=$(lab_run $1 "end=\$((SECONDS + $3)); until $2; do [ \$SECONDS -lt \$end ] || exit 97; sleep 0.2; done
-		${5:-true}") || rc=$?
-	[ "$rc" -ne 97 ] || fail "$1: $4 not seen within $3 s"
-	[ "$rc" -eq 0 ] || { printf '%s\n' "$out" >&2; fail "$1: '$5' (once $4 was seen) exited $rc"; }
-	[ -z "${5:-}" ] || printf '%s\n' "$out"
-}
 # bg_end HOST NAME SECS ['first']: wait until a background command ends (it
 # must); its status in RC, its output in OUT.  'first' runs before, in the same
 # call: its output opens OUT.

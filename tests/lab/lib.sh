@@ -65,6 +65,16 @@ lab_bg_wait() {
 lab_bg_kill() { lab_out "$1" "kill -${3:-TERM} \$(cat /tmp/lab-bg/$2.pid)" >/dev/null; }
 lab_bg_log() { lab_run "$1" "cat /tmp/lab-bg/$2.log"; }
 
+# wait_for HOST 'test' SECS WHAT ['then']: until the shell test holds in HOST;
+# then prints what 'then' prints there (in the same call).
+wait_for() {
+	local out rc=0
+	out=$(lab_run $1 "end=\$((SECONDS + $3)); until $2; do [ \$SECONDS -lt \$end ] || exit 97; sleep 0.2; done
+		${5:-true}") || rc=$?
+	[ "$rc" -ne 97 ] || fail "$1: $4 not seen within $3 s"
+	[ "$rc" -eq 0 ] || { printf '%s\n' "$out" >&2; fail "$1: '$5' (once $4 was seen) exited $rc"; }
+	[ -z "${5:-}" ] || printf '%s\n' "$out"
+}
 # Faults: tools/lab/guest/fault.sh in the guest; a host's power from outside.
 FAULT=$REPO/tools/lab/guest/fault.sh
 lab_poweroff() { "$LAB" poweroff "$1"; }

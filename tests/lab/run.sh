@@ -11,7 +11,7 @@
 # Each scenario runs under its own timeout (a "# timeout: N" line in it, else 300 s).
 # Whatever happens, every QEMU started here is killed on exit.  When a scenario
 # fails, its output and the guests' consoles, boot logs and dmesg are kept under
-# build/lab-results/.
+# build/lab-results/, and the lab is booted again for the scenarios after it.
 set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 export REPO
@@ -78,9 +78,14 @@ if ! timeout --kill-after=10 $(( ${LAB_SLOT_WAIT:-1800} + 600 )) "$LAB" start; t
 	exit 1
 fi
 
-pass=0 failed=()
+pass=0 failed=() broken=
 for f in "${scenarios[@]}"; do
 	name=$(basename "$f" .sh)
+	if [ -n "$broken" ]; then
+		failed+=("$name")
+		echo "=== $name: NOT RUN (the lab did not start again)"
+		continue
+	fi
 	limit=$(sed -n 's/^# timeout: \([0-9]*\).*/\1/p' "$f" | head -n1)
 	limit=${limit:-300}
 	echo "=== $name (timeout ${limit}s)"
@@ -95,6 +100,13 @@ for f in "${scenarios[@]}"; do
 		failed+=("$name")
 		[ "$rc" -eq 124 ] && echo "=== $name: TIMED OUT after ${limit}s" || echo "=== $name: FAILED (exit $rc) after $(( $(date +%s) - s0 ))s"
 		keep_logs
+		# What the failed scenario left (a DRBD device, a VM, a cut link) must
+		# not fail the ones after it: they get freshly booted hosts.
+		if [ "$f" != "${scenarios[-1]}" ]; then
+			echo "lab: booting the lab again, so that the next scenarios start from clean hosts"
+			"$LAB" stop >/dev/null 2>&1 || true
+			timeout --kill-after=10 $(( ${LAB_SLOT_WAIT:-1800} + 600 )) "$LAB" start || broken=1
+		fi
 	fi
 done
 echo "lab: wall time $(( $(date +%s) - t0 ))s"

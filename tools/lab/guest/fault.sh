@@ -9,19 +9,26 @@
 #   fault.sh reset PORT        abort every TCP connection to or from PORT at once
 #                              (ss -K: each end sees a reset); nothing stays cut, so
 #                              DRBD reconnects by itself: a link that breaks and is back
-#   fault.sh restore           undo both
+#   fault.sh stall PORT[/MASK] drop TCP to or from PORT (the ports that match it
+#                              under MASK, e.g. 49152/0xffc0 for libvirt's
+#                              migration ports 49152-49215) like cut, apart from it:
+#                              a connection to them hangs until unstall
+#   fault.sh unstall           undo stall only (a cut stays)
+#   fault.sh restore           undo all of the above
 #   fault.sh libvirtd stop     stop libvirtd (and wait until it is gone)
 #   fault.sh libvirtd start    start it again and wait until it answers
 set -euo pipefail
 DEV=${LAB_LINK_DEV:-eth0}
 
+# cut_port PORT [MASK [PRIO]]: drop TCP segments to or from PORT (under MASK)
+# both ways, with filters of priority PRIO (1: cut, 2: stall).
 cut_port() {
-	local p=$1
+	local p=$1 mask=${2:-0xffff} prio=${3:-1}
 	tc qdisc replace dev "$DEV" root handle 1: prio
 	tc qdisc replace dev "$DEV" handle ffff: ingress
 	for dir in dport sport; do
-		tc filter add dev "$DEV" parent 1: protocol ip prio 1 u32 match ip protocol 6 0xff match ip "$dir" "$p" 0xffff action drop
-		tc filter add dev "$DEV" parent ffff: protocol ip prio 1 u32 match ip protocol 6 0xff match ip "$dir" "$p" 0xffff action drop
+		tc filter add dev "$DEV" parent 1: protocol ip prio "$prio" u32 match ip protocol 6 0xff match ip "$dir" "$p" "$mask" action drop
+		tc filter add dev "$DEV" parent ffff: protocol ip prio "$prio" u32 match ip protocol 6 0xff match ip "$dir" "$p" "$mask" action drop
 	done
 }
 
@@ -29,6 +36,16 @@ case ${1:-} in
 cut)
 	cut_port "${2:?port}"
 	echo "fault: $(hostname): TCP port $2 cut on $DEV"
+	;;
+stall)
+	spec=${2:?port[/mask]}
+	cut_port "${spec%%/*}" "$([[ $spec == */* ]] && echo "${spec#*/}" || echo 0xffff)" 2
+	echo "fault: $(hostname): TCP port(s) $spec stalled on $DEV"
+	;;
+unstall)
+	tc filter del dev "$DEV" parent 1: prio 2 2>/dev/null || true
+	tc filter del dev "$DEV" parent ffff: prio 2 2>/dev/null || true
+	echo "fault: $(hostname): stall undone"
 	;;
 reset)
 	p=${2:?port}
@@ -66,7 +83,7 @@ libvirtd)
 	esac
 	;;
 *)
-	sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 	;;
 esac
