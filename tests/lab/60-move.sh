@@ -296,6 +296,12 @@ cut_in_migration() {
 	lab_bg hv1 mig "$V --json migrate --plan $PLAN"
 	wait_for hv1 "$VIRSH domjobinfo $N 2>/dev/null | grep -q Unbounded" 180 "libvirt's migration job" \
 		"$FAULT cut $1 && $FAULT reset $1" >/dev/null
+	# hv1's reset reaches no further than its cut: hv2 would see the loss
+	# only at its ping timeout, and until then still say Connected,
+	# UpToDate/UpToDate, even once the link is back (2c's wait for the
+	# resync would pass on its stale view).  So hv2's connections are reset too.
+	lab_out hv2 "$FAULT reset $1 >/dev/null 2>&1 || true" >/dev/null
+	wait_for hv2 "! drbdsetup-84 sh-status $RES | grep -q '^_cstate=Connected'" 60 "DRBD's loss of its link" >/dev/null
 	wait_for hv1 "! drbdsetup-84 sh-status $RES | grep -q '^_cstate=Connected' && grep -q ' oos:[1-9]' /proc/drbd" 60 \
 		"DRBD's loss of its link, and a write of the VM's since" \
 		"$VIRSH domstate $N | grep -qx running || { echo 'the VM stopped running on hv1 before the loss'; exit 1; }" >/dev/null
