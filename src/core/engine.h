@@ -146,6 +146,9 @@ struct veng_ops {
 	 * it: a swap killed between its load and its resume leaves one. */
 	int (*dm_inactive)(void *ud, const char *name, struct vdm_table *ret, struct vh_error *e);
 	int (*dm_clear)(void *ud, const char *name, struct vh_error *e);
+	/* The device's state (suspended, open count, tables present):
+	 * -ENXIO when there is no such device. */
+	int (*dm_info)(void *ud, const char *name, struct vdm_info *ret, struct vh_error *e);
 	/* DRBD.  drbd_status: -ENXIO when the minor does not exist;
 	 * drbd_res_exists: 1 or 0. */
 	int (*drbd_status)(void *ud, uint32_t minor, struct drbdnl_status *ret, struct vh_error *e);

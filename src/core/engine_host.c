@@ -208,6 +208,15 @@ static int h_dm_clear(void *ud, const char *name, struct vh_error *e)
 	return (rc = dm(r, e)) < 0 ? rc : vdm_clear(&r->dm, &ref, e);
 }
 
+static int h_dm_info(void *ud, const char *name, struct vdm_info *ret, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vdm_ref ref = { .key = VDM_BY_NAME, .str = name };
+	int rc;
+
+	return (rc = dm(r, e)) < 0 ? rc : vdm_info(&r->dm, &ref, ret, e);
+}
+
 /* ---- DRBD -------------------------------------------------------------- */
 
 #define NL(call) do {					\
@@ -599,7 +608,7 @@ const struct veng_ops veng_real_ops = {
 	.dm_table = h_dm_table, .dm_create = h_dm_create, .dm_remove = h_dm_remove,
 	.dm_swap = h_dm_swap,
 	.dm_inactive = h_dm_inactive,
-	.dm_clear = h_dm_clear,
+	.dm_clear = h_dm_clear, .dm_info = h_dm_info,
 	.drbd_status = h_drbd_status, .drbd_res_exists = h_drbd_res_exists,
 	.drbd_port_use = h_drbd_port_use, .port_free = h_port_free,
 	.drbd_new_resource = h_new_resource, .drbd_new_minor = h_new_minor,

@@ -34,6 +34,8 @@ struct obj {
 	uint64_t size;
 	char table[256];
 	char inactive[256];	/* a dm device's inactive slot ("": empty) */
+	bool suspended;		/* a dm device left suspended */
+	int open_count;		/* a dm device's openers (the VM's QEMU on its LV) */
 };
 
 struct world {
@@ -297,6 +299,19 @@ static int f_dm_inactive(void *ud, const char *name, struct vdm_table *ret, stru
 		return vh_err(e, -ENXIO, "no device %s", name);
 	*ret = (struct vdm_table){ 0 };
 	return o->inactive[0] ? vdm_table_parse(o->inactive, ret, e) : 0;
+}
+
+static int f_dm_info(void *ud, const char *name, struct vdm_info *ret, struct vh_error *e)
+{
+	struct obj *o = find(W.dm, name, false);
+
+	if (!o || !o->exists)
+		return vh_err(e, -ENXIO, "no device %s", name);
+	*ret = (struct vdm_info){ .suspended = o->suspended, .live_table = o->table[0] != '\0',
+				  .inactive_table = o->inactive[0] != '\0',
+				  .open_count = o->open_count };
+	snprintf(ret->name, sizeof(ret->name), "%s", name);
+	return 0;
 }
 
 static int f_dm_clear(void *ud, const char *name, struct vh_error *e)
@@ -671,7 +686,7 @@ static const struct veng_ops fake_ops = {
 	.lv_info = f_lv_info, .vg_info = f_vg_info, .lv_create = f_lv_create,
 	.lv_remove = f_lv_remove, .md_create = f_md_create, .dm_table = f_dm_table,
 	.dm_create = f_dm_create, .dm_remove = f_dm_remove, .dm_swap = f_dm_swap,
-	.dm_inactive = f_dm_inactive, .dm_clear = f_dm_clear,
+	.dm_inactive = f_dm_inactive, .dm_clear = f_dm_clear, .dm_info = f_dm_info,
 	.drbd_status = f_status, .drbd_res_exists = f_res_exists, .drbd_new_resource = f_new_res,
 	.drbd_port_use = f_port_use, .port_free = f_port_free,
 	.drbd_new_minor = f_new_minor, .drbd_attach = f_attach, .drbd_primary_force = f_primary,
