@@ -31,6 +31,11 @@ volatile sig_atomic_t *phase_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* An ssh connection that drops under `vmhop send`: stop between steps
+	 * as for SIGTERM, never in the middle of one; and a write to the
+	 * closed terminal fails (EPIPE) instead of killing the process. */
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	return &stop_flag;
 }
 
@@ -149,6 +154,30 @@ static const char *outcome_name(enum veng_outcome o)
 	return o == VENG_UNDONE ? "undone" : o == VENG_STATE_LEFT ? "state-left" : "ok";
 }
 
+/*
+ * The role this host's journal of the plan's move records: when the plan's
+ * address is no longer on this host (an interface down after a reboot), a
+ * move begun here can still be aborted, released, restarted or cleaned up.
+ * Only a journal of the same resource counts.
+ */
+static int journal_role(const char *dir, const struct vplan *p, enum vplan_role *ret)
+{
+	char path[4096];
+	struct vjournal *j = NULL;
+	int r;
+
+	if (snprintf(path, sizeof(path), "%s/%s.journal", dir ? dir : vjournal_dir(),
+		     p->vm_uuid) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if ((r = vjournal_read(path, &j, NULL)) < 0)
+		return r;
+	r = strcmp(vjournal_plan(j)->resource, p->resource) ? -ENOENT : 0;
+	if (r == 0)
+		*ret = vjournal_role(j);
+	vjournal_close(j);
+	return r;
+}
+
 int open_session(const struct phase_args *a, struct session *s, struct vh_error *e)
 {
 	struct veng_real_opts o = {
@@ -160,7 +189,8 @@ int open_session(const struct phase_args *a, struct session *s, struct vh_error 
 	memset(s, 0, sizeof(*s));
 	if ((r = vplan_load(a->plan, &s->plan, e)) < 0)
 		return r;
-	if ((r = vplan_role(&s->plan, NULL, NULL, &s->role, e)) < 0)
+	if ((r = vplan_role(&s->plan, NULL, NULL, &s->role, e)) < 0 &&
+	    journal_role(a->state_dir, &s->plan, &s->role) < 0)
 		return r;
 	if ((r = vjournal_open(a->state_dir, &s->plan, s->role, &s->journal, e)) < 0)
 		return r;

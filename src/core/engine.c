@@ -898,19 +898,109 @@ static int check_bridges(struct veng *g, struct vh_error *e)
 	return 0;
 }
 
-static bool vm_stopped_here(struct veng *g, struct vh_error *e)
+/*
+ * S's QEMU is gone: libvirt says the domain is shut off or undefined here,
+ * and the kernel says nothing holds the VM's LVs open (a QEMU that libvirt
+ * lost track of still would).  1 gone, 0 not, or an error: libvirt that
+ * does not answer is no verdict, and never taken for "stopped".
+ */
+static int qemu_gone_here(struct veng *g, struct vh_error *e)
 {
 	int state = 0;
 	int r = g->ops->vm_state(g->ud, VENG_HERE, g->plan->vm_name, &state, e);
 
-	return r == -ENOENT || (r == 0 && state == VIR_DOMAIN_SHUTOFF);
+	if (r < 0 && r != -ENOENT)
+		return vh_err_prefix(e, r, "cannot tell whether VM %s still runs here",
+				     g->plan->vm_name);
+	if (r == 0 && state != VIR_DOMAIN_SHUTOFF)
+		return 0;
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		struct vdm_info di;
+		char lvname[256];
+
+		lv_dm(&g->plan->disks[i], lvname, sizeof(lvname));
+		r = g->ops->dm_info(g->ud, lvname, &di, e);
+		if (r == -ENXIO)
+			continue;
+		if (r < 0)
+			return vh_err_prefix(e, r, "%s", lvname);
+		if (di.open_count > 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Does D's domain show that the VM ran there?  Running, or any state only a
+ * running guest reaches, does; so do a pause or a stop whose reason only a
+ * running guest gives (an I/O error, a watchdog, a shutdown, a crash).  The
+ * pause an incoming migration leaves (libvirt reports VIR_MIGRATE_PAUSED's
+ * as a "user" pause) and a destroy do only if vmhop began a resume there.
+ */
+static bool d_ran(const struct veng *g, const struct veng_vm *vm)
+{
+	bool resumed = g->st.resumed_on_d || !strncmp(g->st.doing, "resume ", 7) ||
+		       (g->st.gate_passed && g->st.disconnected);
+
+	switch (vm->state) {
+	case VIR_DOMAIN_PAUSED:
+		if (vm->reason == VIR_DOMAIN_PAUSED_MIGRATION || vm->reason == VIR_DOMAIN_PAUSED_USER ||
+		    vm->reason == VIR_DOMAIN_PAUSED_UNKNOWN)
+			return resumed;
+		return true;
+	case VIR_DOMAIN_SHUTOFF:
+		if (vm->reason == VIR_DOMAIN_SHUTOFF_DESTROYED || vm->reason == VIR_DOMAIN_SHUTOFF_FAILED ||
+		    vm->reason == VIR_DOMAIN_SHUTOFF_MIGRATED || vm->reason == VIR_DOMAIN_SHUTOFF_UNKNOWN)
+			return resumed;
+		return true;
+	default:
+		return true;
+	}
+}
+
+static const char *vm_words(const struct veng_vm *vm, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s (reason %d)%s", vvirt_state_name(vm->state), vm->reason,
+		 vm->job ? ", a job running" : "");
+	return buf;
+}
+
+/*
+ * S's own DRBD disk must be UpToDate before S's LV is trusted again on its
+ * own (abort, restart): after a local I/O error DRBD 8.4 passes the error
+ * on and detaches, or marks the disk Inconsistent, while the VM's writes
+ * complete on D: S's extents then lack them.
+ */
+static int check_own_disk(struct veng *g, struct vh_error *e)
+{
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		const struct vplan_disk *d = &g->plan->disks[i];
+		struct drbdnl_status s;
+		int r;
+
+		if (!g->st.disks[i].bridged || g->st.disks[i].restored)
+			continue;
+		r = g->ops->drbd_status(g->ud, d->minor, &s, e);
+		if (r == -ENXIO || r == -ENOENT)
+			continue;
+		if (r < 0)
+			return r;
+		if (s.disk != DRBDNL_D_UP_TO_DATE)
+			return vh_err(e, -EIO, "this host's disk of /dev/drbd%u is %s (%s): writes of "
+				      "the VM may have reached only %s, so %s/%s here may lack them",
+				      d->minor, drbdnl_disk_name(s.disk), drbdnl_conn_name(s.conn),
+				      g->plan->dest.host, d->vg, d->lv);
+	}
+	return 0;
 }
 
 /* One decision over every volume: PASS only if all pass. */
 static int gate_once(struct veng *g, enum veng_gate *ret, uint32_t *ret_minor, struct vh_error *e)
 {
-	bool stopped = vm_stopped_here(g, NULL);
-	int r;
+	int r, stopped = qemu_gone_here(g, e);
+
+	if (stopped < 0)
+		return stopped;
 
 	*ret = VENG_GATE_PASS;
 	for (size_t i = 0; i < g->plan->n_disks; i++) {
@@ -919,7 +1009,7 @@ static int gate_once(struct veng *g, enum veng_gate *ret, uint32_t *ret_minor, s
 
 		if ((r = g->ops->drbd_status(g->ud, g->plan->disks[i].minor, &s, e)) < 0)
 			return r;
-		d = veng_gate_decide(&s, stopped);
+		d = veng_gate_decide(&s, stopped > 0);
 		if (g->on_event) {
 			struct veng_event ev = { .what = "gate", .minor = s.minor, .st = &s };
 
@@ -965,7 +1055,13 @@ static int gate(struct veng *g, enum veng_gate *ret, struct vh_error *e)
 			r = g->ops->drbd_wait(g->ud, minor, pred_in_sync,
 					      (int)(left / 1000000 > INT32_MAX ? INT32_MAX
 						    : left / 1000000 + 1), on_sync, &c, NULL, &we);
-			if (r < 0 && r != -ETIMEDOUT && r != -ECONNRESET && r != -ENOTCONN) {
+			/* StandAlone: nothing reconnects it, and its wait ends at
+			 * once: final, never a loop. */
+			if (r == -ENOTCONN) {
+				*ret = VENG_GATE_WAIT;
+				return 0;
+			}
+			if (r < 0 && r != -ETIMEDOUT && r != -ECONNRESET) {
 				*e = we;
 				return r;
 			}
@@ -973,9 +1069,115 @@ static int gate(struct veng *g, enum veng_gate *ret, struct vh_error *e)
 	}
 }
 
+/*
+ * After a gate that passed in an earlier run: nothing wrote since.  While
+ * connected, the gate's DRBD part again; once disconnected, DRBD still
+ * counts what is written here while alone: this host's disk UpToDate and
+ * nothing out of sync means D has every write (it had them all at the gate).
+ */
+static int drbd_still_whole(struct veng *g, struct vh_error *e)
+{
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		struct drbdnl_status s;
+		int r;
+
+		if ((r = g->ops->drbd_status(g->ud, g->plan->disks[i].minor, &s, e)) < 0)
+			return vh_err_prefix(e, r, "cannot check that %s still has every write",
+					     g->plan->dest.host);
+		if (s.disk == DRBDNL_D_UP_TO_DATE && s.bits_oos == 0 &&
+		    (s.conn < DRBDNL_C_CONNECTED || s.pdsk == DRBDNL_D_UP_TO_DATE))
+			continue;
+		return vh_err(e, -ESTALE, "/dev/drbd%u is %s %s/%s with %llu KiB out of sync: "
+			      "something wrote here since the gate passed, so %s lacks it; no "
+			      "resume there", s.minor, drbdnl_conn_name(s.conn),
+			      drbdnl_disk_name(s.disk), drbdnl_disk_name(s.pdsk),
+			      (unsigned long long)s.bits_oos * 4, g->plan->dest.host);
+	}
+	return 0;
+}
+
+/* The step is done, and it is recorded; a stop waits for the next end(). */
+static int end_nostop(struct veng *g, struct vh_error *e)
+{
+	g->st.doing[0] = '\0';
+	return save(g, e);
+}
+
+/*
+ * S, once the VM runs on D: its definition here goes, with what would make
+ * libvirt refuse (NVRAM, managed save, snapshot and checkpoint metadata),
+ * so that nothing starts the old VM here again.  Only "no such domain" is
+ * taken for undefined; the domain must be shut off here (never undefine a
+ * running VM here: that would be the VM running on both hosts).
+ */
+static int undefine_here(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	struct veng_vm vm;
+	char w[96];
+	int r;
+
+	if (g->st.undefined_on_s)
+		return 0;
+	r = g->ops->vm_info(g->ud, VENG_HERE, p->vm_name, &vm, e);
+	if (r < 0 && r != -ENOENT)
+		return vh_err_prefix(e, r, "VM %s's definition here (not undefined)", p->vm_name);
+	if (r == 0) {
+		if (vm.state != VIR_DOMAIN_SHUTOFF)
+			return vh_err(e, -EBUSY, "VM %s is %s on this host while it runs on %s: it "
+				      "was started here again; stop it here (virsh destroy), it must "
+				      "not run on both hosts", p->vm_name,
+				      vm_words(&vm, w, sizeof(w)), p->dest.host);
+		if ((r = begin(g, res, e, "undefine %s here", p->vm_name)) < 0)
+			return r;
+		r = g->ops->vm_undefine(g->ud, VENG_HERE, p->vm_name, e);
+		if (r < 0 && r != -ENOENT)
+			return r;
+	}
+	g->st.undefined_on_s = true;
+	return end(g, e);
+}
+
+/*
+ * Right before a resume on D: S's QEMU is gone, whatever the journal says
+ * (a run cut short after the gate, then the VM started here by hand or by
+ * libvirt's autostart).  @asked: this run's gate checked libvirt an instant
+ * ago: only the kernel's open counts are read again.
+ */
+static int check_gone_before_resume(struct veng *g, bool asked, struct vh_error *e)
+{
+	int r;
+
+	if (asked) {
+		for (size_t i = 0; i < g->plan->n_disks; i++) {
+			struct vdm_info di;
+			char lvname[256];
+
+			lv_dm(&g->plan->disks[i], lvname, sizeof(lvname));
+			r = g->ops->dm_info(g->ud, lvname, &di, e);
+			if (r == -ENXIO)
+				continue;
+			if (r < 0)
+				return vh_err_prefix(e, r, "%s", lvname);
+			if (di.open_count > 0)
+				goto running;
+		}
+		return 0;
+	}
+	if ((r = qemu_gone_here(g, e)) < 0)
+		return r;
+	if (r > 0)
+		return 0;
+running:
+	return vh_err(e, -EBUSY, "VM %s runs on this host again (or something holds its LV open): "
+		      "no resume on %s; stop it here first, it must not run on both hosts",
+		      g->plan->vm_name, g->plan->dest.host);
+}
+
 static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
+	bool asked = false;
 	int r;
 
 	if (!g->st.gate_passed) {
@@ -998,8 +1200,13 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
 		}
 		/* recorded with the disconnect's begin() below */
 		g->st.gate_passed = true;
+		asked = true;
 	} else {
 		res->gate = VENG_GATE_PASS;
+		/* A gate passed in an earlier run: D must still hold every write
+		 * (S's QEMU is asked again before the resume). */
+		if (!g->st.resumed_on_d && (r = drbd_still_whole(g, e)) < 0)
+			return r;
 	}
 	/*
 	 * From here to the resume on D the VM is paused: each journal write is
@@ -1031,6 +1238,9 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
 		struct vh_error re = { 0 };
 		int state = 0;
 
+		/* Every time, also after a gate passed in an earlier run. */
+		if ((r = check_gone_before_resume(g, asked, e)) < 0)
+			return r;
 		/* libvirt resumes a running domain again without error */
 		if ((r = begin(g, res, e, "resume %s on %s", p->vm_name, p->dest.host)) < 0)
 			return r;
@@ -1044,22 +1254,12 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
 		if (g->handoff_ns)
 			res->switch_ns = g->now_ns() - g->handoff_ns;
 		g->st.resumed_on_d = true;
-		if ((r = end(g, e)) < 0)
+		/* No stop here: the definition here goes first (undefine_here's
+		 * end() honours a stop). */
+		if ((r = end_nostop(g, e)) < 0)
 			return r;
 	}
-	if (!g->st.undefined_on_s) {
-		int state;
-
-		if (g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, NULL) == 0) {
-			if ((r = begin(g, res, e, "undefine %s here", p->vm_name)) < 0 ||
-			    (r = g->ops->vm_undefine(g->ud, VENG_HERE, p->vm_name, e)) < 0)
-				return r;
-		}
-		g->st.undefined_on_s = true;
-		if ((r = end(g, e)) < 0)
-			return r;
-	}
-	return 0;
+	return undefine_here(g, res, e);
 }
 
 /*
@@ -1110,70 +1310,191 @@ static int watch_link(void *ud)
 	return 0;
 }
 
+#define VENG_JOB_NAP_MS	500	/* how often a job that still runs is asked again */
+
+/*
+ * libvirt's word on the domain @w, waiting (bounded by timeouts.migrate)
+ * while a job runs there: a migration that a killed vmhop started can go on
+ * inside libvirtd without it.  -ENOENT when not defined there.
+ */
+static int settled(struct veng *g, enum veng_where w, struct veng_vm *ret, struct vh_error *e)
+{
+	int64_t deadline = g->now_ns() + (int64_t)g->plan->timeouts.migrate * 1000000000;
+	const char *host = w == VENG_HERE ? "this host" : g->plan->dest.host;
+	int r;
+
+	for (;;) {
+		r = g->ops->vm_info(g->ud, w, g->plan->vm_name, ret, e);
+		if (r < 0)
+			return r == -ENOENT ? r : vh_err_prefix(e, r, "VM %s on %s",
+								 g->plan->vm_name, host);
+		if (!ret->job)
+			return 0;
+		if (g->stop && *g->stop)
+			return vh_err(e, -EINTR, "interrupted while libvirt's job of VM %s on %s "
+				      "still runs", g->plan->vm_name, host);
+		if (g->now_ns() >= deadline)
+			return vh_err(e, -ETIMEDOUT, "libvirt's job of VM %s on %s still runs after "
+				      "%u s", g->plan->vm_name, host, g->plan->timeouts.migrate);
+		g->ops->nap(g->ud, VENG_JOB_NAP_MS);
+	}
+}
+
+/*
+ * A migration this host started and did not see end (vmhop killed, libvirt's
+ * reply lost, libvirt refused a second job): libvirt says how it ended,
+ * once its jobs on both hosts have ended.  Handed over (S's QEMU gone, the
+ * VM on D): *ret_handed.  Not handed over (the VM runs here): a copy that
+ * libvirt left on D (its Finish answered, its reply lost) that never ran
+ * there is removed, and `migrating` is cleared.  Anything else is refused.
+ */
+static int settle_migration(struct veng *g, struct veng_result *res, bool *ret_handed,
+			    struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	struct veng_vm here = { 0 }, there = { 0 };
+	char w1[96], w2[96];
+	int rh, rd, r;
+
+	*ret_handed = false;
+	if ((rh = settled(g, VENG_HERE, &here, e)) < 0 && rh != -ENOENT)
+		return rh;
+	if ((rd = settled(g, VENG_PEER, &there, e)) < 0 && rd != -ENOENT)
+		return vh_err_prefix(e, rd, "the migration's end is unknown: nothing changed");
+	if (rh == -ENOENT || here.state == VIR_DOMAIN_SHUTOFF) {
+		if ((r = qemu_gone_here(g, e)) < 0)
+			return r;
+		if (rd == 0 && r > 0) {
+			*ret_handed = true;
+			return 0;
+		}
+		return vh_err(e, -EINVAL, "VM %s is not running on this host, nor%s on %s: the "
+			      "migration did not hand it over; see vmhop status", p->vm_name,
+			      rd == 0 ? " ready" : "", p->dest.host);
+	}
+	if (here.state != VIR_DOMAIN_RUNNING && !(here.state == VIR_DOMAIN_PAUSED &&
+	    here.reason != VIR_DOMAIN_PAUSED_MIGRATION && here.reason != VIR_DOMAIN_PAUSED_POSTCOPY &&
+	    here.reason != VIR_DOMAIN_PAUSED_POSTCOPY_FAILED))
+		return vh_err(e, -EBUSY, "VM %s is %s here after its migration: not deciding for "
+			      "libvirt; see virsh domstate --reason", p->vm_name,
+			      vm_words(&here, w1, sizeof(w1)));
+	/* The VM runs here: the migration ended without handing it over. */
+	if (rd == 0) {
+		if (d_ran(g, &there))
+			return vh_err(e, -EBUSY, "VM %s runs here and is %s on %s, where it may have "
+				      "run: resolve by hand (one of them must go)", p->vm_name,
+				      vm_words(&there, w2, sizeof(w2)), p->dest.host);
+		if (there.state != VIR_DOMAIN_SHUTOFF) {
+			if ((r = begin(g, res, e, "destroy the copy of %s left on %s", p->vm_name,
+				       p->dest.host)) < 0)
+				return r;
+			r = g->ops->vm_destroy(g->ud, VENG_PEER, p->vm_name, e);
+			if (r < 0 && r != -ENOENT)
+				return r;
+		}
+		if ((r = begin(g, res, e, "undefine the copy of %s left on %s", p->vm_name,
+			       p->dest.host)) < 0)
+			return r;
+		r = g->ops->vm_undefine(g->ud, VENG_PEER, p->vm_name, e);
+		if (r < 0 && r != -ENOENT)
+			return r;
+	}
+	g->st.migrating = false;
+	g->st.doing[0] = '\0';
+	return save(g, e);
+}
+
 static int migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	struct mig_watch w = { .g = g };
-	int r, here = 0, there = 0;
+	struct veng_vm here;
+	bool handed = false;
+	int r;
 
 	if (!g->st.synced)
 		return vh_err(e, -EINVAL, "run vmhop wait-sync on this host first");
-	if (!g->st.handed_off) {
-		bool on_d = g->ops->vm_state(g->ud, VENG_PEER, p->vm_name, &there, NULL) == 0;
-		bool on_s = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &here, NULL) == 0 &&
-			    here != VIR_DOMAIN_SHUTOFF;
-
-		if (g->st.migrating && on_d && !on_s) {
+	if (g->st.handed_off)
+		return switch_over(g, flags, res, e);
+	if (g->st.migrating) {
+		if ((r = settle_migration(g, res, &handed, e)) < 0)
+			return r;
+		if (handed) {
 			/* Interrupted after libvirt handed the VM over. */
 			g->st.handed_off = true;
+			g->st.doing[0] = '\0';
 			if ((r = save(g, e)) < 0)
 				return r;
-		} else {
-			if (!on_s)
-				return vh_err(e, -EINVAL, "VM %s is not running on this host", p->vm_name);
-			if ((r = check_bridges(g, e)) < 0 || (r = check_domain(g, e)) < 0)
-				return r;
-			/* Nothing is changed if DRBD is not in sync now (the VM
-			 * still runs here, so this is DRBD's state alone). */
-			for (size_t i = 0; i < p->n_disks; i++) {
-				struct drbdnl_status s;
-
-				if ((r = g->ops->drbd_status(g->ud, p->disks[i].minor, &s, e)) < 0)
-					return r;
-				if (veng_gate_decide(&s, true) != VENG_GATE_PASS)
-					return vh_err(e, -ENOTCONN, "/dev/drbd%u is not connected and in "
-						      "sync (%s %s/%s): run vmhop wait-sync first",
-						      s.minor, drbdnl_conn_name(s.conn),
-						      drbdnl_disk_name(s.disk), drbdnl_disk_name(s.pdsk));
-			}
-			g->st.migrating = true;
-			if ((r = begin(g, res, e, "migrate %s to %s (paused there)", p->vm_name,
-				       p->dest.host)) < 0)
-				return r;
-			r = g->ops->vm_migrate(g->ud, p, watch_link, &w, &res->downtime_ms, e);
-			g->handoff_ns = g->now_ns();
-			if (r < 0) {
-				/* libvirt cancels a failed migration: the VM runs here. */
-				g->st.migrating = false;
-				g->st.doing[0] = '\0';
-				(void)save(g, NULL);
-				if (r == -ECANCELED && w.lost &&
-				    p->migration.on_link_loss == VPLAN_LINK_LOSS_CANCEL)
-					return vh_err(e, -ENOLINK, "DRBD lost its link to %s during the "
-						      "migration (/dev/drbd%u %s %s/%s): libvirt's job "
-						      "was cancelled, the VM still runs here; wait for "
-						      "DRBD to resync (vmhop wait-sync) and run vmhop "
-						      "migrate again, or vmhop abort", p->dest.host,
-						      w.st.minor, drbdnl_conn_name(w.st.conn),
-						      drbdnl_disk_name(w.st.disk),
-						      drbdnl_disk_name(w.st.pdsk));
-				return r;
-			}
-			g->st.handed_off = true;
-			if ((r = end(g, e)) < 0)
-				return r;
+			return switch_over(g, flags, res, e);
 		}
 	}
+	r = g->ops->vm_info(g->ud, VENG_HERE, p->vm_name, &here, e);
+	if (r < 0)
+		return vh_err_prefix(e, r, "VM %s here", p->vm_name);
+	if (here.job)
+		return vh_err(e, -EBUSY, "VM %s has a libvirt job running here (virsh domjobinfo %s): "
+			      "not migrating", p->vm_name, p->vm_name);
+	if (here.state != VIR_DOMAIN_RUNNING && here.state != VIR_DOMAIN_PAUSED)
+		return vh_err(e, -EINVAL, "VM %s is not running on this host", p->vm_name);
+	if ((r = check_bridges(g, e)) < 0 || (r = check_domain(g, e)) < 0)
+		return r;
+	/* Nothing is changed if DRBD is not in sync now (the VM still runs
+	 * here, so this is DRBD's state alone). */
+	for (size_t i = 0; i < p->n_disks; i++) {
+		struct drbdnl_status s;
+
+		if ((r = g->ops->drbd_status(g->ud, p->disks[i].minor, &s, e)) < 0)
+			return r;
+		if (veng_gate_decide(&s, true) != VENG_GATE_PASS)
+			return vh_err(e, -ENOTCONN, "/dev/drbd%u is not connected and in sync (%s "
+				      "%s/%s): run vmhop wait-sync first", s.minor,
+				      drbdnl_conn_name(s.conn), drbdnl_disk_name(s.disk),
+				      drbdnl_disk_name(s.pdsk));
+	}
+	/* Nothing may start the old VM here once it runs on D (abort and
+	 * restart turn autostart on again). */
+	if (here.autostart && !g->st.autostart_cleared) {
+		g->st.autostart_cleared = true;
+		if ((r = begin(g, res, e, "autostart off for %s here", p->vm_name)) < 0 ||
+		    (r = g->ops->vm_autostart(g->ud, VENG_HERE, p->vm_name, false, e)) < 0 ||
+		    (r = end(g, e)) < 0)
+			return r;
+	}
+	g->st.migrating = true;
+	if ((r = begin(g, res, e, "migrate %s to %s (paused there)", p->vm_name, p->dest.host)) < 0)
+		return r;
+	r = g->ops->vm_migrate(g->ud, p, watch_link, &w, &res->downtime_ms, e);
+	g->handoff_ns = g->now_ns();
+	if (r < 0) {
+		struct vh_error se = { 0 };
+		int sr;
+
+		/* libvirt's word on how it ended, not the call's: `migrating`
+		 * stays until libvirt confirms the VM runs here and not on D. */
+		sr = settle_migration(g, res, &handed, &se);
+		if (sr < 0) {
+			vh_err_prefix(e, r, "the migration failed and its end is unclear (%s): run "
+				      "vmhop migrate again to look again, never abort before",
+				      se.msg);
+			return r;
+		}
+		if (!handed) {
+			if (r == -ECANCELED && w.lost &&
+			    p->migration.on_link_loss == VPLAN_LINK_LOSS_CANCEL)
+				return vh_err(e, -ENOLINK, "DRBD lost its link to %s during the "
+					      "migration (/dev/drbd%u %s %s/%s): libvirt's job was "
+					      "cancelled, the VM still runs here; wait for DRBD to "
+					      "resync (vmhop wait-sync) and run vmhop migrate again, or "
+					      "vmhop abort", p->dest.host, w.st.minor,
+					      drbdnl_conn_name(w.st.conn), drbdnl_disk_name(w.st.disk),
+					      drbdnl_disk_name(w.st.pdsk));
+			return r;
+		}
+		/* The call failed, yet libvirt handed the VM over. */
+	}
+	g->st.handed_off = true;
+	if ((r = end(g, e)) < 0)
+		return r;
 	return switch_over(g, flags, res, e);
 }
 
@@ -1275,6 +1596,10 @@ static int release(struct veng *g, struct veng_result *res, struct vh_error *e)
 		if (!g->st.resumed_on_d)
 			return vh_err(e, -EINVAL, "the VM does not run on %s yet: run vmhop migrate "
 				      "(or vmhop resume)", p->dest.host);
+		/* A run stopped after the resume on D: the definition here goes
+		 * first, or the old VM could start here again. */
+		if ((r = undefine_here(g, res, e)) < 0)
+			return r;
 		for (size_t i = 0; i < p->n_disks; i++)
 			if ((r = restore_lv(g, res, i, e)) < 0)
 				return r;
@@ -1380,6 +1705,9 @@ static int cleanup(struct veng *g, struct veng_result *res, struct vh_error *e)
 		return 0;
 	if (!g->st.drbd_down)
 		return vh_err(e, -EINVAL, "run vmhop release on this host first");
+	if (is_s(g) && g->st.resumed_on_d && !g->st.undefined_on_s)
+		return vh_err(e, -EINVAL, "VM %s is still defined here: run vmhop release first",
+			      p->vm_name);
 	if ((r = remove_devices(g, res, e)) < 0)
 		return r;
 	if (is_s(g) && !p->migration.keep_source && g->st.resumed_on_d && g->st.undefined_on_s) {
@@ -1398,10 +1726,114 @@ static int cleanup(struct veng *g, struct veng_result *res, struct vh_error *e)
 	return save(g, e);
 }
 
+/* Abort and restart: the VM's autostart here as it was before the move. */
+static int autostart_back(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	int r;
+
+	if (!g->st.autostart_cleared)
+		return 0;
+	if ((r = begin(g, res, e, "autostart on for %s here", g->plan->vm_name)) < 0)
+		return r;
+	r = g->ops->vm_autostart(g->ud, VENG_HERE, g->plan->vm_name, true, e);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	g->st.autostart_cleared = false;
+	return end(g, e);
+}
+
+/*
+ * S's abort undoes the move only while the VM runs here and nowhere else,
+ * as libvirt says now: no job of the VM here (a migration that a killed
+ * vmhop started goes on inside libvirtd), and, once a migration was
+ * started, no domain on D (libvirt's Finish may have answered with its
+ * reply lost).  Either: refused, nothing changed, with what to do instead.
+ */
+static int abort_guard_s(struct veng *g, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	struct veng_vm here, there;
+	char w[96];
+	int r;
+
+	if (g->st.handed_off)
+		goto left;
+	r = g->ops->vm_info(g->ud, VENG_HERE, p->vm_name, &here, e);
+	if (r < 0 && !(r == -ENOENT && !g->st.migrating))
+		return vh_err_prefix(e, r, "cannot tell where VM %s runs: nothing undone",
+				     p->vm_name);
+	if (r == 0 && here.job)
+		return vh_err(e, -EBUSY, "libvirt's job of VM %s still runs on this host (virsh "
+			      "domjobinfo %s): abort would take DRBD from under it; nothing undone. "
+			      "Wait for its end (or virsh domjobabort %s), then run vmhop send or "
+			      "vmhop migrate again (it decides from how the job ended), or vmhop "
+			      "abort", p->vm_name, p->vm_name, p->vm_name);
+	if (!g->st.migrating)
+		return 0;
+	if (r < 0 || (here.state != VIR_DOMAIN_RUNNING && here.state != VIR_DOMAIN_PAUSED) ||
+	    (here.state == VIR_DOMAIN_PAUSED && here.reason == VIR_DOMAIN_PAUSED_MIGRATION))
+		goto left;
+	r = g->ops->vm_info(g->ud, VENG_PEER, p->vm_name, &there, e);
+	if (r == 0)
+		return vh_err(e, -EBUSY, "VM %s exists on %s (%s) after a migration: nothing "
+			      "undone; run vmhop send or vmhop migrate again: it removes a copy "
+			      "that never ran there, then migrates again", p->vm_name, p->dest.host,
+			      vm_words(&there, w, sizeof(w)));
+	if (r != -ENOENT)
+		return vh_err_prefix(e, r, "a migration was started and libvirt on %s cannot say "
+				     "that the VM is not there: nothing undone", p->dest.host);
+	return 0;
+left:
+	return vh_err(e, -EBUSY, "the VM has left this host: abort cannot undo that. %s",
+		      g->st.resumed_on_d ? "Finish with vmhop release and vmhop cleanup on both "
+		      "hosts" : "Run vmhop resume here (it gates and resumes the VM on the "
+		      "destination), or vmhop restart (a cold start of the VM here from its "
+		      "complete disk)");
+}
+
+/*
+ * D's abort removes D's LV: only while no domain of the VM is defined here,
+ * nothing holds the LV open (a QEMU libvirt lost), and the VM never ran.
+ */
+static int abort_guard_d(struct veng *g, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	struct veng_vm vm;
+	char w[96];
+	int r;
+
+	r = g->ops->vm_info(g->ud, VENG_HERE, p->vm_name, &vm, e);
+	if (r == 0 || g->st.vm_ran_here)
+		return vh_err(e, -EBUSY, "VM %s is on this host (%s): abort cannot undo that; "
+			      "finish the move from %s", p->vm_name,
+			      r == 0 ? vm_words(&vm, w, sizeof(w)) : "it ran here", p->source.host);
+	if (r != -ENOENT)
+		return vh_err_prefix(e, r, "cannot tell whether VM %s is here: nothing undone",
+				     p->vm_name);
+	for (size_t i = 0; i < p->n_disks; i++) {
+		struct vdm_info di;
+		char lvname[256];
+
+		if (!g->st.disks[i].lv_created)
+			continue;
+		lv_dm(&p->disks[i], lvname, sizeof(lvname));
+		r = g->ops->dm_info(g->ud, lvname, &di, e);
+		if (r == -ENXIO)
+			continue;
+		if (r < 0)
+			return r;
+		if (di.open_count > 0)
+			return vh_err(e, -EBUSY, "%s/%s is open on this host (%d opener%s: a QEMU?): "
+				      "nothing undone", p->disks[i].vg, p->disks[i].lv,
+				      (int)di.open_count, di.open_count > 1 ? "s" : "");
+	}
+	return 0;
+}
+
 static int abort_move(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
-	int r, state = 0;
+	int r;
 
 	if (g->st.aborted) {
 		res->outcome = VENG_UNDONE;
@@ -1410,25 +1842,20 @@ static int abort_move(struct veng *g, struct veng_result *res, struct vh_error *
 	if (g->st.done)
 		return vh_err(e, -EINVAL, "the move is finished on this host: nothing to abort");
 	if (is_s(g)) {
-		if (g->st.handed_off || (g->st.migrating && !(g->ops->vm_state(g->ud, VENG_HERE,
-				p->vm_name, &state, NULL) == 0 && state == VIR_DOMAIN_RUNNING)))
-			return vh_err(e, -EBUSY, "the VM has left this host: abort cannot undo that. %s",
-				      g->st.resumed_on_d ? "Finish with vmhop release and vmhop cleanup "
-				      "on both hosts" : "Run vmhop resume here (it gates and resumes the "
-				      "VM on the destination), or vmhop restart (a cold start of the VM "
-				      "here from its complete disk)");
+		if ((r = abort_guard_s(g, e)) < 0)
+			return r;
+		/* S's extents must hold every write before the VM goes back on them. */
+		if ((r = check_own_disk(g, e)) < 0)
+			return vh_err_prefix(e, r, "nothing undone");
 		/* The VM still runs here: its LV back on its own table first. */
 		for (size_t i = p->n_disks; i-- > 0;)
 			if ((r = restore_lv(g, res, i, e)) < 0)
 				return r;
-	} else {
-		r = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, e);
-		if (r == 0 || g->st.vm_ran_here)
-			return vh_err(e, -EBUSY, "VM %s is on this host (%s): abort cannot undo that; "
-				      "finish the move from %s", p->vm_name, vvirt_state_name(state),
-				      p->source.host);
-		if (r != -ENOENT)
+		g->st.migrating = false;
+		if ((r = autostart_back(g, res, e)) < 0)
 			return r;
+	} else if ((r = abort_guard_d(g, e)) < 0) {
+		return r;
 	}
 	if ((r = down(g, res, e)) < 0 || (r = remove_devices(g, res, e)) < 0)
 		return r;
@@ -1461,11 +1888,13 @@ static int remove_vm_on_d(struct veng *g, unsigned flags, struct veng_result *re
 {
 	const struct vplan *p = g->plan;
 	struct vh_error pe = { 0 };
-	int r, state = 0;
+	struct veng_vm vm;
+	char w[96];
+	int r;
 
 	if (g->st.removed_on_d)
 		return 0;
-	r = g->ops->vm_state(g->ud, VENG_PEER, p->vm_name, &state, &pe);
+	r = g->ops->vm_info(g->ud, VENG_PEER, p->vm_name, &vm, &pe);
 	if (r == -ENOENT)
 		goto gone;
 	if (r < 0) {
@@ -1475,10 +1904,17 @@ static int remove_vm_on_d(struct veng *g, unsigned flags, struct veng_result *re
 				      "vmhop restart --force", p->dest.host, pe.msg, p->dest.host);
 		goto gone;
 	}
-	if (state == VIR_DOMAIN_RUNNING)
-		return vh_err(e, -EBUSY, "VM %s runs on %s: it was resumed there, so it must not "
-			      "start here too; finish the move from there", p->vm_name, p->dest.host);
-	if (state != VIR_DOMAIN_SHUTOFF) {
+	if (vm.state == VIR_DOMAIN_RUNNING || vm.job)
+		return vh_err(e, -EBUSY, "VM %s is %s on %s: it %s, so it must not start here too; "
+			      "finish the move from there", p->vm_name, vm_words(&vm, w, sizeof(w)),
+			      p->dest.host, vm.job ? "has a libvirt job running" : "was resumed there");
+	/* What only a guest that ran there leaves: its writes there would be lost. */
+	if (d_ran(g, &vm) && !(flags & VENG_FORCE))
+		return vh_err(e, -EBUSY, "VM %s is %s on %s: it ran there, and what it wrote on %s's "
+			      "disk would be lost by a start here; if you accept that loss, run "
+			      "vmhop restart --force", p->vm_name, vm_words(&vm, w, sizeof(w)),
+			      p->dest.host, p->dest.host);
+	if (vm.state != VIR_DOMAIN_SHUTOFF) {
 		if ((r = begin(g, res, e, "destroy the paused %s on %s", p->vm_name, p->dest.host)) < 0)
 			return r;
 		r = g->ops->vm_destroy(g->ud, VENG_PEER, p->vm_name, e);
@@ -1493,6 +1929,47 @@ static int remove_vm_on_d(struct veng *g, unsigned flags, struct veng_result *re
 gone:
 	g->st.removed_on_d = true;
 	return end(g, e);
+}
+
+/*
+ * Before anything of restart changes: the VM is here, shut off (or started
+ * by hand), with no libvirt job; the gate has not passed with this host
+ * disconnected (then D may have run the VM: only with --force); this
+ * host's disk holds every write.
+ */
+static int restart_guard(struct veng *g, unsigned flags, int *ret_state, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	struct veng_vm vm;
+	char w[96];
+	int r;
+
+	if (g->st.gate_passed && g->st.disconnected && !(flags & VENG_FORCE))
+		return vh_err(e, -EBUSY, "the gate passed and this host disconnected DRBD: the VM "
+			      "may have been resumed on %s (its reply lost, or a kill before it was "
+			      "recorded), and a start here would lose what it wrote there. Run vmhop "
+			      "resume to finish the move; only if the VM never ran on %s, vmhop "
+			      "restart --force", p->dest.host, p->dest.host);
+	r = g->ops->vm_info(g->ud, VENG_HERE, p->vm_name, &vm, e);
+	if (r == -ENOENT && !g->st.handed_off && !g->st.migrating)
+		return vh_err(e, -EINVAL, "VM %s is not defined here", p->vm_name);
+	if (r < 0)
+		return vh_err_prefix(e, r, "the VM's definition here");
+	if (vm.job)
+		return vh_err(e, -EBUSY, "VM %s has a libvirt job running here (%s): not restarting",
+			      p->vm_name, vm_words(&vm, w, sizeof(w)));
+	/* Still here (never migrated, or libvirt cancelled): abort's case. */
+	if (!g->st.handed_off && (!g->st.migrating || vm.state != VIR_DOMAIN_SHUTOFF))
+		return vh_err(e, -EINVAL, "the VM has not left this host: vmhop abort undoes the "
+			      "move");
+	/* Shut off (libvirt keeps the definition), or started by hand. */
+	if (vm.state != VIR_DOMAIN_SHUTOFF && vm.state != VIR_DOMAIN_RUNNING)
+		return vh_err(e, -EBUSY, "VM %s is %s here: not restarting it", p->vm_name,
+			      vvirt_state_name(vm.state));
+	if (!(flags & VENG_FORCE) && (r = check_own_disk(g, e)) < 0)
+		return vh_err_prefix(e, r, "not restarting here (vmhop restart --force accepts it)");
+	*ret_state = vm.state;
+	return 0;
 }
 
 static int restart_here(struct veng *g, unsigned flags, struct veng_result *res,
@@ -1510,21 +1987,8 @@ static int restart_here(struct veng *g, unsigned flags, struct veng_result *res,
 	if (g->st.resumed_on_d)
 		return vh_err(e, -EBUSY, "the VM runs on %s: finish with vmhop release and vmhop "
 			      "cleanup on both hosts", p->dest.host);
-	if (!g->st.restarted_here) {
-		r = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, e);
-		if (r == -ENOENT && !g->st.handed_off && !g->st.migrating)
-			return vh_err(e, -EINVAL, "VM %s is not defined here", p->vm_name);
-		if (r < 0)
-			return vh_err_prefix(e, r, "the VM's definition here");
-		/* Still here (never migrated, or libvirt cancelled): abort's case. */
-		if (!g->st.handed_off && (!g->st.migrating || state != VIR_DOMAIN_SHUTOFF))
-			return vh_err(e, -EINVAL, "the VM has not left this host: vmhop abort undoes "
-				      "the move");
-		/* Shut off (libvirt keeps the definition), or started by hand. */
-		if (state != VIR_DOMAIN_SHUTOFF && state != VIR_DOMAIN_RUNNING)
-			return vh_err(e, -EBUSY, "VM %s is %s here: not restarting it", p->vm_name,
-				      vvirt_state_name(state));
-	}
+	if (!g->st.restarted_here && (r = restart_guard(g, flags, &state, e)) < 0)
+		return r;
 	if ((r = remove_vm_on_d(g, flags, res, e)) < 0)
 		return r;
 	/* Its own table first, so that the VM starts on its LV alone. */
@@ -1540,8 +2004,8 @@ static int restart_here(struct veng *g, unsigned flags, struct veng_result *res,
 		if ((r = end(g, e)) < 0)
 			return r;
 	}
-	if ((r = down(g, res, e)) < 0 || (r = remove_devices(g, res, e)) < 0 ||
-	    (r = release_helper(g, res, e)) < 0)
+	if ((r = autostart_back(g, res, e)) < 0 || (r = down(g, res, e)) < 0 ||
+	    (r = remove_devices(g, res, e)) < 0 || (r = release_helper(g, res, e)) < 0)
 		return r;
 	g->st.aborted = true;
 	res->outcome = VENG_UNDONE;

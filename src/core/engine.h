@@ -69,6 +69,8 @@ struct veng_state {
 	bool connected;		/* the connect was sent */
 	bool synced;
 	bool flushed;		/* D: BLKFLSBUF on its LV after the sync */
+	bool autostart_cleared;	/* S: vmhop turned the VM's autostart off here (abort and
+				 * restart turn it on again) */
 	bool migrating;		/* S: the libvirt migration was started */
 	bool handed_off;	/* S: libvirt finished: the VM is on D (paused) */
 	bool gate_passed;	/* S: D held every write */
@@ -118,6 +120,14 @@ bool veng_table_maps_drbd(const struct vdm_table *t, uint32_t minor);
 /* ---- the host, as the engine acts on it -------------------------------- */
 
 enum veng_where { VENG_HERE, VENG_PEER };
+
+/* What libvirt says of the move's domain on one host, now. */
+struct veng_vm {
+	int state;		/* VIR_DOMAIN_* */
+	int reason;		/* ... and its reason (VIR_DOMAIN_PAUSED_USER, ...) */
+	bool job;		/* a job runs (S: the migration, D: the incoming one) */
+	bool autostart;
+};
 
 /* vm_migrate's watch: called in the migration's own poll loop, at each
  * wake-up while libvirt's job runs.  Nonzero: abort libvirt's job. */
@@ -194,6 +204,15 @@ struct veng_ops {
 	/* libvirt.  vm_state: -ENOENT when the domain is not defined there. */
 	int (*vm_state)(void *ud, enum veng_where w, const char *name, int *ret_state,
 			struct vh_error *e);
+	/* The state with its reason, whether a job runs, the autostart flag:
+	 * what the recovery paths decide on.  -ENOENT when not defined there;
+	 * -EEXIST when a domain of that name there is another VM (UUID). */
+	int (*vm_info)(void *ud, enum veng_where w, const char *name, struct veng_vm *ret,
+		       struct vh_error *e);
+	int (*vm_autostart)(void *ud, enum veng_where w, const char *name, bool on,
+			    struct vh_error *e);
+	/* Sleep @ms (a signal may end it early): for waits that no event wakes. */
+	void (*nap)(void *ud, int ms);
 	/* Live, p2p, persistent on D, paused on D, S's definition kept.
 	 * @watch (may be NULL) at each wake-up of the poll loop; when it asks
 	 * for it the job is aborted: -ECANCELED, the VM still runs here.  An
@@ -207,6 +226,8 @@ struct veng_ops {
 	 * events so far (before the state is read).  Both may be NULL. */
 	int (*vm_watch)(void *ud, const char *name, struct vh_error *e);
 	void (*vm_watch_clear)(void *ud);
+	/* With the managed save image, snapshot and checkpoint metadata and the
+	 * NVRAM file, which would make libvirt refuse a plain undefine. */
 	int (*vm_undefine)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
 	/* The domain's live XML (caller free()s). */
 	int (*vm_xml)(void *ud, enum veng_where w, const char *name, char **ret,

@@ -417,6 +417,44 @@ static int h_flush(void *ud, const char *path, struct vh_error *e)
 
 /* ---- libvirt ----------------------------------------------------------- */
 
+/*
+ * The move's domain there, by the plan's UUID (a name can be reused: another
+ * VM of that name is not this one).  No domain with the UUID, but one of the
+ * plan's name: -EEXIST, never taken for the VM.
+ */
+static int lookup(struct veng_real *r, enum veng_where w, const char *name, struct vvirt_dom **ret,
+		  struct vh_error *e)
+{
+	const char *uuid = r->plan->vm_uuid;
+	struct vvirt_dom *other = NULL;
+	int rc;
+
+	if ((rc = virt(r, w, e)) < 0)
+		return rc;
+	if (!uuid[0] || strcmp(name, r->plan->vm_name))
+		return vvirt_lookup(r->virt[w], name, ret, e);
+	rc = vvirt_lookup_uuid(r->virt[w], uuid, ret, e);
+	if (rc != -ENOENT)
+		return rc;
+	if (vvirt_lookup(r->virt[w], name, &other, NULL) == 0) {
+		vvirt_dom_free(other);
+		return vh_err(e, -EEXIST, "a domain named %s exists on %s, but not the plan's "
+			      "(UUID %s): another VM", name, w == VENG_HERE ? "this host" :
+			      r->plan->dest.host, uuid);
+	}
+	return rc;
+}
+
+/* Perhaps libvirtd went away: connect again next time, so that a wait
+ * outlives a restarted libvirtd. */
+static void forget_conn(struct veng_real *r, enum veng_where w, int rc)
+{
+	if (rc < 0 && rc != -ENOENT && rc != -EEXIST) {
+		vvirt_close(r->virt[w]);
+		r->virt[w] = NULL;
+	}
+}
+
 static int h_vm_state(void *ud, enum veng_where w, const char *name, int *ret_state,
 		      struct vh_error *e)
 {
@@ -424,19 +462,55 @@ static int h_vm_state(void *ud, enum veng_where w, const char *name, int *ret_st
 	struct vvirt_dom *d = NULL;
 	int rc, reason;
 
-	if ((rc = virt(r, w, e)) < 0)
-		return rc;
-	if ((rc = vvirt_lookup(r->virt[w], name, &d, e)) == 0) {
+	if ((rc = lookup(r, w, name, &d, e)) == 0) {
 		rc = vvirt_state(d, ret_state, &reason, e);
 		vvirt_dom_free(d);
 	}
-	if (rc < 0 && rc != -ENOENT) {
-		/* Perhaps libvirtd went away: connect again next time, so that a
-		 * wait outlives a restarted libvirtd. */
-		vvirt_close(r->virt[w]);
-		r->virt[w] = NULL;
-	}
+	forget_conn(r, w, rc);
 	return rc;
+}
+
+static int h_vm_info(void *ud, enum veng_where w, const char *name, struct veng_vm *ret,
+		     struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vvirt_progress job = { 0 };
+	struct vvirt_dom *d = NULL;
+	int rc;
+
+	*ret = (struct veng_vm){ 0 };
+	if ((rc = lookup(r, w, name, &d, e)) == 0) {
+		if ((rc = vvirt_state(d, &ret->state, &ret->reason, e)) == 0 &&
+		    (rc = vvirt_job(d, false, &job, e)) == 0 &&
+		    (rc = vvirt_autostart(d, &ret->autostart, e)) == 0)
+			ret->job = job.type != VIR_DOMAIN_JOB_NONE;
+		vvirt_dom_free(d);
+	}
+	forget_conn(r, w, rc);
+	return rc;
+}
+
+static int h_vm_autostart(void *ud, enum veng_where w, const char *name, bool on,
+			  struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vvirt_dom *d = NULL;
+	int rc;
+
+	if ((rc = lookup(r, w, name, &d, e)) < 0)
+		return rc;
+	rc = vvirt_set_autostart(d, on, e);
+	vvirt_dom_free(d);
+	return rc;
+}
+
+/* A nap that a signal ends early (the caller looks at its stop flag). */
+static void h_nap(void *ud, int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	(void)ud;
+	(void)clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
 }
 
 static int on_migrate_progress(const struct vvirt_progress *p, void *ud)
@@ -492,8 +566,7 @@ static int h_vm_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, vo
 		o.watch_ud = &hw;
 		o.watch_fd = &fd;
 	}
-	if ((rc = virt(r, VENG_HERE, e)) < 0 ||
-	    (rc = vvirt_lookup(r->virt[VENG_HERE], p->vm_name, &d, e)) < 0)
+	if ((rc = lookup(r, VENG_HERE, p->vm_name, &d, e)) < 0)
 		return rc;
 	rc = vvirt_migrate(d, &o, &mr, e);
 	vvirt_dom_free(d);
@@ -545,7 +618,7 @@ static int h_vm_resume(void *ud, enum veng_where w, const char *name, struct vh_
 	struct vvirt_dom *d = NULL;
 	int rc;
 
-	if ((rc = virt(r, w, e)) < 0 || (rc = vvirt_lookup(r->virt[w], name, &d, e)) < 0)
+	if ((rc = lookup(r, w, name, &d, e)) < 0)
 		return rc;
 	rc = vvirt_resume(d, NULL, e);
 	vvirt_dom_free(d);
@@ -559,7 +632,7 @@ static int on_dom(struct veng_real *r, enum veng_where w, const char *name,
 	struct vvirt_dom *d = NULL;
 	int rc;
 
-	if ((rc = virt(r, w, e)) < 0 || (rc = vvirt_lookup(r->virt[w], name, &d, e)) < 0)
+	if ((rc = lookup(r, w, name, &d, e)) < 0)
 		return rc;
 	rc = fn(d, e);
 	vvirt_dom_free(d);
@@ -578,7 +651,7 @@ static int h_vm_xml(void *ud, enum veng_where w, const char *name, char **ret,
 	struct vvirt_dom *d = NULL;
 	int rc;
 
-	if ((rc = virt(r, w, e)) < 0 || (rc = vvirt_lookup(r->virt[w], name, &d, e)) < 0)
+	if ((rc = lookup(r, w, name, &d, e)) < 0)
 		return rc;
 	rc = vvirt_xml(d, ret, e);
 	vvirt_dom_free(d);
@@ -617,7 +690,8 @@ const struct veng_ops veng_real_ops = {
 	.helper_take = h_helper_take, .helper_release = h_helper_release,
 	.helper_inspect = h_helper_inspect, .drbd_sync_rate = h_drbd_sync_rate,
 	.flush_buffers = h_flush,
-	.vm_state = h_vm_state, .vm_migrate = h_vm_migrate, .vm_resume = h_vm_resume,
+	.vm_state = h_vm_state, .vm_info = h_vm_info, .vm_autostart = h_vm_autostart,
+	.nap = h_nap, .vm_migrate = h_vm_migrate, .vm_resume = h_vm_resume,
 	.vm_watch = h_vm_watch, .vm_watch_clear = h_vm_watch_clear,
 	.vm_undefine = h_vm_undefine, .vm_xml = h_vm_xml, .vm_destroy = h_vm_destroy, .vm_start = h_vm_start,
 	.save = h_save,

@@ -42,7 +42,7 @@ static const struct fact facts[] = {
 	D("md-lv", md_created), D("md", md_written), D("copy", copy_created),
 	D("minor", minor_created), D("attach", attached), T("primary", primary),
 	D("bridge", bridged), T("connect", connected), T("sync", synced), T("flush", flushed),
-	T("migrate", migrating), T("handoff", handed_off), T("gate", gate_passed),
+	T("autostart-off", autostart_cleared), T("migrate", migrating), T("handoff", handed_off), T("gate", gate_passed),
 	T("disconnect", disconnected), T("resume-d", resumed_on_d),
 	T("undefine-s", undefined_on_s), T("vm-ran-here", vm_ran_here),
 	T("remove-vm-d", removed_on_d), T("restart-s", restarted_here), D("restore", restored),

@@ -317,6 +317,10 @@ static int await_vm_loop(struct veng *g, unsigned poll_ms, bool watching, struct
 		r = g->ops->drbd_wait(g->ud, p->disks[0].minor,
 				      connected ? pred_not_connected : pred_connected, (int)poll_ms,
 				      NULL, NULL, NULL, &we);
+		/* StandAlone: DRBD will not wake the wait, it ends at once:
+		 * sleep instead, never spin. */
+		if (r == -ENOTCONN && g->ops->nap)
+			g->ops->nap(g->ud, (int)(poll_ms < 1000 ? poll_ms : 1000));
 		if (r < 0 && r != -ETIMEDOUT && r != -ECONNRESET && r != -ENOTCONN && r != -EAGAIN) {
 			*e = we;
 			return r;

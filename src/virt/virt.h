@@ -62,6 +62,10 @@ struct vvirt_api {
 			      virFreeCallback free_cb);
 	int (*event_deregister)(virConnectPtr c, int callback_id);
 	int (*undefine)(virDomainPtr d);	/* virDomainUndefine */
+	int (*undefine_flags)(virDomainPtr d, unsigned int flags);	/* virDomainUndefineFlags */
+	virDomainPtr (*lookup_uuid)(virConnectPtr c, const char *uuid);	/* ...ByUUIDString */
+	int (*get_autostart)(virDomainPtr d, int *autostart);
+	int (*set_autostart)(virDomainPtr d, int autostart);
 	int (*destroy)(virDomainPtr d);		/* virDomainDestroy */
 	int (*create)(virDomainPtr d);		/* virDomainCreate: start a defined domain */
 };
@@ -85,6 +89,8 @@ void vvirt_close(struct vvirt_conn *c);
 const char *vvirt_uri(const struct vvirt_conn *c);
 
 /* -ENOENT when there is no such domain. */
+int vvirt_lookup_uuid(struct vvirt_conn *c, const char *uuid, struct vvirt_dom **ret,
+		      struct vh_error *e) VH_MUST_CHECK;
 int vvirt_lookup(struct vvirt_conn *c, const char *name, struct vvirt_dom **ret,
 		 struct vh_error *e) VH_MUST_CHECK;
 void vvirt_dom_free(struct vvirt_dom *d);
@@ -141,8 +147,15 @@ int vvirt_check_cache(const struct vvirt_disk *d, bool force, struct vh_error *e
 /* @ret_ns (may be NULL): how long the call took, CLOCK_MONOTONIC. */
 int vvirt_suspend(struct vvirt_dom *d, uint64_t *ret_ns, struct vh_error *e) VH_MUST_CHECK;
 int vvirt_resume(struct vvirt_dom *d, uint64_t *ret_ns, struct vh_error *e) VH_MUST_CHECK;
-/* Remove the domain's persistent definition (a running one becomes transient). */
+/* Remove the domain's persistent definition (a running one becomes transient)
+ * with everything libvirt keeps beside it that would make it refuse: its
+ * managed save image, snapshot and checkpoint metadata, and its NVRAM file
+ * (a UEFI domain).  Without undefine_flags (an old libvirt): a plain
+ * virDomainUndefine. */
 int vvirt_undefine(struct vvirt_dom *d, struct vh_error *e) VH_MUST_CHECK;
+/* The domain's autostart flag, and setting it. */
+int vvirt_autostart(struct vvirt_dom *d, bool *ret, struct vh_error *e) VH_MUST_CHECK;
+int vvirt_set_autostart(struct vvirt_dom *d, bool on, struct vh_error *e) VH_MUST_CHECK;
 /* Stop the domain at once (its QEMU killed), and start a defined one. */
 int vvirt_destroy(struct vvirt_dom *d, struct vh_error *e) VH_MUST_CHECK;
 int vvirt_start(struct vvirt_dom *d, struct vh_error *e) VH_MUST_CHECK;

@@ -123,6 +123,33 @@ const char *vvirt_uri(const struct vvirt_conn *c)
 	return c ? c->uri : "";
 }
 
+int vvirt_lookup_uuid(struct vvirt_conn *c, const char *uuid, struct vvirt_dom **ret,
+		      struct vh_error *e)
+{
+	struct vvirt_dom *d;
+	const char *name;
+
+	if (!vvirt_api->lookup_uuid || !vvirt_api->dom_name)
+		return vh_err(e, -EOPNOTSUPP, "lookup by UUID is not available");
+	if (!uuid || !*uuid)
+		return vh_err(e, -EINVAL, "bad domain UUID");
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return vh_err(e, -ENOMEM, "out of memory");
+	d->conn = c;
+	d->d = vvirt_api->lookup_uuid(c->c, uuid);
+	if (!d->d) {
+		int r = vvirt_fail(e, "domain %s on %s", uuid, c->uri);
+
+		free(d);
+		return r;
+	}
+	name = vvirt_api->dom_name(d->d);
+	snprintf(d->name, sizeof(d->name), "%s", name ? name : uuid);
+	*ret = d;
+	return 0;
+}
+
 int vvirt_lookup(struct vvirt_conn *c, const char *name, struct vvirt_dom **ret, struct vh_error *e)
 {
 	struct vvirt_dom *d;
@@ -220,10 +247,40 @@ int vvirt_resume(struct vvirt_dom *d, uint64_t *ret_ns, struct vh_error *e)
 
 int vvirt_undefine(struct vvirt_dom *d, struct vh_error *e)
 {
+	const unsigned int all = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+				 VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+				 VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA | VIR_DOMAIN_UNDEFINE_NVRAM;
+
+	if (vvirt_api->undefine_flags) {
+		if (vvirt_api->undefine_flags(d->d, all) < 0)
+			return vvirt_fail(e, "undefine %s", d->name);
+		return 0;
+	}
 	if (!vvirt_api->undefine)
 		return vh_err(e, -EOPNOTSUPP, "undefine is not available");
 	if (vvirt_api->undefine(d->d) < 0)
 		return vvirt_fail(e, "undefine %s", d->name);
+	return 0;
+}
+
+int vvirt_autostart(struct vvirt_dom *d, bool *ret, struct vh_error *e)
+{
+	int on = 0;
+
+	if (!vvirt_api->get_autostart)
+		return vh_err(e, -EOPNOTSUPP, "autostart is not available");
+	if (vvirt_api->get_autostart(d->d, &on) < 0)
+		return vvirt_fail(e, "autostart of %s", d->name);
+	*ret = on != 0;
+	return 0;
+}
+
+int vvirt_set_autostart(struct vvirt_dom *d, bool on, struct vh_error *e)
+{
+	if (!vvirt_api->set_autostart)
+		return vh_err(e, -EOPNOTSUPP, "autostart is not available");
+	if (vvirt_api->set_autostart(d->d, on) < 0)
+		return vvirt_fail(e, "autostart %s of %s", on ? "on" : "off", d->name);
 	return 0;
 }
 

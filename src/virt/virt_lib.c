@@ -52,6 +52,10 @@ struct libvirt {
 	X(T, api.undefine, virDomainUndefine, "LIBVIRT_0.1.1")				\
 	X(T, api.destroy, virDomainDestroy, "LIBVIRT_0.0.3")				\
 	X(T, api.create, virDomainCreate, "LIBVIRT_0.1.1")				\
+	X(T, api.undefine_flags, virDomainUndefineFlags, "LIBVIRT_0.9.4")		\
+	X(T, api.lookup_uuid, virDomainLookupByUUIDString, "LIBVIRT_0.1.1")		\
+	X(T, api.get_autostart, virDomainGetAutostart, "LIBVIRT_0.2.1")			\
+	X(T, api.set_autostart, virDomainSetAutostart, "LIBVIRT_0.2.1")			\
 	X(T, api.migrate_to_uri3, virDomainMigrateToURI3, "LIBVIRT_1.1.0")		\
 	X(T, api.migrate3, virDomainMigrate3, "LIBVIRT_1.1.0")				\
 	X(T, api.job_stats, virDomainGetJobStats, "LIBVIRT_1.0.3")			\

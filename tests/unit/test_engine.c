@@ -93,6 +93,14 @@ struct world {
 	/* LVM's reports asked for (each is an lvm2_run, a device scan, on a host) */
 	unsigned lv_infos, vg_infos, lv_creates_blind;
 	bool lv_appears_at_take;	/* the VM's LV is made by someone else at helper_take */
+	/* libvirt's detail (vm_info): the state's reason here and on the peer,
+	 * a job that runs for that many more questions, the autostart flag */
+	int reason_here, reason_peer;
+	unsigned job_here, job_peer;
+	bool autostart_here;
+	unsigned naps;
+	void (*on_nap)(unsigned n);	/* what happens meanwhile: called at each nap */
+	unsigned job_at_migrate;	/* the migrate call starts a job that runs so long */
 };
 
 static struct world W;
@@ -310,6 +318,15 @@ static int f_dm_info(void *ud, const char *name, struct vdm_info *ret, struct vh
 	*ret = (struct vdm_info){ .suspended = o->suspended, .live_table = o->table[0] != '\0',
 				  .inactive_table = o->inactive[0] != '\0',
 				  .open_count = o->open_count };
+	/* the VM's QEMU here holds its LV open while it runs (or is paused) */
+	for (size_t i = 0; i < P.n_disks; i++) {
+		char lvname[256];
+
+		vlvm_dm_name(P.disks[i].vg, P.disks[i].lv, lvname, sizeof(lvname));
+		if (!strcmp(lvname, name) &&
+		    (W.vm_here == VIR_DOMAIN_RUNNING || W.vm_here == VIR_DOMAIN_PAUSED))
+			ret->open_count++;
+	}
 	snprintf(ret->name, sizeof(ret->name), "%s", name);
 	return 0;
 }
@@ -479,6 +496,10 @@ static int f_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
 	assert_int_equal(f_status(ud, minor, &st, e), 0);
 	if (pred(&st, NULL, e) == 1)
 		return 0;
+	/* as drbdnl_wait: StandAlone ends the wait at once (nothing will
+	 * reconnect it), no time passes */
+	if (st.conn == DRBDNL_C_STANDALONE && W.res)
+		return vh_err(e, -ENOTCONN, "DRBD minor %u went StandAlone", minor);
 	W.clock += (int64_t)timeout_ms * 1000000;	/* the whole timeout passed */
 	return vh_err(e, -ETIMEDOUT, "timed out");
 }
@@ -529,6 +550,43 @@ static int f_vm_state(void *ud, enum veng_where w, const char *name, int *st, st
 	return 0;
 }
 
+static int f_vm_info(void *ud, enum veng_where w, const char *name, struct veng_vm *ret,
+		     struct vh_error *e)
+{
+	unsigned *job = w == VENG_HERE ? &W.job_here : &W.job_peer;
+	int st = 0, r = f_vm_state(ud, w, name, &st, e);
+
+	if (r < 0)
+		return r;
+	*ret = (struct veng_vm){ .state = st, .reason = w == VENG_HERE ? W.reason_here : W.reason_peer,
+				 .autostart = w == VENG_HERE && W.autostart_here };
+	if (*job) {
+		ret->job = true;
+		(*job)--;
+	}
+	return 0;
+}
+
+static int f_vm_autostart(void *ud, enum veng_where w, const char *name, bool on,
+			  struct vh_error *e)
+{
+	int r = act("autostart %s %s", on ? "on" : "off", w == VENG_PEER ? "peer" : "here");
+
+	if (r < 0)
+		return vh_err(e, r, "injected");
+	if (w == VENG_HERE)
+		W.autostart_here = on;
+	return 0;
+}
+
+static void f_nap(void *ud, int ms)
+{
+	W.clock += (int64_t)ms * 1000000;
+	if (W.on_nap)
+		W.on_nap(W.naps);
+	W.naps++;
+}
+
 /* libvirt's migration as vvirt_migrate runs it: SIM_WAKEUPS wake-ups of the
  * poll loop, the watch called at each, then the handoff (the VM paused on D).
  * drop_during_migrate: the link drops after the first wake-up (the VM still
@@ -540,9 +598,10 @@ static int f_vm_state(void *ud, enum veng_where w, const char *name, int *st, st
 static int f_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, void *wud,
 		     uint64_t *dt, struct vh_error *e)
 {
-	int r = act("migrate");
+	int r;
 
-	if (r < 0)
+	W.job_here += W.job_at_migrate;
+	if ((r = act("migrate")) < 0)
 		return vh_err(e, r, "injected");
 	W.clock += W.migrate_ns;
 	for (int i = 0; i < SIM_WAKEUPS; i++) {
@@ -565,6 +624,8 @@ static int f_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, void 
 	}
 	W.vm_here = VIR_DOMAIN_SHUTOFF;
 	W.vm_peer = VIR_DOMAIN_PAUSED;
+	W.reason_here = VIR_DOMAIN_SHUTOFF_MIGRATED;
+	W.reason_peer = VIR_DOMAIN_PAUSED_USER;	/* as libvirt leaves VIR_MIGRATE_PAUSED's */
 	W.handoff_saves = W.saves;
 	W.handoff_peer_states = W.peer_states;
 	*dt = 7;
@@ -693,6 +754,7 @@ static const struct veng_ops fake_ops = {
 	.drbd_connect = f_connect, .drbd_disconnect = f_disconnect, .drbd_down = f_down,
 	.drbd_wait = f_wait, .helper_take = f_helper_take, .helper_release = f_helper_release,
 	.flush_buffers = f_flush, .vm_state = f_vm_state, .vm_migrate = f_migrate,
+	.vm_info = f_vm_info, .vm_autostart = f_vm_autostart, .nap = f_nap,
 	.vm_resume = f_resume, .vm_undefine = f_undefine, .vm_xml = f_vm_xml, .vm_destroy = f_destroy,
 	.vm_start = f_start, .save = f_save,
 };
@@ -2694,10 +2756,418 @@ static void release_killed_anywhere_continues(void **state)
 	killed_at_every_action(kill_release_d, VPLAN_ROLE_DEST, VENG_RELEASE);
 }
 
+
+/* ---- recovery: decided from what libvirt and the kernel say now -------------- */
+
+/* S killed (SIGKILL) before its migrate call returned: the journal says
+ * migrating, the process is gone; @g is a new process from that journal. */
+static void source_killed_in_migrate(struct veng *g)
+{
+	struct veng_result res;
+	struct veng_state st;
+	struct vh_error e = { 0 };
+
+	source_synced(g);
+	W.die_at = W.nlog + 1;		/* the migrate call: its process dies */
+	assert_true(veng_run(g, VENG_MIGRATE, 0, &res, &e) < 0);
+	assert_true(W.dead);
+	W.dead = false;
+	W.die_at = 0;
+	assert_true(W.saved.migrating);
+	st = W.saved;
+	engine(g, VPLAN_ROLE_SOURCE, &st);
+}
+
+/* libvirt's job that the killed vmhop started ends, handing the VM over. */
+static void job_hands_over(unsigned n)
+{
+	if (W.job_here)
+		return;
+	W.vm_here = VIR_DOMAIN_SHUTOFF;
+	W.reason_here = VIR_DOMAIN_SHUTOFF_MIGRATED;
+	W.vm_peer = VIR_DOMAIN_PAUSED;
+	W.reason_peer = VIR_DOMAIN_PAUSED_USER;
+}
+
+/* Issue 19.1: a job that goes on in libvirtd after its client died. */
+static void abort_refused_while_libvirts_job_runs_then_rerun_finishes(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	source_killed_in_migrate(&g);
+	W.job_here = 1000;		/* the job runs on: the VM still running here */
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);		/* nothing undone */
+	assert_true(lvo("vg", "vm1", false)->exists);
+	assert_true(strstr(find(W.dm, "vg-vm1", false)->table, "147:100") != NULL);
+	/* the re-run waits for the job's end, then decides: handed over */
+	W.job_here = 4;
+	W.on_nap = job_hands_over;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_true(W.naps >= 4);
+	assert_false(logged(n, "migrate"));	/* never a second migration */
+	assert_log(n, LOG("disconnect --force", "resume peer", "undefine here"));
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+	assert_true(W.saved.handed_off && W.saved.resumed_on_d && W.saved.undefined_on_s);
+}
+
+/* libvirt's Finish on D answered, its reply was lost: S resumed its QEMU, a
+ * paused copy that never ran stays on D. */
+static void abort_refused_while_a_copy_is_on_d_rerun_removes_it(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	source_killed_in_migrate(&g);
+	W.vm_peer = VIR_DOMAIN_PAUSED;
+	W.reason_peer = VIR_DOMAIN_PAUSED_USER;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);
+	/* D's libvirt unreachable: no verdict, nothing undone either */
+	W.peer_state_err = -EHOSTUNREACH;
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), -EHOSTUNREACH);
+	assert_int_equal(W.nlog, n);
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -EHOSTUNREACH);
+	assert_int_equal(W.nlog, n);
+	assert_true(W.saved.migrating);
+	W.peer_state_err = 0;
+	/* the re-run removes D's copy, then migrates again */
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_log(n, LOG("destroy peer", "undefine peer", "migrate", "disconnect --force",
+			  "resume peer", "undefine here"));
+}
+
+/* A copy on D that shows it ran (an I/O-error pause) is never removed. */
+static void copy_on_d_that_ran_is_never_removed(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	source_killed_in_migrate(&g);
+	W.vm_peer = VIR_DOMAIN_PAUSED;
+	W.reason_peer = VIR_DOMAIN_PAUSED_IOERROR;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);
+}
+
+/* The migrate call fails while libvirt's job still runs ("another job"):
+ * `migrating` stays, and abort stays refused. */
+static void failed_call_while_the_job_runs_keeps_migrating(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	source_synced(&g);
+	W.fail_at = "migrate";
+	W.fail_err = EBUSY;
+	W.job_at_migrate = 100000;	/* beyond timeouts.migrate of naps */
+	assert_true(run(&g, VENG_MIGRATE, 0, &res) < 0);
+	assert_true(W.saved.migrating);
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);
+	/* the job ended without handing over: libvirt says so, abort undoes */
+	W.job_here = 0;
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), 0);
+	assert_int_equal(res.outcome, VENG_UNDONE);
+	assert_false(W.saved.migrating);
+}
+
+/* Issue 19.2: a gate passed in an earlier run never skips "S's QEMU is gone". */
+static void source_killed_before_the_resume(struct veng *g)
+{
+	struct veng_result res;
+	struct veng_state st;
+	struct vh_error e = { 0 };
+
+	source_synced(g);
+	W.fail_at = "resume peer";
+	W.fail_err = EIO;
+	assert_int_equal(veng_run(g, VENG_MIGRATE, 0, &res, &e), -EIO);
+	assert_true(W.saved.gate_passed && W.saved.disconnected && !W.saved.resumed_on_d);
+	st = W.saved;
+	engine(g, VPLAN_ROLE_SOURCE, &st);
+}
+
+static void resume_after_the_gate_checks_s_again(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	/* the VM started here again (autostart at a libvirtd restart) */
+	source_killed_before_the_resume(&g);
+	W.vm_here = VIR_DOMAIN_RUNNING;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RESUME, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);	/* never undefined */
+	/* libvirt says shut off, but something holds the LV open */
+	source_killed_before_the_resume(&g);
+	find(W.dm, "vg-vm1", false)->open_count = 1;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RESUME, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);
+	/* libvirt does not answer: no verdict, no resume */
+	source_killed_before_the_resume(&g);
+	W.vm_state_err = -ECONNREFUSED;
+	assert_int_equal(run(&g, VENG_RESUME, 0, &res), -ECONNREFUSED);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);
+	/* started and stopped again meanwhile: DRBD counted its writes */
+	source_killed_before_the_resume(&g);
+	W.oos = 3;
+	assert_int_equal(run(&g, VENG_RESUME, 0, &res), -ESTALE);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);
+	/* nothing happened meanwhile: it finishes */
+	source_killed_before_the_resume(&g);
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RESUME, 0, &res), 0);
+	assert_log(n, LOG("resume peer", "undefine here"));
+}
+
+/* Issue 19.3: a stop right after the resume on D still undefines here. */
+static void stop_after_resume(const struct veng_event *ev, void *ud)
+{
+	(void)ud;
+	if (!strcmp(ev->what, "step") && !strncmp(ev->step, "resume ", 7))
+		stop_now = 1;
+}
+
+static void interrupt_after_the_resume_still_undefines_here(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+
+	(void)state;
+	source_synced(&g);
+	stop_now = 0;
+	g.stop = &stop_now;
+	g.on_event = stop_after_resume;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -EINTR);
+	assert_true(W.saved.resumed_on_d);
+	assert_true(W.saved.undefined_on_s);
+	assert_int_equal(W.vm_here, -1);
+	assert_true(logged(0, "undefine here"));
+}
+
+/* A run killed after the resume: release undefines here first; cleanup
+ * refuses while the VM is still defined here. */
+static void release_undefines_what_a_killed_run_left(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	struct veng_state st;
+	struct vh_error e = { 0 };
+	size_t n;
+
+	(void)state;
+	source_synced(&g);
+	W.fail_at = "undefine here";
+	W.fail_err = EIO;
+	assert_int_equal(veng_run(&g, VENG_MIGRATE, 0, &res, &e), -EIO);
+	assert_true(W.saved.resumed_on_d && !W.saved.undefined_on_s);
+	st = W.saved;
+	engine(&g, VPLAN_ROLE_SOURCE, &st);
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_CLEANUP, 0, &res), -EINVAL);
+	assert_int_equal(W.nlog, n);
+	/* libvirt here does not answer: not taken for "undefined" */
+	W.vm_state_err = -ECONNREFUSED;
+	assert_int_equal(run(&g, VENG_RELEASE, 0, &res), -ECONNREFUSED);
+	assert_false(W.saved.undefined_on_s);
+	assert_int_equal(W.nlog, n);
+	W.vm_state_err = 0;
+	assert_int_equal(run(&g, VENG_RELEASE, 0, &res), 0);
+	assert_log(n, LOG("undefine here", "dm_swap vg-vm1 own-table", "down vh-1a2b3c4d"));
+	assert_int_equal(W.vm_here, -1);
+	/* a VM running here again is never undefined: it runs on both */
+	source_synced(&g);
+	W.fail_at = "undefine here";
+	W.fail_err = EIO;
+	assert_int_equal(veng_run(&g, VENG_MIGRATE, 0, &res, &e), -EIO);
+	W.vm_here = VIR_DOMAIN_RUNNING;
+	st = W.saved;
+	engine(&g, VPLAN_ROLE_SOURCE, &st);
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RELEASE, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);
+}
+
+/* Autostart off before the migration; abort and restart turn it on again. */
+static void autostart_is_off_while_the_vm_leaves(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	source_synced(&g);
+	W.autostart_here = true;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_log(n, LOG("autostart off here", "migrate", "disconnect --force", "resume peer",
+			  "undefine here"));
+	/* a migration cancelled, then abort: autostart as it was */
+	source_synced(&g);
+	W.autostart_here = true;
+	W.drop_during_migrate = true;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -ENOLINK);
+	assert_false(W.autostart_here);
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), 0);
+	assert_true(W.autostart_here);
+	/* a stopped gate, then restart */
+	source_synced(&g);
+	W.autostart_here = true;
+	W.drop_during_migrate = true;
+	P.migration.on_link_loss = VPLAN_LINK_LOSS_CONTINUE;
+	P.timeouts.gate = 5;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_int_equal(res.outcome, VENG_STATE_LEFT);
+	assert_false(W.autostart_here);
+	assert_int_equal(run(&g, VENG_RESTART, 0, &res), 0);
+	assert_true(W.autostart_here);
+}
+
+/* Issue 19.4: restart never cold-starts over a VM that may have run on D. */
+static void restart_refused_where_the_vm_may_have_run_on_d(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	/* the gate passed and S disconnected: the resume may have happened */
+	source_killed_before_the_resume(&g);
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RESTART, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_SHUTOFF);
+	/* D's state says it ran: a shutdown, an I/O-error pause */
+	source_gate_stopped(&g, NULL);
+	W.vm_peer = VIR_DOMAIN_SHUTOFF;
+	W.reason_peer = VIR_DOMAIN_SHUTOFF_SHUTDOWN;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RESTART, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);
+	W.vm_peer = VIR_DOMAIN_PAUSED;
+	W.reason_peer = VIR_DOMAIN_PAUSED_IOERROR;
+	assert_int_equal(run(&g, VENG_RESTART, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);
+	/* an incoming job still runs there */
+	W.reason_peer = VIR_DOMAIN_PAUSED_USER;
+	W.job_peer = 1;
+	assert_int_equal(run(&g, VENG_RESTART, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);
+	/* the operator accepts the loss */
+	W.reason_peer = VIR_DOMAIN_PAUSED_IOERROR;
+	assert_int_equal(run(&g, VENG_RESTART, VENG_FORCE, &res), 0);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+	assert_int_equal(W.vm_peer, -1);
+}
+
+/* 19.10: S's own disk not UpToDate (a local I/O error): abort and restart
+ * refuse to trust S's extents. */
+static void own_disk_not_uptodate_refuses_abort_and_restart(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	source_synced(&g);
+	W.disk = DRBDNL_D_OUTDATED;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), -EIO);
+	assert_int_equal(W.nlog, n);
+	assert_true(strstr(find(W.dm, "vg-vm1", false)->table, "147:100") != NULL);
+	source_gate_stopped(&g, NULL);
+	W.disk = DRBDNL_D_INCONSISTENT;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RESTART, 0, &res), -EIO);
+	assert_int_equal(W.nlog, n);
+}
+
+/* D's abort: refused while its LV is held open (a QEMU libvirt lost). */
+static void dest_abort_refused_while_its_lv_is_open(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	world_dest();
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	find(W.dm, "vg-vm1", false)->open_count = 1;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);
+	assert_true(lvo("vg", "vm1", false)->exists);
+	/* libvirt here does not answer: no verdict */
+	find(W.dm, "vg-vm1", false)->open_count = 0;
+	W.vm_state_err = -ECONNREFUSED;
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), -ECONNREFUSED);
+	assert_int_equal(W.nlog, n);
+	W.vm_state_err = 0;
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), 0);
+	assert_false(lvo("vg", "vm1", false)->exists);
+}
+
+/* Issue 19.8: StandAlone at the gate is final, not a loop without sleep
+ * (each wait ends at once: without the fix, the fake's log overflows). */
+static void gate_on_standalone_does_not_spin(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	struct veng_state st;
+	size_t n;
+
+	(void)state;
+	source_synced(&g);
+	assert_int_equal(run(&g, VENG_MIGRATE, VENG_LEAVE_PAUSED, &res), 0);
+	assert_int_equal(res.gate, VENG_GATE_PASS);
+	W.net = false;		/* StandAlone: nothing reconnects it */
+	W.oos = 2;
+	st = W.saved;
+	engine(&g, VPLAN_ROLE_SOURCE, &st);
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RESUME, 0, &res), 0);
+	assert_int_equal(res.outcome, VENG_STATE_LEFT);
+	assert_int_equal(W.nlog - n, 1);	/* one wait, ended at once */
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(prepare_s_then_again_does_nothing, journal_teardown),
+		cmocka_unit_test_teardown(abort_refused_while_libvirts_job_runs_then_rerun_finishes, journal_teardown),
+		cmocka_unit_test_teardown(abort_refused_while_a_copy_is_on_d_rerun_removes_it, journal_teardown),
+		cmocka_unit_test_teardown(copy_on_d_that_ran_is_never_removed, journal_teardown),
+		cmocka_unit_test_teardown(failed_call_while_the_job_runs_keeps_migrating, journal_teardown),
+		cmocka_unit_test_teardown(resume_after_the_gate_checks_s_again, journal_teardown),
+		cmocka_unit_test_teardown(interrupt_after_the_resume_still_undefines_here, journal_teardown),
+		cmocka_unit_test_teardown(release_undefines_what_a_killed_run_left, journal_teardown),
+		cmocka_unit_test_teardown(autostart_is_off_while_the_vm_leaves, journal_teardown),
+		cmocka_unit_test_teardown(restart_refused_where_the_vm_may_have_run_on_d, journal_teardown),
+		cmocka_unit_test_teardown(own_disk_not_uptodate_refuses_abort_and_restart, journal_teardown),
+		cmocka_unit_test_teardown(dest_abort_refused_while_its_lv_is_open, journal_teardown),
+		cmocka_unit_test_teardown(gate_on_standalone_does_not_spin, journal_teardown),
 		cmocka_unit_test_teardown(interrupted_prepare_continues, journal_teardown),
 		cmocka_unit_test_teardown(bridge_before_connect_and_idempotent, journal_teardown),
 		cmocka_unit_test_teardown(abort_after_bridge_swaps_back_first, journal_teardown),
