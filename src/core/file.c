@@ -56,20 +56,32 @@ static int fsync_dir_of(const char *path, struct vh_error *e)
 	return r;
 }
 
+/* A fresh, unique file next to @path (the same directory, so that rename(2)
+ * stays in one filesystem), created 0600 by mkostemp(3): no name another
+ * user could have made first, opened or pointed elsewhere.  @tmp gets its
+ * name. */
+static int make_temp(const char *path, char *tmp, size_t len, struct vh_error *e)
+{
+	int fd;
+
+	if (snprintf(tmp, len, "%s.tmp.XXXXXX", path) >= (int)len)
+		return vh_err(e, -ENAMETOOLONG, "path too long: %s", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return sys_err(e, "cannot create a temporary file for", path);
+	return fd;
+}
+
 int vfile_write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool excl,
 		       struct vh_error *e)
 {
 	char tmp[PATH_MAX];
 	int fd, r;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return vh_err(e, -ENAMETOOLONG, "path too long: %s", path);
 	if (excl && access(path, F_OK) == 0)
 		return vh_err(e, -EEXIST, "%s exists already", path);
-	/* A temporary file left by a crash is ours to replace. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return sys_err(e, "cannot create", tmp);
+	if ((fd = make_temp(path, tmp, sizeof(tmp), e)) < 0)
+		return fd;
 	if (fchmod(fd, mode) < 0) {
 		r = sys_err(e, "cannot chmod", tmp);
 		goto err_tmp;

@@ -13,10 +13,12 @@
 #include "core/error.h"
 
 /*
- * Replace @path with @len bytes of @data, atomically: write "<path>.tmp"
- * (created with @mode, then fchmod'ed to it whatever the umask), fsync it,
- * rename it over @path, fsync the directory.  A crash leaves either the old
- * file or the new one.  With @excl, an existing @path is refused (-EEXIST)
+ * Replace @path with @len bytes of @data, atomically: write a new file of a
+ * unique name, "<path>.tmp.XXXXXX" (mkostemp: created 0600, never an
+ * existing file or link, so a name another user made first cannot catch
+ * the data; then fchmod'ed to @mode), fsync it, rename it over @path, fsync
+ * the directory.  A crash leaves either the old file or the new one (and
+ * perhaps that temporary file); a failure removes the temporary file.  With @excl, an existing @path is refused (-EEXIST)
  * and never replaced (the final step is link(2), not rename(2)).
  */
 int vfile_write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool excl,
