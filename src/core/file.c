@@ -120,34 +120,25 @@ err_tmp:
 	return r;
 }
 
-int vfile_read(const char *path, size_t max, char **ret, size_t *ret_len, struct vh_error *e)
+/* Read all of @fd (at most @max bytes) into a NUL-terminated buffer. */
+static int read_fd(int fd, const char *path, size_t max, char **ret, size_t *ret_len,
+		   struct vh_error *e)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t have = 0;
-	int fd, r;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sys_err(e, "cannot open", path);
-	if (fstat(fd, &st) < 0) {
-		r = sys_err(e, "cannot stat", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = vh_err(e, -EINVAL, "%s is not a regular file", path);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > max) {
-		r = vh_err(e, -EFBIG, "%s is %lld bytes; at most %zu expected", path,
-			   (long long)st.st_size, max);
-		goto out;
-	}
+	if (fstat(fd, &st) < 0)
+		return sys_err(e, "cannot stat", path);
+	if (!S_ISREG(st.st_mode))
+		return vh_err(e, -EINVAL, "%s is not a regular file", path);
+	if ((uint64_t)st.st_size > max)
+		return vh_err(e, -EFBIG, "%s is %lld bytes; at most %zu expected", path,
+			      (long long)st.st_size, max);
 	buf = malloc(max + 1);
-	if (!buf) {
-		r = vh_err(e, -ENOMEM, "out of memory reading %s", path);
-		goto out;
-	}
+	if (!buf)
+		return vh_err(e, -ENOMEM, "out of memory reading %s", path);
 	/* Read to EOF, but never past @max: the file may grow under us. */
 	for (;;) {
 		ssize_t n = read(fd, buf + have, max + 1 - have);
@@ -178,6 +169,66 @@ int vfile_read(const char *path, size_t max, char **ret, size_t *ret_len, struct
 	r = 0;
 out:
 	free(buf);
+	return r;
+}
+
+int vfile_read(const char *path, size_t max, char **ret, size_t *ret_len, struct vh_error *e)
+{
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sys_err(e, "cannot open", path);
+	r = read_fd(fd, path, max, ret, ret_len, e);
+	close(fd);
+	return r;
+}
+
+/* vfile_open_private()'s check, on the open descriptor. */
+static int check_private(int fd, const char *what, const char *path, struct vh_error *e)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return vh_err(e, -errno, "%s %s: %s", what, path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return vh_err(e, -EINVAL, "%s %s is not a regular file", what, path);
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return vh_err(e, -EPERM, "%s %s is owned by uid %u, not by root%s", what, path,
+			      (unsigned)st.st_uid, geteuid() ? " or by the user vmhop runs as" : "");
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		return vh_err(e, -EPERM, "%s %s is open to others (mode %04o; chmod 600 it)", what,
+			      path, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+int vfile_open_private(const char *path, const char *what, struct vh_error *e)
+{
+	int fd, r;
+
+	/* O_NOFOLLOW: a symbolic link is not the file whose owner and mode we
+	 * check; O_NONBLOCK: a FIFO must not hang us before it is refused. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno == ELOOP)
+		return vh_err(e, -EPERM, "%s %s is a symbolic link; give the file itself", what,
+			      path);
+	if (fd < 0)
+		return vh_err(e, -errno, "%s %s: %s", what, path, strerror(errno));
+	if ((r = check_private(fd, what, path, e)) < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int vfile_read_private(const char *path, const char *what, size_t max, char **ret,
+		       size_t *ret_len, struct vh_error *e)
+{
+	int fd, r;
+
+	if ((fd = vfile_open_private(path, what, e)) < 0)
+		return fd;
+	r = read_fd(fd, path, max, ret, ret_len, e);
 	close(fd);
 	return r;
 }

@@ -623,9 +623,12 @@ int vplan_load(const char *path, struct vplan *ret, struct vh_error *e)
 	size_t len;
 	int r;
 
-	if ((r = vfile_read(path, VPLAN_FILE_MAX, &text, &len, e)) < 0)
+	/* The plan holds the DRBD secret and tells root what to do: a file
+	 * anyone else could read or have written is refused (-EPERM). */
+	if ((r = vfile_read_private(path, "plan", VPLAN_FILE_MAX, &text, &len, e)) < 0)
 		return r;
 	r = vplan_parse(text, len, ret, e);
+	explicit_bzero(text, len);
 	free(text);
 	if (r < 0)
 		vh_err_prefix(e, r, "%s", path);

@@ -26,6 +26,9 @@
 #include "netlink/drbdnl.h"
 #include "virt/virt.h"
 #include "../../tools/vmhop.h"
+#include "support_cli.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define UUID "1a2b3c4d-0000-4000-8000-00000000beef"
 
@@ -697,6 +700,77 @@ static void save_and_load(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A plan tells root what to do and holds the secret: a file another user
+ * could read or write, or a link to one, is refused before it is read, by
+ * every command that loads a plan (exit 11). */
+static void load_refuses_a_plan_others_could_touch(void **state)
+{
+	static const mode_t loose[] = { 0644, 0640, 0604, 0620, 0602, 0610, 0601, 0700 };
+	static const char *const cmds[] = { "plan", "send", "receive", "preflight", "prepare",
+					    "bridge", "wait-sync", "migrate", "resume", "release",
+					    "cleanup", "abort", "restart", "status" };
+	char dir[] = "/tmp/vmhop-plan-XXXXXX", path[64], link[64], cmd[96];
+	struct vh_error e = { 0 };
+	struct vplan p, q;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/p.json", dir);
+	snprintf(link, sizeof(link), "%s/link.json", dir);
+	make_plan(&p);
+	assert_int_equal(vplan_save(&p, path, false, &e), 0);
+	assert_int_equal(vplan_load(path, &q, &e), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(loose); i++) {
+		assert_int_equal(chmod(path, loose[i]), 0);
+		/* 0700: an executable bit for the owner is the owner's business */
+		if (loose[i] == 0700) {
+			assert_int_equal(vplan_load(path, &q, &e), 0);
+			continue;
+		}
+		assert_int_equal(vplan_load(path, &q, &e), -EPERM);
+		assert_non_null(strstr(e.msg, "open to others"));
+		assert_non_null(strstr(e.msg, path));
+	}
+	assert_int_equal(chmod(path, 0600), 0);
+	/* another owner (as root only: chown) */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 4242, 4242), 0);
+		assert_int_equal(vplan_load(path, &q, &e), -EPERM);
+		assert_non_null(strstr(e.msg, "owned by uid 4242"));
+		assert_int_equal(chown(path, 0, 0), 0);
+	}
+	/* a symbolic link to a good plan: the link is not the file checked */
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(vplan_load(link, &q, &e), -EPERM);
+	assert_non_null(strstr(e.msg, "symbolic link"));
+	/* every command that loads a plan says so: exit 11 */
+	assert_int_equal(chmod(path, 0644), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+		struct tcli r = strcmp(cmds[i], "plan") ?
+			tcli_run(NULL, "--json", cmds[i], "--plan", path, "--state-dir", dir, NULL) :
+			tcli_run(NULL, "--json", "plan", "--check", path, NULL);
+
+		if (r.rc != VH_EXIT_PERM)
+			print_message("vmhop %s: exit %d: %s%s\n", cmds[i], r.rc, r.out, r.err);
+		assert_int_equal(r.rc, VH_EXIT_PERM);
+		assert_non_null(strstr(r.out, "open to others"));
+		tcli_free(&r);
+	}
+	assert_int_equal(chmod(path, 0600), 0);
+	{
+		struct tcli r = tcli_run(NULL, "--json", "preflight", "--plan", link, "--state-dir",
+					 dir, NULL);
+
+		assert_int_equal(r.rc, VH_EXIT_PERM);
+		tcli_free(&r);
+	}
+	/* nothing was written where the journals go */
+	snprintf(cmd, sizeof(cmd), "%s/%s.journal", dir, p.vm_uuid);
+	assert_int_equal(access(cmd, F_OK), -1);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---- building: fakes at the seams -------------------------------------- */
 
 static int dummy_conn, dummy_dom;
@@ -1214,6 +1288,7 @@ int main(void)
 		cmocka_unit_test(addr_dump_parser),
 		cmocka_unit_test(drbd_conf_from_plan),
 		cmocka_unit_test(save_and_load),
+		cmocka_unit_test(load_refuses_a_plan_others_could_touch),
 		cmocka_unit_test(route_reply),
 		cmocka_unit_test(cli),
 		cmocka_unit_test_setup_teardown(build_one_disk, setup_build, teardown_build),
