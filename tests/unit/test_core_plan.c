@@ -351,6 +351,26 @@ static void every_field_is_checked(void **state)
 		{ "drbd.rr_conflict", NULL, -EINVAL, "missing field drbd.rr_conflict" },
 		{ "migration.uri", "\"no uri\"", -EINVAL, "migration.uri" },
 		{ "migration.uri", "\"hv2\"", -EINVAL, "not a libvirt URI" },
+		/* a URI that makes libvirt's client run a program or check less */
+		{ "migration.uri", "\"qemu+ext:///system?command=/tmp/x\"", -EINVAL,
+		  "transport 'ext' is refused" },
+		{ "migration.uri", "\"qemu+ssh://hv2/system?command=/tmp/x\"", -EINVAL,
+		  "query parameters are refused ('command')" },
+		{ "migration.uri", "\"qemu+ssh://hv2/system?netcat=/tmp/nc&keyfile=/k\"", -EINVAL,
+		  "('netcat', 'keyfile')" },
+		{ "migration.uri", "\"qemu+tls://hv2/system?no_verify=1\"", -EINVAL, "'no_verify'" },
+		{ "migration.uri", "\"qemu+ssh://hv2/system?known_hosts_verify=ignore\"", -EINVAL,
+		  "'known_hosts_verify'" },
+		{ "migration.uri", "\"qemu+ssh://-oProxyCommand=x/system\"", -EINVAL, "starting with '-'" },
+		{ "migration.uri", "\"qemu+ssh://-l@hv2/system\"", -EINVAL, "user" },
+		{ "migration.uri", "\"qemu+unix:///system?socket=/x\"", -EINVAL,
+		  "transport 'unix' is refused" },
+		{ "migration.uri", "\"xen+ssh://hv2/system\"", -EINVAL, "driver 'xen' is refused" },
+		{ "migration.uri", "\"qemu+ssh://hv2/session\"", -EINVAL, "path must be /system" },
+		{ "migration.uri", "\"qemu+ssh://hv2:0/system\"", -EINVAL, "port" },
+		{ "migration.uri", "\"qemu+ssh:///system\"", -EINVAL, "no host" },
+		{ "migration.uri", "\"qemu+ssh://hv2/system#x\"", -EINVAL, "fragment" },
+		{ "migration.uri", "\"qemu+ssh://h%76/system\"", -EINVAL, "%-escapes" },
 		{ "migration.keep_source", "\"yes\"", -EINVAL, "keep_source must be true or false" },
 		{ "migration.max_downtime_ms", "3600001", -ERANGE, "max_downtime_ms" },
 		{ "migration.bandwidth_mib", "1048577", -ERANGE, "bandwidth_mib" },
@@ -1255,6 +1275,10 @@ static void cli(void **state)
 	assert_int_equal(plan_cli("--check", "/nonexistent/p.json", NULL, NULL), VH_EXIT_NOTFOUND);
 	assert_int_equal(plan_cli("--check", "/x", "busy", NULL), VH_EXIT_USAGE);
 	assert_int_equal(plan_cli("--help", NULL, NULL, NULL), VH_EXIT_OK);
+	/* refused before libvirt is asked anything (this test has no fake of it) */
+	assert_int_equal(plan_cli("busy", "--to", "hv2", "--uri=qemu+ext:///system?command=/tmp/x"),
+			 VH_EXIT_INVALID);
+	assert_int_equal(plan_cli("busy", "--to", "-oProxyCommand=x", NULL), VH_EXIT_INVALID);
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/p.json", dir);
 	make_plan(&p);
