@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "vmhop.h"
 
 /* Up to @size - 1 bytes, stopping after a newline when @one_line; returns the
@@ -53,23 +54,6 @@ static ssize_t read_upto(int fd, char *buf, size_t size, bool one_line, bool *re
 	return (ssize_t)n;
 }
 
-static int check_file(int fd, const char *path, struct vh_error *e)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return vh_err(e, -errno, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return vh_err(e, -EINVAL, "secret file %s is not a regular file", path);
-	if (st.st_uid != 0 && st.st_uid != geteuid())
-		return vh_err(e, -EPERM, "secret file %s is owned by uid %u, not by root", path,
-			      (unsigned)st.st_uid);
-	if (st.st_mode & (S_IRWXG | S_IRWXO))
-		return vh_err(e, -EPERM, "secret file %s is open to others (mode %04o; "
-			      "chmod 600 it)", path, (unsigned)(st.st_mode & 07777));
-	return 0;
-}
-
 int vh_secret_read(const char *path, char *buf, size_t size, struct vh_error *e)
 {
 	bool from_stdin = !strcmp(path, "-"), more = false;
@@ -84,16 +68,9 @@ int vh_secret_read(const char *path, char *buf, size_t size, struct vh_error *e)
 	if (from_stdin) {
 		fd = STDIN_FILENO;
 	} else {
-		/* O_NOFOLLOW: a symlink is not the file whose mode we check */
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-		if (fd < 0 && errno == ELOOP)
-			return vh_err(e, -EINVAL, "secret file %s is a symbolic link", path);
-		if (fd < 0)
-			return vh_err(e, -errno, "secret file %s: %s", path, strerror(errno));
-		if ((rc = check_file(fd, path, e))) {
-			close(fd);
-			return rc;
-		}
+		/* core/file.h: the plan's rule, one check for both */
+		if ((fd = vfile_open_private(path, "secret file", e)) < 0)
+			return fd;
 	}
 	n = read_upto(fd, buf, size, from_stdin, &more);
 	if (!from_stdin)

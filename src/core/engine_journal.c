@@ -173,8 +173,8 @@ static int put_num(struct vjournal *j, const char *id, const char *key, int64_t 
 	return put(j, id, key, buf, e);
 }
 
-/* The journal says what @st says, changing only what differs. */
-int veng_journal_save(struct vjournal *j, const struct veng_state *st, struct vh_error *e)
+/* The journal (in memory) says what @st says, changing only what differs. */
+static int save_facts(struct vjournal *j, const struct veng_state *st, struct vh_error *e)
 {
 	const struct vplan *p = vjournal_plan(j);
 	struct veng_state *w = (struct veng_state *)st;	/* fact_ptr only reads here */
@@ -183,7 +183,6 @@ int veng_journal_save(struct vjournal *j, const struct veng_state *st, struct vh
 	bool busy = st->doing[0] != '\0';
 	int r;
 
-	/* The intent first: the step under way is named before anything else changes. */
 	if (!vjournal_find(j, "engine") &&
 	    ((r = vjournal_begin(j, "engine", NULL, 0, e)) < 0 || (r = vjournal_done(j, "engine", e)) < 0))
 		return r;
@@ -240,4 +239,20 @@ int veng_journal_save(struct vjournal *j, const struct veng_state *st, struct vh
 			return r;
 	}
 	return 0;
+}
+
+/* One file write per save, whatever changed: the step under way ("doing")
+ * and the facts reach the disk together, in one rename, so a crash never
+ * leaves a fact recorded without its step named, or the step cleared before
+ * its facts.  (Fact by fact, a resume was 17 rewrites and 34 fsyncs, 4 of
+ * them in the VM's pause between the gate and the resume.) */
+int veng_journal_save(struct vjournal *j, const struct veng_state *st, struct vh_error *e)
+{
+	int r, c;
+
+	vjournal_hold(j);
+	r = save_facts(j, st, e);
+	/* even after a failed change: the file says what memory says */
+	c = vjournal_commit(j, r < 0 ? NULL : e);
+	return r < 0 ? r : c;
 }

@@ -56,20 +56,32 @@ static int fsync_dir_of(const char *path, struct vh_error *e)
 	return r;
 }
 
+/* A fresh, unique file next to @path (the same directory, so that rename(2)
+ * stays in one filesystem), created 0600 by mkostemp(3): no name another
+ * user could have made first, opened or pointed elsewhere.  @tmp gets its
+ * name. */
+static int make_temp(const char *path, char *tmp, size_t len, struct vh_error *e)
+{
+	int fd;
+
+	if (snprintf(tmp, len, "%s.tmp.XXXXXX", path) >= (int)len)
+		return vh_err(e, -ENAMETOOLONG, "path too long: %s", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return sys_err(e, "cannot create a temporary file for", path);
+	return fd;
+}
+
 int vfile_write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool excl,
 		       struct vh_error *e)
 {
 	char tmp[PATH_MAX];
 	int fd, r;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return vh_err(e, -ENAMETOOLONG, "path too long: %s", path);
 	if (excl && access(path, F_OK) == 0)
 		return vh_err(e, -EEXIST, "%s exists already", path);
-	/* A temporary file left by a crash is ours to replace. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return sys_err(e, "cannot create", tmp);
+	if ((fd = make_temp(path, tmp, sizeof(tmp), e)) < 0)
+		return fd;
 	if (fchmod(fd, mode) < 0) {
 		r = sys_err(e, "cannot chmod", tmp);
 		goto err_tmp;
@@ -108,34 +120,25 @@ err_tmp:
 	return r;
 }
 
-int vfile_read(const char *path, size_t max, char **ret, size_t *ret_len, struct vh_error *e)
+/* Read all of @fd (at most @max bytes) into a NUL-terminated buffer. */
+static int read_fd(int fd, const char *path, size_t max, char **ret, size_t *ret_len,
+		   struct vh_error *e)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t have = 0;
-	int fd, r;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sys_err(e, "cannot open", path);
-	if (fstat(fd, &st) < 0) {
-		r = sys_err(e, "cannot stat", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = vh_err(e, -EINVAL, "%s is not a regular file", path);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > max) {
-		r = vh_err(e, -EFBIG, "%s is %lld bytes; at most %zu expected", path,
-			   (long long)st.st_size, max);
-		goto out;
-	}
+	if (fstat(fd, &st) < 0)
+		return sys_err(e, "cannot stat", path);
+	if (!S_ISREG(st.st_mode))
+		return vh_err(e, -EINVAL, "%s is not a regular file", path);
+	if ((uint64_t)st.st_size > max)
+		return vh_err(e, -EFBIG, "%s is %lld bytes; at most %zu expected", path,
+			      (long long)st.st_size, max);
 	buf = malloc(max + 1);
-	if (!buf) {
-		r = vh_err(e, -ENOMEM, "out of memory reading %s", path);
-		goto out;
-	}
+	if (!buf)
+		return vh_err(e, -ENOMEM, "out of memory reading %s", path);
 	/* Read to EOF, but never past @max: the file may grow under us. */
 	for (;;) {
 		ssize_t n = read(fd, buf + have, max + 1 - have);
@@ -166,6 +169,66 @@ int vfile_read(const char *path, size_t max, char **ret, size_t *ret_len, struct
 	r = 0;
 out:
 	free(buf);
+	return r;
+}
+
+int vfile_read(const char *path, size_t max, char **ret, size_t *ret_len, struct vh_error *e)
+{
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sys_err(e, "cannot open", path);
+	r = read_fd(fd, path, max, ret, ret_len, e);
+	close(fd);
+	return r;
+}
+
+/* vfile_open_private()'s check, on the open descriptor. */
+static int check_private(int fd, const char *what, const char *path, struct vh_error *e)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return vh_err(e, -errno, "%s %s: %s", what, path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return vh_err(e, -EINVAL, "%s %s is not a regular file", what, path);
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return vh_err(e, -EPERM, "%s %s is owned by uid %u, not by root%s", what, path,
+			      (unsigned)st.st_uid, geteuid() ? " or by the user vmhop runs as" : "");
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		return vh_err(e, -EPERM, "%s %s is open to others (mode %04o; chmod 600 it)", what,
+			      path, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+int vfile_open_private(const char *path, const char *what, struct vh_error *e)
+{
+	int fd, r;
+
+	/* O_NOFOLLOW: a symbolic link is not the file whose owner and mode we
+	 * check; O_NONBLOCK: a FIFO must not hang us before it is refused. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno == ELOOP)
+		return vh_err(e, -EPERM, "%s %s is a symbolic link; give the file itself", what,
+			      path);
+	if (fd < 0)
+		return vh_err(e, -errno, "%s %s: %s", what, path, strerror(errno));
+	if ((r = check_private(fd, what, path, e)) < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int vfile_read_private(const char *path, const char *what, size_t max, char **ret,
+		       size_t *ret_len, struct vh_error *e)
+{
+	int fd, r;
+
+	if ((fd = vfile_open_private(path, what, e)) < 0)
+		return fd;
+	r = read_fd(fd, path, max, ret, ret_len, e);
 	close(fd);
 	return r;
 }

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@ struct vjournal {
 	struct vplan plan;
 	size_t n_steps;
 	struct vjournal_step *steps;	/* VJOURNAL_MAX_STEPS, allocated once */
+	unsigned held;			/* vjournal_hold() depth: writes wait for the commit */
+	bool dirty;			/* changed in memory since the last write */
+	unsigned long writes;		/* files written (vjournal_writes) */
 };
 
 const char *vjournal_state_name(enum vjournal_state s)
@@ -352,7 +356,7 @@ static int paths(const char *dir, const char *uuid, char *journal, char *lock, s
 	return 0;
 }
 
-static int save(struct vjournal *j, struct vh_error *e)
+static int write_file(struct vjournal *j, struct vh_error *e)
 {
 	char *text;
 	int r;
@@ -363,7 +367,39 @@ static int save(struct vjournal *j, struct vh_error *e)
 		return r;
 	r = vfile_write_atomic(j->path, text, strlen(text), 0600, false, e);
 	free(text);
-	return r;
+	if (r < 0)
+		return r;
+	j->writes++;
+	j->dirty = false;
+	return 0;
+}
+
+/* Every change ends here: written now, or at the commit of a hold. */
+static int save(struct vjournal *j, struct vh_error *e)
+{
+	j->dirty = true;
+	if (j->held)
+		return 0;
+	return write_file(j, e);
+}
+
+void vjournal_hold(struct vjournal *j)
+{
+	j->held++;
+}
+
+int vjournal_commit(struct vjournal *j, struct vh_error *e)
+{
+	if (!j->held)
+		return vh_err(e, -EINVAL, "journal: a commit without a hold");
+	if (--j->held || !j->dirty)
+		return 0;
+	return write_file(j, e);
+}
+
+unsigned long vjournal_writes(const struct vjournal *j)
+{
+	return j->writes;
 }
 
 /* Read and validate @path: -ENOENT when absent (no message), -EBADMSG (or

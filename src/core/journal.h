@@ -6,8 +6,9 @@
  * the move.)
  *
  * One JSON file per VM and host, "<dir>/<vm uuid>.journal", rewritten whole
- * and atomically on every change (temporary file, fsync, rename, fsync of
- * the directory), mode 0600 (the plan inside holds the secret).  It holds
+ * and atomically on every change, or once for several held together
+ * (vjournal_hold) (temporary file, fsync, rename, fsync of the directory),
+ * mode 0600 (the plan inside holds the secret).  It holds
  * the plan, this host's role, and an ordered list of steps, each
  *   { "id": "copy:0", "state": "started" | "done" | "undone",
  *     "data": { "table": "0 409600 linear 254:3 0", ... } }
@@ -118,6 +119,21 @@ int vjournal_set(struct vjournal *j, const char *id, const char *key, const char
  * for an unknown step, -EINVAL for another transition. */
 int vjournal_done(struct vjournal *j, const char *id, struct vh_error *e) VH_MUST_CHECK;
 int vjournal_undone(struct vjournal *j, const char *id, struct vh_error *e) VH_MUST_CHECK;
+
+/*
+ * One write for several changes: after vjournal_hold(), begin, set, done
+ * and undone change the journal in memory only; vjournal_commit() writes it
+ * once, if anything changed (holds nest: the outermost commit writes).  A
+ * crash before the commit leaves the file as it was before the hold, so the
+ * changes are on disk all together or not at all.  A commit without a hold
+ * is -EINVAL.  The caller commits even after a failed change, so that the
+ * file says what memory says.
+ */
+void vjournal_hold(struct vjournal *j);
+int vjournal_commit(struct vjournal *j, struct vh_error *e) VH_MUST_CHECK;
+/* How many times the file was written since the journal was opened (tests,
+ * and a bound on what a state change costs). */
+unsigned long vjournal_writes(const struct vjournal *j);
 
 /* Delete the journal file once the move is over on this host.  -EBUSY when
  * a step is still "started" (not known to have finished either way). */

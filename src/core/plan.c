@@ -12,6 +12,7 @@
 #include "core/file.h"
 #include "core/jsonx.h"
 #include "core/plan.h"
+#include "core/uri.h"
 #include "meta/meta.h"
 #include "netlink/drbdnl.h"
 
@@ -187,11 +188,11 @@ int vplan_validate(const struct vplan *p, struct vh_error *e)
 			return r;
 	if ((r = check_drbd(p, e)) < 0)
 		return r;
-	if ((r = check_printable("migration.uri", p->migration.uri, 1,
-				 sizeof(p->migration.uri) - 1, e)) < 0)
+	if (strnlen(p->migration.uri, sizeof(p->migration.uri)) == sizeof(p->migration.uri))
+		return vh_err(e, -EINVAL, "migration.uri is not terminated");
+	/* vmhop opens it as root: no transport or parameter that runs a program */
+	if ((r = vuri_check_migration(p->migration.uri, "migration.uri", e)) < 0)
 		return r;
-	if (!strstr(p->migration.uri, "://"))
-		return vh_err(e, -EINVAL, "migration.uri '%s' is not a libvirt URI", p->migration.uri);
 	if (p->migration.max_downtime_ms > DOWNTIME_MAX_MS)
 		return vh_err(e, -ERANGE, "migration.max_downtime_ms must be at most %u",
 			      DOWNTIME_MAX_MS);
@@ -623,9 +624,12 @@ int vplan_load(const char *path, struct vplan *ret, struct vh_error *e)
 	size_t len;
 	int r;
 
-	if ((r = vfile_read(path, VPLAN_FILE_MAX, &text, &len, e)) < 0)
+	/* The plan holds the DRBD secret and tells root what to do: a file
+	 * anyone else could read or have written is refused (-EPERM). */
+	if ((r = vfile_read_private(path, "plan", VPLAN_FILE_MAX, &text, &len, e)) < 0)
 		return r;
 	r = vplan_parse(text, len, ret, e);
+	explicit_bzero(text, len);
 	free(text);
 	if (r < 0)
 		vh_err_prefix(e, r, "%s", path);

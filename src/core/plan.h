@@ -136,7 +136,10 @@ int vplan_parse(const char *text, size_t len, struct vplan *ret, struct vh_error
 /* The same from an already parsed object (the journal embeds the plan). */
 int vplan_from_json(json_object *obj, struct vplan *ret, struct vh_error *e) VH_MUST_CHECK;
 
-/* Read and parse @path (at most VPLAN_FILE_MAX bytes). */
+/* Read and parse @path (at most VPLAN_FILE_MAX bytes).  The file must be
+ * private (core/file.h, vfile_open_private): not a symbolic link, owned by
+ * root (or the effective user), no permission for group or others; -EPERM
+ * otherwise, before a byte is read. */
 int vplan_load(const char *path, struct vplan *ret, struct vh_error *e) VH_MUST_CHECK;
 /* Write @p to @path atomically, mode 0600 (it holds the secret); -EEXIST
  * when @path exists, unless @overwrite. */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/plan.h"
+#include "core/uri.h"
 #include "meta/meta.h"
 #include "netlink/drbdnl.h"
 #include "virt/virt.h"
@@ -558,6 +559,20 @@ int vplan_build(const struct vplan_request *req, const struct vplan_host_ops *op
 	if (!p)
 		return vh_err(e, -ENOMEM, "out of memory");
 	p->version = VPLAN_VERSION;
+	if (req->dest_uri)
+		r = snprintf(p->migration.uri, sizeof(p->migration.uri), "%s", req->dest_uri);
+	else
+		r = snprintf(p->migration.uri, sizeof(p->migration.uri),
+			     strchr(req->dest, ':') ? "qemu+ssh://[%s]/system" : "qemu+ssh://%s/system",
+			     req->dest);
+	if (r < 0 || (size_t)r >= sizeof(p->migration.uri)) {
+		r = vh_err(e, -ENAMETOOLONG, "libvirt URI is too long");
+		goto out;
+	}
+	/* Before anything is asked of libvirt (vplan_validate checks it again). */
+	if ((r = vuri_check_migration(p->migration.uri, req->dest_uri ? "--uri" :
+				      "the libvirt URI of --to", e)) < 0)
+		goto out;
 	drbd_defaults(&p->drbd);
 	if (req->resync_rate) {
 		if ((r = drbdnl_conf_set_text(&c, "resync-rate", req->resync_rate, e)) < 0)
@@ -589,16 +604,6 @@ int vplan_build(const struct vplan_request *req, const struct vplan_host_ops *op
 	}
 	if ((r = plan_addresses(p, req, ops, e)) < 0)
 		goto out;
-	if (req->dest_uri)
-		r = snprintf(p->migration.uri, sizeof(p->migration.uri), "%s", req->dest_uri);
-	else
-		r = snprintf(p->migration.uri, sizeof(p->migration.uri),
-			     strchr(req->dest, ':') ? "qemu+ssh://[%s]/system" : "qemu+ssh://%s/system",
-			     req->dest);
-	if (r < 0 || (size_t)r >= sizeof(p->migration.uri)) {
-		r = vh_err(e, -ENAMETOOLONG, "libvirt URI is too long");
-		goto out;
-	}
 	if ((r = ops->drbd_used(&used, e)) < 0)
 		goto out;
 	for (size_t i = 0; i < used.n_resources; i++)

@@ -13,6 +13,11 @@
 #   2. a port something listens on is skipped, and refused when asked (exit 5)
 #   3. refusals: no such VM (exit 3), a VM whose disk is a file (exit 4), a VM
 #      with cache='writeback' (exit 4); an existing -o file is kept (exit 10)
+#   4. a plan others can read (0644) or a link to the plan: preflight refuses
+#      it (exit 11), nothing changed; a plan whose migration.uri is
+#      qemu+ext:///system?command=PROG: preflight, plan --check and plan --uri
+#      refuse it (exit 4) and PROG never runs (virsh, given the same URI,
+#      does run it: the control)
 # timeout: 400
 . "$(dirname "$0")/lib.sh"
 t0=$(now)
@@ -32,6 +37,7 @@ cleanup() {
 	lab_run hv1 "$VIRSH destroy ${N}f; $VIRSH destroy ${N}w; $VIRSH destroy ${N}m;
 		lvremove -q -y vg/${N}m vg/${N}m2; rm -f /tmp/${N}m.iso; $VIRSH undefine ${N}w;
 		$BV destroy ${N}w; $BV destroy $N; rm -f /tmp/${N}f.img /tmp/p.json /tmp/p2.json;
+		rm -f /tmp/p3.json /tmp/p4.json /tmp/p5.json /tmp/p6.json /tmp/$N.cmd /tmp/$N.ran;
 		[ -e /tmp/$N.listen.pid ] && kill \$(cat /tmp/$N.listen.pid)" >/dev/null 2>&1
 	lab_run hv2 "rm -f /tmp/p.json" >/dev/null 2>&1
 }
@@ -76,10 +82,10 @@ lab_both "$(lab_seq "[ -e /dev/drbd$minor ] && echo minor-exists; ss -Htln 'spor
 		"$V plan $N --to 169.254.77.2 -o /tmp/p2.json >/dev/null" \
 		"python3 -c 'import json; print(json.load(open(\"/tmp/p2.json\"))[\"drbd\"][\"shared_secret\"])'" \
 		"$V --json plan --check /tmp/p.json" \
-		"rc=0; python3 -c 'import json; p=json.load(open(\"/tmp/p.json\"));
+		"rc=0; umask 077; python3 -c 'import json; p=json.load(open(\"/tmp/p.json\"));
 p[\"source\"][\"address\"]=\"203.0.113.1\"; p[\"dest\"][\"address\"]=\"203.0.113.2\"
 json.dump(p, open(\"/tmp/p2.json\", \"w\"))'; $V plan --check /tmp/p2.json 2>&1 || rc=\$?; echo rc=\$rc")" \
-	"echo $b64 | base64 -d > /tmp/p.json; $V --json plan --check /tmp/p.json"
+	"umask 077; echo $b64 | base64 -d > /tmp/p.json; $V --json plan --check /tmp/p.json"
 assert_eq "$(echo $(lab_field 1 <<< "$OUT1"))" 0 "minor $minor has no device and nothing listens on port $port"
 secret2=$(lab_field 3 <<< "$OUT1")
 [ "$secret" != "$secret2" ] || fail "two plans got the same secret"
@@ -173,4 +179,46 @@ r=$(lab_field 6 <<< "$out")
 assert_eq "$(rc_is "$r")" rc=10 "an existing -o file (exit)"
 assert_eq "$(lab_field 7 <<< "$out")" "$plan" "the existing plan is unchanged"
 say_t "refused: unknown VM (3), file disk (4), cache=writeback (4), existing file (10)"
+
+# 4. plans vmhop must not trust: open to others, a link, a URI that runs a program
+MARK=/tmp/$N.ran
+PROG=/tmp/$N.cmd
+EXT="qemu+ext:///system?command=$PROG"
+SNAP="echo state=\$(ls -A /tmp/vh50-state 2>/dev/null | tr '\n' ,) copies=\$(dmsetup ls | grep -c '\\.copy' || true) drbd=\$(grep -c ' cs:' /proc/drbd 2>/dev/null || true)"
+out=$(lab_out hv1 "$(lab_seq "rm -f $MARK /tmp/p3.json /tmp/p4.json /tmp/p5.json /tmp/p6.json
+	printf '#!/bin/sh\ntouch $MARK\n' > $PROG && chmod 755 $PROG
+	cp /tmp/p.json /tmp/p3.json && chmod 644 /tmp/p3.json && ln -s /tmp/p.json /tmp/p4.json
+	umask 077; python3 -c 'import json; p=json.load(open(\"/tmp/p.json\")); p[\"migration\"][\"uri\"]=\"$EXT\"
+json.dump(p, open(\"/tmp/p5.json\", \"w\"))'
+	stat -c %a /tmp/p3.json; $SNAP" \
+	"$(rc_of "$V preflight --plan /tmp/p3.json")" \
+	"$(rc_of "$V preflight --plan /tmp/p4.json")" \
+	"$SNAP" \
+	"$(rc_of "$V preflight --plan /tmp/p5.json")" \
+	"$(rc_of "$V plan --check /tmp/p5.json")" \
+	"$(rc_of "$V plan $N --to 169.254.77.2 --uri '$EXT' -o /tmp/p6.json")" \
+	"[ -e $MARK ] && echo ran || echo not-ran; [ -e /tmp/p6.json ] && echo written || echo not-written" \
+	"virsh -q -c '$EXT' version >/dev/null 2>&1 || true; [ -e $MARK ] && echo ran || echo not-ran")")
+before=$(lab_field 1 <<< "$out")
+assert_eq "$(head -n1 <<< "$before")" 644 "the copied plan is world-readable"
+before=$(tail -n1 <<< "$before")
+r=$(lab_field 2 <<< "$out")
+assert_eq "$(rc_is "$r")" rc=11 "preflight of a 0644 plan (exit)"
+assert_match "$(rc_out "$r")" "plan /tmp/p3.json is open to others \\(mode 0644" "names the file and its mode"
+r=$(lab_field 3 <<< "$out")
+assert_eq "$(rc_is "$r")" rc=11 "preflight of a link to the plan (exit)"
+assert_match "$(rc_out "$r")" "plan /tmp/p4.json is a symbolic link" "says it is a link"
+assert_eq "$(lab_field 4 <<< "$out")" "$before" "nothing changed (state directory, copies, DRBD)"
+say_t "a 0644 plan and a link to the plan: preflight refuses both (exit 11), nothing changed"
+r=$(lab_field 5 <<< "$out")
+assert_eq "$(rc_is "$r")" rc=4 "preflight of a plan with a qemu+ext URI (exit)"
+assert_match "$(rc_out "$r")" "migration.uri 'qemu.ext:///system.command=$PROG': transport 'ext' is refused" "names the transport"
+r=$(lab_field 6 <<< "$out")
+assert_eq "$(rc_is "$r")" rc=4 "plan --check of that plan (exit)"
+r=$(lab_field 7 <<< "$out")
+assert_eq "$(rc_is "$r")" rc=4 "vmhop plan --uri $EXT (exit)"
+assert_match "$(rc_out "$r")" "transport 'ext' is refused" "--uri: names the transport"
+assert_eq "$(echo $(lab_field 8 <<< "$out"))" "not-ran not-written" "the command never ran, no plan written"
+assert_eq "$(lab_field 9 <<< "$out")" ran "control: libvirt's client (virsh) given that URI runs the command"
+say_t "migration.uri $EXT: refused by preflight, plan --check, plan --uri (exit 4); $PROG never ran (virsh would run it)"
 say "PASS in $(elapsed "$t0") s"

@@ -102,7 +102,7 @@ real_plan() {
 	put_plan $PLAN "$PLAN_JSON" hv2
 }
 put_plan() {	# put_plan FILE JSON [HOST]: the same plan on both hosts (or HOST)
-	local cmd="cat > $1 <<'EOF'
+	local cmd="umask 077; cat > $1 <<'EOF'
 $2
 EOF
 chmod 600 $1"

@@ -112,7 +112,7 @@ minor=\$([ -e /sys/block/drbd$MINOR ] && echo yes || echo no) \
 res=\$(drbdsetup-84 show $RES >/dev/null 2>&1 && echo yes || echo no) \
 copy=\$(dmsetup ls | grep -c '\\.copy' || true) \
 journal=\$(ls $STATE/*.journal 2>/dev/null | wc -l)"
-out=$(lab_out hv2 "cat > $PLAN <<'EOF'
+out=$(lab_out hv2 "umask 077; cat > $PLAN <<'EOF'
 $plan
 EOF
 chmod 600 $PLAN; $NOTHING")

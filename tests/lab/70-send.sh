@@ -152,7 +152,7 @@ make_plan() {
 		$V plan $N --to $to --uri qemu+tcp://$to/system --minor 70 --port 7870 --max-downtime 300 $* -o $PLAN >/tmp/$N.plan.out 2>&1 ||
 			{ cat /tmp/$N.plan.out; exit 1; }
 		cat $PLAN")
-	lab_out $to "cat > $PLAN <<'EOF'
+	lab_out $to "umask 077; cat > $PLAN <<'EOF'
 $PLAN_JSON
 EOF
 chmod 600 $PLAN" >/dev/null

@@ -18,6 +18,7 @@
 
 #include "support_common.h"
 
+#include "core/engine.h"
 #include "core/journal.h"
 #include "meta/meta.h"
 
@@ -431,6 +432,135 @@ static void the_state_dir_comes_from_the_environment(void **state)
 	unsetenv(VJOURNAL_DIR_ENV);
 }
 
+/* The state as veng_state_to_json() shows it: every fact, datum and "doing". */
+static char *state_text(const struct veng_state *st)
+{
+	json_object *o = veng_state_to_json(st);
+	char *t;
+
+	assert_non_null(o);
+	t = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return t;
+}
+
+/* What the file says, read as status reads it. */
+static char *state_on_disk(const struct vplan *p)
+{
+	struct vh_error e = { 0 };
+	struct veng_state st;
+	struct vjournal *r;
+	bool found;
+	char *t;
+
+	assert_int_equal(vjournal_read(journal_path(), &r, &e), 0);
+	assert_int_equal(veng_journal_load(r, p, VPLAN_ROLE_SOURCE, &st, &found, &e), 0);
+	assert_true(found);
+	vjournal_close(r);
+	t = state_text(&st);
+	return t;
+}
+
+static void assert_state_on_disk(const struct vplan *p, const struct veng_state *st)
+{
+	char *want = state_text(st), *got = state_on_disk(p);
+
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+}
+
+/* One engine save is one file write, however many facts changed: the step
+ * under way and its facts reach the disk together (one rename). */
+static void engine_save_writes_once(void **state)
+{
+	struct vh_error e = { 0 };
+	struct veng_state st;
+	struct vjournal *j;
+	unsigned long w;
+	struct vplan p;
+
+	(void)state;
+	make_plan(&p);
+	assert_int_equal(vjournal_open(dir, &p, VPLAN_ROLE_SOURCE, &j, &e), 0);
+	veng_state_init(&st, &p, VPLAN_ROLE_SOURCE);
+	/* a step under way with a dozen facts new at once (the journal is empty) */
+	snprintf(st.doing, sizeof(st.doing), "bridge");
+	st.last_phase = VENG_PREFLIGHT;
+	st.phase_ns[VENG_PREFLIGHT] = 123456789;
+	st.helper_taken = st.helper_changed = true;
+	snprintf(st.helper_original, sizeof(st.helper_original), "/sbin/drbdadm");
+	st.res_created = st.primary = true;
+	st.disks[0].md_created = st.disks[0].md_written = st.disks[0].copy_created = true;
+	st.disks[0].minor_created = st.disks[0].attached = st.disks[0].bridged = true;
+	snprintf(st.disks[0].saved_table, sizeof(st.disks[0].saved_table),
+		 "0 409600 linear 254:3 0");
+	st.disks[0].freeze_ns = 4242;
+	w = vjournal_writes(j);
+	assert_int_equal(veng_journal_save(j, &st, &e), 0);
+	assert_int_equal(vjournal_writes(j) - w, 1);
+	assert_state_on_disk(&p, &st);
+	/* the step ends: "doing" cleared and the facts done, in the same write */
+	st.doing[0] = '\0';
+	st.connected = true;
+	w = vjournal_writes(j);
+	assert_int_equal(veng_journal_save(j, &st, &e), 0);
+	assert_int_equal(vjournal_writes(j) - w, 1);
+	assert_state_on_disk(&p, &st);
+	assert_int_equal(vjournal_find(j, "bridge:0")->state, VJ_DONE);
+	/* nothing changed: nothing written */
+	w = vjournal_writes(j);
+	assert_int_equal(veng_journal_save(j, &st, &e), 0);
+	assert_int_equal(vjournal_writes(j) - w, 0);
+	/* many facts stop being true at once (abort): one write */
+	snprintf(st.doing, sizeof(st.doing), "abort");
+	st.res_created = st.primary = st.connected = false;
+	st.disks[0].bridged = st.disks[0].attached = st.disks[0].minor_created = false;
+	st.disks[0].copy_created = st.disks[0].md_written = st.disks[0].md_created = false;
+	st.disks[0].restored = st.drbd_down = true;
+	w = vjournal_writes(j);
+	assert_int_equal(veng_journal_save(j, &st, &e), 0);
+	assert_int_equal(vjournal_writes(j) - w, 1);
+	assert_state_on_disk(&p, &st);
+	vjournal_close(j);
+}
+
+/* Other callers: every change is still written at once; a hold defers them
+ * to its (outermost) commit. */
+static void hold_and_commit(void **state)
+{
+	struct vh_error e = { 0 };
+	struct vjournal *j, *r;
+	struct vplan p;
+
+	(void)state;
+	make_plan(&p);
+	assert_int_equal(vjournal_open(dir, &p, VPLAN_ROLE_SOURCE, &j, &e), 0);
+	assert_int_equal(vjournal_commit(j, &e), -EINVAL);
+	assert_int_equal(vjournal_begin(j, "a", NULL, 0, &e), 0);
+	assert_int_equal(vjournal_writes(j), 1);
+	assert_int_equal(vjournal_done(j, "a", &e), 0);
+	assert_int_equal(vjournal_writes(j), 2);
+	vjournal_hold(j);
+	vjournal_hold(j);
+	assert_int_equal(vjournal_begin(j, "b", NULL, 0, &e), 0);
+	assert_int_equal(vjournal_set(j, "b", "k", "v", &e), 0);
+	assert_int_equal(vjournal_commit(j, &e), 0);
+	assert_int_equal(vjournal_writes(j), 2);
+	/* not on disk yet */
+	assert_int_equal(vjournal_read(journal_path(), &r, &e), 0);
+	assert_null(vjournal_find(r, "b"));
+	vjournal_close(r);
+	assert_int_equal(vjournal_undone(j, "a", &e), 0);
+	assert_int_equal(vjournal_commit(j, &e), 0);
+	assert_int_equal(vjournal_writes(j), 3);
+	assert_int_equal(vjournal_read(journal_path(), &r, &e), 0);
+	assert_string_equal(vjournal_get(vjournal_find(r, "b"), "k"), "v");
+	assert_int_equal(vjournal_find(r, "a")->state, VJ_UNDONE);
+	vjournal_close(r);
+	vjournal_close(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +572,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(corrupt_files_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_state_dir_comes_from_the_environment, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(engine_save_writes_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(hold_and_commit, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,9 @@
 #include "netlink/drbdnl.h"
 #include "virt/virt.h"
 #include "../../tools/vmhop.h"
+#include "support_cli.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define UUID "1a2b3c4d-0000-4000-8000-00000000beef"
 
@@ -348,6 +351,26 @@ static void every_field_is_checked(void **state)
 		{ "drbd.rr_conflict", NULL, -EINVAL, "missing field drbd.rr_conflict" },
 		{ "migration.uri", "\"no uri\"", -EINVAL, "migration.uri" },
 		{ "migration.uri", "\"hv2\"", -EINVAL, "not a libvirt URI" },
+		/* a URI that makes libvirt's client run a program or check less */
+		{ "migration.uri", "\"qemu+ext:///system?command=/tmp/x\"", -EINVAL,
+		  "transport 'ext' is refused" },
+		{ "migration.uri", "\"qemu+ssh://hv2/system?command=/tmp/x\"", -EINVAL,
+		  "query parameters are refused ('command')" },
+		{ "migration.uri", "\"qemu+ssh://hv2/system?netcat=/tmp/nc&keyfile=/k\"", -EINVAL,
+		  "('netcat', 'keyfile')" },
+		{ "migration.uri", "\"qemu+tls://hv2/system?no_verify=1\"", -EINVAL, "'no_verify'" },
+		{ "migration.uri", "\"qemu+ssh://hv2/system?known_hosts_verify=ignore\"", -EINVAL,
+		  "'known_hosts_verify'" },
+		{ "migration.uri", "\"qemu+ssh://-oProxyCommand=x/system\"", -EINVAL, "starting with '-'" },
+		{ "migration.uri", "\"qemu+ssh://-l@hv2/system\"", -EINVAL, "user" },
+		{ "migration.uri", "\"qemu+unix:///system?socket=/x\"", -EINVAL,
+		  "transport 'unix' is refused" },
+		{ "migration.uri", "\"xen+ssh://hv2/system\"", -EINVAL, "driver 'xen' is refused" },
+		{ "migration.uri", "\"qemu+ssh://hv2/session\"", -EINVAL, "path must be /system" },
+		{ "migration.uri", "\"qemu+ssh://hv2:0/system\"", -EINVAL, "port" },
+		{ "migration.uri", "\"qemu+ssh:///system\"", -EINVAL, "no host" },
+		{ "migration.uri", "\"qemu+ssh://hv2/system#x\"", -EINVAL, "fragment" },
+		{ "migration.uri", "\"qemu+ssh://h%76/system\"", -EINVAL, "%-escapes" },
 		{ "migration.keep_source", "\"yes\"", -EINVAL, "keep_source must be true or false" },
 		{ "migration.max_downtime_ms", "3600001", -ERANGE, "max_downtime_ms" },
 		{ "migration.bandwidth_mib", "1048577", -ERANGE, "bandwidth_mib" },
@@ -693,6 +716,77 @@ static void save_and_load(void **state)
 	assert_int_equal(vplan_load(path, &q, &e), -EINVAL);
 	snprintf(path, sizeof(path), "%s/absent.json", dir);
 	assert_int_equal(vplan_load(path, &q, &e), -ENOENT);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A plan tells root what to do and holds the secret: a file another user
+ * could read or write, or a link to one, is refused before it is read, by
+ * every command that loads a plan (exit 11). */
+static void load_refuses_a_plan_others_could_touch(void **state)
+{
+	static const mode_t loose[] = { 0644, 0640, 0604, 0620, 0602, 0610, 0601, 0700 };
+	static const char *const cmds[] = { "plan", "send", "receive", "preflight", "prepare",
+					    "bridge", "wait-sync", "migrate", "resume", "release",
+					    "cleanup", "abort", "restart", "status" };
+	char dir[] = "/tmp/vmhop-plan-XXXXXX", path[64], link[64], cmd[96];
+	struct vh_error e = { 0 };
+	struct vplan p, q;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/p.json", dir);
+	snprintf(link, sizeof(link), "%s/link.json", dir);
+	make_plan(&p);
+	assert_int_equal(vplan_save(&p, path, false, &e), 0);
+	assert_int_equal(vplan_load(path, &q, &e), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(loose); i++) {
+		assert_int_equal(chmod(path, loose[i]), 0);
+		/* 0700: an executable bit for the owner is the owner's business */
+		if (loose[i] == 0700) {
+			assert_int_equal(vplan_load(path, &q, &e), 0);
+			continue;
+		}
+		assert_int_equal(vplan_load(path, &q, &e), -EPERM);
+		assert_non_null(strstr(e.msg, "open to others"));
+		assert_non_null(strstr(e.msg, path));
+	}
+	assert_int_equal(chmod(path, 0600), 0);
+	/* another owner (as root only: chown) */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 4242, 4242), 0);
+		assert_int_equal(vplan_load(path, &q, &e), -EPERM);
+		assert_non_null(strstr(e.msg, "owned by uid 4242"));
+		assert_int_equal(chown(path, 0, 0), 0);
+	}
+	/* a symbolic link to a good plan: the link is not the file checked */
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(vplan_load(link, &q, &e), -EPERM);
+	assert_non_null(strstr(e.msg, "symbolic link"));
+	/* every command that loads a plan says so: exit 11 */
+	assert_int_equal(chmod(path, 0644), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+		struct tcli r = strcmp(cmds[i], "plan") ?
+			tcli_run(NULL, "--json", cmds[i], "--plan", path, "--state-dir", dir, NULL) :
+			tcli_run(NULL, "--json", "plan", "--check", path, NULL);
+
+		if (r.rc != VH_EXIT_PERM)
+			print_message("vmhop %s: exit %d: %s%s\n", cmds[i], r.rc, r.out, r.err);
+		assert_int_equal(r.rc, VH_EXIT_PERM);
+		assert_non_null(strstr(r.out, "open to others"));
+		tcli_free(&r);
+	}
+	assert_int_equal(chmod(path, 0600), 0);
+	{
+		struct tcli r = tcli_run(NULL, "--json", "preflight", "--plan", link, "--state-dir",
+					 dir, NULL);
+
+		assert_int_equal(r.rc, VH_EXIT_PERM);
+		tcli_free(&r);
+	}
+	/* nothing was written where the journals go */
+	snprintf(cmd, sizeof(cmd), "%s/%s.journal", dir, p.vm_uuid);
+	assert_int_equal(access(cmd, F_OK), -1);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 }
@@ -1181,6 +1275,10 @@ static void cli(void **state)
 	assert_int_equal(plan_cli("--check", "/nonexistent/p.json", NULL, NULL), VH_EXIT_NOTFOUND);
 	assert_int_equal(plan_cli("--check", "/x", "busy", NULL), VH_EXIT_USAGE);
 	assert_int_equal(plan_cli("--help", NULL, NULL, NULL), VH_EXIT_OK);
+	/* refused before libvirt is asked anything (this test has no fake of it) */
+	assert_int_equal(plan_cli("busy", "--to", "hv2", "--uri=qemu+ext:///system?command=/tmp/x"),
+			 VH_EXIT_INVALID);
+	assert_int_equal(plan_cli("busy", "--to", "-oProxyCommand=x", NULL), VH_EXIT_INVALID);
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/p.json", dir);
 	make_plan(&p);
@@ -1214,6 +1312,7 @@ int main(void)
 		cmocka_unit_test(addr_dump_parser),
 		cmocka_unit_test(drbd_conf_from_plan),
 		cmocka_unit_test(save_and_load),
+		cmocka_unit_test(load_refuses_a_plan_others_could_touch),
 		cmocka_unit_test(route_reply),
 		cmocka_unit_test(cli),
 		cmocka_unit_test_setup_teardown(build_one_disk, setup_build, teardown_build),

@@ -67,7 +67,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	out=$(run hv1 "s=\$EPOCHREALTIME; $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor 61 --port 7861 --max-downtime 300 -o $PLAN >/dev/null; e=\$EPOCHREALTIME; echo \$s \$e; cat $PLAN")
 	read -r s e <<< "$(head -n1 <<< "$out")"
 	python3 -c 'import sys; print("%s %-9s %-3s %8.0f %8s" % (sys.argv[3], "plan", "hv1", (float(sys.argv[2])-float(sys.argv[1]))*1000, "-"))' "$s" "$e" "$round"
-	run hv2 "cat > $PLAN <<'EOF'
+	run hv2 "umask 077; cat > $PLAN <<'EOF'
 $(tail -n +2 <<< "$out")
 EOF
 chmod 600 $PLAN"
