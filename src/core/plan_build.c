@@ -281,8 +281,15 @@ static int check_disk(const struct vvirt_disk *d, void *arg, struct vh_error *e)
 int vplan_check_domain(const struct vplan *p, const char *xml, struct vh_error *e)
 {
 	struct check_ctx c = { .p = p };
+	char uuid[VNAME_UUID_LEN + 1];
 	int r;
 
+	/* The plan's VM, not another of the same name. */
+	if ((r = vvirt_domain_uuid(xml, uuid, sizeof(uuid), e)) < 0)
+		return r;
+	if (strcasecmp(uuid, p->vm_uuid))
+		return vh_err(e, -EINVAL, "VM %s has UUID %s, the plan's has %s: another VM of that "
+			      "name; make a new plan", p->vm_name, uuid, p->vm_uuid);
 	if ((r = each_writable_disk(xml, check_disk, &c, e)) < 0)
 		return r;
 	for (size_t j = 0; j < p->n_disks; j++)

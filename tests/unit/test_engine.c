@@ -62,6 +62,7 @@ struct world {
 	const char *cache;		/* the domain's disks' cache mode ("none" when NULL) */
 	const char *extra_disk;		/* a <disk> element added to the domain's XML */
 	const char *dom_lv;		/* the LV the domain's first disk is on (NULL: the plan's) */
+	const char *dom_uuid;		/* the domain's UUID (NULL: the plan's) */
 	int64_t clock;
 	char log[LOGN][96];
 	size_t nlog;
@@ -667,7 +668,8 @@ static int f_vm_xml(void *ud, enum veng_where w, const char *name, char **ret, s
 	size_t off;
 
 	assert_non_null(x);
-	off = (size_t)snprintf(x, 8192, "<domain type='qemu'><name>%s</name><devices>", name);
+	off = (size_t)snprintf(x, 8192, "<domain type='qemu'><name>%s</name><uuid>%s</uuid><devices>",
+			       name, W.dom_uuid ? W.dom_uuid : P.vm_uuid);
 	for (size_t i = 0; i < P.n_disks; i++)
 		off += (size_t)snprintf(x + off, 8192 - off, "<disk type='block' device='disk'>"
 					"<driver name='qemu' type='raw' cache='%s'/><source dev='/dev/%s/%s'/>"
@@ -3128,6 +3130,21 @@ static void dest_abort_refused_while_its_lv_is_open(void **state)
 	assert_false(lvo("vg", "vm1", false)->exists);
 }
 
+/* 19.10: another VM of the plan's name (another UUID) is not the plan's. */
+static void another_vm_of_that_name_is_refused(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+
+	(void)state;
+	world_source();
+	W.dom_uuid = "99999999-0000-4000-8000-000000000001";
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	assert_int_equal(run(&g, VENG_PREFLIGHT, 0, &res), -EINVAL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), -EINVAL);
+	assert_int_equal(W.nlog, 0);
+}
+
 /* Issue 19.8: StandAlone at the gate is final, not a loop without sleep
  * (each wait ends at once: without the fix, the fake's log overflows). */
 static void gate_on_standalone_does_not_spin(void **state)
@@ -3168,6 +3185,7 @@ int main(void)
 		cmocka_unit_test_teardown(own_disk_not_uptodate_refuses_abort_and_restart, journal_teardown),
 		cmocka_unit_test_teardown(dest_abort_refused_while_its_lv_is_open, journal_teardown),
 		cmocka_unit_test_teardown(gate_on_standalone_does_not_spin, journal_teardown),
+		cmocka_unit_test_teardown(another_vm_of_that_name_is_refused, journal_teardown),
 		cmocka_unit_test_teardown(interrupted_prepare_continues, journal_teardown),
 		cmocka_unit_test_teardown(bridge_before_connect_and_idempotent, journal_teardown),
 		cmocka_unit_test_teardown(abort_after_bridge_swaps_back_first, journal_teardown),
