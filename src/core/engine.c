@@ -382,10 +382,27 @@ static int take_helper(struct veng *g, struct veng_result *res, struct vh_error 
 	return end(g, e);
 }
 
+/* Is @li marked as made by this move (vname_lv_tag among its LVM tags)? */
+static bool lv_is_ours(const struct veng *g, const struct vlvm_lv_info *li)
+{
+	char tag[VNAME_RESOURCE_MAX + 16];
+	size_t n;
+
+	vname_lv_tag(g->plan->resource, tag, sizeof(tag));
+	n = strlen(tag);
+	for (const char *t = li->tags; t && *t; t = strchr(t, ','), t = t ? t + 1 : NULL)
+		if (!strncmp(t, tag, n) && (t[n] == ',' || t[n] == '\0'))
+			return true;
+	return false;
+}
+
 /* Create the LV @vg/@lv of @bytes, claimed by @flag.  Looked up only when
  * the journal claims it (a run again, or a kill around the lvcreate):
- * otherwise lvcreate refuses an existing LV itself (-EEXIST).  @extent: the
- * VG's extent size, or 0 (unknown: LVM rounds up; not with @exact). */
+ * otherwise lvcreate refuses an existing LV itself (-EEXIST).  One found
+ * is adopted only with the move's tag (lvcreate puts it on): a kill between
+ * the claim and the lvcreate lets someone else make an LV of that name.
+ * @extent: the VG's extent size, or 0 (unknown: LVM rounds up; not with
+ * @exact). */
 static int make_lv(struct veng *g, struct veng_result *res, bool *flag, const char *vg,
 		   const char *lv, uint64_t bytes, bool exact, uint64_t extent, uint64_t *ret_size,
 		   struct vh_error *e)
@@ -397,6 +414,13 @@ static int make_lv(struct veng *g, struct veng_result *res, bool *flag, const ch
 
 	if (was) {
 		r = g->ops->lv_info(g->ud, vg, lv, &li, e);
+		if (r == 0 && !lv_is_ours(g, &li)) {
+			*flag = false;
+			g->st.doing[0] = '\0';
+			(void)save(g, NULL);
+			return vh_err(e, -EEXIST, "%s/%s exists and is not this move's (it lacks "
+				      "the move's LVM tag: someone else made it)", vg, lv);
+		}
 		if (r == 0) {
 			size = li.size;
 			goto check;
@@ -1726,6 +1750,47 @@ static int cleanup(struct veng *g, struct veng_result *res, struct vh_error *e)
 	return save(g, e);
 }
 
+/*
+ * An LV claimed, its create under way when the process died: made by this
+ * move only if it carries the move's tag; else (or absent) the claim goes,
+ * so that abort never removes an LV someone else made meanwhile.  Before
+ * abort changes anything (its own steps overwrite the step under way).
+ */
+static int settle_lv_claim(struct veng *g, bool *flag, const char *vg, const char *lv,
+			   struct vh_error *e)
+{
+	char step[sizeof(g->st.doing)];
+	struct vlvm_lv_info li;
+	int r;
+
+	snprintf(step, sizeof(step), "create LV %s/%s", vg, lv);
+	if (!*flag || strcmp(g->st.doing, step))
+		return 0;
+	r = g->ops->lv_info(g->ud, vg, lv, &li, e);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == 0 && lv_is_ours(g, &li))
+		return 0;
+	*flag = false;
+	g->st.doing[0] = '\0';
+	return save(g, e);
+}
+
+static int settle_lv_claims(struct veng *g, struct vh_error *e)
+{
+	int r;
+
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		const struct vplan_disk *d = &g->plan->disks[i];
+		struct veng_disk_state *ds = &g->st.disks[i];
+
+		if ((r = settle_lv_claim(g, &ds->md_created, d->vg, d->md_lv, e)) < 0 ||
+		    (!is_s(g) && (r = settle_lv_claim(g, &ds->lv_created, d->vg, d->lv, e)) < 0))
+			return r;
+	}
+	return 0;
+}
+
 /* Abort and restart: the VM's autostart here as it was before the move. */
 static int autostart_back(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
@@ -1841,6 +1906,8 @@ static int abort_move(struct veng *g, struct veng_result *res, struct vh_error *
 	}
 	if (g->st.done)
 		return vh_err(e, -EINVAL, "the move is finished on this host: nothing to abort");
+	if ((r = settle_lv_claims(g, e)) < 0)
+		return r;
 	if (is_s(g)) {
 		if ((r = abort_guard_s(g, e)) < 0)
 			return r;
@@ -1988,6 +2055,8 @@ static int restart_here(struct veng *g, unsigned flags, struct veng_result *res,
 		return vh_err(e, -EBUSY, "the VM runs on %s: finish with vmhop release and vmhop "
 			      "cleanup on both hosts", p->dest.host);
 	if (!g->st.restarted_here && (r = restart_guard(g, flags, &state, e)) < 0)
+		return r;
+	if ((r = settle_lv_claims(g, e)) < 0)
 		return r;
 	if ((r = remove_vm_on_d(g, flags, res, e)) < 0)
 		return r;

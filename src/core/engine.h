@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include "core/error.h"
+#include "core/names.h"
 #include "core/plan.h"
 #include "dm/dm.h"
 #include "lvm/lvm.h"
@@ -138,7 +139,8 @@ struct veng_ops {
 	int (*lv_info)(void *ud, const char *vg, const char *lv, struct vlvm_lv_info *ret,
 		       struct vh_error *e);
 	int (*vg_info)(void *ud, const char *vg, struct vlvm_vg_info *ret, struct vh_error *e);
-	/* lvcreate alone.  @extent_size: the VG's (exactly ceil(bytes/extent)
+	/* lvcreate alone, the LV tagged vname_lv_tag(resource) (lv_info
+	 * reports the tags).  @extent_size: the VG's (exactly ceil(bytes/extent)
 	 * extents, *ret_size their size), or 0 (LVM rounds up, *ret_size 0). */
 	int (*lv_create)(void *ud, const char *vg, const char *lv, uint64_t bytes,
 			 uint64_t extent_size, uint64_t *ret_size, struct vh_error *e);

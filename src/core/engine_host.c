@@ -123,10 +123,12 @@ static int h_lv_create(void *ud, const char *vg, const char *lv, uint64_t bytes,
 		       uint64_t extent_size, uint64_t *ret_size, struct vh_error *e)
 {
 	struct veng_real *r = ud;
+	char tag[VNAME_RESOURCE_MAX + 16];
 	int rc;
 
-	return (rc = lvm(r, e)) < 0 ? rc
-				    : vlvm_lvcreate(r->lvm, vg, lv, bytes, extent_size, ret_size, e);
+	vname_lv_tag(r->plan->resource, tag, sizeof(tag));
+	return (rc = lvm(r, e)) < 0 ? rc : vlvm_lvcreate_tagged(r->lvm, vg, lv, bytes, extent_size,
+								 tag, ret_size, e);
 }
 
 static int h_lv_remove(void *ud, const char *vg, const char *lv, struct vh_error *e)

@@ -178,3 +178,8 @@ int vname_split_dm(const char *dm_name, char *vg, char *lv, struct vh_error *e)
 	memcpy(lv, part[1], n[1] + 1);
 	return 0;
 }
+
+void vname_lv_tag(const char *res, char *buf, size_t len)
+{
+	snprintf(buf, len, "vmhop_%s", res);
+}

@@ -50,6 +50,11 @@ int vname_copy(const char *res, unsigned volume, char *buf, size_t len,
 int vname_copy_uuid(const char *res, unsigned volume, char *buf, size_t len,
 		    struct vh_error *e) VH_MUST_CHECK;
 
+/* The LVM tag on the LVs a move creates: "vmhop_<res>".  An LV of the
+ * move's name without it was made by someone else and is never adopted or
+ * removed. */
+void vname_lv_tag(const char *res, char *buf, size_t len);
+
 /* The meta-data LV's name in @vg, checked by LVM's rules and so that
  * /dev/mapper/<dm name> fits VNAME_DRBD_PATH_MAX (-ENAMETOOLONG, naming the
  * VG, otherwise). */

@@ -111,6 +111,7 @@ struct vlvm_lv_info {
 	char dm_name[256];	/* vg-lv */
 	char uuid[64];
 	char attr[16];
+	char tags[256];		/* LVM's tags, comma-separated ("" none) */
 	bool active;
 	bool open;
 	int major, minor;	/* -1 when not active */
@@ -152,6 +153,11 @@ int vlvm_lv_create(struct vlvm *h, const char *vg, const char *lv, uint64_t byte
  */
 int vlvm_lvcreate(struct vlvm *h, const char *vg, const char *lv, uint64_t bytes,
 		  uint64_t extent_size, uint64_t *ret_size, struct vh_error *e) VH_MUST_CHECK;
+/* The same, the LV made with LVM tag @tag (NULL: none): a mark of who made
+ * it, kept by LVM with the LV itself. */
+int vlvm_lvcreate_tagged(struct vlvm *h, const char *vg, const char *lv, uint64_t bytes,
+			 uint64_t extent_size, const char *tag, uint64_t *ret_size,
+			 struct vh_error *e) VH_MUST_CHECK;
 
 /* Remove vg/lv.  -ENOENT if absent, -EBUSY if open. */
 int vlvm_lv_remove(struct vlvm *h, const char *vg, const char *lv, struct vh_error *e) VH_MUST_CHECK;

@@ -9,7 +9,7 @@
 
 #define VG_FIELDS "vg_name,vg_extent_size,vg_extent_count,vg_free_count,vg_size,vg_free"
 #define LV_FIELDS "vg_name,lv_name,lv_size,lv_path,lv_dm_path,lv_uuid,lv_attr," \
-		  "lv_kernel_major,lv_kernel_minor,lv_device_open,lv_active_locally"
+		  "lv_kernel_major,lv_kernel_minor,lv_device_open,lv_active_locally,lv_tags"
 #define REPORT_OPTS "--reportformat json --units b --nosuffix --binary"
 
 int vlvm_vg_info(struct vlvm *h, const char *vg, struct vlvm_vg_info *ret, struct vh_error *e)
@@ -49,11 +49,29 @@ int vlvm_lv_info(struct vlvm *h, const char *vg, const char *lv, struct vlvm_lv_
 	return r;
 }
 
+/* LVM's tag characters ([A-Za-z0-9_+.-], not starting with '-'), bounded. */
+static int check_tag(const char *tag, struct vh_error *e)
+{
+	size_t n = strlen(tag);
+
+	if (!n || n > 128 || tag[0] == '-' || strspn(tag, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						     "abcdefghijklmnopqrstuvwxyz0123456789_+.-") != n)
+		return vh_err(e, -EINVAL, "'%s' is not an LVM tag", tag);
+	return 0;
+}
+
 int vlvm_lvcreate(struct vlvm *h, const char *vg, const char *lv, uint64_t bytes,
 		  uint64_t extent_size, uint64_t *ret_size, struct vh_error *e)
 {
+	return vlvm_lvcreate_tagged(h, vg, lv, bytes, extent_size, NULL, ret_size, e);
+}
+
+int vlvm_lvcreate_tagged(struct vlvm *h, const char *vg, const char *lv, uint64_t bytes,
+			 uint64_t extent_size, const char *tag, uint64_t *ret_size,
+			 struct vh_error *e)
+{
 	uint64_t extents = 0;
-	char cmd[512];
+	char cmd[512], tagopt[160] = "";
 	int r;
 
 	if (ret_size)
@@ -62,18 +80,23 @@ int vlvm_lvcreate(struct vlvm *h, const char *vg, const char *lv, uint64_t bytes
 		return r;
 	if (bytes == 0)
 		return vh_err(e, -EINVAL, "LV size must be more than 0 bytes");
+	if (tag) {
+		if ((r = check_tag(tag, e)) < 0)
+			return r;
+		snprintf(tagopt, sizeof(tagopt), " --addtag %s", tag);
+	}
 	/* --yes: liblvm2cmd would otherwise prompt on stdin (e.g. to wipe a
 	 * signature left by an earlier LV on the same extents).  An LV of
 	 * that name is not looked for first: lvcreate refuses it itself, under
 	 * LVM's lock ("already exists": -EEXIST, said below). */
 	if (extent_size) {
 		extents = bytes / extent_size + (bytes % extent_size ? 1 : 0);
-		snprintf(cmd, sizeof(cmd), "lvcreate --yes --activate y -l %" PRIu64 " -n %s %s",
-			 extents, lv, vg);
+		snprintf(cmd, sizeof(cmd), "lvcreate --yes --activate y%s -l %" PRIu64 " -n %s %s",
+			 tagopt, extents, lv, vg);
 	} else {
 		/* bytes, rounded up to whole sectors; LVM rounds on to extents */
-		snprintf(cmd, sizeof(cmd), "lvcreate --yes --activate y -L %" PRIu64 "b -n %s %s",
-			 (bytes + 511) / 512 * 512, lv, vg);
+		snprintf(cmd, sizeof(cmd), "lvcreate --yes --activate y%s -L %" PRIu64 "b -n %s %s",
+			 tagopt, (bytes + 511) / 512 * 512, lv, vg);
 	}
 	if ((r = vlvm_run(h, cmd, NULL, e)) < 0) {
 		if (r == -EEXIST)

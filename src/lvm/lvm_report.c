@@ -209,6 +209,7 @@ int vlvm_parse_lv_report(const char *text, struct vlvm_lv_info *ret, struct vh_e
 	    (r = field_str(row, "lv_dm_path", li.dm_path, sizeof(li.dm_path), true, e)) < 0 ||
 	    (r = field_str(row, "lv_uuid", li.uuid, sizeof(li.uuid), false, e)) < 0 ||
 	    (r = field_str(row, "lv_attr", li.attr, sizeof(li.attr), false, e)) < 0 ||
+	    (r = field_str(row, "lv_tags", li.tags, sizeof(li.tags), false, e)) < 0 ||
 	    (r = field_int(row, "lv_kernel_major", &li.major, e)) < 0 ||
 	    (r = field_int(row, "lv_kernel_minor", &li.minor, e)) < 0)
 		goto out;

@@ -34,6 +34,7 @@ struct obj {
 	uint64_t size;
 	char table[256];
 	char inactive[256];	/* a dm device's inactive slot ("": empty) */
+	char tags[64];		/* an LV's LVM tags */
 	bool suspended;		/* a dm device left suspended */
 	int open_count;		/* a dm device's openers (the VM's QEMU on its LV) */
 };
@@ -169,6 +170,7 @@ static int f_lv_info(void *ud, const char *vg, const char *lv, struct vlvm_lv_in
 	memset(ret, 0, sizeof(*ret));
 	ret->size = o->size;
 	ret->active = true;
+	snprintf(ret->tags, sizeof(ret->tags), "%s", o->tags);
 	return 0;
 }
 
@@ -203,6 +205,7 @@ static int f_lv_create(void *ud, const char *vg, const char *lv, uint64_t bytes,
 			      (unsigned long long)ext, (unsigned long long)W.extent);
 	o->exists = true;
 	o->size = (bytes + W.extent - 1) / W.extent * W.extent;
+	vname_lv_tag(P.resource, o->tags, sizeof(o->tags));	/* as the real host's lvcreate */
 	*ret = ext ? o->size : 0;	/* as vlvm_lvcreate: unknown without the extent */
 	W.lv_creates_blind += !ext;
 	dm_lv_name(vg, lv, n, sizeof(n));
@@ -224,6 +227,7 @@ static int f_lv_remove(void *ud, const char *vg, const char *lv, struct vh_error
 	if (!o || !o->exists)
 		return vh_err(e, -ENOENT, "no LV");
 	o->exists = false;
+	o->tags[0] = '\0';
 	dm_lv_name(vg, lv, n, sizeof(n));
 	find(W.dm, n, true)->exists = false;
 	return 0;
@@ -3145,6 +3149,52 @@ static void another_vm_of_that_name_is_refused(void **state)
 	assert_int_equal(W.nlog, 0);
 }
 
+/* 19.10: killed between the claim of an LV and its lvcreate, and an LV of
+ * that name made meanwhile by someone else: neither adopted nor removed. */
+static void lv_of_the_moves_name_made_by_someone_else(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	struct veng_state st;
+	struct vh_error e = { 0 };
+	struct obj *o;
+
+	(void)state;
+	world_dest();
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	W.die_at = 3;		/* helper_take, new_resource, lv_create: dies before it */
+	assert_true(veng_run(&g, VENG_PREPARE, 0, &res, &e) < 0);
+	assert_string_equal(W.log[2], "lv_create vg/vm1");
+	W.dead = false;
+	W.die_at = 0;
+	assert_true(W.saved.disks[0].lv_created);
+	o = lvo("vg", "vm1", true);	/* someone else's LV of that name */
+	o->exists = true;
+	o->size = LV_BYTES;
+	st = W.saved;
+	engine(&g, VPLAN_ROLE_DEST, &st);
+	/* abort: not removed */
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), 0);
+	assert_true(lvo("vg", "vm1", false)->exists);
+	assert_false(logged(0, "lv_remove vg/vm1"));
+	/* prepare again instead: not adopted */
+	world_dest();
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	W.die_at = 3;
+	assert_true(veng_run(&g, VENG_PREPARE, 0, &res, &e) < 0);
+	W.dead = false;
+	W.die_at = 0;
+	o = lvo("vg", "vm1", true);
+	o->exists = true;
+	o->size = LV_BYTES;
+	st = W.saved;
+	engine(&g, VPLAN_ROLE_DEST, &st);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), -EEXIST);
+	assert_false(W.saved.disks[0].lv_created);
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), 0);
+	assert_true(lvo("vg", "vm1", false)->exists);
+}
+
 /* Issue 19.8: StandAlone at the gate is final, not a loop without sleep
  * (each wait ends at once: without the fix, the fake's log overflows). */
 static void gate_on_standalone_does_not_spin(void **state)
@@ -3186,6 +3236,7 @@ int main(void)
 		cmocka_unit_test_teardown(dest_abort_refused_while_its_lv_is_open, journal_teardown),
 		cmocka_unit_test_teardown(gate_on_standalone_does_not_spin, journal_teardown),
 		cmocka_unit_test_teardown(another_vm_of_that_name_is_refused, journal_teardown),
+		cmocka_unit_test_teardown(lv_of_the_moves_name_made_by_someone_else, journal_teardown),
 		cmocka_unit_test_teardown(interrupted_prepare_continues, journal_teardown),
 		cmocka_unit_test_teardown(bridge_before_connect_and_idempotent, journal_teardown),
 		cmocka_unit_test_teardown(abort_after_bridge_swaps_back_first, journal_teardown),

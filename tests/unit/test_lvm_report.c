@@ -42,6 +42,28 @@ static void numbers_are_digits(void **state)
 	assert_int_equal(vlvm_parse_vg_report(VG_ROW("18446744073709551615"), &vi, &e), 0);
 }
 
+/* LVM's tags (lv_tags): kept as reported, absent is none, too long is garbage. */
+static void tags(void **state)
+{
+	static const char row[] = "{\"report\":[{\"lv\":[{\"vg_name\":\"vg\",\"lv_name\":\"lv0\","
+		"\"lv_size\":\"4096\",\"lv_dm_path\":\"/dev/mapper/vg-lv0\","
+		"\"lv_kernel_major\":\"254\",\"lv_kernel_minor\":\"0\","
+		"\"lv_tags\":\"vmhop_vh-1a2b3c4d,backup\"}]}]}";
+	char big[1024];
+	struct vlvm_lv_info li;
+	struct vh_error e = { 0 };
+
+	(void)state;
+	assert_int_equal(vlvm_parse_lv_report(row, &li, &e), 0);
+	assert_string_equal(li.tags, "vmhop_vh-1a2b3c4d,backup");
+	assert_int_equal(vlvm_parse_lv_report(LV_ROW("lv0", "254"), &li, &e), 0);
+	assert_string_equal(li.tags, "");
+	snprintf(big, sizeof(big), "{\"report\":[{\"lv\":[{\"vg_name\":\"vg\",\"lv_name\":\"lv0\","
+		 "\"lv_size\":\"4096\",\"lv_dm_path\":\"/dev/mapper/vg-lv0\","
+		 "\"lv_kernel_major\":\"254\",\"lv_kernel_minor\":\"0\",\"lv_tags\":\"%0300d\"}]}]}", 1);
+	assert_int_equal(vlvm_parse_lv_report(big, &li, &e), -EBADMSG);
+}
+
 static void device_numbers(void **state)
 {
 	struct vlvm_lv_info li;
@@ -101,6 +123,7 @@ int main(void)
 		cmocka_unit_test(names_are_lvm_names),
 		cmocka_unit_test(numbers_are_digits),
 		cmocka_unit_test(device_numbers),
+		cmocka_unit_test(tags),
 		cmocka_unit_test(strings_are_whole),
 	};
 

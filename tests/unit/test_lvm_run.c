@@ -287,6 +287,26 @@ static void lvcreate_alone_asks_no_report(void **state)
 	done(h, &f);
 }
 
+/* The move's LVs carry its tag; a tag LVM would refuse is refused first. */
+static void lvcreate_tagged_marks_the_lv(void **state)
+{
+	FAKE({ "lvcreate --yes --activate y --addtag vmhop_vh-1a2b3c4d -l 3 -n lv0 vg", 1, NULL,
+	       "Logical volume \"lv0\" created.", NULL });
+	struct vh_error e = { 0 };
+	uint64_t size = 0;
+	struct vlvm *h;
+
+	(void)state;
+	h = open_fake(&f);
+	assert_int_equal(vlvm_lvcreate_tagged(h, "vg", "lv0", 12582912, 4194304, "vmhop_vh-1a2b3c4d",
+					      &size, &e), 0);
+	assert_int_equal(size, 12582912);
+	assert_int_equal(vlvm_lvcreate_tagged(h, "vg", "lv1", 4096, 4194304, "a tag", NULL, &e),
+			 -EINVAL);
+	assert_int_equal(vlvm_lvcreate_tagged(h, "vg", "lv1", 4096, 4194304, "-x", NULL, &e), -EINVAL);
+	done(h, &f);
+}
+
 static void create_refuses_existing_and_too_big(void **state)
 {
 	/* An existing LV is not looked for first: lvcreate's own refusal. */
@@ -392,6 +412,7 @@ int main(void)
 		cmocka_unit_test(create_rounds_up_to_extents),
 		cmocka_unit_test(create_refuses_existing_and_too_big),
 		cmocka_unit_test(lvcreate_alone_asks_no_report),
+		cmocka_unit_test(lvcreate_tagged_marks_the_lv),
 		cmocka_unit_test(remove_refuses_open_lv),
 		cmocka_unit_test(rc_mapping),
 		cmocka_unit_test(garbage_reports_are_ebadmsg),
