@@ -472,20 +472,45 @@ static int h_vm_state(void *ud, enum veng_where w, const char *name, int *ret_st
 	return rc;
 }
 
+/*
+ * Does a job of the domain run?  Asked of an active domain only (libvirt
+ * refuses the question for an inactive one, which has none).  libvirt 9
+ * answers an incoming migration's job with "available only on the source
+ * host" (OPERATION_UNSUPPORTED), and a job query it cannot start within its
+ * state-change timeout with OPERATION_TIMEOUT: both mean something runs.
+ */
+static int job_runs(struct vvirt_dom *d, bool *ret, struct vh_error *e)
+{
+	struct vvirt_progress job = { 0 };
+	struct vh_error je = { 0 };
+	int rc = vvirt_job(d, false, &job, &je);
+
+	if (rc == -EOPNOTSUPP || rc == -ETIMEDOUT) {
+		*ret = true;
+		return 0;
+	}
+	if (rc < 0) {
+		if (e)
+			*e = je;
+		return rc;
+	}
+	*ret = job.type != VIR_DOMAIN_JOB_NONE;
+	return 0;
+}
+
 static int h_vm_info(void *ud, enum veng_where w, const char *name, struct veng_vm *ret,
 		     struct vh_error *e)
 {
 	struct veng_real *r = ud;
-	struct vvirt_progress job = { 0 };
 	struct vvirt_dom *d = NULL;
 	int rc;
 
 	*ret = (struct veng_vm){ 0 };
 	if ((rc = lookup(r, w, name, &d, e)) == 0) {
 		if ((rc = vvirt_state(d, &ret->state, &ret->reason, e)) == 0 &&
-		    (rc = vvirt_job(d, false, &job, e)) == 0 &&
-		    (rc = vvirt_autostart(d, &ret->autostart, e)) == 0)
-			ret->job = job.type != VIR_DOMAIN_JOB_NONE;
+		    (rc = vvirt_autostart(d, &ret->autostart, e)) == 0 &&
+		    ret->state != VIR_DOMAIN_SHUTOFF)
+			rc = job_runs(d, &ret->job, e);
 		vvirt_dom_free(d);
 	}
 	forget_conn(r, w, rc);
