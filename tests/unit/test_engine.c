@@ -2762,6 +2762,21 @@ static void release_killed_anywhere_continues(void **state)
 	killed_at_every_action(kill_release_d, VPLAN_ROLE_DEST, VENG_RELEASE);
 }
 
+/* migrate (S) killed at each of its actions (the migration call, the
+ * disconnect, the resume on D, the undefine here; autostart's when it is
+ * on), then run again: it asks libvirt how the migration ended and finishes
+ * as one run never killed does, never migrating twice. */
+static void kill_migrate_s(struct veng *g)
+{
+	source_synced(g);
+	W.autostart_here = true;
+}
+
+static void migrate_killed_anywhere_continues(void **state)
+{
+	(void)state;
+	killed_at_every_action(kill_migrate_s, VPLAN_ROLE_SOURCE, VENG_MIGRATE);
+}
 
 /* ---- recovery: decided from what libvirt and the kernel say now -------------- */
 
@@ -3235,6 +3250,7 @@ int main(void)
 		cmocka_unit_test_teardown(own_disk_not_uptodate_refuses_abort_and_restart, journal_teardown),
 		cmocka_unit_test_teardown(dest_abort_refused_while_its_lv_is_open, journal_teardown),
 		cmocka_unit_test_teardown(gate_on_standalone_does_not_spin, journal_teardown),
+		cmocka_unit_test_teardown(migrate_killed_anywhere_continues, journal_teardown),
 		cmocka_unit_test_teardown(another_vm_of_that_name_is_refused, journal_teardown),
 		cmocka_unit_test_teardown(lv_of_the_moves_name_made_by_someone_else, journal_teardown),
 		cmocka_unit_test_teardown(interrupted_prepare_continues, journal_teardown),
