@@ -586,7 +586,11 @@ own=$(lab_out hv1 "dmsetup table vg-$N")
 # on a snapshot-origin table; plan, preflight and prepare refuse it by name,
 # exit 8, and create nothing.
 ask_rc() { echo "rc=0; $1 2>&1 >/dev/null || rc=\$?; echo rc=\$rc"; }
-out=$(lab_out hv1 "$(lab_seq "lvcreate -q -y -s -L 8M -n ${N}snap vg/$N >/dev/null && dmsetup table vg-$N | awk '{print \$3}'" \
+# The guests load only the lab's modules (lab.sh): LVM's snapshot target
+# (dm-snapshot, and dm-bufio under it) from the lab's kernel tree.
+SNAPMOD="m=$REPO/build/kernel/root/lib/modules/\$(uname -r)/kernel/drivers/md
+	for k in dm-bufio dm-snapshot; do grep -q \"^\${k//-/_} \" /proc/modules || insmod \$m/\$k.ko || exit 1; done"
+out=$(lab_out hv1 "$(lab_seq "$SNAPMOD; lvcreate -q -y -s -L 8M -n ${N}snap vg/$N >/dev/null && dmsetup table vg-$N | awk '{print \$3}'" \
 	"$(ask_rc "$V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor 60 --port 7865 -o /tmp/$N-snap.plan"); ls /tmp/$N-snap.plan 2>/dev/null | wc -l" \
 	"$(ask_rc "$V preflight --plan $PLAN")" "$(ask_rc "$V prepare --plan $PLAN")" \
 	"$(clean_cmd)" "ls $STATE 2>/dev/null | wc -l" "lvs --noheadings -o lv_name vg | sort | xargs" \
