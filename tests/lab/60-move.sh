@@ -593,7 +593,7 @@ SNAPMOD="m=$REPO/build/kernel/root/lib/modules/\$(uname -r)/kernel/drivers/md
 out=$(lab_out hv1 "$(lab_seq "$SNAPMOD; lvcreate -q -y -s -L 8M -n ${N}snap vg/$N >/dev/null && dmsetup table vg-$N | awk '{print \$3}'" \
 	"$(ask_rc "$V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor 60 --port 7865 -o /tmp/$N-snap.plan"); ls /tmp/$N-snap.plan 2>/dev/null | wc -l" \
 	"$(ask_rc "$V preflight --plan $PLAN")" "$(ask_rc "$V prepare --plan $PLAN")" \
-	"$(clean_cmd)" "ls $STATE 2>/dev/null | wc -l" "lvs --noheadings -o lv_name vg | sort | xargs" \
+	"$(clean_cmd)" "ls $STATE/*.journal 2>/dev/null | wc -l" "lvs --noheadings -o lv_name vg | sort | xargs" \
 	"lvremove -q -y vg/${N}snap >/dev/null && dmsetup table vg-$N")")
 assert_eq "$(lab_field 1 <<< "$out")" snapshot-origin "hv1: the VM's LV with a snapshot is a snapshot-origin"
 for k in 2 3 4; do
