@@ -18,6 +18,7 @@
 #include <libvirt/libvirt.h>
 
 #include "core/engine.h"
+#include "core/lvtable.h"
 #include "virt/virt.h"
 
 static const char *const phase_names[VENG_PHASES] = {
@@ -214,6 +215,22 @@ static int check_vm_lv(struct veng *g, const struct vplan_disk *d, struct vh_err
 	return 0;
 }
 
+/* The VM's LV's live dm table: linear and striped only (lvtable.h: a .copy
+ * of a stateful target would be its second live instance). */
+static int check_lv_targets(struct veng *g, const struct vplan_disk *d, struct vh_error *e)
+{
+	struct vdm_table t = { 0 };
+	char lvname[256];
+	int r;
+
+	lv_dm(d, lvname, sizeof(lvname));
+	if ((r = g->ops->dm_table(g->ud, lvname, &t, e)) < 0)
+		return vh_err_prefix(e, r, "the dm table of %s/%s", d->vg, d->lv);
+	r = vlvt_check(d->vg, d->lv, &t, e);
+	vdm_table_free(&t);
+	return r;
+}
+
 /* The minor and the resource must be free, unless the journal holds them. */
 /* S: the VM's disks are still the plan's, each with a safe cache mode. */
 static int check_domain(struct veng *g, struct vh_error *e)
@@ -317,7 +334,8 @@ static int checks(struct veng *g, uint64_t *extent, struct vh_error *e)
 		if ((r = check_domain(g, e)) < 0)
 			return r;
 		for (size_t i = 0; i < p->n_disks; i++)
-			if ((r = check_vm_lv(g, &p->disks[i], e)) < 0)
+			if ((r = check_vm_lv(g, &p->disks[i], e)) < 0 ||
+			    (r = check_lv_targets(g, &p->disks[i], e)) < 0)
 				return r;
 		return 0;
 	}
@@ -450,6 +468,150 @@ check:
 	return 0;
 }
 
+/* The table saved when the .copy was built, parsed. */
+static int saved_table(struct veng *g, size_t i, struct vdm_table *ret, struct vh_error *e)
+{
+	int r = vdm_table_parse(g->st.disks[i].saved_table, ret, e);
+
+	return r < 0 ? vh_err_prefix(e, r, "the saved table of %s", g->plan->disks[i].copy) : 0;
+}
+
+/* Does the live table of dm device @name still equal @was?  -ESTALE naming
+ * what changed (@what: "the VM's LV vg/lv", "the copy ..."). */
+static int same_table(struct veng *g, const char *name, const char *what,
+		      const struct vdm_table *was, struct vh_error *e)
+{
+	struct vdm_table now = { 0 };
+	char diff[384];
+	int r;
+
+	if ((r = g->ops->dm_table(g->ud, name, &now, e)) < 0)
+		return vh_err_prefix(e, r, "the dm table of %s", what);
+	vlvt_diff(was, &now, diff, sizeof(diff));
+	vdm_table_free(&now);
+	if (diff[0])
+		return vh_err(e, -ESTALE, "%s (dm %s) no longer has the table the .copy was built "
+			      "from at prepare: %s; run vmhop abort on both hosts, then make a new "
+			      "plan", what, name, diff);
+	return 0;
+}
+
+/*
+ * The tables the move stands on, checked before each step that relies on
+ * them (a prepare run again, the bridge, the swap back): the VM's LV's live
+ * table (@lv_too: not while it maps DRBD) and the .copy's must both be the
+ * table saved when the .copy was built.  An lvextend, lvreduce, pvmove or
+ * lvconvert in between would leave DRBD's backing on the old extents
+ * (perhaps another LV's by now), and the swap back would load a table LVM
+ * no longer describes.
+ */
+static int check_tables(struct veng *g, size_t i, const char *lvname, bool lv_too,
+			struct vh_error *e)
+{
+	const struct vplan_disk *d = &g->plan->disks[i];
+	struct vdm_table was = { 0 };
+	char what[300];
+	int r;
+
+	if ((r = saved_table(g, i, &was, e)) < 0)
+		return r;
+	snprintf(what, sizeof(what), "the VM's LV %s/%s", d->vg, d->lv);
+	if (!lv_too || (r = same_table(g, lvname, what, &was, e)) == 0) {
+		snprintf(what, sizeof(what), "the copy %s", d->copy);
+		r = same_table(g, d->copy, what, &was, e);
+	}
+	vdm_table_free(&was);
+	return r;
+}
+
+/*
+ * prepare run again, the .copy there and the move's.  @empty: it has no
+ * live table: a kill inside its create (between DM_DEV_CREATE and the
+ * table's resume).  DRBD cannot have attached to it (a device of size 0),
+ * so it is removed and created again from the saved table, once the LV is
+ * seen to still have that table.  Otherwise both tables are checked.
+ */
+static int copy_again(struct veng *g, struct veng_result *res, size_t i, const char *lvname,
+		      bool empty, struct vh_error *e)
+{
+	const struct vplan_disk *d = &g->plan->disks[i];
+	char uuid[VNAME_DM_UUID_MAX + 1], what[300];
+	struct vdm_table was = { 0 };
+	bool bridged = false;
+	int r;
+
+	if ((r = maps_drbd(g, lvname, d->minor, &bridged, e)) < 0)
+		return r;
+	if (!empty)
+		return check_tables(g, i, lvname, !bridged, e);
+	if (bridged)
+		return vh_err(e, -ESTALE, "%s maps /dev/drbd%u but the copy %s has no table: run "
+			      "vmhop abort", lvname, d->minor, d->copy);
+	if ((r = saved_table(g, i, &was, e)) < 0)
+		return r;
+	snprintf(what, sizeof(what), "the VM's LV %s/%s", d->vg, d->lv);
+	if ((r = same_table(g, lvname, what, &was, e)) < 0 ||
+	    (r = vname_copy_uuid(g->plan->resource, d->volume, uuid, sizeof(uuid), e)) < 0 ||
+	    (r = begin(g, res, e, "create %s again", d->copy)) < 0)
+		goto out;
+	/* Gone but not made again: the next run finds none and creates it. */
+	if ((r = g->ops->dm_remove(g->ud, d->copy, e)) < 0 && r != -ENXIO)
+		goto out;
+	if ((r = g->ops->dm_create(g->ud, d->copy, uuid + strlen(VDM_UUID_PREFIX), &was, e)) < 0)
+		goto out;
+	r = end(g, e);
+out:
+	vdm_table_free(&was);
+	return r;
+}
+
+/* No .copy yet: one with the VM's LV's live table, which the journal keeps
+ * (S: the swap back at release restores it). */
+static int copy_create(struct veng *g, struct veng_result *res, size_t i, const char *lvname,
+		       struct vh_error *e)
+{
+	const struct vplan_disk *d = &g->plan->disks[i];
+	struct veng_disk_state *ds = &g->st.disks[i];
+	char uuid[VNAME_DM_UUID_MAX + 1], *text = NULL;
+	struct vdm_table t = { 0 };
+	bool bridged = false;
+	int r;
+
+	if ((r = maps_drbd(g, lvname, d->minor, &bridged, e)) < 0)
+		return r;
+	if (bridged)
+		return vh_err(e, -EINVAL, "%s already maps /dev/drbd%u but the journal has no "
+			      ".copy of it: cannot prepare", lvname, d->minor);
+	if ((r = g->ops->dm_table(g->ud, lvname, &t, e)) < 0)
+		return r;
+	/* Checked in preflight's checks too; not all runs of prepare make them. */
+	if ((r = vlvt_check(d->vg, d->lv, &t, e)) < 0)
+		goto out;
+	if (vdm_table_sectors(&t) * 512 != d->size) {
+		r = vh_err(e, -EINVAL, "the table of %s covers %llu sectors, the LV has %llu",
+			   lvname, (unsigned long long)vdm_table_sectors(&t),
+			   (unsigned long long)(d->size / 512));
+		goto out;
+	}
+	if ((r = vdm_table_format(&t, &text, e)) < 0)
+		goto out;
+	if (strlen(text) >= sizeof(ds->saved_table)) {
+		r = vh_err(e, -E2BIG, "the table of %s is too long to keep", lvname);
+		goto out;
+	}
+	snprintf(ds->saved_table, sizeof(ds->saved_table), "%s", text);
+	ds->copy_created = true;
+	if ((r = vname_copy_uuid(g->plan->resource, d->volume, uuid, sizeof(uuid), e)) < 0 ||
+	    (r = begin(g, res, e, "create %s", d->copy)) < 0 ||
+	    (r = g->ops->dm_create(g->ud, d->copy, uuid + strlen(VDM_UUID_PREFIX), &t, e)) < 0)
+		goto out;
+	r = end(g, e);
+out:
+	free(text);
+	vdm_table_free(&t);
+	return r;
+}
+
 /* @extent: D's VG extent size, as preflight found it in this very call just
  * before (its free space checked too), or 0 (not checked in this call). */
 static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, uint64_t extent,
@@ -458,7 +620,7 @@ static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, uint6
 	const struct vplan_disk *d = &g->plan->disks[i];
 	struct veng_disk_state *ds = &g->st.disks[i];
 	char backing[VNAME_DRBD_PATH_MAX + 1], meta[VNAME_DRBD_PATH_MAX + 1];
-	char lvname[256], uuid[VNAME_DM_UUID_MAX + 1];
+	char lvname[256];
 	struct drbdnl_status s;
 	struct vdm_table t = { 0 };
 	int r;
@@ -499,50 +661,17 @@ static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, uint6
 
 	/* The .copy device: the same table as the VM's LV (S: saved for the release). */
 	r = g->ops->dm_table(g->ud, d->copy, &t, e);
-	vdm_table_free(&t);
-	if (r == 0 && !ds->copy_created)
-		return vh_err(e, -EEXIST, "dm device %s exists and is not this move's", d->copy);
-	if (r == -ENXIO) {
-		char *text = NULL;
-		bool bridged = false;
-
-		if ((r = maps_drbd(g, lvname, d->minor, &bridged, e)) < 0)
-			return r;
-		if (bridged)
-			return vh_err(e, -EINVAL, "%s already maps /dev/drbd%u but the journal has no "
-				      ".copy of it: cannot prepare", lvname, d->minor);
-		if ((r = g->ops->dm_table(g->ud, lvname, &t, e)) < 0)
-			return r;
-		if (vdm_table_sectors(&t) * 512 != d->size) {
-			vdm_table_free(&t);
-			return vh_err(e, -EINVAL, "the table of %s covers %llu sectors, the LV has %llu",
-				      lvname, (unsigned long long)vdm_table_sectors(&t),
-				      (unsigned long long)(d->size / 512));
-		}
-		if ((r = vdm_table_format(&t, &text, e)) < 0) {
-			vdm_table_free(&t);
-			return r;
-		}
-		if (strlen(text) >= sizeof(ds->saved_table)) {
-			free(text);
-			vdm_table_free(&t);
-			return vh_err(e, -E2BIG, "the table of %s is too long to keep", lvname);
-		}
-		snprintf(ds->saved_table, sizeof(ds->saved_table), "%s", text);
-		free(text);
-		ds->copy_created = true;
-		if ((r = vname_copy_uuid(g->plan->resource, d->volume, uuid, sizeof(uuid), e)) < 0 ||
-		    (r = begin(g, res, e, "create %s", d->copy)) < 0 ||
-		    (r = g->ops->dm_create(g->ud, d->copy, uuid + strlen(VDM_UUID_PREFIX), &t, e)) < 0) {
-			vdm_table_free(&t);
-			return r;
-		}
+	if (r == 0 && !ds->copy_created) {
 		vdm_table_free(&t);
-		if ((r = end(g, e)) < 0)
-			return r;
-	} else if (r < 0) {
-		return r;
+		return vh_err(e, -EEXIST, "dm device %s exists and is not this move's", d->copy);
 	}
+	if (r == 0)
+		r = copy_again(g, res, i, lvname, t.n == 0, e);
+	else if (r == -ENXIO)
+		r = copy_create(g, res, i, lvname, e);
+	vdm_table_free(&t);
+	if (r < 0)
+		return r;
 
 	/* The DRBD minor, attached to the copy with external meta-data. */
 	r = g->ops->drbd_status(g->ud, d->minor, &s, e);
@@ -649,6 +778,57 @@ static int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 	return drbd_connect_step(g, res, e);
 }
 
+/* Before any swap: every disk not bridged yet still has the table its
+ * .copy was built from (an lvextend since prepare, say), and so has its
+ * .copy: nothing is swapped when one does not. */
+static int bridge_check(struct veng *g, struct vh_error *e)
+{
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		const struct vplan_disk *d = &g->plan->disks[i];
+		char lvname[256];
+		bool on_drbd = false;
+		int r;
+
+		lv_dm(d, lvname, sizeof(lvname));
+		if ((r = maps_drbd(g, lvname, d->minor, &on_drbd, e)) < 0 ||
+		    (r = check_tables(g, i, lvname, !on_drbd, e)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * A swap of @lvname failed (@r, its error in @e): vdm_swap rolls back, but
+ * the rollback may fail too, leaving the LV on the new table or suspended.
+ * What the kernel says now is recorded and said: *ret_on_drbd whether the
+ * LV maps /dev/drbd<minor> (kept as it was when the kernel cannot be read:
+ * the undo looks again), and a suspended LV is named in the error.
+ */
+static void after_failed_swap(struct veng *g, const char *lvname, uint32_t minor,
+			      bool *ret_on_drbd, int r, struct vh_error *e)
+{
+	struct vh_error e2 = { 0 };
+	struct vdm_info info;
+	bool on_drbd = *ret_on_drbd;
+
+	if (maps_drbd(g, lvname, minor, &on_drbd, &e2) < 0) {
+		vh_err_prefix(e, r, "%s: its table cannot be read after the failed swap (%s)",
+			      lvname, e2.msg);
+		return;
+	}
+	*ret_on_drbd = on_drbd;
+	if (g->ops->dm_info(g->ud, lvname, &info, &e2) < 0)
+		vh_err_prefix(e, r, "%s is on %s; whether it is suspended is unknown (%s)", lvname,
+			      on_drbd ? "/dev/drbd (recorded)" : "its own table", e2.msg);
+	else if (info.suspended)
+		vh_err_prefix(e, r, "%s is left SUSPENDED on %s (the VM's I/O is frozen: resume it "
+			      "with vmhop dm resume %s, or run vmhop abort)", lvname,
+			      on_drbd ? "/dev/drbd (recorded)" : "its own table", lvname);
+	else if (on_drbd)
+		vh_err_prefix(e, r, "%s maps /dev/drbd%u after all (recorded as bridged)", lvname,
+			      minor);
+}
+
 /* ---- bridge (S) -------------------------------------------------------- */
 
 static int bridge(struct veng *g, struct veng_result *res, struct vh_error *e)
@@ -660,6 +840,8 @@ static int bridge(struct veng *g, struct veng_result *res, struct vh_error *e)
 		return vh_err(e, -EINVAL, "run vmhop prepare on this host first");
 	if (g->st.handed_off || g->st.drbd_down)
 		return vh_err(e, -EINVAL, "the VM has left this host: there is nothing to bridge");
+	if ((r = bridge_check(g, e)) < 0)
+		return r;
 	for (size_t i = 0; i < p->n_disks; i++) {
 		const struct vplan_disk *d = &p->disks[i];
 		struct veng_disk_state *ds = &g->st.disks[i];
@@ -693,9 +875,10 @@ static int bridge(struct veng *g, struct veng_result *res, struct vh_error *e)
 		if ((r = begin(g, res, e, "%s", step)) < 0 ||
 		    (r = g->ops->dm_swap(g->ud, lvname, &t, &win, e)) < 0) {
 			vdm_table_free(&t);
-			/* vdm_swap rolls back: the LV is on its own table. */
+			/* vdm_swap rolls back, but a rollback can fail too: the
+			 * kernel says where the LV is. */
 			if (r != -EINTR) {
-				ds->bridged = false;
+				after_failed_swap(g, lvname, d->minor, &ds->bridged, r, e);
 				g->st.doing[0] = '\0';
 				(void)save(g, NULL);
 			}
@@ -1573,11 +1756,20 @@ static int restore_lv(struct veng *g, struct veng_result *res, size_t i, struct 
 	if ((r = maps_drbd(g, lvname, d->minor, &on_drbd, e)) < 0)
 		return r;
 	if (on_drbd) {
+		/* DRBD's backing, the .copy, must still map what the LV is
+		 * put back on: else the saved table is not where the data is. */
+		if ((r = check_tables(g, i, lvname, false, e)) < 0)
+			return r;
 		if ((r = vdm_table_parse(ds->saved_table, &t, e)) < 0)
 			return vh_err_prefix(e, r, "the saved table of %s", lvname);
-		if ((r = begin(g, res, e, "put %s back on its own table", lvname)) < 0 ||
-		    (r = g->ops->dm_swap(g->ud, lvname, &t, &win, e)) < 0) {
+		if ((r = begin(g, res, e, "put %s back on its own table", lvname)) < 0) {
 			vdm_table_free(&t);
+			return r;
+		}
+		if ((r = g->ops->dm_swap(g->ud, lvname, &t, &win, e)) < 0) {
+			vdm_table_free(&t);
+			/* (a run again looks at the LV's table first) */
+			after_failed_swap(g, lvname, d->minor, &on_drbd, r, e);
 			return r;
 		}
 		vdm_table_free(&t);

@@ -212,6 +212,7 @@ void vplan_used_free(struct vplan_used *u);
 
 /* The host, as plan building sees it: one seam (tests replace it).  libvirt
  * and LVM are reached through their own seams (vvirt_set_api, vlvm_set_run_hook). */
+struct vdm_table;
 struct vplan_host_ops {
 	/* @name to a numeric address (getaddrinfo; @family AF_UNSPEC or a family). */
 	int (*resolve)(const char *name, int family, char *ret_addr, size_t len, int *ret_family,
@@ -225,6 +226,9 @@ struct vplan_host_ops {
 	int (*port_free)(const char *addr, int family, uint16_t port, struct vh_error *e);
 	/* @len random bytes (getrandom). */
 	int (*random)(void *buf, size_t len, struct vh_error *e);
+	/* The live dm table of LV @vg/@lv, by its dm name (src/dm, by ioctl):
+	 * -ENXIO when it has no dm device. */
+	int (*lv_table)(const char *vg, const char *lv, struct vdm_table *ret, struct vh_error *e);
 };
 /* The real host. */
 extern const struct vplan_host_ops vplan_host_real;
@@ -243,7 +247,8 @@ uint16_t vplan_addr_port(const struct drbdnl_addr *a);
  * cache='none' or 'directsync'; CD-ROMs and read-only disks are skipped; any
  * other writable disk is refused by name, -EINVAL), sizes from LVM, free
  * minors and port, addresses, a fresh secret.  -ENOENT: no such VM (or LV),
- * -EBUSY: a requested minor/port is in use, -EINVAL: a disk that cannot move.
+ * -EBUSY: a requested minor/port is in use, -EINVAL: a disk that cannot move,
+ * -EOPNOTSUPP: an LV whose dm table is not linear or striped (lvtable.h).
  * @ops NULL: vplan_host_real.
  */
 int vplan_build(const struct vplan_request *req, const struct vplan_host_ops *ops,

@@ -16,8 +16,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/lvtable.h"
 #include "core/plan.h"
 #include "core/uri.h"
+#include "dm/dm.h"
 #include "meta/meta.h"
 #include "netlink/drbdnl.h"
 #include "virt/virt.h"
@@ -183,12 +185,30 @@ static int real_random(void *buf, size_t len, struct vh_error *e)
 	return 0;
 }
 
+/* What the kernel maps the LV to, not what LVM's metadata says. */
+static int real_lv_table(const char *vg, const char *lv, struct vdm_table *ret,
+			 struct vh_error *e)
+{
+	char name[DM_NAME_LEN];
+	struct vdm_ctl c;
+	struct vdm_ref ref = { .key = VDM_BY_NAME, .str = name };
+	int r;
+
+	vlvm_dm_name(vg, lv, name, sizeof(name));
+	if ((r = vdm_open(&c, e)) < 0)
+		return r;
+	r = vdm_table_get(&c, &ref, false, ret, e);
+	vdm_close(&c);
+	return r;
+}
+
 const struct vplan_host_ops vplan_host_real = {
 	.resolve = real_resolve,
 	.route_source = vplan_route_source,
 	.drbd_used = real_drbd_used,
 	.port_free = vplan_port_free,
 	.random = real_random,
+	.lv_table = real_lv_table,
 };
 
 void vplan_used_free(struct vplan_used *u)
@@ -302,8 +322,23 @@ int vplan_check_domain(const struct vplan *p, const char *xml, struct vh_error *
 
 struct plan_ctx {
 	struct vplan *p;
+	const struct vplan_host_ops *ops;
 	struct vlvm *lvm;	/* opened for the first LV */
 };
+
+/* The LV's live dm table: linear and striped only (lvtable.h). */
+static int plan_lv_table(const struct plan_ctx *c, const struct vplan_disk *pd,
+			 struct vh_error *e)
+{
+	struct vdm_table t = { 0 };
+	int r;
+
+	if ((r = c->ops->lv_table(pd->vg, pd->lv, &t, e)) < 0)
+		return vh_err_prefix(e, r, "the dm table of %s/%s", pd->vg, pd->lv);
+	r = vlvt_check(pd->vg, pd->lv, &t, e);
+	vdm_table_free(&t);
+	return r;
+}
 
 /* A writable disk of the VM: it must be an LV that can move; into the plan. */
 static int plan_disk(const struct vvirt_disk *d, void *arg, struct vh_error *e)
@@ -336,7 +371,7 @@ static int plan_disk(const struct vvirt_disk *d, void *arg, struct vh_error *e)
 	if (r == -ENOENT)
 		return vh_err(e, -EINVAL, "disk %s (%s) is not an LV that LVM knows: vmhop moves "
 			      "only disks on local LVM logical volumes", d->target, d->source);
-	if (r < 0)
+	if (r < 0 || (r = plan_lv_table(c, pd, e)) < 0)
 		return r;
 	snprintf(pd->target, sizeof(pd->target), "%s", d->target[0] ? d->target : "?");
 	pd->size = li.size;
@@ -346,9 +381,10 @@ static int plan_disk(const struct vvirt_disk *d, void *arg, struct vh_error *e)
 }
 
 /* Fill @p's disks from the domain's; refuse any writable disk that cannot move. */
-static int plan_disks(struct vplan *p, const char *xml, struct vh_error *e)
+static int plan_disks(struct vplan *p, const char *xml, const struct vplan_host_ops *ops,
+		      struct vh_error *e)
 {
-	struct plan_ctx c = { .p = p };
+	struct plan_ctx c = { .p = p, .ops = ops };
 	int r = each_writable_disk(xml, plan_disk, &c, e);
 
 	vlvm_close(c.lvm);
@@ -510,7 +546,8 @@ static int plan_secret(struct vplan *p, const struct vplan_host_ops *ops, struct
 
 /* ---- the whole plan ---------------------------------------------------- */
 
-static int plan_vm(struct vplan *p, const struct vplan_request *req, struct vh_error *e)
+static int plan_vm(struct vplan *p, const struct vplan_request *req,
+		   const struct vplan_host_ops *ops, struct vh_error *e)
 {
 	struct vvirt_conn *c = NULL;
 	struct vvirt_dom *d = NULL;
@@ -542,7 +579,7 @@ static int plan_vm(struct vplan *p, const struct vplan_request *req, struct vh_e
 			   sizeof(p->vm_name) - 1);
 		goto out;
 	}
-	r = plan_disks(p, xml, e);
+	r = plan_disks(p, xml, ops, e);
 out:
 	free(xml);
 	vvirt_dom_free(d);
@@ -594,7 +631,7 @@ int vplan_build(const struct vplan_request *req, const struct vplan_host_ops *op
 	p->migration.on_link_loss = req->on_link_loss;
 	p->migration.tunnelled = req->tunnelled;
 
-	if ((r = plan_vm(p, req, e)) < 0)
+	if ((r = plan_vm(p, req, ops, e)) < 0)
 		goto out;
 	if ((r = vname_resource(p->vm_uuid, p->resource, sizeof(p->resource), e)) < 0)
 		goto out;

@@ -39,6 +39,12 @@
 #      check while the VM is shut off there and paused on hv2); vmhop restart
 #      on hv1 (13) removes the VM on hv2 and starts it on hv1 from its own
 #      table; abort on hv2 (13) removes hv2's stale LV; both hosts clean.
+#   2e. the VM's LV's dm table: (1) a snapshot of it (lvcreate -s puts it on
+#      a snapshot-origin table): vmhop plan, preflight and prepare exit 8
+#      naming it, nothing created; (2) the LV extended (lvextend, 64 -> 72
+#      MiB) between prepare and bridge: the bridge exits 1 (ESTALE) naming
+#      the change, the LV stays on its own 72 MiB table, the VM runs on;
+#      abort on both hosts leaves both clean, the ring check passes.
 #   4. two disks: a second LV hot-plugged into the busy VM (vdb, random
 #      data); one resource, two volumes; both LVs' sha256 equal while paused
 #      on hv2; both moved, both hosts clean, the VM on hv2 has both disks.
@@ -60,7 +66,7 @@ SIZE=64
 HELPER=/sys/module/drbd/parameters/usermode_helper
 STATE=/var/lib/vmhop
 # SECTIONS="1 2c" runs only those parts (all by default).
-want() { [[ " ${SECTIONS:-1 2 2b 2c 2d 4 3} " == *" $1 "* ]]; }
+want() { [[ " ${SECTIONS:-1 2 2b 2c 2d 2e 4 3} " == *" $1 "* ]]; }
 
 jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
@@ -569,6 +575,65 @@ assert_clean hv1 "${HELP[hv1]}" "after the restart on hv1" "$(lab_field 2 <<< "$
 assert_clean hv2 "${HELP[hv2]}" "after the restart on hv1" "$(lab_field 2 <<< "$OUT2")"
 say "link cut for good during the migration: gate stopped (exit 14) with $oos KiB hv2 lacks; $(tail -n1 <<< "$chk") on hv1 before the restart; vmhop restart (13): the VM on hv2 destroyed and undefined, started on hv1 from its own table, writing; abort on hv2 (13); both clean"
 
+fi
+
+# ---- 2e. the VM's LV's dm table: a snapshot refused, a changed table too ----
+if want 2e; then
+vm_on_hv1
+real_plan 7864
+own=$(lab_out hv1 "dmsetup table vg-$N")
+# (1) a snapshot of the VM's LV (lvcreate -s): LVM puts the running VM's LV
+# on a snapshot-origin table; plan, preflight and prepare refuse it by name,
+# exit 8, and create nothing.
+ask_rc() { echo "rc=0; $1 2>&1 >/dev/null || rc=\$?; echo rc=\$rc"; }
+# The guests load only the lab's modules (lab.sh): LVM's snapshot target
+# (dm-snapshot, and dm-bufio under it) from the lab's kernel tree.
+SNAPMOD="m=$REPO/build/kernel/root/lib/modules/\$(uname -r)/kernel/drivers/md
+	for k in dm-bufio dm-snapshot; do grep -q \"^\${k//-/_} \" /proc/modules || insmod \$m/\$k.ko || exit 1; done"
+out=$(lab_out hv1 "$(lab_seq "$SNAPMOD; lvcreate -q -y -s -L 8M -n ${N}snap vg/$N >/dev/null && dmsetup table vg-$N | awk '{print \$3}'" \
+	"$(ask_rc "$V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor 60 --port 7865 -o /tmp/$N-snap.plan"); ls /tmp/$N-snap.plan 2>/dev/null | wc -l" \
+	"$(ask_rc "$V preflight --plan $PLAN")" "$(ask_rc "$V prepare --plan $PLAN")" \
+	"$(clean_cmd)" "ls $STATE/*.journal 2>/dev/null | wc -l" "lvs --noheadings -o lv_name vg | sort | xargs" \
+	"lvremove -q -y vg/${N}snap >/dev/null && dmsetup table vg-$N")")
+assert_eq "$(lab_field 1 <<< "$out")" snapshot-origin "hv1: the VM's LV with a snapshot is a snapshot-origin"
+for k in 2 3 4; do
+	f=$(lab_field $k <<< "$out")
+	assert_match "$f" "vg/$N is a snapshot-origin LV \\(it has snapshots\\).*vmhop moves linear and striped LVs only" "hv1: refusal $k names the snapshot-origin"
+	assert_match "$f" "rc=8" "hv1: refusal $k exits 8 (unsupported)"
+done
+assert_eq "$(tail -n1 <<< "$(lab_field 2 <<< "$out" | grep .)")" 0 "vmhop plan wrote no plan file"
+assert_clean hv1 "${HELP[hv1]}" "after the snapshot-origin refusals" "$(lab_field 5 <<< "$out" | grep .)"
+assert_eq "$(lab_field 6 <<< "$out" | grep .)" 0 "hv1: no journal after the refusals"
+assert_eq "$(lab_field 7 <<< "$out" | grep .)" "$N ${N}snap" "hv1: no new LV (only the VM's and its snapshot)"
+assert_eq "$(lab_field 8 <<< "$out" | grep .)" "$own" "hv1: the VM's LV back on its own table once the snapshot is gone"
+say "snapshot of vg/$N: plan, preflight, prepare exit 8 ('$(grep -o 'vg/[^:]*: vmhop moves[^;]*' <<< "$(lab_field 3 <<< "$out")" | head -1)'), nothing created"
+# (2) the VM's LV extended between prepare and bridge: the bridge refuses
+# (-ESTALE, exit 1) naming the change and swaps nothing (before, it put the
+# 64 MiB DRBD table in: the VM's disk shrank under it); abort on both hosts.
+phase hv1 prepare
+phase hv2 prepare
+out=$(lab_out hv1 "$(lab_seq "lvextend -q -L +8M vg/$N >/dev/null 2>&1 && dmsetup table vg-$N" "blockdev --getsize64 /dev/mapper/vg-$N")")
+ext=$(lab_field 1 <<< "$out" | grep .)
+assert_eq "$(lab_field 2 <<< "$out" | grep .)" $(( (SIZE + 8) << 20 )) "hv1: vg/$N extended to $((SIZE + 8)) MiB"
+EXPECT_RC=1 phase hv1 bridge
+msg=$(grep '^{' <<< "$OUT" | jget error.message)
+assert_match "$msg" "the VM's LV vg/$N \\(dm vg-$N\\) no longer has the table the .copy was built from at prepare: its size changed from $((SIZE * 2048)) to $(( (SIZE + 8) * 2048 )) sectors" "bridge names the change"
+assert_eq "$(grep '^{' <<< "$OUT" | jget error.errno)" 116 "bridge: ESTALE"
+out=$(lab_out hv1 "$(lab_seq "dmsetup table vg-$N" "blockdev --getsize64 /dev/mapper/vg-$N" "$VIRSH domstate $N")")
+assert_eq "$(lab_field 1 <<< "$out" | grep .)" "$ext" "hv1: the VM's LV still on its (extended) table, not DRBD's"
+assert_eq "$(lab_field 2 <<< "$out" | grep .)" $(( (SIZE + 8) << 20 )) "hv1: the VM's disk did not shrink"
+assert_eq "$(lab_field 3 <<< "$out" | grep .)" running "hv1: the VM runs on"
+EXPECT_RC=13 phase hv1 abort
+EXPECT_RC=13 phase hv2 abort
+lab_both "$(lab_seq "dmsetup table vg-$N" "$VIRSH domstate $N" "$(clean_cmd)" "$(counter_cmd)" "$BV check-paused $N" "$BV destroy $N; rm -rf $STATE")" \
+	"$(lab_seq "lvs --noheadings vg/$N 2>/dev/null | wc -l" "$(clean_cmd)" "rm -rf $STATE")"
+assert_eq "$(lab_field 1 <<< "$OUT1" | grep .)" "$ext" "hv1: the VM's LV on its own table after abort"
+assert_eq "$(lab_field 2 <<< "$OUT1" | grep .)" running "VM still runs on hv1 after abort"
+assert_eq "$(lab_field 1 <<< "$OUT2" | grep .)" 0 "hv2's LV (created by the move) removed"
+assert_clean hv1 "${HELP[hv1]}" "after abort of a stale bridge" "$(lab_field 3 <<< "$OUT1" | grep .)"
+assert_clean hv2 "${HELP[hv2]}" "after abort of a stale bridge" "$(lab_field 2 <<< "$OUT2" | grep .)"
+ring_note "$(lab_field 5 <<< "$OUT1")"
+say "vg/$N extended to $((SIZE + 8)) MiB after prepare: bridge exit 1 ('${msg:0:140}...'), LV still $((SIZE + 8)) MiB on its own table; abort on both (13), both clean; ring check (paused): $RING_SAY"
 fi
 
 # ---- 4. two disks ------------------------------------------------------------

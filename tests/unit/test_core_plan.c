@@ -21,6 +21,7 @@
 #include <lvm2cmd.h>
 
 #include "core/names.h"
+#include "dm/dm.h"
 #include "core/plan.h"
 #include "meta/meta.h"
 #include "netlink/drbdnl.h"
@@ -808,6 +809,8 @@ static struct {
 	int err_code;
 	char err_msg[128];
 	int lvs_calls;
+	const char *table_lv, *table;	/* the live dm table of that LV (else linear) */
+	unsigned tables_asked;
 } fb;
 
 static virConnectPtr f_open(const char *uri) { (void)uri; return (virConnectPtr)&dummy_conn; }
@@ -944,9 +947,29 @@ static int h_random(void *buf, size_t len, struct vh_error *e)
 	return 0;
 }
 
+/* The kernel's table of an LV: fb.table for fb.table_lv, one linear target
+ * of the LV's size for the others. */
+static int h_lv_table(const char *vg, const char *lv, struct vdm_table *ret, struct vh_error *e)
+{
+	char spec[300], text[128];
+
+	snprintf(spec, sizeof(spec), "%s/%s", vg, lv);
+	fb.tables_asked++;
+	if (fb.table_lv && !strcmp(spec, fb.table_lv))
+		return fb.table ? vdm_table_parse(fb.table, ret, e)
+				: vh_err(e, -ENXIO, "no dm device %s", spec);
+	for (int i = 0; i < 4 && fb.lvs[i][0]; i++)
+		if (!strcmp(fb.lvs[i][0], spec)) {
+			snprintf(text, sizeof(text), "0 %llu linear 254:0 2048",
+				 strtoull(fb.lvs[i][1], NULL, 10) / 512);
+			return vdm_table_parse(text, ret, e);
+		}
+	return vh_err(e, -ENXIO, "no dm device %s", spec);
+}
+
 static const struct vplan_host_ops fake_host = {
 	.resolve = h_resolve, .route_source = h_route, .drbd_used = h_used,
-	.port_free = h_port_free, .random = h_random,
+	.port_free = h_port_free, .random = h_random, .lv_table = h_lv_table,
 };
 
 #define XML_HEAD "<domain type='kvm'><name>busy</name><uuid>" UUID "</uuid><devices>"
@@ -1160,6 +1183,48 @@ static void build_host_refusals(void **state)
 	assert_int_equal(vplan_build(&req, &fake_host, &p, &e), -EINVAL);
 }
 
+/* An LV whose live dm table is not linear or striped cannot move: refused
+ * by name, exit 8 (-EOPNOTSUPP), whichever disk it is. */
+static void build_refuses_stateful_lv_tables(void **state)
+{
+	static const struct { const char *lv, *table, *msg; } cases[] = {
+		{ "vg/busy", "0 409600 snapshot-origin 254:3",
+		  "vg/busy is a snapshot-origin LV (it has snapshots) (dm target snapshot-origin): "
+		  "vmhop moves linear and striped LVs only" },
+		{ "vg/web-data", "0 2048 raid raid1 3 0 region_size 1024 2 254:1 254:2 254:3 254:4",
+		  "vg/web-data is a RAID LV" },
+		{ "vg/busy", "0 409600 cache 254:5 254:6 254:7 128 1 writeback smq 0",
+		  "vg/busy is a cache LV" },
+		{ "vg/busy", "0 204800 linear 254:0 0\n204800 204800 crypt aes-xts-plain64 "
+		  "0 0 254:1 0", "vg/busy is a dm-crypt device" },
+	};
+	struct vh_error e;
+	struct vplan p;
+
+	(void)state;
+	fb.xml = XML_HEAD LV_DISK("/dev/vg/busy", "vda", "none")
+		 LV_DISK("/dev/mapper/vg-web--data", "vdb", "none") XML_TAIL;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r;
+
+		memset(&e, 0, sizeof(e));
+		fb.table_lv = cases[i].lv;
+		fb.table = cases[i].table;
+		r = build("busy", &p, &e);
+		if (r != -EOPNOTSUPP || !strstr(e.msg, cases[i].msg))
+			fail_msg("case %zu: got %d '%s'", i, r, e.msg);
+	}
+	/* striped moves; an LV with no dm device (not active) is not found */
+	fb.table_lv = "vg/busy";
+	fb.table = "0 409600 striped 2 128 254:1 0 254:2 0";
+	fb.tables_asked = 0;
+	assert_int_equal(build("busy", &p, &e), 0);
+	assert_int_equal(fb.tables_asked, 2);
+	fb.table = NULL;
+	assert_int_equal(build("busy", &p, &e), -ENXIO);
+	assert_non_null(strstr(e.msg, "the dm table of vg/busy"));
+}
+
 /* ---- the route reply parser -------------------------------------------- */
 
 #include <linux/netlink.h>
@@ -1320,6 +1385,8 @@ int main(void)
 						teardown_build),
 		cmocka_unit_test_setup_teardown(build_refusals, setup_build, teardown_build),
 		cmocka_unit_test_setup_teardown(build_host_refusals, setup_build, teardown_build),
+		cmocka_unit_test_setup_teardown(build_refuses_stateful_lv_tables, setup_build,
+						teardown_build),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

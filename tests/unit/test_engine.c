@@ -246,7 +246,9 @@ static int f_dm_table(void *ud, const char *name, struct vdm_table *ret, struct 
 
 	if (!o || !o->exists)
 		return vh_err(e, -ENXIO, "no device %s", name);
-	return vdm_table_parse(o->table, ret, e);
+	/* no live table (created, never loaded): none, as the kernel says */
+	*ret = (struct vdm_table){ 0 };
+	return o->table[0] ? vdm_table_parse(o->table, ret, e) : 0;
 }
 
 static int f_dm_create(void *ud, const char *name, const char *uuid, const struct vdm_table *t,
@@ -3234,6 +3236,228 @@ static void gate_on_standalone_does_not_spin(void **state)
 	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);
 }
 
+/* ---- the LV's dm table: stateful targets refused, a changed table never
+ * trusted (issue 19, items 5, 6, 10a, 10b) ------------------------------------ */
+
+#define LV_TABLE "0 409600 linear 254:0 2048\n"
+
+/* A snapshot-origin (the LV has snapshots) or a raid1 LV: refused by name at
+ * preflight and at prepare, before anything is done or recorded. */
+static void stateful_lv_tables_refused_before_anything(void **state)
+{
+	static const struct { const char *table, *msg; } cases[] = {
+		{ "0 409600 snapshot-origin 254:3\n",
+		  "vg/vm1 is a snapshot-origin LV (it has snapshots)" },
+		{ "0 409600 raid raid1 3 0 region_size 1024 2 254:1 254:2 254:3 254:4\n",
+		  "vg/vm1 is a RAID LV" },
+		{ "0 409600 thin 254:7 1\n", "vg/vm1 is a thin LV" },
+		{ "0 204800 linear 254:0 2048\n204800 204800 zero\n", "dm target of type zero" },
+	};
+	struct veng_result res;
+	struct vh_error e;
+	struct veng g;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		world_source();
+		snprintf(find(W.dm, "vg-vm1", false)->table, 256, "%s", cases[i].table);
+		engine(&g, VPLAN_ROLE_SOURCE, NULL);
+		for (int ph = VENG_PREFLIGHT; ph <= VENG_PREPARE; ph++) {
+			memset(&e, 0, sizeof(e));
+			assert_int_equal(veng_run(&g, (enum veng_phase)ph, 0, &res, &e), -EOPNOTSUPP);
+			if (!strstr(e.msg, cases[i].msg) ||
+			    !strstr(e.msg, "vmhop moves linear and striped LVs only"))
+				fail_msg("case %zu %s: '%s'", i, veng_phase_name(ph), e.msg);
+		}
+		assert_int_equal(W.nlog, 0);
+		assert_int_equal(W.saves, 0);
+		assert_false(find(W.dm, "vh-1a2b3c4d-0.copy", false));
+	}
+	/* striped moves */
+	world_source();
+	snprintf(find(W.dm, "vg-vm1", false)->table, 256, "0 409600 striped 2 128 254:1 0 254:2 0\n");
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	assert_string_equal(find(W.dm, "vh-1a2b3c4d-0.copy", false)->table,
+			    "0 409600 striped 2 128 254:1 0 254:2 0\n");
+}
+
+/* The LV's table changed after prepare: longer (lvextend) or on other
+ * extents (pvmove).  The bridge refuses, -ESTALE naming the change, and
+ * swaps nothing; so does prepare run again. */
+static void changed_lv_table_refused_at_bridge_and_prepare(void **state)
+{
+	static const struct { const char *table, *msg; } cases[] = {
+		{ LV_TABLE "409600 16384 linear 254:0 600000\n",
+		  "its size changed from 409600 to 425984 sectors" },
+		{ "0 409600 linear 254:5 2048\n", "its extents moved: target 0 was '0 409600 linear "
+		  "254:0 2048', it is '0 409600 linear 254:5 2048' now" },
+	};
+	struct veng_result res;
+	struct vh_error e;
+	struct veng g;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		world_source();
+		engine(&g, VPLAN_ROLE_SOURCE, NULL);
+		assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+		snprintf(find(W.dm, "vg-vm1", false)->table, 256, "%s", cases[i].table);
+		n = W.nlog;
+		for (int ph = VENG_BRIDGE; ph >= VENG_PREPARE; ph--) {
+			memset(&e, 0, sizeof(e));
+			assert_int_equal(veng_run(&g, (enum veng_phase)ph, 0, &res, &e), -ESTALE);
+			if (!strstr(e.msg, "the VM's LV vg/vm1 (dm vg-vm1) no longer has the table") ||
+			    !strstr(e.msg, cases[i].msg))
+				fail_msg("case %zu %s: '%s'", i, veng_phase_name(ph), e.msg);
+		}
+		assert_int_equal(W.nlog, n);	/* nothing swapped, nothing done */
+		assert_string_equal(find(W.dm, "vg-vm1", false)->table, cases[i].table);
+		assert_false(W.saved.disks[0].bridged);
+		assert_false(W.net);
+	}
+	/* the copy changed under the move (someone reloaded it): refused too */
+	world_source();
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	snprintf(find(W.dm, "vh-1a2b3c4d-0.copy", false)->table, 256, "0 409600 linear 254:9 0\n");
+	n = W.nlog;
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(veng_run(&g, VENG_BRIDGE, 0, &res, &e), -ESTALE);
+	assert_non_null(strstr(e.msg, "the copy vh-1a2b3c4d-0.copy"));
+	assert_int_equal(W.nlog, n);
+}
+
+/* Before the swap back (release, abort): the .copy, DRBD's backing, must
+ * still have the saved table; if not, -ESTALE and the LV stays on DRBD. */
+static void changed_copy_refused_before_the_swap_back(void **state)
+{
+	struct veng_result res;
+	struct vh_error e = { 0 };
+	struct veng g;
+	size_t n;
+
+	(void)state;
+	kill_release_s(&g);
+	snprintf(find(W.dm, "vh-1a2b3c4d-0.copy", false)->table, 256,
+		 LV_TABLE "409600 8192 linear 254:0 900000\n");
+	n = W.nlog;
+	assert_int_equal(veng_run(&g, VENG_RELEASE, 0, &res, &e), -ESTALE);
+	assert_non_null(strstr(e.msg, "the copy vh-1a2b3c4d-0.copy"));
+	assert_non_null(strstr(e.msg, "its size changed from 409600 to 417792 sectors"));
+	assert_int_equal(W.nlog, n);
+	assert_string_equal(find(W.dm, "vg-vm1", false)->table, "0 409600 linear 147:100 0\n");
+	assert_false(W.saved.disks[0].restored);
+
+	/* abort reaches the same swap back */
+	source_bridged(&g);
+	snprintf(find(W.dm, "vh-1a2b3c4d-0.copy", false)->table, 256, "0 409600 linear 254:4 0\n");
+	n = W.nlog;
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(veng_run(&g, VENG_ABORT, 0, &res, &e), -ESTALE);
+	assert_non_null(strstr(e.msg, "its extents moved"));
+	assert_int_equal(W.nlog, n);
+	assert_string_equal(find(W.dm, "vg-vm1", false)->table, "0 409600 linear 147:100 0\n");
+}
+
+/* Killed inside the copy's create (DM_DEV_CREATE done, no table loaded):
+ * an empty .copy with the move's name.  prepare run again makes it again
+ * from the saved table before DRBD attaches; a changed LV is refused. */
+static void empty_copy_left_by_a_kill_is_made_again(void **state)
+{
+	struct veng_result res;
+	struct veng_state st;
+	struct vh_error e;
+	struct veng g, g2;
+	size_t n;
+
+	(void)state;
+	for (int changed = 0; changed < 2; changed++) {
+		world_source();
+		W.die_at = 5;	/* helper, resource, md LV, md, then the copy's create */
+		engine(&g, VPLAN_ROLE_SOURCE, NULL);
+		memset(&e, 0, sizeof(e));
+		assert_true(veng_run(&g, VENG_PREPARE, 0, &res, &e) < 0);
+		assert_true(W.dead);
+		assert_string_equal(W.log[4], "dm_create vh-1a2b3c4d-0.copy");
+		W.dead = false;
+		W.die_at = 0;
+		find(W.dm, "vh-1a2b3c4d-0.copy", true)->exists = true;	/* no table */
+		assert_true(W.saved.disks[0].copy_created);
+		if (changed)
+			snprintf(find(W.dm, "vg-vm1", false)->table, 256, "0 409600 linear 254:0 8192\n");
+		st = W.saved;
+		engine(&g2, VPLAN_ROLE_SOURCE, &st);
+		n = W.nlog;
+		memset(&e, 0, sizeof(e));
+		if (changed) {
+			assert_int_equal(veng_run(&g2, VENG_PREPARE, 0, &res, &e), -ESTALE);
+			assert_non_null(strstr(e.msg, "its extents moved"));
+			assert_int_equal(W.nlog, n);
+			continue;
+		}
+		assert_int_equal(veng_run(&g2, VENG_PREPARE, 0, &res, &e), 0);
+		assert_log(n, LOG("dm_remove vh-1a2b3c4d-0.copy", "dm_create vh-1a2b3c4d-0.copy",
+				  "new_minor 100", "attach 100", "primary_force 100"));
+		assert_string_equal(find(W.dm, "vh-1a2b3c4d-0.copy", false)->table, LV_TABLE);
+		assert_string_equal(W.saved.doing, "");
+	}
+}
+
+/* A dm_swap that fails and whose rollback fails too (swap_left): 1, the LV
+ * left on the new table; 2, on its old table but suspended. */
+static int swap_left;
+
+static int f_swap_rollback_fails(void *ud, const char *name, const struct vdm_table *t,
+				 int64_t *ns, struct vh_error *e)
+{
+	struct obj *o = find(W.dm, name, false);
+	char old[256];
+	int r;
+
+	snprintf(old, sizeof(old), "%s", o->table);
+	if ((r = f_dm_swap(ud, name, t, ns, e)) < 0)
+		return r;
+	if (swap_left == 2) {
+		snprintf(o->table, sizeof(o->table), "%s", old);
+		o->suspended = true;
+	}
+	return vh_err(e, -EIO, "swap %s: resume failed, rollback incomplete", name);
+}
+
+static void failed_swap_records_what_the_kernel_says(void **state)
+{
+	struct veng_ops ops = fake_ops;
+	struct veng_result res;
+	struct vh_error e;
+	struct veng g;
+
+	(void)state;
+	ops.dm_swap = f_swap_rollback_fails;
+	for (swap_left = 1; swap_left <= 2; swap_left++) {
+		world_source();
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(veng_init(&g, &P, VPLAN_ROLE_SOURCE, NULL, &ops, NULL, &e), 0);
+		g.now_ns = fake_now;
+		assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+		assert_int_equal(veng_run(&g, VENG_BRIDGE, 0, &res, &e), -EIO);
+		if (swap_left == 1) {
+			/* on DRBD: the journal says bridged, abort swaps it back */
+			assert_true(W.saved.disks[0].bridged);
+			assert_non_null(strstr(e.msg, "vg-vm1 maps /dev/drbd100 after all"));
+			g.ops = &fake_ops;
+			assert_int_equal(run(&g, VENG_ABORT, 0, &res), 0);
+			assert_string_equal(find(W.dm, "vg-vm1", false)->table, LV_TABLE);
+			assert_false(W.res);
+		} else {
+			assert_false(W.saved.disks[0].bridged);
+			assert_non_null(strstr(e.msg, "vg-vm1 is left SUSPENDED on its own table"));
+		}
+		assert_string_equal(W.saved.doing, "");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3307,6 +3531,13 @@ int main(void)
 		cmocka_unit_test_teardown(receive_interrupted_before_the_vm_came_is_undone, journal_teardown),
 		cmocka_unit_test_teardown(prepare_killed_anywhere_continues, journal_teardown),
 		cmocka_unit_test_teardown(release_killed_anywhere_continues, journal_teardown),
+		/* the LV's dm table (issue 19: 5, 6, 10a, 10b) */
+		cmocka_unit_test_teardown(stateful_lv_tables_refused_before_anything, journal_teardown),
+		cmocka_unit_test_teardown(changed_lv_table_refused_at_bridge_and_prepare,
+					  journal_teardown),
+		cmocka_unit_test_teardown(changed_copy_refused_before_the_swap_back, journal_teardown),
+		cmocka_unit_test_teardown(empty_copy_left_by_a_kill_is_made_again, journal_teardown),
+		cmocka_unit_test_teardown(failed_swap_records_what_the_kernel_says, journal_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, journal_teardown);
