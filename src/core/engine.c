@@ -1105,6 +1105,27 @@ static int check_bridges(struct veng *g, struct vh_error *e)
 	return 0;
 }
 
+/* 1 when something holds one of the VM's LVs open here (the kernel's open
+ * count: a QEMU, whether libvirt knows of it or not), 0 when nothing does. */
+static int lvs_open(struct veng *g, struct vh_error *e)
+{
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		struct vdm_info di;
+		char lvname[256];
+		int r;
+
+		lv_dm(&g->plan->disks[i], lvname, sizeof(lvname));
+		r = g->ops->dm_info(g->ud, lvname, &di, e);
+		if (r == -ENXIO)
+			continue;
+		if (r < 0)
+			return vh_err_prefix(e, r, "%s", lvname);
+		if (di.open_count > 0)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * S's QEMU is gone: libvirt says the domain is shut off or undefined here,
  * and the kernel says nothing holds the VM's LVs open (a QEMU that libvirt
@@ -1121,20 +1142,9 @@ static int qemu_gone_here(struct veng *g, struct vh_error *e)
 				     g->plan->vm_name);
 	if (r == 0 && state != VIR_DOMAIN_SHUTOFF)
 		return 0;
-	for (size_t i = 0; i < g->plan->n_disks; i++) {
-		struct vdm_info di;
-		char lvname[256];
-
-		lv_dm(&g->plan->disks[i], lvname, sizeof(lvname));
-		r = g->ops->dm_info(g->ud, lvname, &di, e);
-		if (r == -ENXIO)
-			continue;
-		if (r < 0)
-			return vh_err_prefix(e, r, "%s", lvname);
-		if (di.open_count > 0)
-			return 0;
-	}
-	return 1;
+	if ((r = lvs_open(g, e)) < 0)
+		return r;
+	return !r;
 }
 
 /*
@@ -1353,29 +1363,15 @@ static int undefine_here(struct veng *g, struct veng_result *res, struct vh_erro
  */
 static int check_gone_before_resume(struct veng *g, bool asked, struct vh_error *e)
 {
-	int r;
+	/* here: 1 when the VM (or an opener of its LVs) is still here */
+	int here = asked ? lvs_open(g, e) : qemu_gone_here(g, e);
 
-	if (asked) {
-		for (size_t i = 0; i < g->plan->n_disks; i++) {
-			struct vdm_info di;
-			char lvname[256];
-
-			lv_dm(&g->plan->disks[i], lvname, sizeof(lvname));
-			r = g->ops->dm_info(g->ud, lvname, &di, e);
-			if (r == -ENXIO)
-				continue;
-			if (r < 0)
-				return vh_err_prefix(e, r, "%s", lvname);
-			if (di.open_count > 0)
-				goto running;
-		}
+	if (here < 0)
+		return here;
+	if (!asked)
+		here = !here;
+	if (!here)
 		return 0;
-	}
-	if ((r = qemu_gone_here(g, e)) < 0)
-		return r;
-	if (r > 0)
-		return 0;
-running:
 	return vh_err(e, -EBUSY, "VM %s runs on this host again (or something holds its LV open): "
 		      "no resume on %s; stop it here first, it must not run on both hosts",
 		      g->plan->vm_name, g->plan->dest.host);
