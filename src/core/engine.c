@@ -1581,7 +1581,14 @@ static int settle_migration(struct veng *g, struct veng_result *res, bool *ret_h
 		return vh_err(e, -EBUSY, "VM %s is %s here after its migration: not deciding for "
 			      "libvirt; see virsh domstate --reason", p->vm_name,
 			      vm_words(&here, w1, sizeof(w1)));
-	/* The VM runs here: the migration ended without handing it over. */
+	/* The VM runs here: the migration ended without handing it over.  The
+	 * kernel agrees before anything on D goes: S's QEMU holds its LVs. */
+	if ((r = lvs_open(g, e)) < 0)
+		return r;
+	if (!r)
+		return vh_err(e, -EBUSY, "libvirt says VM %s is %s here, but nothing holds its LVs "
+			      "open: not deciding how the migration ended; see vmhop status",
+			      p->vm_name, vm_words(&here, w1, sizeof(w1)));
 	if (rd == 0) {
 		if (d_ran(g, &there))
 			return vh_err(e, -EBUSY, "VM %s runs here and is %s on %s, where it may have "

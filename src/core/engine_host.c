@@ -509,8 +509,12 @@ static int h_vm_info(void *ud, enum veng_where w, const char *name, struct veng_
 	if ((rc = lookup(r, w, name, &d, e)) == 0) {
 		if ((rc = vvirt_state(d, &ret->state, &ret->reason, e)) == 0 &&
 		    (rc = vvirt_autostart(d, &ret->autostart, e)) == 0 &&
-		    ret->state != VIR_DOMAIN_SHUTOFF)
-			rc = job_runs(d, &ret->job, e);
+		    ret->state != VIR_DOMAIN_SHUTOFF &&
+		    (rc = job_runs(d, &ret->job, e)) == 0 && !ret->job)
+			/* The job's question can wait 30 s for libvirt's lock, and
+			 * a job that ends meanwhile changes the state: the state
+			 * that goes with "no job" is the one read after it. */
+			rc = vvirt_state(d, &ret->state, &ret->reason, e);
 		vvirt_dom_free(d);
 	}
 	forget_conn(r, w, rc);

@@ -2867,6 +2867,25 @@ static void abort_refused_while_a_copy_is_on_d_rerun_removes_it(void **state)
 			  "resume peer", "undefine here"));
 }
 
+/* libvirt says the VM runs here, the kernel says nothing holds its LV (a
+ * state read before the job it waited on ended): D's copy is kept. */
+static void copy_on_d_kept_when_the_kernel_disagrees(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	source_killed_in_migrate(&g);
+	W.vm_peer = VIR_DOMAIN_PAUSED;
+	W.reason_peer = VIR_DOMAIN_PAUSED_USER;
+	find(W.dm, "vg-vm1", false)->open_count = -1;	/* cancels the QEMU's open */
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -EBUSY);
+	assert_int_equal(W.nlog, n);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);
+}
+
 /* A copy on D that shows it ran (an I/O-error pause) is never removed. */
 static void copy_on_d_that_ran_is_never_removed(void **state)
 {
@@ -3465,6 +3484,7 @@ int main(void)
 		cmocka_unit_test_teardown(abort_refused_while_libvirts_job_runs_then_rerun_finishes, journal_teardown),
 		cmocka_unit_test_teardown(abort_refused_while_a_copy_is_on_d_rerun_removes_it, journal_teardown),
 		cmocka_unit_test_teardown(copy_on_d_that_ran_is_never_removed, journal_teardown),
+		cmocka_unit_test_teardown(copy_on_d_kept_when_the_kernel_disagrees, journal_teardown),
 		cmocka_unit_test_teardown(failed_call_while_the_job_runs_keeps_migrating, journal_teardown),
 		cmocka_unit_test_teardown(resume_after_the_gate_checks_s_again, journal_teardown),
 		cmocka_unit_test_teardown(interrupt_after_the_resume_still_undefines_here, journal_teardown),
