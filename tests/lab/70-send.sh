@@ -247,8 +247,12 @@ make_plan hv1 hv2 $FAULT_OPTS
 t3=$(now)
 lab_bg hv2 recv "$V receive --plan $PLAN"
 lab_bg hv1 send "$V send --plan $PLAN"
-wait_for hv1 "drbdsetup-84 sh-status 2>/dev/null | grep -q '^_cstate=SyncSource'" 120 "the sync"
-lab_out hv2 "$FAULT libvirtd stop" >/dev/null
+# libvirtd stopped in the same call that sees the sync on hv2 (a round trip
+# to the host in between, under load, ate into the 16 s of the sync), and
+# DRBD's state there just before: the sync still ran, no migration yet.
+cs3=$(wait_for hv2 "drbdsetup-84 sh-status 2>/dev/null | grep -q '^_cstate=SyncTarget'" 120 "the sync" \
+	"drbdsetup-84 sh-status | sed -n 's/^_cstate=//p'; $FAULT libvirtd stop >/dev/null")
+assert_eq "$cs3" SyncTarget "hv2's DRBD when its libvirtd was stopped (in the sync, before the migration)"
 bg_end hv1 send 300; rc_s=$RC; out_s=$OUT
 assert_eq "$rc_s" 13 "send with hv2's libvirtd stopped: exit (undone); $(tail -n 3 <<< "$out_s")"
 assert_match "$out_s" "migrate FAILED" "send says the migration failed"
@@ -269,8 +273,8 @@ make_plan hv1 hv2 $FAULT_OPTS
 t4=$(now)
 lab_bg hv2 recv "$V receive --plan $PLAN"
 lab_bg hv1 send "$V send --plan $PLAN"
-wait_for hv1 "dmsetup table vg-$N | grep -q ' 147:70 '" 120 "the bridge"
-lab_bg_kill hv1 send KILL
+# SIGKILL in the call that sees the bridge (no round trip to the host between).
+wait_for hv1 "dmsetup table vg-$N | grep -q ' 147:70 '" 120 "the bridge" "kill -KILL \$(cat /tmp/lab-bg/send.pid)" >/dev/null
 bg_end hv1 send 30; rc_s=$RC
 assert_eq "$rc_s" 137 "send killed (SIGKILL)"
 rc=0; out=$(lab_run hv1 "$V abort --plan $PLAN" 2>&1) || rc=$?
@@ -377,9 +381,11 @@ make_plan hv1 hv2 $FAULT_OPTS
 t6=$(now)
 lab_bg hv2 recv "$V receive --plan $PLAN"
 lab_bg hv1 send "$V send --plan $PLAN"
-wait_for hv1 "drbdsetup-84 sh-status 2>/dev/null | grep -q '^_cstate=SyncSource'" 120 "the sync"
+# SIGINT in the call that sees the sync, DRBD's state just before it.
+cs6=$(wait_for hv1 "drbdsetup-84 sh-status 2>/dev/null | grep -q '^_cstate=SyncSource'" 120 "the sync" \
+	"drbdsetup-84 sh-status | sed -n 's/^_cstate=//p'; kill -INT \$(cat /tmp/lab-bg/send.pid)")
 ti=$(now)
-lab_bg_kill hv1 send INT
+assert_eq "$cs6" SyncSource "hv1's DRBD when send got SIGINT (in the sync)"
 bg_end hv1 send 60; rc_s=$RC; out_s=$OUT
 si=$(elapsed "$ti")
 assert_eq "$rc_s" 13 "send after SIGINT in the sync: exit (undone); $(tail -n 3 <<< "$out_s")"
@@ -390,7 +396,7 @@ ring=${X[0]}; ring_ok "$ring"
 bg_end hv2 recv 120; rc_r=$RC
 assert_eq "$rc_r" 13 "receive after hv1 was interrupted: exit (undone); $(tail -n 3 <<< "$OUT")"
 check_host hv2 "receive undone" prev
-say_t "SIGINT to send in the sync: undone on hv1 (13, $si s from the signal to its exit, abort included), receive undone by itself (13), in $(elapsed $t6) s; ring check on hv1: $ring"
+say_t "SIGINT to send in the sync: undone on hv1 (13, $si s from the signal's call to its exit, abort included), receive undone by itself (13), in $(elapsed $t6) s; ring check on hv1: $ring"
 ABORTED=6
 fi
 
