@@ -75,14 +75,16 @@ print(str(d).lower() if isinstance(d,bool) else d)' "$1"; }
 cleanup() {
 	set +e
 	for h in hv1 hv2; do
-		lab_run $h "pkill -9 -f 'vmhop.*(send|receive)'; $FAULT libvirtd start; $VIRSH destroy $N; $VIRSH undefine $N
+		lab_run $h "pkill -9 -f 'vmhop.*(send|receive)'; $FAULT restore; $FAULT libvirtd start; $VIRSH destroy $N; $VIRSH undefine $N
 			for r in \$(drbdsetup-84 show | awk '/^resource vh-/ {print \$2}'); do drbdsetup-84 down \$r; done
 			for d in \$(dmsetup ls | awk '/\\.copy/ {print \$1}'); do dmsetup remove \$d; done
 			for l in \$(lvs --noheadings -o lv_name vg | grep '\\.vhmd'); do lvremove -q -y vg/\$l; done
 			$V drbd helper restore; $BV destroy $N; rm -rf $STATE $PLAN" >/dev/null 2>&1
 	done
 }
-trap cleanup EXIT
+# A failure prints what the hosts hold first (DRBD, the VM, dm, the faults,
+# vmhop's output): cleanup removes it, and a temporary clone's files go.
+trap 'rc=$?; [ $rc -eq 0 ] || lab_state_dump; cleanup' EXIT
 
 # Each call to a guest forks bash and tools under TCG (seconds each): what one
 # host is asked in a row goes in one call, each answer asserted on its own.
