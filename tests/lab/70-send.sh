@@ -18,15 +18,17 @@
 #   4. send killed with SIGKILL after the bridge, then vmhop abort on hv1
 #      (exit 13); receive notices hv1 went away and cleans hv2 by itself
 #      (exit 13); the VM runs on on hv1, both hosts clean.
-#   8. DRBD's connection dropped by hv2 while libvirt migrates: hv1's DRBD
+#   8. DRBD's connection dropped by hv2 while libvirt migrates (its job held
+#      before its first byte until send's cancel took): hv1's DRBD
 #      loses its peer at once (WFConnection); send sees it in the migration's
 #      poll loop and cancels libvirt's job (the plan's on_link_loss: cancel,
 #      the default); the VM keeps running on hv1, still writing; send tries
 #      again once DRBD is back (--migrate-retries 1, the default), but hv2
 #      stays StandAlone: no connection within timeouts.connect, send aborts
 #      (exit 13), receive cleans hv2 by itself (exit 13), both hosts clean.
-#   9. DRBD's TCP connections reset on hv2 while libvirt migrates (nothing
-#      cut: DRBD reconnects by itself and resyncs): send sees the loss,
+#   9. DRBD's TCP connections reset on hv2 while libvirt migrates (the first
+#      job held as in 8; DRBD's port not cut: DRBD reconnects by itself and
+#      resyncs): send sees the loss,
 #      cancels libvirt's job, waits for the resync and migrates again; the
 #      move finishes (both exit 0), the VM runs on hv2, the ring check
 #      passes there, both hosts clean; then a new busy VM on hv1.
@@ -38,9 +40,10 @@
 #      hv1, hv1 clean; hv2 boots again clean.
 #   7. receive started first (2 s before send, which runs with --json: a
 #      freeze event, a summary "moved"); 3 s into the resync `vmhop status`
-#      shows the kernel's rate and time left; then the DRBD port cut on hv1
-#      until hv1's kernel logs the connection loss (one more than before the
-#      cut, at most 60 s) and 3 s more, then restored: DRBD reconnects and
+#      shows the kernel's rate and time left; then (same call, still in the
+#      resync: asserted) the DRBD port cut on hv1 until hv1's kernel logs the
+#      connection loss (a line after the cut's mark, at most 60 s) and 3 s
+#      more, then restored: DRBD reconnects and
 #      resyncs; send and receive ride it out and finish the move (exit 0),
 #      the ring check passes on hv2, both hosts clean.
 # Parts 4, 8, 9, 6 and 5 move the VM that the part before aborted (the same
@@ -61,6 +64,7 @@ VIRSH="virsh -q -c qemu:///system"
 N=vh70
 SIZE=64
 HELPER=/sys/module/drbd/parameters/usermode_helper
+KLOG=$REPO/tools/lab/guest/klog.sh
 STATE=/var/lib/vmhop
 PLAN=/tmp/$N.plan.json
 # SECTIONS="1 4" runs only those parts (all by default).
@@ -73,14 +77,16 @@ print(str(d).lower() if isinstance(d,bool) else d)' "$1"; }
 cleanup() {
 	set +e
 	for h in hv1 hv2; do
-		lab_run $h "pkill -9 -f 'vmhop.*(send|receive)'; $FAULT libvirtd start; $VIRSH destroy $N; $VIRSH undefine $N
+		lab_run $h "pkill -9 -f 'vmhop.*(send|receive)'; $FAULT restore; $FAULT libvirtd start; $VIRSH destroy $N; $VIRSH undefine $N
 			for r in \$(drbdsetup-84 show | awk '/^resource vh-/ {print \$2}'); do drbdsetup-84 down \$r; done
 			for d in \$(dmsetup ls | awk '/\\.copy/ {print \$1}'); do dmsetup remove \$d; done
 			for l in \$(lvs --noheadings -o lv_name vg | grep '\\.vhmd'); do lvremove -q -y vg/\$l; done
 			$V drbd helper restore; $BV destroy $N; rm -rf $STATE $PLAN" >/dev/null 2>&1
 	done
 }
-trap cleanup EXIT
+# A failure prints what the hosts hold first (DRBD, the VM, dm, the faults,
+# vmhop's output): cleanup removes it, and a temporary clone's files go.
+trap 'rc=$?; [ $rc -eq 0 ] || lab_state_dump; cleanup' EXIT
 
 # Each call to a guest forks bash and tools under TCG (seconds each): what one
 # host is asked in a row goes in one call, each answer asserted on its own.
@@ -173,6 +179,20 @@ bg_end() {
 	[ "$rc" -ne 126 ] || { printf '%s\n' "$OUT" >&2; fail "$1: '$4' failed"; }
 	RC=$rc
 }
+# hold_migration: hv2 drops libvirt's migration ports (49152-49215), so that
+# a migration job started after it hangs before its first byte (QEMU's
+# connection to hv2 does not get through; the VM runs and writes on hv1).
+# release_migration, once DRBD's link was lost: wait until the cancel took
+# (send's migrate failed, or QEMU's migration on hv1 says "cancelling": not
+# "cancelled", which an earlier job of the same QEMU may have left), then
+# let the ports through again (the held job ends, cancelled; a later one runs).
+hold_migration() { lab_out hv2 "$FAULT stall 49152/0xffc0" >/dev/null; }
+release_migration() {
+	wait_for hv1 "grep -q '\] migrate FAILED' /tmp/lab-bg/send.log ||
+		$VIRSH qemu-monitor-command $N '{\"execute\":\"query-migrate\"}' 2>/dev/null | grep -qE '\"status\": ?\"cancelling\"'" \
+		120 "send's cancel of libvirt's held migration job" >/dev/null
+	lab_out hv2 "$FAULT unstall" >/dev/null
+}
 # The part before aborted a move of this same VM (its journal ended on both
 # hosts): set by each part that leaves the VM running on hv1 after an abort.
 ABORTED=
@@ -245,8 +265,12 @@ make_plan hv1 hv2 $FAULT_OPTS
 t3=$(now)
 lab_bg hv2 recv "$V receive --plan $PLAN"
 lab_bg hv1 send "$V send --plan $PLAN"
-wait_for hv1 "drbdsetup-84 sh-status 2>/dev/null | grep -q '^_cstate=SyncSource'" 120 "the sync"
-lab_out hv2 "$FAULT libvirtd stop" >/dev/null
+# libvirtd stopped in the same call that sees the sync on hv2 (a round trip
+# to the host in between, under load, ate into the 16 s of the sync), and
+# DRBD's state there just before: the sync still ran, no migration yet.
+cs3=$(wait_for hv2 "drbdsetup-84 sh-status 2>/dev/null | grep -q '^_cstate=SyncTarget'" 120 "the sync" \
+	"drbdsetup-84 sh-status | sed -n 's/^_cstate=//p'; $FAULT libvirtd stop >/dev/null")
+assert_eq "$cs3" SyncTarget "hv2's DRBD when its libvirtd was stopped (in the sync, before the migration)"
 bg_end hv1 send 300; rc_s=$RC; out_s=$OUT
 assert_eq "$rc_s" 13 "send with hv2's libvirtd stopped: exit (undone); $(tail -n 3 <<< "$out_s")"
 assert_match "$out_s" "migrate FAILED" "send says the migration failed"
@@ -267,8 +291,8 @@ make_plan hv1 hv2 $FAULT_OPTS
 t4=$(now)
 lab_bg hv2 recv "$V receive --plan $PLAN"
 lab_bg hv1 send "$V send --plan $PLAN"
-wait_for hv1 "dmsetup table vg-$N | grep -q ' 147:70 '" 120 "the bridge"
-lab_bg_kill hv1 send KILL
+# SIGKILL in the call that sees the bridge (no round trip to the host between).
+wait_for hv1 "dmsetup table vg-$N | grep -q ' 147:70 '" 120 "the bridge" "kill -KILL \$(cat /tmp/lab-bg/send.pid)" >/dev/null
 bg_end hv1 send 30; rc_s=$RC
 assert_eq "$rc_s" 137 "send killed (SIGKILL)"
 rc=0; out=$(lab_run hv1 "$V abort --plan $PLAN" 2>&1) || rc=$?
@@ -292,16 +316,23 @@ if want 8; then
 # act (measured: the abort comes too late, libvirt answers "domain is not
 # running", the gate takes over and send stops with 14, as 60-move 2c shows).
 # A peer that drops the connection is seen at once, the VM's writes go on
-# locally; a 1 ms max downtime keeps the pre-copy of the writing VM from ever
+# locally; a 1 ms max downtime keeps the pre-copy of the writing VM from
 # converging (1 MiB/s), so only the cancel (or migrate_s) ends the job.
+# That was not enough: in a lab run the disconnect came at the job's start,
+# hv1's DRBD was in TearDown (the VM's writes held), the VM dirtied nothing,
+# the pre-copy converged before the cancel took, and send stopped with 14
+# (the VM paused on hv2).  So libvirt's migration is held before its first
+# byte, as in 60-move 2c/2d (hold_migration, release_migration).
 make_plan hv1 hv2 --bandwidth 1 --max-downtime 1 --timeout migrate=60 --timeout connect=20 --timeout stall=20 --timeout gate=20
 assert_eq "$(jget migration.on_link_loss <<< "$PLAN_JSON")" cancel "the plan's on_link_loss by default"
 t8=$(now)
+hold_migration
 lab_bg hv2 recv "$V receive --plan $PLAN"
 lab_bg hv1 send "$V send --plan $PLAN"
 c8=$(wait_for hv1 "$VIRSH domjobinfo $N 2>/dev/null | grep -q Unbounded" 180 "libvirt's migration job" "$BV counter $N")
 lab_out hv2 "drbdsetup-84 disconnect ipv4:169.254.77.2:7870 ipv4:169.254.77.1:7870" >/dev/null
 tc8=$(now)
+release_migration
 bg_end hv1 send 300; rc_s=$RC; out_s=$OUT
 ts8=$(elapsed "$tc8")
 assert_eq "$rc_s" 13 "send with DRBD's link lost in the migration: exit (undone); $(tail -n 3 <<< "$out_s")"
@@ -331,13 +362,18 @@ if want 9; then
 # within a second or so and resyncs the VM's writes made meanwhile.  send
 # sees the loss, cancels libvirt's job, waits for the resync and migrates
 # again; the harness lets that second job converge (virsh
-# migrate-setmaxdowntime and migrate-setspeed on the running job).
+# migrate-setmaxdowntime and migrate-setspeed on the running job).  The first
+# job is held before its first byte until the cancel took (as in part 8: a
+# pre-copy that converges while DRBD's writes are held would end the first
+# job before the cancel).
 make_plan hv1 hv2 --bandwidth 1 --max-downtime 1 --timeout migrate=120 --timeout connect=30 --timeout stall=30 --timeout gate=20
 t9=$(now)
+hold_migration
 lab_bg hv2 recv "$V --json receive --plan $PLAN"
 lab_bg hv1 send "$V send --plan $PLAN"
 wait_for hv1 "$VIRSH domjobinfo $N 2>/dev/null | grep -q Unbounded" 180 "libvirt's migration job" >/dev/null
 rs9=$(lab_out hv2 "$FAULT reset 7870")
+release_migration
 wait_for hv1 "grep -q 'migration retry 1' /tmp/lab-bg/send.log && $VIRSH domjobinfo $N 2>/dev/null | grep -q Unbounded" 180 \
 	"the second migration job" "$VIRSH migrate-setmaxdowntime $N 300 && $VIRSH migrate-setspeed $N 1000" >/dev/null
 bg_end hv1 send 300; rc_s=$RC; out_s=$OUT
@@ -375,9 +411,11 @@ make_plan hv1 hv2 $FAULT_OPTS
 t6=$(now)
 lab_bg hv2 recv "$V receive --plan $PLAN"
 lab_bg hv1 send "$V send --plan $PLAN"
-wait_for hv1 "drbdsetup-84 sh-status 2>/dev/null | grep -q '^_cstate=SyncSource'" 120 "the sync"
+# SIGINT in the call that sees the sync, DRBD's state just before it.
+cs6=$(wait_for hv1 "drbdsetup-84 sh-status 2>/dev/null | grep -q '^_cstate=SyncSource'" 120 "the sync" \
+	"drbdsetup-84 sh-status | sed -n 's/^_cstate=//p'; kill -INT \$(cat /tmp/lab-bg/send.pid)")
 ti=$(now)
-lab_bg_kill hv1 send INT
+assert_eq "$cs6" SyncSource "hv1's DRBD when send got SIGINT (in the sync)"
 bg_end hv1 send 60; rc_s=$RC; out_s=$OUT
 si=$(elapsed "$ti")
 assert_eq "$rc_s" 13 "send after SIGINT in the sync: exit (undone); $(tail -n 3 <<< "$out_s")"
@@ -388,7 +426,7 @@ ring=${X[0]}; ring_ok "$ring"
 bg_end hv2 recv 120; rc_r=$RC
 assert_eq "$rc_r" 13 "receive after hv1 was interrupted: exit (undone); $(tail -n 3 <<< "$OUT")"
 check_host hv2 "receive undone" prev
-say_t "SIGINT to send in the sync: undone on hv1 (13, $si s from the signal to its exit, abort included), receive undone by itself (13), in $(elapsed $t6) s; ring check on hv1: $ring"
+say_t "SIGINT to send in the sync: undone on hv1 (13, $si s from the signal's call to its exit, abort included), receive undone by itself (13), in $(elapsed $t6) s; ring check on hv1: $ring"
 ABORTED=6
 fi
 
@@ -426,27 +464,38 @@ t7=$(now)
 lab_bg hv2 recv "$V receive --plan $PLAN"
 sleep 2		# receive first: it waits for send
 lab_bg hv1 send "$V --json send --plan $PLAN"
-# DRBD's connection losses hv1's kernel has logged so far (the parts before
-# lost theirs too): the cut must add one.
-LOST="dmesg | grep -cE 'conn\\( (SyncSource|Connected) -> (NetworkFailure|Timeout|BrokenPipe|Unconnected|ProtocolError)' || true"
+# DRBD's connection loss in hv1's kernel log: a line logged after the mark
+# taken at the cut (klog.sh; not a count of all such lines before and after:
+# once the 128 KiB log is full, as after the scenarios before this one, each
+# new line pushes out an old one, perhaps an older loss, and the count stays).
+LOSS_RE='conn\( (SyncSource|Connected) -> (NetworkFailure|Timeout|BrokenPipe|Unconnected|ProtocolError)'
+LOST="$KLOG count \$k0 '$LOSS_RE'"
 # vmhop status in the resync (4 MiB/s: 16 s for the 64 MiB): the kernel's
-# rate and time left, from /proc/drbd, on the real kernel; then the cut.
-st7=$(wait_for hv1 "drbdsetup-84 sh-status 2>/dev/null | grep -q '^_cstate=SyncSource'" 120 "the sync" "sleep 3; $V --json status --plan $PLAN")
+# rate and time left, from /proc/drbd, on the real kernel; then, in the same
+# call (no round trip to the host between them: the resync must still run),
+# the mark and the cut.  DRBD's state just before the cut is asserted: the
+# cut lands in the resync.
+out7=$(wait_for hv1 "drbdsetup-84 sh-status 2>/dev/null | grep -q '^_cstate=SyncSource'" 120 "the sync" \
+	"sleep 3; $V --json status --plan $PLAN > /tmp/$N.st7 || { cat /tmp/$N.st7; exit 1; }
+	$KLOG mark; drbdsetup-84 sh-status | sed -n 's/^_cstate=//p'; $FAULT cut 7870 >/dev/null; cat /tmp/$N.st7")
+k0=$(sed -n 1p <<< "$out7")
+cs7=$(sed -n 2p <<< "$out7")
+st7=$(tail -n +3 <<< "$out7")
 rs7=$(python3 -c 'import json,sys; d=json.load(sys.stdin)["disks"][0]
 print(d.get("cstate"), d.get("resync_rate_kib_s", "-"), d.get("resync_eta_s", "-"), "|", d.get("sync"))' <<< "$st7")
 assert_match "$rs7" "^SyncSource [1-9][0-9]* [0-9]+ \| SyncSource: [0-9.]+% of the resync done, [0-9.]+ MiB to go, [0-9.]+ MiB/s, [0-9]+ s left$" "status in the resync: the kernel's rate and time left"
-lost0=$(lab_out hv1 "$LOST; $FAULT cut 7870 >/dev/null")
+assert_eq "$cs7" SyncSource "hv1's DRBD just before the cut (the cut lands in the resync)"
 # DRBD notices the dead link by its own timers (ping-int 10 s, ping-timeout
 # 0.5 s, the request timeout): 12.4 to 20.6 s into the cut in three lab runs
 # of this resync.  So the cut stays until hv1's kernel has logged the loss, and 3 s
 # more (D's reconnects fail meanwhile); a fixed 15 s ended a CI run before
 # the loss.
 tc7=$(now)
-cut_s=$(lab_run hv1 "end=\$((SECONDS + 60)); while [ \$($LOST) -le $lost0 ]; do
-		[ \$SECONDS -lt \$end ] || { drbdsetup-84 sh-status 2>&1 | grep -E '^_(cstate|disk|pdisk)='; tc -s filter show dev eth0 ingress; exit 97; }
+cut_s=$(lab_run hv1 "k0=$k0; end=\$((SECONDS + 60)); while [ \$($LOST) -lt 1 ]; do
+		[ \$SECONDS -lt \$end ] || { drbdsetup-84 sh-status 2>&1 | grep -E '^_(cstate|disk|pdisk)='; tc -s filter show dev eth0 ingress; $KLOG since $k0; exit 97; }
 		sleep 0.2; done") || {
 	printf '%s\n' "$cut_s" >&2; lab_out hv1 "$FAULT restore" >/dev/null
-	fail "the cut did not break DRBD's connection within 60 s (hv1's kernel log: $lost0 losses before)"; }
+	fail "the cut did not break DRBD's connection within 60 s (no loss in hv1's kernel log after $k0 s)"; }
 tl7=$(elapsed "$tc7")
 sleep 3
 lab_out hv1 "$FAULT restore" >/dev/null
@@ -457,9 +506,9 @@ fz=$(printf '%s\n' "$out_s" | python3 -c 'import json,sys
 ev=[json.loads(l) for l in sys.stdin if l.strip()]
 print([e["ns"] for e in ev if e["event"] == "freeze"][0], ev[-1]["outcome"], ev[-1]["downtime_ms"])')
 assert_match "$fz" "^[0-9]+ moved [0-9]+$" "send --json: a freeze event, the summary"
-check_host hv1 "link cut" "" "$LOST"
-lost=$((X[0] - lost0))
-[ "$lost" -ge 1 ] || { lab_out hv1 "dmesg | grep -i drbd | tail -n 20" >&2; fail "the cut did not break DRBD's connection (nothing new in hv1's kernel log: $lost0 before, ${X[0]} after)"; }
+check_host hv1 "link cut" "" "k0=$k0; $LOST"
+lost=${X[0]}
+[ "$lost" -ge 1 ] || { lab_out hv1 "$KLOG since $k0 drbd | tail -n 20" >&2; fail "the cut did not break DRBD's connection (nothing in hv1's kernel log after $k0 s)"; }
 check_host hv2 "after the link came back" runs "$RING; exit \$rc"
 ring=${X[0]}; ring_ok "$ring"
 say_t "status in the resync: $rs7"

@@ -75,6 +75,23 @@ wait_for() {
 	[ "$rc" -eq 0 ] || { printf '%s\n' "$out" >&2; fail "$1: '$5' (once $4 was seen) exited $rc"; }
 	[ -z "${5:-}" ] || printf '%s\n' "$out"
 }
+# lab_state_dump: on stderr, what each running host holds now (DRBD, the VMs,
+# dm tables, a cut link, the background commands' last output lines), each
+# line prefixed with the host; bounded (60 s a host).  For a scenario's EXIT
+# trap on failure, before its cleanup removes it: CI keeps only what a run
+# prints, not build/lab-results/ of a temporary clone.
+lab_state_dump() {
+	local h
+	for h in hv1 hv2; do
+		LAB_TIMEOUT=60 "$LAB" run "$h" 'echo "== drbd"; cat /proc/drbd 2>&1 | tail -n +3; drbdsetup-84 sh-status 2>&1 | grep -E "^_(minor|cstate|role|peer|disk|pdsk|resynced_percent)="
+			echo "== vms"; virsh -q -c qemu:///system list --all 2>&1
+			echo "== dm"; dmsetup table 2>&1 | grep -v "^vg-root" | head -n 20
+			echo "== tc"; tc filter show dev eth0 ingress 2>&1 | grep -c "action order" | sed "s/^/drop filters: /"
+			for f in /tmp/lab-bg/*.log; do [ -e "$f" ] || continue
+				echo "== ${f##*/} (exit $(cat "${f%.log}.rc" 2>/dev/null || echo "none yet")), last lines"; tail -n 40 "$f"; done' 2>&1 |
+			sed "s/^/[$SCENARIO] $h| /" >&2 || true
+	done
+}
 # Faults: tools/lab/guest/fault.sh in the guest; a host's power from outside.
 FAULT=$REPO/tools/lab/guest/fault.sh
 lab_poweroff() { "$LAB" poweroff "$1"; }

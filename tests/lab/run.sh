@@ -55,16 +55,31 @@ for f in "$REPO"/tests/lab/[0-9][0-9]-*.sh; do
 done
 [ ${#scenarios[@]} -gt 0 ] || { echo "lab: no scenario matches: $*" >&2; exit 2; }
 
+# keep_logs NAME: after scenario NAME failed, each guest's console, boot log,
+# kernel log (last 200 lines) and the scenario's background commands' output
+# (/tmp/lab-bg/*.log: vmhop send/receive...) go to build/lab-results/; and
+# their tails are printed, since a run from a temporary clone (CI) loses that
+# folder: what it printed is all that is left of a failure.
 keep_logs() {
-	local h
+	local h n f
 	for h in "$LAB_DIR"/hv*; do
 		[ -d "$h" ] || continue
-		cp "$h/console.log" "$LAB_RESULTS/$(basename "$h").console.log" 2>/dev/null || true
-		cp "$h/share/boot.log" "$LAB_RESULTS/$(basename "$h").boot.log" 2>/dev/null || true
-		timeout 60 "$LAB" run "$(basename "$h")" 'dmesg | tail -n 200' \
-			> "$LAB_RESULTS/$(basename "$h").dmesg" 2>&1 || true
+		n=$(basename "$h")
+		cp "$h/console.log" "$LAB_RESULTS/$n.console.log" 2>/dev/null || true
+		cp "$h/share/boot.log" "$LAB_RESULTS/$n.boot.log" 2>/dev/null || true
+		LAB_TIMEOUT=60 timeout 100 "$LAB" run "$n" 'dmesg | tail -n 200' \
+			> "$LAB_RESULTS/$n.dmesg" 2>&1 || true
+		LAB_TIMEOUT=60 timeout 100 "$LAB" run "$n" 'for f in /tmp/lab-bg/*.log; do [ -e "$f" ] || continue
+			echo "=== $f (exit $(cat "${f%.log}.rc" 2>/dev/null || echo "none yet"))"; tail -n 300 "$f"; done' \
+			> "$LAB_RESULTS/$n.bg.log" 2>&1 || true
 	done
-	echo "lab: logs kept in ${LAB_RESULTS#$REPO/}"
+	echo "lab: logs kept in ${LAB_RESULTS#$REPO/}; their last lines:"
+	for f in "$LAB_RESULTS"/hv*.console.log "$LAB_RESULTS"/hv*.dmesg "$LAB_RESULTS"/hv*.bg.log; do
+		[ -s "$f" ] || continue
+		echo "--- ${f##*/} (last 60 lines)"
+		tail -n 60 "$f" | sed "s#^#${1:-lab}: ${f##*/}| #"
+	done
+	echo "--- end of the kept logs"
 }
 cleanup() { "$LAB" stop >/dev/null 2>&1 || true; }
 trap cleanup EXIT
@@ -73,7 +88,7 @@ trap 'cleanup; exit 130' INT TERM
 t0=$(date +%s)
 # The boot has 600 s; waiting for a lab slot (other labs on this machine) comes on top.
 if ! timeout --kill-after=10 $(( ${LAB_SLOT_WAIT:-1800} + 600 )) "$LAB" start; then
-	keep_logs
+	keep_logs start
 	echo "lab: 0 passed, ${#scenarios[@]} failed (the lab did not start)"
 	exit 1
 fi
@@ -99,7 +114,7 @@ for f in "${scenarios[@]}"; do
 	else
 		failed+=("$name")
 		[ "$rc" -eq 124 ] && echo "=== $name: TIMED OUT after ${limit}s" || echo "=== $name: FAILED (exit $rc) after $(( $(date +%s) - s0 ))s"
-		keep_logs
+		keep_logs "$name"
 		# What the failed scenario left (a DRBD device, a VM, a cut link) must
 		# not fail the ones after it: they get freshly booted hosts.
 		if [ "$f" != "${scenarios[-1]}" ]; then
