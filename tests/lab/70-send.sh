@@ -46,6 +46,21 @@
 #      more, then restored: DRBD reconnects and
 #      resyncs; send and receive ride it out and finish the move (exit 0),
 #      the ring check passes on hv2, both hosts clean.
+#  10. send SIGKILLed while libvirt's peer-to-peer job runs, held before its
+#      first byte (hv2 stalls libvirt's migration ports, QEMU's connect
+#      hangs): libvirtd does not cancel a p2p job when its client dies, in
+#      any phase (docs/engine.md, "libvirt's job when send dies").  vmhop
+#      abort at once: refused (exit 5, "busy"), nothing changed (the LV still
+#      on DRBD, the job still on hv1, the incoming VM on hv2); send run again
+#      waits for the job (still waiting 5 s later); the stall lifted, the
+#      job ends with the VM paused on hv2, send passes the gate and finishes
+#      the move (exit 0) with the receive started before; the VM runs on hv2,
+#      the ring check passes there, hv1 keeps no domain and no LV, both clean.
+#  11. Ctrl-C (SIGINT) to send as its resume on hv2 begins (its "resume"
+#      step event): it finishes the resume and stops before the end
+#      (exit not 0); send run again finishes (exit 0); hv1 keeps no domain
+#      definition and no LV, the VM runs on hv2, ring check, both clean.
+# Parts 10 and 11 start from a new busy VM on hv1 (RUNNING: each alone).
 # Parts 4, 8, 9, 6 and 5 move the VM that the part before aborted (the same
 # UUID, the same journal name): each host finds that move's ended journal,
 # keeps it as .prev and starts a fresh one; part 7 moves the VM part 5 left.
@@ -68,7 +83,7 @@ KLOG=$REPO/tools/lab/guest/klog.sh
 STATE=/var/lib/vmhop
 PLAN=/tmp/$N.plan.json
 # SECTIONS="1 4" runs only those parts (all by default).
-want() { [[ " ${SECTIONS:-1 3 4 8 9 6 5 7} " == *" $1 "* ]]; }
+want() { [[ " ${SECTIONS:-1 3 4 8 9 6 5 7 10 11} " == *" $1 "* ]]; }
 
 jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
@@ -513,6 +528,90 @@ check_host hv2 "after the link came back" runs "$RING; exit \$rc"
 ring=${X[0]}; ring_ok "$ring"
 say_t "status in the resync: $rs7"
 say_t "receive first; DRBD's port cut in the sync until hv1's kernel logged the loss ($tl7 s) and 3 s more ($lost connection loss(es) in hv1's kernel log): DRBD reconnected and resynced, moved in $(elapsed $t7) s (freeze ns, outcome, libvirt downtime ms: $fz); ring check on hv2: $ring"
+fi
+
+# fresh_vm: a new busy VM on hv1 (none on hv2), for a part that moves it.
+fresh_vm() {
+	lab_run hv2 "$BV destroy $N" >/dev/null 2>&1 || true
+	lab_out hv1 "$BV destroy $N; $BV create $N $SIZE >/dev/null && $BV wait-writes $N 16 120" >/dev/null
+	RING_W=0; ABORTED=
+}
+# libvirt's migration ports on hv2, seen from hv1 (QEMU's stream).
+MIGP="( dport >= :49152 and dport <= :49215 )"
+# hv1 after a move: the VM undefined, its LV removed (each line 0).
+GONE="$VIRSH list --all --name | grep -cx $N || true; lvs --noheadings vg/$N 2>/dev/null | wc -l"
+
+# ---- 10. send killed while libvirt's job runs; abort refused; send again -----
+if want 10; then
+fresh_vm
+make_plan hv1 hv2 --timeout migrate=300
+t10=$(now)
+lab_out hv2 "$FAULT stall 49152/0xffc0" >/dev/null
+lab_bg hv2 recv "$V receive --plan $PLAN"
+lab_bg hv1 send "$V send --plan $PLAN"
+# Perform3: hv1's QEMU connects to hv2's migration port and hangs there.
+wait_for hv1 "ss -Htn state syn-sent '$MIGP' | grep -q ." 240 "QEMU's connect to hv2's migration port" \
+	"kill -KILL \$(cat /tmp/lab-bg/send.pid)" >/dev/null
+bg_end hv1 send 30; rc_s=$RC
+assert_eq "$rc_s" 137 "send killed (SIGKILL) in libvirt's migration"
+# vmhop abort at once; then, in the same call, proof that the job still ran
+# through it: QEMU still connecting, the VM's LV still on DRBD's table.
+ta=$(now)
+out=$(lab_run hv1 "rc=0; $V abort --plan $PLAN > /tmp/$N.abort 2>&1 || rc=\$?; echo \$rc
+	ss -Htn state syn-sent '$MIGP' | wc -l; dmsetup table vg-$N | awk '{print \$4}'; cat /tmp/$N.abort")
+mapfile -t X <<< "$out"
+sa=$(elapsed "$ta")
+assert_eq "${X[0]}" 5 "vmhop abort while libvirt's job runs: exit (busy); ${X[*]:3}"
+assert_match "${X[*]:3}" "job of VM $N still runs" "abort says why it refuses"
+assert_eq "${X[1]}" 1 "libvirt's job still held (QEMU still connecting) after abort"
+assert_eq "${X[2]}" 147:70 "hv1: the VM's LV still on DRBD after the refused abort"
+st=$(lab_out hv2 "$VIRSH domstate --reason $N")
+assert_eq "$st" "paused (migrating)" "hv2: the incoming VM still there after the refused abort"
+# send again, while the job still runs: it waits.
+lab_bg hv1 send2 "$V send --plan $PLAN"
+w=$(lab_run hv1 "sleep 5; [ -s /tmp/lab-bg/send2.rc ] && { echo ended; cat /tmp/lab-bg/send2.log; } || echo waits")
+assert_eq "$w" waits "send run again while libvirt's job runs: still waiting 5 s later"
+lab_out hv2 "$FAULT unstall" >/dev/null
+bg_end hv1 send2 400; rc_s=$RC; out_s=$OUT
+[ "$rc_s" = 0 ] || { printf '%s\n' "$out_s" >&2; lab_run hv2 "$VIRSH domstate --reason $N" >&2; fail "after the refused abort: send again exited $rc_s"; }
+bg_end hv2 recv 300; rc_r=$RC; out_r=$OUT
+[ "$rc_r" = 0 ] || { printf '%s\n' "$out_r" >&2; fail "after the refused abort and send again: receive exited $rc_r"; }
+assert_match "$out_s" "send summary \(source, VM $N, vh-[0-9a-f]{8}\): MOVED" "send's summary"
+check_host hv2 "send killed in the job, then again" runs "$RING; $BV destroy $N; exit \$rc"
+ring=${X[0]}; ring_ok "$ring"
+check_host hv1 "send killed in the job, then again" "" "$GONE"
+assert_eq "${X[0]} ${X[1]}" "0 0" "hv1: VM undefined, its LV removed"
+say_t "send SIGKILLed in libvirt's p2p job (held before its first byte): abort refused (5) in $sa s with the job still running; send again waited, then moved the VM (0), receive 0, in $(elapsed $t10) s; ring check on hv2: $ring"
+fi
+
+# ---- 11. Ctrl-C to send right after the resume on hv2 ------------------------
+if want 11; then
+fresh_vm
+make_plan hv1 hv2
+t11=$(now)
+lab_bg hv2 recv "$V receive --plan $PLAN"
+lab_bg hv1 send "$V --json send --plan $PLAN"
+# SIGINT the moment send's resume step begins (its event; a virsh query of
+# hv2 over TCP took longer than the rest of send): the engine finishes the
+# resume and the undefine here, then stops (docs/engine.md).
+lab_out hv1 "end=\$((SECONDS + 400)); until grep -q '\"what\":\"resume $N on hv2\"' /tmp/lab-bg/send.log; do
+		[ \$SECONDS -lt \$end ] || exit 97; sleep 0.02; done; kill -INT \$(cat /tmp/lab-bg/send.pid)" >/dev/null
+bg_end hv1 send 60; rc_s=$RC; out_s=$OUT
+[ "$rc_s" -ne 0 ] || { printf '%s\n' "$out_s" >&2; fail "send finished despite SIGINT right after the resume: the signal came too late to test anything"; }
+ev=$(printf '%s\n' "$out_s" | python3 -c '
+import json, sys
+ev = [json.loads(l) for l in sys.stdin if l.strip().startswith("{")]
+print(",".join(e["what"].split()[0] for e in ev if e["event"] == "step" and e.get("phase") in ("migrate", "release", "cleanup")), ev[-1].get("outcome", "-"))')
+lab_bg hv1 send2 "$V send --plan $PLAN"
+bg_end hv1 send2 300; rc_s2=$RC; out_s2=$OUT
+bg_end hv2 recv 200; rc_r=$RC; out_r=$OUT
+[ "$rc_s2$rc_r" = 00 ] || { printf '%s\n---\n%s\n' "$out_s2" "$out_r" >&2; fail "after SIGINT past the resume: send again exited $rc_s2, receive $rc_r"; }
+assert_match "$out_s2" "send summary \(source, VM $N, vh-[0-9a-f]{8}\): MOVED" "send again: the summary"
+check_host hv2 "SIGINT after the resume, send again" runs "$RING; $BV destroy $N; exit \$rc"
+ring=${X[0]}; ring_ok "$ring"
+check_host hv1 "SIGINT after the resume, send again" "" "$GONE"
+assert_eq "${X[0]} ${X[1]}" "0 0" "hv1: VM undefined, its LV removed"
+say_t "SIGINT to send right after the resume on hv2: it exited $rc_s (its steps: $ev); send again moved it (0), receive 0, in $(elapsed $t11) s; ring check on hv2: $ring"
 fi
 
 say_t "PASS"
