@@ -68,7 +68,7 @@
 # VM stopped after a move (parts 1, 7), paused and resumed after an undone
 # one (3, 4, 8, 6, 5: the next part moves it on); each check covers every
 # write since the one before (fewer than the ring's 8192 in between: writes=).
-# timeout: 1200
+# timeout: 1800
 . "$(dirname "$0")/lib.sh"
 T0=$(now)
 say_t() { say "$* [$(elapsed "$T0") s]"; }
