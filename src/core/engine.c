@@ -1556,15 +1556,23 @@ static int settle_migration(struct veng *g, struct veng_result *res, bool *ret_h
 {
 	const struct vplan *p = g->plan;
 	struct veng_vm here = { 0 }, there = { 0 };
+	struct vh_error pe = { 0 };
 	char w1[96], w2[96];
 	int rh, rd, r;
 
 	*ret_handed = false;
 	if ((rh = settled(g, VENG_HERE, &here, e)) < 0 && rh != -ENOENT)
 		return rh;
-	if ((rd = settled(g, VENG_PEER, &there, e)) < 0 && rd != -ENOENT)
-		return vh_err_prefix(e, rd, "the migration's end is unknown: nothing changed");
+	/* D's libvirt not answering (stopped, unreachable) decides nothing by
+	 * itself: the VM running here with no job is the migration's end
+	 * either way (a copy libvirt may have left on D is paused, and never
+	 * resumed without a gate); the VM gone from here is not decided. */
+	rd = settled(g, VENG_PEER, &there, &pe);
 	if (rh == -ENOENT || here.state == VIR_DOMAIN_SHUTOFF) {
+		if (rd < 0 && rd != -ENOENT)
+			return vh_err(e, rd, "VM %s is shut off here and %s: the migration's end is "
+				      "unknown; nothing changed, run again once libvirt there answers",
+				      p->vm_name, pe.msg);
 		if ((r = qemu_gone_here(g, e)) < 0)
 			return r;
 		if (rd == 0 && r > 0) {
@@ -1609,6 +1617,11 @@ static int settle_migration(struct veng *g, struct veng_result *res, bool *ret_h
 		if (r < 0 && r != -ENOENT)
 			return r;
 	}
+	if (rd < 0 && rd != -ENOENT)
+		snprintf(res->next, sizeof(res->next), "the VM runs here; libvirt on %.64s did not "
+			 "answer (%.120s): a paused copy the migration may have left there never ran; "
+			 "remove it there (virsh destroy, virsh undefine) before vmhop abort there",
+			 p->dest.host, pe.msg);
 	g->st.migrating = false;
 	g->st.doing[0] = '\0';
 	return save(g, e);
@@ -2009,10 +2022,11 @@ static int autostart_back(struct veng *g, struct veng_result *res, struct vh_err
  * started, no domain on D (libvirt's Finish may have answered with its
  * reply lost).  Either: refused, nothing changed, with what to do instead.
  */
-static int abort_guard_s(struct veng *g, struct vh_error *e)
+static int abort_guard_s(struct veng *g, char *ret_d_note, size_t note_len, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	struct veng_vm here, there;
+	struct vh_error pe = { 0 };
 	char w[96];
 	int r;
 
@@ -2033,15 +2047,27 @@ static int abort_guard_s(struct veng *g, struct vh_error *e)
 	if (r < 0 || (here.state != VIR_DOMAIN_RUNNING && here.state != VIR_DOMAIN_PAUSED) ||
 	    (here.state == VIR_DOMAIN_PAUSED && here.reason == VIR_DOMAIN_PAUSED_MIGRATION))
 		goto left;
-	r = g->ops->vm_info(g->ud, VENG_PEER, p->vm_name, &there, e);
+	/* The kernel agrees the VM runs here: its QEMU holds its LVs. */
+	if ((r = lvs_open(g, e)) < 0)
+		return r;
+	if (!r)
+		return vh_err(e, -EBUSY, "libvirt says VM %s is %s here, but nothing holds its LVs "
+			      "open: nothing undone; see vmhop status", p->vm_name,
+			      vm_words(&here, w, sizeof(w)));
+	r = g->ops->vm_info(g->ud, VENG_PEER, p->vm_name, &there, &pe);
 	if (r == 0)
 		return vh_err(e, -EBUSY, "VM %s exists on %s (%s) after a migration: nothing "
 			      "undone; run vmhop send or vmhop migrate again: it removes a copy "
 			      "that never ran there, then migrates again", p->vm_name, p->dest.host,
 			      vm_words(&there, w, sizeof(w)));
+	/* D's libvirt does not answer: the VM runs here with no job, so the
+	 * migration ended here; a copy it may have left on D is paused and
+	 * never ran.  Undone here, and said. */
 	if (r != -ENOENT)
-		return vh_err_prefix(e, r, "a migration was started and libvirt on %s cannot say "
-				     "that the VM is not there: nothing undone", p->dest.host);
+		snprintf(ret_d_note, note_len, "libvirt on %.64s did not answer (%.120s): a paused "
+			 "copy the migration may have left there never ran; remove it there "
+			 "(virsh destroy, virsh undefine) before vmhop abort there", p->dest.host,
+			 pe.msg);
 	return 0;
 left:
 	return vh_err(e, -EBUSY, "the VM has left this host: abort cannot undo that. %s",
@@ -2093,6 +2119,7 @@ static int abort_guard_d(struct veng *g, struct vh_error *e)
 static int abort_move(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
+	char d_note[448] = "";
 	int r;
 
 	if (g->st.aborted) {
@@ -2104,7 +2131,7 @@ static int abort_move(struct veng *g, struct veng_result *res, struct vh_error *
 	if ((r = settle_lv_claims(g, e)) < 0)
 		return r;
 	if (is_s(g)) {
-		if ((r = abort_guard_s(g, e)) < 0)
+		if ((r = abort_guard_s(g, d_note, sizeof(d_note), e)) < 0)
 			return r;
 		/* S's extents must hold every write before the VM goes back on them. */
 		if ((r = check_own_disk(g, e)) < 0)
@@ -2130,6 +2157,8 @@ static int abort_move(struct veng *g, struct veng_result *res, struct vh_error *
 		return r;
 	g->st.aborted = true;
 	res->outcome = VENG_UNDONE;
+	if (d_note[0])
+		snprintf(res->next, sizeof(res->next), "nothing here (undone); %.448s", d_note);
 	return save(g, e);
 }
 
