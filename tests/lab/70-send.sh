@@ -18,17 +18,15 @@
 #   4. send killed with SIGKILL after the bridge, then vmhop abort on hv1
 #      (exit 13); receive notices hv1 went away and cleans hv2 by itself
 #      (exit 13); the VM runs on on hv1, both hosts clean.
-#   8. DRBD's connection dropped by hv2 while libvirt migrates (its job held
-#      before its first byte until send's cancel took): hv1's DRBD
+#   8. DRBD's connection dropped by hv2 while libvirt migrates: hv1's DRBD
 #      loses its peer at once (WFConnection); send sees it in the migration's
 #      poll loop and cancels libvirt's job (the plan's on_link_loss: cancel,
 #      the default); the VM keeps running on hv1, still writing; send tries
 #      again once DRBD is back (--migrate-retries 1, the default), but hv2
 #      stays StandAlone: no connection within timeouts.connect, send aborts
 #      (exit 13), receive cleans hv2 by itself (exit 13), both hosts clean.
-#   9. DRBD's TCP connections reset on hv2 while libvirt migrates (the first
-#      job held as in 8; DRBD's port not cut: DRBD reconnects by itself and
-#      resyncs): send sees the loss,
+#   9. DRBD's TCP connections reset on hv2 while libvirt migrates (nothing
+#      cut: DRBD reconnects by itself and resyncs): send sees the loss,
 #      cancels libvirt's job, waits for the resync and migrates again; the
 #      move finishes (both exit 0), the VM runs on hv2, the ring check
 #      passes there, both hosts clean; then a new busy VM on hv1.
