@@ -192,20 +192,6 @@ bg_end() {
 	[ "$rc" -ne 126 ] || { printf '%s\n' "$OUT" >&2; fail "$1: '$4' failed"; }
 	RC=$rc
 }
-# hold_migration: hv2 drops libvirt's migration ports (49152-49215), so that
-# a migration job started after it hangs before its first byte (QEMU's
-# connection to hv2 does not get through; the VM runs and writes on hv1).
-# release_migration, once DRBD's link was lost: wait until the cancel took
-# (send's migrate failed, or QEMU's migration on hv1 says "cancelling": not
-# "cancelled", which an earlier job of the same QEMU may have left), then
-# let the ports through again (the held job ends, cancelled; a later one runs).
-hold_migration() { lab_out hv2 "$FAULT stall 49152/0xffc0" >/dev/null; }
-release_migration() {
-	wait_for hv1 "grep -q '\] migrate FAILED' /tmp/lab-bg/send.log ||
-		$VIRSH qemu-monitor-command $N '{\"execute\":\"query-migrate\"}' 2>/dev/null | grep -qE '\"status\": ?\"cancelling\"'" \
-		120 "send's cancel of libvirt's held migration job" >/dev/null
-	lab_out hv2 "$FAULT unstall" >/dev/null
-}
 # The part before aborted a move of this same VM (its journal ended on both
 # hosts): set by each part that leaves the VM running on hv1 after an abort.
 ABORTED=
@@ -329,23 +315,16 @@ if want 8; then
 # act (measured: the abort comes too late, libvirt answers "domain is not
 # running", the gate takes over and send stops with 14, as 60-move 2c shows).
 # A peer that drops the connection is seen at once, the VM's writes go on
-# locally; a 1 ms max downtime keeps the pre-copy of the writing VM from
+# locally; a 1 ms max downtime keeps the pre-copy of the writing VM from ever
 # converging (1 MiB/s), so only the cancel (or migrate_s) ends the job.
-# That was not enough: in a lab run the disconnect came at the job's start,
-# hv1's DRBD was in TearDown (the VM's writes held), the VM dirtied nothing,
-# the pre-copy converged before the cancel took, and send stopped with 14
-# (the VM paused on hv2).  So libvirt's migration is held before its first
-# byte, as in 60-move 2c/2d (hold_migration, release_migration).
 make_plan hv1 hv2 --bandwidth 1 --max-downtime 1 --timeout migrate=60 --timeout connect=20 --timeout stall=20 --timeout gate=20
 assert_eq "$(jget migration.on_link_loss <<< "$PLAN_JSON")" cancel "the plan's on_link_loss by default"
 t8=$(now)
-hold_migration
 lab_bg hv2 recv "$V receive --plan $PLAN"
 lab_bg hv1 send "$V send --plan $PLAN"
 c8=$(wait_for hv1 "$VIRSH domjobinfo $N 2>/dev/null | grep -q Unbounded" 180 "libvirt's migration job" "$BV counter $N")
 lab_out hv2 "drbdsetup-84 disconnect ipv4:169.254.77.2:7870 ipv4:169.254.77.1:7870" >/dev/null
 tc8=$(now)
-release_migration
 bg_end hv1 send 300; rc_s=$RC; out_s=$OUT
 ts8=$(elapsed "$tc8")
 assert_eq "$rc_s" 13 "send with DRBD's link lost in the migration: exit (undone); $(tail -n 3 <<< "$out_s")"
@@ -375,18 +354,13 @@ if want 9; then
 # within a second or so and resyncs the VM's writes made meanwhile.  send
 # sees the loss, cancels libvirt's job, waits for the resync and migrates
 # again; the harness lets that second job converge (virsh
-# migrate-setmaxdowntime and migrate-setspeed on the running job).  The first
-# job is held before its first byte until the cancel took (as in part 8: a
-# pre-copy that converges while DRBD's writes are held would end the first
-# job before the cancel).
+# migrate-setmaxdowntime and migrate-setspeed on the running job).
 make_plan hv1 hv2 --bandwidth 1 --max-downtime 1 --timeout migrate=120 --timeout connect=30 --timeout stall=30 --timeout gate=20
 t9=$(now)
-hold_migration
 lab_bg hv2 recv "$V --json receive --plan $PLAN"
 lab_bg hv1 send "$V send --plan $PLAN"
 wait_for hv1 "$VIRSH domjobinfo $N 2>/dev/null | grep -q Unbounded" 180 "libvirt's migration job" >/dev/null
 rs9=$(lab_out hv2 "$FAULT reset 7870")
-release_migration
 wait_for hv1 "grep -q 'migration retry 1' /tmp/lab-bg/send.log && $VIRSH domjobinfo $N 2>/dev/null | grep -q Unbounded" 180 \
 	"the second migration job" "$VIRSH migrate-setmaxdowntime $N 300 && $VIRSH migrate-setspeed $N 1000" >/dev/null
 bg_end hv1 send 300; rc_s=$RC; out_s=$OUT
