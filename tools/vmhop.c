@@ -24,7 +24,7 @@ static const struct vh_cmd top[] = {
 	{ "release", cmd_phase, "--plan FILE: S: its LV back on its own table; DRBD down" },
 	{ "cleanup", cmd_phase, "--plan FILE: remove copies and meta-data LVs (S: and the old LV)" },
 	{ "abort", cmd_phase, "--plan FILE: undo what this host did, while the VM has not left S" },
-	{ "restart", cmd_phase, "--plan FILE [--force] (S): after a stopped gate, the VM here again (cold start)" },
+	{ "restart", cmd_phase, "--plan FILE [--force] (S): after a stopped gate, the VM here again (cold start); --force: D's libvirt unreachable, or the VM may have run on D (its writes there are lost)" },
 	{ "status", cmd_status, "[--plan FILE | RESOURCE]: what a move left here, the next safe action; no argument: every move" },
 	{ NULL, NULL, NULL }
 };
