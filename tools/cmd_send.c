@@ -362,6 +362,7 @@ static void on_phase(struct out *o, const struct veng_event *ev)
 			if (ev->phase == VENG_MIGRATE && ev->rc == 0) {
 				jput(j, "downtime_ms", json_object_new_int64((int64_t)res->downtime_ms));
 				jput(j, "switch_ms", jdbl(res->switch_ns / 1e6));
+				jput(j, "early_switch", json_object_new_boolean(res->early));
 			}
 		}
 		vh_print_line(o->ctx, j);
@@ -469,6 +470,7 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 			if (sum->ran[VENG_MIGRATE]) {
 				jput(j, "downtime_ms", json_object_new_int64((int64_t)mig->downtime_ms));
 				jput(j, "switch_ms", jdbl(mig->switch_ns / 1e6));
+				jput(j, "early_switch", json_object_new_boolean(mig->early));
 			}
 		} else {
 			json_object_put(fz);
@@ -506,8 +508,9 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 			if (mig->downtime_ms)
 				printf("  libvirt downtime %" PRIu64 " ms", mig->downtime_ms);
 			if (mig->switch_ns)
-				printf(", gate + resume on %s %.0f ms", s->plan.dest.host,
-				       mig->switch_ns / 1e6);
+				printf(", gate + resume on %s %.0f ms%s", s->plan.dest.host,
+				       mig->switch_ns / 1e6, mig->early ?
+				       " (from S's QEMU's exit, before libvirt's Confirm ended)" : "");
 		}
 		if (order[i] == VENG_MIGRATE && sum->retries)
 			printf("  (tried again %u time%s after DRBD lost its link)", sum->retries,

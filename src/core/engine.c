@@ -1320,6 +1320,8 @@ static int end_nostop(struct veng *g, struct vh_error *e)
 	return save(g, e);
 }
 
+static int settled(struct veng *g, enum veng_where w, struct veng_vm *ret, struct vh_error *e);
+
 /*
  * S, once the VM runs on D: its definition here goes, with what would make
  * libvirt refuse (NVRAM, managed save, snapshot and checkpoint metadata),
@@ -1336,7 +1338,8 @@ static int undefine_here(struct veng *g, struct veng_result *res, struct vh_erro
 
 	if (g->st.undefined_on_s)
 		return 0;
-	r = g->ops->vm_info(g->ud, VENG_HERE, p->vm_name, &vm, e);
+	/* after an early switch, libvirt's Confirm may still run here */
+	r = settled(g, VENG_HERE, &vm, e);
 	if (r < 0 && r != -ENOENT)
 		return vh_err_prefix(e, r, "VM %s's definition here (not undefined)", p->vm_name);
 	if (r == 0) {
@@ -1377,6 +1380,9 @@ static int check_gone_before_resume(struct veng *g, bool asked, struct vh_error 
 		      g->plan->vm_name, g->plan->dest.host);
 }
 
+static int disconnect_resume(struct veng *g, struct veng_result *res, bool asked,
+			     struct vh_error *e);
+
 static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
@@ -1411,12 +1417,23 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
 		if (!g->st.resumed_on_d && (r = drbd_still_whole(g, e)) < 0)
 			return r;
 	}
-	/*
-	 * From here to the resume on D the VM is paused: each journal write is
-	 * one (the state after a step and the next step's name together; an
-	 * interrupt waits for the resume), the disconnect does not wait for the
-	 * peer, and the resume does not ask first.
-	 */
+	if ((r = disconnect_resume(g, res, asked, e)) < 0)
+		return r;
+	return undefine_here(g, res, e);
+}
+
+/*
+ * From here to the resume on D the VM is paused: each journal write is one
+ * (the state after a step and the next step's name together; an interrupt
+ * waits for the resume), the disconnect does not wait for the peer, and the
+ * resume does not ask first.  @asked: S's QEMU was found gone an instant ago.
+ */
+static int disconnect_resume(struct veng *g, struct veng_result *res, bool asked,
+			     struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	int r;
+
 	if (!g->st.disconnected) {
 		struct drbdnl_addr local, peer;
 
@@ -1462,7 +1479,7 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
 		if ((r = end_nostop(g, e)) < 0)
 			return r;
 	}
-	return undefine_here(g, res, e);
+	return 0;
 }
 
 /*
@@ -1475,6 +1492,12 @@ struct mig_watch {
 	struct veng *g;
 	bool lost;			/* a minor left Connected UpToDate/UpToDate */
 	struct drbdnl_status st;	/* ... as seen then */
+	/* the early switch (on S's QEMU's exit) */
+	struct veng_result *res;
+	unsigned flags;
+	bool switched;			/* the VM was resumed on D */
+	int early_r;			/* its error (0: none) */
+	struct vh_error early_e;
 };
 
 static bool link_whole(const struct drbdnl_status *s)
@@ -1489,6 +1512,8 @@ static int watch_link(void *ud)
 	struct veng *g = w->g;
 	bool cancel = g->plan->migration.on_link_loss == VPLAN_LINK_LOSS_CANCEL;
 
+	if (w->switched || g->st.disconnected)
+		return 0;	/* the early switch took DRBD's link down */
 	if (w->lost)
 		return cancel;	/* an abort libvirt refused: asked again */
 	for (size_t i = 0; i < g->plan->n_disks; i++) {
@@ -1511,6 +1536,56 @@ static int watch_link(void *ud)
 		return cancel;
 	}
 	return 0;
+}
+
+/*
+ * S's QEMU has exited while libvirt's migration call still runs (its Confirm
+ * phase: libvirt's kill loop notices the exit up to 200 ms later, and the
+ * call returns after it).  The switch needs facts, not libvirt's return
+ * (docs/engine.md, "The early switch"):
+ *   - nothing here can write any more: S's QEMU process is gone (its pidfd
+ *     said so: never a reused pid) and the kernel counts no opener of the
+ *     VM's LVs (an opener's requests in flight hold it open);
+ *   - D holds every write: DRBD Connected, UpToDate/UpToDate, nothing out
+ *     of sync (protocol C: a write completed only once D had it);
+ *   - D has the whole VM: its domain is paused and no job runs there (its
+ *     incoming migration finished; libvirt kills S's QEMU only after D's
+ *     Finish answered, and a failed Finish leaves no paused domain there).
+ * Then the disconnect and the resume on D run at once; anything short of
+ * all three leaves the switch to the usual path after libvirt's return.
+ */
+static void qemu_exited(void *ud)
+{
+	struct mig_watch *w = ud;
+	struct veng *g = w->g;
+	struct veng_vm there;
+	int r;
+
+	if (w->lost || (w->flags & VENG_LEAVE_PAUSED))
+		return;
+	g->handoff_ns = g->now_ns();
+	if (g->ops->vm_info(g->ud, VENG_PEER, g->plan->vm_name, &there, NULL) < 0 ||
+	    there.state != VIR_DOMAIN_PAUSED || there.job)
+		return;
+	if (lvs_open(g, NULL) != 0)
+		return;
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		struct drbdnl_status s;
+
+		if (g->ops->drbd_status(g->ud, g->plan->disks[i].minor, &s, NULL) < 0 ||
+		    veng_gate_decide(&s, true) != VENG_GATE_PASS)
+			return;
+	}
+	/* recorded with the disconnect's begin() */
+	g->st.handed_off = true;
+	g->st.gate_passed = true;
+	w->res->gate = VENG_GATE_PASS;
+	w->res->early = true;
+	if ((r = disconnect_resume(g, w->res, true, &w->early_e)) < 0) {
+		w->early_r = r;
+		return;
+	}
+	w->switched = true;
 }
 
 #define VENG_JOB_NAP_MS	500	/* how often a job that still runs is asked again */
@@ -1575,7 +1650,10 @@ static int settle_migration(struct veng *g, struct veng_result *res, bool *ret_h
 				      p->vm_name, pe.msg);
 		if ((r = qemu_gone_here(g, e)) < 0)
 			return r;
-		if (rd == 0 && r > 0) {
+		/* Handed over: D has the VM, paused by the migration (or running:
+		 * resumed by an earlier run); a domain shut off there is none. */
+		if (rd == 0 && r > 0 && (there.state == VIR_DOMAIN_PAUSED ||
+					 there.state == VIR_DOMAIN_RUNNING)) {
 			*ret_handed = true;
 			return 0;
 		}
@@ -1630,15 +1708,22 @@ static int settle_migration(struct veng *g, struct veng_result *res, bool *ret_h
 static int migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
-	struct mig_watch w = { .g = g };
+	struct mig_watch w = { .g = g, .res = res, .flags = flags };
+	struct veng_mig_hooks hooks = { .watch = watch_link, .gone = qemu_exited, .ud = &w };
 	struct veng_vm here;
 	bool handed = false;
 	int r;
 
 	if (!g->st.synced)
 		return vh_err(e, -EINVAL, "run vmhop wait-sync on this host first");
-	if (g->st.handed_off)
+	if (g->st.handed_off) {
+		/* A run cut short by an early switch: libvirt's job here (its
+		 * Confirm) ends first. */
+		if (g->st.migrating && !g->st.undefined_on_s &&
+		    (r = settled(g, VENG_HERE, &here, e)) < 0 && r != -ENOENT)
+			return r;
 		return switch_over(g, flags, res, e);
+	}
 	if (g->st.migrating) {
 		if ((r = settle_migration(g, res, &handed, e)) < 0)
 			return r;
@@ -1661,6 +1746,17 @@ static int migrate(struct veng *g, unsigned flags, struct veng_result *res, stru
 		return vh_err(e, -EINVAL, "VM %s is not running on this host", p->vm_name);
 	if ((r = check_bridges(g, e)) < 0 || (r = check_domain(g, e)) < 0)
 		return r;
+	/* D's libvirt answers now, so that the switch, inside the VM's pause,
+	 * talks to it over a connection already open (opening one costs about
+	 * 0.1 s); a domain of another VM by that name there is refused. */
+	{
+		struct veng_vm there;
+
+		r = g->ops->vm_info(g->ud, VENG_PEER, p->vm_name, &there, e);
+		if (r < 0 && r != -ENOENT)
+			return vh_err_prefix(e, r, "libvirt on %s must answer before the migration "
+					     "(the resume there needs it)", p->dest.host);
+	}
 	/* Nothing is changed if DRBD is not in sync now (the VM still runs
 	 * here, so this is DRBD's state alone). */
 	for (size_t i = 0; i < p->n_disks; i++) {
@@ -1686,8 +1782,16 @@ static int migrate(struct veng *g, unsigned flags, struct veng_result *res, stru
 	g->st.migrating = true;
 	if ((r = begin(g, res, e, "migrate %s to %s (paused there)", p->vm_name, p->dest.host)) < 0)
 		return r;
-	r = g->ops->vm_migrate(g->ud, p, watch_link, &w, &res->downtime_ms, e);
-	g->handoff_ns = g->now_ns();
+	r = g->ops->vm_migrate(g->ud, p, &hooks, &res->downtime_ms, e);
+	if (!g->st.handed_off)
+		g->handoff_ns = g->now_ns();
+	if (r < 0 && g->st.handed_off) {
+		/* The early switch decided from the facts, whatever libvirt's
+		 * call said after (its Confirm): the VM is D's. */
+		vh_trace("engine", "libvirt's migration call failed after the early switch: %s",
+			 e ? e->msg : "");
+		r = 0;
+	}
 	if (r < 0) {
 		struct vh_error se = { 0 };
 		int sr;

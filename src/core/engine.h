@@ -134,6 +134,17 @@ struct veng_vm {
  * wake-up while libvirt's job runs.  Nonzero: abort libvirt's job. */
 typedef int (*veng_watch_fn)(void *ud);
 
+/* What vm_migrate calls back, in the engine's own thread, while libvirt's
+ * migration call runs in another. */
+struct veng_mig_hooks {
+	veng_watch_fn watch;		/* NULL: none */
+	/* S's QEMU process has exited (seen on a pidfd taken before the
+	 * migration began) while libvirt's call still runs, typically in its
+	 * Confirm phase: at most once.  NULL: not watched. */
+	void (*gone)(void *ud);
+	void *ud;
+};
+
 struct veng_ops {
 	/* LVM.  lv_info: -ENOENT when absent. */
 	int (*lv_info)(void *ud, const char *vg, const char *lv, struct vlvm_lv_info *ret,
@@ -219,8 +230,10 @@ struct veng_ops {
 	 * @watch (may be NULL) at each wake-up of the poll loop; when it asks
 	 * for it the job is aborted: -ECANCELED, the VM still runs here.  An
 	 * abort libvirt refuses or that comes too late (the job already in its
-	 * stop-and-copy) is no error: the migration finishes, 0. */
-	int (*vm_migrate)(void *ud, const struct vplan *p, veng_watch_fn watch, void *watch_ud,
+	 * stop-and-copy) is no error: the migration finishes, 0.  @h->gone
+	 * when S's QEMU exits before the call returns (when its pid can be
+	 * watched; if not, never). */
+	int (*vm_migrate)(void *ud, const struct vplan *p, const struct veng_mig_hooks *h,
 			  uint64_t *ret_downtime_ms, struct vh_error *e);
 	int (*vm_resume)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
 	/* From now on, libvirt's lifecycle events of VM @name here also end
@@ -295,8 +308,10 @@ struct veng_result {
 	int64_t wall_ns;
 	int64_t freeze_ns[VPLAN_MAX_DISKS];	/* bridge: each disk's window */
 	uint64_t downtime_ms;	/* migrate: libvirt's measured downtime (0: unknown) */
-	int64_t switch_ns;	/* migrate: libvirt's return to the VM resumed on D (0: not
-				 * in this run) */
+	int64_t switch_ns;	/* migrate: S's QEMU gone (early) or libvirt's return, to the
+				 * VM resumed on D (0: not in this run) */
+	bool early;		/* migrate: switched on S's QEMU's exit, before libvirt's
+				 * call returned */
 	enum veng_gate gate;	/* migrate / resume: the last decision */
 	char next[512];		/* what to run next, for people */
 };

@@ -569,10 +569,13 @@ static int host_watch(void *ud)
 	return hw->watch(hw->ud);
 }
 
-static int h_vm_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, void *watch_ud,
+static int h_vm_migrate(void *ud, const struct vplan *p, const struct veng_mig_hooks *h,
 			uint64_t *ret_downtime, struct vh_error *e)
 {
 	struct veng_real *r = ud;
+	veng_watch_fn watch = h ? h->watch : NULL;
+	void *watch_ud = h ? h->ud : NULL;
+	int pidfd = -1;
 	struct vvirt_migrate_opts o = {
 		.dest_uri = p->migration.uri, .p2p = true,
 		.tunnelled = p->migration.tunnelled,
@@ -599,7 +602,24 @@ static int h_vm_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, vo
 	}
 	if ((rc = lookup(r, VENG_HERE, p->vm_name, &d, e)) < 0)
 		return rc;
+	/* S's QEMU as a process, before the migration begins: its exit, seen
+	 * at once, lets the engine switch over while libvirt still confirms.
+	 * Only the system driver's pid file is known; without it, no early
+	 * switch (the switch then follows libvirt's return). */
+	if (h && h->gone && !strcmp(r->local_uri, "qemu:///system")) {
+		struct vh_error pe = { 0 };
+
+		if (vvirt_qemu_pidfd(NULL, p->vm_name, &pidfd, &pe) == 0) {
+			o.gone_fd = &pidfd;
+			o.gone = h->gone;
+			o.gone_ud = h->ud;
+		} else {
+			vh_trace("engine", "no early switch: %s", pe.msg);
+		}
+	}
 	rc = vvirt_migrate(d, &o, &mr, e);
+	if (pidfd >= 0)
+		close(pidfd);
 	vvirt_dom_free(d);
 	*ret_downtime = mr.have_stats && mr.last.have_downtime ? mr.last.downtime_ms : 0;
 	return rc;

@@ -203,6 +203,13 @@ struct vvirt_migrate_opts {
 	 * e.g. DRBD's event socket: @watch must then read what woke it.  NULL:
 	 * wake-ups every @poll_ms only.  Not polled once the job is aborted. */
 	const int *watch_fd;
+	/* A descriptor that becomes readable when the source's QEMU has exited
+	 * (a pidfd, vvirt_qemu_pidfd): @gone is then called once, in this same
+	 * thread, while libvirt's call may still run (its Confirm phase).  NULL:
+	 * not watched. */
+	const int *gone_fd;
+	void (*gone)(void *ud);
+	void *gone_ud;
 };
 
 struct vvirt_migrate_result {
@@ -219,6 +226,19 @@ struct vvirt_migrate_result {
  * at the next wake-up, and a migration that completes anyway returns 0. */
 int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 		  struct vvirt_migrate_result *ret, struct vh_error *e) VH_MUST_CHECK;
+
+/* ---- the domain's QEMU process (virt_pid.c) ---------------------------- */
+
+/* A pidfd of domain @name's QEMU, from libvirt's pid file in @run_dir (NULL:
+ * /run/libvirt/qemu, qemu:///system's), checked against the process's
+ * command line (-name guest=@name).  -ENOENT no pid file, -ESRCH not the
+ * domain's QEMU (or gone), -ENOSYS no pidfd_open. */
+int vvirt_qemu_pidfd(const char *run_dir, const char *name, int *ret_fd,
+		     struct vh_error *e) VH_MUST_CHECK;
+/* The parsers it uses, on the bytes read (fuzzed): a pid file's text, and
+ * whether a /proc/PID/cmdline names domain @name. */
+int vvirt_parse_pid(const char *buf, size_t len, int *ret) VH_MUST_CHECK;
+bool vvirt_cmdline_names(const char *buf, size_t len, const char *name);
 
 /* Job statistics now (type VIR_DOMAIN_JOB_NONE when no job). */
 int vvirt_job(struct vvirt_dom *d, bool completed, struct vvirt_progress *ret,

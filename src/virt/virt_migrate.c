@@ -192,18 +192,25 @@ static void set_downtime(struct vvirt_dom *d, uint64_t ms, bool *done)
  * passed, or (with @watching) the caller's descriptor is readable.  True
  * when the migration thread is done.
  */
-static bool sleep_until_woken(struct mig_thread *t, unsigned int poll_ms, bool watching)
+static bool sleep_until_woken(struct mig_thread *t, unsigned int poll_ms, bool watching,
+			      bool *gone_watch)
 {
 	bool done;
 
 	if (t->efd >= 0) {
-		struct pollfd pf[2] = {
+		struct pollfd pf[3] = {
 			{ .fd = t->efd, .events = POLLIN },
-			{ .fd = t->o->watch_fd ? *t->o->watch_fd : -1, .events = POLLIN },
+			{ .fd = watching && t->o->watch_fd ? *t->o->watch_fd : -1, .events = POLLIN },
+			{ .fd = *gone_watch ? *t->o->gone_fd : -1, .events = POLLIN },
 		};
 
-		if (poll(pf, watching ? 2 : 1, (int)poll_ms) < 0 && errno != EINTR)
+		if (poll(pf, 3, (int)poll_ms) < 0 && errno != EINTR)
 			vh_trace("virt", "migration poll: %s", strerror(errno));
+		if (*gone_watch && (pf[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+			/* once: the process is gone for good */
+			*gone_watch = false;
+			t->o->gone(t->o->gone_ud);
+		}
 	} else {
 		struct timespec until = vvirt_deadline(CLOCK_REALTIME, poll_ms);
 
@@ -225,6 +232,8 @@ int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 	struct mig_thread t = { .d = d, .o = o, .efd = -1 };
 	struct vvirt_conn *dst = NULL;
 	bool downtime_done = !o->max_downtime_ms, aborted = false, timed_out = false;
+	bool gone_watch = o->gone_fd && *o->gone_fd >= 0 && o->gone;
+	const bool gone_watched = gone_watch;	/* gone_watch false after: it exited */
 	unsigned int poll_ms = o->poll_ms ? o->poll_ms : 500;
 	uint64_t t0;
 	pthread_t th;
@@ -242,7 +251,7 @@ int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 	}
 	if (!downtime_done)
 		set_downtime(d, o->max_downtime_ms, &downtime_done);
-	if (o->watch_fd && (t.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+	if ((o->watch_fd || gone_watch) && (t.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
 		r = vh_err(e, -errno, "eventfd: %s", strerror(errno));
 		goto out;
 	}
@@ -257,9 +266,10 @@ int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 		struct vvirt_progress pr;
 		struct vh_error ignore;
 
-		if (sleep_until_woken(&t, poll_ms, !aborted))
+		if (sleep_until_woken(&t, poll_ms, !aborted, &gone_watch))
 			break;
-		if (aborted)
+		/* Once the source's QEMU is gone there is nothing to abort. */
+		if (aborted || (gone_watched && !gone_watch))
 			continue;
 		if (!downtime_done)
 			set_downtime(d, o->max_downtime_ms, &downtime_done);

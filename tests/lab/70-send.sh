@@ -6,8 +6,8 @@
 #   1. receive started once send waits for it (send prepared and bridged,
 #      its DRBD in WFConnection, still so and send not ended 5 s later): the
 #      busy VM moves hv1 -> hv2; both
-#      exit 0; send's terminal output has each phase, the freeze window and
-#      the summary; receive's --json output is one JSON event per line ending
+#      exit 0; send's terminal output has each phase, the freeze window, the
+#      switch made on S's QEMU's exit (the early switch) and the summary; receive's --json output is one JSON event per line ending
 #      in a summary "moved"; the VM runs on hv2 from a plain linear table,
 #      nothing of vmhop is left on either host, hv1's LV is gone, the ring
 #      check passes.
@@ -226,6 +226,9 @@ for p in prepare bridge wait-sync migrate release cleanup; do
 	assert_match "$out_s" "\] $p: (done|nothing to do|in sync) in" "send's output reports $p"
 done
 assert_match "$out_s" "freeze window vg/$N: [0-9.]+ ms" "send prints the freeze window"
+# The switch ran on S's QEMU's exit, before libvirt's Confirm ended
+# (docs/engine.md, "The early switch").
+assert_match "$out_s" "from S's QEMU's exit, before libvirt's Confirm ended" "send's early switch"
 assert_match "$out_s" "send summary \(source, VM $N, vh-[0-9a-f]{8}\): MOVED" "send's summary"
 printf '%s\n' "$out_r" | python3 -c '
 import json, sys

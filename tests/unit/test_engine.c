@@ -103,6 +103,17 @@ struct world {
 	unsigned naps;
 	void (*on_nap)(unsigned n);	/* what happens meanwhile: called at each nap */
 	unsigned job_at_migrate;	/* the migrate call starts a job that runs so long */
+	/* the early switch: S's QEMU exits in libvirt's Confirm (its pidfd
+	 * readable) before the migration call returns */
+	bool qemu_exits;		/* the host watches S's QEMU and sees it exit */
+	bool qemu_gone;			/* ... now: gone, libvirt still says paused */
+	unsigned gone_calls;
+	void (*on_gone)(void);		/* what happens right after the hook */
+	unsigned job_peer_at_gone;	/* D's incoming job still runs then, so long */
+	uint64_t oos_at_gone;		/* DRBD resyncing that much then */
+	bool crash_at_gone;		/* S's QEMU crashed: the call fails, and D's domain */
+	int peer_state_at_crash;	/* ... is so then (-1: gone) */
+	int confirm_err;		/* the migration call then fails so (0: not) */
 };
 
 static struct world W;
@@ -330,7 +341,7 @@ static int f_dm_info(void *ud, const char *name, struct vdm_info *ret, struct vh
 		char lvname[256];
 
 		vlvm_dm_name(P.disks[i].vg, P.disks[i].lv, lvname, sizeof(lvname));
-		if (!strcmp(lvname, name) &&
+		if (!strcmp(lvname, name) && !W.qemu_gone &&
 		    (W.vm_here == VIR_DOMAIN_RUNNING || W.vm_here == VIR_DOMAIN_PAUSED))
 			ret->open_count++;
 	}
@@ -602,9 +613,11 @@ static void f_nap(void *ud, int ms)
  * abort_refused (the job already in its stop-and-copy): it finishes. */
 #define SIM_WAKEUPS 3
 
-static int f_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, void *wud,
+static int f_migrate(void *ud, const struct vplan *p, const struct veng_mig_hooks *h,
 		     uint64_t *dt, struct vh_error *e)
 {
+	veng_watch_fn watch = h ? h->watch : NULL;
+	void *wud = h ? h->ud : NULL;
 	int r;
 
 	W.job_here += W.job_at_migrate;
@@ -629,13 +642,42 @@ static int f_migrate(void *ud, const struct vplan *p, veng_watch_fn watch, void 
 			return vh_err(e, -ECANCELED, "migration of %s cancelled", p->vm_name);
 		}
 	}
-	W.vm_here = VIR_DOMAIN_SHUTOFF;
+	/* D's Finish answered: the VM paused there, libvirt confirming here */
 	W.vm_peer = VIR_DOMAIN_PAUSED;
-	W.reason_here = VIR_DOMAIN_SHUTOFF_MIGRATED;
 	W.reason_peer = VIR_DOMAIN_PAUSED_USER;	/* as libvirt leaves VIR_MIGRATE_PAUSED's */
+	W.reason_here = VIR_DOMAIN_PAUSED_MIGRATION;
 	W.handoff_saves = W.saves;
 	W.handoff_peer_states = W.peer_states;
+	if (W.qemu_exits && h && h->gone) {
+		/* S's QEMU killed by the Confirm; libvirt has not noticed yet */
+		W.vm_here = VIR_DOMAIN_PAUSED;
+		W.qemu_gone = true;
+		W.job_peer += W.job_peer_at_gone;
+		if (W.oos_at_gone) {
+			W.oos = W.oos_at_gone;
+			W.conn = DRBDNL_C_SYNC_SOURCE;
+			W.pdsk = DRBDNL_D_INCONSISTENT;
+		}
+		if (W.crash_at_gone)
+			W.vm_peer = W.peer_state_at_crash;
+		W.gone_calls++;
+		h->gone(h->ud);
+		if (W.on_gone)
+			W.on_gone();
+	}
+	/* the Confirm ends in libvirtd, whether this process lives or not */
+	W.qemu_gone = false;
+	W.vm_here = VIR_DOMAIN_SHUTOFF;
+	W.reason_here = VIR_DOMAIN_SHUTOFF_MIGRATED;
+	if (W.crash_at_gone) {
+		W.reason_here = VIR_DOMAIN_SHUTOFF_CRASHED;
+		return vh_err(e, -EIO, "migration of %s: QEMU crashed", p->vm_name);
+	}
+	if (W.dead)
+		return vh_err(e, -EIO, "killed");
 	*dt = 7;
+	if (W.confirm_err)
+		return vh_err(e, W.confirm_err, "injected at the Confirm");
 	return 0;
 }
 
@@ -2780,6 +2822,201 @@ static void migrate_killed_anywhere_continues(void **state)
 	killed_at_every_action(kill_migrate_s, VPLAN_ROLE_SOURCE, VENG_MIGRATE);
 }
 
+/* ---- the early switch: on S's QEMU's exit, before libvirt's Confirm ends ------ */
+
+static int early_peer_at_gone;	/* the VM's state on D right after the hook */
+
+static void note_peer(void)
+{
+	early_peer_at_gone = W.vm_peer;
+}
+
+/* S's QEMU exits in libvirt's Confirm, D's domain paused with no job,
+ * DRBD in sync, no opener of the LV: the VM resumes on D inside the hook,
+ * before the migration call returns; S's definition goes after it. */
+static void early_switch_on_qemu_exit(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	source_synced(&g);
+	W.qemu_exits = true;
+	W.on_gone = note_peer;
+	early_peer_at_gone = -2;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_int_equal(W.gone_calls, 1);
+	assert_true(res.early);
+	assert_int_equal(early_peer_at_gone, VIR_DOMAIN_RUNNING);
+	assert_log(n, LOG("migrate", "disconnect --force", "resume peer", "undefine here"));
+	/* inside the pause: the journal twice (the gate with the disconnect's
+	 * name, the disconnect's result with the resume's), no question to
+	 * D's libvirt but the one that says its domain is ready */
+	assert_int_equal(W.resume_saves - W.handoff_saves, 2);
+	assert_true(W.saved.gate_passed && W.saved.disconnected && W.saved.resumed_on_d);
+	assert_true(W.saved.undefined_on_s);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+	assert_true(res.switch_ns >= 0);
+}
+
+/* Each fact the early switch needs, missing in turn: it does nothing, and
+ * the switch follows libvirt's return as before (or is refused there). */
+static void early_switch_needs_every_fact(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	/* D's incoming job still runs: its Finish has not answered */
+	source_synced(&g);
+	W.qemu_exits = true;
+	W.job_peer_at_gone = 1;
+	W.on_gone = note_peer;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_false(res.early);
+	assert_int_equal(early_peer_at_gone, VIR_DOMAIN_PAUSED);
+	assert_log(n, LOG("migrate", "disconnect --force", "resume peer", "undefine here"));
+
+	/* S's QEMU crashed before D's Finish: no domain there (or one shut
+	 * off), the call fails */
+	for (int k = 0; k < 2; k++) {
+		source_synced(&g);
+		W.qemu_exits = true;
+		W.crash_at_gone = true;
+		W.peer_state_at_crash = k ? VIR_DOMAIN_SHUTOFF : -1;
+		n = W.nlog;
+		assert_true(run(&g, VENG_MIGRATE, 0, &res) < 0);
+		assert_false(res.early);
+		assert_false(logged(n, "disconnect"));
+		assert_false(logged(n, "resume"));
+		assert_true(W.saved.migrating && !W.saved.handed_off);
+	}
+
+	/* something else holds S's LV open: no early switch, and the gate
+	 * after libvirt's return refuses */
+	source_synced(&g);
+	W.qemu_exits = true;
+	find(W.dm, "vg-vm1", false)->open_count = 1;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -EBUSY);
+	assert_false(res.early);
+	assert_false(logged(n, "disconnect"));
+	assert_false(logged(n, "resume"));
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);
+
+	/* blocks out of sync at the exit: no early switch; the gate waits for
+	 * the resync, then switches */
+	source_synced(&g);
+	W.qemu_exits = true;
+	W.on_gone = note_peer;
+	W.oos_at_gone = 5;
+	W.wait_resyncs = true;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_false(res.early);
+	assert_int_equal(early_peer_at_gone, VIR_DOMAIN_PAUSED);
+	assert_log(n, LOG("migrate", "wait 100", "disconnect --force", "resume peer", "undefine here"));
+}
+
+/* D's libvirt is asked before the migration (its connection then open for
+ * the switch): one that does not answer, or a domain of another VM by that
+ * name there, and nothing is migrated. */
+static void migrate_needs_ds_libvirt_first(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	source_synced(&g);
+	W.peer_state_err = -ECONNREFUSED;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -ECONNREFUSED);
+	assert_false(logged(n, "migrate"));
+	assert_false(W.saved.migrating);
+	W.peer_state_err = 0;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+}
+
+/* libvirt's call fails after the early switch (its Confirm): the VM runs on
+ * D, every write there; the move goes on, S's definition goes. */
+static void confirm_error_after_early_switch_is_no_failure(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+
+	(void)state;
+	source_synced(&g);
+	W.qemu_exits = true;
+	W.confirm_err = -EIO;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_true(res.early);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+	assert_true(W.saved.undefined_on_s);
+}
+
+/* Killed anywhere in an early switch (inside libvirt's Confirm), then run
+ * again: libvirt's job here is waited for, and the switch finishes as one
+ * run never killed does. */
+static void kill_migrate_s_early(struct veng *g)
+{
+	source_synced(g);
+	W.qemu_exits = true;
+}
+
+static void early_switch_killed_anywhere_continues(void **state)
+{
+	(void)state;
+	killed_at_every_action(kill_migrate_s_early, VPLAN_ROLE_SOURCE, VENG_MIGRATE);
+}
+
+/* libvirt's Confirm here outlives the killed process; it ends at the 3rd nap */
+static void confirm_ends(unsigned n)
+{
+	if (W.job_here)
+		return;
+	W.vm_here = VIR_DOMAIN_SHUTOFF;
+	W.reason_here = VIR_DOMAIN_SHUTOFF_MIGRATED;
+}
+
+/* Killed in an early switch while libvirt still confirms here (the VM
+ * "paused" to libvirt, its QEMU gone): the re-run waits for that job, never
+ * takes the paused VM for one started again, and finishes the switch. */
+static void early_switch_killed_rerun_waits_for_confirm(void **state)
+{
+	struct veng g, g2;
+	struct veng_result res;
+	struct veng_state st;
+	struct vh_error e = { 0 };
+
+	(void)state;
+	source_synced(&g);
+	W.qemu_exits = true;
+	W.die_at = W.nlog + 3;		/* migrate, disconnect, resume peer: dies there */
+	assert_true(veng_run(&g, VENG_MIGRATE, 0, &res, &e) < 0);
+	assert_true(W.dead);
+	W.dead = false;
+	W.die_at = 0;
+	assert_true(W.saved.handed_off && W.saved.disconnected && !W.saved.resumed_on_d);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);
+	W.vm_here = VIR_DOMAIN_PAUSED;
+	W.reason_here = VIR_DOMAIN_PAUSED_MIGRATION;
+	W.qemu_gone = true;
+	W.job_here = 3;
+	W.on_nap = confirm_ends;
+	st = W.saved;
+	engine(&g2, VPLAN_ROLE_SOURCE, &st);
+	assert_int_equal(run(&g2, VENG_MIGRATE, 0, &res), 0);
+	assert_true(W.naps >= 3);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+	assert_true(W.saved.resumed_on_d && W.saved.undefined_on_s);
+}
+
 /* ---- recovery: decided from what libvirt and the kernel say now -------------- */
 
 /* S killed (SIGKILL) before its migrate call returned: the journal says
@@ -3525,6 +3762,12 @@ int main(void)
 		cmocka_unit_test_teardown(dest_abort_refused_while_its_lv_is_open, journal_teardown),
 		cmocka_unit_test_teardown(gate_on_standalone_does_not_spin, journal_teardown),
 		cmocka_unit_test_teardown(migrate_killed_anywhere_continues, journal_teardown),
+		cmocka_unit_test_teardown(early_switch_on_qemu_exit, journal_teardown),
+		cmocka_unit_test_teardown(migrate_needs_ds_libvirt_first, journal_teardown),
+		cmocka_unit_test_teardown(early_switch_needs_every_fact, journal_teardown),
+		cmocka_unit_test_teardown(confirm_error_after_early_switch_is_no_failure, journal_teardown),
+		cmocka_unit_test_teardown(early_switch_killed_anywhere_continues, journal_teardown),
+		cmocka_unit_test_teardown(early_switch_killed_rerun_waits_for_confirm, journal_teardown),
 		cmocka_unit_test_teardown(another_vm_of_that_name_is_refused, journal_teardown),
 		cmocka_unit_test_teardown(lv_of_the_moves_name_made_by_someone_else, journal_teardown),
 		cmocka_unit_test_teardown(interrupted_prepare_continues, journal_teardown),

@@ -52,6 +52,7 @@ static struct {
 	char dest[128];
 	char mig_uri[128];
 	int finish_after;		/* polls before the migration "completes" */
+	_Atomic int finish_in_ms;	/* nonzero: it completes in that many ms */
 	int suspended;
 	bool refuse_aborts;		/* abort_job fails (no job: too late) */
 	atomic_int refused;
@@ -173,6 +174,8 @@ static int run_migration(void)
 			return -1;
 		}
 		if (fk.polls >= fk.finish_after)
+			return 0;
+		if (fk.finish_in_ms && !--fk.finish_in_ms)
 			return 0;
 		nanosleep(&ts, NULL);
 	}
@@ -494,6 +497,50 @@ static void migrate_watch_woken_by_its_descriptor(void **state)
 	close(p[1]);
 }
 
+/* The source's QEMU exits (its pidfd readable: here a pipe): the hook runs
+ * once; from then on nothing aborts the job (a Ctrl-C meanwhile included):
+ * with QEMU gone there is nothing left to cancel, libvirt confirms. */
+static volatile sig_atomic_t gone_cancel;
+static int gone_calls;
+
+static void on_gone(void *ud)
+{
+	(void)ud;
+	gone_calls++;
+	gone_cancel = 1;		/* a SIGINT right after the hook */
+	fk.finish_in_ms = 50;		/* libvirt's Confirm ends 50 ms later */
+}
+
+static void migrate_gone_hook_once_then_no_abort(void **state)
+{
+	struct vvirt_conn *c;
+	struct vvirt_dom *d;
+	struct vh_error e = { 0 };
+	struct vvirt_migrate_result res;
+	int p[2];
+	struct vvirt_migrate_opts o = {
+		.dest_uri = "qemu+tcp://hv2/system", .p2p = true, .poll_ms = 5,
+		.cancel = &gone_cancel, .gone_fd = &p[0], .gone = on_gone,
+	};
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);	/* stays readable */
+	fk.finish_after = 1000000;
+	gone_calls = 0;
+	gone_cancel = 0;
+	open_dom(&c, &d);
+	alarm(60);
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), 0);
+	alarm(0);
+	assert_int_equal(gone_calls, 1);
+	assert_int_equal(fk.aborts, 0);
+	vvirt_dom_free(d);
+	vvirt_close(c);
+	close(p[0]);
+	close(p[1]);
+}
+
 static void migrate_cancelled_by_flag_and_timeout(void **state)
 {
 	static volatile sig_atomic_t cancel = 1;
@@ -570,6 +617,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(migrate_watch_woken_by_its_descriptor,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_direct_and_bad_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_gone_hook_once_then_no_abort, setup, teardown),
 		cmocka_unit_test(fake_table_never_loads_libvirt),
 	};
 
