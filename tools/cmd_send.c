@@ -79,6 +79,39 @@ static json_object *jdbl(double v)
 	return json_object_new_double_s(v, buf);
 }
 
+/* The switch's steps, each one's own time (ms), from veng_result's marks. */
+static json_object *switch_steps(const struct veng_result *r)
+{
+	json_object *o = json_object_new_object();
+	int64_t before = 0;
+
+	for (int k = 0; k < VENG_SW_STEPS; k++) {
+		if (!r->switch_at_ns[k])
+			continue;
+		json_object_object_add(o, veng_switch_step_names[k],
+				       jdbl((r->switch_at_ns[k] - before) / 1e6));
+		before = r->switch_at_ns[k];
+	}
+	return o;
+}
+
+static void print_switch_steps(const struct veng_result *r)
+{
+	int64_t before = 0;
+	const char *sep = " (";
+
+	for (int k = 0; k < VENG_SW_STEPS; k++) {
+		if (!r->switch_at_ns[k])
+			continue;
+		printf("%s%s %.0f", sep, veng_switch_step_names[k],
+		       (r->switch_at_ns[k] - before) / 1e6);
+		before = r->switch_at_ns[k];
+		sep = ", ";
+	}
+	if (strcmp(sep, " ("))
+		printf(" ms)");
+}
+
 static json_object *jev(struct out *o, const char *what)
 {
 	json_object *j = json_object_new_object();
@@ -363,6 +396,7 @@ static void on_phase(struct out *o, const struct veng_event *ev)
 				jput(j, "downtime_ms", json_object_new_int64((int64_t)res->downtime_ms));
 				jput(j, "switch_ms", jdbl(res->switch_ns / 1e6));
 				jput(j, "early_switch", json_object_new_boolean(res->early));
+				jput(j, "switch_steps_ms", switch_steps(res));
 			}
 		}
 		vh_print_line(o->ctx, j);
@@ -471,6 +505,7 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 				jput(j, "downtime_ms", json_object_new_int64((int64_t)mig->downtime_ms));
 				jput(j, "switch_ms", jdbl(mig->switch_ns / 1e6));
 				jput(j, "early_switch", json_object_new_boolean(mig->early));
+				jput(j, "switch_steps_ms", switch_steps(mig));
 			}
 		} else {
 			json_object_put(fz);
@@ -507,10 +542,12 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 		if (order[i] == VENG_MIGRATE && sum->failed != VENG_MIGRATE) {
 			if (mig->downtime_ms)
 				printf("  libvirt downtime %" PRIu64 " ms", mig->downtime_ms);
-			if (mig->switch_ns)
+			if (mig->switch_ns) {
 				printf(", gate + resume on %s %.0f ms%s", s->plan.dest.host,
 				       mig->switch_ns / 1e6, mig->early ?
 				       " (from S's QEMU's exit, before libvirt's Confirm ended)" : "");
+				print_switch_steps(mig);
+			}
 		}
 		if (order[i] == VENG_MIGRATE && sum->retries)
 			printf("  (tried again %u time%s after DRBD lost its link)", sum->retries,

@@ -1383,6 +1383,23 @@ static int check_gone_before_resume(struct veng *g, bool asked, struct vh_error 
 static int disconnect_resume(struct veng *g, struct veng_result *res, bool asked,
 			     struct vh_error *e);
 
+const char *const veng_switch_step_names[VENG_SW_STEPS] = {
+	[VENG_SW_CHECK] = "check", [VENG_SW_JOURNAL] = "journal",
+	[VENG_SW_DISCONNECT] = "disconnect", [VENG_SW_JOURNAL2] = "journal2",
+	[VENG_SW_RESUME] = "resume",
+};
+
+/* When step @k of the switch ended (the clock only). */
+static void sw_mark(struct veng *g, struct veng_result *res, enum veng_switch_step k)
+{
+	int64_t d;
+
+	if (!g->handoff_ns)
+		return;
+	d = g->now_ns() - g->handoff_ns;
+	res->switch_at_ns[k] = d > 0 ? d : 1;	/* 0 means "not in this run" */
+}
+
 static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
@@ -1410,6 +1427,7 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
 		/* recorded with the disconnect's begin() below */
 		g->st.gate_passed = true;
 		asked = true;
+		sw_mark(g, res, VENG_SW_CHECK);
 	} else {
 		res->gate = VENG_GATE_PASS;
 		/* A gate passed in an earlier run: D must still hold every write
@@ -1446,9 +1464,11 @@ static int disconnect_resume(struct veng *g, struct veng_result *res, bool asked
 			return r;
 		if ((r = begin(g, res, e, "disconnect %s", p->resource)) < 0)
 			return r;
+		sw_mark(g, res, VENG_SW_JOURNAL);
 		r = g->ops->drbd_disconnect(g->ud, &local, &peer, true, e);
 		if (r < 0 && r != -ENOTCONN)
 			return r;
+		sw_mark(g, res, VENG_SW_DISCONNECT);
 		/* Only once DRBD said so: a run cut short before this point
 		 * disconnects again rather than resume on D while connected
 		 * (recorded with the resume's begin()). */
@@ -1464,6 +1484,7 @@ static int disconnect_resume(struct veng *g, struct veng_result *res, bool asked
 		/* libvirt resumes a running domain again without error */
 		if ((r = begin(g, res, e, "resume %s on %s", p->vm_name, p->dest.host)) < 0)
 			return r;
+		sw_mark(g, res, VENG_SW_JOURNAL2);
 		if ((r = g->ops->vm_resume(g->ud, VENG_PEER, p->vm_name, &re)) < 0) {
 			if (g->ops->vm_state(g->ud, VENG_PEER, p->vm_name, &state, NULL) < 0 ||
 			    state != VIR_DOMAIN_RUNNING) {
@@ -1473,6 +1494,7 @@ static int disconnect_resume(struct veng *g, struct veng_result *res, bool asked
 		}
 		if (g->handoff_ns)
 			res->switch_ns = g->now_ns() - g->handoff_ns;
+		sw_mark(g, res, VENG_SW_RESUME);
 		g->st.resumed_on_d = true;
 		/* No stop here: the definition here goes first (undefine_here's
 		 * end() honours a stop). */
@@ -1576,6 +1598,7 @@ static void qemu_exited(void *ud)
 		    veng_gate_decide(&s, true) != VENG_GATE_PASS)
 			return;
 	}
+	sw_mark(g, w->res, VENG_SW_CHECK);
 	/* recorded with the disconnect's begin() */
 	g->st.handed_off = true;
 	g->st.gate_passed = true;

@@ -301,6 +301,17 @@ enum veng_outcome {
 	VENG_STATE_LEFT,	/* stopped: state left behind on purpose, see status */
 };
 
+/* The switch's steps, in order (veng_result.switch_at_ns). */
+enum veng_switch_step {
+	VENG_SW_CHECK,		/* S's QEMU gone, D's domain ready, DRBD in sync: seen */
+	VENG_SW_JOURNAL,	/* the gate's pass recorded (the disconnect's name) */
+	VENG_SW_DISCONNECT,	/* DRBD disconnected (--force) */
+	VENG_SW_JOURNAL2,	/* the disconnect recorded (the resume's name) */
+	VENG_SW_RESUME,		/* libvirt on D resumed the VM */
+	VENG_SW_STEPS
+};
+extern const char *const veng_switch_step_names[VENG_SW_STEPS];
+
 struct veng_result {
 	enum veng_phase phase;
 	enum veng_outcome outcome;
@@ -312,6 +323,10 @@ struct veng_result {
 				 * VM resumed on D (0: not in this run) */
 	bool early;		/* migrate: switched on S's QEMU's exit, before libvirt's
 				 * call returned */
+	/* migrate: when each step of the switch ended, from its start (as
+	 * switch_ns; 0: not in this run), taken from the clock only, nothing
+	 * else done inside the pause */
+	int64_t switch_at_ns[VENG_SW_STEPS];
 	enum veng_gate gate;	/* migrate / resume: the last decision */
 	char next[512];		/* what to run next, for people */
 };

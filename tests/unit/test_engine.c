@@ -864,6 +864,7 @@ static void world_source(void)
 
 	journal_teardown(NULL);
 	memset(&W, 0, sizeof(W));
+	W.clock = 1000000000;	/* CLOCK_MONOTONIC is never 0 */
 	W.extent = 4 << 20;
 	W.vm_here = VIR_DOMAIN_RUNNING;
 	W.vm_peer = -1;
@@ -881,6 +882,7 @@ static void world_dest(void)
 {
 	journal_teardown(NULL);
 	memset(&W, 0, sizeof(W));
+	W.clock = 1000000000;	/* CLOCK_MONOTONIC is never 0 */
 	W.extent = 4 << 20;
 	W.vm_here = -1;
 	W.vm_peer = -1;
@@ -2858,7 +2860,12 @@ static void early_switch_on_qemu_exit(void **state)
 	assert_true(W.saved.gate_passed && W.saved.disconnected && W.saved.resumed_on_d);
 	assert_true(W.saved.undefined_on_s);
 	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
-	assert_true(res.switch_ns >= 0);
+	/* each step's end marked, in order */
+	for (int k = 0; k < VENG_SW_STEPS; k++) {
+		assert_true(res.switch_at_ns[k] > 0);
+		if (k)
+			assert_true(res.switch_at_ns[k] >= res.switch_at_ns[k - 1]);
+	}
 }
 
 /* Each fact the early switch needs, missing in turn: it does nothing, and
