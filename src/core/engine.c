@@ -1519,6 +1519,7 @@ struct mig_watch {
 	unsigned flags;
 	bool switched;			/* the VM was resumed on D */
 	int early_r;			/* its error (0: none) */
+	bool prefetched;		/* D's domain looked up (vm_prefetch) */
 	struct vh_error early_e;
 };
 
@@ -1536,6 +1537,11 @@ static int watch_link(void *ud)
 
 	if (w->switched || g->st.disconnected)
 		return 0;	/* the early switch took DRBD's link down */
+	/* D's domain, as soon as the migration made it there (one lookup a
+	 * wake-up until then): the switch then asks D without one. */
+	if (!w->prefetched && g->ops->vm_prefetch &&
+	    g->ops->vm_prefetch(g->ud, VENG_PEER, g->plan->vm_name) == 0)
+		w->prefetched = true;
 	if (w->lost)
 		return cancel;	/* an abort libvirt refused: asked again */
 	for (size_t i = 0; i < g->plan->n_disks; i++) {

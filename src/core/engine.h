@@ -236,6 +236,10 @@ struct veng_ops {
 	int (*vm_migrate)(void *ud, const struct vplan *p, const struct veng_mig_hooks *h,
 			  uint64_t *ret_downtime_ms, struct vh_error *e);
 	int (*vm_resume)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
+	/* Look VM @name up there now, so that later calls skip the lookup (D's
+	 * domain, once the migration made it: the switch asks it inside the
+	 * VM's pause).  0 found, else not (no error kept).  May be NULL. */
+	int (*vm_prefetch)(void *ud, enum veng_where w, const char *name);
 	/* From now on, libvirt's lifecycle events of VM @name here also end
 	 * drbd_wait (-EAGAIN); @name NULL: no more.  vm_watch_clear forgets the
 	 * events so far (before the state is read).  Both may be NULL. */

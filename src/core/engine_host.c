@@ -31,6 +31,9 @@ struct veng_real {
 	bool dm_open;
 	struct drbdnl *nl;
 	struct vvirt_conn *virt[2];	/* VENG_HERE, VENG_PEER */
+	/* The plan's VM on D, looked up (by UUID) once it exists there: the
+	 * switch inside the VM's pause then asks D without a lookup. */
+	struct vvirt_dom *peer_dom;
 	/* vm_watch: libvirt's lifecycle events here, on a connection of their own */
 	struct vvirt_conn *virt_ev;
 	struct vvirt_watch *vwatch;
@@ -61,6 +64,7 @@ void veng_real_close(struct veng_real *r)
 		return;
 	vvirt_watch_stop(r->vwatch);
 	vvirt_close(r->virt_ev);
+	vvirt_dom_free(r->peer_dom);
 	vvirt_close(r->virt[0]);
 	vvirt_close(r->virt[1]);
 	drbdnl_close(r->nl);
@@ -435,7 +439,13 @@ static int lookup(struct veng_real *r, enum veng_where w, const char *name, stru
 		return rc;
 	if (!uuid[0] || strcmp(name, r->plan->vm_name))
 		return vvirt_lookup(r->virt[w], name, ret, e);
+	if (w == VENG_PEER && r->peer_dom) {
+		*ret = r->peer_dom;
+		return 0;
+	}
 	rc = vvirt_lookup_uuid(r->virt[w], uuid, ret, e);
+	if (rc == 0 && w == VENG_PEER)
+		r->peer_dom = *ret;
 	if (rc != -ENOENT)
 		return rc;
 	if (vvirt_lookup(r->virt[w], name, &other, NULL) == 0) {
@@ -447,10 +457,31 @@ static int lookup(struct veng_real *r, enum veng_where w, const char *name, stru
 	return rc;
 }
 
+/* D's domain looked up again next time. */
+static void forget_peer_dom(struct veng_real *r)
+{
+	vvirt_dom_free(r->peer_dom);
+	r->peer_dom = NULL;
+}
+
+/* A domain from lookup() given back: the cached one of D is kept unless
+ * the call failed (the domain may be gone: looked up again next time). */
+static void put(struct veng_real *r, enum veng_where w, struct vvirt_dom *d, int rc)
+{
+	if (d && d == r->peer_dom) {
+		if (rc < 0)
+			forget_peer_dom(r);
+		return;
+	}
+	vvirt_dom_free(d);
+}
+
 /* Perhaps libvirtd went away: connect again next time, so that a wait
  * outlives a restarted libvirtd. */
 static void forget_conn(struct veng_real *r, enum veng_where w, int rc)
 {
+	if (rc < 0 && w == VENG_PEER)
+		forget_peer_dom(r);
 	if (rc < 0 && rc != -ENOENT && rc != -EEXIST) {
 		vvirt_close(r->virt[w]);
 		r->virt[w] = NULL;
@@ -466,7 +497,7 @@ static int h_vm_state(void *ud, enum veng_where w, const char *name, int *ret_st
 
 	if ((rc = lookup(r, w, name, &d, e)) == 0) {
 		rc = vvirt_state(d, ret_state, &reason, e);
-		vvirt_dom_free(d);
+		put(r, w, d, rc);
 	}
 	forget_conn(r, w, rc);
 	return rc;
@@ -507,15 +538,16 @@ static int h_vm_info(void *ud, enum veng_where w, const char *name, struct veng_
 
 	*ret = (struct veng_vm){ 0 };
 	if ((rc = lookup(r, w, name, &d, e)) == 0) {
+		/* (autostart matters here only: S's definition) */
 		if ((rc = vvirt_state(d, &ret->state, &ret->reason, e)) == 0 &&
-		    (rc = vvirt_autostart(d, &ret->autostart, e)) == 0 &&
+		    (w != VENG_HERE || (rc = vvirt_autostart(d, &ret->autostart, e)) == 0) &&
 		    ret->state != VIR_DOMAIN_SHUTOFF &&
 		    (rc = job_runs(d, &ret->job, e)) == 0 && !ret->job)
 			/* The job's question can wait 30 s for libvirt's lock, and
 			 * a job that ends meanwhile changes the state: the state
 			 * that goes with "no job" is the one read after it. */
 			rc = vvirt_state(d, &ret->state, &ret->reason, e);
-		vvirt_dom_free(d);
+		put(r, w, d, rc);
 	}
 	forget_conn(r, w, rc);
 	return rc;
@@ -531,7 +563,7 @@ static int h_vm_autostart(void *ud, enum veng_where w, const char *name, bool on
 	if ((rc = lookup(r, w, name, &d, e)) < 0)
 		return rc;
 	rc = vvirt_set_autostart(d, on, e);
-	vvirt_dom_free(d);
+	put(r, w, d, rc);
 	return rc;
 }
 
@@ -672,7 +704,18 @@ static int h_vm_resume(void *ud, enum veng_where w, const char *name, struct vh_
 	if ((rc = lookup(r, w, name, &d, e)) < 0)
 		return rc;
 	rc = vvirt_resume(d, NULL, e);
-	vvirt_dom_free(d);
+	put(r, w, d, rc);
+	return rc;
+}
+
+static int h_vm_prefetch(void *ud, enum veng_where w, const char *name)
+{
+	struct veng_real *r = ud;
+	struct vvirt_dom *d = NULL;
+	int rc = lookup(r, w, name, &d, NULL);
+
+	if (rc == 0)
+		put(r, w, d, 0);
 	return rc;
 }
 
@@ -686,7 +729,8 @@ static int on_dom(struct veng_real *r, enum veng_where w, const char *name,
 	if ((rc = lookup(r, w, name, &d, e)) < 0)
 		return rc;
 	rc = fn(d, e);
-	vvirt_dom_free(d);
+	/* (undefine, destroy: D's domain looked up afresh afterwards) */
+	put(r, w, d, -1);
 	return rc;
 }
 
@@ -705,7 +749,7 @@ static int h_vm_xml(void *ud, enum veng_where w, const char *name, char **ret,
 	if ((rc = lookup(r, w, name, &d, e)) < 0)
 		return rc;
 	rc = vvirt_xml(d, ret, e);
-	vvirt_dom_free(d);
+	put(r, w, d, rc);
 	return rc;
 }
 
@@ -743,6 +787,7 @@ const struct veng_ops veng_real_ops = {
 	.flush_buffers = h_flush,
 	.vm_state = h_vm_state, .vm_info = h_vm_info, .vm_autostart = h_vm_autostart,
 	.nap = h_nap, .vm_migrate = h_vm_migrate, .vm_resume = h_vm_resume,
+	.vm_prefetch = h_vm_prefetch,
 	.vm_watch = h_vm_watch, .vm_watch_clear = h_vm_watch_clear,
 	.vm_undefine = h_vm_undefine, .vm_xml = h_vm_xml, .vm_destroy = h_vm_destroy, .vm_start = h_vm_start,
 	.save = h_save,

@@ -114,6 +114,7 @@ struct world {
 	bool crash_at_gone;		/* S's QEMU crashed: the call fails, and D's domain */
 	int peer_state_at_crash;	/* ... is so then (-1: gone) */
 	int confirm_err;		/* the migration call then fails so (0: not) */
+	unsigned prefetches;		/* vm_prefetch calls (the migration's watch) */
 };
 
 static struct world W;
@@ -699,6 +700,12 @@ static int f_resume(void *ud, enum veng_where w, const char *name, struct vh_err
 	return 0;
 }
 
+static int f_prefetch(void *ud, enum veng_where w, const char *name)
+{
+	W.prefetches++;
+	return (w == VENG_PEER ? W.vm_peer : W.vm_here) < 0 ? -ENOENT : 0;
+}
+
 static int f_undefine(void *ud, enum veng_where w, const char *name, struct vh_error *e)
 {
 	int r = act("undefine %s", w == VENG_PEER ? "peer" : "here");
@@ -805,7 +812,7 @@ static const struct veng_ops fake_ops = {
 	.drbd_wait = f_wait, .helper_take = f_helper_take, .helper_release = f_helper_release,
 	.flush_buffers = f_flush, .vm_state = f_vm_state, .vm_migrate = f_migrate,
 	.vm_info = f_vm_info, .vm_autostart = f_vm_autostart, .nap = f_nap,
-	.vm_resume = f_resume, .vm_undefine = f_undefine, .vm_xml = f_vm_xml, .vm_destroy = f_destroy,
+	.vm_resume = f_resume, .vm_prefetch = f_prefetch, .vm_undefine = f_undefine, .vm_xml = f_vm_xml, .vm_destroy = f_destroy,
 	.vm_start = f_start, .save = f_save,
 };
 
@@ -2851,6 +2858,8 @@ static void early_switch_on_qemu_exit(void **state)
 	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
 	assert_int_equal(W.gone_calls, 1);
 	assert_true(res.early);
+	/* D's domain looked for while libvirt migrated (until found) */
+	assert_true(W.prefetches >= 1);
 	assert_int_equal(early_peer_at_gone, VIR_DOMAIN_RUNNING);
 	assert_log(n, LOG("migrate", "disconnect --force", "resume peer", "undefine here"));
 	/* inside the pause: the journal twice (the gate with the disconnect's
