@@ -173,6 +173,11 @@ static int build_one(const struct vplan_request *req, const struct timeout_set *
 
 	if ((r = vres_collect(dir, &cl, &n, e)) < 0)
 		return vh_err_prefix(e, r, "the moves with a journal on this host");
+	/* The VM's own claim is not another move's: a plan made again replaces
+	 * it (vres_claim_plan; one under way is refused there). */
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(cl[i].vm_name, req->vm))
+			cl[i--] = cl[--n];
 	r = vres_add_used(cl, n, &used, e);
 	free(cl);
 	rq.reserved = &used;

@@ -415,7 +415,8 @@ static int pick_minors(struct vplan *p, const struct vplan_used *u, int64_t firs
 		for (size_t i = 0; i < p->n_disks; i++) {
 			m = (uint32_t)first + (uint32_t)i;
 			if (in_list(u->minors, u->n_minors, m))
-				return vh_err(e, -EBUSY, "DRBD minor %u is in use on this host", m);
+				return vh_err(e, -EBUSY, "DRBD minor %u is in use or claimed by another "
+					      "move on this host", m);
 			p->disks[i].minor = m;
 		}
 		return 0;
@@ -436,7 +437,8 @@ static int port_ok(const struct vplan *p, const struct vplan_host_ops *ops,
 		   const struct vplan_used *u, uint32_t port, struct vh_error *e)
 {
 	if (in_list(u->ports, u->n_ports, port))
-		return vh_err(e, -EADDRINUSE, "port %u is used by a DRBD resource on this host", port);
+		return vh_err(e, -EADDRINUSE, "port %u is used by a DRBD resource or claimed by "
+			      "another move on this host", port);
 	return ops->port_free(p->source.addr, p->source.family, (uint16_t)port, e);
 }
 
