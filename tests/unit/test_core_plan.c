@@ -1507,6 +1507,29 @@ static void claims_released_when_the_move_is_gone(void **state)
 	assert_int_equal(claims_here(), 1);
 }
 
+
+/* A planned move's plan edited by hand (a rate) before its first phase is
+ * still that move's; another plan of the VM (another resource) is not. */
+static void planned_journal_takes_the_edited_plan(void **state)
+{
+	struct vh_error e = { 0 };
+	struct vjournal *j;
+	struct vplan a, edited;
+
+	(void)state;
+	assert_int_equal(plan_claimed("busy", XML_HEAD LV_DISK("/dev/vg/busy", "vda", "none")
+				      XML_TAIL, &a, &e), 0);
+	edited = a;
+	edited.drbd.resync_rate = 1024;
+	assert_int_equal(vjournal_open(claim_dir, &edited, VPLAN_ROLE_SOURCE, &j, &e), 0);
+	assert_int_equal(vjournal_plan(j)->drbd.resync_rate, 1024);
+	vjournal_close(j);
+	snprintf(edited.resource, sizeof(edited.resource), "vh-1a2b3c4d-000001");
+	snprintf(edited.disks[0].copy, sizeof(edited.disks[0].copy), "vh-1a2b3c4d-000001-0.copy");
+	snprintf(edited.disks[0].md_lv, sizeof(edited.disks[0].md_lv), "vh-1a2b3c4d-000001_0.vhmd");
+	assert_int_equal(vjournal_open(claim_dir, &edited, VPLAN_ROLE_SOURCE, &j, &e), -EEXIST);
+}
+
 /* Resource names: unique per move, both forms read. */
 static void resource_names_per_move(void **state)
 {
@@ -1547,6 +1570,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(two_plans_in_a_row_get_distinct_choices,
 						setup_claims, teardown_claims),
 		cmocka_unit_test_setup_teardown(claims_released_when_the_move_is_gone,
+						setup_claims, teardown_claims),
+		cmocka_unit_test_setup_teardown(planned_journal_takes_the_edited_plan,
 						setup_claims, teardown_claims),
 		cmocka_unit_test(resource_names_per_move),
 		cmocka_unit_test_setup_teardown(build_several_disks_skips_used, setup_build,
