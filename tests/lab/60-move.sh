@@ -106,6 +106,8 @@ real_plan() {
 	shift $(( $# ? 1 : 0 ))
 	PLAN_JSON=$(lab_out hv1 "rm -f $PLAN; $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor 60 --port $port --max-downtime 300 $* -o $PLAN >/dev/null && cat $PLAN")
 	put_plan $PLAN "$PLAN_JSON" hv2
+	# the resource carries the plan's nonce (docs/engine.md, "Names")
+	RES=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["resource"])' <<< "$PLAN_JSON")
 }
 put_plan() {	# put_plan FILE JSON [HOST]: the same plan on both hosts (or HOST)
 	local cmd="umask 077; cat > $1 <<'EOF'

@@ -105,7 +105,7 @@ out=$(lab_out hv1 "$Q; q env $BV create $N $SIZE && $VIRSH domuuid $N &&
 	rm -f $PLAN && q $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor $MINOR --port $PORT -o $PLAN && cat $PLAN")
 UUID=$(head -n1 <<< "$out")
 plan=$(tail -n +2 <<< "$out")
-RES=vh-${UUID:0:8}
+RES=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["resource"])' <<< "$plan")
 # NOTHING: the shell line that prints what assert_nothing compares.
 NOTHING="echo lv=\$(lvs --noheadings -o lv_name vg | grep -Ec '^ *($N|${RES}_0\\.vhmd)\$' || true) \
 minor=\$([ -e /sys/block/drbd$MINOR ] && echo yes || echo no) \
