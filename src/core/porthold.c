@@ -23,7 +23,9 @@ int vport_parse_line(const char *line, uint16_t *ret_port, unsigned *ret_state,
 
 	/* "  0: 0100007F:1E6C 00000000:0000 0A 00000000:00000000 00:00000000
 	 *  00000000     0        0 12345 ..." */
-	if (sscanf(line, " %*u: %127[0-9A-Fa-f:]:%x %*s %x %*s %*s %*s %*u %*u %lu",
+	/* the address is hex digits only (8 for IPv4, 32 for IPv6), so the
+	 * scan set stops at the colon before the port */
+	if (sscanf(line, " %*u: %127[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*u %*u %lu",
 		   local, &port, &state, &inode) != 4 || port > 65535)
 		return -EINVAL;
 	*ret_port = (uint16_t)port;
