@@ -544,10 +544,25 @@ static int h_vm_info(void *ud, enum veng_where w, const char *name, struct veng_
 	int rc;
 
 	*ret = (struct veng_vm){ 0 };
-	if ((rc = lookup(r, w, name, &d, e)) == 0) {
+	if ((rc = lookup(r, w, name, &d, e)) == 0 && w == VENG_PEER) {
+		/* D (asked inside the switch): two questions, the job, then the
+		 * state that goes with it; a domain that is not running (libvirt
+		 * says "operation invalid") has no job. */
+		bool invalid = (rc = job_runs(d, &ret->job, e)) == -EINVAL;
+
+		if (invalid)
+			rc = 0;
+		if (rc == 0 && (rc = vvirt_state(d, &ret->state, &ret->reason, e)) == 0) {
+			if (ret->state == VIR_DOMAIN_SHUTOFF)
+				ret->job = false;
+			else if (invalid)
+				ret->job = true;	/* refused while active: not "no job" */
+		}
+		put(r, w, d, rc);
+	} else if (rc == 0) {
 		/* (autostart matters here only: S's definition) */
 		if ((rc = vvirt_state(d, &ret->state, &ret->reason, e)) == 0 &&
-		    (w != VENG_HERE || (rc = vvirt_autostart(d, &ret->autostart, e)) == 0) &&
+		    (rc = vvirt_autostart(d, &ret->autostart, e)) == 0 &&
 		    ret->state != VIR_DOMAIN_SHUTOFF &&
 		    (rc = job_runs(d, &ret->job, e)) == 0 && !ret->job)
 			/* The job's question can wait 30 s for libvirt's lock, and

@@ -18,14 +18,25 @@
 #             exit 3, where the build has none)
 #   send      vmhop's move with one process per host: vmhop receive on hv2
 #             (started first, in the background) and vmhop send on hv1
-# For each: the total time, the time the VM could not write, the sync or copy
-# rate, and the overhead (total - sync - libvirt's migration).  It prints
-# numbers and asserts nothing about speed; a failed step or a failed data
-# check fails the method (and the script) loudly.  Details: docs/bench-move.md.
+# For each move: the total time, the VM-visible stall, libvirt's downtime, the
+# sync or copy rate, and the overhead (total - sync - libvirt's migration).
+# The stall is measured on one clock: hv1 listens to the lifecycle events of
+# both hosts' libvirtd (hv2's over qemu+tcp), and the stall is hv1's
+# "Suspended Migrated" to hv2's "Resumed Migrated" (a plain migration) or
+# "Resumed Unpaused" (vmhop's: migrated paused, then resumed), both as hv1
+# received them.  The methods alternate over ROUNDS rounds (send, copy,
+# send, copy, ...), each move from the same clean state with its data check;
+# at the end, each method's medians and the ratios vmhop / copy
+# (tools/bench/move-report.py, which can be run again on the logs).  It
+# prints numbers and asserts nothing about speed; a failed step or a failed
+# data check fails that move (and the script) loudly.  Details:
+# docs/bench-move.md.
 #
-#   LAB_DIR=... tools/bench/move.sh [--size MIB] [--only seed,copy,copysync,vmhop,send]
-#       on the host, lab started (both hosts).  MOVE_SIZE_MIB (64) and
-#       MOVE_ONLY do the same.  Each method's raw log: build/bench-move/.
+#   LAB_DIR=... tools/bench/move.sh [--size MIB] [--rounds N]
+#                                   [--only send,copy,copysync,vmhop,seed]
+#       on the host, lab started (both hosts).  MOVE_SIZE_MIB (64),
+#       MOVE_ROUNDS (3) and MOVE_ONLY (send,copy) do the same.  Each move's
+#       raw log: build/bench-move/METHOD.ROUND.log.
 #
 # The procedure runs inside hv1, as an operator with a shell on both hosts
 # would run it: commands for hv2 go over the lab link to a small agent on hv2
@@ -152,17 +163,32 @@ dump() { echo "@@FILE $1"; cat "$2" 2>/dev/null || true; echo "@@END"; }
 
 # libvirt's own record: every event (lifecycle, migration iterations, job
 # completed with its statistics, block jobs) with libvirt's timestamps.
+# Three listeners: hv1's libvirtd and hv2's, each on its own host (libvirt's
+# timestamps are the listening virsh's clock at receipt), and hv2's libvirtd
+# again from hv1 over qemu+tcp (events.hv2r): hv1's events and this one are
+# both on hv1's clock, so the stall (hv1's "Suspended Migrated" to hv2's
+# "Resumed") needs no clock offset.
 events_start() {
+	local _ up=no
 	setsid stdbuf -oL $VIRSH event --all --loop --timestamp > "$W/events" 2>&1 < /dev/null &
 	echo $! > "$W/events.pid"
+	setsid stdbuf -oL virsh -q -c "$DEST_URI" event --all --loop --timestamp > "$W/events.r" 2>&1 < /dev/null &
+	echo $! > "$W/events.r.pid"
 	on_d "rm -rf $W; mkdir -p $W; setsid stdbuf -oL $VIRSH event --all --loop --timestamp > $W/events 2>&1 < /dev/null &
 		echo \$! > $W/events.pid"
+	# the remote listener's connection to hv2's libvirtd is up (bounded: 10 s)
+	for _ in $(seq 50); do
+		ss -Htnp state established '( dport = :16509 )' | grep -q "pid=$(cat "$W/events.r.pid")," && { up=yes; break; }
+		sleep 0.2
+	done
+	echo "VAL listener_hv2r $up"
 	sleep 1
 }
 events_stop() {
 	sleep 0.5
-	kill -INT "$(cat "$W/events.pid")" 2>/dev/null || true; sleep 0.3
+	kill -INT "$(cat "$W/events.pid")" "$(cat "$W/events.r.pid")" 2>/dev/null || true; sleep 0.3
 	dump events.hv1 "$W/events"
+	dump events.hv2r "$W/events.r"
 	echo "@@FILE events.hv2"
 	on_d "kill -INT \$(cat $W/events.pid) 2>/dev/null; sleep 0.3; cat $W/events" || true
 	echo "@@END"
@@ -197,6 +223,9 @@ jobinfo() {
 
 start_vm() {
 	step busyvm_create $BV create "$VM" "$SIZE"
+	# the LV beyond busyvm's boot sector and ring (its first 5 MiB) filled with
+	# random data, as a VM's disk would be: no copy may skip zeroes
+	step fill_random dd if=/dev/urandom of="/dev/vg/$VM" bs=1M seek=5 count=$((SIZE - 5)) oflag=direct status=none
 	step busyvm_writes $BV wait-writes "$VM" 64 120
 	echo "VAL size_bytes $(blockdev --getsize64 "/dev/vg/$VM")"
 	mark t0		# the move starts here
@@ -278,8 +307,9 @@ guest_copy() {
 	local extra=$2
 	guest_common "$1"
 	events_start
-	start_vm
+	# hv2's LV is made before the move starts: not in copy's total
 	step lv_D on_d "lvcreate -q -y -Wn -n $VM -L ${SIZE}m vg"
+	start_vm
 	step migrate $MIGRATE --copy-storage-all $extra "$VM" "$DEST_URI"
 	step rm_lv_S lvremove -q -y "vg/$VM"
 	mark end
@@ -380,15 +410,24 @@ left_host() {
 }
 
 host_main() {
-	local size=${MOVE_SIZE_MIB:-64} only=${MOVE_ONLY:-seed,copy,copysync,vmhop,send} m rc failed=
+	local size=${MOVE_SIZE_MIB:-64} only=${MOVE_ONLY:-send,copy} rounds=${MOVE_ROUNDS:-3} m r rc log failed=''
+	local usage="usage: move.sh [--size MIB] [--rounds N] [--only send,copy,copysync,vmhop,seed]"
 	while [ $# -gt 0 ]; do
 		case $1 in
-		--size) size=$2; shift 2 ;;
-		--only) only=$2; shift 2 ;;
-		*) echo "usage: move.sh [--size MIB] [--only seed,copy,copysync,vmhop,send]" >&2; exit 2 ;;
+		--size) size=${2:-}; shift 2 || { echo "$usage" >&2; exit 2; } ;;
+		--only) only=${2:-}; shift 2 || { echo "$usage" >&2; exit 2; } ;;
+		--rounds) rounds=${2:-}; shift 2 || { echo "$usage" >&2; exit 2; } ;;
+		*) echo "$usage" >&2; exit 2 ;;
 		esac
 	done
 	[[ $size =~ ^[0-9]+$ ]] && [ "$size" -ge 8 ] || { echo "move.sh: --size: a number of MiB >= 8" >&2; exit 2; }
+	[[ $rounds =~ ^[0-9]+$ ]] && [ "$rounds" -ge 1 ] || { echo "move.sh: --rounds: a number >= 1" >&2; exit 2; }
+	for m in ${only//,/ }; do
+		case $m in
+		seed|copy|copysync|vmhop|send) ;;
+		*) echo "move.sh: unknown method '$m' ($usage)" >&2; exit 2 ;;
+		esac
+	done
 	# shellcheck source=tests/lab/lib.sh
 	. "$REPO/tests/lab/lib.sh"
 	SCENARIO=bench-move	# say/fail prefix (lib.sh)
@@ -396,6 +435,7 @@ host_main() {
 	export LAB_TIMEOUT=${LAB_TIMEOUT:-1500}
 	OUT=$REPO/$BUILD/bench-move
 	mkdir -p "$OUT"
+	rm -f "$OUT"/*.log "$OUT"/*.err
 	for h in hv1 hv2; do
 		lab_out $h "cat /sys/module/drbd/parameters/usermode_helper > /tmp/bench-move.helper0" >/dev/null
 	done
@@ -408,198 +448,42 @@ host_main() {
 	hop=$(lab_out hv1 "export D_ADDR=$D_ADDR AGENT_PORT=$AGENT_PORT; $(declare -f on_d)
 		t0=\$EPOCHREALTIME; for i in 1 2 3 4 5 6 7 8 9 10; do on_d true; done; t1=\$EPOCHREALTIME
 		awk -v a=\$t0 -v b=\$t1 'BEGIN { printf \"%.1f\", (b - a) * 100 }'")
-	say "size ${size} MiB; one command on hv2 from hv1 (agent round trip, 'true'): $hop ms (mean of 10)"
+	say "size ${size} MiB; $rounds round(s) of: ${only//,/ }; one command on hv2 from hv1 (agent round trip, 'true'): $hop ms (mean of 10)"
 	say "host load: $(cut -d' ' -f1-3 /proc/loadavg); lab guests running on this machine: $(pgrep -fc 'qemu-system-x86_64 -name vmhop-lab' || true) (2 are ours)"
-	for m in ${only//,/ }; do
-		case $m in
-		seed) args="seed $size" ;;
-		copy) args="copy $size ''" ;;
-		copysync) args="copy $size --copy-storage-synchronous-writes" ;;
-		vmhop) args="vmhop $size" ;;
-		send) args="send $size" ;;
-		*) fail "unknown method $m" ;;
-		esac
-		for h in hv1 hv2; do lab_out $h "$(clean_host)" >/dev/null; done
-		for h in hv1 hv2; do
-			[ -z "$(lab_out $h "$(left_host)" | tr -d ' ')" ] || fail "$h is not clean before $m: $(lab_out $h "$(left_host)")"
-		done
-		say "== $m"
-		rc=0
-		lab_run hv1 "BUILD=$BUILD bash tools/bench/move.sh --guest $args" > "$OUT/$m.log" 2> "$OUT/$m.err" || rc=$?
-		grep -E '^(STEP|VAL) ' "$OUT/$m.log" | sed "s/^/[bench-move]   /" || true
-		for h in hv1 hv2; do lab_out $h "$(clean_host)" >/dev/null; done
-		if [ "$rc" -ne 0 ]; then
-			sed "s/^/[bench-move]   $m: /" "$OUT/$m.err" >&2
-			say "== $m FAILED (exit $rc)" >&2
-			failed+=" $m"
-			continue
-		fi
-		for h in hv1 hv2; do
-			left=$(lab_out $h "$(left_host)")
-			[ -z "${left// /}" ] || { say "$h not clean after $m: $left" >&2; failed+=" $m"; }
+	# The methods alternate within each round (send, copy, send, copy, ...),
+	# so a change in the machine's load spreads over all of them.
+	for ((r = 1; r <= rounds; r++)); do
+		for m in ${only//,/ }; do
+			case $m in
+			seed) args="seed $size" ;;
+			copy) args="copy $size ''" ;;
+			copysync) args="copy $size --copy-storage-synchronous-writes" ;;
+			vmhop) args="vmhop $size" ;;
+			send) args="send $size" ;;
+			esac
+			log=$OUT/$m.$r
+			for h in hv1 hv2; do lab_out $h "$(clean_host)" >/dev/null; done
+			for h in hv1 hv2; do
+				[ -z "$(lab_out $h "$(left_host)" | tr -d ' ')" ] || fail "$h is not clean before $m (round $r): $(lab_out $h "$(left_host)")"
+			done
+			say "== round $r/$rounds: $m (load $(cut -d' ' -f1 /proc/loadavg))"
+			rc=0
+			lab_run hv1 "BUILD=$BUILD bash tools/bench/move.sh --guest $args" > "$log.log" 2> "$log.err" || rc=$?
+			grep -E '^(STEP|VAL) ' "$log.log" | sed "s/^/[bench-move]   /" || true
+			for h in hv1 hv2; do lab_out $h "$(clean_host)" >/dev/null; done
+			if [ "$rc" -ne 0 ]; then
+				sed "s/^/[bench-move]   $m: /" "$log.err" >&2
+				say "== round $r: $m FAILED (exit $rc)" >&2
+				failed+=" $m.$r"
+				continue
+			fi
+			for h in hv1 hv2; do
+				left=$(lab_out $h "$(left_host)")
+				[ -z "${left// /}" ] || { say "$h not clean after $m (round $r): $left" >&2; failed+=" $m.$r"; }
+			done
 		done
 	done
-	python3 - "$OUT" "$only" "$hop" <<-'PY'
-	import datetime, json, os, re, sys
-	out, only, hop = sys.argv[1], sys.argv[2].split(","), float(sys.argv[3])
-	def ts(line):	# libvirt's event timestamp: "2026-12-01 08:50:12.345+0000: event ..."
-	    m = re.match(r"(\d+-\d+-\d+ \d+:\d+:\d+\.\d+)\+0000: ", line)
-	    if not m: return None
-	    return datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f").replace(
-	        tzinfo=datetime.timezone.utc).timestamp()
-	def pauses(lines):	# Suspended Paused -> Resumed Unpaused, as libvirt saw them
-	    r, t = [], None
-	    for l in lines:
-	        if "'lifecycle'" in l and "Suspended Paused" in l: t = ts(l)
-	        elif "'lifecycle'" in l and "Resumed Unpaused" in l and t is not None:
-	            r.append((ts(l) - t) * 1000); t = None
-	    return r
-	def resync(lines):	# DRBD's own: kernel timestamps of "Began resync" and "Resync done"
-	    b = d = None
-	    for l in lines:
-	        m = re.match(r"\[\s*(\d+\.\d+)\]", l)
-	        if not m: continue
-	        if "Began resync as SyncSource" in l: b = float(m.group(1))
-	        elif "Resync done" in l and b is not None: d = float(m.group(1))
-	    return (d - b) * 1000 if b is not None and d is not None else None
-	f = lambda v, p="%.0f": (p % v) if v is not None else "?"
-	label = {"seed": "seed procedure", "copy": "copy-storage-all",
-	         "copysync": "copy-storage-all+sync-writes", "vmhop": "vmhop phases",
-	         "send": "vmhop send/receive"}
-	rows = []
-	for m in only:
-	    p = os.path.join(out, m + ".log")
-	    if not os.path.exists(p): continue
-	    st, val, files, cur, clk = {}, {}, {}, None, []
-	    for l in open(p):
-	        l = l.rstrip("\n")
-	        if cur is not None:
-	            if l == "@@END": cur = None
-	            else: files[cur].append(l)
-	            continue
-	        w = l.split(" ")
-	        if w[0] == "STEP" and len(w) == 4: st[w[1]] = (float(w[2]), float(w[3]))
-	        elif w[0] == "VAL" and len(w) >= 3: val[w[1]] = " ".join(w[2:])
-	        elif w[0] == "@@FILE": cur = w[1]; files[cur] = []
-	        elif w[0] == "CLK" and len(w) == 4: clk.append(tuple(map(float, w[1:])))
-	    if "end" not in val or "check" not in val:
-	        rows.append((label[m], None)); continue
-	    if m == "send":	# send's phases, from its events, in hv1's clock
-	        sev = [json.loads(l) for l in files.get("send_events", []) if l.startswith("{")]
-	        pt = {}
-	        for e in sev:
-	            if e["event"] in ("phase-start", "phase-end"):
-	                pt.setdefault(e["phase"], [None, None])[e["event"] == "phase-end"] = st["send"][0] + e["t"]
-	        for k, (a, b) in pt.items():
-	            if a is not None and b is not None: st[k] = (a, b)
-	        val["send_summary"] = json.dumps(sev[-1]) if sev else "{}"
-	    dur = lambda a, b: (st[b][1] - st[a][0]) * 1000
-	    ji = {}
-	    for l in files.get("jobinfo", []):
-	        k, _, v = l.partition(":")
-	        ji[k.strip()] = v.strip()
-	    # libvirt's "Total downtime" on hv2 is hv2's clock at the end minus
-	    # hv1's at the stop: it carries the guests' clock offset (+890 ms in
-	    # one run).  "Downtime w/o network" takes out the time the stats
-	    # took from hv1 to hv2, and the offset with it; libvirt leaves it
-	    # out when hv2's clock is behind (the total is then QEMU's own).
-	    dk = "Downtime w/o network" if "Downtime w/o network" in ji else "Total downtime"
-	    down = float(ji[dk].split()[0]) if dk in ji else None
-	    total = (float(val["end"]) - float(val["t0"])) * 1000
-	    mig = dur("migrate", "migrate")
-	    size = int(val["size_bytes"])
-	    ev1, ev2 = files.get("events.hv1", []), files.get("events.hv2", [])
-	    # hv2's clock minus hv1's, from the quickest round trip
-	    a, d, b = min(clk, key=lambda c: c[2] - c[0]) if clk else (0, 0, 0)
-	    off, unc = d - (a + b) / 2, (b - a) / 2
-	    # the destination's QEMU is up (libvirt's "Started Migrated" on hv2), in hv1's clock
-	    t_up = next((ts(l) - off for l in ev2 if "Started Migrated" in l), None)
-	    up = (t_up - st["migrate"][0]) * 1000 if t_up else None
-	    # the switchover as libvirt's events show it: the VM stopped on hv1
-	    # ("Suspended Migrated") until it runs on hv2 (the first "Resumed" there)
-	    t_stop = next((ts(l) for l in ev1 if "Suspended Migrated" in l), None)
-	    t_run = next((ts(l) - off for l in ev2 if "'lifecycle'" in l and "Resumed" in l), None)
-	    sw = (t_run - t_stop) * 1000 if t_stop and t_run else None
-	    clock = ("stopped on hv1 -> running on hv2 %s ms (libvirt's events); hv2's QEMU up %s ms into "
-	             "the migration (clocks: hv2 - hv1 = %.0f ms +- %.0f)" % (f(sw), f(up), off * 1000, unc * 1000))
-	    if m == "seed":
-	        ev = pauses(ev1) + pauses(ev2)
-	        vp = [dur("suspend", "resume"), dur("suspend_D", "resume_D")]
-	        sync = resync(files.get("dmesg.hv1", [])) or dur("primary_S", "wait_sync_S")
-	        # libvirt's record of the two pauses when it has both, else virsh's
-	        stall = (sum(ev) if len(ev) == 2 else sum(vp)) + (down or 0)
-	        names = list(st)
-	        in1 = names[names.index("suspend") + 1:names.index("resume")]
-	        in2 = names[names.index("suspend_D") + 1:names.index("resume_D")]
-	        hops = sum(1 for n in in1 + in2 if n.endswith("_D")) + 2
-	        detail = ("pauses %s ms (libvirt's events; virsh calls: %s ms); %d steps in them, %d on hv2 "
-	                  "(a hop to hv2 costs ~%.0f ms of them)" % (" + ".join(f(x) for x in ev) or "?",
-	                  " + ".join(f(x) for x in vp), len(in1) + len(in2) + 3, hops, hop))
-	        overhead = total - sync - mig
-	    elif m == "vmhop":
-	        bj, mj = json.loads(val["bridge_json"]), json.loads(val["migrate_json"])
-	        freeze = sum(bj.get("freeze_ns", [])) / 1e6
-	        down = down if down is not None else mj.get("downtime_ms")
-	        sync = resync(files.get("dmesg.hv1", [])) or dur("prepare_D", "wait_sync_S")
-	        # libvirt's downtime + the gate + the resume on D = from the stop on
-	        # hv1 to the run on hv2 (events); libvirt's downtime alone if no events
-	        stall = freeze + (sw if sw is not None else (down or 0))
-	        detail = ("bridge freeze %.3f ms + (libvirt downtime %s ms, then the gate and the resume on hv2): "
-	                  "gate %s" % (freeze, f(down), mj.get("gate", "?")))
-	        overhead = total - sync - mig
-	    elif m == "send":
-	        sj = json.loads(val["send_summary"])
-	        freeze = sum(sj.get("freeze_ns", [])) / 1e6
-	        down = down if down is not None else sj.get("downtime_ms")
-	        sync = resync(files.get("dmesg.hv1", [])) or dur("wait-sync", "wait-sync")
-	        stall = freeze + (sw if sw is not None else (down or 0))
-	        detail = ("bridge freeze %.3f ms + (libvirt downtime %s ms, then the gate and the resume on hv2: "
-	                  "%s ms by send's clock)" % (freeze, f(down), f(sj.get("switch_ms"))))
-	        # The same stop -> run on hv1's clock alone, without the events'
-	        # delivery delays: QEMU stopped on hv1 at the job's start + its
-	        # elapsed time - its downtime (libvirt's job-completed event); the
-	        # job's start is the earliest of send's progress events' t minus
-	        # the elapsed time libvirt gave in it (each is read after libvirt
-	        # computed it: the earliest is the tightest); it runs on hv2 when
-	        # send goes on to the next step after the resume.
-	        t_mig = min((e["t"] - e["elapsed_ms"] / 1000 for e in sev
-	                     if e["event"] == "migrate" and e.get("elapsed_ms")), default=None)
-	        t_next = next((e["t"] for e in sev if e["event"] == "step" and e["what"].startswith("undefine ")), None)
-	        jc = {}
-	        for l in ev1[next((i for i, l in enumerate(ev1) if "'job-completed'" in l), len(ev1)):]:
-	            k, _, v = l.strip().partition(": ")
-	            if k in ("time_elapsed", "downtime", "downtime_net") and k not in jc: jc[k] = float(v)
-	        if "downtime_net" in jc: jc["downtime"] = jc["downtime_net"]
-	        if t_mig is not None and t_next is not None and "time_elapsed" in jc and "downtime" in jc:
-	            detail += ("; by hv1's clock alone, QEMU stopped on hv1 (job start + elapsed %.0f - downtime "
-	                       "%.0f) -> running on hv2 (send's step after the resume) %.0f ms" % (jc["time_elapsed"],
-	                       jc["downtime"], (t_next - t_mig) * 1000 - (jc["time_elapsed"] - jc["downtime"])))
-	        overhead = total - sync - mig
-	    else:
-	        # the disk copy: libvirt starts the destination's QEMU with an NBD
-	        # server, mirrors the disk, and migrates the memory once the mirror
-	        # is ready: from "Started Migrated" on hv2 to "Block Copy ... ready" on hv1
-	        t_ready = next((ts(l) for l in ev1 if "'block-job-2'" in l and "ready" in l), None)
-	        sync = (t_ready - t_up) * 1000 if t_ready and t_up else None
-	        stall = down
-	        detail = "copy: from hv2's QEMU start to libvirt's block-copy ready event"
-	        overhead = total - mig
-	    detail += "; " + clock
-	    rows.append((label[m], dict(total=total, stall=stall, down=down, sync=sync, mig=mig,
-	                 rate=(size / 2**20) / (sync / 1000) if sync else None, overhead=overhead,
-	                 check=val.get("check", "?"), detail=detail)))
-	hdr = ("method", "total ms", "no-write ms", "libvirt dt", "sync ms", "MiB/s", "migrate ms", "overhead")
-	fmt = "[bench-move] %-30s %9s %11s %10s %9s %7s %10s %9s"
-	print(fmt % hdr)
-	for name, r in rows:
-	    if r is None:
-	        print("[bench-move] %-30s %s" % (name, "FAILED or not available (see above)")); continue
-	    print(fmt % (name, f(r["total"]), f(r["stall"]), f(r["down"]), f(r["sync"]),
-	          f(r["rate"], "%.1f"), f(r["mig"]), f(r["overhead"])))
-	for name, r in rows:
-	    if r: print("[bench-move]   %s: %s; data check on hv2: %s" % (name, r["detail"], r["check"]))
-	print("[bench-move]   overhead = total - sync - migrate (libvirt's runs: total - migrate, the copy is inside it)")
-	PY
+	python3 "$REPO/tools/bench/move-report.py" "$OUT" "$only" "$rounds" "$hop" "$size"
 	[ -z "$failed" ] || { say "FAILED:$failed" >&2; exit 1; }
 }
 
