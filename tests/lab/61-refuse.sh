@@ -253,7 +253,7 @@ journal=\$(ls $STATE/*.journal 2>/dev/null | wc -l)"
 assert_nothing_s() { assert_eq "$1" "md=0 res=no copy=0 table=linear journal=0" "hv1: nothing created ($2)"; }
 t1=$(now)
 lab_out hv1 "drbdsetup-84 new-resource r61 && drbdsetup-84 new-minor r61 $MINOR 0" >/dev/null
-refused hv1 5 "DRBD minor $MINOR is in use on this host \\(resource r61\\)" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
+refused hv1 5 "DRBD minor $MINOR is in use \\(resource r61\\) on this host" "$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
 out=$(lab_out hv1 "$Q; q drbdsetup-84 down r61 && $NOTHING_S && q drbdsetup-84 new-resource r61 &&
 	q drbdsetup-84 connect r61 ipv4:169.254.77.1:$PORT ipv4:$D_ADDR:$PORT --protocol=C")
 assert_nothing_s "$out" "minor taken"
