@@ -138,7 +138,7 @@ p=$(jget port <<< "$PJ")
 out=$(lab_out hv2 "setsid python3 -c 'import socket,time; s=socket.socket(); s.bind((\"169.254.77.2\", $p)); s.listen(); time.sleep(600)' >/dev/null 2>&1 &
 	echo \$! > /tmp/vh80-listen.pid; sleep 2
 	$V preflight --plan /tmp/vh80/vh80x.plan 2>&1; echo rc=\$?
-	ls $STATE 2>/dev/null | wc -l; $CLEAN; lvs --noheadings vg/vh80x 2>/dev/null | wc -l
+	ls $STATE/*.journal 2>/dev/null | wc -l; $CLEAN; lvs --noheadings vg/vh80x 2>/dev/null | wc -l
 	kill \$(cat /tmp/vh80-listen.pid); rm -f /tmp/vh80-listen.pid")
 assert_match "$out" "port $p on 169.254.77.2 is in use on this host by program python3 \\(pid [0-9]+\\)" "hv2's preflight names the program"
 assert_match "$out" "rc=5" "exit 5 (busy)"
