@@ -93,7 +93,10 @@ int veng_journal_load(struct vjournal *j, const struct vplan *p, enum vplan_role
 	int r;
 
 	veng_state_init(ret, p, role);
-	*ret_found = vjournal_count(j) > 0;
+	/* A journal that holds only `vmhop plan`'s claim ("planned") records
+	 * nothing of the move yet: no state here. */
+	*ret_found = vjournal_count(j) > 0 &&
+		     !(vjournal_count(j) == 1 && vjournal_find(j, "planned"));
 	for (size_t k = 0; k < NFACTS; k++)
 		for (size_t i = 0; i < (facts[k].disk ? p->n_disks : 1); i++) {
 			fact_id(&facts[k], i, id, sizeof(id));
