@@ -6,20 +6,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vmhop.h"
+#include "core/journal.h"
 #include "core/plan.h"
+#include "core/reserve.h"
 
 #define PLAN_USAGE \
-	"VM --to DEST [--uri URI] [--local-addr A] [--port N] [--minor N]\n" \
+	"VM [VM ...] --to DEST [--uri URI] [--local-addr A] [--port N] [--minor N]\n" \
 	"       [--resync-rate R] [--max-downtime MS] [--bandwidth MIB] [--keep-source]\n" \
 	"       [--on-link-loss cancel|continue] [--tunnelled]\n" \
 	"       [--timeout connect|sync|stall|migrate|gate=SECONDS ...] [-o FILE [--force]]\n" \
+	"       [--out-dir DIR [--force]] [--state-dir DIR]\n" \
 	"   or: vmhop plan --check FILE"
 
 enum { O_TO = 256, O_URI, O_LOCAL_ADDR, O_PORT, O_MINOR, O_RESYNC_RATE, O_MAX_DOWNTIME,
        O_BANDWIDTH, O_KEEP_SOURCE, O_FORCE, O_CHECK, O_HELP, O_TIMEOUT, O_ON_LINK_LOSS,
-       O_TUNNELLED };
+       O_TUNNELLED, O_OUT_DIR, O_STATE_DIR };
 
 static const struct option plan_opts[] = {
 	{ "to", required_argument, NULL, O_TO },
@@ -37,6 +41,8 @@ static const struct option plan_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "force", no_argument, NULL, O_FORCE },
 	{ "check", required_argument, NULL, O_CHECK },
+	{ "out-dir", required_argument, NULL, O_OUT_DIR },
+	{ "state-dir", required_argument, NULL, O_STATE_DIR },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -126,14 +132,153 @@ static int parse_timeout(const char *arg, struct timeout_set *t)
 	return -EINVAL;
 }
 
+#define VPLAN_BATCH_MAX	64
+
+/* The plan file of @vm: -o FILE, DIR/<VM>.plan, or "" (stdout). */
+static int plan_path(const char *out, const char *out_dir, const char *vm, char *buf, size_t len)
+{
+	int n = out ? snprintf(buf, len, "%s", out) :
+		out_dir ? snprintf(buf, len, "%s/%s.plan", out_dir, vm) : snprintf(buf, len, "%s", "");
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int print_plan(const struct vplan *p, struct vh_error *e)
+{
+	json_object *o = vplan_to_json(p);
+
+	if (!o)
+		return vh_err(e, -ENOMEM, "out of memory");
+	/* The plan itself is JSON, with or without --json. */
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						      JSON_C_TO_STRING_SPACED));
+	fflush(stdout);
+	json_object_put(o);
+	return 0;
+}
+
+/* One plan, never picking what the moves with a journal here claim (the
+ * plans of this call made before it have theirs already), with the
+ * --timeout values; then its claim, the journal. */
+static int build_one(const struct vplan_request *req, const struct timeout_set *to,
+		     const char *dir, struct vplan *p, struct vh_error *e)
+{
+	uint32_t *dst[5] = { &p->timeouts.connect, &p->timeouts.sync, &p->timeouts.stall,
+			     &p->timeouts.migrate, &p->timeouts.gate };
+	struct vplan_request rq = *req;
+	struct vplan_used used = { 0 };
+	struct vres_claim *cl = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = vres_collect(dir, &cl, &n, e)) < 0)
+		return vh_err_prefix(e, r, "the moves with a journal on this host");
+	/* The VM's own claim is not another move's: a plan made again replaces
+	 * it (vres_claim_plan; one under way is refused there). */
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(cl[i].vm_name, req->vm))
+			cl[i--] = cl[--n];
+	r = vres_add_used(cl, n, &used, e);
+	free(cl);
+	rq.reserved = &used;
+	if (r == 0)
+		r = vplan_build(&rq, NULL, p, e);
+	vplan_used_free(&used);
+	if (r < 0)
+		return vh_err_prefix(e, r, "VM %s", req->vm);
+	for (size_t i = 0; i < 5; i++)
+		if (to->v[i])
+			*dst[i] = to->v[i];
+	if ((r = vplan_validate(p, e)) < 0 || (r = vres_claim_plan(dir, p, e)) < 0)
+		return r;
+	return 0;
+}
+
+/*
+ * vmhop plan VM... : every plan built and claimed under the host lock, one
+ * after the other, so each sees the claims of the ones before; then the
+ * files written.  Any failure undoes the claims and files of this call:
+ * nothing is left changed.
+ */
+static int plan_batch(struct vh_ctx *ctx, const struct vplan_request *req,
+		      const struct timeout_set *to, const char *const *vms, size_t n,
+		      const char *out, const char *out_dir, const char *dir, bool force)
+{
+	struct vh_error e = { 0 };
+	struct vplan *p = calloc(n, sizeof(*p));
+	bool *written = calloc(n, sizeof(*written));
+	size_t built = 0;
+	json_object *arr = NULL;
+	char path[4096];
+	int lock = -1, r = 0;
+
+	if (!p || !written) {
+		r = vh_err(&e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((lock = vjournal_host_lock(dir, 120000, &e)) < 0) {
+		r = lock;
+		goto out;
+	}
+	for (; r == 0 && built < n; built++) {
+		struct vplan_request rq = *req;
+
+		for (size_t k = 0; k < built && r == 0; k++)
+			if (!strcmp(vms[k], vms[built]))
+				r = vh_err(&e, -EINVAL, "VM %s is named twice", vms[k]);
+		rq.vm = vms[built];
+		if (r == 0 && (r = build_one(&rq, to, dir, &p[built], &e)) < 0)
+			break;
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (plan_path(out, out_dir, p[i].vm_name, path, sizeof(path)) < 0) {
+			r = vh_err(&e, -ENAMETOOLONG, "plan file path too long for VM %s",
+				   p[i].vm_name);
+			break;
+		}
+		if (!path[0])
+			r = print_plan(&p[i], &e);
+		else if ((r = vplan_save(&p[i], path, force, &e)) == 0)
+			written[i] = true;
+	}
+	if (r == 0 && (out || out_dir)) {
+		arr = n > 1 ? json_object_new_array() : NULL;
+		for (size_t i = 0; i < n; i++) {
+			(void)plan_path(out, out_dir, p[i].vm_name, path, sizeof(path));
+			if (arr)
+				json_object_array_add(arr, summary(&p[i], path));
+			else
+				vh_print(ctx, summary(&p[i], path));
+		}
+		if (arr)
+			vh_print(ctx, arr);
+	}
+	if (r < 0) {
+		/* nothing of this call is left: files, claims */
+		for (size_t i = 0; i < n && i < built; i++) {
+			if (written[i] && plan_path(out, out_dir, p[i].vm_name, path,
+						    sizeof(path)) == 0)
+				(void)unlink(path);
+			if (p[i].resource[0])
+				vres_unclaim_plan(dir, &p[i]);
+		}
+	}
+out:
+	if (lock >= 0)
+		vjournal_host_unlock(lock);
+	if (p)
+		memset(p, 0, n * sizeof(*p));
+	free(p);
+	free(written);
+	return r < 0 ? vh_fail(ctx, &e) : VH_EXIT_OK;
+}
+
 int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 {
 	struct timeout_set to = { { 0 } };
 	struct vplan_request req = { .minor = -1 };
-	const char *out = NULL, *check = NULL;
-	struct vh_error e = { 0 };
+	const char *out = NULL, *check = NULL, *out_dir = NULL, *dir = NULL;
 	bool force = false;
-	struct vplan p;
 	uint64_t v;
 	int c, r;
 
@@ -158,6 +303,8 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 		case O_FORCE: force = true; break;
 		case O_CHECK: check = optarg; break;
 		case 'o': out = optarg; break;
+		case O_OUT_DIR: out_dir = optarg; break;
+		case O_STATE_DIR: dir = optarg; break;
 		case O_PORT:
 			if (num(optarg, 65535, &v) < 0 || v == 0)
 				return vh_usage(ctx, "plan: --port takes 1..65535, not '%s'", optarg);
@@ -191,7 +338,12 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 			       "Inspects VM on this host (the source) and writes the plan of its move\n"
 			       "to DEST as JSON (stdout, or FILE with mode 0600: it holds the DRBD\n"
 			       "secret).  --check loads a plan, validates it and says which side\n"
-			       "of it this host is.\n");
+			       "of it this host is.\n\n"
+			       "Several VMs (one call): one plan each, in DIR/<VM>.plan (--out-dir),\n"
+			       "with distinct minors, ports and resources.  Every plan claims what\n"
+			       "it chose in its journal on this host (the state directory), under\n"
+			       "the host lock: a plan made later never picks the same until the move\n"
+			       "ends or is aborted (or its journal is removed).\n");
 			return VH_EXIT_OK;
 		default:
 			return vh_usage(ctx, "plan: unknown option '%s' (usage: vmhop plan %s)",
@@ -203,43 +355,20 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 			return vh_usage(ctx, "plan: --check FILE takes nothing else");
 		return plan_check(ctx, check);
 	}
-	if (argc - optind != 1 || !req.dest)
+	if (argc - optind < 1 || !req.dest)
 		return vh_usage(ctx, "usage: vmhop plan %s", PLAN_USAGE);
-	if (force && !out)
-		return vh_usage(ctx, "plan: --force is for -o FILE");
-	req.vm = argv[optind];
-	r = vplan_build(&req, NULL, &p, &e);
-	if (r < 0)
-		return vh_fail(ctx, &e);
-	{
-		uint32_t *dst[5] = { &p.timeouts.connect, &p.timeouts.sync, &p.timeouts.stall,
-				     &p.timeouts.migrate, &p.timeouts.gate };
-
-		for (size_t i = 0; i < 5; i++)
-			if (to.v[i])
-				*dst[i] = to.v[i];
-		if ((r = vplan_validate(&p, &e)) < 0) {
-			memset(&p, 0, sizeof(p));
-			return vh_fail(ctx, &e);
-		}
-	}
-	if (out) {
-		r = vplan_save(&p, out, force, &e);
-		if (r == 0)
-			vh_print(ctx, summary(&p, out));
-	} else {
-		json_object *o = vplan_to_json(&p);
-
-		if (!o) {
-			r = vh_err(&e, -ENOMEM, "out of memory");
-		} else {
-			/* The plan itself is JSON, with or without --json. */
-			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								      JSON_C_TO_STRING_SPACED));
-			fflush(stdout);
-			json_object_put(o);
-		}
-	}
-	memset(&p, 0, sizeof(p));
-	return r < 0 ? vh_fail(ctx, &e) : VH_EXIT_OK;
+	if (force && !out && !out_dir)
+		return vh_usage(ctx, "plan: --force is for -o FILE or --out-dir DIR");
+	if (out && out_dir)
+		return vh_usage(ctx, "plan: -o FILE and --out-dir DIR exclude each other");
+	if (argc - optind > 1 && !out_dir)
+		return vh_usage(ctx, "plan: several VMs need --out-dir DIR (one plan file per VM, "
+				"DIR/<VM>.plan)");
+	if (argc - optind > 1 && (req.port || req.minor >= 0))
+		return vh_usage(ctx, "plan: --port and --minor are one move's: with several VMs "
+				"each plan takes the first free ones");
+	if (argc - optind > VPLAN_BATCH_MAX)
+		return vh_usage(ctx, "plan: at most %d VMs in one call", VPLAN_BATCH_MAX);
+	return plan_batch(ctx, &req, &to, (const char *const *)argv + optind,
+			  (size_t)(argc - optind), out, out_dir, dir, force);
 }

@@ -142,8 +142,9 @@ static void bar_text(char *buf, size_t len, double frac)
 
 static struct sync_track *track(struct out *o, uint32_t minor)
 {
-	for (size_t i = 0; i < o->s->plan.n_disks; i++)
-		if (o->s->plan.disks[i].minor == minor)
+	/* the engine's plan: D's own minors in place of the plan's */
+	for (size_t i = 0; i < o->s->g.plan->n_disks; i++)
+		if (o->s->g.plan->disks[i].minor == minor)
 			return &o->sync[i];
 	return &o->sync[0];
 }

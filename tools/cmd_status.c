@@ -79,6 +79,7 @@ struct move {
 	struct vplan plan;
 	enum vplan_role role;
 	bool have_state;
+	bool planned;			/* the journal holds nothing but the plan */
 	struct veng_state st;
 	char journal[PATH_MAX];		/* "" when there is none yet */
 };
@@ -88,7 +89,12 @@ static int load_state(struct vjournal *j, struct move *m, struct vh_error *e)
 	int r = veng_journal_load(j, &m->plan, m->role, &m->st, &m->have_state, e);
 
 	if (r < 0)
-		vh_err_prefix(e, r, "journal %s", m->journal);
+		return vh_err_prefix(e, r, "journal %s", m->journal);
+	m->planned = vjournal_count(j) == 1 && vjournal_find(j, "planned");
+	/* D's own minors, where it took them: what is on this host */
+	for (size_t i = 0; i < m->plan.n_disks; i++)
+		if (m->st.disks[i].own_minor_set)
+			m->plan.disks[i].minor = m->st.disks[i].own_minor;
 	return r;
 }
 
@@ -144,8 +150,8 @@ static int move_from_plan(const struct status_args *a, struct move *m, struct vh
 	return r;
 }
 
-/* The journal of @res ("vh-" and the first 8 hex digits of the VM's UUID,
- * names.h): only the files named for such a UUID are read, so a corrupt
+/* The journal of @res ("vh-", the first 8 hex digits of the VM's UUID and
+ * the plan's nonce, names.h): only the files named for such a UUID are read, so a corrupt
  * journal of this move is an error naming it, not "not found". */
 static int move_from_resource(const struct status_args *a, struct move *m, struct vh_error *e)
 {
@@ -156,9 +162,10 @@ static int move_from_resource(const struct status_args *a, struct move *m, struc
 
 	if ((r = vname_check_resource(a->resource, e)) < 0)
 		return r;
-	if (strncmp(a->resource, "vh-", 3) || strlen(a->resource) != 11)
-		return vh_err(e, -EINVAL, "'%s' is not the name of a vmhop resource (vh-XXXXXXXX)",
-			      a->resource);
+	if (strncmp(a->resource, "vh-", 3) || (strlen(a->resource) != 11 &&
+	    (strlen(a->resource) != 12 + VNAME_NONCE_HEX || a->resource[11] != '-')))
+		return vh_err(e, -EINVAL, "'%s' is not the name of a vmhop resource "
+			      "(vh-XXXXXXXX-NNNNNN, or vh-XXXXXXXX of an older vmhop)", a->resource);
 	if ((r = vjournal_list(dir, &paths, &n, e)) < 0)
 		return r;
 	r = 1;
@@ -425,6 +432,18 @@ static int show_move(struct vh_ctx *ctx, const struct status_args *a, const stru
 
 /* ---- every move with a journal here ------------------------------------- */
 
+/* Where the move stands here, in one word: "planned" (vmhop plan claimed
+ * it, nothing done yet), the last phase completed, "none" (begun, no phase
+ * completed). */
+static const char *phase_word(const struct move *m)
+{
+	if (m->planned)
+		return "planned";
+	if (m->st.last_phase >= 0)
+		return veng_phase_name((enum veng_phase)m->st.last_phase);
+	return "none";
+}
+
 static int list_moves(struct vh_ctx *ctx, const struct status_args *a)
 {
 	const char *dir = state_dir(a);
@@ -461,6 +480,7 @@ static int list_moves(struct vh_ctx *ctx, const struct status_args *a)
 		add_str(o, "resource", m->plan.resource);
 		add_str(o, "vm", m->plan.vm_name);
 		add_str(o, "role", vplan_role_name(m->role));
+		add_str(o, "phase", phase_word(m));
 		add_str(o, "last_phase", m->st.last_phase < 0 ? "" :
 			veng_phase_name((enum veng_phase)m->st.last_phase));
 		add_str(o, "doing", m->st.doing);
@@ -472,7 +492,8 @@ static int list_moves(struct vh_ctx *ctx, const struct status_args *a)
 			       m->plan.vm_name, vplan_role_name(m->role),
 			       m->st.last_phase < 0 ? "none" :
 			       veng_phase_name((enum veng_phase)m->st.last_phase),
-			       m->st.aborted ? "  ABORTED" : m->st.done ? "  DONE" : "",
+			       m->st.aborted ? "  ABORTED" : m->st.done ? "  DONE" :
+			       m->planned ? "  PLANNED" : "",
 			       m->st.doing[0] ? "  (a step was interrupted)" : "", next);
 		json_object_array_add(arr, o);
 	}

@@ -19,6 +19,7 @@
 
 #include "core/engine.h"
 #include "core/lvtable.h"
+#include "core/reserve.h"
 #include "virt/virt.h"
 
 static const char *const phase_names[VENG_PHASES] = {
@@ -88,6 +89,17 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The plan as this host runs it, made a copy of the caller's the first
+ * time D takes a minor of its own. */
+static struct vplan *local_plan(struct veng *g)
+{
+	if (g->plan != &g->local) {
+		g->local = *g->plan;
+		g->plan = &g->local;
+	}
+	return &g->local;
+}
+
 int veng_init(struct veng *g, const struct vplan *p, enum vplan_role role,
 	      const struct veng_state *st, const struct veng_ops *ops, void *ud,
 	      struct vh_error *e)
@@ -111,6 +123,9 @@ int veng_init(struct veng *g, const struct vplan *p, enum vplan_role role,
 		return vh_err(e, -EINVAL, "the journal says this host was the %s, the plan says %s",
 			      vplan_role_name(st->role), vplan_role_name(role));
 	g->st = *st;
+	for (size_t i = 0; i < p->n_disks; i++)
+		if (st->disks[i].own_minor_set)
+			local_plan(g)->disks[i].minor = st->disks[i].own_minor;
 	return 0;
 }
 
@@ -245,22 +260,99 @@ static int check_domain(struct veng *g, struct vh_error *e)
 	return r;
 }
 
-static int check_drbd_free(struct veng *g, struct vh_error *e)
+/* The claims of the other moves on this host (none without the op). */
+struct claims {
+	struct vres_claim *c;
+	size_t n;
+};
+
+static int claims_get(struct veng *g, struct claims *ret, struct vh_error *e)
 {
+	memset(ret, 0, sizeof(*ret));
+	if (!g->ops->claims)
+		return 0;
+	return g->ops->claims(g->ud, &ret->c, &ret->n, e);
+}
+
+/* Is @minor free here for this move: no DRBD device of another resource, no
+ * other move's claim?  1 free, 0 taken (*ret_why says by whom), or an error. */
+static int minor_free(struct veng *g, const struct claims *cl, uint32_t minor, bool created,
+		      char *why, size_t len, struct vh_error *e)
+{
+	const struct vres_claim *h = vres_minor(cl->c, cl->n, g->plan->resource, minor);
 	struct drbdnl_status s;
+	int r;
+
+	if (h) {
+		snprintf(why, len, "reserved by the move of VM %s (resource %s)", h->vm_name,
+			 h->resource);
+		return 0;
+	}
+	r = g->ops->drbd_status(g->ud, minor, &s, e);
+	if (r == -ENXIO || r == -ENOENT || created)
+		return 1;
+	if (r < 0)
+		return r;
+	snprintf(why, len, "in use (resource %s)", s.resource);
+	return 0;
+}
+
+/* D: a minor is local to its host, so D takes the first free one from the
+ * plan's on (free of DRBD devices, other moves' claims and this plan's other
+ * disks), recorded in the journal with the claim that follows. */
+static int own_minor(struct veng *g, const struct claims *cl, size_t i, struct vh_error *e)
+{
+	char why[256];
+	int r;
+
+	for (uint32_t m = g->plan->disks[i].minor + 1; m <= VPLAN_MINOR_MAX &&
+	     m < g->plan->disks[i].minor + VPLAN_SEARCH; m++) {
+		bool mine = false;
+
+		for (size_t k = 0; k < g->plan->n_disks; k++)
+			mine |= k != i && g->plan->disks[k].minor == m;
+		if (mine)
+			continue;
+		if ((r = minor_free(g, cl, m, false, why, sizeof(why), e)) < 0)
+			return r;
+		if (r == 0)
+			continue;
+		local_plan(g)->disks[i].minor = m;
+		g->st.disks[i].own_minor = m;
+		g->st.disks[i].own_minor_set = true;
+		return 0;
+	}
+	return vh_err(e, -EBUSY, "no free DRBD minor on this host after %u",
+		      g->plan->disks[i].minor);
+}
+
+/* @choose (D's prepare): a minor taken here is replaced by a free one; in
+ * D's preflight it is only no reason to refuse. */
+static int check_drbd_free(struct veng *g, const struct claims *cl, bool choose,
+			   struct vh_error *e)
+{
+	const struct vres_claim *h;
+	char why[256];
 	int r;
 
 	for (size_t i = 0; i < g->plan->n_disks; i++) {
 		const struct vplan_disk *d = &g->plan->disks[i];
 
-		r = g->ops->drbd_status(g->ud, d->minor, &s, e);
-		if (r == -ENXIO || r == -ENOENT || g->st.disks[i].minor_created)
-			continue;
+		r = minor_free(g, cl, d->minor, g->st.disks[i].minor_created, why, sizeof(why), e);
 		if (r < 0)
 			return r;
-		return vh_err(e, -EBUSY, "DRBD minor %u is in use on this host (resource %s)",
-			      d->minor, s.resource);
+		if (r > 0)
+			continue;
+		if (!is_s(g) && choose && (r = own_minor(g, cl, i, e)) < 0)
+			return r;
+		if (!is_s(g))
+			continue;
+		return vh_err(e, -EBUSY, "DRBD minor %u is %s on this host", d->minor, why);
 	}
+	h = vres_resource(cl->c, cl->n, g->plan->resource);
+	if (h && strcmp(h->vm_uuid, g->plan->vm_uuid))
+		return vh_err(e, -EBUSY, "DRBD resource %s is claimed on this host by the move of "
+			      "VM %s", g->plan->resource, h->vm_name);
 	r = g->ops->drbd_res_exists(g->ud, g->plan->resource, e);
 	if (r < 0)
 		return r;
@@ -278,23 +370,34 @@ static int check_drbd_free(struct veng *g, struct vh_error *e)
  * the move's own resource already has it (prepare or bridge ran, a crash, a
  * phase run again), DRBD itself holds the port and the probe is skipped.
  */
-static int check_port(struct veng *g, struct vh_error *e)
+static int check_port(struct veng *g, const struct claims *cl, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	const struct vplan_host *h = is_s(g) ? &p->source : &p->dest;
-	char other[128] = "";
+	const struct vres_claim *c = vres_port(cl->c, cl->n, p->resource, p->port);
+	char other[128] = "", who[160] = "";
 	bool own = false;
 	int r;
 
+	if (c)
+		return vh_err(e, -EBUSY, "port %u on %s is reserved by the move of VM %s (resource "
+			      "%s, %s) on this host: another move uses this port on %s", p->port,
+			      h->addr, c->vm_name, c->resource, vplan_role_name(c->role), h->host);
 	r = g->ops->drbd_port_use(g->ud, p->port, p->resource, &own, other, sizeof(other), e);
 	if (r < 0)
 		return r;
 	if (r > 0)
 		return vh_err(e, -EBUSY, "port %u is configured on DRBD resource %s on this host "
-			      "(%s)", p->port, other, h->addr);
+			      "(%s): another DRBD resource uses this port on %s", p->port, other,
+			      h->addr, h->host);
 	if (own)
 		return 0;
 	r = g->ops->port_free(g->ud, h->addr, h->family, p->port, e);
+	if (r == -EADDRINUSE && g->ops->port_holder &&
+	    g->ops->port_holder(g->ud, p->port, who, sizeof(who)) == 0)
+		return vh_err(e, r, "port %u on %s is in use on this host by %s: another program "
+			      "uses this port on %s; the plan cannot use it", p->port, h->addr, who,
+			      h->host);
 	if (r == -EADDRINUSE)
 		return vh_err(e, r, "port %u on %s is in use on this host: the plan cannot use it",
 			      p->port, h->addr);
@@ -318,13 +421,27 @@ static int check_extents(const struct vplan_disk *d, const struct vlvm_vg_info *
  * prepare, where lvcreate would refuse it too: an LV of that name is bad
  * input, refused before anything changes.
  */
-static int checks(struct veng *g, uint64_t *extent, struct vh_error *e)
+static int checks_host(struct veng *g, uint64_t *extent, struct vh_error *e);
+
+/* @choose: D's prepare may take its own minors (check_drbd_free). */
+static int checks(struct veng *g, uint64_t *extent, bool choose, struct vh_error *e)
+{
+	struct claims cl;
+	int r;
+
+	if ((r = claims_get(g, &cl, e)) < 0)
+		return vh_err_prefix(e, r, "the other moves on this host");
+	if ((r = check_drbd_free(g, &cl, choose, e)) == 0 && (r = check_port(g, &cl, e)) == 0)
+		r = checks_host(g, extent, e);
+	free(cl.c);
+	return r;
+}
+
+static int checks_host(struct veng *g, uint64_t *extent, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	int r, state;
 
-	if ((r = check_drbd_free(g, e)) < 0 || (r = check_port(g, e)) < 0)
-		return r;
 	r = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, e);
 	if (is_s(g)) {
 		if (r < 0)
@@ -371,7 +488,7 @@ static int checks(struct veng *g, uint64_t *extent, struct vh_error *e)
 static int preflight(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	(void)res;
-	return checks(g, NULL, e);
+	return checks(g, NULL, false, e);
 }
 
 /* ---- prepare ----------------------------------------------------------- */
@@ -676,11 +793,22 @@ static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, uint6
 	/* The DRBD minor, attached to the copy with external meta-data. */
 	r = g->ops->drbd_status(g->ud, d->minor, &s, e);
 	if (r == -ENXIO || r == -ENOENT) {
+		bool was = ds->minor_created;
+
 		ds->minor_created = true;
 		if ((r = begin(g, res, e, "new-minor %u", d->minor)) < 0 ||
 		    (r = g->ops->drbd_new_minor(g->ud, g->plan->resource, d->minor, d->volume, e)) < 0 ||
-		    (r = end(g, e)) < 0)
+		    (r = end(g, e)) < 0) {
+			if (r == -EEXIST) {
+				/* exclusive create: someone else's since the checks */
+				ds->minor_created = was;
+				g->st.doing[0] = '\0';
+				(void)save(g, NULL);
+				return vh_err(e, -EBUSY, "DRBD minor %u appeared on this host since "
+					      "the checks: not this move's", d->minor);
+			}
 			return r;
+		}
 		if ((r = g->ops->drbd_status(g->ud, d->minor, &s, e)) < 0)
 			return r;
 	} else if (r < 0) {
@@ -753,7 +881,17 @@ static int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 	/* The first time: every check of preflight, before anything changes.
 	 * What it found is not asked again below. */
 	if (g->st.last_phase < VENG_PREPARE && !g->st.helper_taken) {
-		if ((r = checks(g, extent, e)) < 0)
+		/* Under the host lock: the checks against the other moves, and
+		 * this move's claim (its journal, D's own minors) written, so
+		 * that two prepares at once never choose the same. */
+		if (g->ops->host_lock && (r = g->ops->host_lock(g->ud, true, e)) < 0)
+			return r;
+		r = checks(g, extent, true, e);
+		if (r == 0)
+			r = save(g, e);
+		if (g->ops->host_lock)
+			(void)g->ops->host_lock(g->ud, false, NULL);
+		if (r < 0)
 			return r;
 	}
 	if ((r = take_helper(g, res, e)) < 0)
@@ -762,11 +900,24 @@ static int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 	r = g->ops->drbd_res_exists(g->ud, p->resource, e);
 	if (r < 0)
 		return r;
+	if (r > 0 && !g->st.res_created)
+		return vh_err(e, -EBUSY, "DRBD resource %s exists on this host and is not this "
+			      "move's", p->resource);
 	g->st.res_created = true;
 	if (r == 0 && ((r = begin(g, res, e, "new-resource %s", p->resource)) < 0 ||
 		       (r = g->ops->drbd_new_resource(g->ud, p->resource, e)) < 0 ||
-		       (r = end(g, e)) < 0))
+		       (r = end(g, e)) < 0)) {
+		if (r == -EEXIST) {
+			/* made by someone else since the checks (exclusive create):
+			 * not this move's, never taken down by its abort */
+			g->st.res_created = false;
+			g->st.doing[0] = '\0';
+			(void)save(g, NULL);
+			return vh_err(e, -EBUSY, "DRBD resource %s appeared on this host since the "
+				      "checks: not this move's", p->resource);
+		}
 		return r;
+	}
 	for (size_t i = 0; i < p->n_disks; i++)
 		if ((r = prepare_disk(g, res, i, extent[i], e)) < 0)
 			return r;
@@ -1000,6 +1151,16 @@ static int sync_loop(struct veng *g, uint32_t minor, bool *watching, struct vh_e
 				return 0;
 			continue;
 		}
+		if (r == -ENOTCONN)
+			/* DRBD discards the connection's configuration when the
+			 * peer fails the HMAC challenge: two moves' DRBDs met on
+			 * one port, each with its own secret. */
+			return vh_err(e, -ENOTCONN, "/dev/drbd%u went StandAlone: DRBD dropped "
+				      "its connection to %s port %u; likely cause: another move uses "
+				      "this port on %s (the peer failed authentication: the kernel "
+				      "log says 'Authentication of peer failed'; see vmhop status "
+				      "there), else a split brain", minor,
+				      is_s(g) ? p->dest.addr : p->source.addr, p->port, p->dest.host);
 		if (r != -ETIMEDOUT)
 			return vh_err_prefix(e, r, "sync of /dev/drbd%u", minor);
 		if (!c.connected) {

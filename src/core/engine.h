@@ -54,6 +54,8 @@ struct veng_disk_state {
 	char saved_table[VENG_TABLE_MAX];	/* S: the VM's LV's own table before the bridge */
 	int64_t freeze_ns;	/* S: the bridge's freeze window */
 	int64_t restore_ns;	/* S: the swap back at release or abort */
+	bool own_minor_set;	/* D: this host took its own minor, not the plan's */
+	uint32_t own_minor;	/* ... this one (a minor is local to its host) */
 };
 
 struct veng_state {
@@ -144,6 +146,8 @@ struct veng_mig_hooks {
 	void (*gone)(void *ud);
 	void *ud;
 };
+
+struct vres_claim;
 
 struct veng_ops {
 	/* LVM.  lv_info: -ENOENT when absent. */
@@ -256,6 +260,14 @@ struct veng_ops {
 	int (*vm_start)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
 	/* The journal. */
 	int (*save)(void *ud, const struct veng_state *st, struct vh_error *e);
+	/* Concurrent moves (core/reserve.h).  The claims of the moves with a
+	 * journal on this host (the caller free()s *ret); the host lock taken
+	 * (@take) or released; who holds TCP port @port here, in words ("nc
+	 * (pid 42)"), -ENOENT when nobody is seen.  Each may be NULL: no
+	 * claims, no lock, nobody named. */
+	int (*claims)(void *ud, struct vres_claim **ret, size_t *ret_n, struct vh_error *e);
+	int (*host_lock)(void *ud, bool take, struct vh_error *e);
+	int (*port_holder)(void *ud, uint16_t port, char *buf, size_t len);
 };
 
 struct vvirt_progress;
@@ -293,6 +305,10 @@ struct veng {
 	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM: stop between steps */
 	int64_t (*now_ns)(void);	/* CLOCK_MONOTONIC (tests replace it) */
 	int64_t handoff_ns;		/* when libvirt returned in this process (0: not yet) */
+	/* The plan as this host runs it when D took minors of its own
+	 * (veng_disk_state.own_minor): the caller's, with those in place of the
+	 * plan's; plan points here then, else at the caller's. */
+	struct vplan local;
 };
 
 #define VENG_LEAVE_PAUSED	(1u << 0)	/* migrate: stop after the gate, VM paused on D */

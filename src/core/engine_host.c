@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include "core/engine.h"
+#include "core/journal.h"
+#include "core/porthold.h"
+#include "core/reserve.h"
 #include "meta/meta.h"
 #include "virt/virt.h"
 
@@ -37,6 +40,7 @@ struct veng_real {
 	/* vm_watch: libvirt's lifecycle events here, on a connection of their own */
 	struct vvirt_conn *virt_ev;
 	struct vvirt_watch *vwatch;
+	int host_lock;			/* the host lock's descriptor, -1 when not held */
 };
 
 int veng_real_open(const struct vplan *p, const struct veng_real_opts *o, struct veng_real **ret,
@@ -54,6 +58,7 @@ int veng_real_open(const struct vplan *p, const struct veng_real_opts *o, struct
 	r->cancel = o->cancel;
 	r->on_event = o->on_event;
 	r->event_ud = o->event_ud;
+	r->host_lock = -1;
 	*ret = r;
 	return 0;
 }
@@ -62,6 +67,8 @@ void veng_real_close(struct veng_real *r)
 {
 	if (!r)
 		return;
+	if (r->host_lock >= 0)
+		vjournal_host_unlock(r->host_lock);
 	vvirt_watch_stop(r->vwatch);
 	vvirt_close(r->virt_ev);
 	vvirt_dom_free(r->peer_dom);
@@ -289,12 +296,12 @@ static int h_port_free(void *ud, const char *addr, int family, uint16_t port, st
 
 static int h_new_resource(void *ud, const char *res, struct vh_error *e)
 {
-	NL(drbdnl_new_resource(r_->nl, res, NULL, e));
+	NL(drbdnl_new_resource_excl(r_->nl, res, NULL, e));
 }
 
 static int h_new_minor(void *ud, const char *res, uint32_t minor, uint32_t vol, struct vh_error *e)
 {
-	NL(drbdnl_new_minor(r_->nl, res, minor, vol, e));
+	NL(drbdnl_new_minor_excl(r_->nl, res, minor, vol, e));
 }
 
 static int h_attach(void *ud, uint32_t minor, const struct drbdnl_conf *dc, struct vh_error *e)
@@ -785,6 +792,59 @@ static int h_save(void *ud, const struct veng_state *st, struct vh_error *e)
 	return veng_journal_save(r->journal, st, e);
 }
 
+/* The state directory: the journal's. */
+static int state_dir(struct veng_real *r, char *buf, size_t len, struct vh_error *e)
+{
+	const char *path = r->journal ? vjournal_path(r->journal) : NULL;
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	if (!slash)
+		return vh_err(e, -EINVAL, "no journal: the state directory is unknown");
+	snprintf(buf, len, "%.*s", (int)(slash - path), path);
+	return 0;
+}
+
+static int h_claims(void *ud, struct vres_claim **ret, size_t *ret_n, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	char dir[4096];
+	int rc;
+
+	if ((rc = state_dir(r, dir, sizeof(dir), e)) < 0)
+		return rc;
+	return vres_collect(dir, ret, ret_n, e);
+}
+
+#define HOST_LOCK_MS	120000	/* a prepare's checks and claim take a second or two */
+
+static int h_host_lock(void *ud, bool take, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	char dir[4096];
+	int fd;
+
+	if (!take) {
+		if (r->host_lock >= 0)
+			vjournal_host_unlock(r->host_lock);
+		r->host_lock = -1;
+		return 0;
+	}
+	if (r->host_lock >= 0)
+		return 0;
+	if ((fd = state_dir(r, dir, sizeof(dir), e)) < 0)
+		return fd;
+	if ((fd = vjournal_host_lock(dir, HOST_LOCK_MS, e)) < 0)
+		return fd;
+	r->host_lock = fd;
+	return 0;
+}
+
+static int h_port_holder(void *ud, uint16_t port, char *buf, size_t len)
+{
+	(void)ud;
+	return vport_holder(NULL, port, buf, len);
+}
+
 const struct veng_ops veng_real_ops = {
 	.lv_info = h_lv_info, .vg_info = h_vg_info, .lv_create = h_lv_create,
 	.lv_remove = h_lv_remove, .md_create = h_md_create,
@@ -806,4 +866,5 @@ const struct veng_ops veng_real_ops = {
 	.vm_watch = h_vm_watch, .vm_watch_clear = h_vm_watch_clear,
 	.vm_undefine = h_vm_undefine, .vm_xml = h_vm_xml, .vm_destroy = h_vm_destroy, .vm_start = h_vm_start,
 	.save = h_save,
+	.claims = h_claims, .host_lock = h_host_lock, .port_holder = h_port_holder,
 };

@@ -16,7 +16,9 @@
  * before every action) and the last phase completed ("last_phase").  Data kept with the steps:
  * copy:N {table: the VM's LV's own table, which the copy also has: what
  * release and abort put back}, bridge:N {freeze_ns}, restore:N {window_ns},
- * lv:N {size}, helper {changed, original}, phase:<name> {wall_ns}.
+ * lv:N {size}, helper {changed, original}, phase:<name> {wall_ns},
+ * own-minor:N {minor} (D: the minor this host took instead of the plan's,
+ * recorded before anything is created).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -91,7 +93,10 @@ int veng_journal_load(struct vjournal *j, const struct vplan *p, enum vplan_role
 	int r;
 
 	veng_state_init(ret, p, role);
-	*ret_found = vjournal_count(j) > 0;
+	/* A journal that holds only `vmhop plan`'s claim ("planned") records
+	 * nothing of the move yet: no state here. */
+	*ret_found = vjournal_count(j) > 0 &&
+		     !(vjournal_count(j) == 1 && vjournal_find(j, "planned"));
 	for (size_t k = 0; k < NFACTS; k++)
 		for (size_t i = 0; i < (facts[k].disk ? p->n_disks : 1); i++) {
 			fact_id(&facts[k], i, id, sizeof(id));
@@ -119,6 +124,16 @@ int veng_journal_load(struct vjournal *j, const struct vplan *p, enum vplan_role
 		if ((s = vjournal_find(j, id)) && (r = num_get(s, "size", &n, e)) < 0)
 			return r;
 		d->lv_size = (uint64_t)n;
+		snprintf(id, sizeof(id), "own-minor:%zu", i);
+		n = -1;
+		if ((s = vjournal_find(j, id)) && (r = num_get(s, "minor", &n, e)) < 0)
+			return r;
+		if (s && (n < 0 || n > VPLAN_MINOR_MAX))
+			return vh_err(e, -EBADMSG, "journal: step %s: minor is not a DRBD minor", id);
+		if (s) {
+			d->own_minor_set = true;
+			d->own_minor = (uint32_t)n;
+		}
 	}
 	if ((s = vjournal_find(j, "helper"))) {
 		const char *v = vjournal_get(s, "changed");
@@ -223,6 +238,12 @@ static int save_facts(struct vjournal *j, const struct veng_state *st, struct vh
 			return r;
 		snprintf(id, sizeof(id), "lv:%zu", i);
 		if ((r = put_num(j, id, "size", (int64_t)d->lv_size, e)) < 0)
+			return r;
+		snprintf(id, sizeof(id), "own-minor:%zu", i);
+		if (d->own_minor_set && !vjournal_find(j, id) &&
+		    ((r = vjournal_begin(j, id, NULL, 0, e)) < 0 || (r = vjournal_done(j, id, e)) < 0))
+			return r;
+		if (d->own_minor_set && (r = put_num(j, id, "minor", d->own_minor, e)) < 0)
 			return r;
 	}
 	if ((r = put(j, "helper", "changed", st->helper_changed ? "1" : "0", e)) < 0 ||

@@ -611,6 +611,12 @@ int vjournal_open(const char *dir, const struct vplan *plan, enum vplan_role rol
 		j = fresh;
 		j->plan = *plan;
 		j->role = role;
+	} else if (j->role == role && !same_plan(&j->plan, plan) && j->n_steps == 1 &&
+		   !strcmp(j->steps[0].id, "planned") && !strcmp(j->plan.resource, plan->resource)) {
+		/* Only vmhop plan's claim (core/reserve.h), and the plan of the
+		 * same move (its resource) changed by hand since (a rate, a
+		 * timeout): nothing was done yet, the plan as it is now counts. */
+		j->plan = *plan;
 	} else if (j->role != role || !same_plan(&j->plan, plan)) {
 		r = vh_err(e, -EEXIST, "%s holds another move of VM %s (%s, a different plan) that "
 			   "has not ended here: finish or abort it first", j->path, plan->vm_name,

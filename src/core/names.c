@@ -81,6 +81,39 @@ int vname_resource(const char *uuid, char *buf, size_t len, struct vh_error *e)
 	return fmt_fit(buf, len, VNAME_RESOURCE_MAX, "resource name", e, "vh-%.8s", uuid);
 }
 
+int vname_resource_move(const char *uuid, uint32_t nonce, char *buf, size_t len,
+			struct vh_error *e)
+{
+	int r;
+
+	if ((r = vname_check_uuid(uuid, e)) < 0)
+		return r;
+	return fmt_fit(buf, len, VNAME_RESOURCE_MAX, "resource name", e, "vh-%.8s-%06x", uuid,
+		       (unsigned)(nonce & VNAME_NONCE_MASK));
+}
+
+int vname_check_plan_resource(const char *uuid, const char *res, struct vh_error *e)
+{
+	char legacy[VNAME_RESOURCE_MAX + 1];
+	size_t n;
+	int r;
+
+	if ((r = vname_resource(uuid, legacy, sizeof(legacy), e)) < 0)
+		return r;
+	n = strlen(legacy);
+	if (!strcmp(res, legacy))
+		return 0;
+	if (!strncmp(res, legacy, n) && res[n] == '-' && strlen(res + n + 1) == VNAME_NONCE_HEX) {
+		for (size_t i = n + 1; res[i]; i++)
+			if (!is_hex(res[i]))
+				goto bad;
+		return 0;
+	}
+bad:
+	return vh_err(e, -EINVAL, "resource must be '%s' or '%s-' and %d lower-case hex digits "
+		      "(from vm.uuid)", legacy, legacy, VNAME_NONCE_HEX);
+}
+
 int vname_copy(const char *res, unsigned volume, char *buf, size_t len, struct vh_error *e)
 {
 	int r;

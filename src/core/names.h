@@ -4,7 +4,11 @@
  * UUID and the disk's place in the plan so that both hosts (and a later
  * recovery) arrive at the same names without being told:
  *
- *   DRBD resource   "vh-<first 8 hex digits of the VM's UUID>"   vh-1a2b3c4d
+ *   DRBD resource   "vh-<first 8 hex digits of the VM's UUID>-<nonce>"
+ *                                                 vh-1a2b3c4d-5e6f7a
+ *     (the nonce: 6 hex digits drawn for each plan, so that two moves never
+ *     share a resource, whatever their UUIDs share; plans of older vmhops
+ *     have no nonce, "vh-1a2b3c4d", and are still read)
  *   copy device     "<resource>-<volume>.copy"                   vh-1a2b3c4d-0.copy
  *     (dm uuid      "VMHOP-<resource>-<volume>.copy")
  *   meta-data LV    "<resource>_<volume>.vhmd" in the disk's VG  vh-1a2b3c4d_0.vhmd
@@ -43,6 +47,16 @@ int vname_check_resource(const char *res, struct vh_error *e) VH_MUST_CHECK;
 
 /* "vh-" + the first 8 hex digits of @uuid (checked).  @buf: >= 12 bytes. */
 int vname_resource(const char *uuid, char *buf, size_t len, struct vh_error *e) VH_MUST_CHECK;
+
+/* "vh-" + the first 8 hex digits of @uuid + "-" + the low 24 bits of
+ * @nonce as 6 hex digits: one move's resource (vmhop plan draws @nonce). */
+#define VNAME_NONCE_HEX		6
+#define VNAME_NONCE_MASK	0xffffffu
+int vname_resource_move(const char *uuid, uint32_t nonce, char *buf, size_t len,
+			struct vh_error *e) VH_MUST_CHECK;
+/* 0 if @res is a resource name a plan of VM @uuid may carry: either form
+ * above.  -EINVAL naming both otherwise. */
+int vname_check_plan_resource(const char *uuid, const char *res, struct vh_error *e) VH_MUST_CHECK;
 
 /* The copy device's dm name and its dm UUID (with VDM_UUID_PREFIX). */
 int vname_copy(const char *res, unsigned volume, char *buf, size_t len,

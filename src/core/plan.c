@@ -158,7 +158,6 @@ static int check_drbd(const struct vplan *p, struct vh_error *e)
 
 int vplan_validate(const struct vplan *p, struct vh_error *e)
 {
-	char res[VNAME_RESOURCE_MAX + 1];
 	int r;
 
 	if (p->version != VPLAN_VERSION)
@@ -168,10 +167,8 @@ int vplan_validate(const struct vplan *p, struct vh_error *e)
 		return r;
 	if ((r = vname_check_uuid(p->vm_uuid, e)) < 0)
 		return vh_err_prefix(e, r, "vm.uuid");
-	if ((r = vname_resource(p->vm_uuid, res, sizeof(res), e)) < 0)
+	if ((r = vname_check_plan_resource(p->vm_uuid, p->resource, e)) < 0)
 		return r;
-	if (strcmp(res, p->resource))
-		return vh_err(e, -EINVAL, "resource must be '%s' (from vm.uuid)", res);
 	if (p->port == 0)
 		return vh_err(e, -ERANGE, "port must be in 1..65535");
 	if ((r = check_host("source", &p->source, e)) < 0 || (r = check_host("dest", &p->dest, e)) < 0)

@@ -197,6 +197,9 @@ struct vplan_request {
 	bool keep_source;
 	enum vplan_link_loss on_link_loss;
 	bool tunnelled;			/* --tunnelled */
+	/* What the other moves of this host claim (core/reserve.h): never
+	 * picked, as what DRBD uses is not.  NULL: nothing. */
+	const struct vplan_used *reserved;
 };
 
 /* What vmhop uses on this host: DRBD minors, ports and resources. */

@@ -415,7 +415,8 @@ static int pick_minors(struct vplan *p, const struct vplan_used *u, int64_t firs
 		for (size_t i = 0; i < p->n_disks; i++) {
 			m = (uint32_t)first + (uint32_t)i;
 			if (in_list(u->minors, u->n_minors, m))
-				return vh_err(e, -EBUSY, "DRBD minor %u is in use on this host", m);
+				return vh_err(e, -EBUSY, "DRBD minor %u is in use or claimed by another "
+					      "move on this host", m);
 			p->disks[i].minor = m;
 		}
 		return 0;
@@ -436,7 +437,8 @@ static int port_ok(const struct vplan *p, const struct vplan_host_ops *ops,
 		   const struct vplan_used *u, uint32_t port, struct vh_error *e)
 {
 	if (in_list(u->ports, u->n_ports, port))
-		return vh_err(e, -EADDRINUSE, "port %u is used by a DRBD resource on this host", port);
+		return vh_err(e, -EADDRINUSE, "port %u is used by a DRBD resource or claimed by "
+			      "another move on this host", port);
 	return ops->port_free(p->source.addr, p->source.family, (uint16_t)port, e);
 }
 
@@ -548,6 +550,74 @@ static int plan_secret(struct vplan *p, const struct vplan_host_ops *ops, struct
 	return 0;
 }
 
+/* @u += @add (the other moves' claims). */
+static int add_reserved(struct vplan_used *u, const struct vplan_used *add, struct vh_error *e)
+{
+	uint32_t *m, *p;
+	void *rs;
+
+	if (!add)
+		return 0;
+	m = realloc(u->minors, (u->n_minors + add->n_minors + 1) * sizeof(*m));
+	if (m)
+		u->minors = m;
+	p = realloc(u->ports, (u->n_ports + add->n_ports + 1) * sizeof(*p));
+	if (p)
+		u->ports = p;
+	rs = realloc(u->resources, (u->n_resources + add->n_resources + 1) * sizeof(*u->resources));
+	if (rs)
+		u->resources = rs;
+	if (!m || !p || !rs)
+		return vh_err(e, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < add->n_minors; i++)
+		u->minors[u->n_minors++] = add->minors[i];
+	for (size_t i = 0; i < add->n_ports; i++)
+		u->ports[u->n_ports++] = add->ports[i];
+	for (size_t i = 0; i < add->n_resources; i++)
+		memcpy(u->resources[u->n_resources++], add->resources[i], sizeof(*u->resources));
+	return 0;
+}
+
+#define NONCE_TRIES	16
+
+/* The move's resource: the UUID's first 8 hex digits and a nonce drawn for
+ * this plan, drawn again while DRBD or another move has that name (two VMs
+ * whose UUIDs share their first 8 hex digits, or the same VM planned again,
+ * never share a resource); then the names derived from it. */
+static int plan_resource(struct vplan *p, const struct vplan_host_ops *ops,
+			 const struct vplan_used *u, struct vh_error *e)
+{
+	bool taken = true;
+	int r, tries;
+
+	for (tries = 0; taken && tries < NONCE_TRIES; tries++) {
+		uint32_t nonce;
+
+		if ((r = ops->random(&nonce, sizeof(nonce), e)) < 0 ||
+		    (r = vname_resource_move(p->vm_uuid, nonce, p->resource, sizeof(p->resource),
+					     e)) < 0)
+			return r;
+		taken = false;
+		for (size_t i = 0; i < u->n_resources; i++)
+			taken |= !strcmp(u->resources[i], p->resource);
+	}
+	if (taken)
+		return vh_err(e, -EBUSY, "no free DRBD resource name for VM %s after %d draws "
+			      "(last %s)", p->vm_name, NONCE_TRIES, p->resource);
+	for (size_t i = 0; i < p->n_disks; i++) {
+		struct vplan_disk *d = &p->disks[i];
+
+		if ((r = vname_copy(p->resource, d->volume, d->copy, sizeof(d->copy), e)) < 0 ||
+		    (r = vname_md_lv(d->vg, p->resource, d->volume, d->md_lv, sizeof(d->md_lv),
+				     e)) < 0)
+			return r;
+		d->md_index = VMETA_INDEX_FLEX;
+		if ((r = vmeta_min_md_bytes(d->md_index, d->size, &d->md_bytes, e)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* ---- the whole plan ---------------------------------------------------- */
 
 static int plan_vm(struct vplan *p, const struct vplan_request *req,
@@ -637,29 +707,12 @@ int vplan_build(const struct vplan_request *req, const struct vplan_host_ops *op
 
 	if ((r = plan_vm(p, req, ops, e)) < 0)
 		goto out;
-	if ((r = vname_resource(p->vm_uuid, p->resource, sizeof(p->resource), e)) < 0)
-		goto out;
-	for (size_t i = 0; i < p->n_disks; i++) {
-		struct vplan_disk *d = &p->disks[i];
-
-		if ((r = vname_copy(p->resource, d->volume, d->copy, sizeof(d->copy), e)) < 0 ||
-		    (r = vname_md_lv(d->vg, p->resource, d->volume, d->md_lv, sizeof(d->md_lv),
-				     e)) < 0)
-			goto out;
-		d->md_index = VMETA_INDEX_FLEX;
-		if ((r = vmeta_min_md_bytes(d->md_index, d->size, &d->md_bytes, e)) < 0)
-			goto out;
-	}
 	if ((r = plan_addresses(p, req, ops, e)) < 0)
 		goto out;
-	if ((r = ops->drbd_used(&used, e)) < 0)
+	if ((r = ops->drbd_used(&used, e)) < 0 || (r = add_reserved(&used, req->reserved, e)) < 0)
 		goto out;
-	for (size_t i = 0; i < used.n_resources; i++)
-		if (!strcmp(used.resources[i], p->resource)) {
-			r = vh_err(e, -EBUSY, "DRBD resource %s exists on this host: a move of VM %s "
-				   "is under way or was left behind", p->resource, p->vm_name);
-			goto out;
-		}
+	if ((r = plan_resource(p, ops, &used, e)) < 0)
+		goto out;
 	if ((r = pick_minors(p, &used, req->minor, e)) < 0 ||
 	    (r = pick_port(p, ops, &used, req->port, e)) < 0 ||
 	    (r = plan_secret(p, ops, e)) < 0)

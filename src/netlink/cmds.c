@@ -87,21 +87,39 @@ static int send_msg(struct drbdnl *h, struct nl_msg *m, int built, const char *w
 	return r;
 }
 
-int drbdnl_new_resource(struct drbdnl *h, const char *res, const struct drbdnl_conf *ro,
-			struct vh_error *e)
+static int new_resource(struct drbdnl *h, const char *res, const struct drbdnl_conf *ro,
+			int nlflags, struct vh_error *e)
 {
 	struct nl_msg *m;
 	int r = check_res_name(res, e);
 
 	if (r < 0)
 		return r;
-	m = drbdnl_msg_new(h, DRBDNL_NEW_RESOURCE, DRBDNL_NO_MINOR, 0, 0);
+	m = drbdnl_msg_new(h, DRBDNL_NEW_RESOURCE, DRBDNL_NO_MINOR, 0, nlflags);
 	if (m) {
 		r = put_ctx(m, res, -1, NULL, NULL);
 		if (!r)
 			r = drbdnl_put_conf(m, DRBDNL_NEST_RES, ro, false, e);
 	}
-	return send_msg(h, m, r, "new-resource", e);
+	r = send_msg(h, m, r, "new-resource", e);
+	/* With NLM_F_EXCL, DRBD 8.4 answers an existing resource with
+	 * ERR_INVALID_REQUEST ("resource exists"). */
+	if (r < 0 && nlflags && e && e->origin_code == 162)
+		return vh_err_origin(e, -EEXIST, 162, "new-resource %s: the resource exists "
+				     "already (exclusive create)", res);
+	return r;
+}
+
+int drbdnl_new_resource(struct drbdnl *h, const char *res, const struct drbdnl_conf *ro,
+			struct vh_error *e)
+{
+	return new_resource(h, res, ro, 0, e);
+}
+
+int drbdnl_new_resource_excl(struct drbdnl *h, const char *res, const struct drbdnl_conf *ro,
+			     struct vh_error *e)
+{
+	return new_resource(h, res, ro, NLM_F_EXCL, e);
 }
 
 int drbdnl_resource_opts(struct drbdnl *h, const char *res, const struct drbdnl_conf *ro,
@@ -122,8 +140,8 @@ int drbdnl_resource_opts(struct drbdnl *h, const char *res, const struct drbdnl_
 	return send_msg(h, m, r, "resource-options", e);
 }
 
-int drbdnl_new_minor(struct drbdnl *h, const char *res, uint32_t minor, uint32_t volume,
-		     struct vh_error *e)
+static int new_minor(struct drbdnl *h, const char *res, uint32_t minor, uint32_t volume,
+		     int nlflags, struct vh_error *e)
 {
 	struct nl_msg *m;
 	int r = check_res_name(res, e);
@@ -134,10 +152,23 @@ int drbdnl_new_minor(struct drbdnl *h, const char *res, uint32_t minor, uint32_t
 		return vh_err(e, -ERANGE, "DRBD minor %u is out of range (0..1048575)", minor);
 	if (volume > 65535)
 		return vh_err(e, -ERANGE, "DRBD volume %u is out of range (0..65535)", volume);
-	m = drbdnl_msg_new(h, DRBDNL_NEW_MINOR, minor, 0, 0);
+	m = drbdnl_msg_new(h, DRBDNL_NEW_MINOR, minor, 0, nlflags);
 	if (m)
 		r = put_ctx(m, res, volume, NULL, NULL);
 	return send_msg(h, m, r, "new-minor", e);
+}
+
+int drbdnl_new_minor(struct drbdnl *h, const char *res, uint32_t minor, uint32_t volume,
+		     struct vh_error *e)
+{
+	return new_minor(h, res, minor, volume, 0, e);
+}
+
+/* An existing minor or volume: ERR_MINOR_OR_VOLUME_EXISTS, -EEXIST. */
+int drbdnl_new_minor_excl(struct drbdnl *h, const char *res, uint32_t minor, uint32_t volume,
+			  struct vh_error *e)
+{
+	return new_minor(h, res, minor, volume, NLM_F_EXCL, e);
 }
 
 int drbdnl_attach(struct drbdnl *h, uint32_t minor, const struct drbdnl_conf *dc,

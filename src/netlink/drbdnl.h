@@ -176,8 +176,16 @@ int drbdnl_addr_format(const struct drbdnl_addr *a, char *buf, size_t len);
 
 int drbdnl_new_resource(struct drbdnl *h, const char *res, const struct drbdnl_conf *res_opts,
 			struct vh_error *e) VH_MUST_CHECK;
+/* The same with NLM_F_EXCL: an existing resource is -EEXIST (DRBD 8.4
+ * answers it with NO_ERROR otherwise), so two creators never both think
+ * they made it. */
+int drbdnl_new_resource_excl(struct drbdnl *h, const char *res, const struct drbdnl_conf *ro,
+			     struct vh_error *e) VH_MUST_CHECK;
 int drbdnl_new_minor(struct drbdnl *h, const char *res, uint32_t minor, uint32_t volume,
 		     struct vh_error *e) VH_MUST_CHECK;
+/* NLM_F_EXCL: an existing minor or volume is -EEXIST. */
+int drbdnl_new_minor_excl(struct drbdnl *h, const char *res, uint32_t minor, uint32_t volume,
+			  struct vh_error *e) VH_MUST_CHECK;
 /* @dc must carry backing-dev, meta-dev and meta-idx, and may carry any disk option. */
 int drbdnl_attach(struct drbdnl *h, uint32_t minor, const struct drbdnl_conf *dc,
 		  struct vh_error *e) VH_MUST_CHECK;

@@ -38,7 +38,8 @@ cleanup() {
 		lvremove -q -y vg/${N}m vg/${N}m2; rm -f /tmp/${N}m.iso; $VIRSH undefine ${N}w;
 		$BV destroy ${N}w; $BV destroy $N; rm -f /tmp/${N}f.img /tmp/p.json /tmp/p2.json;
 		rm -f /tmp/p3.json /tmp/p4.json /tmp/p5.json /tmp/p6.json /tmp/$N.cmd /tmp/$N.ran;
-		[ -e /tmp/$N.listen.pid ] && kill \$(cat /tmp/$N.listen.pid)" >/dev/null 2>&1
+		[ -e /tmp/$N.listen.pid ] && kill \$(cat /tmp/$N.listen.pid);
+		rm -rf /var/lib/vmhop" >/dev/null 2>&1
 	lab_run hv2 "rm -f /tmp/p.json" >/dev/null 2>&1
 }
 trap cleanup EXIT
@@ -60,14 +61,15 @@ assert_eq "$mode" 600 "plan file mode"
 assert_eq "$(jget vmhop_plan <<< "$plan")" 1 "plan version"
 assert_eq "$(jget vm.name <<< "$plan")" "$N" "vm.name"
 assert_eq "$(jget vm.uuid <<< "$plan")" "$uuid" "vm.uuid = virsh domuuid"
-assert_eq "$(jget resource <<< "$plan")" "vh-${uuid:0:8}" "resource from the UUID"
+res=$(jget resource <<< "$plan")
+assert_match "$res" "^vh-${uuid:0:8}-[0-9a-f]{6}\$" "resource from the UUID and the plan's nonce"
 assert_eq "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["disks"]))' <<< "$plan")" 1 "one disk"
 assert_eq "$(jget disks.0.vg <<< "$plan")" vg "disk VG"
 assert_eq "$(jget disks.0.lv <<< "$plan")" "$N" "disk LV"
 assert_eq "$(jget disks.0.size <<< "$plan")" "$lvsize" "disk size = lvs lv_size"
 assert_eq "$(jget disks.0.target <<< "$plan")" vda "disk target"
-assert_eq "$(jget disks.0.copy <<< "$plan")" "vh-${uuid:0:8}-0.copy" "copy device name"
-assert_eq "$(jget disks.0.meta.lv <<< "$plan")" "vh-${uuid:0:8}_0.vhmd" "meta-data LV name"
+assert_eq "$(jget disks.0.copy <<< "$plan")" "$res-0.copy" "copy device name"
+assert_eq "$(jget disks.0.meta.lv <<< "$plan")" "${res}_0.vhmd" "meta-data LV name"
 assert_eq "$(jget source.address <<< "$plan")" "$prefsrc" "source address = ip route get prefsrc"
 assert_eq "$prefsrc" 169.254.77.1 "hv1's link address"
 assert_eq "$(jget dest.address <<< "$plan")" 169.254.77.2 "dest address"

@@ -229,7 +229,7 @@ assert_match "$out_s" "freeze window vg/$N: [0-9.]+ ms" "send prints the freeze 
 # The switch ran on S's QEMU's exit, before libvirt's Confirm ended
 # (docs/engine.md, "The early switch").
 assert_match "$out_s" "from S's QEMU's exit, before libvirt's Confirm ended" "send's early switch"
-assert_match "$out_s" "send summary \(source, VM $N, vh-[0-9a-f]{8}\): MOVED" "send's summary"
+assert_match "$out_s" "send summary \(source, VM $N, vh-[0-9a-f]{8}-[0-9a-f]{6}\): MOVED" "send's summary"
 printf '%s\n' "$out_r" | python3 -c '
 import json, sys
 ev = [json.loads(l) for l in sys.stdin if l.strip()]
@@ -375,7 +375,7 @@ assert_match "$out_s" "the VM still runs here: migration retry 1 once DRBD has r
 assert_eq "$(grep -c '\] wait-sync: in sync in' <<< "$out_s")" 2 "wait-sync twice: the sync, then again once DRBD was back and had resynced"
 assert_eq "$(grep -c '\] migrate FAILED after' <<< "$out_s")" 1 "one migration cancelled, the next one done"
 assert_match "$out_s" "\] migrate: done in" "the second migration"
-assert_match "$out_s" "send summary \(source, VM $N, vh-[0-9a-f]{8}\): MOVED" "send's summary"
+assert_match "$out_s" "send summary \(source, VM $N, vh-[0-9a-f]{8}-[0-9a-f]{6}\): MOVED" "send's summary"
 assert_match "$out_s" "tried again 1 time after DRBD lost its link" "send's summary counts the retry"
 printf '%s\n' "$out_r" | python3 -c '
 import json, sys
@@ -551,7 +551,7 @@ bg_end hv1 send2 400; rc_s=$RC; out_s=$OUT
 [ "$rc_s" = 0 ] || { printf '%s\n' "$out_s" >&2; lab_run hv2 "$VIRSH domstate --reason $N" >&2; fail "after the refused abort: send again exited $rc_s"; }
 bg_end hv2 recv 300; rc_r=$RC; out_r=$OUT
 [ "$rc_r" = 0 ] || { printf '%s\n' "$out_r" >&2; fail "after the refused abort and send again: receive exited $rc_r"; }
-assert_match "$out_s" "send summary \(source, VM $N, vh-[0-9a-f]{8}\): MOVED" "send's summary"
+assert_match "$out_s" "send summary \(source, VM $N, vh-[0-9a-f]{8}-[0-9a-f]{6}\): MOVED" "send's summary"
 check_host hv2 "send killed in the job, then again" runs "$RING; $BV destroy $N; exit \$rc"
 ring=${X[0]}; ring_ok "$ring"
 check_host hv1 "send killed in the job, then again" "" "$GONE"
@@ -581,7 +581,7 @@ lab_bg hv1 send2 "$V send --plan $PLAN"
 bg_end hv1 send2 300; rc_s2=$RC; out_s2=$OUT
 bg_end hv2 recv 200; rc_r=$RC; out_r=$OUT
 [ "$rc_s2$rc_r" = 00 ] || { printf '%s\n---\n%s\n' "$out_s2" "$out_r" >&2; fail "after SIGINT past the resume: send again exited $rc_s2, receive $rc_r"; }
-assert_match "$out_s2" "send summary \(source, VM $N, vh-[0-9a-f]{8}\): MOVED" "send again: the summary"
+assert_match "$out_s2" "send summary \(source, VM $N, vh-[0-9a-f]{8}-[0-9a-f]{6}\): MOVED" "send again: the summary"
 check_host hv2 "SIGINT after the resume, send again" runs "$RING; $BV destroy $N; exit \$rc"
 ring=${X[0]}; ring_ok "$ring"
 check_host hv1 "SIGINT after the resume, send again" "" "$GONE"

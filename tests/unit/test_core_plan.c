@@ -811,6 +811,8 @@ static struct {
 	int lvs_calls;
 	const char *table_lv, *table;	/* the live dm table of that LV (else linear) */
 	unsigned tables_asked;
+	bool random_vary;		/* each draw differs (else the same bytes each time) */
+	unsigned draws;
 } fb;
 
 static virConnectPtr f_open(const char *uri) { (void)uri; return (virConnectPtr)&dummy_conn; }
@@ -820,7 +822,7 @@ static int f_dom_free(virDomainPtr d) { (void)d; return 0; }
 static virDomainPtr f_lookup(virConnectPtr c, const char *name)
 {
 	(void)c;
-	if (!strcmp(name, "busy"))
+	if (!strcmp(name, "busy") || !strcmp(name, "busy2"))
 		return (virDomainPtr)&dummy_dom;
 	fb.err_code = VIR_ERR_NO_DOMAIN;
 	snprintf(fb.err_msg, sizeof(fb.err_msg), "Domain not found: no domain with matching name");
@@ -942,8 +944,9 @@ static int h_port_free(const char *addr, int family, uint16_t port, struct vh_er
 static int h_random(void *buf, size_t len, struct vh_error *e)
 {
 	(void)e;
+	fb.draws++;
 	for (size_t i = 0; i < len; i++)
-		((unsigned char *)buf)[i] = (unsigned char)(0xa0 + i);
+		((unsigned char *)buf)[i] = (unsigned char)(0xa0 + i + (fb.random_vary ? fb.draws : 0));
 	return 0;
 }
 
@@ -1021,7 +1024,7 @@ static void build_one_disk(void **state)
 	assert_int_equal(build("busy", &p, &e), 0);
 	assert_string_equal(p.vm_name, "busy");
 	assert_string_equal(p.vm_uuid, UUID);
-	assert_string_equal(p.resource, "vh-1a2b3c4d");
+	assert_string_equal(p.resource, "vh-1a2b3c4d-a2a1a0");	/* the nonce: the draw's low 24 bits */
 	assert_int_equal(p.n_disks, 1);		/* the CD-ROM and the read-only disk are not moved */
 	assert_string_equal(p.disks[0].target, "vda");
 	assert_string_equal(p.disks[0].vg, "vg");
@@ -1070,7 +1073,7 @@ static void build_several_disks_skips_used(void **state)
 	assert_string_equal(p.disks[1].vg, "vg");
 	assert_string_equal(p.disks[1].lv, "web-data");
 	assert_int_equal(p.disks[1].volume, 1);
-	assert_string_equal(p.disks[1].copy, "vh-1a2b3c4d-1.copy");
+	assert_string_equal(p.disks[1].copy, "vh-1a2b3c4d-a2a1a0-1.copy");
 	assert_int_equal(p.port, 7790);		/* 7788 DRBD's, 7789 bound */
 	assert_int_equal(p.drbd.resync_rate, 40 * 1024);
 	assert_true(p.migration.keep_source);
@@ -1165,9 +1168,14 @@ static void build_host_refusals(void **state)
 	assert_int_equal(vplan_build(&req, &fake_host, &p, &e), -EADDRINUSE);
 	assert_non_null(strstr(e.msg, "DRBD"));
 	req.port = 0;
-	/* The move's resource exists already: busy. */
-	fb.used_resource = "vh-1a2b3c4d";
+	/* The move's resource exists already, and every draw gives that name: busy. */
+	fb.used_resource = "vh-1a2b3c4d-a2a1a0";
 	assert_int_equal(vplan_build(&req, &fake_host, &p, &e), -EBUSY);
+	/* A draw that gives another name takes it. */
+	fb.random_vary = true;
+	assert_int_equal(vplan_build(&req, &fake_host, &p, &e), 0);
+	assert_string_not_equal(p.resource, "vh-1a2b3c4d-a2a1a0");
+	fb.random_vary = false;
 	fb.used_resource = NULL;
 	/* The destination is this host, or cannot be resolved. */
 	req.local_addr = "169.254.77.2";
@@ -1366,6 +1374,184 @@ static void cli(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+
+/* ---- concurrent moves: claims in the journals (core/reserve.h) ------------ */
+
+#include "core/journal.h"
+#include "core/reserve.h"
+
+#define UUID2 "1a2b3c4d-ffff-4000-8000-000000000002"	/* the same first 8 hex digits */
+#define XML2 "<domain type='kvm'><name>busy2</name><uuid>" UUID2 "</uuid><devices>" \
+	LV_DISK("/dev/vg/web-data", "vda", "none") XML_TAIL
+
+static char claim_dir[64];
+
+/* vmhop plan's way: the claims of the moves here are never picked; then
+ * the plan's own claim, its journal. */
+static int plan_claimed(const char *vm, const char *xml, struct vplan *p, struct vh_error *e)
+{
+	struct vplan_request req = { .vm = vm, .dest = "hv2", .minor = -1 };
+	struct vplan_used used = { 0 };
+	struct vres_claim *cl = NULL;
+	size_t n = 0;
+	int r;
+
+	fb.xml = xml;
+	assert_int_equal(vres_collect(claim_dir, &cl, &n, e), 0);
+	for (size_t i = 0; i < n; i++)		/* as vmhop plan: not the VM's own */
+		if (!strcmp(cl[i].vm_name, vm))
+			cl[i--] = cl[--n];
+	assert_int_equal(vres_add_used(cl, n, &used, e), 0);
+	free(cl);
+	req.reserved = &used;
+	r = vplan_build(&req, &fake_host, p, e);
+	vplan_used_free(&used);
+	if (r == 0)
+		r = vres_claim_plan(claim_dir, p, e);
+	return r;
+}
+
+static size_t claims_here(void)
+{
+	struct vres_claim *cl = NULL;
+	size_t n = 0;
+
+	assert_int_equal(vres_collect(claim_dir, &cl, &n, NULL), 0);
+	free(cl);
+	return n;
+}
+
+static int setup_claims(void **state)
+{
+	setup_build(state);
+	snprintf(claim_dir, sizeof(claim_dir), "/tmp/vmhop-claims-XXXXXX");
+	assert_non_null(mkdtemp(claim_dir));
+	return 0;
+}
+
+static int teardown_claims(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", claim_dir);
+	assert_int_equal(system(cmd), 0);
+	return teardown_build(state);
+}
+
+/* Issue 21: two plans made one after the other on S (two VMs whose UUIDs
+ * share their first 8 hex digits) never pick the same minor, port or
+ * resource, though DRBD uses nothing yet. */
+static void two_plans_in_a_row_get_distinct_choices(void **state)
+{
+	struct vh_error e = { 0 };
+	struct vplan a, b;
+
+	(void)state;
+	assert_int_equal(plan_claimed("busy", XML_HEAD LV_DISK("/dev/vg/busy", "vda", "none")
+				      XML_TAIL, &a, &e), 0);
+	assert_int_equal(claims_here(), 1);
+	/* every draw the same: b's name would be a's, which is claimed: refused */
+	assert_int_equal(plan_claimed("busy2", XML2, &b, &e), -EBUSY);
+	assert_non_null(strstr(e.msg, "no free DRBD resource name for VM busy2"));
+	assert_int_equal(claims_here(), 1);
+	fb.random_vary = true;
+	assert_int_equal(plan_claimed("busy2", XML2, &b, &e), 0);
+	assert_int_equal(claims_here(), 2);
+	assert_int_equal(a.disks[0].minor, 100);
+	assert_int_equal(a.port, 7788);
+	assert_int_equal(b.disks[0].minor, 101);
+	assert_int_equal(b.port, 7789);
+	assert_string_equal(a.resource, "vh-1a2b3c4d-a2a1a0");
+	assert_string_not_equal(a.resource, b.resource);
+	assert_int_equal(strncmp(b.resource, "vh-1a2b3c4d-", 12), 0);
+	assert_string_not_equal(a.disks[0].md_lv, b.disks[0].md_lv);
+	assert_string_not_equal(a.disks[0].copy, b.disks[0].copy);
+	/* the same VM planned again replaces its plan's claim, not a second one */
+	assert_int_equal(plan_claimed("busy2", XML2, &b, &e), 0);
+	assert_int_equal(claims_here(), 2);
+	assert_int_equal(b.disks[0].minor, 101);
+	assert_int_equal(b.port, 7789);
+}
+
+/* A claim lasts while its move does: released when the journal is gone or
+ * the move ended here (done or aborted). */
+static void claims_released_when_the_move_is_gone(void **state)
+{
+	struct vh_error e = { 0 };
+	struct vjournal *j;
+	struct vplan a, b, c;
+	char path[128];
+
+	(void)state;
+	fb.random_vary = true;
+	assert_int_equal(plan_claimed("busy", XML_HEAD LV_DISK("/dev/vg/busy", "vda", "none")
+				      XML_TAIL, &a, &e), 0);
+	assert_int_equal(plan_claimed("busy2", XML2, &b, &e), 0);
+	assert_int_equal(b.port, 7789);
+	/* a's move aborted here: its minor and port are free again */
+	assert_int_equal(vjournal_open(claim_dir, &a, VPLAN_ROLE_SOURCE, &j, &e), 0);
+	assert_int_equal(vjournal_begin(j, "aborted", NULL, 0, &e), 0);
+	assert_int_equal(vjournal_done(j, "aborted", &e), 0);
+	vjournal_close(j);
+	assert_int_equal(claims_here(), 1);
+	/* b's journal removed: nothing is claimed */
+	snprintf(path, sizeof(path), "%s/%s.journal", claim_dir, UUID2);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(claims_here(), 0);
+	assert_int_equal(plan_claimed("busy2", XML2, &c, &e), 0);
+	assert_int_equal(c.disks[0].minor, 100);
+	assert_int_equal(c.port, 7788);
+	/* a move under way here is no plan to replace */
+	assert_int_equal(vjournal_open(claim_dir, &c, VPLAN_ROLE_SOURCE, &j, &e), 0);
+	assert_int_equal(vjournal_begin(j, "helper", NULL, 0, &e), 0);
+	vjournal_close(j);
+	assert_int_equal(plan_claimed("busy2", XML2, &b, &e), -EBUSY);
+	assert_non_null(strstr(e.msg, "has a move under way on this host"));
+	assert_int_equal(claims_here(), 1);
+}
+
+
+/* A planned move's plan edited by hand (a rate) before its first phase is
+ * still that move's; another plan of the VM (another resource) is not. */
+static void planned_journal_takes_the_edited_plan(void **state)
+{
+	struct vh_error e = { 0 };
+	struct vjournal *j;
+	struct vplan a, edited;
+
+	(void)state;
+	assert_int_equal(plan_claimed("busy", XML_HEAD LV_DISK("/dev/vg/busy", "vda", "none")
+				      XML_TAIL, &a, &e), 0);
+	edited = a;
+	edited.drbd.resync_rate = 1024;
+	assert_int_equal(vjournal_open(claim_dir, &edited, VPLAN_ROLE_SOURCE, &j, &e), 0);
+	assert_int_equal(vjournal_plan(j)->drbd.resync_rate, 1024);
+	vjournal_close(j);
+	snprintf(edited.resource, sizeof(edited.resource), "vh-1a2b3c4d-000001");
+	snprintf(edited.disks[0].copy, sizeof(edited.disks[0].copy), "vh-1a2b3c4d-000001-0.copy");
+	snprintf(edited.disks[0].md_lv, sizeof(edited.disks[0].md_lv), "vh-1a2b3c4d-000001_0.vhmd");
+	assert_int_equal(vjournal_open(claim_dir, &edited, VPLAN_ROLE_SOURCE, &j, &e), -EEXIST);
+}
+
+/* Resource names: unique per move, both forms read. */
+static void resource_names_per_move(void **state)
+{
+	char a[64], b[64];
+	struct vh_error e = { 0 };
+
+	(void)state;
+	assert_int_equal(vname_resource_move(UUID, 0x123456, a, sizeof(a), &e), 0);
+	assert_string_equal(a, "vh-1a2b3c4d-123456");
+	assert_int_equal(vname_resource_move(UUID2, 0xabcdef, b, sizeof(b), &e), 0);
+	assert_string_not_equal(a, b);
+	assert_int_equal(vname_check_plan_resource(UUID, a, &e), 0);
+	assert_int_equal(vname_check_plan_resource(UUID, "vh-1a2b3c4d", &e), 0);
+	assert_int_equal(vname_check_plan_resource(UUID, "vh-1a2b3c4d-12345", &e), -EINVAL);
+	assert_int_equal(vname_check_plan_resource(UUID, "vh-1a2b3c4d-12345G", &e), -EINVAL);
+	assert_int_equal(vname_check_plan_resource(UUID, "vh-1a2b3c4e-123456", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "resource must be 'vh-1a2b3c4d'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1384,6 +1570,13 @@ int main(void)
 		cmocka_unit_test(route_reply),
 		cmocka_unit_test(cli),
 		cmocka_unit_test_setup_teardown(build_one_disk, setup_build, teardown_build),
+		cmocka_unit_test_setup_teardown(two_plans_in_a_row_get_distinct_choices,
+						setup_claims, teardown_claims),
+		cmocka_unit_test_setup_teardown(claims_released_when_the_move_is_gone,
+						setup_claims, teardown_claims),
+		cmocka_unit_test_setup_teardown(planned_journal_takes_the_edited_plan,
+						setup_claims, teardown_claims),
+		cmocka_unit_test(resource_names_per_move),
 		cmocka_unit_test_setup_teardown(build_several_disks_skips_used, setup_build,
 						teardown_build),
 		cmocka_unit_test_setup_teardown(build_refusals, setup_build, teardown_build),

@@ -22,6 +22,7 @@
 
 #include "core/engine.h"
 #include "core/journal.h"
+#include "core/reserve.h"
 #include "core/run.h"
 #include "meta/meta.h"
 
@@ -115,6 +116,18 @@ struct world {
 	int peer_state_at_crash;	/* ... is so then (-1: gone) */
 	int confirm_err;		/* the migration call then fails so (0: not) */
 	unsigned prefetches;		/* vm_prefetch calls (the migration's watch) */
+	/* concurrent moves (issue 21): another resource's DRBD minor here; the
+	 * claims of the other moves with a journal here; the host lock; who
+	 * holds a port; a resource made by someone else between the checks
+	 * and new-resource */
+	uint32_t foreign_minor;		/* 0: none */
+	uint32_t our_minor;		/* the minor new_minor made */
+	struct vres_claim claims[2];
+	size_t n_claims;
+	unsigned locks, unlocks;
+	bool locked;
+	const char *holder;		/* port_holder's answer (NULL: nobody seen) */
+	bool res_appears;		/* new_resource finds one (exclusive create) */
 };
 
 static struct world W;
@@ -374,7 +387,13 @@ static bool drbd_held_open(void)
 
 static int f_status(void *ud, uint32_t minor, struct drbdnl_status *ret, struct vh_error *e)
 {
-	if (!W.minor)
+	if (W.foreign_minor && minor == W.foreign_minor) {
+		memset(ret, 0, sizeof(*ret));
+		ret->minor = minor;
+		snprintf(ret->resource, sizeof(ret->resource), "vh-other");
+		return 0;
+	}
+	if (!W.minor || (W.our_minor && minor != W.our_minor))
 		return vh_err(e, -ENXIO, "no minor");
 	memset(ret, 0, sizeof(*ret));
 	ret->minor = minor;
@@ -424,12 +443,46 @@ static int f_port_free(void *ud, const char *addr, int family, uint16_t port, st
 
 static int f_new_res(void *ud, const char *res, struct vh_error *e)
 {
+	/* exclusive, as the real one (NLM_F_EXCL) */
+	if (W.res_appears)
+		return vh_err(e, -EEXIST, "new-resource %s: the resource exists already", res);
 	SIMPLE(0, W.res, true, "new_resource %s", res);
 }
 
 static int f_new_minor(void *ud, const char *res, uint32_t m, uint32_t v, struct vh_error *e)
 {
+	if (W.foreign_minor == m)
+		return vh_err(e, -EEXIST, "minor exists");
+	W.our_minor = m;
 	SIMPLE(0, W.minor, true, "new_minor %u", m);
+}
+
+static int f_claims(void *ud, struct vres_claim **ret, size_t *ret_n, struct vh_error *e)
+{
+	*ret = calloc(2, sizeof(**ret));
+	assert_non_null(*ret);
+	memcpy(*ret, W.claims, sizeof(W.claims));
+	*ret_n = W.n_claims;
+	return 0;
+}
+
+static int f_host_lock(void *ud, bool take, struct vh_error *e)
+{
+	assert_true(take != W.locked);
+	W.locked = take;
+	if (take)
+		W.locks++;
+	else
+		W.unlocks++;
+	return 0;
+}
+
+static int f_port_holder(void *ud, uint16_t port, char *buf, size_t len)
+{
+	if (!W.holder)
+		return -ENOENT;
+	snprintf(buf, len, "%s", W.holder);
+	return 0;
 }
 
 static int f_attach(void *ud, uint32_t m, const struct drbdnl_conf *dc, struct vh_error *e)
@@ -814,6 +867,7 @@ static const struct veng_ops fake_ops = {
 	.vm_info = f_vm_info, .vm_autostart = f_vm_autostart, .nap = f_nap,
 	.vm_resume = f_resume, .vm_prefetch = f_prefetch, .vm_undefine = f_undefine, .vm_xml = f_vm_xml, .vm_destroy = f_destroy,
 	.vm_start = f_start, .save = f_save,
+	.claims = f_claims, .host_lock = f_host_lock, .port_holder = f_port_holder,
 };
 
 static int64_t fake_now(void)
@@ -3759,9 +3813,153 @@ static void failed_swap_records_what_the_kernel_says(void **state)
 	}
 }
 
+/* ---- concurrent moves (issue 21) ------------------------------------------- */
+
+static void claim(size_t k, const char *res, const char *vm, uint16_t port, uint32_t minor)
+{
+	struct vres_claim *c = &W.claims[k];
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->resource, sizeof(c->resource), "%s", res);
+	snprintf(c->vm_name, sizeof(c->vm_name), "%s", vm);
+	snprintf(c->vm_uuid, sizeof(c->vm_uuid), "1a2b3c4d-0000-4000-8000-00000000000%zu", k + 2);
+	c->role = VPLAN_ROLE_DEST;
+	c->port = port;
+	c->n_minors = 1;
+	c->minors[0] = minor;
+	if (W.n_claims < k + 1)
+		W.n_claims = k + 1;
+}
+
+/* Another move's claim of the plan's port on D: preflight and prepare
+ * refuse naming that move, before anything changes; a program holding the
+ * port is named too. */
+static void port_of_another_move_refused_naming_it(void **state)
+{
+	struct vh_error e = { 0 };
+	struct veng g;
+	struct veng_result res;
+
+	world_dest();
+	claim(0, "vh-1a2b3c4d-00beef", "vm2", 7789, 300);
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(veng_run(&g, VENG_PREFLIGHT, 0, &res, &e), -EBUSY);
+	assert_non_null(strstr(e.msg, "reserved by the move of VM vm2 (resource vh-1a2b3c4d-00beef"));
+	assert_non_null(strstr(e.msg, "another move uses this port on hv2"));
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(veng_run(&g, VENG_PREPARE, 0, &res, &e), -EBUSY);
+	assert_non_null(strstr(e.msg, "another move uses this port on hv2"));
+	assert_int_equal(W.nlog, 0);		/* nothing changed */
+	assert_int_equal(W.saves, 0);		/* not even a journal */
+	assert_int_equal(W.locks, 1);		/* prepare's checks ran under the host lock */
+	assert_int_equal(W.unlocks, 1);
+
+	world_dest();
+	W.port_bound = true;
+	W.holder = "program nc (pid 4242)";
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(veng_run(&g, VENG_PREFLIGHT, 0, &res, &e), -EADDRINUSE);
+	assert_non_null(strstr(e.msg, "in use on this host by program nc (pid 4242)"));
+	assert_int_equal(W.nlog, 0);
+}
+
+/* S: a minor another move claims (a plan made without the claims) is
+ * refused at prepare, before anything changes. */
+static void source_minor_claimed_refused_before_any_change(void **state)
+{
+	struct vh_error e = { 0 };
+	struct veng g;
+	struct veng_result res;
+
+	world_source();
+	claim(0, "vh-1a2b3c4d-00beef", "vm2", 7800, 100);
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	assert_int_equal(veng_run(&g, VENG_PREPARE, 0, &res, &e), -EBUSY);
+	assert_non_null(strstr(e.msg, "DRBD minor 100 is reserved by the move of VM vm2"));
+	assert_int_equal(W.nlog, 0);
+	assert_int_equal(W.saves, 0);
+}
+
+/* The resource made by someone else between the checks and new-resource
+ * (exclusive create): refused, and not claimed, so the abort that follows
+ * never takes it down. */
+static void resource_made_by_another_is_never_adopted(void **state)
+{
+	struct vh_error e = { 0 };
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	world_source();
+	W.res_appears = true;
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	assert_int_equal(veng_run(&g, VENG_PREPARE, 0, &res, &e), -EBUSY);
+	assert_non_null(strstr(e.msg, "appeared on this host since the checks: not this move's"));
+	assert_false(W.saved.res_created);
+	assert_string_equal(W.saved.doing, "");
+	W.res = true;		/* the other's */
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_ABORT, 0, &res), 0);
+	for (size_t i = n; i < W.nlog; i++)
+		assert_null(strstr(W.log[i], "down"));
+	assert_true(W.res);
+}
+
+/* D: a minor is local to its host.  The plan's minor used by another
+ * resource on D (or claimed by another move) is no refusal: D takes the
+ * next free one, records it in its journal, and a new process uses it. */
+static void dest_takes_its_own_minor(void **state)
+{
+	struct veng g, g2;
+	struct veng_result res;
+	struct veng_state st;
+	size_t n;
+
+	world_dest();
+	W.foreign_minor = 100;
+	claim(0, "vh-1a2b3c4d-00beef", "vm2", 7800, 101);
+	engine(&g, VPLAN_ROLE_DEST, NULL);
+	assert_int_equal(run(&g, VENG_PREFLIGHT, 0, &res), 0);
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	assert_true(logged(0, "new_minor 102"));
+	assert_false(logged(0, "new_minor 100"));
+	assert_true(W.saved.disks[0].own_minor_set);
+	assert_int_equal(W.saved.disks[0].own_minor, 102);
+	assert_int_equal(P.disks[0].minor, 100);	/* the plan is as both hosts agreed */
+	assert_int_equal(g.plan->disks[0].minor, 102);
+	/* a new process, from the journal: minor 102, nothing to do */
+	st = W.saved;
+	n = W.nlog;
+	engine(&g2, VPLAN_ROLE_DEST, &st);
+	assert_int_equal(g2.plan->disks[0].minor, 102);
+	assert_int_equal(run(&g2, VENG_PREPARE, 0, &res), 0);
+	assert_int_equal(W.nlog, n);
+}
+
+/* Two moves' DRBDs met on one port: the peer failed the HMAC, DRBD went
+ * StandAlone; wait-sync ends at once and names the likely cause. */
+static void cross_connect_named_fast(void **state)
+{
+	struct vh_error e = { 0 };
+	struct veng g;
+	struct veng_result res;
+
+	source_bridged(&g);
+	W.net = false;		/* DRBD discarded the connection: StandAlone */
+	assert_int_equal(veng_run(&g, VENG_WAIT_SYNC, 0, &res, &e), -ENOTCONN);
+	assert_non_null(strstr(e.msg, "another move uses this port on hv2"));
+	assert_non_null(strstr(e.msg, "Authentication of peer failed"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(port_of_another_move_refused_naming_it, journal_teardown),
+		cmocka_unit_test_teardown(source_minor_claimed_refused_before_any_change, journal_teardown),
+		cmocka_unit_test_teardown(resource_made_by_another_is_never_adopted, journal_teardown),
+		cmocka_unit_test_teardown(dest_takes_its_own_minor, journal_teardown),
+		cmocka_unit_test_teardown(cross_connect_named_fast, journal_teardown),
 		cmocka_unit_test_teardown(prepare_s_then_again_does_nothing, journal_teardown),
 		cmocka_unit_test_teardown(abort_refused_while_libvirts_job_runs_then_rerun_finishes, journal_teardown),
 		cmocka_unit_test_teardown(abort_refused_while_a_copy_is_on_d_rerun_removes_it, journal_teardown),

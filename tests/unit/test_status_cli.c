@@ -22,6 +22,7 @@
 #include "core/engine.h"
 #include "core/file.h"
 #include "core/journal.h"
+#include "core/reserve.h"
 #include "support_cli.h"
 #include "support_common.h"
 
@@ -310,11 +311,69 @@ static void role_from_the_journal_when_the_address_is_gone(void **state)
 	tcli_free(&r);
 }
 
+
+/* Issue 21: every move of the host with its phase, a move only planned
+ * (vmhop plan's claim) among them, and a move with a per-plan resource name
+ * found by that name. */
+static void listing_shows_planned_moves_with_their_phase(void **state)
+{
+	struct vh_error e = { 0 };
+	struct vplan c;
+	struct tcli r;
+	json_object *arr, *o, *v;
+	char path[160];
+	size_t len;
+	char *text;
+	bool seen = false;
+
+	(void)state;
+	text = tsupport_slurp(PLAN_SEED, &len);
+	assert_non_null(text);
+	assert_int_equal(vplan_parse(text, len, &c, &e), 0);
+	free(text);
+	snprintf(c.vm_uuid, sizeof(c.vm_uuid), "%s", "9a9b9c9d-0000-4000-8000-00000000beef");
+	snprintf(c.vm_name, sizeof(c.vm_name), "gamma");
+	assert_int_equal(vname_resource_move(c.vm_uuid, 0x5e6f7a, c.resource, sizeof(c.resource),
+					     &e), 0);
+	assert_int_equal(vname_copy(c.resource, 0, c.disks[0].copy, sizeof(c.disks[0].copy), &e), 0);
+	assert_int_equal(vname_md_lv(c.disks[0].vg, c.resource, 0, c.disks[0].md_lv,
+				     sizeof(c.disks[0].md_lv), &e), 0);
+	assert_int_equal(vres_claim_plan(dir, &c, &e), 0);
+
+	r = tcli_run(NULL, "status", "--state-dir", dir, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "vh-9a9b9c9d-5e6f7a  VM gamma  source  last phase none  PLANNED"));
+	assert_non_null(strstr(r.out, "vh-1a2b3c4d  VM alpha  source  last phase prepare"));
+	tcli_free(&r);
+	r = tcli_run(NULL, "--json", "status", "--state-dir", dir, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_non_null(arr = json_tokener_parse(r.out));
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		o = json_object_array_get_idx(arr, i);
+		if (!json_object_object_get_ex(o, "vm", &v) || strcmp(json_object_get_string(v), "gamma"))
+			continue;
+		assert_true(json_object_object_get_ex(o, "phase", &v));
+		assert_string_equal(json_object_get_string(v), "planned");
+		seen = true;
+	}
+	assert_true(seen);
+	json_object_put(arr);
+	tcli_free(&r);
+	/* found by its resource name */
+	r = tcli_run(NULL, "status", "--state-dir", dir, "vh-9a9b9c9d-5e6f7a", NULL);
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "gamma"));
+	tcli_free(&r);
+	snprintf(path, sizeof(path), "%s/9a9b9c9d-0000-4000-8000-00000000beef.journal", dir);
+	assert_int_equal(unlink(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(listing_shows_every_move_and_the_unreadable_one),
 		cmocka_unit_test(listing_of_an_empty_or_missing_dir),
+		cmocka_unit_test(listing_shows_planned_moves_with_their_phase),
 		cmocka_unit_test(resource_errors),
 		cmocka_unit_test(phase_refuses_truncated_journal),
 		cmocka_unit_test(move_shows_helper_and_sync),
