@@ -2009,9 +2009,14 @@ static int migrate(struct veng *g, unsigned flags, struct veng_result *res, stru
 		}
 		/* The call failed, yet libvirt handed the VM over. */
 	}
-	g->st.handed_off = true;
-	if ((r = end(g, e)) < 0)
-		return r;
+	/* After an early switch the hand-over and the resume are recorded
+	 * already: no second write of the same state (undefine_here's end()
+	 * honours a stop). */
+	if (!w.switched) {
+		g->st.handed_off = true;
+		if ((r = end(g, e)) < 0)
+			return r;
+	}
 	return switch_over(g, flags, res, e);
 }
 

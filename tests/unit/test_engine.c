@@ -2923,6 +2923,9 @@ static void early_switch_on_qemu_exit(void **state)
 	assert_true(W.saved.gate_passed && W.saved.disconnected && W.saved.resumed_on_d);
 	assert_true(W.saved.undefined_on_s);
 	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+	/* after the resume: its own record, the undefine's begin and end, the
+	 * phase's end; no second write of the state the switch recorded */
+	assert_int_equal(W.saves - W.resume_saves, 4);
 	/* each step's end marked, in order */
 	for (int k = 0; k < VENG_SW_STEPS; k++) {
 		assert_true(res.switch_at_ns[k] > 0);
