@@ -130,6 +130,9 @@ static void on_event(const struct veng_event *ev, void *ud)
 		return;
 	if (!strcmp(ev->what, "step")) {
 		printf("  - %s\n", ev->step);
+	} else if (!strcmp(ev->what, "twin")) {
+		printf("  ! libvirt resumed the VM here after it ran on the destination (%s): "
+		       "fenced, it wrote nothing; it goes\n", ev->step);
 	} else if (!strcmp(ev->what, "sync") && ev->progress &&
 		   (int)ev->progress->permille / 50 != pr->last_permille / 50) {
 		pr->last_permille = (int)ev->progress->permille;
@@ -231,9 +234,38 @@ static json_object *result_json(const struct session *s, const struct veng_resul
 		if (res->downtime_ms)
 			json_object_object_add(o, "downtime_ms",
 					       json_object_new_int64((int64_t)res->downtime_ms));
+		phase_switch_json(o, res);
 	}
 	json_object_object_add(o, "next", json_object_new_string(res->next));
 	return o;
+}
+
+/* A number with three decimals, as printed (not 0.23200000000000001). */
+static json_object *ms3(double v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.3f", v);
+	return json_object_new_double_s(v, buf);
+}
+
+void phase_switch_json(json_object *o, const struct veng_result *r)
+{
+	json_object *steps = json_object_new_object();
+	int64_t before = 0;
+
+	for (int k = 0; k < VENG_SW_STEPS; k++) {
+		if (!r->switch_at_ns[k])
+			continue;
+		json_object_object_add(steps, veng_switch_step_names[k],
+				       ms3((r->switch_at_ns[k] - before) / 1e6));
+		before = r->switch_at_ns[k];
+	}
+	json_object_object_add(o, "switch_ms", ms3(r->switch_ns / 1e6));
+	json_object_object_add(o, "early_switch", json_object_new_boolean(r->early));
+	json_object_object_add(o, "fenced", json_object_new_boolean(r->fenced));
+	json_object_object_add(o, "twin", json_object_new_boolean(r->twin));
+	json_object_object_add(o, "switch_steps_ms", steps);
 }
 
 int cmd_phase(struct vh_ctx *ctx, int argc, char **argv)

@@ -79,22 +79,6 @@ static json_object *jdbl(double v)
 	return json_object_new_double_s(v, buf);
 }
 
-/* The switch's steps, each one's own time (ms), from veng_result's marks. */
-static json_object *switch_steps(const struct veng_result *r)
-{
-	json_object *o = json_object_new_object();
-	int64_t before = 0;
-
-	for (int k = 0; k < VENG_SW_STEPS; k++) {
-		if (!r->switch_at_ns[k])
-			continue;
-		json_object_object_add(o, veng_switch_step_names[k],
-				       jdbl((r->switch_at_ns[k] - before) / 1e6));
-		before = r->switch_at_ns[k];
-	}
-	return o;
-}
-
 static void print_switch_steps(const struct veng_result *r)
 {
 	int64_t before = 0;
@@ -395,9 +379,7 @@ static void on_phase(struct out *o, const struct veng_event *ev)
 			}
 			if (ev->phase == VENG_MIGRATE && ev->rc == 0) {
 				jput(j, "downtime_ms", json_object_new_int64((int64_t)res->downtime_ms));
-				jput(j, "switch_ms", jdbl(res->switch_ns / 1e6));
-				jput(j, "early_switch", json_object_new_boolean(res->early));
-				jput(j, "switch_steps_ms", switch_steps(res));
+				phase_switch_json(j, res);
 			}
 		}
 		vh_print_line(o->ctx, j);
@@ -442,7 +424,8 @@ static void on_event(const struct veng_event *ev, void *ud)
 		on_link_lost(o, ev);
 	} else if (!strcmp(ev->what, "retry")) {
 		on_retry(o, ev);
-	} else if (!strcmp(ev->what, "step") || !strcmp(ev->what, "wait")) {
+	} else if (!strcmp(ev->what, "step") || !strcmp(ev->what, "wait") ||
+		   !strcmp(ev->what, "twin")) {
 		if (o->ctx->json) {
 			json_object *j = jev(o, ev->what);
 
@@ -451,7 +434,11 @@ static void on_event(const struct veng_event *ev, void *ud)
 			vh_print_line(o->ctx, j);
 		} else {
 			end_bar(o);
-			printf("  %s %s\n", !strcmp(ev->what, "wait") ? "now:" : "-", ev->step);
+			if (!strcmp(ev->what, "twin"))
+				printf("  ! libvirt resumed the VM here after it ran on the destination "
+				       "(%s): fenced, it wrote nothing; it goes\n", ev->step);
+			else
+				printf("  %s %s\n", !strcmp(ev->what, "wait") ? "now:" : "-", ev->step);
 			fflush(stdout);
 		}
 	}
@@ -504,9 +491,7 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 			jput(j, "freeze_ns", fz);
 			if (sum->ran[VENG_MIGRATE]) {
 				jput(j, "downtime_ms", json_object_new_int64((int64_t)mig->downtime_ms));
-				jput(j, "switch_ms", jdbl(mig->switch_ns / 1e6));
-				jput(j, "early_switch", json_object_new_boolean(mig->early));
-				jput(j, "switch_steps_ms", switch_steps(mig));
+				phase_switch_json(j, mig);
 			}
 		} else {
 			json_object_put(fz);
@@ -545,8 +530,12 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 				printf("  libvirt downtime %" PRIu64 " ms", mig->downtime_ms);
 			if (mig->switch_ns) {
 				printf(", gate + resume on %s %.0f ms%s", s->plan.dest.host,
-				       mig->switch_ns / 1e6, mig->early ?
+				       mig->switch_ns / 1e6, mig->fenced ?
+				       " (from D's Finish, S's LVs fenced, before libvirt's Confirm ended)" :
+				       mig->early ?
 				       " (from S's QEMU's exit, before libvirt's Confirm ended)" : "");
+				if (mig->twin)
+					printf("; a twin libvirt resumed here was fenced and destroyed");
 				print_switch_steps(mig);
 			}
 		}

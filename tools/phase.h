@@ -54,4 +54,8 @@ void close_session(struct session *s);
  * cancel); installed once per process. */
 volatile sig_atomic_t *phase_signals(void);
 
+/* The switch's figures of a migrate or resume into @o: switch_ms,
+ * early_switch, fenced, twin, switch_steps_ms (each step's own ms). */
+void phase_switch_json(json_object *o, const struct veng_result *r);
+
 #endif

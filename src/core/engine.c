@@ -1482,6 +1482,7 @@ static int end_nostop(struct veng *g, struct vh_error *e)
 }
 
 static int settled(struct veng *g, enum veng_where w, struct veng_vm *ret, struct vh_error *e);
+static int fence_holds(struct veng *g, struct vh_error *e);
 
 /*
  * S, once the VM runs on D: its definition here goes, with what would make
@@ -1503,6 +1504,25 @@ static int undefine_here(struct veng *g, struct veng_result *res, struct vh_erro
 	r = settled(g, VENG_HERE, &vm, e);
 	if (r < 0 && r != -ENOENT)
 		return vh_err_prefix(e, r, "VM %s's definition here (not undefined)", p->vm_name);
+	if (r == 0 && vm.state != VIR_DOMAIN_SHUTOFF && g->st.fence_final &&
+	    fence_holds(g, NULL) == 0) {
+		/* A twin: libvirt resumed S's QEMU after the VM ran on D (its
+		 * answer to a Finish reply it lost).  Behind the fence it wrote
+		 * nothing; it goes. */
+		res->twin = true;
+		if (g->on_event) {
+			struct veng_event ev = { .what = "twin", .step = vm_words(&vm, w, sizeof(w)) };
+
+			g->on_event(&ev, g->event_ud);
+		}
+		if ((r = begin(g, res, e, "destroy the twin of %s here", p->vm_name)) < 0)
+			return r;
+		r = g->ops->vm_destroy(g->ud, VENG_HERE, p->vm_name, e);
+		if (r < 0 && r != -ENOENT)
+			return vh_err_prefix(e, r, "the twin of VM %s here (fenced: it writes nothing)",
+					     p->vm_name);
+		vm.state = VIR_DOMAIN_SHUTOFF;
+	}
 	if (r == 0) {
 		if (vm.state != VIR_DOMAIN_SHUTOFF)
 			return vh_err(e, -EBUSY, "VM %s is %s on this host while it runs on %s: it "
@@ -1519,6 +1539,139 @@ static int undefine_here(struct veng *g, struct veng_result *res, struct vh_erro
 	return end(g, e);
 }
 
+/* ---- the fence (S): docs/engine.md, "The fence" ---------------------- */
+
+/* Is @t one error target over the whole of disk @d (the final fence)? */
+static bool table_is_fence(const struct vdm_table *t, const struct vplan_disk *d)
+{
+	return t->n == 1 && !strcmp(t->t[0].type, "error") && t->t[0].start == 0 &&
+	       t->t[0].length == d->size / 512;
+}
+
+/*
+ * The kernel's word: every one of the VM's LVs is fenced now, its I/O held
+ * (suspended, on DRBD's table) or failing (the error table).  0 yes, or an
+ * error that says which is not.
+ */
+static int fence_holds(struct veng *g, struct vh_error *e)
+{
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		const struct vplan_disk *d = &g->plan->disks[i];
+		struct vdm_table t = { 0 };
+		struct vdm_info di;
+		char lvname[256];
+		bool fence, drbd;
+		int r;
+
+		lv_dm(d, lvname, sizeof(lvname));
+		if ((r = g->ops->dm_info(g->ud, lvname, &di, e)) < 0 ||
+		    (r = g->ops->dm_table(g->ud, lvname, &t, e)) < 0)
+			return vh_err_prefix(e, r, "%s", lvname);
+		fence = table_is_fence(&t, d);
+		drbd = veng_table_maps_drbd(&t, d->minor);
+		vdm_table_free(&t);
+		if (fence || (drbd && di.suspended))
+			continue;
+		return vh_err(e, -EBUSY, "%s is no longer fenced (%s): something here could write "
+			      "under the VM on %s; no resume there", lvname,
+			      drbd ? "its I/O runs again" : "another table",
+			      g->plan->dest.host);
+	}
+	return 0;
+}
+
+/*
+ * Let the held I/O go again, on DRBD's table as before (the fence given up
+ * before the VM ran on D: the VM may still be S's).  A table someone left
+ * in the inactive slot is cleared first, never swapped in.  Recorded once
+ * every LV runs again.
+ */
+static int fence_release(struct veng *g, struct vh_error *e)
+{
+	int r = 0;
+
+	if (!g->st.fenced || g->st.fence_final)
+		return 0;
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		struct vdm_info di;
+		char lvname[256];
+		int ri;
+
+		lv_dm(&g->plan->disks[i], lvname, sizeof(lvname));
+		if ((ri = g->ops->dm_info(g->ud, lvname, &di, e)) == 0 && di.inactive_table)
+			ri = g->ops->dm_clear(g->ud, lvname, e);
+		if (ri == 0 && di.suspended)
+			ri = g->ops->dm_resume(g->ud, lvname, e);
+		if (ri < 0 && r == 0)
+			r = vh_err_prefix(e, ri, "%s stays fenced (suspended: the VM's I/O here is "
+					  "held; vmhop migrate again gives it back)", lvname);
+	}
+	if (r < 0)
+		return r;
+	g->st.fenced = false;
+	return save(g, e);
+}
+
+/*
+ * Hold every one of the VM's LVs here: recorded first (a run cut short
+ * finds the fence in the journal), then a suspend each, which returns once
+ * every request in flight under the LV has completed; any later request of
+ * anyone waits in device-mapper and reaches nothing.  On an error the LVs
+ * held so far are let go again.
+ */
+static int fence_hold(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	int r;
+
+	g->st.fenced = true;
+	if ((r = begin(g, res, e, "fence %s's LVs here", g->plan->vm_name)) < 0) {
+		g->st.fenced = false;
+		return r;
+	}
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		char lvname[256];
+
+		lv_dm(&g->plan->disks[i], lvname, sizeof(lvname));
+		if ((r = g->ops->dm_suspend(g->ud, lvname, e)) < 0) {
+			vh_err_prefix(e, r, "%s", lvname);
+			(void)fence_release(g, NULL);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Once the VM has run on D: the held I/O fails from now on instead of
+ * waiting (an error table, swapped in by the resume that lets it go), so
+ * that a twin libvirt may resume here neither writes nor hangs its own
+ * kill.  S's own table comes back in release, once nothing holds the LVs.
+ */
+static int fence_final(struct veng *g, struct veng_result *res, struct vh_error *e)
+{
+	int r;
+
+	if (!g->st.fenced || g->st.fence_final)
+		return 0;
+	if ((r = begin(g, res, e, "fence %s's LVs for good", g->plan->vm_name)) < 0)
+		return r;
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		const struct vplan_disk *d = &g->plan->disks[i];
+		struct vdm_table t = { 0 };
+		char lvname[256];
+		int64_t win = 0;
+
+		lv_dm(d, lvname, sizeof(lvname));
+		if ((r = vdm_table_add(&t, 0, d->size / 512, "error", "", e)) == 0)
+			r = g->ops->dm_swap(g->ud, lvname, &t, &win, e);
+		vdm_table_free(&t);
+		if (r < 0)
+			return vh_err_prefix(e, r, "%s (its I/O stays held)", lvname);
+	}
+	g->st.fence_final = true;
+	return end_nostop(g, e);
+}
+
 /*
  * Right before a resume on D: S's QEMU is gone, whatever the journal says
  * (a run cut short after the gate, then the VM started here by hand or by
@@ -1527,8 +1680,16 @@ static int undefine_here(struct veng *g, struct veng_result *res, struct vh_erro
  */
 static int check_gone_before_resume(struct veng *g, bool asked, struct vh_error *e)
 {
+	int here;
+
+	/* Behind the fence S's QEMU may live on (libvirt kills it in its
+	 * Confirm): what matters is that nothing of it can land, and the
+	 * kernel says so.  A fence recorded but not (or no longer) held: S's
+	 * QEMU must be gone, as without one. */
+	if (g->st.fenced && g->st.gate_passed && fence_holds(g, NULL) == 0)
+		return 0;
 	/* here: 1 when the VM (or an opener of its LVs) is still here */
-	int here = asked ? lvs_open(g, e) : qemu_gone_here(g, e);
+	here = asked ? lvs_open(g, e) : qemu_gone_here(g, e);
 
 	if (here < 0)
 		return here;
@@ -1545,7 +1706,7 @@ static int disconnect_resume(struct veng *g, struct veng_result *res, bool asked
 			     struct vh_error *e);
 
 const char *const veng_switch_step_names[VENG_SW_STEPS] = {
-	[VENG_SW_CHECK] = "check", [VENG_SW_JOURNAL] = "journal",
+	[VENG_SW_FENCE] = "fence", [VENG_SW_CHECK] = "check", [VENG_SW_JOURNAL] = "journal",
 	[VENG_SW_DISCONNECT] = "disconnect", [VENG_SW_JOURNAL2] = "journal2",
 	[VENG_SW_RESUME] = "resume",
 };
@@ -1662,7 +1823,8 @@ static int disconnect_resume(struct veng *g, struct veng_result *res, bool asked
 		if ((r = end_nostop(g, e)) < 0)
 			return r;
 	}
-	return 0;
+	/* (outside the VM's pause: it runs on D) */
+	return fence_final(g, res, e);
 }
 
 /*
@@ -1681,6 +1843,7 @@ struct mig_watch {
 	bool switched;			/* the VM was resumed on D */
 	int early_r;			/* its error (0: none) */
 	bool prefetched;		/* D's domain looked up (vm_prefetch) */
+	bool d_ready;			/* D's domain seen paused with no job */
 	struct vh_error early_e;
 };
 
@@ -1750,11 +1913,12 @@ static void qemu_exited(void *ud)
 	struct veng_vm there;
 	int r;
 
-	if (w->lost || (w->flags & VENG_LEAVE_PAUSED))
+	if (w->switched || w->lost || (w->flags & VENG_LEAVE_PAUSED))
 		return;
 	g->handoff_ns = g->now_ns();
-	if (g->ops->vm_info(g->ud, VENG_PEER, g->plan->vm_name, &there, NULL) < 0 ||
-	    there.state != VIR_DOMAIN_PAUSED || there.job)
+	/* (D's Finish seen from its event already: no question to D here) */
+	if (!w->d_ready && (g->ops->vm_info(g->ud, VENG_PEER, g->plan->vm_name, &there, NULL) < 0 ||
+			    there.state != VIR_DOMAIN_PAUSED || there.job))
 		return;
 	if (lvs_open(g, NULL) != 0)
 		return;
@@ -1776,6 +1940,110 @@ static void qemu_exited(void *ud)
 		return;
 	}
 	w->switched = true;
+}
+
+/*
+ * D's Finish has answered (its domain paused, no job there) and S's QEMU
+ * has not exited yet: the switch behind the fence, without waiting for
+ * libvirt's Confirm to kill S's QEMU (docs/engine.md, "The fence"):
+ *   1. S's LVs held (recorded first): nothing of S's QEMU, or of anyone
+ *      here, can land any more, and whatever was in flight has landed;
+ *   2. S's VM still as the migration left it, per S's libvirt: paused (or
+ *      shut off by its Confirm already), never resumed since;
+ *   3. D holds every write: DRBD Connected, UpToDate/UpToDate, 0 out of
+ *      sync, on every volume (protocol C, and 1 drained S's requests);
+ *   4. D has the whole VM (its Finish answered: peer_event).
+ * Then the disconnect and the resume on D, as the switch after libvirt's
+ * return does; after it, the held I/O is made to fail (fence_final).  If
+ * 2 or 3 does not hold, the LVs are let go again and nothing else changed:
+ * S's QEMU's exit, or libvirt's return, decides as before.
+ */
+static void fence_switch(struct mig_watch *w)
+{
+	struct veng *g = w->g;
+	struct vh_error fe = { 0 };
+	char doing[sizeof(g->st.doing)];
+	bool pass = true;
+	int r, state = 0;
+
+	if (!g->ops->dm_suspend || w->switched || g->st.fenced)
+		return;
+	snprintf(doing, sizeof(doing), "%s", g->st.doing);
+	g->handoff_ns = g->now_ns();
+	if (fence_hold(g, w->res, &fe) < 0) {
+		vh_trace("engine", "no fence: %s", fe.msg);
+		return;
+	}
+	sw_mark(g, w->res, VENG_SW_FENCE);
+	if (g->ops->vm_state(g->ud, VENG_HERE, g->plan->vm_name, &state, NULL) < 0 ||
+	    (state != VIR_DOMAIN_PAUSED && state != VIR_DOMAIN_SHUTOFF))
+		pass = false;
+	for (size_t i = 0; pass && i < g->plan->n_disks; i++) {
+		struct drbdnl_status s;
+
+		if (g->ops->drbd_status(g->ud, g->plan->disks[i].minor, &s, NULL) < 0 ||
+		    veng_gate_decide(&s, true) != VENG_GATE_PASS)
+			pass = false;
+	}
+	if (!pass) {
+		/* the VM may still be S's: its I/O runs again (a fence that
+		 * cannot be let go stays recorded: the switch after libvirt's
+		 * return, or settle_migration, lets it go or passes behind it) */
+		snprintf(g->st.doing, sizeof(g->st.doing), "%s", doing);
+		if (fence_release(g, &fe) < 0)
+			vh_trace("engine", "%s", fe.msg);
+		g->handoff_ns = 0;
+		memset(w->res->switch_at_ns, 0, sizeof(w->res->switch_at_ns));
+		return;
+	}
+	sw_mark(g, w->res, VENG_SW_CHECK);
+	/* recorded with the disconnect's begin() */
+	g->st.handed_off = true;
+	g->st.gate_passed = true;
+	w->res->gate = VENG_GATE_PASS;
+	w->res->early = true;
+	w->res->fenced = true;
+	r = disconnect_resume(g, w->res, true, &w->early_e);
+	if (g->st.resumed_on_d)
+		w->switched = true;
+	if (r < 0)
+		w->early_r = r;
+}
+
+#define VENG_PEER_TRIES	5	/* D's Finish seen: its job asked so often, ... */
+#define VENG_PEER_NAP_MS 10	/* ... so far apart */
+
+/*
+ * An event of the VM from D's libvirt while the migration runs.  D's Finish
+ * leaves the VM paused there (a suspend event), typically 100 ms before S's
+ * QEMU exits: D is asked then whether its incoming job has ended, so that
+ * the switch on S's QEMU's exit does not ask D inside the VM's pause.  The
+ * fact holds until then: a Finish that answered cannot be undone, and a
+ * domain destroyed there since makes the resume fail, as it would have.
+ * A job still ending is asked again, briefly; if it never ends here, the
+ * switch asks as before.
+ */
+static void peer_event(void *ud, int event)
+{
+	struct mig_watch *w = ud;
+	struct veng *g = w->g;
+	struct veng_vm there;
+
+	if (event != VIR_DOMAIN_EVENT_SUSPENDED || w->d_ready || w->lost ||
+	    (w->flags & VENG_LEAVE_PAUSED))
+		return;
+	for (int i = 0; i < VENG_PEER_TRIES; i++) {
+		if (i)
+			g->ops->nap(g->ud, VENG_PEER_NAP_MS);
+		if (g->ops->vm_info(g->ud, VENG_PEER, g->plan->vm_name, &there, NULL) < 0 ||
+		    there.state != VIR_DOMAIN_PAUSED)
+			return;
+		if (!there.job) {
+			w->d_ready = true;
+			fence_switch(w);
+			return;
+		}
+	}
 }
 
 #define VENG_JOB_NAP_MS	500	/* how often a job that still runs is asked again */
@@ -1865,6 +2133,10 @@ static int settle_migration(struct veng *g, struct veng_result *res, bool *ret_h
 		return vh_err(e, -EBUSY, "libvirt says VM %s is %s here, but nothing holds its LVs "
 			      "open: not deciding how the migration ended; see vmhop status",
 			      p->vm_name, vm_words(&here, w1, sizeof(w1)));
+	/* A fence taken at D's Finish, whose switch did not pass: the VM
+	 * stays here, its I/O runs again (before D's copy goes). */
+	if (g->st.fenced && !(rd == 0 && d_ran(g, &there)) && (r = fence_release(g, e)) < 0)
+		return r;
 	if (rd == 0) {
 		if (d_ran(g, &there))
 			return vh_err(e, -EBUSY, "VM %s runs here and is %s on %s, where it may have "
@@ -1899,7 +2171,9 @@ static int migrate(struct veng *g, unsigned flags, struct veng_result *res, stru
 {
 	const struct vplan *p = g->plan;
 	struct mig_watch w = { .g = g, .res = res, .flags = flags };
-	struct veng_mig_hooks hooks = { .watch = watch_link, .gone = qemu_exited, .ud = &w };
+	struct veng_mig_hooks hooks = {
+		.watch = watch_link, .gone = qemu_exited, .peer = peer_event, .ud = &w,
+	};
 	struct veng_vm here;
 	bool handed = false;
 	int r;
@@ -2055,6 +2329,15 @@ static int clear_drbd_inactive(struct veng *g, struct veng_result *res, const ch
 	return 0;
 }
 
+/* Every LV back on its own table (restore_lv): no fence any more. */
+static int fence_gone(struct veng *g, struct vh_error *e)
+{
+	if (!g->st.fenced)
+		return 0;
+	g->st.fenced = g->st.fence_final = false;
+	return save(g, e);
+}
+
 static int restore_lv(struct veng *g, struct veng_result *res, size_t i, struct vh_error *e)
 {
 	const struct vplan_disk *d = &g->plan->disks[i];
@@ -2070,6 +2353,27 @@ static int restore_lv(struct veng *g, struct veng_result *res, size_t i, struct 
 	lv_dm(d, lvname, sizeof(lvname));
 	if ((r = maps_drbd(g, lvname, d->minor, &on_drbd, e)) < 0)
 		return r;
+	if (!on_drbd && g->st.fenced) {
+		/* the final fence: an error table */
+		if ((r = g->ops->dm_table(g->ud, lvname, &t, e)) < 0)
+			return r;
+		on_drbd = table_is_fence(&t, d);
+		vdm_table_free(&t);
+	}
+	if (on_drbd && g->st.fenced && (g->st.resumed_on_d || g->st.fence_final)) {
+		struct vdm_info di;
+
+		/* Behind the fence, S's own table comes back only once nothing
+		 * holds the LV: the VM runs on D, and whatever is still here
+		 * (S's QEMU, a twin) must never reach S's data again. */
+		if ((r = g->ops->dm_info(g->ud, lvname, &di, e)) < 0)
+			return vh_err_prefix(e, r, "%s", lvname);
+		if (di.open_count > 0)
+			return vh_err(e, -EBUSY, "%s is still open here (S's QEMU, or a twin libvirt "
+				      "resumed, behind the fence: it writes nothing); it stays fenced "
+				      "until that is gone: virsh destroy %s here, then run vmhop "
+				      "release again", lvname, g->plan->vm_name);
+	}
 	if (on_drbd) {
 		/* DRBD's backing, the .copy, must still map what the LV is
 		 * put back on: else the saved table is not where the data is. */
@@ -2134,6 +2438,8 @@ static int release(struct veng *g, struct veng_result *res, struct vh_error *e)
 		for (size_t i = 0; i < p->n_disks; i++)
 			if ((r = restore_lv(g, res, i, e)) < 0)
 				return r;
+		if ((r = fence_gone(g, e)) < 0)
+			return r;
 	} else if (!g->st.drbd_down) {
 		struct drbdnl_status s;
 		int state = 0;
@@ -2439,6 +2745,8 @@ static int abort_move(struct veng *g, struct veng_result *res, struct vh_error *
 		for (size_t i = p->n_disks; i-- > 0;)
 			if ((r = restore_lv(g, res, i, e)) < 0)
 				return r;
+		if ((r = fence_gone(g, e)) < 0)
+			return r;
 		g->st.migrating = false;
 		if ((r = autostart_back(g, res, e)) < 0)
 			return r;
@@ -2587,6 +2895,8 @@ static int restart_here(struct veng *g, unsigned flags, struct veng_result *res,
 	for (size_t i = p->n_disks; i-- > 0;)
 		if ((r = restore_lv(g, res, i, e)) < 0)
 			return r;
+	if ((r = fence_gone(g, e)) < 0)
+		return r;
 	if (!g->st.restarted_here) {
 		if (state != VIR_DOMAIN_RUNNING &&
 		    ((r = begin(g, res, e, "start %s here", p->vm_name)) < 0 ||

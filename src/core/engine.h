@@ -79,6 +79,8 @@ struct veng_state {
 	bool gate_passed;	/* S: D held every write */
 	bool disconnected;	/* S: after the gate */
 	bool resumed_on_d;	/* S: the VM runs on D */
+	bool fenced;		/* S: the VM's LVs held (suspended) at D's Finish, or ... */
+	bool fence_final;	/* S: ... on an error table once the VM ran on D */
 	bool undefined_on_s;	/* S */
 	bool vm_ran_here;	/* D: the VM has run on this host */
 	bool removed_on_d;	/* S, restart: the paused VM on D destroyed and undefined */
@@ -144,6 +146,11 @@ struct veng_mig_hooks {
 	 * migration began) while libvirt's call still runs, typically in its
 	 * Confirm phase: at most once.  NULL: not watched. */
 	void (*gone)(void *ud);
+	/* A lifecycle event of the VM on D (VIR_DOMAIN_EVENT_SUSPENDED, ...),
+	 * from a connection to D's libvirt opened for events before the
+	 * migration began; delivered only while @gone is watched and has not
+	 * fired.  NULL: not watched. */
+	void (*peer)(void *ud, int event);
 	void *ud;
 };
 
@@ -173,6 +180,11 @@ struct veng_ops {
 	 * it: a swap killed between its load and its resume leaves one. */
 	int (*dm_inactive)(void *ud, const char *name, struct vdm_table *ret, struct vh_error *e);
 	int (*dm_clear)(void *ud, const char *name, struct vh_error *e);
+	/* The device's I/O held (a suspend that lets every request in flight
+	 * complete first; new ones wait) and let go again (a resume), its
+	 * table unchanged: S's fence (docs/engine.md, "The fence"). */
+	int (*dm_suspend)(void *ud, const char *name, struct vh_error *e);
+	int (*dm_resume)(void *ud, const char *name, struct vh_error *e);
 	/* The device's state (suspended, open count, tables present):
 	 * -ENXIO when there is no such device. */
 	int (*dm_info)(void *ud, const char *name, struct vdm_info *ret, struct vh_error *e);
@@ -323,7 +335,8 @@ enum veng_outcome {
 
 /* The switch's steps, in order (veng_result.switch_at_ns). */
 enum veng_switch_step {
-	VENG_SW_CHECK,		/* S's QEMU gone, D's domain ready, DRBD in sync: seen */
+	VENG_SW_FENCE,		/* S's LVs held (recorded first): the fence's switch only */
+	VENG_SW_CHECK,		/* S's QEMU gone or fenced, D's domain ready, DRBD in sync: seen */
 	VENG_SW_JOURNAL,	/* the gate's pass recorded (the disconnect's name) */
 	VENG_SW_DISCONNECT,	/* DRBD disconnected (--force) */
 	VENG_SW_JOURNAL2,	/* the disconnect recorded (the resume's name) */
@@ -341,8 +354,12 @@ struct veng_result {
 	uint64_t downtime_ms;	/* migrate: libvirt's measured downtime (0: unknown) */
 	int64_t switch_ns;	/* migrate: S's QEMU gone (early) or libvirt's return, to the
 				 * VM resumed on D (0: not in this run) */
-	bool early;		/* migrate: switched on S's QEMU's exit, before libvirt's
-				 * call returned */
+	bool early;		/* migrate: switched on S's QEMU's exit, or at D's Finish
+				 * behind the fence, before libvirt's call returned */
+	bool fenced;		/* migrate: ... at D's Finish, S's LVs fenced */
+	bool twin;		/* migrate/release: libvirt resumed the VM here after
+				 * it ran on D; fenced, it wrote nothing, and was
+				 * destroyed */
 	/* migrate: when each step of the switch ended, from its start (as
 	 * switch_ns; 0: not in this run), taken from the clock only, nothing
 	 * else done inside the pause */

@@ -221,6 +221,26 @@ static int h_dm_clear(void *ud, const char *name, struct vh_error *e)
 	return (rc = dm(r, e)) < 0 ? rc : vdm_clear(&r->dm, &ref, e);
 }
 
+/* Held: every request in flight completes first (no VDM_NOFLUSH); no
+ * filesystem on the LV to freeze. */
+static int h_dm_suspend(void *ud, const char *name, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vdm_ref ref = { .key = VDM_BY_NAME, .str = name };
+	int rc;
+
+	return (rc = dm(r, e)) < 0 ? rc : vdm_suspend(&r->dm, &ref, VDM_SKIP_LOCKFS, e);
+}
+
+static int h_dm_resume(void *ud, const char *name, struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vdm_ref ref = { .key = VDM_BY_NAME, .str = name };
+	int rc;
+
+	return (rc = dm(r, e)) < 0 ? rc : vdm_resume(&r->dm, &ref, 0, e);
+}
+
 static int h_dm_info(void *ud, const char *name, struct vdm_info *ret, struct vh_error *e)
 {
 	struct veng_real *r = ud;
@@ -623,9 +643,45 @@ static int host_watch(void *ud)
 	return hw->watch(hw->ud);
 }
 
+/* D's lifecycle events of the VM, each handed to the engine's hook. */
+struct peer_watch {
+	struct vvirt_watch *w;
+	const struct veng_mig_hooks *h;
+};
+
+static void host_peer(void *ud)
+{
+	struct peer_watch *pw = ud;
+	struct vvirt_event ev;
+
+	while (vvirt_watch_take(pw->w, &ev) == 1)
+		pw->h->peer(pw->h->ud, ev.event);
+}
+
+/*
+ * A connection to D's libvirt for its events of the VM, opened before the
+ * migration: its Finish is then seen as it happens (an event), not asked
+ * for.  Without one (libvirt there refuses), no harm: the switch asks.
+ */
+static void peer_watch_open(const struct vplan *p, struct vvirt_conn **conn, struct vvirt_watch **w)
+{
+	struct vh_error pe = { 0 };
+
+	if (vvirt_open(p->migration.uri, VVIRT_OPEN_EVENTS, conn, &pe) < 0 ||
+	    vvirt_watch_start(*conn, p->vm_name, w, &pe) < 0) {
+		vh_trace("engine", "no events from %s: %s", p->dest.host, pe.msg);
+		vvirt_close(*conn);
+		*conn = NULL;
+		*w = NULL;
+	}
+}
+
 static int h_vm_migrate(void *ud, const struct vplan *p, const struct veng_mig_hooks *h,
 			uint64_t *ret_downtime, struct vh_error *e)
 {
+	struct vvirt_conn *pconn = NULL;
+	struct peer_watch pw = { .h = h };
+	int pfd = -1;
 	struct veng_real *r = ud;
 	veng_watch_fn watch = h ? h->watch : NULL;
 	void *watch_ud = h ? h->ud : NULL;
@@ -667,11 +723,21 @@ static int h_vm_migrate(void *ud, const struct vplan *p, const struct veng_mig_h
 			o.gone_fd = &pidfd;
 			o.gone = h->gone;
 			o.gone_ud = h->ud;
+			if (h->peer)
+				peer_watch_open(p, &pconn, &pw.w);
+			if (pw.w) {
+				pfd = vvirt_watch_fd(pw.w);
+				o.peer_fd = &pfd;
+				o.peer = host_peer;
+				o.peer_ud = &pw;
+			}
 		} else {
 			vh_trace("engine", "no early switch: %s", pe.msg);
 		}
 	}
 	rc = vvirt_migrate(d, &o, &mr, e);
+	vvirt_watch_stop(pw.w);
+	vvirt_close(pconn);
 	if (pidfd >= 0)
 		close(pidfd);
 	vvirt_dom_free(d);
@@ -852,6 +918,7 @@ const struct veng_ops veng_real_ops = {
 	.dm_swap = h_dm_swap,
 	.dm_inactive = h_dm_inactive,
 	.dm_clear = h_dm_clear, .dm_info = h_dm_info,
+	.dm_suspend = h_dm_suspend, .dm_resume = h_dm_resume,
 	.drbd_status = h_drbd_status, .drbd_res_exists = h_drbd_res_exists,
 	.drbd_port_use = h_drbd_port_use, .port_free = h_port_free,
 	.drbd_new_resource = h_new_resource, .drbd_new_minor = h_new_minor,

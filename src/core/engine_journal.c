@@ -5,7 +5,7 @@
  *
  *   helper  resource  lv:N  md-lv:N  md:N  copy:N  minor:N  attach:N
  *   primary  bridge:N  connect  sync  flush  migrate  handoff  gate
- *   disconnect  resume-d  undefine-s  vm-ran-here  remove-vm-d  restart-s
+ *   disconnect  resume-d  fence  fence-error  undefine-s  vm-ran-here  remove-vm-d  restart-s
  *   restore:N  down
  *   remove-lv:N  aborted  done      and  phase:<name> per completed phase
  *
@@ -46,6 +46,7 @@ static const struct fact facts[] = {
 	D("bridge", bridged), T("connect", connected), T("sync", synced), T("flush", flushed),
 	T("autostart-off", autostart_cleared), T("migrate", migrating), T("handoff", handed_off), T("gate", gate_passed),
 	T("disconnect", disconnected), T("resume-d", resumed_on_d),
+	T("fence", fenced), T("fence-error", fence_final),
 	T("undefine-s", undefined_on_s), T("vm-ran-here", vm_ran_here),
 	T("remove-vm-d", removed_on_d), T("restart-s", restarted_here), D("restore", restored),
 	T("down", drbd_down), D("remove-lv", lv_removed), T("aborted", aborted), T("done", done),

@@ -30,6 +30,7 @@ static const struct field top_fields[] = {
 	B(veng_state, primary), B(veng_state, connected), B(veng_state, synced),
 	B(veng_state, flushed), B(veng_state, autostart_cleared), B(veng_state, migrating), B(veng_state, handed_off),
 	B(veng_state, gate_passed), B(veng_state, disconnected), B(veng_state, resumed_on_d),
+	B(veng_state, fenced), B(veng_state, fence_final),
 	B(veng_state, undefined_on_s), B(veng_state, vm_ran_here), B(veng_state, removed_on_d),
 	B(veng_state, restarted_here), B(veng_state, drbd_down),
 	B(veng_state, aborted), B(veng_state, done),

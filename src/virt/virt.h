@@ -210,6 +210,14 @@ struct vvirt_migrate_opts {
 	const int *gone_fd;
 	void (*gone)(void *ud);
 	void *gone_ud;
+	/* The destination's lifecycle events (a vvirt_watch's descriptor, on
+	 * a connection to the destination opened for events): @peer is called
+	 * in this same thread each time it is readable, and must drain the
+	 * watch; polled only while @gone_fd is (before the source's QEMU has
+	 * exited, and until the job is aborted).  NULL: not watched. */
+	const int *peer_fd;
+	void (*peer)(void *ud);
+	void *peer_ud;
 };
 
 struct vvirt_migrate_result {
@@ -271,6 +279,9 @@ int vvirt_watch_wait(struct vvirt_watch *w, int event, int detail, int timeout_m
 		     struct vvirt_event *ret, struct vh_error *e) VH_MUST_CHECK;
 /* Readable while events are queued, for a caller's own poll() (owned by @w). */
 int vvirt_watch_fd(const struct vvirt_watch *w);
+/* The oldest queued event, without waiting: 1 taken, 0 none queued (the
+ * descriptor is then unreadable until the next). */
+int vvirt_watch_take(struct vvirt_watch *w, struct vvirt_event *ret);
 /* Drop the queued events (and make the descriptor unreadable until the next). */
 void vvirt_watch_clear(struct vvirt_watch *w);
 void vvirt_watch_stop(struct vvirt_watch *w);

@@ -230,6 +230,25 @@ int vvirt_watch_fd(const struct vvirt_watch *w)
 	return w->efd;
 }
 
+int vvirt_watch_take(struct vvirt_watch *w, struct vvirt_event *ret)
+{
+	uint64_t n;
+	int r = 0;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->count) {
+		*ret = w->q[w->head];
+		w->head = (w->head + 1) % WATCH_QUEUE;
+		w->count--;
+		r = 1;
+	}
+	/* under the lock: readable again only with an event queued */
+	if (!w->count && read(w->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		vh_trace("virt", "event eventfd read failed");
+	pthread_mutex_unlock(&w->lock);
+	return r;
+}
+
 void vvirt_watch_clear(struct vvirt_watch *w)
 {
 	uint64_t n;

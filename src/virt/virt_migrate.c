@@ -198,14 +198,19 @@ static bool sleep_until_woken(struct mig_thread *t, unsigned int poll_ms, bool w
 	bool done;
 
 	if (t->efd >= 0) {
-		struct pollfd pf[3] = {
+		bool peer = watching && *gone_watch && t->o->peer_fd && t->o->peer;
+		struct pollfd pf[4] = {
 			{ .fd = t->efd, .events = POLLIN },
 			{ .fd = watching && t->o->watch_fd ? *t->o->watch_fd : -1, .events = POLLIN },
 			{ .fd = *gone_watch ? *t->o->gone_fd : -1, .events = POLLIN },
+			{ .fd = peer ? *t->o->peer_fd : -1, .events = POLLIN },
 		};
 
-		if (poll(pf, 3, (int)poll_ms) < 0 && errno != EINTR)
+		if (poll(pf, 4, (int)poll_ms) < 0 && errno != EINTR)
 			vh_trace("virt", "migration poll: %s", strerror(errno));
+		/* the destination's word first: it comes before the exit */
+		if (peer && (pf[3].revents & POLLIN))
+			t->o->peer(t->o->peer_ud);
 		if (*gone_watch && (pf[2].revents & (POLLIN | POLLHUP | POLLERR))) {
 			/* once: the process is gone for good */
 			*gone_watch = false;

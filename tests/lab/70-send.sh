@@ -226,9 +226,10 @@ for p in prepare bridge wait-sync migrate release cleanup; do
 	assert_match "$out_s" "\] $p: (done|nothing to do|in sync) in" "send's output reports $p"
 done
 assert_match "$out_s" "freeze window vg/$N: [0-9.]+ ms" "send prints the freeze window"
-# The switch ran on S's QEMU's exit, before libvirt's Confirm ended
-# (docs/engine.md, "The early switch").
-assert_match "$out_s" "from S's QEMU's exit, before libvirt's Confirm ended" "send's early switch"
+# The switch ran at D's Finish behind the fence, or on S's QEMU's exit (if
+# D's event came late), before libvirt's Confirm ended (docs/engine.md,
+# "The early switch", "The fence").
+assert_match "$out_s" "from (S's QEMU's exit|D's Finish, S's LVs fenced), before libvirt's Confirm ended" "send's early switch"
 assert_match "$out_s" "send summary \(source, VM $N, vh-[0-9a-f]{8}-[0-9a-f]{6}\): MOVED" "send's summary"
 printf '%s\n' "$out_r" | python3 -c '
 import json, sys

@@ -116,6 +116,14 @@ struct world {
 	int peer_state_at_crash;	/* ... is so then (-1: gone) */
 	int confirm_err;		/* the migration call then fails so (0: not) */
 	unsigned prefetches;		/* vm_prefetch calls (the migration's watch) */
+	/* D's libvirt sends the VM's events (its Finish: a suspend) */
+	bool peer_events;
+	int peer_event;			/* the one it sends (0: VIR_DOMAIN_EVENT_SUSPENDED) */
+	unsigned job_peer_at_event;	/* D's job still seen so many questions then */
+	unsigned gone_peer_states;	/* peer_states when S's QEMU exited */
+	uint64_t oos_at_event;		/* DRBD resyncing that much at D's Finish */
+	int here_at_event;		/* S's VM so then, per libvirt (0: paused) */
+	bool lost_finish_reply;		/* S's libvirt resumes its QEMU after D's Finish */
 	/* concurrent moves (issue 21): another resource's DRBD minor here; the
 	 * claims of the other moves with a journal here; the host lock; who
 	 * holds a port; a resource made by someone else between the checks
@@ -318,10 +326,12 @@ static int f_dm_swap(void *ud, const char *name, const struct vdm_table *t, int6
 
 	assert_non_null(o);
 	assert_int_equal(vdm_table_format(t, &text, e), 0);
-	r = act("dm_swap %s %s", name, strstr(text, "147:") ? "onto-drbd" : "own-table");
+	r = act("dm_swap %s %s", name, strstr(text, "147:") ? "onto-drbd" :
+		strstr(text, " error") ? "onto-error" : "own-table");
 	if (r == 0) {
 		snprintf(o->table, sizeof(o->table), "%s", text);
 		o->inactive[0] = '\0';
+		o->suspended = false;	/* the resume that swapped it in */
 	} else if (between) {
 		/* loaded, never resumed */
 		snprintf(o->inactive, sizeof(o->inactive), "%s", text);
@@ -339,6 +349,30 @@ static int f_dm_inactive(void *ud, const char *name, struct vdm_table *ret, stru
 		return vh_err(e, -ENXIO, "no device %s", name);
 	*ret = (struct vdm_table){ 0 };
 	return o->inactive[0] ? vdm_table_parse(o->inactive, ret, e) : 0;
+}
+
+static int f_dm_suspend(void *ud, const char *name, struct vh_error *e)
+{
+	struct obj *o = find(W.dm, name, false);
+	int r = act("suspend %s", name);
+
+	assert_non_null(o);
+	if (r < 0)
+		return vh_err(e, r, "injected");
+	o->suspended = true;
+	return 0;
+}
+
+static int f_dm_resume(void *ud, const char *name, struct vh_error *e)
+{
+	struct obj *o = find(W.dm, name, false);
+	int r = act("dm_resume %s", name);
+
+	assert_non_null(o);
+	if (r < 0)
+		return vh_err(e, r, "injected");
+	o->suspended = false;
+	return 0;
 }
 
 static int f_dm_info(void *ud, const char *name, struct vdm_info *ret, struct vh_error *e)
@@ -702,6 +736,33 @@ static int f_migrate(void *ud, const struct vplan *p, const struct veng_mig_hook
 	W.reason_here = VIR_DOMAIN_PAUSED_MIGRATION;
 	W.handoff_saves = W.saves;
 	W.handoff_peer_states = W.peer_states;
+	if (W.peer_events && h && h->peer) {
+		/* S's QEMU stopped by the migration, alive until the Confirm */
+		W.vm_here = VIR_DOMAIN_PAUSED;
+		W.job_peer += W.job_peer_at_event;
+		if (W.oos_at_event) {
+			W.oos = W.oos_at_event;
+			W.conn = DRBDNL_C_SYNC_SOURCE;
+			W.pdsk = DRBDNL_D_INCONSISTENT;
+		}
+		if (W.here_at_event)
+			W.vm_here = W.here_at_event;
+		h->peer(h->ud, W.peer_event ? W.peer_event : VIR_DOMAIN_EVENT_SUSPENDED);
+		if (W.oos_at_event) {
+			/* ... resynced before S's QEMU exits */
+			W.oos = 0;
+			W.conn = DRBDNL_C_CONNECTED;
+			W.pdsk = DRBDNL_D_UP_TO_DATE;
+		}
+		if (W.lost_finish_reply) {
+			/* libvirt here never got D's answer: it resumes its QEMU (a twin) */
+			W.vm_here = VIR_DOMAIN_RUNNING;
+			W.reason_here = VIR_DOMAIN_RUNNING_MIGRATION_CANCELED;
+			return vh_err(e, -EIO, "migration of %s: the Finish's reply was lost",
+				      p->vm_name);
+		}
+	}
+	W.gone_peer_states = W.peer_states;
 	if (W.qemu_exits && h && h->gone) {
 		/* S's QEMU killed by the Confirm; libvirt has not noticed yet */
 		W.vm_here = VIR_DOMAIN_PAUSED;
@@ -858,6 +919,7 @@ static const struct veng_ops fake_ops = {
 	.lv_remove = f_lv_remove, .md_create = f_md_create, .dm_table = f_dm_table,
 	.dm_create = f_dm_create, .dm_remove = f_dm_remove, .dm_swap = f_dm_swap,
 	.dm_inactive = f_dm_inactive, .dm_clear = f_dm_clear, .dm_info = f_dm_info,
+	.dm_suspend = f_dm_suspend, .dm_resume = f_dm_resume,
 	.drbd_status = f_status, .drbd_res_exists = f_res_exists, .drbd_new_resource = f_new_res,
 	.drbd_port_use = f_port_use, .port_free = f_port_free,
 	.drbd_new_minor = f_new_minor, .drbd_attach = f_attach, .drbd_primary_force = f_primary,
@@ -981,6 +1043,19 @@ static void assert_log(size_t from, const char *const *want, size_t n)
 }
 
 #define LOG(...) (const char *const[]){ __VA_ARGS__ }, sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *)
+
+/* The same, each action starting with its word (a device's name after it). */
+static void assert_log_prefix(size_t from, const char *const *want, size_t n)
+{
+	if (W.nlog - from != n) {
+		for (size_t i = from; i < W.nlog; i++)
+			print_message("  log[%zu] %s\n", i, W.log[i]);
+		fail_msg("%zu actions, want %zu", W.nlog - from, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(W.log[from + i], want[i], strlen(want[i])))
+			fail_msg("log[%zu] '%s', want '%s...'", from + i, W.log[from + i], want[i]);
+}
 
 /* S up to and including bridge + connect. */
 static void source_bridged(struct veng *g)
@@ -2751,8 +2826,19 @@ static bool journal_differs(const struct veng_state *a, const struct veng_state 
  * again by a new process from the journal alone: it must finish, and leave
  * the host and the journal as one run that was never killed does.
  */
+static void killed_then(void (*setup)(struct veng *), enum vplan_role role,
+			enum veng_phase ph, int then);
+
 static void killed_at_every_action(void (*setup)(struct veng *), enum vplan_role role,
 				   enum veng_phase ph)
+{
+	killed_then(setup, role, ph, -1);
+}
+
+/* The same, both runs followed by phase @then (-1: none) before they are
+ * compared: for a phase whose end state may differ and converge after. */
+static void killed_then(void (*setup)(struct veng *), enum vplan_role role,
+			enum veng_phase ph, int then)
 {
 	static struct world ref;
 	struct veng_state ref_saved, st;
@@ -2765,6 +2851,8 @@ static void killed_at_every_action(void (*setup)(struct veng *), enum vplan_role
 	assert_int_equal(run(&g, ph, 0, &res), 0);
 	nact = W.nlog - n0;
 	assert_true(nact > 0);
+	if (then >= 0)
+		assert_int_equal(run(&g, (enum veng_phase)then, 0, &res), 0);
 	memcpy(&ref, &W, sizeof(ref));
 	memcpy(&ref_saved, &W.saved, sizeof(ref_saved));
 	for (size_t k = 1; k <= nact; k++)
@@ -2790,6 +2878,8 @@ static void killed_at_every_action(void (*setup)(struct veng *), enum vplan_role
 			memcpy(&st, &W.saved, sizeof(st));
 			engine(&g2, role, &st);
 			r = run(&g2, ph, 0, &res);
+			if (r == 0 && then >= 0)
+				r = run(&g2, (enum veng_phase)then, 0, &res);
 			diff = r < 0 ? "it fails" : W.saved.doing[0] ? "a step left under way" :
 			       host_differs(&W, &ref) ? host_differs(&W, &ref) :
 			       journal_differs(&W.saved, &ref_saved) ? "the journal" : NULL;
@@ -2926,12 +3016,245 @@ static void early_switch_on_qemu_exit(void **state)
 	/* after the resume: its own record, the undefine's begin and end, the
 	 * phase's end; no second write of the state the switch recorded */
 	assert_int_equal(W.saves - W.resume_saves, 4);
-	/* each step's end marked, in order */
+	/* each step's end marked, in order (no fence on this path) */
+	assert_int_equal(res.switch_at_ns[VENG_SW_FENCE], 0);
+	for (int k = VENG_SW_CHECK; k < VENG_SW_STEPS; k++) {
+		assert_true(res.switch_at_ns[k] > 0);
+		if (k > VENG_SW_CHECK)
+			assert_true(res.switch_at_ns[k] >= res.switch_at_ns[k - 1]);
+	}
+}
+
+/* D's Finish seen from its event (a suspend) before S's QEMU exits: D is
+ * asked then; S's LVs are fenced (held), S's VM is still paused, DRBD in
+ * sync: the VM resumes on D inside that event's hook, S's QEMU still alive;
+ * the held I/O is then made to fail, and release puts S's own table back. */
+static void fence_at_d_finish(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	struct obj *o;
+	char lvname[256];
+	size_t n;
+
+	(void)state;
+	source_synced(&g);
+	vlvm_dm_name(P.disks[0].vg, P.disks[0].lv, lvname, sizeof(lvname));
+	W.qemu_exits = true;
+	W.peer_events = true;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_true(res.early);
+	assert_true(res.fenced);
+	assert_false(res.twin);
+	/* switched before S's QEMU exited: its exit changes nothing */
+	assert_int_equal(W.gone_calls, 1);
+	assert_true(W.gone_peer_states > W.handoff_peer_states);
+	assert_log_prefix(n, LOG("migrate", "suspend", "disconnect --force", "resume peer",
+			  "dm_swap", "undefine here"));
+	assert_non_null(strstr(W.log[n + 4], "onto-error"));
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+	assert_true(W.saved.fenced && W.saved.fence_final && W.saved.resumed_on_d);
+	assert_true(W.saved.undefined_on_s);
+	/* inside the pause: the fence recorded, then the gate's pass, then
+	 * the disconnect's result; no question to D */
+	assert_int_equal(W.resume_saves - W.handoff_saves, 3);
+	assert_int_equal(W.resume_peer_states - W.gone_peer_states, 0);
 	for (int k = 0; k < VENG_SW_STEPS; k++) {
 		assert_true(res.switch_at_ns[k] > 0);
 		if (k)
 			assert_true(res.switch_at_ns[k] >= res.switch_at_ns[k - 1]);
 	}
+	o = find(W.dm, lvname, false);
+	assert_non_null(o);
+	assert_non_null(strstr(o->table, "error"));
+	assert_false(o->suspended);
+	/* release: S's own table back (nothing holds the LV any more) */
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RELEASE, 0, &res), 0);
+	assert_log_prefix(n, LOG("dm_swap", "down"));
+	assert_non_null(strstr(W.log[n], "own-table"));
+	assert_null(strstr(o->table, "error"));
+}
+
+/* Each fact the fence's switch needs, missing in turn: the LVs are let go
+ * again (nothing else changed), and S's QEMU's exit or libvirt's return
+ * decides as before. */
+static void fence_needs_every_fact(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	/* DRBD resyncing at D's Finish: released; the exit switches (D known) */
+	source_synced(&g);
+	W.qemu_exits = true;
+	W.peer_events = true;
+	W.oos_at_event = 3;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_true(res.early);
+	assert_false(res.fenced);
+	assert_log_prefix(n, LOG("migrate", "suspend", "dm_resume", "disconnect --force", "resume peer",
+			  "undefine here"));
+	assert_false(W.saved.fenced);
+	assert_int_equal(W.resume_peer_states - W.gone_peer_states, 0);
+
+	/* S's VM running per S's libvirt at D's Finish: released */
+	source_synced(&g);
+	W.qemu_exits = true;
+	W.peer_events = true;
+	W.here_at_event = VIR_DOMAIN_RUNNING;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_false(res.fenced);
+	assert_log_prefix(n, LOG("migrate", "suspend", "dm_resume", "disconnect --force", "resume peer",
+			  "undefine here"));
+
+	/* the suspend refused: no fence; the exit switches, asking D nothing */
+	source_synced(&g);
+	W.qemu_exits = true;
+	W.peer_events = true;
+	W.fail_at = "suspend";
+	W.fail_err = EIO;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_true(res.early);
+	assert_false(res.fenced);
+	assert_log_prefix(n, LOG("migrate", "suspend", "disconnect --force", "resume peer",
+			  "undefine here"));
+	assert_false(W.saved.fenced);
+	assert_int_equal(W.resume_peer_states - W.gone_peer_states, 0);
+
+	/* D's job still ends when its event comes: asked again, a few naps */
+	source_synced(&g);
+	W.qemu_exits = true;
+	W.peer_events = true;
+	W.job_peer_at_event = 2;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_true(res.fenced);
+	assert_int_equal(W.gone_peer_states - W.handoff_peer_states, 3);
+
+	/* ... or longer than those: no fence; the exit asks D itself */
+	source_synced(&g);
+	W.qemu_exits = true;
+	W.peer_events = true;
+	W.job_peer_at_event = 5;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_true(res.early);
+	assert_false(res.fenced);
+	assert_int_equal(W.gone_peer_states - W.handoff_peer_states, 5);
+	assert_int_equal(W.resume_peer_states - W.gone_peer_states, 1);
+	assert_log_prefix(n, LOG("migrate", "disconnect --force", "resume peer", "undefine here"));
+
+	/* any other event of D's asks nothing, fences nothing */
+	source_synced(&g);
+	W.qemu_exits = true;
+	W.peer_events = true;
+	W.peer_event = VIR_DOMAIN_EVENT_STARTED;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_false(res.fenced);
+	assert_int_equal(W.gone_peer_states - W.handoff_peer_states, 0);
+	assert_int_equal(W.resume_peer_states - W.gone_peer_states, 1);
+
+	/* left paused on D (phase command's --paused): no fence */
+	source_synced(&g);
+	W.qemu_exits = true;
+	W.peer_events = true;
+	assert_int_equal(run(&g, VENG_MIGRATE, VENG_LEAVE_PAUSED, &res), 0);
+	assert_false(res.fenced);
+	assert_false(W.saved.fenced);
+}
+
+/* The twin: D's Finish answered, the VM resumed on D behind the fence, and
+ * libvirt here, which lost that answer, resumes its own QEMU.  It wrote
+ * nothing (its LVs fail every request); it is destroyed, the definition
+ * goes, and release puts S's own table back once it is gone. */
+static void fence_twin_destroyed(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n;
+
+	(void)state;
+	source_synced(&g);
+	W.peer_events = true;
+	W.lost_finish_reply = true;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_true(res.fenced);
+	assert_true(res.twin);
+	assert_log_prefix(n, LOG("migrate", "suspend", "disconnect --force", "resume peer", "dm_swap",
+			  "destroy here", "undefine here"));
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+	assert_true(W.vm_here < 0);	/* destroyed, then undefined */
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_RELEASE, 0, &res), 0);
+	assert_log_prefix(n, LOG("dm_swap", "down"));
+
+	/* the twin not destroyed (libvirt refused): release keeps the fence */
+	source_synced(&g);
+	W.peer_events = true;
+	W.lost_finish_reply = true;
+	W.fail_at = "destroy here";
+	W.fail_err = EBUSY;
+	assert_int_not_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	W.vm_here = VIR_DOMAIN_RUNNING;
+	{
+		struct veng_state st;
+		struct veng g2;
+
+		memcpy(&st, &W.saved, sizeof(st));
+		st.undefined_on_s = true;	/* (as if undefined by hand, the QEMU left) */
+		engine(&g2, VPLAN_ROLE_SOURCE, &st);
+		n = W.nlog;
+		assert_int_not_equal(run(&g2, VENG_RELEASE, 0, &res), 0);
+		assert_int_equal(W.nlog, n);	/* nothing changed */
+	}
+}
+
+/* Before the VM ran on D, the fence is let go when the VM stays here: a run
+ * killed behind the fence, then libvirt resumes S's QEMU (the Finish's reply
+ * lost): the re-run gives the VM its I/O back and removes D's copy. */
+static void fence_killed_then_vm_stays_here(void **state)
+{
+	struct veng g, g2;
+	struct veng_result res;
+	struct veng_state st;
+	struct vh_error e = { 0 };
+	char lvname[256];
+	struct obj *o;
+	size_t n;
+
+	(void)state;
+	source_synced(&g);
+	vlvm_dm_name(P.disks[0].vg, P.disks[0].lv, lvname, sizeof(lvname));
+	W.peer_events = true;
+	W.lost_finish_reply = true;
+	W.die_at = W.nlog + 2;		/* killed after the suspend */
+	W.die_after = true;
+	assert_true(veng_run(&g, VENG_MIGRATE, 0, &res, &e) < 0);
+	W.dead = false;
+	W.die_at = 0;
+	o = find(W.dm, lvname, false);
+	assert_true(o->suspended);
+	assert_true(W.saved.fenced);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);	/* libvirt resumed it */
+	memcpy(&st, &W.saved, sizeof(st));
+	engine(&g2, VPLAN_ROLE_SOURCE, &st);
+	/* the re-run: the VM stays here, its I/O let go before D's copy goes;
+	 * then a new migration (this time D's answer arrives) */
+	W.lost_finish_reply = false;
+	W.peer_events = false;
+	n = W.nlog;
+	assert_int_equal(run(&g2, VENG_MIGRATE, 0, &res), 0);
+	assert_log_prefix(n, LOG("dm_resume", "destroy peer", "undefine peer", "migrate",
+				 "disconnect --force", "resume peer", "undefine here"));
+	assert_false(o->suspended);
+	assert_false(W.saved.fenced);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
 }
 
 /* Each fact the early switch needs, missing in turn: it does nothing, and
@@ -3046,6 +3369,23 @@ static void early_switch_killed_anywhere_continues(void **state)
 {
 	(void)state;
 	killed_at_every_action(kill_migrate_s_early, VPLAN_ROLE_SOURCE, VENG_MIGRATE);
+}
+
+static void kill_migrate_s_fenced(struct veng *g)
+{
+	source_synced(g);
+	W.qemu_exits = true;
+	W.peer_events = true;
+}
+
+/* Killed anywhere in the switch behind the fence (D's Finish seen, S's
+ * QEMU alive until libvirt's Confirm): the run again ends as a run never
+ * killed once released (a run killed before the fence switches without
+ * one, its LVs then on DRBD's table, not the error one, until release). */
+static void fence_killed_anywhere_continues(void **state)
+{
+	(void)state;
+	killed_then(kill_migrate_s_fenced, VPLAN_ROLE_SOURCE, VENG_MIGRATE, VENG_RELEASE);
 }
 
 /* libvirt's Confirm here outlives the killed process; it ends at the 3rd nap */
@@ -3980,10 +4320,15 @@ int main(void)
 		cmocka_unit_test_teardown(gate_on_standalone_does_not_spin, journal_teardown),
 		cmocka_unit_test_teardown(migrate_killed_anywhere_continues, journal_teardown),
 		cmocka_unit_test_teardown(early_switch_on_qemu_exit, journal_teardown),
+		cmocka_unit_test_teardown(fence_at_d_finish, journal_teardown),
+		cmocka_unit_test_teardown(fence_needs_every_fact, journal_teardown),
+		cmocka_unit_test_teardown(fence_twin_destroyed, journal_teardown),
+		cmocka_unit_test_teardown(fence_killed_then_vm_stays_here, journal_teardown),
 		cmocka_unit_test_teardown(migrate_needs_ds_libvirt_first, journal_teardown),
 		cmocka_unit_test_teardown(early_switch_needs_every_fact, journal_teardown),
 		cmocka_unit_test_teardown(confirm_error_after_early_switch_is_no_failure, journal_teardown),
 		cmocka_unit_test_teardown(early_switch_killed_anywhere_continues, journal_teardown),
+		cmocka_unit_test_teardown(fence_killed_anywhere_continues, journal_teardown),
 		cmocka_unit_test_teardown(early_switch_killed_rerun_waits_for_confirm, journal_teardown),
 		cmocka_unit_test_teardown(another_vm_of_that_name_is_refused, journal_teardown),
 		cmocka_unit_test_teardown(lv_of_the_moves_name_made_by_someone_else, journal_teardown),

@@ -541,6 +541,67 @@ static void migrate_gone_hook_once_then_no_abort(void **state)
 	close(p[1]);
 }
 
+/* D's events: the hook drains them, called before the exit is seen and
+ * never after it. */
+static int peer_pipe[2], gone_pipe[2];
+static unsigned peer_calls, peer_after_gone;
+
+static void on_peer(void *ud)
+{
+	char b;
+
+	(void)ud;
+	assert_int_equal(read(peer_pipe[0], &b, 1), 1);
+	peer_calls++;
+	if (gone_calls)
+		peer_after_gone++;
+	/* S's QEMU exits after D's Finish */
+	assert_int_equal(write(gone_pipe[1], "x", 1), 1);
+}
+
+static void on_gone_then_peer(void *ud)
+{
+	(void)ud;
+	gone_calls++;
+	/* another event of D's: no longer polled */
+	assert_int_equal(write(peer_pipe[1], "y", 1), 1);
+	fk.finish_in_ms = 50;
+}
+
+static void migrate_peer_events_until_gone(void **state)
+{
+	struct vvirt_conn *c;
+	struct vvirt_dom *d;
+	struct vh_error e = { 0 };
+	struct vvirt_migrate_result res;
+	struct vvirt_migrate_opts o = {
+		.dest_uri = "qemu+tcp://hv2/system", .p2p = true, .poll_ms = 5,
+		.gone_fd = &gone_pipe[0], .gone = on_gone_then_peer,
+		.peer_fd = &peer_pipe[0], .peer = on_peer,
+	};
+
+	(void)state;
+	assert_int_equal(pipe(peer_pipe), 0);
+	assert_int_equal(pipe(gone_pipe), 0);
+	assert_int_equal(write(peer_pipe[1], "x", 1), 1);
+	fk.finish_after = 1000000;
+	gone_calls = peer_calls = peer_after_gone = 0;
+	open_dom(&c, &d);
+	alarm(60);
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), 0);
+	alarm(0);
+	assert_int_equal(peer_calls, 1);
+	assert_int_equal(gone_calls, 1);
+	assert_int_equal(peer_after_gone, 0);
+	assert_int_equal(fk.aborts, 0);
+	vvirt_dom_free(d);
+	vvirt_close(c);
+	for (int i = 0; i < 2; i++) {
+		close(peer_pipe[i]);
+		close(gone_pipe[i]);
+	}
+}
+
 static void migrate_cancelled_by_flag_and_timeout(void **state)
 {
 	static volatile sig_atomic_t cancel = 1;
@@ -618,6 +679,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_direct_and_bad_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_gone_hook_once_then_no_abort, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_peer_events_until_gone, setup, teardown),
 		cmocka_unit_test(fake_table_never_loads_libvirt),
 	};
 
