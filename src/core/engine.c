@@ -424,17 +424,26 @@ static int check_extents(const struct vplan_disk *d, const struct vlvm_vg_info *
 static int checks_host(struct veng *g, uint64_t *extent, struct vh_error *e);
 
 /* @choose: D's prepare may take its own minors (check_drbd_free). */
-static int checks(struct veng *g, uint64_t *extent, bool choose, struct vh_error *e)
+/* The checks against the other moves on this host (their claims, DRBD's
+ * minors and resources, the port). */
+static int checks_shared(struct veng *g, bool choose, struct vh_error *e)
 {
 	struct claims cl;
 	int r;
 
 	if ((r = claims_get(g, &cl, e)) < 0)
 		return vh_err_prefix(e, r, "the other moves on this host");
-	if ((r = check_drbd_free(g, &cl, choose, e)) == 0 && (r = check_port(g, &cl, e)) == 0)
-		r = checks_host(g, extent, e);
+	if ((r = check_drbd_free(g, &cl, choose, e)) == 0)
+		r = check_port(g, &cl, e);
 	free(cl.c);
 	return r;
+}
+
+static int checks(struct veng *g, uint64_t *extent, bool choose, struct vh_error *e)
+{
+	int r = checks_shared(g, choose, e);
+
+	return r < 0 ? r : checks_host(g, extent, e);
 }
 
 static int checks_host(struct veng *g, uint64_t *extent, struct vh_error *e)
@@ -881,12 +890,17 @@ static int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 	/* The first time: every check of preflight, before anything changes.
 	 * What it found is not asked again below. */
 	if (g->st.last_phase < VENG_PREPARE && !g->st.helper_taken) {
-		/* Under the host lock: the checks against the other moves, and
-		 * this move's claim (its journal, D's own minors) written, so
-		 * that two prepares at once never choose the same. */
+		/* This host's own checks (the VM, its LVs, the VG: libvirt and
+		 * LVM, seconds on a slow host) first, outside the host lock, so
+		 * that prepares at once do not wait for each other's; then,
+		 * under it, the checks against the other moves and this move's
+		 * claim (its journal, D's own minors) written, so that two
+		 * prepares at once never choose the same. */
+		if ((r = checks_host(g, extent, e)) < 0)
+			return r;
 		if (g->ops->host_lock && (r = g->ops->host_lock(g->ud, true, e)) < 0)
 			return r;
-		r = checks(g, extent, true, e);
+		r = checks_shared(g, true, e);
 		if (r == 0)
 			r = save(g, e);
 		if (g->ops->host_lock)
@@ -1948,8 +1962,10 @@ static void qemu_exited(void *ud)
  * libvirt's Confirm to kill S's QEMU (docs/engine.md, "The fence"):
  *   1. S's LVs held (recorded first): nothing of S's QEMU, or of anyone
  *      here, can land any more, and whatever was in flight has landed;
- *   2. S's VM still as the migration left it, per S's libvirt: paused (or
- *      shut off by its Confirm already), never resumed since;
+ *   2. S's VM still as the migration left it: libvirt here has not resumed
+ *      it since the migration began (its lifecycle events, on a connection
+ *      opened before; without them, its state: paused, or shut off by its
+ *      Confirm already);
  *   3. D holds every write: DRBD Connected, UpToDate/UpToDate, 0 out of
  *      sync, on every volume (protocol C, and 1 drained S's requests);
  *   4. D has the whole VM (its Finish answered: peer_event).
@@ -1975,8 +1991,13 @@ static void fence_switch(struct mig_watch *w)
 		return;
 	}
 	sw_mark(g, w->res, VENG_SW_FENCE);
-	if (g->ops->vm_state(g->ud, VENG_HERE, g->plan->vm_name, &state, NULL) < 0 ||
-	    (state != VIR_DOMAIN_PAUSED && state != VIR_DOMAIN_SHUTOFF))
+	/* libvirt's events here, not a question: libvirt answers one only
+	 * after its Confirm lets go of the domain (its kill loop, up to a few
+	 * hundred ms).  Without its events, the question. */
+	r = g->ops->vm_resumed_here ? g->ops->vm_resumed_here(g->ud) : -ENOENT;
+	if (r > 0 || (r < 0 && (g->ops->vm_state(g->ud, VENG_HERE, g->plan->vm_name, &state,
+						  NULL) < 0 ||
+				(state != VIR_DOMAIN_PAUSED && state != VIR_DOMAIN_SHUTOFF))))
 		pass = false;
 	for (size_t i = 0; pass && i < g->plan->n_disks; i++) {
 		struct drbdnl_status s;

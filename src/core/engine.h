@@ -256,6 +256,11 @@ struct veng_ops {
 	 * domain, once the migration made it: the switch asks it inside the
 	 * VM's pause).  0 found, else not (no error kept).  May be NULL. */
 	int (*vm_prefetch)(void *ud, enum veng_where w, const char *name);
+	/* During vm_migrate: has libvirt here resumed the VM (or started it)
+	 * since the migration began, per its lifecycle events on a connection
+	 * of their own opened before?  1 yes, 0 no, -ENOENT no such events (the
+	 * caller then asks libvirt).  May be NULL. */
+	int (*vm_resumed_here)(void *ud);
 	/* From now on, libvirt's lifecycle events of VM @name here also end
 	 * drbd_wait (-EAGAIN); @name NULL: no more.  vm_watch_clear forgets the
 	 * events so far (before the state is read).  Both may be NULL. */

@@ -40,6 +40,9 @@ struct veng_real {
 	/* vm_watch: libvirt's lifecycle events here, on a connection of their own */
 	struct vvirt_conn *virt_ev;
 	struct vvirt_watch *vwatch;
+	/* during vm_migrate: the VM's events here (vm_resumed_here) */
+	struct vvirt_watch *mig_here;
+	bool mig_resumed;
 	int host_lock;			/* the host lock's descriptor, -1 when not held */
 };
 
@@ -659,27 +662,42 @@ static void host_peer(void *ud)
 }
 
 /*
- * A connection to D's libvirt for its events of the VM, opened before the
- * migration: its Finish is then seen as it happens (an event), not asked
- * for.  Without one (libvirt there refuses), no harm: the switch asks.
+ * A connection to libvirt at @uri for its events of the VM, opened before
+ * the migration: D's Finish is then seen as it happens (an event), not
+ * asked for, and so is a resume here.  Without one (libvirt refuses), no
+ * harm: the switch asks.
  */
-static void peer_watch_open(const struct vplan *p, struct vvirt_conn **conn, struct vvirt_watch **w)
+static void peer_watch_open(const char *uri, const struct vplan *p, struct vvirt_conn **conn,
+			    struct vvirt_watch **w)
 {
 	struct vh_error pe = { 0 };
 
-	if (vvirt_open(p->migration.uri, VVIRT_OPEN_EVENTS, conn, &pe) < 0 ||
+	if (vvirt_open(uri, VVIRT_OPEN_EVENTS, conn, &pe) < 0 ||
 	    vvirt_watch_start(*conn, p->vm_name, w, &pe) < 0) {
-		vh_trace("engine", "no events from %s: %s", p->dest.host, pe.msg);
+		vh_trace("engine", "no events of %s from %s: %s", p->vm_name, uri, pe.msg);
 		vvirt_close(*conn);
 		*conn = NULL;
 		*w = NULL;
 	}
 }
 
+static int h_vm_resumed_here(void *ud)
+{
+	struct veng_real *r = ud;
+	struct vvirt_event ev;
+
+	if (!r->mig_here)
+		return -ENOENT;
+	while (vvirt_watch_take(r->mig_here, &ev) == 1)
+		if (ev.event == VIR_DOMAIN_EVENT_RESUMED || ev.event == VIR_DOMAIN_EVENT_STARTED)
+			r->mig_resumed = true;
+	return r->mig_resumed;
+}
+
 static int h_vm_migrate(void *ud, const struct vplan *p, const struct veng_mig_hooks *h,
 			uint64_t *ret_downtime, struct vh_error *e)
 {
-	struct vvirt_conn *pconn = NULL;
+	struct vvirt_conn *pconn = NULL, *hconn = NULL;
 	struct peer_watch pw = { .h = h };
 	int pfd = -1;
 	struct veng_real *r = ud;
@@ -724,7 +742,11 @@ static int h_vm_migrate(void *ud, const struct vplan *p, const struct veng_mig_h
 			o.gone = h->gone;
 			o.gone_ud = h->ud;
 			if (h->peer)
-				peer_watch_open(p, &pconn, &pw.w);
+				peer_watch_open(p->migration.uri, p, &pconn, &pw.w);
+			/* the VM's events here too, for the fence's switch */
+			if (pw.w)
+				peer_watch_open(r->local_uri, p, &hconn, &r->mig_here);
+			r->mig_resumed = false;
 			if (pw.w) {
 				pfd = vvirt_watch_fd(pw.w);
 				o.peer_fd = &pfd;
@@ -738,6 +760,9 @@ static int h_vm_migrate(void *ud, const struct vplan *p, const struct veng_mig_h
 	rc = vvirt_migrate(d, &o, &mr, e);
 	vvirt_watch_stop(pw.w);
 	vvirt_close(pconn);
+	vvirt_watch_stop(r->mig_here);
+	r->mig_here = NULL;
+	vvirt_close(hconn);
 	if (pidfd >= 0)
 		close(pidfd);
 	vvirt_dom_free(d);
@@ -929,7 +954,7 @@ const struct veng_ops veng_real_ops = {
 	.flush_buffers = h_flush,
 	.vm_state = h_vm_state, .vm_info = h_vm_info, .vm_autostart = h_vm_autostart,
 	.nap = h_nap, .vm_migrate = h_vm_migrate, .vm_resume = h_vm_resume,
-	.vm_prefetch = h_vm_prefetch,
+	.vm_prefetch = h_vm_prefetch, .vm_resumed_here = h_vm_resumed_here,
 	.vm_watch = h_vm_watch, .vm_watch_clear = h_vm_watch_clear,
 	.vm_undefine = h_vm_undefine, .vm_xml = h_vm_xml, .vm_destroy = h_vm_destroy, .vm_start = h_vm_start,
 	.save = h_save,

@@ -49,13 +49,16 @@
 #      data); one resource, two volumes; both LVs' sha256 equal while paused
 #      on hv2; both moved, both hosts clean, the VM on hv2 has both disks.
 #   5. the fence (docs/engine.md, "The fence"): the phases in order, then a
-#      plain `vmhop migrate` on hv1: D's Finish is seen from hv2's event and
-#      the VM resumes on hv2 behind the fence, before libvirt's Confirm
-#      ended (migrate's JSON: early_switch, fenced); after it hv1's LV is on
-#      an error table (dmsetup table), a direct write to it and a direct
-#      read from it both fail (dd: EIO): nothing on hv1 reaches any data any
-#      more; release on hv2 and hv1 (hv1's own table back: linear), cleanup
-#      on both; the ring check passes on hv2, both hosts clean.
+#      plain `vmhop migrate` on hv1, libvirt's kill of S's QEMU delayed:
+#      D's Finish is seen from hv2's event and the VM resumes on hv2 behind
+#      the fence, before libvirt's Confirm ended (migrate's JSON:
+#      early_switch, fenced); the twin: as soon as the VM runs on hv2, S's
+#      QEMU is resumed by hand (`cont` on a QMP monitor of the test's own):
+#      QEMU's count of completed writes does not move; after it hv1's LV is
+#      on an error table (dmsetup table), a direct write to it and a direct
+#      read from it both fail (dd: EIO); release on hv2 and hv1 (hv1's own
+#      table back: linear), cleanup on both; the ring check passes on hv2,
+#      both hosts clean.
 #   3. bad input: a plan for a VM that does not exist (exit 3, nothing
 #      created), a plan for hosts this host is not (exit 4).
 # Parts 2, 2b and 2c share one busy VM: 2 and 2b leave it running on hv1 on its
@@ -706,7 +709,19 @@ fi
 
 # ---- 5. the fence: the switch at D's Finish ---------------------------------
 if want 5; then
-vm_on_hv1
+# The busy VM with a second QMP monitor of its own (libvirt holds the first):
+# the operator's hand on S's QEMU for the twin below.
+QMP=/run/$N-qmp.sock
+out=$(lab_out hv1 "$(lab_seq "lvcreate -q -y -W y -Z n -n $N -L ${SIZE}M vg >/dev/null &&
+	dd if=/dev/zero of=/dev/vg/$N bs=1M count=5 oflag=direct status=none &&
+	dd if=$LABBIN/busyvm.img of=/dev/vg/$N bs=512 count=1 oflag=direct conv=notrunc status=none &&
+	rm -f /var/log/libvirt/qemu/$N.serial &&
+	$BV xml $N | sed -e \"s|<domain type='\\([a-z]*\\)'|<domain type='\\1' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'|\" \
+		-e \"s|</domain>|<qemu:commandline><qemu:arg value='-qmp'/><qemu:arg value='unix:$QMP,server=on,wait=off'/></qemu:commandline></domain>|\" > /tmp/$N-5.xml &&
+	$VIRSH define /tmp/$N-5.xml >/dev/null && $VIRSH start $N >/dev/null" \
+	"$BV wait-writes $N 64 120 >/dev/null" "$VIRSH domuuid $N")")
+UUID=$(lab_field 3 <<< "$out")
+LAST_CHECK=0
 real_plan 7880
 phase hv1 prepare
 phase hv1 bridge
@@ -714,37 +729,86 @@ phase hv2 prepare
 lab_bg hv1 ws1 "$V --json wait-sync --plan $PLAN"
 phase hv2 wait-sync
 lab_bg_wait hv1 ws1 300 || { lab_bg_log hv1 ws1 >&2; fail "hv1: wait-sync failed"; }
-# libvirt's Confirm on hv1 kills S's QEMU 0.4 s late (its kill(2) delayed
-# under strace): D's Finish is then always seen while S's QEMU lives, as it
-# is without the delay in the lab's bench (about 100 ms before the exit), so
-# that this part never switches on the exit instead.
-lab_bg hv1 slowkill "strace -f -qq -o /dev/null -e trace=kill -e inject=kill:delay_enter=400000 -p \$(pidof libvirtd || pidof virtqemud)"
+# libvirt's Confirm on hv1 kills S's QEMU late (each kill(2) of libvirtd
+# delayed 3 s under strace): D's Finish is then always seen while S's QEMU
+# lives (as it is without the delay, about 100 ms before the exit, in the
+# lab's bench), and S's QEMU is still there after the switch for the twin.
+lab_bg hv1 slowkill "strace -f -qq -o /dev/null -e trace=kill -e inject=kill:delay_enter=3000000 -p \$(pidof libvirtd || pidof virtqemud)"
 sleep 2
-phase hv1 migrate
+# The twin: as soon as the VM runs on hv2 (hv1's LV then goes onto the final
+# fence, seen locally at once), S's QEMU is resumed by hand through its own
+# QMP monitor (as libvirt would after a lost Finish reply).
+# QEMU's own count of its disk's writes says whether any landed.
+lab_out hv1 "cat > /tmp/$N-twin.py <<'PY'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile('rw')
+def rd():
+    while True:
+        m = json.loads(f.readline())
+        if 'event' not in m:
+            return m
+def cmd(c):
+    f.write(json.dumps({'execute': c}) + '\n'); f.flush()
+    return rd()
+rd(); cmd('qmp_capabilities')
+def wr():
+    b = [x for x in cmd('query-blockstats')['return'] if x.get('qdev', '').find('virtio-disk0') >= 0 or x.get('device') == 'drive-virtio-disk0']
+    b = b[0] if b else cmd('query-blockstats')['return'][0]
+    return b['stats']['wr_operations'], b['stats']['failed_wr_operations']
+st0 = cmd('query-status')['return']['status']
+w0 = wr()
+r = cmd('cont')
+# its stats as long as it lives (libvirt's Confirm kills it), 2 s at most
+st1, w1 = st0, w0
+for i in range(20):
+    try:
+        time.sleep(0.1)
+        st1 = cmd('query-status')['return']['status']
+        w1 = wr()
+    except (OSError, ValueError):
+        st1 = st1 + '-then-killed'
+        break
+print(st0, 'cont:' + ('ok' if 'return' in r else r['error']['desc'].replace(' ', '_')), st1,
+      'writes', w0[0], w1[0], 'failed', w0[1], w1[1])
+PY" >/dev/null
+lab_bg hv1 mig "$V --json migrate --plan $PLAN"
+twin=$(wait_for hv1 "dmsetup table vg-$N 2>/dev/null | grep -q ' error'" 300 \
+	"hv1's LV on the final fence (the VM resumed on hv2)" "python3 /tmp/$N-twin.py $QMP || { ls -la /run/*.sock; $VIRSH domstate $N; pgrep -a qemu-system | cut -c1-400; exit 1; }")
+RC=0; lab_bg_wait hv1 mig 400 || RC=$?
+OUT=$(lab_bg_log hv1 mig)
 lab_out hv1 "pkill -x strace; true" >/dev/null
+assert_eq "$RC" 0 "migrate with the twin resumed by hand: exit 0; $OUT"
+OUT=$(sed -n '/^{/,$p' <<< "$OUT")	# (the phase's JSON object, after any stderr line)
 assert_eq "$(jget early_switch <<< "$OUT")" true "migrate switched before libvirt's return"
 assert_eq "$(jget fenced <<< "$OUT")" true "migrate switched at D's Finish, behind the fence"
 SW=$(python3 -c 'import json,sys; d=json.load(sys.stdin)["switch_steps_ms"]; print(" ".join("%s %s" % kv for kv in d.items()))' <<< "$OUT")
-# Behind the fence: hv1's LV fails every request (a twin libvirt resumed
-# there would write nothing; this writer stands in for it).
+# The twin: resumed (or refused by QEMU), not one write of it completed.
+read -r t_st0 t_cont t_st1 _ t_w0 t_w1 _ t_f0 t_f1 <<< "$twin"
+assert_eq "$t_w1" "$t_w0" "the twin on hv1 completed no write (QEMU's wr_operations: $twin)"
+say "  twin on hv1 after the switch: $t_st0, $t_cont, then $t_st1; writes completed $t_w0 -> $t_w1, failed $t_f0 -> $t_f1"
+# Behind the fence: hv1's LV fails every request, of anyone.
 out=$(lab_out hv1 "$(lab_seq "dmsetup table vg-$N" \
 	"dd if=/dev/zero of=/dev/vg/$N bs=4k count=1 seek=100 oflag=direct conv=notrunc status=none 2>&1 && echo wrote || echo refused" \
-	"dd if=/dev/vg/$N of=/dev/null bs=4k count=1 iflag=direct status=none 2>&1 && echo read || echo refused")")
+	"dd if=/dev/vg/$N of=/dev/null bs=4k count=1 iflag=direct status=none 2>&1 && echo read || echo refused" \
+	"$VIRSH domstate $N 2>/dev/null || echo undefined")")
 assert_eq "$(lab_field 1 <<< "$out")" "0 $((SIZE * 2048)) error " "hv1: the LV on the error table after the switch"
 assert_match "$(lab_field 2 <<< "$out")" "refused" "hv1: a write to the fenced LV fails"
 assert_match "$(lab_field 3 <<< "$out")" "refused" "hv1: a read of the fenced LV fails"
+assert_eq "$(lab_field 4 <<< "$out")" undefined "hv1: the twin gone (libvirt's Confirm killed it), the VM undefined there"
 assert_eq "$(lab_out hv2 "$VIRSH domstate $N")" running "the VM runs on hv2"
 phase hv2 release
 phase hv1 release
 assert_match "$(lab_out hv1 "dmsetup table vg-$N")" "^0 $((SIZE * 2048)) linear " "hv1: the LV on its own table after release"
 phase hv1 cleanup
 phase hv2 cleanup
-lab_both "$(lab_seq "$(clean_cmd)" "rm -rf $STATE")" \
+lab_both "$(lab_seq "$(clean_cmd)" "rm -rf $STATE /tmp/$N-twin.py")" \
 	"$(lab_seq "$(clean_cmd)" "$BV check $N" "$BV destroy $N; rm -rf $STATE")"
 assert_clean hv1 "${HELP[hv1]}" "after the fenced move" "$(lab_field 1 <<< "$OUT1")"
 assert_clean hv2 "${HELP[hv2]}" "after the fenced move" "$(lab_field 1 <<< "$OUT2")"
 ring_note "$(lab_field 2 <<< "$OUT2")"
-say "fence: switched at D's Finish ($SW ms), hv1's LV on the error table (write: $(lab_field 2 <<< "$out"), read: $(lab_field 3 <<< "$out")); released, clean; ring check on hv2: $RING_SAY"
+say "fence: switched at D's Finish ($SW ms), the twin wrote nothing, hv1's LV on the error table (write and read refused: $(lab_field 2 <<< "$out" | grep -o 'Input/output error' | head -n1)); released, clean; ring check on hv2: $RING_SAY"
 fi
 
 # ---- 3. bad input -----------------------------------------------------------

@@ -124,6 +124,8 @@ struct world {
 	uint64_t oos_at_event;		/* DRBD resyncing that much at D's Finish */
 	int here_at_event;		/* S's VM so then, per libvirt (0: paused) */
 	bool lost_finish_reply;		/* S's libvirt resumes its QEMU after D's Finish */
+	bool no_here_events;		/* vm_resumed_here has no events (-ENOENT) */
+	unsigned here_event_checks;
 	/* concurrent moves (issue 21): another resource's DRBD minor here; the
 	 * claims of the other moves with a journal here; the host lock; who
 	 * holds a port; a resource made by someone else between the checks
@@ -814,6 +816,16 @@ static int f_resume(void *ud, enum veng_where w, const char *name, struct vh_err
 	return 0;
 }
 
+/* libvirt's events here during the migration: a resume seen (the mock's
+ * own state says so), or no events (-ENOENT: the engine asks instead). */
+static int f_resumed_here(void *ud)
+{
+	W.here_event_checks++;
+	if (W.no_here_events)
+		return -ENOENT;
+	return W.vm_here == VIR_DOMAIN_RUNNING;
+}
+
 static int f_prefetch(void *ud, enum veng_where w, const char *name)
 {
 	W.prefetches++;
@@ -927,7 +939,7 @@ static const struct veng_ops fake_ops = {
 	.drbd_wait = f_wait, .helper_take = f_helper_take, .helper_release = f_helper_release,
 	.flush_buffers = f_flush, .vm_state = f_vm_state, .vm_migrate = f_migrate,
 	.vm_info = f_vm_info, .vm_autostart = f_vm_autostart, .nap = f_nap,
-	.vm_resume = f_resume, .vm_prefetch = f_prefetch, .vm_undefine = f_undefine, .vm_xml = f_vm_xml, .vm_destroy = f_destroy,
+	.vm_resume = f_resume, .vm_prefetch = f_prefetch, .vm_resumed_here = f_resumed_here, .vm_undefine = f_undefine, .vm_xml = f_vm_xml, .vm_destroy = f_destroy,
 	.vm_start = f_start, .save = f_save,
 	.claims = f_claims, .host_lock = f_host_lock, .port_holder = f_port_holder,
 };
@@ -3101,16 +3113,20 @@ static void fence_needs_every_fact(void **state)
 	assert_false(W.saved.fenced);
 	assert_int_equal(W.resume_peer_states - W.gone_peer_states, 0);
 
-	/* S's VM running per S's libvirt at D's Finish: released */
-	source_synced(&g);
-	W.qemu_exits = true;
-	W.peer_events = true;
-	W.here_at_event = VIR_DOMAIN_RUNNING;
-	n = W.nlog;
-	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
-	assert_false(res.fenced);
-	assert_log_prefix(n, LOG("migrate", "suspend", "dm_resume", "disconnect --force", "resume peer",
-			  "undefine here"));
+	/* S's VM resumed by libvirt here at D's Finish (its event): released */
+	for (int k = 0; k < 2; k++) {
+		source_synced(&g);
+		W.qemu_exits = true;
+		W.peer_events = true;
+		W.here_at_event = VIR_DOMAIN_RUNNING;
+		W.no_here_events = k == 1;	/* ... or, without events, its state */
+		n = W.nlog;
+		assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+		assert_false(res.fenced);
+		assert_log_prefix(n, LOG("migrate", "suspend", "dm_resume", "disconnect --force",
+					 "resume peer", "undefine here"));
+		assert_int_equal(W.here_event_checks, 1);
+	}
 
 	/* the suspend refused: no fence; the exit switches, asking D nothing */
 	source_synced(&g);
