@@ -410,8 +410,70 @@ left_host() {
 	} | tr '\n' ' '"
 }
 
+# bench_init NAME: lib.sh's helpers (say/fail prefixed bench-NAME), the lab's
+# time-out for one run, and OUT (build/bench-NAME/) without its old logs.
+bench_init() {
+	# shellcheck source=tests/lab/lib.sh
+	. "$REPO/tests/lab/lib.sh"
+	SCENARIO=bench-$1
+	export SCENARIO
+	export LAB_TIMEOUT=${LAB_TIMEOUT:-1500}
+	OUT=$REPO/$BUILD/${BENCH_OUT:-bench-$1}
+	mkdir -p "$OUT"
+	rm -f "$OUT"/*.log "$OUT"/*.err
+}
+
+# agent_up: each host's usermode helper saved (left_host compares with it),
+# hv2's agent started (stopped when the script exits), and HOP set: one
+# command on hv2 from hv1 through it, in ms (mean of 10).
+agent_up() {
+	local h
+	for h in hv1 hv2; do
+		lab_out $h "cat /sys/module/drbd/parameters/usermode_helper > /tmp/bench-move.helper0" >/dev/null
+	done
+	lab_bg hv2 agent "bash tools/bench/move.sh --agent $D_ADDR $AGENT_PORT $S_ADDR"
+	trap 'lab_run hv2 "kill \$(cat /tmp/lab-bg/agent.pid)" >/dev/null 2>&1 || true' EXIT
+	lab_out hv1 "for i in \$(seq 50); do (exec 3<>/dev/tcp/$D_ADDR/$AGENT_PORT) 2>/dev/null && exit 0; sleep 0.2; done; exit 1" >/dev/null ||
+		fail "hv2's agent does not answer"
+	HOP=$(lab_out hv1 "export D_ADDR=$D_ADDR AGENT_PORT=$AGENT_PORT; $(declare -f on_d)
+		t0=\$EPOCHREALTIME; for i in 1 2 3 4 5 6 7 8 9 10; do on_d true; done; t1=\$EPOCHREALTIME
+		awk -v a=\$t0 -v b=\$t1 'BEGIN { printf \"%.1f\", (b - a) * 100 }'")
+}
+
+# bench_round M R/ROUNDS 'SCRIPT ARGS' CLEAN LEFT PATTERN: one run of a
+# guest procedure in hv1 (bash SCRIPT ARGS), between two cleanings of both
+# hosts (CLEAN: the hosts' commands; LEFT: commands that print what is left,
+# nothing when clean); raw log $OUT/M.R.log (its stderr M.R.err, the host's
+# load average before and after as HOSTLOAD lines), its lines matching
+# PATTERN shown; "M.R" added to FAILED when it fails or leaves something.
+bench_round() {
+	local m=$1 r=${2%/*} args=$3 clean=$4 leftc=$5 log=$OUT/$1.${2%/*} rc=0 h left
+	for h in hv1 hv2; do lab_out $h "$clean" >/dev/null; done
+	for h in hv1 hv2; do
+		left=$(lab_out $h "$leftc")
+		[ -z "$(tr -d ' \n' <<< "$left")" ] || fail "$h is not clean before $m (round $r): $left"
+	done
+	say "== round $2: $m (host load $(cut -d' ' -f1-3 /proc/loadavg))"
+	echo "HOSTLOAD $(cut -d' ' -f1-3 /proc/loadavg)" > "$log.log"
+	lab_run hv1 "BUILD=$BUILD bash $args" >> "$log.log" 2> "$log.err" || rc=$?
+	echo "HOSTLOAD $(cut -d' ' -f1-3 /proc/loadavg)" >> "$log.log"
+	grep -E "$6" "$log.log" | sed "s/^/[$SCENARIO]   /" || true
+	for h in hv1 hv2; do lab_out $h "$clean" >/dev/null; done
+	if [ "$rc" -ne 0 ]; then
+		sed "s/^/[$SCENARIO]   $m: /" "$log.err" >&2
+		say "== round $r: $m FAILED (exit $rc)" >&2
+		FAILED+=" $m.$r"
+		return 0
+	fi
+	for h in hv1 hv2; do
+		left=$(lab_out $h "$leftc")
+		[ -z "$(tr -d ' \n' <<< "$left")" ] || { say "$h not clean after $m (round $r): $left" >&2; FAILED+=" $m.$r"; }
+	done
+}
+
 host_main() {
-	local size=${MOVE_SIZE_MIB:-64} only=${MOVE_ONLY:-send,copy} rounds=${MOVE_ROUNDS:-3} m r rc log failed=''
+	local size=${MOVE_SIZE_MIB:-64} only=${MOVE_ONLY:-send,copy} rounds=${MOVE_ROUNDS:-3} m r
+	FAILED=
 	local usage="usage: move.sh [--size MIB] [--rounds N] [--only send,copy,copysync,vmhop,seed]"
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -429,27 +491,10 @@ host_main() {
 		*) echo "move.sh: unknown method '$m' ($usage)" >&2; exit 2 ;;
 		esac
 	done
-	# shellcheck source=tests/lab/lib.sh
-	. "$REPO/tests/lab/lib.sh"
-	SCENARIO=bench-move	# say/fail prefix (lib.sh)
-	export SCENARIO
-	export LAB_TIMEOUT=${LAB_TIMEOUT:-1500}
-	OUT=$REPO/$BUILD/bench-move
-	mkdir -p "$OUT"
-	rm -f "$OUT"/*.log "$OUT"/*.err
-	for h in hv1 hv2; do
-		lab_out $h "cat /sys/module/drbd/parameters/usermode_helper > /tmp/bench-move.helper0" >/dev/null
-	done
+	bench_init move
 	lab_out hv2 "$(clean_host)" >/dev/null
-	lab_bg hv2 agent "bash tools/bench/move.sh --agent $D_ADDR $AGENT_PORT $S_ADDR"
-	trap 'lab_run hv2 "kill \$(cat /tmp/lab-bg/agent.pid)" >/dev/null 2>&1 || true' EXIT
-	lab_out hv1 "for i in \$(seq 50); do (exec 3<>/dev/tcp/$D_ADDR/$AGENT_PORT) 2>/dev/null && exit 0; sleep 0.2; done; exit 1" >/dev/null ||
-		fail "hv2's agent does not answer"
-	local hop
-	hop=$(lab_out hv1 "export D_ADDR=$D_ADDR AGENT_PORT=$AGENT_PORT; $(declare -f on_d)
-		t0=\$EPOCHREALTIME; for i in 1 2 3 4 5 6 7 8 9 10; do on_d true; done; t1=\$EPOCHREALTIME
-		awk -v a=\$t0 -v b=\$t1 'BEGIN { printf \"%.1f\", (b - a) * 100 }'")
-	say "size ${size} MiB; $rounds round(s) of: ${only//,/ }; one command on hv2 from hv1 (agent round trip, 'true'): $hop ms (mean of 10)"
+	agent_up
+	say "size ${size} MiB; $rounds round(s) of: ${only//,/ }; one command on hv2 from hv1 (agent round trip, 'true'): $HOP ms (mean of 10)"
 	say "host load: $(cut -d' ' -f1-3 /proc/loadavg); lab guests running on this machine: $(pgrep -fc 'qemu-system-x86_64 -name vmhop-lab' || true) (2 are ours)"
 	# The methods alternate within each round (send, copy, send, copy, ...),
 	# so a change in the machine's load spreads over all of them.
@@ -462,32 +507,15 @@ host_main() {
 			vmhop) args="vmhop $size" ;;
 			send) args="send $size" ;;
 			esac
-			log=$OUT/$m.$r
-			for h in hv1 hv2; do lab_out $h "$(clean_host)" >/dev/null; done
-			for h in hv1 hv2; do
-				[ -z "$(lab_out $h "$(left_host)" | tr -d ' ')" ] || fail "$h is not clean before $m (round $r): $(lab_out $h "$(left_host)")"
-			done
-			say "== round $r/$rounds: $m (load $(cut -d' ' -f1 /proc/loadavg))"
-			rc=0
-			lab_run hv1 "BUILD=$BUILD bash tools/bench/move.sh --guest $args" > "$log.log" 2> "$log.err" || rc=$?
-			grep -E '^(STEP|VAL) ' "$log.log" | sed "s/^/[bench-move]   /" || true
-			for h in hv1 hv2; do lab_out $h "$(clean_host)" >/dev/null; done
-			if [ "$rc" -ne 0 ]; then
-				sed "s/^/[bench-move]   $m: /" "$log.err" >&2
-				say "== round $r: $m FAILED (exit $rc)" >&2
-				failed+=" $m.$r"
-				continue
-			fi
-			for h in hv1 hv2; do
-				left=$(lab_out $h "$(left_host)")
-				[ -z "${left// /}" ] || { say "$h not clean after $m (round $r): $left" >&2; failed+=" $m.$r"; }
-			done
+			bench_round "$m" "$r/$rounds" "tools/bench/move.sh --guest $args" "$(clean_host)" "$(left_host)" '^(STEP|VAL) '
 		done
 	done
-	python3 "$REPO/tools/bench/move-report.py" "$OUT" "$only" "$rounds" "$hop" "$size"
-	[ -z "$failed" ] || { say "FAILED:$failed" >&2; exit 1; }
+	python3 "$REPO/tools/bench/move-report.py" "$OUT" "$only" "$rounds" "$HOP" "$size"
+	[ -z "$FAILED" ] || { say "FAILED:$FAILED" >&2; exit 1; }
 }
 
+# Sourced (tools/bench/batch.sh): the functions and settings above only.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 case ${1:-} in
 --agent) shift; agent "$@" ;;
 --guest)
