@@ -1822,9 +1822,16 @@ static int disconnect_resume(struct veng *g, struct veng_result *res, bool asked
 			return r;
 		sw_mark(g, res, VENG_SW_JOURNAL2);
 		if ((r = g->ops->vm_resume(g->ud, VENG_PEER, p->vm_name, &re)) < 0) {
-			if (g->ops->vm_state(g->ud, VENG_PEER, p->vm_name, &state, NULL) < 0 ||
-			    state != VIR_DOMAIN_RUNNING) {
+			int sr = g->ops->vm_state(g->ud, VENG_PEER, p->vm_name, &state, NULL);
+
+			if (sr < 0 || state != VIR_DOMAIN_RUNNING) {
 				*e = re;
+				/* D says it does not run the VM: the fence goes, so
+				 * that a QEMU libvirt resumed here (its Finish reply
+				 * lost) is not left hanging on held I/O.  D not
+				 * answering keeps it: D may run the VM. */
+				if ((sr == 0 || sr == -ENOENT) && fence_release(g, NULL) == 0)
+					vh_err_prefix(e, r, "fence let go here");
 				return vh_err_prefix(e, r, "the VM on %s", p->dest.host);
 			}
 		}
@@ -2027,6 +2034,8 @@ static void fence_switch(struct mig_watch *w)
 	r = disconnect_resume(g, w->res, true, &w->early_e);
 	if (g->st.resumed_on_d)
 		w->switched = true;
+	else	/* the switch after libvirt's return resumes D (or says why not) */
+		w->res->early = w->res->fenced = false;
 	if (r < 0)
 		w->early_r = r;
 }

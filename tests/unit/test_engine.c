@@ -3184,6 +3184,33 @@ static void fence_needs_every_fact(void **state)
 	assert_false(W.saved.fenced);
 }
 
+/* Behind the fence, D refuses the resume and says its VM does not run (it
+ * is paused there): the fence is let go at once (a QEMU libvirt resumed here
+ * must not hang on held I/O); the switch after libvirt's return then resumes
+ * D on S's QEMU being gone, as without a fence. */
+static void fence_resume_refused_lets_go(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	size_t n, at = 0;
+
+	(void)state;
+	source_synced(&g);
+	W.peer_events = true;
+	W.fail_at = "resume peer";
+	W.fail_err = EIO;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	for (size_t i = n; i < W.nlog; i++)
+		if (!strcmp(W.log[i], "resume peer") && !at)
+			at = i;
+	assert_true(at > n);
+	assert_true(!strncmp(W.log[at + 1], "dm_resume", 9));	/* let go at once */
+	assert_false(res.fenced);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);	/* resumed after libvirt's return */
+	assert_false(W.saved.fenced);
+}
+
 /* The twin: D's Finish answered, the VM resumed on D behind the fence, and
  * libvirt here, which lost that answer, resumes its own QEMU.  It wrote
  * nothing (its LVs fail every request); it is destroyed, the definition
@@ -4339,6 +4366,7 @@ int main(void)
 		cmocka_unit_test_teardown(fence_at_d_finish, journal_teardown),
 		cmocka_unit_test_teardown(fence_needs_every_fact, journal_teardown),
 		cmocka_unit_test_teardown(fence_twin_destroyed, journal_teardown),
+		cmocka_unit_test_teardown(fence_resume_refused_lets_go, journal_teardown),
 		cmocka_unit_test_teardown(fence_killed_then_vm_stays_here, journal_teardown),
 		cmocka_unit_test_teardown(migrate_needs_ds_libvirt_first, journal_teardown),
 		cmocka_unit_test_teardown(early_switch_needs_every_fact, journal_teardown),
