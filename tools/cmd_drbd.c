@@ -949,7 +949,7 @@ static int do_up(struct vh_ctx *ctx, int argc, char **argv)
 
 	rc = parse_args(ctx, argc, argv, A_CONF | A_TIMEOUT | A_HELPER | A_FORCE, 7, 7,
 			"RESOURCE MINOR LOWER-DEV META-DEV META-IDX LOCAL-ADDR PEER-ADDR "
-			"[disk and net options] [--force (primary --force once connected)] "
+			"[disk and net options] [--force (primary --force, before the connect)] "
 			"[--timeout SECONDS] [--keep-helper|--override-helper]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
@@ -969,13 +969,18 @@ static int do_up(struct vh_ctx *ctx, int argc, char **argv)
 		r = drbdnl_new_minor(h, a.pos[0], minor, 0, &e);
 	if (!r)
 		r = drbdnl_attach(h, minor, &a.conf, &e);
+	/* Primary before the connect, as the move's prepare does: the
+	 * handshake then finds UpToDate against Inconsistent and starts the
+	 * full sync.  DRBD 8.4 forced Primary a few ms after the handshake
+	 * (both Inconsistent, same UUID) started none in a CI run ("No
+	 * resync, but 16320 bits in bitmap!", then nothing). */
+	if (!r && a.force)
+		r = drbdnl_primary(h, minor, true, &e);
 	if (!r)
 		r = drbdnl_connect(h, a.pos[0], &local, &peer, &a.conf, &e);
 	if (!r)
 		r = drbdnl_wait(h, minor, drbdnl_pred_connected, NULL,
 				a.timeout_ms < 0 ? 60000 : a.timeout_ms, progress_cb, &ps, NULL, &e);
-	if (!r && a.force)
-		r = drbdnl_primary(h, minor, true, &e);
 	/* Failed before the resource existed: the hold ends now (it stays if it exists). */
 	if (r < 0 && a.helper != DRBDNL_HELPER_KEEP)
 		helper_release(ctx, h, a.pos[0]);

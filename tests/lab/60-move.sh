@@ -734,7 +734,8 @@ lab_bg_wait hv1 ws1 300 || { lab_bg_log hv1 ws1 >&2; fail "hv1: wait-sync failed
 # lives (as it is without the delay, about 100 ms before the exit, in the
 # lab's bench), and S's QEMU is still there after the switch for the twin.
 lab_bg hv1 slowkill "strace -f -qq -o /dev/null -e trace=kill -e inject=kill:delay_enter=3000000 -p \$(pidof libvirtd || pidof virtqemud)"
-sleep 2
+wait_for hv1 "! grep -l 'TracerPid:[[:space:]]*0\$' /proc/\$(pidof libvirtd || pidof virtqemud)/task/*/status >/dev/null 2>&1" 60 \
+	"strace on every thread of libvirtd"
 # The twin: as soon as the VM runs on hv2 (hv1's LV then goes onto the final
 # fence, seen locally at once), S's QEMU is resumed by hand through its own
 # QMP monitor (as libvirt would after a lost Finish reply).
