@@ -1911,6 +1911,43 @@ static int watch_link(void *ud)
 	return 0;
 }
 
+/* The gate's DRBD part on every volume, asked once (no verdict: not whole). */
+static bool drbd_whole(struct veng *g)
+{
+	for (size_t i = 0; i < g->plan->n_disks; i++) {
+		struct drbdnl_status s;
+
+		if (g->ops->drbd_status(g->ud, g->plan->disks[i].minor, &s, NULL) < 0 ||
+		    veng_gate_decide(&s, true) != VENG_GATE_PASS)
+			return false;
+	}
+	return true;
+}
+
+/* The early switch once its facts hold (on S's QEMU's exit, or behind the
+ * fence): the hand-over and the gate's pass recorded with the disconnect's
+ * begin(), then the disconnect and the resume on D.  A resume that did not
+ * happen leaves the switch to libvirt's return. */
+static void switch_early(struct mig_watch *w, bool fenced)
+{
+	struct veng *g = w->g;
+	int r;
+
+	sw_mark(g, w->res, VENG_SW_CHECK);
+	g->st.handed_off = true;
+	g->st.gate_passed = true;
+	w->res->gate = VENG_GATE_PASS;
+	w->res->early = true;
+	w->res->fenced = fenced;
+	r = disconnect_resume(g, w->res, true, &w->early_e);
+	if (g->st.resumed_on_d)
+		w->switched = true;
+	else	/* the switch after libvirt's return resumes D (or says why not) */
+		w->res->early = w->res->fenced = false;
+	if (r < 0)
+		w->early_r = r;
+}
+
 /*
  * S's QEMU has exited while libvirt's migration call still runs (its Confirm
  * phase: libvirt's kill loop notices the exit up to 200 ms later, and the
@@ -1932,7 +1969,6 @@ static void qemu_exited(void *ud)
 	struct mig_watch *w = ud;
 	struct veng *g = w->g;
 	struct veng_vm there;
-	int r;
 
 	if (w->switched || w->lost || (w->flags & VENG_LEAVE_PAUSED))
 		return;
@@ -1943,24 +1979,9 @@ static void qemu_exited(void *ud)
 		return;
 	if (lvs_open(g, NULL) != 0)
 		return;
-	for (size_t i = 0; i < g->plan->n_disks; i++) {
-		struct drbdnl_status s;
-
-		if (g->ops->drbd_status(g->ud, g->plan->disks[i].minor, &s, NULL) < 0 ||
-		    veng_gate_decide(&s, true) != VENG_GATE_PASS)
-			return;
-	}
-	sw_mark(g, w->res, VENG_SW_CHECK);
-	/* recorded with the disconnect's begin() */
-	g->st.handed_off = true;
-	g->st.gate_passed = true;
-	w->res->gate = VENG_GATE_PASS;
-	w->res->early = true;
-	if ((r = disconnect_resume(g, w->res, true, &w->early_e)) < 0) {
-		w->early_r = r;
+	if (!drbd_whole(g))
 		return;
-	}
-	w->switched = true;
+	switch_early(w, false);
 }
 
 /*
@@ -2006,14 +2027,7 @@ static void fence_switch(struct mig_watch *w)
 						  NULL) < 0 ||
 				(state != VIR_DOMAIN_PAUSED && state != VIR_DOMAIN_SHUTOFF))))
 		pass = false;
-	for (size_t i = 0; pass && i < g->plan->n_disks; i++) {
-		struct drbdnl_status s;
-
-		if (g->ops->drbd_status(g->ud, g->plan->disks[i].minor, &s, NULL) < 0 ||
-		    veng_gate_decide(&s, true) != VENG_GATE_PASS)
-			pass = false;
-	}
-	if (!pass) {
+	if (!pass || !drbd_whole(g)) {
 		/* the VM may still be S's: its I/O runs again (a fence that
 		 * cannot be let go stays recorded: the switch after libvirt's
 		 * return, or settle_migration, lets it go or passes behind it) */
@@ -2024,20 +2038,7 @@ static void fence_switch(struct mig_watch *w)
 		memset(w->res->switch_at_ns, 0, sizeof(w->res->switch_at_ns));
 		return;
 	}
-	sw_mark(g, w->res, VENG_SW_CHECK);
-	/* recorded with the disconnect's begin() */
-	g->st.handed_off = true;
-	g->st.gate_passed = true;
-	w->res->gate = VENG_GATE_PASS;
-	w->res->early = true;
-	w->res->fenced = true;
-	r = disconnect_resume(g, w->res, true, &w->early_e);
-	if (g->st.resumed_on_d)
-		w->switched = true;
-	else	/* the switch after libvirt's return resumes D (or says why not) */
-		w->res->early = w->res->fenced = false;
-	if (r < 0)
-		w->early_r = r;
+	switch_early(w, true);
 }
 
 #define VENG_PEER_TRIES	5	/* D's Finish seen: its job asked so often, ... */

@@ -785,8 +785,10 @@ OUT=$(sed -n '/^{/,$p' <<< "$OUT")	# (the phase's JSON object, after any stderr 
 assert_eq "$(jget early_switch <<< "$OUT")" true "migrate switched before libvirt's return"
 assert_eq "$(jget fenced <<< "$OUT")" true "migrate switched at D's Finish, behind the fence"
 SW=$(python3 -c 'import json,sys; d=json.load(sys.stdin)["switch_steps_ms"]; print(" ".join("%s %s" % kv for kv in d.items()))' <<< "$OUT")
-# The twin: resumed (or refused by QEMU), not one write of it completed.
+# The twin: resumed, its guest's writes tried and failed, none completed.
 read -r t_st0 t_cont t_st1 _ t_w0 t_w1 _ t_f0 t_f1 <<< "$twin"
+assert_eq "$t_cont" "cont:ok" "the twin on hv1 was resumed (QMP cont: $twin)"
+assert_ge "$t_f1" $((t_f0 + 1)) "the twin on hv1 tried to write, and failed (QEMU's failed_wr_operations: $twin)"
 assert_eq "$t_w1" "$t_w0" "the twin on hv1 completed no write (QEMU's wr_operations: $twin)"
 say "  twin on hv1 after the switch: $t_st0, $t_cont, then $t_st1; writes completed $t_w0 -> $t_w1, failed $t_f0 -> $t_f1"
 # Behind the fence: hv1's LV fails every request, of anyone.
