@@ -1864,7 +1864,8 @@ struct mig_watch {
 	bool switched;			/* the VM was resumed on D */
 	int early_r;			/* its error (0: none) */
 	bool prefetched;		/* D's domain looked up (vm_prefetch) */
-	bool d_ready;			/* D's domain seen paused with no job */
+	bool d_ready;			/* D's Finish seen: its suspend event, or its domain
+				 * seen paused with no job */
 	struct vh_error early_e;
 };
 
@@ -1996,7 +1997,8 @@ static void qemu_exited(void *ud)
  *      Confirm already);
  *   3. D holds every write: DRBD Connected, UpToDate/UpToDate, 0 out of
  *      sync, on every volume (protocol C, and 1 drained S's requests);
- *   4. D has the whole VM (its Finish answered: peer_event).
+ *   4. D has the whole VM (its Finish's suspend event: peer_event; the
+ *      resume waits inside libvirt for D's job to end).
  * Then the disconnect and the resume on D, as the switch after libvirt's
  * return does; after it, the held I/O is made to fail (fence_final).  If
  * 2 or 3 does not hold, the LVs are let go again and nothing else changed:
@@ -2041,40 +2043,28 @@ static void fence_switch(struct mig_watch *w)
 	switch_early(w, true);
 }
 
-#define VENG_PEER_TRIES	5	/* D's Finish seen: its job asked so often, ... */
-#define VENG_PEER_NAP_MS 10	/* ... so far apart */
-
 /*
  * An event of the VM from D's libvirt while the migration runs.  D's Finish
- * leaves the VM paused there (a suspend event), typically 100 ms before S's
- * QEMU exits: D is asked then whether its incoming job has ended, so that
- * the switch on S's QEMU's exit does not ask D inside the VM's pause.  The
- * fact holds until then: a Finish that answered cannot be undone, and a
- * domain destroyed there since makes the resume fail, as it would have.
- * A job still ending is asked again, briefly; if it never ends here, the
- * switch asks as before.
+ * leaves the VM paused there and says so with a suspend event, typically
+ * 100 ms before S's QEMU exits.  The event alone is fact 4 (docs/engine.md,
+ * "The fence"): libvirt emits it once D's QEMU has received the whole VM,
+ * from the last step of a Finish that no longer fails (libvirt 9.0:
+ * qemuMigrationDstComplete; what comes after it only saves and resets), and
+ * D's incoming job is still ending then, for a few ms.  No question to D
+ * for it (a round trip or two inside the VM's pause): the resume sent to D
+ * waits for that job inside libvirt (a state change waits up to 30 s for an
+ * async job to end) and then finds the domain paused with the whole VM, or,
+ * were the Finish to fail after all, no domain, and the fence goes.
  */
 static void peer_event(void *ud, int event)
 {
 	struct mig_watch *w = ud;
-	struct veng *g = w->g;
-	struct veng_vm there;
 
 	if (event != VIR_DOMAIN_EVENT_SUSPENDED || w->d_ready || w->lost ||
 	    (w->flags & VENG_LEAVE_PAUSED))
 		return;
-	for (int i = 0; i < VENG_PEER_TRIES; i++) {
-		if (i)
-			g->ops->nap(g->ud, VENG_PEER_NAP_MS);
-		if (g->ops->vm_info(g->ud, VENG_PEER, g->plan->vm_name, &there, NULL) < 0 ||
-		    there.state != VIR_DOMAIN_PAUSED)
-			return;
-		if (!there.job) {
-			w->d_ready = true;
-			fence_switch(w);
-			return;
-		}
-	}
+	w->d_ready = true;
+	fence_switch(w);
 }
 
 #define VENG_JOB_NAP_MS	500	/* how often a job that still runs is asked again */
