@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "vmhop.h"
 
@@ -35,6 +37,63 @@ static void trace_stderr(const char *module, const char *line, void *ud)
 	fprintf(stderr, "vmhop[%s]: %s\n", module, line);
 }
 
+/*
+ * The commands that take part in a move run at a raised CPU priority (nice
+ * VMHOP_NICE, default -10), set before any thread exists so that libvirt's
+ * and the migration's threads inherit it.  Their own work is small, but it
+ * waits on many round trips, and on a host whose CPUs the VMs keep busy
+ * (the moving VM among them) each wake-up can wait behind them: in the lab,
+ * where the busy VM takes a hypervisor's only vCPU, `vmhop plan` took
+ * 2.1-2.3 s at nice 0, 1.1 s at -10, 0.7-0.8 s with the VM paused.  Never
+ * lowered (a caller that runs vmhop higher keeps it), and without the
+ * privilege for it, left as it is.  VMHOP_NICE=0 keeps what vmhop inherits.
+ */
+#define VMHOP_NICE_DEFAULT	(-10)
+
+static bool moves(const char *cmd)
+{
+	static const char *const names[] = {
+		"plan", "send", "receive", "preflight", "prepare", "bridge", "wait-sync",
+		"migrate", "resume", "release", "cleanup", "abort", "restart",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(cmd, names[i]))
+			return true;
+	return false;
+}
+
+/* 0, or VH_EXIT_USAGE for a VMHOP_NICE that is not a number in -20..19. */
+static int raise_priority(struct vh_ctx *ctx, const char *cmd)
+{
+	const char *v = getenv("VMHOP_NICE");
+	long want = VMHOP_NICE_DEFAULT;
+	int now;
+
+	if (!moves(cmd))
+		return 0;
+	if (v && *v) {
+		char *end;
+
+		errno = 0;
+		want = strtol(v, &end, 10);
+		if (errno || *end || want < -20 || want > 19) {
+			return vh_usage(ctx, "VMHOP_NICE=%s: not a nice value (-20 to 19)", v);
+		}
+		if (!want)
+			return 0;
+	}
+	errno = 0;
+	now = getpriority(PRIO_PROCESS, 0);
+	if (errno || now <= want)
+		return 0;
+	if (setpriority(PRIO_PROCESS, 0, (int)want) < 0)
+		vh_trace("main", "nice %ld not set: %s", want, strerror(errno));
+	else
+		vh_trace("main", "nice %d -> %ld", now, want);
+	return 0;
+}
+
 static void usage_top(void)
 {
 	printf("usage: vmhop [--json] [--debug] COMMAND [ARGS]\n\n"
@@ -47,7 +106,10 @@ static void usage_top(void)
 	       "5 busy, 6 too small / no space, 7 kernel refused, 8 unsupported,\n"
 	       "9 timeout, 10 already exists (see --force), 11 permission, 12 peer,\n"
 	       "13 undone (abort, restart: this host is as it was), 14 stopped with state left behind\n"
-	       "(see vmhop status).\n");
+	       "(see vmhop status).\n\n"
+	       "Environment: VMHOP_LIBVIRT_URI (this host's libvirt, qemu:///system),\n"
+	       "VMHOP_STATE_DIR (/var/lib/vmhop), VMHOP_DEBUG=1 (as --debug), VMHOP_NICE\n"
+	       "(the CPU priority of plan and of the move's commands, -10; 0: unchanged).\n");
 }
 
 int vh_main(int argc, char **argv)
@@ -95,6 +157,12 @@ int vh_main(int argc, char **argv)
 	if (!strcmp(argv[1], "--version")) {
 		printf("vmhop %s\n", VMHOP_VERSION);
 		return vh_end(&ctx, VH_EXIT_OK);
+	}
+	{
+		int r = raise_priority(&ctx, argv[1]);
+
+		if (r)
+			return vh_end(&ctx, r);
 	}
 	return vh_end(&ctx, vh_dispatch(&ctx, top, NULL, argc - 1, argv + 1));
 }

@@ -98,6 +98,31 @@ static void usage_errors_print_the_json_error(void **state)
 }
 
 /* A DRBD minor is decimal: "010" was eight, "0x10" sixteen, " 5" five. */
+/* VMHOP_NICE: a number in -20..19 for the move's commands, else a usage
+ * error that changes nothing; other commands never read it. */
+static void nice_is_checked(void **state)
+{
+	struct tcli r;
+
+	(void)state;
+	setenv("VMHOP_NICE", "-5x", 1);
+	r = tcli_run(NULL, "--json", "plan", "--help", NULL);
+	assert_usage_json(&r);
+	setenv("VMHOP_NICE", "20", 1);
+	r = tcli_run(NULL, "--json", "send", "--help", NULL);
+	assert_usage_json(&r);
+	/* not a command of the move: not read */
+	r = tcli_run(NULL, "--json", "meta", "size", "1G", NULL);
+	assert_int_equal(r.rc, VH_EXIT_OK);
+	tcli_free(&r);
+	/* 0: what vmhop inherits, kept */
+	setenv("VMHOP_NICE", "0", 1);
+	r = tcli_run(NULL, "plan", "--help", NULL);
+	assert_int_equal(r.rc, VH_EXIT_OK);
+	tcli_free(&r);
+	unsetenv("VMHOP_NICE");
+}
+
 static void drbd_minors_are_decimal(void **state)
 {
 	static const char *const bad[] = {
@@ -191,6 +216,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(write_error_on_stdout_fails),
 		cmocka_unit_test(usage_errors_print_the_json_error),
+		cmocka_unit_test(nice_is_checked),
 		cmocka_unit_test(drbd_minors_are_decimal),
 		cmocka_unit_test(drbd_timeouts_are_bounded),
 		cmocka_unit_test(dm_numbers_are_decimal_and_bounded),
