@@ -255,7 +255,13 @@ int vplan_net_conf(const struct vplan *p, struct drbdnl_conf *ret, struct vh_err
 	    (r = policy(ret, "after-sb-0pri", d->after_sb_0pri, true, e)) < 0 ||
 	    (r = policy(ret, "after-sb-1pri", d->after_sb_1pri, false, e)) < 0 ||
 	    (r = policy(ret, "after-sb-2pri", d->after_sb_2pri, false, e)) < 0 ||
-	    (r = policy(ret, "rr-conflict", d->rr_conflict, false, e)) < 0)
+	    (r = policy(ret, "rr-conflict", d->rr_conflict, false, e)) < 0 ||
+	    /* Once both of its sockets are up, DRBD 8.4 waits this long for
+	     * them to stay up before its handshake (connection_established(),
+	     * drbd_receiver.c): by default ping-timeout's 0.5 s, which was 0.5 s
+	     * of every move's sync.  0.1 s, as drbd.conf(5) suggests where no
+	     * DRBD proxy sits between the hosts. */
+	    (r = drbdnl_conf_set_text(ret, "socket-check-timeout", "1", e)) < 0)
 		return r;
 	return 0;
 }

@@ -68,6 +68,9 @@ static const struct enum_name on_no_data_names[] = {
 #define N DRBDNL_NEST_NET
 #define R DRBDNL_NEST_RES
 
+/* a drbdnl_conf marks what is set with one bit per field */
+_Static_assert(DRBDNL_FIELD_COUNT <= 64, "drbdnl_conf.set has 64 bits");
+
 static const struct field fields[DRBDNL_FIELD_COUNT] = {
 	/* struct disk_conf (DRBD_NLA_DISK_CONF) */
 	/* the three positional fields: drbdsetup sends them after the options */
@@ -125,6 +128,9 @@ static const struct field fields[DRBDNL_FIELD_COUNT] = {
 	[DRBDNL_NET_DISCARD_MY_DATA] = FLAG("discard-my-data", N, 25, true),
 	[DRBDNL_NET_TCP_CORK] = FLAG("tcp-cork", N, 26, true),
 	[DRBDNL_NET_USE_RLE] = FLAG("use-rle", N, 29, true),
+	/* tenths of a second; 0: ping-timeout's (an optional attribute) */
+	[DRBDNL_NET_SOCK_CHECK_TIMEO] = NUM("socket-check-timeout", N, 34, false, DRBDNL_K_U32,
+					    U_NONE, 0, 100),
 	/* struct res_opts (DRBD_NLA_RESOURCE_OPTS) */
 	[DRBDNL_RES_CPU_MASK] = STR("cpu-mask", R, 1, true, 7, 32),
 	[DRBDNL_RES_ON_NO_DATA] = ENUM("on-no-data-accessible", R, 2, on_no_data_names),

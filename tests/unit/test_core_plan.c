@@ -658,6 +658,8 @@ static void drbd_conf_from_plan(void **state)
 	assert_string_equal(drbdnl_conf_str(&nc, DRBDNL_NET_SHARED_SECRET), p.drbd.shared_secret);
 	assert_true(drbdnl_conf_has(&nc, DRBDNL_NET_AFTER_SB_0P));
 	assert_int_equal(drbdnl_conf_num(&nc, DRBDNL_NET_RR_CONFLICT), 0);
+	/* 0.1 s, not ping-timeout's 0.5 s, before DRBD's handshake */
+	assert_int_equal(drbdnl_conf_num(&nc, DRBDNL_NET_SOCK_CHECK_TIMEO), 1);
 	assert_int_equal(vplan_disk_conf(&p, &dc, &e), 0);
 	assert_int_equal(drbdnl_conf_num(&dc, DRBDNL_DISK_RESYNC_RATE), 102400);
 	assert_int_equal(drbdnl_conf_num(&dc, DRBDNL_DISK_C_PLAN_AHEAD), 0);
