@@ -310,6 +310,8 @@ static int check_disks(struct vvirt_dom *d, bool force, struct vh_error *e)
 		return r;
 	r = vvirt_check_lv_disks(xml, force, e);
 	free(xml);
+	if (r == -EINVAL)
+		vh_err_prefix(e, r, "not migrating (--force migrates all the same)");
 	return r;
 }
 

@@ -243,7 +243,8 @@ int vvirt_check_cache(const struct vvirt_disk *d, bool force, struct vh_error *e
 		return 0;
 	return vh_err(e, -EINVAL,
 		      "disk %s (%s) uses cache='%s': the host page cache could hold stale "
-		      "blocks when the VM moves; use cache='none' or 'directsync' (or --force)",
+		      "blocks when the VM moves; use cache='none' or 'directsync' (the domain's "
+		      "XML; QEMU takes a new cache mode only when the VM is next started)",
 		      d->target, d->source, d->cache[0] ? d->cache : "default");
 }
 
