@@ -212,7 +212,10 @@ phase() {
 # and, if a step is still under way, kills it there with SIGKILL (else it
 # lets vmhop go on and polls again).  WRAP (strace ... --) runs vmhop under
 # strace to slow down a step too short to catch: vmhop is then killed as
-# soon as the step is named.  Says which step the journal names once vmhop
+# soon as the step is named.  vmhop runs here at the priority of the shell
+# that polls (VMHOP_NICE=0): at its default, nice -10, it ended a whole
+# prepare before that shell, at nice 0, had started polling.  Says which
+# step the journal names once vmhop
 # is dead; vmhop status (in the same run) must show it interrupted.  The
 # caller runs the phase again.
 NL_SLOW="strace -f -qq -o /dev/null -e trace=sendto -e inject=sendto:delay_exit=300000 --"
@@ -221,7 +224,7 @@ kill_in() {
 	s=$(now)
 	# One run starts PHASE and polls (a second run's start can come after a
 	# short phase has ended, as it did for release on hv2 in a loaded lab).
-	out=$(lab_out $h "{ $(lab_bg_cmd kill-$p "$wrap $V --json $p --plan $PLAN")
+	out=$(lab_out $h "{ $(lab_bg_cmd kill-$p "env VMHOP_NICE=0 $wrap $V --json $p --plan $PLAN")
 } >/dev/null && bash -s $STATE/$UUID.journal /tmp/lab-bg/kill-$p '$step' '$wrap' <<'EOF' && echo @@ && $V --json status --plan $PLAN
 j=\$1 bg=\$2 want=\$3 wrap=\$4 re='\"doing\": *\"([^\"]*)\"' end=\$((SECONDS + 300)) pid=
 while [ -z \"\$pid\" ]; do	# under strace: vmhop is its child
@@ -366,6 +369,12 @@ lab_bg_wait hv1 ws1 300 || { lab_bg_log hv1 ws1 >&2; fail "hv1: wait-sync failed
 out=$(lab_out hv1 "$(lab_seq "drbdsetup-84 sh-status $RES | sed -n 's/^_cstate=//p;s/^_disk=//p;s/^_pdsk=//p' | tr '\n' ' '" "$(counter_cmd)")")
 assert_eq "$(lab_field 1 <<< "$out")" "Connected UpToDate UpToDate " "hv1 in sync"
 n1=$(lab_field 2 <<< "$out")
+# the plan's net options as the kernel has them: 0.1 s, not ping-timeout's
+# 0.5 s, between DRBD's sockets being up and its handshake
+for h in hv1 hv2; do
+	lab_run $h "drbdsetup-84 show $RES | grep -qE 'socket-check-timeout[[:space:]]+1;'" ||
+		fail "$h: drbdsetup-84 show has no socket-check-timeout 1 (the plan's net options)"
+done
 say "  the VM writes on through DRBD (counter $n1)"
 phase hv1 migrate --leave-paused
 assert_eq "$(jget gate <<< "$OUT")" pass "gate with --leave-paused"
