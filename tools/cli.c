@@ -144,7 +144,7 @@ static void print_json_error(int rc, int err, int origin, const char *msg)
 		json_object_object_add(eo, "origin_code", json_object_new_int(origin));
 	json_object_object_add(eo, "message", json_object_new_string(msg));
 	json_object_object_add(o, "error", eo);
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	printf("%s\n", json_object_to_json_string_ext(o, VJSON_LINE));
 	flush_stdout();
 	json_object_put(o);
 }
@@ -224,8 +224,7 @@ void vh_print(struct vh_ctx *ctx, json_object *obj)
 	if (!obj)
 		return;
 	if (ctx->json)
-		printf("%s\n", json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_SPACED));
+		printf("%s\n", json_object_to_json_string_ext(obj, VJSON_PRETTY));
 	else
 		print_text(obj, 0);
 	flush_stdout();
@@ -237,7 +236,7 @@ void vh_print_line(struct vh_ctx *ctx, json_object *obj)
 	if (!obj)
 		return;
 	if (ctx->json) {
-		printf("%s\n", json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(obj, VJSON_LINE));
 	} else {
 		const char *sep = "";
 

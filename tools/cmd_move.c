@@ -150,8 +150,7 @@ static int print_plan(const struct vplan *p, struct vh_error *e)
 	if (!o)
 		return vh_err(e, -ENOMEM, "out of memory");
 	/* The plan itself is JSON, with or without --json. */
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_SPACED));
+	printf("%s\n", json_object_to_json_string_ext(o, VJSON_PRETTY));
 	fflush(stdout);
 	json_object_put(o);
 	return 0;

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "core/error.h"
+#include "core/jsonx.h"
 
 /* Exit codes: one per kind of failure, so an orchestrator can branch on them.
  * Listed in README.md and in `vmhop --help`; keep the three in step. */

@@ -207,8 +207,7 @@ int vjournal_format(const struct vjournal *j, char **ret, struct vh_error *e)
 
 	if (!o)
 		return vh_err(e, -ENOMEM, "out of memory");
-	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PRETTY |
-						 JSON_C_TO_STRING_SPACED, &len);
+	text = json_object_to_json_string_length(o, VJSON_PRETTY, &len);
 	buf = text ? malloc(len + 2) : NULL;
 	if (!buf) {
 		json_object_put(o);

@@ -18,6 +18,13 @@
 
 #define VJSON_MAX_DEPTH 10
 
+/* How vmhop writes JSON for people and programs alike: indented, and "/"
+ * as it is (JSON allows "\/"; paths read better without). */
+#define VJSON_PRETTY	(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | \
+			 JSON_C_TO_STRING_NOSLASHESCAPE)
+/* ... and one object a line (events, errors) */
+#define VJSON_LINE	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 /* @len bytes of @text (not necessarily NUL-terminated) to a JSON object;
  * *ret is the caller's.  -EBADMSG: not JSON, truncated, trailing bytes,
  * nested too deep, not an object.  @what names the file in messages. */

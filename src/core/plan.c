@@ -650,8 +650,7 @@ int vplan_save(const struct vplan *p, const char *path, bool overwrite, struct v
 		return r;
 	if (!(o = vplan_to_json(p)))
 		return vh_err(e, -ENOMEM, "out of memory");
-	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PRETTY |
-						 JSON_C_TO_STRING_SPACED, &len);
+	text = json_object_to_json_string_length(o, VJSON_PRETTY, &len);
 	if (!text) {
 		json_object_put(o);
 		return vh_err(e, -ENOMEM, "out of memory");

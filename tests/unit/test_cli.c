@@ -123,6 +123,19 @@ static void nice_is_checked(void **state)
 	unsetenv("VMHOP_NICE");
 }
 
+/* "/" stays "/" in JSON, never "\/" (json-c's default escape). */
+static void json_keeps_slashes(void **state)
+{
+	struct tcli r;
+
+	(void)state;
+	r = tcli_run(NULL, "--json", "dm", "info", "a/b", NULL);
+	assert_true(r.rc != VH_EXIT_OK);
+	assert_non_null(strstr(r.out, "a/b"));
+	assert_null(strstr(r.out, "\\/"));
+	tcli_free(&r);
+}
+
 static void drbd_minors_are_decimal(void **state)
 {
 	static const char *const bad[] = {
@@ -217,6 +230,7 @@ int main(void)
 		cmocka_unit_test(write_error_on_stdout_fails),
 		cmocka_unit_test(usage_errors_print_the_json_error),
 		cmocka_unit_test(nice_is_checked),
+		cmocka_unit_test(json_keeps_slashes),
 		cmocka_unit_test(drbd_minors_are_decimal),
 		cmocka_unit_test(drbd_timeouts_are_bounded),
 		cmocka_unit_test(dm_numbers_are_decimal_and_bounded),
