@@ -149,6 +149,13 @@ static void print_json_error(int rc, int err, int origin, const char *msg)
 	json_object_put(o);
 }
 
+void vh_json_error(struct vh_ctx *ctx, int rc, const struct vh_error *e)
+{
+	if (ctx->json)
+		print_json_error(rc, e->code < 0 ? -e->code : e->code, e->origin_code,
+				 e->msg[0] ? e->msg : strerror(e->code < 0 ? -e->code : e->code));
+}
+
 int vh_fail(struct vh_ctx *ctx, const struct vh_error *e)
 {
 	int rc = vh_exit_code(e->code ? e->code : -EIO);

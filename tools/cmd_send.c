@@ -450,7 +450,7 @@ static const char *outcome_word(enum veng_outcome oc)
 }
 
 static void summary(struct out *o, const struct session *s, const struct vrun_summary *sum,
-		    int rc, const struct vh_error *e)
+		    int rc, int code, const struct vh_error *e)
 {
 	static const int order[] = {
 		VENG_PREPARE, VENG_BRIDGE, VENG_WAIT_SYNC, VENG_MIGRATE, VRUN_WAIT_VM,
@@ -472,6 +472,7 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 		jput(j, "outcome", json_object_new_string(sum->untouched ? "refused" :
 							  outcome_word(sum->outcome)));
 		jput(j, "ok", json_object_new_boolean(rc == 0));
+		jput(j, "exit", json_object_new_int(code));
 		if (rc < 0) {
 			jput(j, "errno", json_object_new_int(-rc));
 			jput(j, "message", json_object_new_string(e->msg));
@@ -606,13 +607,17 @@ int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
 		free(s);
 		return rc;
 	}
-	summary(&o, s, &sum, r, &e);
-	if (r < 0)
-		fprintf(stderr, "vmhop: %s\n", e.msg);
 	/* A refusal that changed nothing keeps its own exit code (5 busy, 8
 	 * module missing, ...); a failure after changes says what became of them. */
 	rc = r == 0 ? VH_EXIT_OK : sum.untouched ? vh_exit_code(e.code) :
 	     sum.outcome == VENG_UNDONE ? VH_EXIT_UNDONE : VH_EXIT_STATE_LEFT;
+	summary(&o, s, &sum, r, rc, &e);
+	if (r < 0) {
+		fprintf(stderr, "vmhop: %s\n", e.msg);
+		/* README's promise for every failure under --json: the error
+		 * object, last, with the exit code the process returns */
+		vh_json_error(ctx, rc, &e);
+	}
 	close_session(s);
 	free(s);
 	return rc;

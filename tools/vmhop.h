@@ -73,6 +73,9 @@ int vh_exit_code(int err);
 int vh_fail(struct vh_ctx *ctx, const struct vh_error *e);
 /* A bad command line: one line on stderr (and, with --json, the error object
  * on stdout, exit 2, errno EINVAL).  Returns VH_EXIT_USAGE. */
+/* The error object alone (under --json), with exit code @rc: for a command
+ * that has printed its own result and failed all the same. */
+void vh_json_error(struct vh_ctx *ctx, int rc, const struct vh_error *e);
 int vh_usage(struct vh_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The last word before exit: if anything written to stdout was lost, say so
  * and turn success into VH_EXIT_FAIL.  Returns the exit code. */

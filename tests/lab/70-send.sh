@@ -577,7 +577,9 @@ bg_end hv1 send 60; rc_s=$RC; out_s=$OUT
 ev=$(printf '%s\n' "$out_s" | python3 -c '
 import json, sys
 ev = [json.loads(l) for l in sys.stdin if l.strip().startswith("{")]
-print(",".join(e["what"].split()[0] for e in ev if e["event"] == "step" and e.get("phase") in ("migrate", "release", "cleanup")), ev[-1].get("outcome", "-"))')
+sm = next((e for e in reversed(ev) if e.get("event") == "summary"), {})
+assert "error" in ev[-1] and ev[-1]["error"]["exit"] == sm.get("exit"), (ev[-1], sm)
+print(",".join(e["what"].split()[0] for e in ev if e.get("event") == "step" and e.get("phase") in ("migrate", "release", "cleanup")), sm.get("outcome", "-"))')
 lab_bg hv1 send2 "$V send --plan $PLAN"
 bg_end hv1 send2 300; rc_s2=$RC; out_s2=$OUT
 bg_end hv2 recv 200; rc_r=$RC; out_r=$OUT
