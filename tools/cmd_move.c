@@ -25,27 +25,106 @@ enum { O_TO = 256, O_URI, O_LOCAL_ADDR, O_PORT, O_MINOR, O_RESYNC_RATE, O_MAX_DO
        O_BANDWIDTH, O_KEEP_SOURCE, O_FORCE, O_CHECK, O_HELP, O_TIMEOUT, O_ON_LINK_LOSS,
        O_TUNNELLED, O_OUT_DIR, O_STATE_DIR };
 
-static const struct option plan_opts[] = {
-	{ "to", required_argument, NULL, O_TO },
-	{ "uri", required_argument, NULL, O_URI },
-	{ "local-addr", required_argument, NULL, O_LOCAL_ADDR },
-	{ "port", required_argument, NULL, O_PORT },
-	{ "minor", required_argument, NULL, O_MINOR },
-	{ "resync-rate", required_argument, NULL, O_RESYNC_RATE },
-	{ "max-downtime", required_argument, NULL, O_MAX_DOWNTIME },
-	{ "bandwidth", required_argument, NULL, O_BANDWIDTH },
-	{ "keep-source", no_argument, NULL, O_KEEP_SOURCE },
-	{ "on-link-loss", required_argument, NULL, O_ON_LINK_LOSS },
-	{ "tunnelled", no_argument, NULL, O_TUNNELLED },
-	{ "timeout", required_argument, NULL, O_TIMEOUT },
-	{ "output", required_argument, NULL, 'o' },
-	{ "force", no_argument, NULL, O_FORCE },
-	{ "check", required_argument, NULL, O_CHECK },
-	{ "out-dir", required_argument, NULL, O_OUT_DIR },
-	{ "state-dir", required_argument, NULL, O_STATE_DIR },
-	{ "help", no_argument, NULL, O_HELP },
-	{ NULL, 0, NULL, 0 }
+/*
+ * plan's options: one table for getopt_long and for --help, so that every
+ * option parsed is listed, with its unit and default (unit test
+ * plan_help_lists_every_option).
+ */
+static const struct plan_opt {
+	const char *name;
+	int has_arg;
+	int val;
+	const char *arg;	/* the argument's name in --help */
+	const char *help;
+} plan_table[] = {
+	{ "to", required_argument, O_TO, "DEST",
+	  "the destination host (a name or address S reaches it by; required)" },
+	{ "uri", required_argument, O_URI, "URI",
+	  "D's libvirt as S reaches it (default qemu+ssh://DEST/system)" },
+	{ "local-addr", required_argument, O_LOCAL_ADDR, "A",
+	  "S's address for DRBD (default: the kernel's source address towards DEST)" },
+	{ "port", required_argument, O_PORT, "N",
+	  "DRBD's TCP port on both hosts (default: the first free from 7788)" },
+	{ "minor", required_argument, O_MINOR, "N",
+	  "the first DRBD minor, one per disk (default: the first free from 100)" },
+	{ "resync-rate", required_argument, O_RESYNC_RATE, "R",
+	  "DRBD's static resync rate, drbdsetup's syntax: KiB/s, or with k, M, G (default 100M)" },
+	{ "max-downtime", required_argument, O_MAX_DOWNTIME, "MS",
+	  "libvirt's maximum downtime of the VM, milliseconds (default 0: libvirt's own, 300)" },
+	{ "bandwidth", required_argument, O_BANDWIDTH, "MIB",
+	  "libvirt's migration bandwidth, MiB/s (default 0: unlimited)" },
+	{ "keep-source", no_argument, O_KEEP_SOURCE, NULL,
+	  "keep S's LV after the move (default: cleanup removes it)" },
+	{ "on-link-loss", required_argument, O_ON_LINK_LOSS, "cancel|continue",
+	  "DRBD's link lost while libvirt migrates: cancel the migration, the VM stays on S "
+	  "(default), or let it finish, the gate then waits for D" },
+	{ "tunnelled", no_argument, O_TUNNELLED, NULL,
+	  "the VM's memory through libvirt's connection (default: QEMU to QEMU, D's ports "
+	  "49152-49215 open to S)" },
+	{ "timeout", required_argument, O_TIMEOUT, "NAME=SECONDS",
+	  "bounds, seconds: connect (60, until DRBD connects), sync (86400, the whole sync), "
+	  "stall (120, no sync progress), migrate (3600, libvirt's job), gate (300, D catching "
+	  "up); repeat for several" },
+	{ "output", required_argument, 'o', "FILE",
+	  "write the plan to FILE, mode 0600 (-o; default: standard output)" },
+	{ "force", no_argument, O_FORCE, NULL,
+	  "replace an existing FILE (with -o or --out-dir)" },
+	{ "check", required_argument, O_CHECK, "FILE",
+	  "load a plan, validate it, say which side of it this host is" },
+	{ "out-dir", required_argument, O_OUT_DIR, "DIR",
+	  "several VMs: one plan each, DIR/<VM>.plan" },
+	{ "state-dir", required_argument, O_STATE_DIR, "DIR",
+	  "where the journals (and the plans' claims) are (default $VMHOP_STATE_DIR, "
+	  "else /var/lib/vmhop)" },
+	{ "help", no_argument, O_HELP, NULL, "this text (-h)" },
 };
+#define PLAN_NOPTS (sizeof(plan_table) / sizeof(plan_table[0]))
+
+/* getopt_long's view of plan_table */
+static void plan_getopt(struct option *o)
+{
+	for (size_t i = 0; i < PLAN_NOPTS; i++)
+		o[i] = (struct option){ plan_table[i].name, plan_table[i].has_arg, NULL,
+					plan_table[i].val };
+	o[PLAN_NOPTS] = (struct option){ NULL, 0, NULL, 0 };
+}
+
+/* The options part of plan --help, from plan_table, wrapped at 79 columns. */
+void vh_plan_options_help(FILE *f)
+{
+	enum { COL = 24, WIDTH = 79 };
+
+	fprintf(f, "Options:\n");
+	for (size_t i = 0; i < PLAN_NOPTS; i++) {
+		const char *w = plan_table[i].help;
+		int col;
+
+		col = fprintf(f, "  --%s%s%s", plan_table[i].name, plan_table[i].arg ? " " : "",
+			      plan_table[i].arg ? plan_table[i].arg : "");
+		if (col >= COL) {
+			fputc('\n', f);
+			col = 0;
+		}
+		while (*w) {
+			size_t n = strcspn(w, " ");
+
+			if (col > COL && col + 1 + (int)n > WIDTH) {
+				fputc('\n', f);
+				col = 0;
+			}
+			if (col < COL) {
+				col += fprintf(f, "%*s", COL - col, "");
+			} else {
+				fputc(' ', f);
+				col++;
+			}
+			col += fprintf(f, "%.*s", (int)n, w);
+			w += n;
+			w += strspn(w, " ");
+		}
+		fputc('\n', f);
+	}
+}
 
 static int num(const char *s, uint64_t max, uint64_t *ret)
 {
@@ -274,6 +353,7 @@ out:
 
 int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 {
+	struct option plan_opts[PLAN_NOPTS + 1];
 	struct timeout_set to = { { 0 } };
 	struct vplan_request req = { .minor = -1 };
 	const char *out = NULL, *check = NULL, *out_dir = NULL, *dir = NULL;
@@ -284,6 +364,7 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 	req.local_uri = getenv("VMHOP_LIBVIRT_URI");
 	if (req.local_uri && !*req.local_uri)
 		req.local_uri = NULL;
+	plan_getopt(plan_opts);
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "ho:", plan_opts, NULL)) != -1) {
@@ -342,7 +423,8 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 			       "with distinct minors, ports and resources.  Every plan claims what\n"
 			       "it chose in its journal on this host (the state directory), under\n"
 			       "the host lock: a plan made later never picks the same until the move\n"
-			       "ends or is aborted (or its journal is removed).\n");
+			       "ends or is aborted (or its journal is removed).\n\n");
+			vh_plan_options_help(stdout);
 			return VH_EXIT_OK;
 		default:
 			return vh_usage(ctx, "plan: unknown option '%s' (usage: vmhop plan %s)",

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <json-c/json.h>
 
 #include "core/error.h"
@@ -76,6 +77,8 @@ int vh_fail(struct vh_ctx *ctx, const struct vh_error *e);
 /* The error object alone (under --json), with exit code @rc: for a command
  * that has printed its own result and failed all the same. */
 void vh_json_error(struct vh_ctx *ctx, int rc, const struct vh_error *e);
+/* plan --help's list of options, one per option plan parses (cmd_move.c). */
+void vh_plan_options_help(FILE *f);
 int vh_usage(struct vh_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The last word before exit: if anything written to stdout was lost, say so
  * and turn success into VH_EXIT_FAIL.  Returns the exit code. */

@@ -136,6 +136,58 @@ static void json_keeps_slashes(void **state)
 	tcli_free(&r);
 }
 
+/* plan --help lists its options from the table getopt_long parses: each
+ * option listed is one plan takes (with its argument, if it lists one),
+ * and an option plan does not know is said to be unknown. */
+static void plan_help_lists_every_option(void **state)
+{
+	struct tcli r;
+	char *line, *save = NULL, *text;
+	unsigned n = 0;
+
+	(void)state;
+	r = tcli_run(NULL, "plan", "--help", NULL);
+	assert_int_equal(r.rc, VH_EXIT_OK);
+	text = strstr(r.out, "Options:\n");
+	assert_non_null(text);
+	text = strdup(text);
+	assert_non_null(text);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[64], arg[64] = "";
+		struct tcli o;
+
+		if (sscanf(line, "  --%63s %63s", name, arg) < 1 || strncmp(line, "  --", 4))
+			continue;
+		n++;
+		/* an argument is listed in capitals (or as its choices) */
+		if (arg[0] && !(arg[0] >= 'A' && arg[0] <= 'Z') && !strchr(arg, '|'))
+			arg[0] = '\0';
+		{
+			char opt[80];
+
+			snprintf(opt, sizeof(opt), "--%s", name);
+			o = arg[0] ? tcli_run(NULL, "plan", opt, "x", "--help", NULL) :
+				     tcli_run(NULL, "plan", opt, "--help", NULL);
+		}
+		/* known to the parser: "x" may be a bad value, never an unknown option */
+		assert_null(strstr(o.err, "unknown option"));
+		assert_true(o.rc == VH_EXIT_OK || o.rc == VH_EXIT_USAGE);
+		tcli_free(&o);
+	}
+	free(text);
+	assert_true(n >= 18);
+	{
+		struct tcli o = tcli_run(NULL, "plan", "--no-such-option", "--help", NULL);
+
+		assert_int_equal(o.rc, VH_EXIT_USAGE);
+		assert_non_null(strstr(o.err, "unknown option"));
+		tcli_free(&o);
+	}
+	assert_non_null(strstr(r.out, "milliseconds"));
+	assert_non_null(strstr(r.out, "MiB/s"));
+	tcli_free(&r);
+}
+
 static void drbd_minors_are_decimal(void **state)
 {
 	static const char *const bad[] = {
@@ -231,6 +283,7 @@ int main(void)
 		cmocka_unit_test(usage_errors_print_the_json_error),
 		cmocka_unit_test(nice_is_checked),
 		cmocka_unit_test(json_keeps_slashes),
+		cmocka_unit_test(plan_help_lists_every_option),
 		cmocka_unit_test(drbd_minors_are_decimal),
 		cmocka_unit_test(drbd_timeouts_are_bounded),
 		cmocka_unit_test(dm_numbers_are_decimal_and_bounded),
