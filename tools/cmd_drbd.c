@@ -77,7 +77,37 @@ static int parse_timeout(const char *s, int *ret)
  * and bare flag options go to the DRBD conf.  @allowed: which of --force,
  * --timeout, --set-defaults the command takes.
  */
-enum { A_FORCE = 1, A_TIMEOUT = 2, A_DEFAULTS = 4, A_CONF = 8, A_HELPER = 16 };
+enum { A_FORCE = 1, A_TIMEOUT = 2, A_DEFAULTS = 4, A_HELPER = 16,
+       /* the options of a nest: listed by --help from netlink's own table */
+       A_DISK = 32, A_NET = 64, A_RES = 128, A_CONF = A_DISK | A_NET | A_RES };
+
+/* --help's list of the DRBD options a command takes (drbdnl_field_help). */
+static void conf_help(unsigned allowed)
+{
+	static const struct { unsigned bit; enum drbdnl_nest_kind nest; const char *title; } n[] = {
+		{ A_DISK, DRBDNL_NEST_DISK, "disk options" },
+		{ A_NET, DRBDNL_NEST_NET, "net options" },
+		{ A_RES, DRBDNL_NEST_RES, "resource options" },
+	};
+
+	for (size_t k = 0; k < sizeof(n) / sizeof(n[0]); k++) {
+		if (!(allowed & n[k].bit))
+			continue;
+		printf("\n%s (drbdsetup-84's names; --NAME VALUE or --NAME=VALUE):\n", n[k].title);
+		for (int i = 0; i < DRBDNL_FIELD_COUNT; i++) {
+			char buf[256];
+
+			if (drbdnl_field_nest(i) == n[k].nest &&
+			    drbdnl_field_help(i, buf, sizeof(buf)) == 0)
+				printf("  %s\n", buf);
+		}
+		if (n[k].nest == DRBDNL_NEST_NET)
+			printf("  --%s-file FILE|- (the secret from a file of mode 0600, or stdin)\n"
+			       "  (after-sb-0pri, -1pri, -2pri and rr-conflict: only disconnect, and\n"
+			       "  discard-zero-changes for after-sb-0pri, are accepted: the others can\n"
+			       "  throw data away)\n", SECRET_OPT);
+	}
+}
 
 static int parse_args(struct vh_ctx *ctx, int argc, char **argv, unsigned allowed, int minpos,
 		      int maxpos, const char *usage, struct args *a)
@@ -94,6 +124,7 @@ static int parse_args(struct vh_ctx *ctx, int argc, char **argv, unsigned allowe
 
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
 			printf("usage: vmhop drbd %s %s\n", argv[0], usage);
+			conf_help(allowed);
 			return -1;
 		}
 		if (strncmp(arg, "--", 2) || arg[2] == '\0') {
@@ -675,7 +706,7 @@ static int do_new_resource(struct vh_ctx *ctx, int argc, char **argv)
 	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
-	rc = parse_args(ctx, argc, argv, A_CONF, 1, 1, "RESOURCE [--cpu-mask M] "
+	rc = parse_args(ctx, argc, argv, A_RES, 1, 1, "RESOURCE [--cpu-mask M] "
 			"[--on-no-data-accessible io-error|suspend-io]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
@@ -693,7 +724,7 @@ static int do_resource_options(struct vh_ctx *ctx, int argc, char **argv)
 	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
-	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 1, 1,
+	rc = parse_args(ctx, argc, argv, A_RES | A_DEFAULTS, 1, 1,
 			"RESOURCE [--set-defaults] [resource options]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
@@ -766,7 +797,7 @@ static int do_attach(struct vh_ctx *ctx, int argc, char **argv)
 	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
-	rc = parse_args(ctx, argc, argv, A_CONF, 4, 4,
+	rc = parse_args(ctx, argc, argv, A_DISK, 4, 4,
 			"MINOR LOWER-DEV META-DEV META-IDX [disk options]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
@@ -786,7 +817,7 @@ static int do_disk_options(struct vh_ctx *ctx, int argc, char **argv)
 	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
-	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 1, 1,
+	rc = parse_args(ctx, argc, argv, A_DISK | A_DEFAULTS, 1, 1,
 			"MINOR [--set-defaults] [disk options]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
@@ -807,7 +838,7 @@ static int do_connect(struct vh_ctx *ctx, int argc, char **argv)
 	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
-	rc = parse_args(ctx, argc, argv, A_CONF | A_HELPER, 3, 3,
+	rc = parse_args(ctx, argc, argv, A_NET | A_HELPER, 3, 3,
 			"RESOURCE LOCAL-ADDR PEER-ADDR [net options] [--keep-helper|--override-helper]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
@@ -831,7 +862,7 @@ static int do_net_options(struct vh_ctx *ctx, int argc, char **argv)
 	struct args a __attribute__((cleanup(args_wipe)));
 	int rc;
 
-	rc = parse_args(ctx, argc, argv, A_CONF | A_DEFAULTS, 2, 2,
+	rc = parse_args(ctx, argc, argv, A_NET | A_DEFAULTS, 2, 2,
 			"LOCAL-ADDR PEER-ADDR [--set-defaults] [net options]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
@@ -947,7 +978,7 @@ static int do_up(struct vh_ctx *ctx, int argc, char **argv)
 	struct args a __attribute__((cleanup(args_wipe)));
 	int rc, r;
 
-	rc = parse_args(ctx, argc, argv, A_CONF | A_TIMEOUT | A_HELPER | A_FORCE, 7, 7,
+	rc = parse_args(ctx, argc, argv, A_DISK | A_NET | A_TIMEOUT | A_HELPER | A_FORCE, 7, 7,
 			"RESOURCE MINOR LOWER-DEV META-DEV META-IDX LOCAL-ADDR PEER-ADDR "
 			"[disk and net options] [--force (primary --force, before the connect)] "
 			"[--timeout SECONDS] [--keep-helper|--override-helper]", &a);

@@ -157,6 +157,12 @@ enum drbdnl_value_kind { DRBDNL_K_U32, DRBDNL_K_S32, DRBDNL_K_U64, DRBDNL_K_FLAG
 			 DRBDNL_K_ENUM };
 const char *drbdnl_field_name(enum drbdnl_field_id id);
 enum drbdnl_nest_kind drbdnl_field_nest(enum drbdnl_field_id id);
+/* Field @id as --help lists it, e.g. "--resync-rate=N (KiB, or with K, M,
+ * G; 1..4194304)", "--protocol=A|B|C", "--disk-flushes[=yes|no]".  The same
+ * table parses it.  -EINVAL unknown field, -ENOENT a positional argument
+ * (attach's backing and meta-data devices, not options), -ENAMETOOLONG @buf
+ * too short. */
+int drbdnl_field_help(enum drbdnl_field_id id, char *buf, size_t len) VH_MUST_CHECK;
 enum drbdnl_value_kind drbdnl_field_kind(enum drbdnl_field_id id);
 bool drbdnl_field_is_flag_option(const char *name);	/* "--allow-two-primaries" may stand alone */
 /* Text of a field's value in @c ("detach", "C", "100000", "yes"); secrets are not shown. */

@@ -12,7 +12,9 @@
 
 #include "netlink/internal.h"
 
-enum unit { U_NONE, U_KIB, U_SECT };
+/* U_KIB and U_SECT take K, M, G suffixes; the others are plain numbers,
+ * their unit named by --help only */
+enum unit { U_NONE, U_KIB, U_SECT, U_DSEC, U_SEC, U_BYTES };
 
 struct enum_name {
 	const char *name;
@@ -87,8 +89,8 @@ static const struct field fields[DRBDNL_FIELD_COUNT] = {
 	[DRBDNL_DISK_RESYNC_AFTER] = NUM("resync-after", D, 9, true, DRBDNL_K_S32, U_NONE, -1,
 					 (1 << 20) - 1),
 	[DRBDNL_DISK_AL_EXTENTS] = NUM("al-extents", D, 10, true, DRBDNL_K_U32, U_NONE, 67, 65534),
-	[DRBDNL_DISK_C_PLAN_AHEAD] = NUM("c-plan-ahead", D, 11, true, DRBDNL_K_U32, U_NONE, 0, 300),
-	[DRBDNL_DISK_C_DELAY_TARGET] = NUM("c-delay-target", D, 12, true, DRBDNL_K_U32, U_NONE, 1,
+	[DRBDNL_DISK_C_PLAN_AHEAD] = NUM("c-plan-ahead", D, 11, true, DRBDNL_K_U32, U_DSEC, 0, 300),
+	[DRBDNL_DISK_C_DELAY_TARGET] = NUM("c-delay-target", D, 12, true, DRBDNL_K_U32, U_DSEC, 1,
 					   100),
 	[DRBDNL_DISK_C_FILL_TARGET] = NUM("c-fill-target", D, 13, true, DRBDNL_K_U32, U_SECT, 0,
 					  1048576),
@@ -98,7 +100,7 @@ static const struct field fields[DRBDNL_FIELD_COUNT] = {
 	[DRBDNL_DISK_FLUSHES] = FLAG("disk-flushes", D, 17, true),
 	[DRBDNL_DISK_DRAIN] = FLAG("disk-drain", D, 18, true),
 	[DRBDNL_DISK_MD_FLUSHES] = FLAG("md-flushes", D, 19, true),
-	[DRBDNL_DISK_TIMEOUT] = NUM("disk-timeout", D, 20, true, DRBDNL_K_U32, U_NONE, 0, 6000),
+	[DRBDNL_DISK_TIMEOUT] = NUM("disk-timeout", D, 20, true, DRBDNL_K_U32, U_DSEC, 0, 6000),
 	[DRBDNL_DISK_AL_UPDATES] = FLAG("al-updates", D, 23, false),
 	/* struct net_conf (DRBD_NLA_NET_CONF) */
 	[DRBDNL_NET_SHARED_SECRET] = STR("shared-secret", N, 1, true, 2, 64),
@@ -107,13 +109,13 @@ static const struct field fields[DRBDNL_FIELD_COUNT] = {
 	[DRBDNL_NET_VERIFY_ALG] = STR("verify-alg", N, 4, true, 5, 64),
 	[DRBDNL_NET_CSUMS_ALG] = STR("csums-alg", N, 5, true, 6, 64),
 	[DRBDNL_NET_PROTOCOL] = ENUM("protocol", N, 6, protocol_names),
-	[DRBDNL_NET_CONNECT_INT] = NUM("connect-int", N, 7, true, DRBDNL_K_U32, U_NONE, 1, 120),
-	[DRBDNL_NET_TIMEOUT] = NUM("timeout", N, 8, true, DRBDNL_K_U32, U_NONE, 1, 600),
-	[DRBDNL_NET_PING_INT] = NUM("ping-int", N, 9, true, DRBDNL_K_U32, U_NONE, 1, 120),
-	[DRBDNL_NET_PING_TIMEO] = NUM("ping-timeout", N, 10, true, DRBDNL_K_U32, U_NONE, 1, 300),
-	[DRBDNL_NET_SNDBUF_SIZE] = NUM("sndbuf-size", N, 11, true, DRBDNL_K_U32, U_NONE, 0,
+	[DRBDNL_NET_CONNECT_INT] = NUM("connect-int", N, 7, true, DRBDNL_K_U32, U_SEC, 1, 120),
+	[DRBDNL_NET_TIMEOUT] = NUM("timeout", N, 8, true, DRBDNL_K_U32, U_DSEC, 1, 600),
+	[DRBDNL_NET_PING_INT] = NUM("ping-int", N, 9, true, DRBDNL_K_U32, U_SEC, 1, 120),
+	[DRBDNL_NET_PING_TIMEO] = NUM("ping-timeout", N, 10, true, DRBDNL_K_U32, U_DSEC, 1, 300),
+	[DRBDNL_NET_SNDBUF_SIZE] = NUM("sndbuf-size", N, 11, true, DRBDNL_K_U32, U_BYTES, 0,
 				       10 << 20),
-	[DRBDNL_NET_RCVBUF_SIZE] = NUM("rcvbuf-size", N, 12, true, DRBDNL_K_U32, U_NONE, 0,
+	[DRBDNL_NET_RCVBUF_SIZE] = NUM("rcvbuf-size", N, 12, true, DRBDNL_K_U32, U_BYTES, 0,
 				       10 << 20),
 	[DRBDNL_NET_KO_COUNT] = NUM("ko-count", N, 13, true, DRBDNL_K_U32, U_NONE, 0, 200),
 	[DRBDNL_NET_MAX_BUFFERS] = NUM("max-buffers", N, 14, true, DRBDNL_K_U32, U_NONE, 32,
@@ -130,7 +132,7 @@ static const struct field fields[DRBDNL_FIELD_COUNT] = {
 	[DRBDNL_NET_USE_RLE] = FLAG("use-rle", N, 29, true),
 	/* tenths of a second; 0: ping-timeout's (an optional attribute) */
 	[DRBDNL_NET_SOCK_CHECK_TIMEO] = NUM("socket-check-timeout", N, 34, false, DRBDNL_K_U32,
-					    U_NONE, 0, 100),
+					    U_DSEC, 0, 100),
 	/* struct res_opts (DRBD_NLA_RESOURCE_OPTS) */
 	[DRBDNL_RES_CPU_MASK] = STR("cpu-mask", R, 1, true, 7, 32),
 	[DRBDNL_RES_ON_NO_DATA] = ENUM("on-no-data-accessible", R, 2, on_no_data_names),
@@ -173,6 +175,41 @@ const char *drbdnl_field_name(enum drbdnl_field_id id)
 	const struct field *f = field_get(id);
 
 	return f ? f->name : "?";
+}
+
+int drbdnl_field_help(enum drbdnl_field_id id, char *buf, size_t len)
+{
+	const struct field *f = field_get(id);
+	size_t n;
+
+	if (!f || !len)
+		return -EINVAL;
+	if (f->positional)
+		return -ENOENT;	/* attach's arguments, not options */
+	switch (f->kind) {
+	case DRBDNL_K_FLAG:
+		n = (size_t)snprintf(buf, len, "--%s[=yes|no]", f->name);
+		break;
+	case DRBDNL_K_ENUM:
+		n = (size_t)snprintf(buf, len, "--%s=", f->name);
+		for (const struct enum_name *en = f->enums; en && en->name && n < len; en++)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", en == f->enums ? "" : "|",
+					      en->name);
+		break;
+	case DRBDNL_K_STR:
+		n = (size_t)snprintf(buf, len, "--%s=TEXT (up to %u bytes)", f->name,
+				     (unsigned)(f->maxlen ? f->maxlen - 1 : 0));
+		break;
+	default:
+		n = (size_t)snprintf(buf, len, "--%s=N (%s%lld..%lld)", f->name,
+				     f->unit == U_KIB ? "KiB, or with K, M, G; " :
+				     f->unit == U_SECT ? "512-byte sectors, or with K, M, G; " :
+				     f->unit == U_DSEC ? "tenths of a second; " :
+				     f->unit == U_SEC ? "seconds; " : f->unit == U_BYTES ? "bytes; " : "",
+				     (long long)f->min, (long long)f->max);
+		break;
+	}
+	return n < len ? 0 : -ENAMETOOLONG;
 }
 
 enum drbdnl_nest_kind drbdnl_field_nest(enum drbdnl_field_id id)

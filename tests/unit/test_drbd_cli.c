@@ -19,6 +19,7 @@
 
 #include "support_cli.h"
 #include "../../tools/vmhop.h"
+#include "netlink/drbdnl.h"
 
 static char dir[] = "/tmp/vmhop-secret-XXXXXX";
 static char path[256];
@@ -227,6 +228,46 @@ static void cli_warns_about_a_secret_on_the_command_line(void **state)
 	tcli_free(&r);
 }
 
+/* Each command's --help lists the DRBD options of the nests it sends, from
+ * the table that parses them: all of them, and none of another nest. */
+static void help_lists_the_options_of_its_nests(void **state)
+{
+	static const struct { const char *cmd; unsigned nests; } c[] = {
+		{ "connect", 1u << DRBDNL_NEST_NET },
+		{ "net-options", 1u << DRBDNL_NEST_NET },
+		{ "attach", 1u << DRBDNL_NEST_DISK },
+		{ "disk-options", 1u << DRBDNL_NEST_DISK },
+		{ "new-resource", 1u << DRBDNL_NEST_RES },
+		{ "up", (1u << DRBDNL_NEST_DISK) | (1u << DRBDNL_NEST_NET) },
+	};
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		struct tcli r = tcli_run(NULL, "drbd", c[k].cmd, "--help", NULL);
+		unsigned listed = 0;
+
+		assert_int_equal(r.rc, VH_EXIT_OK);
+		for (int i = 0; i < DRBDNL_FIELD_COUNT; i++) {
+			char buf[256], want[80];
+			bool mine = c[k].nests & (1u << drbdnl_field_nest(i));
+
+			if (drbdnl_field_help(i, buf, sizeof(buf)) < 0)
+				continue;
+			/* "--NAME=" or "--NAME[=": the whole name, not a prefix */
+			snprintf(want, sizeof(want), "  --%s%c", drbdnl_field_name(i),
+				 buf[strcspn(buf, "=[")]);
+			if (mine) {
+				assert_non_null(strstr(r.out, want));
+				listed++;
+			} else {
+				assert_null(strstr(r.out, want));
+			}
+		}
+		assert_true(listed > 0);
+		tcli_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +276,7 @@ int main(void)
 		cmocka_unit_test(secret_from_stdin),
 		cmocka_unit_test(cli_refuses_bad_secret_files),
 		cmocka_unit_test(cli_warns_about_a_secret_on_the_command_line),
+		cmocka_unit_test(help_lists_the_options_of_its_nests),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
