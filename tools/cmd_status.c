@@ -44,6 +44,10 @@ static int parse(struct vh_ctx *ctx, int argc, char **argv, struct status_args *
 	int c;
 
 	memset(a, 0, sizeof(*a));
+	/* this host's libvirt: --uri, else VMHOP_LIBVIRT_URI, as plan and virt */
+	a->uri = getenv("VMHOP_LIBVIRT_URI");
+	if (a->uri && !*a->uri)
+		a->uri = NULL;
 	optind = 0;	/* glibc: a full re-initialisation (vh_main runs many times in one test) */
 	opterr = 0;
 	for (;;) {
