@@ -16,6 +16,13 @@ DLOPEN_PKGS := libvirt libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DLOPEN_PKGS),$(PKGS)) 2>/dev/null)
 
+# The caller's CPPFLAGS, CFLAGS and LDFLAGS (Debian's hardening flags come
+# in through them) are added after ours, so that they win: CPPFLAGS and CFLAGS
+# to every object of the vmhop program and the lab helpers, CFLAGS and
+# LDFLAGS (then LDLIBS) to their links.  The ASan/UBSan (unit) and fuzz builds
+# take CFLAGS and LDFLAGS as before, but not CPPFLAGS: _FORTIFY_SOURCE's
+# checked copies of memcpy and the like would hide those calls from the
+# sanitizers.
 OPT      ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wno-unused-parameter -Wvla
@@ -66,7 +73,7 @@ help:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(call say,CC,$<)$(CC) $(OPT) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(OPT) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -79,7 +86,7 @@ $(BUILD)/libvmhop-san.a: $(SOBJ)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/vmhop: $(TOOL_OBJ) $(BUILD)/libvmhop.a
-	$(call say,LD,$@)$(CC) $(OPT) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libvmhop.a $(PKG_LIBS)
+	$(call say,LD,$@)$(CC) $(OPT) $(CFLAGS) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libvmhop.a $(PKG_LIBS) $(LDLIBS)
 
 # Test binaries also link the program's objects except main(), so that
 # command-line logic is testable too.
@@ -91,7 +98,7 @@ $(BUILD)/test/%: $(BUILD)/asan/tests/unit/%.o $(SUP_OBJ) $(TOOL_LIB_SOBJ) $(BUIL
 # Lab helpers: small programs that run inside the lab guests or check their results.
 $(BUILD)/lab-bin/%: tools/lab/%.c $(BUILD)/libvmhop.a
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(OPT) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libvmhop.a $(PKG_LIBS)
+	$(call say,LD,$@)$(CC) $(OPT) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvmhop.a $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/lab-bin/busyvm.img: tools/lab/busyvm.S
 	@mkdir -p $(dir $@)
