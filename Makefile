@@ -3,6 +3,14 @@
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+# Where `make install` puts things, each under $(DESTDIR) (a Debian package:
+# PREFIX=/usr, which puts the tmpfiles.d entry in /usr/lib/tmpfiles.d).
+SBINDIR  ?= $(PREFIX)/sbin
+DATADIR  ?= $(PREFIX)/share
+MANDIR   ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+INSTALL  ?= install
 CC       ?= cc
 V        ?= 0
 BUILD    ?= build
@@ -58,18 +66,22 @@ TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/test/%)
 LAB_BINS := $(LAB_SRC:tools/lab/%.c=$(BUILD)/lab-bin/%) $(BUILD)/lab-bin/busyvm.img
 
 .SECONDARY:
-.PHONY: all unit check demo deps lab-smoke install clean help bench fuzz fuzz-replay
+.PHONY: all unit check demo deps lab-smoke install uninstall clean help bench fuzz fuzz-replay
 all: $(BUILD)/vmhop $(LAB_BINS)
 
 help:
 	@echo "make          build libvmhop.a, the vmhop program and the lab helpers"
-	@echo "make unit     fast unit tests (cmocka, ASan+UBSan)"
+	@echo "make unit     fast unit tests (cmocka, ASan+UBSan), and tests/unit/*-check.sh"
 	@echo "make check    deps, unit tests and every lab scenario (needs root)"
 	@echo "make demo     deps, build, boot the two-hypervisor lab, show a busy VM"
 	@echo "make fuzz     run every libFuzzer harness for FUZZ_TIME seconds (default 60)"
 	@echo "make fuzz-replay  replay the fuzz corpora and regression inputs (part of check)"
 	@echo "make deps     install what is missing (apt) and fetch Debian's kernel for the lab"
-	@echo "make install  PREFIX=$(PREFIX) DESTDIR=..."
+	@echo "make install  the program, its man page, bash completion and tmpfiles.d entry, under DESTDIR:"
+	@echo "              SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)"
+	@echo "              BASHCOMPDIR=$(BASHCOMPDIR)"
+	@echo "              TMPFILESDIR=$(TMPFILESDIR) (PREFIX=$(PREFIX))"
+	@echo "make uninstall  remove what make install put there (the same variables)"
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -175,11 +187,21 @@ demo: deps
 bench: deps all
 	$(Q)tools/bench/run.sh
 
+# The files `make install` puts in place, one line each (uninstall removes these).
+INSTALLED := $(SBINDIR)/vmhop $(MANDIR)/man8/vmhop.8 $(BASHCOMPDIR)/vmhop $(TMPFILESDIR)/vmhop.conf
+
 install: $(BUILD)/vmhop
-	install -D -m 0755 $(BUILD)/vmhop $(DESTDIR)$(PREFIX)/sbin/vmhop
+	$(INSTALL) -D -m 0755 $(BUILD)/vmhop $(DESTDIR)$(SBINDIR)/vmhop
+	$(INSTALL) -D -m 0644 docs/vmhop.8 $(DESTDIR)$(MANDIR)/man8/vmhop.8
+	$(INSTALL) -D -m 0644 tools/completion/vmhop $(DESTDIR)$(BASHCOMPDIR)/vmhop
+	$(INSTALL) -D -m 0644 tools/tmpfiles/vmhop.conf $(DESTDIR)$(TMPFILESDIR)/vmhop.conf
 	@echo "vmhop loads libvirt.so.0, libxml2.so.2 and liblvm2cmd.so.2.03 when a command needs them"
 	@echo "(dlopen): they are required for 'vmhop virt', 'vmhop lvm' and the move"
 	@echo "(Debian: libvirt0 libxml2 liblvm2cmd2.03).  readelf -n $(BUILD)/vmhop lists them (.note.dlopen)."
+	@echo "The state directory /var/lib/vmhop (0700): systemd-tmpfiles --create vmhop.conf"
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/fobj $(BUILD)/fuzz $(BUILD)/test $(BUILD)/lab-bin $(BUILD)/*.a $(BUILD)/vmhop
