@@ -160,10 +160,16 @@ fuzz-replay: $(FUZZERS)
 		else fail=$$((fail+1)); tail -30 $(BUILD)/fuzz/$$n.replay.log; echo "FAILED: fuzz-replay $$n"; fi; \
 	done; echo "fuzz-replay: $$pass passed, $$fail failed"; test $$fail -eq 0
 
-unit: $(TESTS)
+# `make unit` also runs the shell checks tests/unit/*-check.sh, after the
+# cmocka tests and counted with them: `make install`/`uninstall` into
+# temporary DESTDIRs, and the man page and the bash completion against
+# every --help.  They use the program itself, $(BUILD)/vmhop.
+UNIT_SCRIPTS := $(sort $(wildcard tests/unit/*-check.sh))
+
+unit: $(TESTS) $(BUILD)/vmhop
 	@set -e; pass=0; fail=0; \
-	for t in $(TESTS); do \
-		if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 timeout 60 $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	for t in $(TESTS) $(UNIT_SCRIPTS); do \
+		if BUILD='$(BUILD)' ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 timeout 60 $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
 	done; \
 	echo "unit: $$pass passed, $$fail failed"; test $$fail -eq 0
 
