@@ -77,9 +77,8 @@ static int raise_priority(struct vh_ctx *ctx, const char *cmd)
 
 		errno = 0;
 		want = strtol(v, &end, 10);
-		if (errno || *end || want < -20 || want > 19) {
+		if (errno || *end || want < -20 || want > 19)
 			return vh_usage(ctx, "VMHOP_NICE=%s: not a nice value (-20 to 19)", v);
-		}
 		if (!want)
 			return 0;
 	}
