@@ -1864,8 +1864,7 @@ struct mig_watch {
 	bool switched;			/* the VM was resumed on D */
 	int early_r;			/* its error (0: none) */
 	bool prefetched;		/* D's domain looked up (vm_prefetch) */
-	bool d_ready;			/* D's Finish seen: its suspend event, or its domain
-				 * seen paused with no job */
+	bool d_ready;			/* D's Finish seen: its suspend event (peer_event) */
 	struct vh_error early_e;
 };
 
