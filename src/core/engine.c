@@ -19,6 +19,7 @@
 
 #include "core/engine.h"
 #include "core/lvtable.h"
+#include "core/reach.h"
 #include "core/reserve.h"
 #include "virt/virt.h"
 
@@ -248,7 +249,107 @@ static int check_lv_targets(struct veng *g, const struct vplan_disk *d, struct v
 
 /* The minor and the resource must be free, unless the journal holds them. */
 /* S: the VM's disks are still the plan's, each with a safe cache mode. */
-static int check_domain(struct veng *g, struct vh_error *e)
+/* How long S waits for D's migration port to answer (check_peer). */
+#define PEER_REACH_MS 3000
+#define PEER_MAX_IFACES 32
+
+/* One more of D's problems in @buf ("; " between them); the first one's
+ * code is kept in *@code. */
+static void problem(char *buf, size_t len, int *code, int r, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void problem(char *buf, size_t len, int *code, int r, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (!*code)
+		*code = r;
+	if (n && n + 2 < len) {
+		strcpy(buf + n, "; ");
+		n += 2;
+	}
+	if (n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * S, before anything changes: what D's libvirt can tell (docs/engine.md,
+ * "What S asks of D").  A libvirt that cannot be reached is refused at
+ * once; otherwise every problem found is named in one message: the VM's
+ * name or UUID taken there, each network, bridge or interface the VM's
+ * NICs use missing or down there, QEMU's migration port not answering
+ * (native migration only: a tunnelled one goes through libvirt's own
+ * connection).
+ */
+static int check_peer(struct veng *g, const char *xml, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+	struct vvirt_iface ifs[PEER_MAX_IFACES];
+	struct vh_error pe = { 0 };
+	char list[400] = "", host[256];
+	size_t n = 0;
+	int r, state, code = 0;
+
+	if (!g->ops->net_state || !g->ops->tcp_reach)
+		return 0;
+	if ((r = vvirt_list_ifaces(xml, ifs, PEER_MAX_IFACES, &n, e)) < 0)
+		return vh_err_prefix(e, r, "VM %s", p->vm_name);
+	r = g->ops->vm_state(g->ud, VENG_PEER, p->vm_name, &state, &pe);
+	if (r < 0 && r != -ENOENT && r != -EEXIST) {
+		*e = pe;
+		return vh_err_prefix(e, r, "%s's libvirt (%s) cannot be asked whether it can take "
+				     "VM %s", p->dest.host, p->migration.uri, p->vm_name);
+	}
+	if (r == 0)
+		problem(list, sizeof(list), &code, -EEXIST, "VM %s (UUID %s) is already defined "
+			"there (%s)", p->vm_name, p->vm_uuid, vvirt_state_name(state));
+	else if (r == -EEXIST)
+		problem(list, sizeof(list), &code, r, "%s", pe.msg);
+	for (size_t i = 0; i < n; i++) {
+		const char *what = vvirt_net_kind_name(ifs[i].kind);
+
+		if (ifs[i].kind == VVIRT_NET_OTHER)
+			continue;
+		vh_err_clear(&pe);
+		r = g->ops->net_state(g->ud, VENG_PEER, (int)ifs[i].kind, ifs[i].name, &pe);
+		if (r == -ENOENT)
+			problem(list, sizeof(list), &code, r, "%s %s (of the VM's NIC %s) does not "
+				"exist there", what, ifs[i].name, ifs[i].mac[0] ? ifs[i].mac : "");
+		/* An inactive network: libvirt there would refuse to start the
+		 * VM (exit 3, as missing).  A bridge or NIC whose link is down
+		 * (libvirt says so of a bridge with no port yet) still takes
+		 * the VM's tap: its existence is enough. */
+		else if (r == -ENETDOWN && ifs[i].kind == VVIRT_NET_NETWORK)
+			problem(list, sizeof(list), &code, -ENOENT, "network %s (of the VM's NIC %s) "
+				"is not active there", ifs[i].name, ifs[i].mac[0] ? ifs[i].mac : "");
+		else if (r == -ENETDOWN)
+			continue;
+		else if (r < 0)
+			problem(list, sizeof(list), &code, r, "%s %s cannot be checked there: %s",
+				what, ifs[i].name, pe.msg[0] ? pe.msg : strerror(-r));
+	}
+	if (!p->migration.tunnelled && vreach_uri_host(p->migration.uri, host, sizeof(host)) == 0) {
+		vh_err_clear(&pe);
+		r = g->ops->tcp_reach(g->ud, host, VREACH_MIGRATION_PORT, PEER_REACH_MS, &pe);
+		if (r < 0)
+			problem(list, sizeof(list), &code, r, "QEMU's migration port %u on %s cannot "
+				"be reached from this host (%s): open libvirt's migration ports "
+				"%u-%u there to this host, or plan with --tunnelled",
+				VREACH_MIGRATION_PORT, host, r == -ETIMEDOUT ? "no answer in 3 s" :
+				strerror(-r), VREACH_MIGRATION_PORT, VREACH_MIGRATION_PORT + 63);
+	}
+	if (code)
+		return vh_err(e, code, "%s (the destination) cannot take VM %s: %s", p->dest.host,
+			      p->vm_name, list);
+	return 0;
+}
+
+/* @peer: and what D's libvirt can tell (check_peer): preflight and
+ * prepare, not migrate, which asks D itself. */
+static int check_domain(struct veng *g, bool peer, struct vh_error *e)
 {
 	char *xml = NULL;
 	int r;
@@ -256,6 +357,8 @@ static int check_domain(struct veng *g, struct vh_error *e)
 	if ((r = g->ops->vm_xml(g->ud, VENG_HERE, g->plan->vm_name, &xml, e)) < 0)
 		return vh_err_prefix(e, r, "VM %s", g->plan->vm_name);
 	r = vplan_check_domain(g->plan, xml, e);
+	if (r == 0 && peer)
+		r = check_peer(g, xml, e);
 	free(xml);
 	return r;
 }
@@ -457,7 +560,7 @@ static int checks_host(struct veng *g, uint64_t *extent, struct vh_error *e)
 			return r;
 		if (state != VIR_DOMAIN_RUNNING && state != VIR_DOMAIN_PAUSED)
 			return vh_err(e, -EINVAL, "VM %s is not running on this host", p->vm_name);
-		if ((r = check_domain(g, e)) < 0)
+		if ((r = check_domain(g, true, e)) < 0)
 			return r;
 		for (size_t i = 0; i < p->n_disks; i++)
 			if ((r = check_vm_lv(g, &p->disks[i], e)) < 0 ||
@@ -2228,7 +2331,7 @@ static int migrate(struct veng *g, unsigned flags, struct veng_result *res, stru
 			      "not migrating", p->vm_name, p->vm_name);
 	if (here.state != VIR_DOMAIN_RUNNING && here.state != VIR_DOMAIN_PAUSED)
 		return vh_err(e, -EINVAL, "VM %s is not running on this host", p->vm_name);
-	if ((r = check_bridges(g, e)) < 0 || (r = check_domain(g, e)) < 0)
+	if ((r = check_bridges(g, e)) < 0 || (r = check_domain(g, false, e)) < 0)
 		return r;
 	/* D's libvirt answers now, so that the switch, inside the VM's pause,
 	 * talks to it over a connection already open (opening one costs about

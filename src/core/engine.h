@@ -275,6 +275,16 @@ struct veng_ops {
 	/* Restart on S: stop a domain at once (virDomainDestroy), start a defined one. */
 	int (*vm_destroy)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
 	int (*vm_start)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
+	/* S's checks of D before anything changes (docs/engine.md, "What S
+	 * asks of D"); NULL: not asked.  net_state: does the libvirt there
+	 * have the network (@kind an enum vvirt_net_kind) active, the bridge or
+	 * interface up: 0, -ENOENT none, -ENETDOWN inactive (vvirt_net_state).
+	 * tcp_reach: does @host answer on TCP @port within @timeout_ms
+	 * (vreach_tcp): 0, -ETIMEDOUT, -EHOSTUNREACH, ... */
+	int (*net_state)(void *ud, enum veng_where w, int kind, const char *name,
+			 struct vh_error *e);
+	int (*tcp_reach)(void *ud, const char *host, uint16_t port, int timeout_ms,
+			 struct vh_error *e);
 	/* The journal. */
 	int (*save)(void *ud, const struct veng_state *st, struct vh_error *e);
 	/* Concurrent moves (core/reserve.h).  The claims of the moves with a

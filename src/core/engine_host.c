@@ -17,6 +17,7 @@
 #include "core/engine.h"
 #include "core/journal.h"
 #include "core/porthold.h"
+#include "core/reach.h"
 #include "core/reserve.h"
 #include "meta/meta.h"
 #include "virt/virt.h"
@@ -936,6 +937,26 @@ static int h_port_holder(void *ud, uint16_t port, char *buf, size_t len)
 	return vport_holder(NULL, port, buf, len);
 }
 
+static int h_net_state(void *ud, enum veng_where w, int kind, const char *name,
+		       struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	int rc;
+
+	if ((rc = virt(r, w, e)) < 0)
+		return rc;
+	rc = vvirt_net_state(r->virt[w], (enum vvirt_net_kind)kind, name, e);
+	forget_conn(r, w, rc == -ENETDOWN ? 0 : rc);
+	return rc;
+}
+
+static int h_tcp_reach(void *ud, const char *host, uint16_t port, int timeout_ms,
+		       struct vh_error *e)
+{
+	(void)ud;
+	return vreach_tcp(host, port, timeout_ms, e);
+}
+
 const struct veng_ops veng_real_ops = {
 	.lv_info = h_lv_info, .vg_info = h_vg_info, .lv_create = h_lv_create,
 	.lv_remove = h_lv_remove, .md_create = h_md_create,
@@ -957,6 +978,7 @@ const struct veng_ops veng_real_ops = {
 	.vm_prefetch = h_vm_prefetch, .vm_resumed_here = h_vm_resumed_here,
 	.vm_watch = h_vm_watch, .vm_watch_clear = h_vm_watch_clear,
 	.vm_undefine = h_vm_undefine, .vm_xml = h_vm_xml, .vm_destroy = h_vm_destroy, .vm_start = h_vm_start,
+	.net_state = h_net_state, .tcp_reach = h_tcp_reach,
 	.save = h_save,
 	.claims = h_claims, .host_lock = h_host_lock, .port_holder = h_port_holder,
 };

@@ -68,6 +68,13 @@ struct vvirt_api {
 	int (*set_autostart)(virDomainPtr d, int autostart);
 	int (*destroy)(virDomainPtr d);		/* virDomainDestroy */
 	int (*create)(virDomainPtr d);		/* virDomainCreate: start a defined domain */
+	/* The host's networks and interfaces (vvirt_net_state). */
+	virNetworkPtr (*net_lookup)(virConnectPtr c, const char *name);
+	int (*net_is_active)(virNetworkPtr n);
+	int (*net_free)(virNetworkPtr n);
+	virInterfacePtr (*iface_lookup)(virConnectPtr c, const char *name);
+	int (*iface_is_active)(virInterfacePtr i);
+	int (*iface_free)(virInterfacePtr i);
 };
 
 /* NULL restores libvirt itself (loaded on first use). */
@@ -129,6 +136,34 @@ int vvirt_find_disk(const char *xml, const char *want, struct vvirt_disk *ret,
  * @ret[0..max); -E2BIG when there are more.  -EBADMSG: XML does not parse. */
 int vvirt_list_disks(const char *xml, struct vvirt_disk *ret, size_t max, size_t *ret_n,
 		     struct vh_error *e) VH_MUST_CHECK;
+
+/* What a domain's <interface> needs from the host it runs on. */
+enum vvirt_net_kind {
+	VVIRT_NET_OTHER,	/* user, ethernet, ...: nothing a host must have */
+	VVIRT_NET_NETWORK,	/* type='network': a libvirt network, active */
+	VVIRT_NET_BRIDGE,	/* type='bridge': a host bridge of that name, up */
+	VVIRT_NET_DIRECT,	/* type='direct' (macvtap): a host interface, up */
+};
+
+struct vvirt_iface {
+	enum vvirt_net_kind kind;
+	char name[64];		/* source/@network, @bridge or @dev ("" for OTHER) */
+	char mac[32];		/* mac/@address, "" when libvirt chooses */
+};
+
+/* Every <interface> of the domain in @xml, in document order, into
+ * @ret[0..max); -E2BIG when there are more, -ENAMETOOLONG when a source
+ * name does not fit, -EBADMSG: XML does not parse. */
+int vvirt_list_ifaces(const char *xml, struct vvirt_iface *ret, size_t max, size_t *ret_n,
+		      struct vh_error *e) VH_MUST_CHECK;
+const char *vvirt_net_kind_name(enum vvirt_net_kind k);
+
+/* Does the host behind @c have what an interface of @kind named @name
+ * needs: 0 yes (the network active, the interface up), -ENOENT it has no
+ * such network or interface, -ENETDOWN it has one, inactive (down); another
+ * error when libvirt cannot tell (no interface driver: -EOPNOTSUPP). */
+int vvirt_net_state(struct vvirt_conn *c, enum vvirt_net_kind kind, const char *name,
+		    struct vh_error *e) VH_MUST_CHECK;
 
 /* The domain's <uuid> text (libvirt writes it lower-case, 8-4-4-4-12). */
 int vvirt_domain_uuid(const char *xml, char *buf, size_t len, struct vh_error *e) VH_MUST_CHECK;

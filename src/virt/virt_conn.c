@@ -18,6 +18,7 @@ int vvirt_map_error(int code)
 		return 0;
 	case VIR_ERR_NO_DOMAIN: case VIR_ERR_NO_STORAGE_VOL: case VIR_ERR_NO_STORAGE_POOL:
 	case VIR_ERR_DEVICE_MISSING: case VIR_ERR_NO_DOMAIN_METADATA:
+	case VIR_ERR_NO_NETWORK: case VIR_ERR_NO_INTERFACE:
 		return -ENOENT;
 	case VIR_ERR_INVALID_ARG: case VIR_ERR_XML_ERROR: case VIR_ERR_XML_DETAIL:
 	case VIR_ERR_OPERATION_INVALID: case VIR_ERR_MIGRATE_UNSAFE: case VIR_ERR_INVALID_DOMAIN:
@@ -211,6 +212,41 @@ const char *vvirt_state_name(int state)
 	if (state < 0 || (size_t)state >= sizeof(names) / sizeof(names[0]) || !names[state])
 		return "unknown";
 	return names[state];
+}
+
+int vvirt_net_state(struct vvirt_conn *c, enum vvirt_net_kind kind, const char *name,
+		    struct vh_error *e)
+{
+	const char *what = vvirt_net_kind_name(kind);
+	int r, active;
+
+	if (kind == VVIRT_NET_OTHER || !name || !*name)
+		return 0;
+	if (!vvirt_api->net_lookup || !vvirt_api->iface_lookup)
+		return vh_err(e, -EOPNOTSUPP, "networks cannot be looked up");
+	if (kind == VVIRT_NET_NETWORK) {
+		virNetworkPtr n = vvirt_api->net_lookup(c->c, name);
+
+		if (!n)
+			return vvirt_fail(e, "%s %s on %s", what, name, c->uri);
+		active = vvirt_api->net_is_active(n);
+		r = active < 0 ? vvirt_fail(e, "%s %s on %s", what, name, c->uri) : 0;
+		vvirt_api->net_free(n);
+	} else {
+		virInterfacePtr i = vvirt_api->iface_lookup(c->c, name);
+
+		if (!i)
+			return vvirt_fail(e, "%s %s on %s", what, name, c->uri);
+		active = vvirt_api->iface_is_active(i);
+		r = active < 0 ? vvirt_fail(e, "%s %s on %s", what, name, c->uri) : 0;
+		vvirt_api->iface_free(i);
+	}
+	if (r < 0)
+		return r;
+	if (!active)
+		return vh_err(e, -ENETDOWN, "%s %s on %s is %s", what, name, c->uri,
+			      kind == VVIRT_NET_NETWORK ? "not active" : "down");
+	return 0;
 }
 
 int vvirt_xml(struct vvirt_dom *d, char **ret, struct vh_error *e)

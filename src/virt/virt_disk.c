@@ -293,3 +293,73 @@ int vvirt_domain_uuid(const char *xml, char *buf, size_t len, struct vh_error *e
 	query_done(&q);
 	return r;
 }
+
+/* ---- the domain's interfaces -------------------------------------------- */
+
+static const char *const net_kind_names[] = {
+	[VVIRT_NET_OTHER] = "interface", [VVIRT_NET_NETWORK] = "network",
+	[VVIRT_NET_BRIDGE] = "bridge", [VVIRT_NET_DIRECT] = "interface",
+};
+
+const char *vvirt_net_kind_name(enum vvirt_net_kind k)
+{
+	return (unsigned)k < sizeof(net_kind_names) / sizeof(net_kind_names[0]) ?
+	       net_kind_names[k] : "interface";
+}
+
+static int read_iface(xmlNodePtr n, struct vvirt_iface *f)
+{
+	xmlNodePtr src = child(n, "source");
+	char type[16];
+
+	memset(f, 0, sizeof(*f));
+	copy_attr(n, "type", type, sizeof(type));
+	copy_attr(child(n, "mac"), "address", f->mac, sizeof(f->mac));
+	/* A running domain's XML shows a NIC on a libvirt network by what it
+	 * is now (type='bridge', source network='net' bridge='br0'); the
+	 * destination gets it as defined, on the network. */
+	copy_attr(src, "network", f->name, sizeof(f->name));
+	if (!strcmp(type, "network") || f->name[0]) {
+		f->kind = VVIRT_NET_NETWORK;
+	} else if (!strcmp(type, "bridge")) {
+		f->kind = VVIRT_NET_BRIDGE;
+		copy_attr(src, "bridge", f->name, sizeof(f->name));
+	} else if (!strcmp(type, "direct")) {
+		f->kind = VVIRT_NET_DIRECT;
+		copy_attr(src, "dev", f->name, sizeof(f->name));
+	}
+	if (FILLED(f->name) || FILLED(f->mac))
+		return -ENAMETOOLONG;
+	/* No source named: nothing to look for on the host. */
+	if (!f->name[0])
+		f->kind = VVIRT_NET_OTHER;
+	return 0;
+}
+
+int vvirt_list_ifaces(const char *xml, struct vvirt_iface *ret, size_t max, size_t *ret_n,
+		      struct vh_error *e)
+{
+	struct query q;
+	xmlNodeSetPtr set;
+	int r;
+
+	if ((r = query(xml, "/domain/devices/interface", &q, e)) < 0)
+		return r;
+	set = q.obj->nodesetval;
+	*ret_n = 0;
+	for (int i = 0; set && i < set->nodeNr; i++) {
+		if ((size_t)i >= max) {
+			r = vh_err(e, -E2BIG, "the domain has more than %zu interfaces", max);
+			break;
+		}
+		if (read_iface(set->nodeTab[i], &ret[i]) < 0) {
+			r = vh_err(e, -ENAMETOOLONG, "interface %d of the domain XML: a source "
+				   "name or MAC address is longer than vmhop handles (at most %zu "
+				   "bytes)", i + 1, sizeof(ret[i].name) - 2);
+			break;
+		}
+		*ret_n = (size_t)i + 1;
+	}
+	query_done(&q);
+	return r;
+}

@@ -67,6 +67,12 @@ struct libvirt {
 	X(T, api.event_run, virEventRunDefaultImpl, "LIBVIRT_0.9.0")			\
 	X(T, api.event_register, virConnectDomainEventRegisterAny, "LIBVIRT_0.8.0")	\
 	X(T, api.event_deregister, virConnectDomainEventDeregisterAny, "LIBVIRT_0.8.0")	\
+	X(T, api.net_lookup, virNetworkLookupByName, "LIBVIRT_0.2.0")			\
+	X(T, api.net_is_active, virNetworkIsActive, "LIBVIRT_0.7.3")			\
+	X(T, api.net_free, virNetworkFree, "LIBVIRT_0.2.0")				\
+	X(T, api.iface_lookup, virInterfaceLookupByName, "LIBVIRT_0.6.4")		\
+	X(T, api.iface_is_active, virInterfaceIsActive, "LIBVIRT_0.7.3")		\
+	X(T, api.iface_free, virInterfaceFree, "LIBVIRT_0.6.4")			\
 	X(T, initialize, virInitialize, "LIBVIRT_0.1.0")				\
 	X(T, set_error_func, virSetErrorFunc, "LIBVIRT_0.1.0")
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libvirt domain XML, disk discovery: vvirt_find_disk (by path, and "the only
- * LV-backed disk") and vvirt_check_lv_disks on the fuzz bytes as the XML.
+ * LV-backed disk"), vvirt_check_lv_disks and vvirt_list_ifaces (the NICs S
+ * asks D about) on the fuzz bytes as the XML.
  * What they return must be terminated strings inside struct vvirt_disk.
  */
 #include <assert.h>
@@ -32,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const want[] = { NULL, "/dev/vg/lv0", "/dev/mapper/vg-web--data" };
 	struct vvirt_disk d;
+	struct vvirt_iface ifs[4];
+	size_t n;
 	struct vh_error e;
 	char *xml = malloc(size + 1);
 	int r;
@@ -52,6 +55,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = vvirt_check_lv_disks(xml, false, &e);
 	assert(r == 0 || r == -EINVAL || r == -EBADMSG || r == -ENAMETOOLONG || r == -ENOMEM ||
 	       r == -ENOPKG);
+	n = 99;
+	r = vvirt_list_ifaces(xml, ifs, sizeof(ifs) / sizeof(ifs[0]), &n, &e);
+	assert(r == 0 || r == -E2BIG || r == -EBADMSG || r == -ENAMETOOLONG || r == -ENOMEM ||
+	       r == -ENOPKG);
+	assert(n <= sizeof(ifs) / sizeof(ifs[0]) || r == -EBADMSG || r == -ENOPKG || r == -ENOMEM);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		TERMINATED(ifs[i].name);
+		TERMINATED(ifs[i].mac);
+		assert(ifs[i].kind == VVIRT_NET_OTHER || ifs[i].name[0]);
+	}
 	free(xml);
 	return 0;
 }

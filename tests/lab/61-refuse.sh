@@ -29,7 +29,15 @@
 #      (preflight and prepare exit 5), its port configured on one (exit 5),
 #      the VM restarted with cache='writeback' since the plan (preflight exit
 #      4 naming it); nothing created on hv1.
-# timeout: 400
+#   g. on hv1 (S), what hv2's libvirt can tell before anything changes: the
+#      VM restarted with a NIC on a libvirt network and one on a bridge that
+#      hv1 has; hv2's libvirtd stopped: preflight and prepare exit 12 naming
+#      hv2's libvirt; then another VM named like it defined on hv2, hv2
+#      without the network and the bridge, QEMU's migration ports dropped
+#      there: exit 10, the four problems in one line; the network defined
+#      on hv2, not started: exit 3; started (hv2's bridge has no port):
+#      preflight passes; nothing created on hv1.
+# timeout: 500
 . "$(dirname "$0")/lib.sh"
 t0=$(now)
 BUILD=${BUILD:-build}
@@ -268,4 +276,43 @@ assert_nothing_s "$out" "port configured on r61"
 refused hv1 4 "cache='writeback'" "$V preflight --plan $PLAN"
 assert_nothing_s "$(lab_out hv1 "$NOTHING_S")" "cache=writeback"
 say "f. on hv1: minor $MINOR taken (preflight, prepare: 5), port $PORT on resource r61 (5), the VM restarted with cache=writeback (preflight: 4); nothing created ($(elapsed "$t1") s)"
+# ---- g. on the source (hv1): what D's libvirt can tell, before the sync -----
+# The VM back on cache='none', with two NICs: one on libvirt network vhnet61
+# (a network over host bridge vhbr61, forward mode bridge: no firewall rules
+# needed), one straight on bridge vhbr61.  hv1 has both; hv2 neither.
+t1=$(now)
+MAC1=52:54:00:61:00:01 MAC2=52:54:00:61:00:02
+NET="<network><name>vhnet61</name><forward mode='bridge'/><bridge name='vhbr61'/></network>"
+NIC="<interface type='network'><mac address='$MAC1'/><source network='vhnet61'/><model type='e1000'/><rom enabled='no'/></interface>"
+NIC+="<interface type='bridge'><mac address='$MAC2'/><source bridge='vhbr61'/><model type='e1000'/><rom enabled='no'/></interface>"
+out=$(lab_out hv1 "$Q; q ip link add vhbr61 type bridge && q ip link set vhbr61 up &&
+	echo \"$NET\" > /tmp/vhnet61.xml && q $VIRSH net-define /tmp/vhnet61.xml && q $VIRSH net-start vhnet61 &&
+	sed \"s/cache='writeback'/cache='none'/; s|</devices>|$NIC</devices>|\" /tmp/$N.wb.xml > /tmp/$N.nic.xml &&
+	q $VIRSH destroy $N && q $VIRSH define /tmp/$N.nic.xml && q $VIRSH start $N && $NOTHING_S")
+assert_nothing_s "$out" "the VM restarted with NICs on vhnet61 and vhbr61"
+# hv2's libvirtd stopped: refused at once, naming D's libvirt (the peer: 12)
+lab_out hv2 "$FAULT libvirtd stop" >/dev/null
+refused hv1 12 "hv2's libvirt \\(qemu\\+tcp://hv2/system\\) cannot be asked whether it can take VM $N" \
+	"$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
+assert_nothing_s "$(lab_out hv1 "$NOTHING_S")" "hv2's libvirtd stopped"
+# libvirtd back; on hv2 another VM named $N (libvirt gives it a UUID of its
+# own), neither vhnet61 nor vhbr61, QEMU's migration ports dropped: the four
+# problems in one line, the first one's code (10: the name)
+lab_out hv2 "$Q; q $FAULT libvirtd start && $BV xml $N > /tmp/other.xml && q $VIRSH define /tmp/other.xml &&
+	q $FAULT stall 49152/0xffc0" >/dev/null
+refused hv1 10 "hv2 \\(the destination\\) cannot take VM $N: a domain named $N exists on hv2, but not the plan's \\(UUID $UUID\\): another VM; network vhnet61 \\(of the VM's NIC $MAC1\\) does not exist there; bridge vhbr61 \\(of the VM's NIC $MAC2\\) does not exist there; QEMU's migration port 49152 on hv2 cannot be reached from this host \\(no answer in 3 s\\): open libvirt's migration ports 49152-49215 there to this host, or plan with --tunnelled\$" \
+	"$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
+assert_nothing_s "$(lab_out hv1 "$NOTHING_S")" "four problems on hv2"
+# put right but the network, defined and not started there: exit 3, alone
+out=$(lab_out hv2 "$Q; q $FAULT unstall && q $VIRSH undefine $N && q ip link add vhbr61 type bridge &&
+	echo \"$NET\" > /tmp/vhnet61.xml && q $VIRSH net-define /tmp/vhnet61.xml && $VIRSH list --all --name | grep -cx $N || true")
+assert_eq "$out" 0 "hv2: the other $N undefined"
+refused hv1 3 "hv2 \\(the destination\\) cannot take VM $N: network vhnet61 \\(of the VM's NIC $MAC1\\) is not active there\$" \
+	"$V preflight --plan $PLAN"
+# the network started (hv2's vhbr61 has no port: its link down is enough): passes
+lab_out hv2 "$VIRSH net-start vhnet61" >/dev/null
+out=$(lab_out hv1 "$V preflight --plan $PLAN 2>&1; echo rc=\$?; $NOTHING_S")
+assert_match "$out" "rc=0" "hv1: preflight passes once hv2 has the network and the bridge"
+assert_nothing_s "$(tail -n1 <<< "$out")" "preflight passed"
+say "g. on hv1, what hv2's libvirt tells: libvirtd stopped (preflight, prepare: 12); another VM named $N, no network vhnet61, no bridge vhbr61, QEMU's migration ports dropped: all four in one line (10); the network defined, inactive (3); started: preflight passes; nothing created ($(elapsed "$t1") s)"
 say "abort on hv2: exit 13, clean; scenario took $(elapsed "$t0") s"

@@ -21,6 +21,7 @@
 #include <libvirt/libvirt.h>
 
 #include "core/engine.h"
+#include "virt/virt.h"
 #include "core/journal.h"
 #include "core/reserve.h"
 #include "core/run.h"
@@ -65,6 +66,12 @@ struct world {
 	const char *extra_disk;		/* a <disk> element added to the domain's XML */
 	const char *dom_lv;		/* the LV the domain's first disk is on (NULL: the plan's) */
 	const char *dom_uuid;		/* the domain's UUID (NULL: the plan's) */
+	const char *ifaces;		/* <interface> elements of the domain's XML */
+	const char *peer_no_net;	/* the network or bridge the peer lacks */
+	const char *peer_net_down;	/* ... or has, inactive */
+	unsigned peer_net_asks;
+	int reach_err;			/* D's migration port: what the probe gets */
+	char reached[64];		/* the host probed ("" none) */
 	int64_t clock;
 	char log[LOGN][96];
 	size_t nlog;
@@ -865,9 +872,32 @@ static int f_vm_xml(void *ud, enum veng_where w, const char *name, char **ret, s
 					P.disks[i].vg, i == 0 && W.dom_lv ? W.dom_lv : P.disks[i].lv,
 					P.disks[i].target);
 	snprintf(x + off, 8192 - off, "%s<disk type='file' device='cdrom'><source file='/x.iso'/>"
-		 "<target dev='hdc'/><readonly/></disk></devices></domain>",
-		 W.extra_disk ? W.extra_disk : "");
+		 "<target dev='hdc'/><readonly/></disk>%s</devices></domain>",
+		 W.extra_disk ? W.extra_disk : "", W.ifaces ? W.ifaces : "");
 	*ret = x;
+	return 0;
+}
+
+static int f_net_state(void *ud, enum veng_where w, int kind, const char *name,
+		       struct vh_error *e)
+{
+	assert_int_equal(w, VENG_PEER);
+	assert_int_not_equal(kind, VVIRT_NET_OTHER);
+	W.peer_net_asks++;
+	if (W.peer_no_net && !strcmp(name, W.peer_no_net))
+		return vh_err(e, -ENOENT, "no %s %s", vvirt_net_kind_name(kind), name);
+	if (W.peer_net_down && !strcmp(name, W.peer_net_down))
+		return vh_err(e, -ENETDOWN, "%s down", name);
+	return 0;
+}
+
+static int f_tcp_reach(void *ud, const char *host, uint16_t port, int timeout_ms,
+		       struct vh_error *e)
+{
+	snprintf(W.reached, sizeof(W.reached), "%s:%u", host, port);
+	assert_true(timeout_ms > 0);
+	if (W.reach_err)
+		return vh_err(e, W.reach_err, "TCP port %u on %s: no answer", port, host);
 	return 0;
 }
 
@@ -948,6 +978,7 @@ static const struct veng_ops fake_ops = {
 	.vm_info = f_vm_info, .vm_autostart = f_vm_autostart, .nap = f_nap,
 	.vm_resume = f_resume, .vm_prefetch = f_prefetch, .vm_resumed_here = f_resumed_here, .vm_undefine = f_undefine, .vm_xml = f_vm_xml, .vm_destroy = f_destroy,
 	.vm_start = f_start, .save = f_save,
+	.net_state = f_net_state, .tcp_reach = f_tcp_reach,
 	.claims = f_claims, .host_lock = f_host_lock, .port_holder = f_port_holder,
 };
 
@@ -1581,6 +1612,90 @@ static void gate_timeout_leaves_vm_paused(void **state)
 	assert_int_equal(run(&g2, VENG_RESUME, 0, &res), 0);
 	assert_int_equal(res.outcome, VENG_OK);
 	assert_log(n, LOG("wait 100", "disconnect --force", "resume peer", "undefine here"));
+}
+
+/*
+ * S asks D's libvirt, before anything changes, what it can tell: the VM's
+ * name and UUID free there, the networks and bridges of the VM's NICs
+ * there and up, QEMU's migration port answering (issue 22).  Every problem
+ * in one message; a libvirt that cannot be reached refused at once.  And
+ * not asked again once prepare has run (migrate asks D itself).
+ */
+static void source_asks_dest_before_the_sync(void **state)
+{
+	struct veng g;
+	struct veng_result res;
+	struct vh_error e = { 0 };
+
+	world_source();
+	W.ifaces = "<interface type='network'><mac address='52:54:00:00:00:07'/>"
+		   "<source network='prod'/></interface>"
+		   "<interface type='bridge'><source bridge='br9'/></interface>"
+		   "<interface type='user'/>";
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	assert_int_equal(run(&g, VENG_PREFLIGHT, 0, &res), 0);
+	assert_int_equal(W.peer_net_asks, 2);		/* the user NIC asks nothing */
+	assert_string_equal(W.reached, "hv2:49152");	/* the host of D's URI */
+
+	/* three problems at once: the first one's code, all named */
+	W.vm_peer = VIR_DOMAIN_SHUTOFF;
+	W.peer_no_net = "prod";
+	W.reach_err = -ETIMEDOUT;
+	assert_int_equal(veng_run(&g, VENG_PREFLIGHT, 0, &res, &e), -EEXIST);
+	assert_non_null(strstr(e.msg, "hv2 (the destination) cannot take VM vm1: VM vm1 (UUID "));
+	assert_non_null(strstr(e.msg, "is already defined there (shutoff)"));
+	assert_non_null(strstr(e.msg, "; network prod (of the VM's NIC 52:54:00:00:00:07) does "
+				      "not exist there"));
+	assert_non_null(strstr(e.msg, "; QEMU's migration port 49152 on hv2 cannot be reached"));
+	assert_non_null(strstr(e.msg, "--tunnelled"));
+	assert_null(strstr(e.msg, "br9"));
+	/* prepare refuses the same, before anything changes */
+	assert_int_equal(veng_run(&g, VENG_PREPARE, 0, &res, &e), -EEXIST);
+	assert_int_equal(W.nlog, 0);
+	assert_int_equal(W.saves, 0);
+
+	/* a network inactive there, alone: exit 3 as a missing one */
+	W.vm_peer = -1;
+	W.peer_no_net = NULL;
+	W.peer_net_down = "prod";
+	W.reach_err = 0;
+	assert_int_equal(veng_run(&g, VENG_PREFLIGHT, 0, &res, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "cannot take VM vm1: network prod (of the VM's NIC "
+				      "52:54:00:00:00:07) is not active there"));
+	/* a bridge whose link is down (no port yet) takes the VM's tap all the same */
+	W.peer_net_down = "br9";
+	assert_int_equal(run(&g, VENG_PREFLIGHT, 0, &res), 0);
+	W.peer_net_down = NULL;
+
+	/* a tunnelled migration needs no port of QEMU's there */
+	W.reach_err = -ETIMEDOUT;
+	P.migration.tunnelled = true;
+	W.reached[0] = '\0';
+	assert_int_equal(run(&g, VENG_PREFLIGHT, 0, &res), 0);
+	assert_string_equal(W.reached, "");
+	P.migration.tunnelled = false;
+	W.reach_err = 0;
+
+	/* D's libvirt not reached: refused at once, its error kept */
+	W.peer_state_err = -ECONNREFUSED;
+	W.peer_no_net = "prod";
+	W.peer_net_asks = 0;
+	assert_int_equal(veng_run(&g, VENG_PREFLIGHT, 0, &res, &e), -ECONNREFUSED);
+	assert_non_null(strstr(e.msg, "hv2's libvirt (qemu+tcp://hv2/system) cannot be asked "
+				      "whether it can take VM vm1: the peer's libvirt does not answer"));
+	assert_int_equal(W.peer_net_asks, 0);
+	assert_int_equal(W.nlog, 0);
+	W.peer_state_err = 0;
+	W.peer_no_net = NULL;
+
+	/* once prepared, the checks are not made again: a migration that
+	 * failed leaves no reason to refuse the next one */
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	W.peer_net_asks = 0;
+	W.reached[0] = '\0';
+	assert_int_equal(run(&g, VENG_PREPARE, 0, &res), 0);
+	assert_int_equal(W.peer_net_asks, 0);
+	assert_string_equal(W.reached, "");
 }
 
 /* S checks the domain against the plan at preflight and again before the
@@ -4397,6 +4512,7 @@ int main(void)
 		cmocka_unit_test_teardown(gate_waits_for_resync_then_resumes, journal_teardown),
 		cmocka_unit_test_teardown(gate_timeout_leaves_vm_paused, journal_teardown),
 		cmocka_unit_test_teardown(source_checks_the_domain_against_the_plan, journal_teardown),
+		cmocka_unit_test_teardown(source_asks_dest_before_the_sync, journal_teardown),
 		cmocka_unit_test_teardown(restart_after_a_stopped_gate, journal_teardown),
 		cmocka_unit_test_teardown(restart_refusals_change_nothing, journal_teardown),
 		cmocka_unit_test_teardown(dest_wait_sync_wakes_on_libvirt_events, journal_teardown),
