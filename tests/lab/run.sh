@@ -124,6 +124,15 @@ for f in "${scenarios[@]}"; do
 		fi
 	fi
 done
+# The reason of each failure once more, last: a CI log shows its tail only,
+# and the kept logs above push the scenario's own FAIL line out of it.
+for name in "${failed[@]}"; do
+	f=$LAB_RESULTS/$name.log
+	[ -s "$f" ] || continue
+	echo "lab: $name failed; its FAIL line and its last lines:"
+	grep -m2 -E '\] FAIL: ' "$f" | cut -c1-600 | sed "s#^#lab: $name| #"
+	tail -n 6 "$f" | cut -c1-300 | sed "s#^#lab: $name| #"
+done
 echo "lab: wall time $(( $(date +%s) - t0 ))s"
 echo "lab: $pass passed, ${#failed[@]} failed${failed[*]:+ (${failed[*]})}"
 [ ${#failed[@]} -eq 0 ] && rmdir "$LAB_RESULTS" 2>/dev/null
