@@ -11,11 +11,27 @@
 /* The first reason a write to stdout failed, for vh_end()'s one line. */
 static int stdout_errno;
 
+/*
+ * Both ways a write can fail: the flush, and a write the stream made
+ * itself (an unbuffered or line-buffered stdout writes in printf).  The
+ * stream's own error flag cannot be left for vh_end(): liblvm2cmd reopens
+ * the standard streams when it starts and ends (a new FILE, its flag
+ * clear), so a lost result would read as a success.
+ */
 static void flush_stdout(void)
 {
+	int before = errno;
+
 	errno = 0;
 	if (fflush(stdout) != 0 && !stdout_errno)
 		stdout_errno = errno ? errno : EIO;
+	if (ferror(stdout) && !stdout_errno)
+		stdout_errno = before ? before : EIO;
+}
+
+void vh_flush(void)
+{
+	flush_stdout();
 }
 
 void vh_print_table_help(const struct vh_cmd *table, const char *family)
@@ -128,6 +144,8 @@ int vh_exit_code(int err)
 	case ECONNREFUSED: case ECONNRESET: case ENOTCONN: case EKEYREJECTED: case EHOSTUNREACH:
 	case ENOLINK:
 		return VH_EXIT_PEER;
+	case EHOSTDOWN:		/* this host's own libvirtd (virt.h, VVIRT_OPEN_LOCAL) */
+		return VH_EXIT_LOCAL;
 	default:
 		return VH_EXIT_FAIL;
 	}
@@ -191,10 +209,13 @@ int vh_end(struct vh_ctx *ctx, int rc)
 	stdout_errno = 0;
 	if (!err && !ferror(stdout))
 		return rc;
-	/* A result nobody received is not a success (a full disk, a closed pipe). */
+	/* A result nobody received is not a plain success (a full disk, a
+	 * closed pipe): what was asked is done, its result lost, and the code
+	 * says both (never 1, "any other failure": a move that completed must
+	 * not read as one that failed). */
 	fprintf(stderr, "vmhop: write error on standard output: %s\n",
 		err ? strerror(err) : "a write failed");
-	return rc ? rc : VH_EXIT_FAIL;
+	return rc ? rc : VH_EXIT_UNWRITTEN;
 }
 
 static void print_text(json_object *obj, int indent)

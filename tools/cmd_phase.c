@@ -153,7 +153,7 @@ static void on_event(const struct veng_event *ev, void *ud)
 		       drbdnl_disk_name(ev->st->pdsk), !strcmp(ev->step, "cancel") ?
 		       "cancelling libvirt's job" : "on_link_loss continue: the gate will wait");
 	}
-	fflush(stdout);
+	vh_flush();
 }
 
 static const char *outcome_name(enum veng_outcome o)

@@ -155,7 +155,7 @@ static void on_sync(struct out *o, const struct veng_event *ev)
 			end_bar(o);
 			printf("  /dev/drbd%u: %s%s\n", ev->minor, drbdnl_conn_name(ev->st->conn),
 			       ev->st->conn < DRBDNL_C_CONNECTED ? " (waiting for the peer)" : "");
-			fflush(stdout);
+			vh_flush();
 		}
 	}
 	if (ev->st)
@@ -214,7 +214,7 @@ static void on_sync(struct out *o, const struct veng_event *ev)
 		       o->tty ? "\r" : "", ev->minor, b, p->permille / 10.0, rate / 1024.0,
 		       p->left_kib / 1024.0, etas, o->tty ? "\033[K" : "\n");
 		o->bar = o->tty;
-		fflush(stdout);
+		vh_flush();
 	}
 }
 
@@ -255,7 +255,7 @@ static void on_migrate(struct out *o, const struct vvirt_progress *m)
 		       o->tty ? "\r" : "", b, pct, m->mem_bps / MIB, m->data_remaining / MIB,
 		       m->mem_iteration, o->tty ? "\033[K" : "\n");
 		o->bar = o->tty;
-		fflush(stdout);
+		vh_flush();
 	}
 }
 
@@ -309,7 +309,7 @@ static void on_link_lost(struct out *o, const struct veng_event *ev)
 	       drbdnl_conn_name(ev->st->conn), drbdnl_disk_name(ev->st->disk),
 	       drbdnl_disk_name(ev->st->pdsk), cancel ? "cancelling libvirt's job (the VM stays "
 	       "here)" : "on_link_loss continue: the migration goes on, the gate will wait");
-	fflush(stdout);
+	vh_flush();
 }
 
 /* The migration cancelled for a lost link is tried again (run.c). */
@@ -330,7 +330,7 @@ static void on_retry(struct out *o, const struct veng_event *ev)
 	end_bar(o);
 	printf("  the VM still runs here: migration retry %u once DRBD has reconnected and "
 	       "resynced (wait-sync again)\n", n);
-	fflush(stdout);
+	vh_flush();
 }
 
 static void freeze_windows(struct out *o, const struct veng_result *res)
@@ -405,7 +405,7 @@ static void on_phase(struct out *o, const struct veng_event *ev)
 			       res && !res->acted ? "nothing to do" : "done",
 			       res ? res->wall_ns / 1e9 : 0.0);
 	}
-	fflush(stdout);
+	vh_flush();
 }
 
 static void on_event(const struct veng_event *ev, void *ud)
@@ -439,7 +439,7 @@ static void on_event(const struct veng_event *ev, void *ud)
 				       "(%s): fenced, it wrote nothing; it goes\n", ev->step);
 			else
 				printf("  %s %s\n", !strcmp(ev->what, "wait") ? "now:" : "-", ev->step);
-			fflush(stdout);
+			vh_flush();
 		}
 	}
 }
@@ -547,7 +547,7 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 	}
 	if (rc < 0)
 		printf("  error: %s\n  next: %s\n", e->msg, sum->next);
-	fflush(stdout);
+	vh_flush();
 }
 
 int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
@@ -588,7 +588,7 @@ int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
 		       s->plan.vm_name, s->plan.source.host, s->plan.dest.host, s->plan.n_disks,
 		       s->plan.n_disks == 1 ? "" : "s", s->plan.resource, s->plan.port,
 		       s->have_state ? " (going on from this host's journal)" : "");
-		fflush(stdout);
+		vh_flush();
 	} else {
 		json_object *j = jev(&o, "start");
 

@@ -33,6 +33,8 @@ enum vh_exit {
 	VH_EXIT_PEER = 12,		/* ECONNREFUSED, ECONNRESET, ENOTCONN, EKEYREJECTED: the peer */
 	VH_EXIT_UNDONE = 13,		/* abort succeeded: this host is as it was before the move */
 	VH_EXIT_STATE_LEFT = 14,	/* stopped on purpose, state left behind: see vmhop status */
+	VH_EXIT_LOCAL = 15,		/* EHOSTDOWN: this host's libvirtd not running or refused us */
+	VH_EXIT_UNWRITTEN = 16,		/* done, but the result could not be written to stdout */
 };
 
 struct vh_ctx {
@@ -81,10 +83,15 @@ void vh_json_error(struct vh_ctx *ctx, int rc, const struct vh_error *e);
 void vh_plan_options_help(FILE *f);
 int vh_usage(struct vh_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The last word before exit: if anything written to stdout was lost, say so
- * and turn success into VH_EXIT_FAIL.  Returns the exit code. */
+ * and turn success into VH_EXIT_UNWRITTEN (a failure keeps its own code).
+ * Returns the exit code. */
 int vh_end(struct vh_ctx *ctx, int rc);
 /* The whole program (tools/main.c calls it; tests call it too). */
 int vh_main(int argc, char **argv);
+
+/* Flush stdout and note a write that failed, for vh_end(): after text
+ * printed with printf (a library may reopen stdout before vh_end runs). */
+void vh_flush(void);
 
 /* The one printer: JSON (--json) or text from the same object.  Takes ownership of @obj. */
 void vh_print(struct vh_ctx *ctx, json_object *obj);
