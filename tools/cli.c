@@ -151,10 +151,19 @@ int vh_exit_code(int err)
 	}
 }
 
-/* The error object README promises: {"error": {"exit", "errno", ["origin_code"], "message"}}. */
-static void print_json_error(int rc, int err, int origin, const char *msg)
+json_object *vh_json_object(void)
 {
-	json_object *o = json_object_new_object(), *eo = json_object_new_object();
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "schema", json_object_new_int(VH_JSON_SCHEMA));
+	return o;
+}
+
+/* The error object README promises: {"schema", "error": {"exit", "errno",
+ * ["origin_code"], "message"}, ["next"]}. */
+static void print_json_error(int rc, int err, int origin, const char *msg, json_object *next)
+{
+	json_object *o = vh_json_object(), *eo = json_object_new_object();
 
 	json_object_object_add(eo, "exit", json_object_new_int(rc));
 	json_object_object_add(eo, "errno", json_object_new_int(err));
@@ -162,27 +171,39 @@ static void print_json_error(int rc, int err, int origin, const char *msg)
 		json_object_object_add(eo, "origin_code", json_object_new_int(origin));
 	json_object_object_add(eo, "message", json_object_new_string(msg));
 	json_object_object_add(o, "error", eo);
+	if (next)
+		json_object_object_add(o, "next", next);
 	printf("%s\n", json_object_to_json_string_ext(o, VJSON_LINE));
 	flush_stdout();
 	json_object_put(o);
 }
 
-void vh_json_error(struct vh_ctx *ctx, int rc, const struct vh_error *e)
+void vh_json_error(struct vh_ctx *ctx, int rc, const struct vh_error *e, json_object *next)
 {
 	if (ctx->json)
 		print_json_error(rc, e->code < 0 ? -e->code : e->code, e->origin_code,
-				 e->msg[0] ? e->msg : strerror(e->code < 0 ? -e->code : e->code));
+				 e->msg[0] ? e->msg : strerror(e->code < 0 ? -e->code : e->code),
+				 next);
+	else
+		json_object_put(next);
 }
 
-int vh_fail(struct vh_ctx *ctx, const struct vh_error *e)
+int vh_fail_next(struct vh_ctx *ctx, const struct vh_error *e, json_object *next)
 {
 	int rc = vh_exit_code(e->code ? e->code : -EIO);
 	const char *msg = e->msg[0] ? e->msg : strerror(e->code < 0 ? -e->code : e->code);
 
 	fprintf(stderr, "vmhop: %s\n", msg);
 	if (ctx->json)
-		print_json_error(rc, e->code < 0 ? -e->code : e->code, e->origin_code, msg);
+		print_json_error(rc, e->code < 0 ? -e->code : e->code, e->origin_code, msg, next);
+	else
+		json_object_put(next);
 	return rc;
+}
+
+int vh_fail(struct vh_ctx *ctx, const struct vh_error *e)
+{
+	return vh_fail_next(ctx, e, NULL);
 }
 
 int vh_usage(struct vh_ctx *ctx, const char *fmt, ...)
@@ -195,7 +216,7 @@ int vh_usage(struct vh_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "vmhop: %s\n", msg);
 	if (ctx && ctx->json)
-		print_json_error(VH_EXIT_USAGE, EINVAL, 0, msg);
+		print_json_error(VH_EXIT_USAGE, EINVAL, 0, msg, NULL);
 	return VH_EXIT_USAGE;
 }
 

@@ -33,6 +33,7 @@ struct out {
 	struct vh_ctx *ctx;
 	const struct session *s;
 	const char *host;
+	const char *plan_path;	/* --plan, for the next action's command */
 	int64_t t0;
 	bool tty;
 	bool bar;		/* a progress bar is on the current line */
@@ -69,7 +70,6 @@ static void end_bar(struct out *o)
 	}
 }
 
-/* A JSON event line: {"event": WHAT, "t": seconds, "host": ..., ...}. */
 /* A number with three decimals, as printed (not 0.23200000000000001). */
 static json_object *jdbl(double v)
 {
@@ -96,9 +96,10 @@ static void print_switch_steps(const struct veng_result *r)
 		printf(" ms)");
 }
 
+/* A JSON event line: {"schema": 1, "event": WHAT, "t": seconds, "host": ..., ...}. */
 static json_object *jev(struct out *o, const char *what)
 {
-	json_object *j = json_object_new_object();
+	json_object *j = vh_json_object();
 
 	json_object_object_add(j, "event", json_object_new_string(what));
 	json_object_object_add(j, "t", jdbl(since(o)));
@@ -371,6 +372,8 @@ static void on_phase(struct out *o, const struct veng_event *ev)
 		jput(j, "phase", json_object_new_string(name));
 		if (!start && res) {
 			jput(j, "ok", json_object_new_boolean(ev->rc == 0));
+			jput(j, "outcome", json_object_new_string(ev->rc < 0 ? "failed" :
+								  phase_outcome(res->outcome, false)));
 			jput(j, "wall_ms", jdbl(res->wall_ns / 1e6));
 			jput(j, "steps", json_object_new_int((int)res->acted));
 			if (ev->rc < 0 && ev->err) {
@@ -444,9 +447,14 @@ static void on_event(const struct veng_event *ev, void *ud)
 	}
 }
 
-static const char *outcome_word(enum veng_outcome oc)
+/* What is next when the move is done here: nothing. */
+static void next_of(const struct vrun_summary *sum, int rc, struct veng_next *ret)
 {
-	return oc == VENG_OK ? "moved" : oc == VENG_UNDONE ? "undone" : "state-left";
+	if (rc == 0)
+		veng_next_set(ret, VENG_ACT_NONE, VENG_PHASES, VENG_HERE,
+			      "nothing: the move is done on this host");
+	else
+		*ret = sum->next;
 }
 
 static void summary(struct out *o, const struct session *s, const struct vrun_summary *sum,
@@ -461,7 +469,9 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 	int64_t sync_ns = o->t_sync0 && o->t_sync1 > o->t_sync0 ? o->t_sync1 - o->t_sync0 : 0;
 	double rate = sync_ns > 0 ? o->synced_kib / 1024.0 / (sync_ns / 1e9) : 0;
 	bool is_s = s->role == VPLAN_ROLE_SOURCE;
+	struct veng_next next;
 
+	next_of(sum, rc, &next);
 	if (o->ctx->json) {
 		json_object *j = jev(o, "summary"), *ph = json_object_new_object();
 		json_object *fz = json_object_new_array();
@@ -470,7 +480,7 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 		jput(j, "vm", json_object_new_string(s->plan.vm_name));
 		jput(j, "resource", json_object_new_string(s->plan.resource));
 		jput(j, "outcome", json_object_new_string(sum->untouched ? "refused" :
-							  outcome_word(sum->outcome)));
+							  phase_outcome(sum->outcome, true)));
 		jput(j, "ok", json_object_new_boolean(rc == 0));
 		jput(j, "exit", json_object_new_int(code));
 		if (rc < 0) {
@@ -501,8 +511,7 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 			jput(j, "migrate_retries", json_object_new_int((int)sum->retries));
 		jput(j, "synced_kib", json_object_new_int64((int64_t)o->synced_kib));
 		jput(j, "sync_rate_mib_s", jdbl((int64_t)(rate * 10) / 10.0));
-		jput(j, "next", json_object_new_string(rc == 0 ? "nothing: the move is done on "
-						       "this host" : sum->next));
+		jput(j, "next", phase_next_json(&s->plan, s->role, &next, o->plan_path));
 		vh_print_line(o->ctx, j);
 		return;
 	}
@@ -546,7 +555,7 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 		putchar('\n');
 	}
 	if (rc < 0)
-		printf("  error: %s\n  next: %s\n", e->msg, sum->next);
+		printf("  error: %s\n  next: %s\n", e->msg, next.text);
 	vh_flush();
 }
 
@@ -570,6 +579,7 @@ int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
 		return vh_fail(ctx, &e);
 	}
 	o.s = s;
+	o.plan_path = a.plan;
 	for (size_t i = 0; i < VPLAN_MAX_DISKS; i++)
 		o.sync[i].cstate = -1;
 	a.on_event = on_event;
@@ -615,8 +625,9 @@ int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "vmhop: %s\n", e.msg);
 		/* README's promise for every failure under --json: the error
-		 * object, last, with the exit code the process returns */
-		vh_json_error(ctx, rc, &e);
+		 * object, last, with the exit code the process returns and the
+		 * summary's next action */
+		vh_json_error(ctx, rc, &e, phase_next_json(&s->plan, s->role, &sum.next, a.plan));
 	}
 	close_session(s);
 	free(s);
