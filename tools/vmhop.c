@@ -106,7 +106,9 @@ static void usage_top(void)
 	       "9 timeout, 10 already exists (see --force), 11 permission, 12 peer,\n"
 	       "13 undone (abort, restart: this host is as it was), 14 stopped with state left behind\n"
 	       "(see vmhop status), 15 this host's libvirtd not running or refused us,\n"
-	       "16 done, but the result could not be written to standard output.\n\n"
+	       "16 done, but the result could not be written to standard output.\n"
+	       "With --json, the objects of send, receive, the phase commands, status and every\n"
+	       "error carry \"schema\": 1 (docs/json.md).\n\n"
 	       "Environment: VMHOP_LIBVIRT_URI (this host's libvirt, qemu:///system),\n"
 	       "VMHOP_STATE_DIR (/var/lib/vmhop), VMHOP_DEBUG=1 (as --debug), VMHOP_NICE\n"
 	       "(the CPU priority of plan and of the move's commands, -10; 0: unchanged).\n");
