@@ -11,11 +11,27 @@
 /* The first reason a write to stdout failed, for vh_end()'s one line. */
 static int stdout_errno;
 
+/*
+ * Both ways a write can fail: the flush, and a write the stream made
+ * itself (an unbuffered or line-buffered stdout writes in printf).  The
+ * stream's own error flag cannot be left for vh_end(): liblvm2cmd reopens
+ * the standard streams when it starts and ends (a new FILE, its flag
+ * clear), so a lost result would read as a success.
+ */
 static void flush_stdout(void)
 {
+	int before = errno;
+
 	errno = 0;
 	if (fflush(stdout) != 0 && !stdout_errno)
 		stdout_errno = errno ? errno : EIO;
+	if (ferror(stdout) && !stdout_errno)
+		stdout_errno = before ? before : EIO;
+}
+
+void vh_flush(void)
+{
+	flush_stdout();
 }
 
 void vh_print_table_help(const struct vh_cmd *table, const char *family)
@@ -128,15 +144,26 @@ int vh_exit_code(int err)
 	case ECONNREFUSED: case ECONNRESET: case ENOTCONN: case EKEYREJECTED: case EHOSTUNREACH:
 	case ENOLINK:
 		return VH_EXIT_PEER;
+	case EHOSTDOWN:		/* this host's own libvirtd (virt.h, VVIRT_OPEN_LOCAL) */
+		return VH_EXIT_LOCAL;
 	default:
 		return VH_EXIT_FAIL;
 	}
 }
 
-/* The error object README promises: {"error": {"exit", "errno", ["origin_code"], "message"}}. */
-static void print_json_error(int rc, int err, int origin, const char *msg)
+json_object *vh_json_object(void)
 {
-	json_object *o = json_object_new_object(), *eo = json_object_new_object();
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "schema", json_object_new_int(VH_JSON_SCHEMA));
+	return o;
+}
+
+/* The error object README promises: {"schema", "error": {"exit", "errno",
+ * ["origin_code"], "message"}, ["next"]}. */
+static void print_json_error(int rc, int err, int origin, const char *msg, json_object *next)
+{
+	json_object *o = vh_json_object(), *eo = json_object_new_object();
 
 	json_object_object_add(eo, "exit", json_object_new_int(rc));
 	json_object_object_add(eo, "errno", json_object_new_int(err));
@@ -144,27 +171,39 @@ static void print_json_error(int rc, int err, int origin, const char *msg)
 		json_object_object_add(eo, "origin_code", json_object_new_int(origin));
 	json_object_object_add(eo, "message", json_object_new_string(msg));
 	json_object_object_add(o, "error", eo);
+	if (next)
+		json_object_object_add(o, "next", next);
 	printf("%s\n", json_object_to_json_string_ext(o, VJSON_LINE));
 	flush_stdout();
 	json_object_put(o);
 }
 
-void vh_json_error(struct vh_ctx *ctx, int rc, const struct vh_error *e)
+void vh_json_error(struct vh_ctx *ctx, int rc, const struct vh_error *e, json_object *next)
 {
 	if (ctx->json)
 		print_json_error(rc, e->code < 0 ? -e->code : e->code, e->origin_code,
-				 e->msg[0] ? e->msg : strerror(e->code < 0 ? -e->code : e->code));
+				 e->msg[0] ? e->msg : strerror(e->code < 0 ? -e->code : e->code),
+				 next);
+	else
+		json_object_put(next);
 }
 
-int vh_fail(struct vh_ctx *ctx, const struct vh_error *e)
+int vh_fail_next(struct vh_ctx *ctx, const struct vh_error *e, json_object *next)
 {
 	int rc = vh_exit_code(e->code ? e->code : -EIO);
 	const char *msg = e->msg[0] ? e->msg : strerror(e->code < 0 ? -e->code : e->code);
 
 	fprintf(stderr, "vmhop: %s\n", msg);
 	if (ctx->json)
-		print_json_error(rc, e->code < 0 ? -e->code : e->code, e->origin_code, msg);
+		print_json_error(rc, e->code < 0 ? -e->code : e->code, e->origin_code, msg, next);
+	else
+		json_object_put(next);
 	return rc;
+}
+
+int vh_fail(struct vh_ctx *ctx, const struct vh_error *e)
+{
+	return vh_fail_next(ctx, e, NULL);
 }
 
 int vh_usage(struct vh_ctx *ctx, const char *fmt, ...)
@@ -177,7 +216,7 @@ int vh_usage(struct vh_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "vmhop: %s\n", msg);
 	if (ctx && ctx->json)
-		print_json_error(VH_EXIT_USAGE, EINVAL, 0, msg);
+		print_json_error(VH_EXIT_USAGE, EINVAL, 0, msg, NULL);
 	return VH_EXIT_USAGE;
 }
 
@@ -191,10 +230,13 @@ int vh_end(struct vh_ctx *ctx, int rc)
 	stdout_errno = 0;
 	if (!err && !ferror(stdout))
 		return rc;
-	/* A result nobody received is not a success (a full disk, a closed pipe). */
+	/* A result nobody received is not a plain success (a full disk, a
+	 * closed pipe): what was asked is done, its result lost, and the code
+	 * says both (never 1, "any other failure": a move that completed must
+	 * not read as one that failed). */
 	fprintf(stderr, "vmhop: write error on standard output: %s\n",
 		err ? strerror(err) : "a write failed");
-	return rc ? rc : VH_EXIT_FAIL;
+	return rc ? rc : VH_EXIT_UNWRITTEN;
 }
 
 static void print_text(json_object *obj, int indent)

@@ -230,7 +230,7 @@ static int print_plan(const struct vplan *p, struct vh_error *e)
 		return vh_err(e, -ENOMEM, "out of memory");
 	/* The plan itself is JSON, with or without --json. */
 	printf("%s\n", json_object_to_json_string_ext(o, VJSON_PRETTY));
-	fflush(stdout);
+	vh_flush();
 	json_object_put(o);
 	return 0;
 }

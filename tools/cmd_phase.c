@@ -153,12 +153,38 @@ static void on_event(const struct veng_event *ev, void *ud)
 		       drbdnl_disk_name(ev->st->pdsk), !strcmp(ev->step, "cancel") ?
 		       "cancelling libvirt's job" : "on_link_loss continue: the gate will wait");
 	}
-	fflush(stdout);
+	vh_flush();
 }
 
-static const char *outcome_name(enum veng_outcome o)
+const char *phase_outcome(enum veng_outcome o, bool move)
 {
-	return o == VENG_UNDONE ? "undone" : o == VENG_STATE_LEFT ? "state-left" : "ok";
+	return o == VENG_UNDONE ? "undone" : o == VENG_STATE_LEFT ? "state-left" :
+	       move ? "moved" : "ok";
+}
+
+json_object *phase_next_json(const struct vplan *p, enum vplan_role role,
+			     const struct veng_next *n, const char *plan_path)
+{
+	json_object *o = json_object_new_object();
+	/* the host the action is for: this one, or the other */
+	bool src = (role == VPLAN_ROLE_SOURCE) == (n->where == VENG_HERE);
+	char cmd[4200];
+
+	json_object_object_add(o, "action", json_object_new_string(
+		n->act == VENG_ACT_PHASE ? veng_phase_name(n->phase) : veng_act_name(n->act)));
+	if (n->act == VENG_ACT_PHASE) {
+		snprintf(cmd, sizeof(cmd), "vmhop %s --plan %s", veng_phase_name(n->phase),
+			 plan_path ? plan_path : "FILE");
+		json_object_object_add(o, "command", json_object_new_string(cmd));
+	} else {
+		json_object_object_add(o, "command", NULL);
+	}
+	json_object_object_add(o, "host", json_object_new_string(src ? p->source.host :
+								  p->dest.host));
+	json_object_object_add(o, "role", json_object_new_string(vplan_role_name(
+		src ? VPLAN_ROLE_SOURCE : VPLAN_ROLE_DEST)));
+	json_object_object_add(o, "text", json_object_new_string(n->text));
+	return o;
 }
 
 /*
@@ -216,14 +242,15 @@ void close_session(struct session *s)
 	vjournal_close(s->journal);
 }
 
-static json_object *result_json(const struct session *s, const struct veng_result *res)
+static json_object *result_json(const struct session *s, const struct veng_result *res,
+				const char *plan_path)
 {
-	json_object *o = json_object_new_object(), *fz = json_object_new_array();
+	json_object *o = vh_json_object(), *fz = json_object_new_array();
 
 	json_object_object_add(o, "phase", json_object_new_string(veng_phase_name(res->phase)));
 	json_object_object_add(o, "role", json_object_new_string(vplan_role_name(s->role)));
 	json_object_object_add(o, "resource", json_object_new_string(s->plan.resource));
-	json_object_object_add(o, "outcome", json_object_new_string(outcome_name(res->outcome)));
+	json_object_object_add(o, "outcome", json_object_new_string(phase_outcome(res->outcome, false)));
 	json_object_object_add(o, "steps", json_object_new_int((int)res->acted));
 	json_object_object_add(o, "wall_ms", json_object_new_double(res->wall_ns / 1e6));
 	if (res->phase == VENG_BRIDGE) {
@@ -240,7 +267,7 @@ static json_object *result_json(const struct session *s, const struct veng_resul
 					       json_object_new_int64((int64_t)res->downtime_ms));
 		phase_switch_json(o, res);
 	}
-	json_object_object_add(o, "next", json_object_new_string(res->next));
+	json_object_object_add(o, "next", phase_next_json(&s->plan, s->role, &res->next, plan_path));
 	return o;
 }
 
@@ -296,18 +323,21 @@ int cmd_phase(struct vh_ctx *ctx, int argc, char **argv)
 	r = veng_run(&s.g, ph, (a.leave_paused ? VENG_LEAVE_PAUSED : 0) | (a.force ? VENG_FORCE : 0),
 		     &res, &e);
 	if (r < 0) {
-		char next[512];
+		/* Something of the move is here: say what is safe now. */
+		bool here = s.have_state || s.g.st.doing[0] || s.g.st.helper_taken;
+		struct veng_next next;
 
-		rc = vh_fail(ctx, &e);
-		veng_next(&s.g, next, sizeof(next));
-		if (!ctx->json && (s.have_state || s.g.st.doing[0] || s.g.st.helper_taken))
+		veng_next(&s.g, &next);
+		rc = vh_fail_next(ctx, &e, here ? phase_next_json(&s.plan, s.role, &next, a.plan) :
+				  NULL);
+		if (!ctx->json && here)
 			fprintf(stderr, "vmhop: next safe action here: %s (vmhop status --plan %s)\n",
-				next, a.plan);
+				next.text, a.plan);
 		close_session(&s);
 		return rc;
 	}
 	if (ctx->json) {
-		vh_print(ctx, result_json(&s, &res));
+		vh_print(ctx, result_json(&s, &res, a.plan));
 	} else {
 		printf("%s on %s (%s of %s, VM %s): %s, %u step%s in %.3f s", veng_phase_name(ph),
 		       s.role == VPLAN_ROLE_SOURCE ? s.plan.source.host : s.plan.dest.host,
@@ -322,7 +352,8 @@ int cmd_phase(struct vh_ctx *ctx, int argc, char **argv)
 				       s.g.st.disks[i].freeze_ns / 1e3);
 		if (res.downtime_ms)
 			printf("; libvirt downtime %llu ms", (unsigned long long)res.downtime_ms);
-		printf("\nnext: %s\n", res.next);
+		printf("\nnext: %s\n", res.next.text);
+		vh_flush();	/* before close_session: liblvm2cmd reopens stdout */
 	}
 	close_session(&s);
 	return res.outcome == VENG_UNDONE ? VH_EXIT_UNDONE :

@@ -33,6 +33,7 @@ struct out {
 	struct vh_ctx *ctx;
 	const struct session *s;
 	const char *host;
+	const char *plan_path;	/* --plan, for the next action's command */
 	int64_t t0;
 	bool tty;
 	bool bar;		/* a progress bar is on the current line */
@@ -69,7 +70,6 @@ static void end_bar(struct out *o)
 	}
 }
 
-/* A JSON event line: {"event": WHAT, "t": seconds, "host": ..., ...}. */
 /* A number with three decimals, as printed (not 0.23200000000000001). */
 static json_object *jdbl(double v)
 {
@@ -96,9 +96,10 @@ static void print_switch_steps(const struct veng_result *r)
 		printf(" ms)");
 }
 
+/* A JSON event line: {"schema": 1, "event": WHAT, "t": seconds, "host": ..., ...}. */
 static json_object *jev(struct out *o, const char *what)
 {
-	json_object *j = json_object_new_object();
+	json_object *j = vh_json_object();
 
 	json_object_object_add(j, "event", json_object_new_string(what));
 	json_object_object_add(j, "t", jdbl(since(o)));
@@ -155,7 +156,7 @@ static void on_sync(struct out *o, const struct veng_event *ev)
 			end_bar(o);
 			printf("  /dev/drbd%u: %s%s\n", ev->minor, drbdnl_conn_name(ev->st->conn),
 			       ev->st->conn < DRBDNL_C_CONNECTED ? " (waiting for the peer)" : "");
-			fflush(stdout);
+			vh_flush();
 		}
 	}
 	if (ev->st)
@@ -214,7 +215,7 @@ static void on_sync(struct out *o, const struct veng_event *ev)
 		       o->tty ? "\r" : "", ev->minor, b, p->permille / 10.0, rate / 1024.0,
 		       p->left_kib / 1024.0, etas, o->tty ? "\033[K" : "\n");
 		o->bar = o->tty;
-		fflush(stdout);
+		vh_flush();
 	}
 }
 
@@ -255,7 +256,7 @@ static void on_migrate(struct out *o, const struct vvirt_progress *m)
 		       o->tty ? "\r" : "", b, pct, m->mem_bps / MIB, m->data_remaining / MIB,
 		       m->mem_iteration, o->tty ? "\033[K" : "\n");
 		o->bar = o->tty;
-		fflush(stdout);
+		vh_flush();
 	}
 }
 
@@ -309,7 +310,7 @@ static void on_link_lost(struct out *o, const struct veng_event *ev)
 	       drbdnl_conn_name(ev->st->conn), drbdnl_disk_name(ev->st->disk),
 	       drbdnl_disk_name(ev->st->pdsk), cancel ? "cancelling libvirt's job (the VM stays "
 	       "here)" : "on_link_loss continue: the migration goes on, the gate will wait");
-	fflush(stdout);
+	vh_flush();
 }
 
 /* The migration cancelled for a lost link is tried again (run.c). */
@@ -330,7 +331,7 @@ static void on_retry(struct out *o, const struct veng_event *ev)
 	end_bar(o);
 	printf("  the VM still runs here: migration retry %u once DRBD has reconnected and "
 	       "resynced (wait-sync again)\n", n);
-	fflush(stdout);
+	vh_flush();
 }
 
 static void freeze_windows(struct out *o, const struct veng_result *res)
@@ -371,6 +372,8 @@ static void on_phase(struct out *o, const struct veng_event *ev)
 		jput(j, "phase", json_object_new_string(name));
 		if (!start && res) {
 			jput(j, "ok", json_object_new_boolean(ev->rc == 0));
+			jput(j, "outcome", json_object_new_string(ev->rc < 0 ? "failed" :
+								  phase_outcome(res->outcome, false)));
 			jput(j, "wall_ms", jdbl(res->wall_ns / 1e6));
 			jput(j, "steps", json_object_new_int((int)res->acted));
 			if (ev->rc < 0 && ev->err) {
@@ -405,7 +408,7 @@ static void on_phase(struct out *o, const struct veng_event *ev)
 			       res && !res->acted ? "nothing to do" : "done",
 			       res ? res->wall_ns / 1e9 : 0.0);
 	}
-	fflush(stdout);
+	vh_flush();
 }
 
 static void on_event(const struct veng_event *ev, void *ud)
@@ -439,14 +442,19 @@ static void on_event(const struct veng_event *ev, void *ud)
 				       "(%s): fenced, it wrote nothing; it goes\n", ev->step);
 			else
 				printf("  %s %s\n", !strcmp(ev->what, "wait") ? "now:" : "-", ev->step);
-			fflush(stdout);
+			vh_flush();
 		}
 	}
 }
 
-static const char *outcome_word(enum veng_outcome oc)
+/* What is next when the move is done here: nothing. */
+static void next_of(const struct vrun_summary *sum, int rc, struct veng_next *ret)
 {
-	return oc == VENG_OK ? "moved" : oc == VENG_UNDONE ? "undone" : "state-left";
+	if (rc == 0)
+		veng_next_set(ret, VENG_ACT_NONE, VENG_PHASES, VENG_HERE,
+			      "nothing: the move is done on this host");
+	else
+		*ret = sum->next;
 }
 
 static void summary(struct out *o, const struct session *s, const struct vrun_summary *sum,
@@ -461,7 +469,9 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 	int64_t sync_ns = o->t_sync0 && o->t_sync1 > o->t_sync0 ? o->t_sync1 - o->t_sync0 : 0;
 	double rate = sync_ns > 0 ? o->synced_kib / 1024.0 / (sync_ns / 1e9) : 0;
 	bool is_s = s->role == VPLAN_ROLE_SOURCE;
+	struct veng_next next;
 
+	next_of(sum, rc, &next);
 	if (o->ctx->json) {
 		json_object *j = jev(o, "summary"), *ph = json_object_new_object();
 		json_object *fz = json_object_new_array();
@@ -470,7 +480,7 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 		jput(j, "vm", json_object_new_string(s->plan.vm_name));
 		jput(j, "resource", json_object_new_string(s->plan.resource));
 		jput(j, "outcome", json_object_new_string(sum->untouched ? "refused" :
-							  outcome_word(sum->outcome)));
+							  phase_outcome(sum->outcome, true)));
 		jput(j, "ok", json_object_new_boolean(rc == 0));
 		jput(j, "exit", json_object_new_int(code));
 		if (rc < 0) {
@@ -501,8 +511,7 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 			jput(j, "migrate_retries", json_object_new_int((int)sum->retries));
 		jput(j, "synced_kib", json_object_new_int64((int64_t)o->synced_kib));
 		jput(j, "sync_rate_mib_s", jdbl((int64_t)(rate * 10) / 10.0));
-		jput(j, "next", json_object_new_string(rc == 0 ? "nothing: the move is done on "
-						       "this host" : sum->next));
+		jput(j, "next", phase_next_json(&s->plan, s->role, &next, o->plan_path));
 		vh_print_line(o->ctx, j);
 		return;
 	}
@@ -546,8 +555,8 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 		putchar('\n');
 	}
 	if (rc < 0)
-		printf("  error: %s\n  next: %s\n", e->msg, sum->next);
-	fflush(stdout);
+		printf("  error: %s\n  next: %s\n", e->msg, next.text);
+	vh_flush();
 }
 
 int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
@@ -570,6 +579,7 @@ int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
 		return vh_fail(ctx, &e);
 	}
 	o.s = s;
+	o.plan_path = a.plan;
 	for (size_t i = 0; i < VPLAN_MAX_DISKS; i++)
 		o.sync[i].cstate = -1;
 	a.on_event = on_event;
@@ -588,7 +598,7 @@ int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
 		       s->plan.vm_name, s->plan.source.host, s->plan.dest.host, s->plan.n_disks,
 		       s->plan.n_disks == 1 ? "" : "s", s->plan.resource, s->plan.port,
 		       s->have_state ? " (going on from this host's journal)" : "");
-		fflush(stdout);
+		vh_flush();
 	} else {
 		json_object *j = jev(&o, "start");
 
@@ -615,8 +625,9 @@ int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "vmhop: %s\n", e.msg);
 		/* README's promise for every failure under --json: the error
-		 * object, last, with the exit code the process returns */
-		vh_json_error(ctx, rc, &e);
+		 * object, last, with the exit code the process returns and the
+		 * summary's next action */
+		vh_json_error(ctx, rc, &e, phase_next_json(&s->plan, s->role, &sum.next, a.plan));
 	}
 	close_session(s);
 	free(s);

@@ -22,6 +22,7 @@
 #include "core/engine.h"
 #include "core/journal.h"
 #include "core/status.h"
+#include "phase.h"
 #include "virt/virt.h"
 #include "vmhop.h"
 
@@ -197,14 +198,29 @@ static void add_str(json_object *o, const char *k, const char *v)
 	json_object_object_add(o, k, json_object_new_string(v));
 }
 
-/* A fact that could not be read: "unknown", and why. */
-static void add_unknown(json_object *o, const char *k, const struct vh_error *e)
+/* A fact as a value from a fixed list (docs/json.md), and beside it, as
+ * "@k_text", the words people read (the text output shows those). */
+static void add_fact(json_object *o, const char *k, const char *value, const char *text)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s_text", k);
+	add_str(o, k, value);
+	add_str(o, key, text);
+}
+
+/* A fact that could not be read: "unknown", and why (@with_text: the fact
+ * has a "_text" beside it). */
+static void add_unknown(json_object *o, const char *k, bool with_text, const struct vh_error *e)
 {
 	char key[64], msg[sizeof(e->msg) + 16];
 
 	snprintf(key, sizeof(key), "%s_error", k);
 	snprintf(msg, sizeof(msg), "%s", e->msg[0] ? e->msg : "unreadable");
-	add_str(o, k, "unknown");
+	if (with_text)
+		add_fact(o, k, "unknown", "unknown");
+	else
+		add_str(o, k, "unknown");
 	add_str(o, key, msg);
 }
 
@@ -216,15 +232,17 @@ static void lv_fact(struct veng_real *h, json_object *o, const char *key, const 
 	int r = veng_real_ops.lv_info(h, vg, lv, &li, &e);
 
 	if (r == -ENOENT)
-		add_str(o, key, "absent");
+		add_fact(o, key, "absent", "absent");
 	else if (r < 0)
-		add_unknown(o, key, &e);
+		add_unknown(o, key, true, &e);
+	else if (li.active)
+		add_fact(o, key, "present", "present");
 	else
-		add_str(o, key, li.active ? "present" : "present, inactive");
+		add_fact(o, key, "inactive", "present, inactive");
 }
 
-/* What the dm device @name maps: "/dev/drbdN" when it is one linear target
- * over DRBD's device @minor, else its own table. */
+/* What the dm device @name maps: "drbd" ("/dev/drbdN") when it is one linear
+ * target over DRBD's device @minor, else "own" (its own table). */
 static void map_fact(struct veng_real *h, json_object *o, const char *name, uint32_t minor)
 {
 	struct vdm_table t = { 0 };
@@ -233,18 +251,18 @@ static void map_fact(struct veng_real *h, json_object *o, const char *name, uint
 	int r = veng_real_ops.dm_table(h, name, &t, &e);
 
 	if (r == -ENXIO || r == -ENOENT) {
-		add_str(o, "lv_maps", "no device (not active)");
+		add_fact(o, "lv_maps", "none", "no device (not active)");
 		return;
 	}
 	if (r < 0) {
-		add_unknown(o, "lv_maps", &e);
+		add_unknown(o, "lv_maps", true, &e);
 		return;
 	}
 	if (veng_table_maps_drbd(&t, minor)) {
 		snprintf(buf, sizeof(buf), "/dev/drbd%u", minor);
-		add_str(o, "lv_maps", buf);
+		add_fact(o, "lv_maps", "drbd", buf);
 	} else {
-		add_str(o, "lv_maps", "its own table");
+		add_fact(o, "lv_maps", "own", "its own table");
 	}
 	if (vdm_table_format(&t, &text, &e) == 0) {
 		size_t l = strlen(text);
@@ -258,16 +276,16 @@ static void map_fact(struct veng_real *h, json_object *o, const char *name, uint
 	/* A swap killed between its load and its resume leaves its table
 	 * waiting in the inactive slot (abort or the phase run again clears it). */
 	if (veng_real_ops.dm_inactive(h, name, &t, &e) < 0) {
-		add_unknown(o, "lv_inactive", &e);
+		add_unknown(o, "lv_inactive", true, &e);
 		return;
 	}
 	if (!t.n) {
-		add_str(o, "lv_inactive", "none");
+		add_fact(o, "lv_inactive", "none", "none");
 	} else if (veng_table_maps_drbd(&t, minor)) {
 		snprintf(buf, sizeof(buf), "/dev/drbd%u (left by a killed swap)", minor);
-		add_str(o, "lv_inactive", buf);
+		add_fact(o, "lv_inactive", "drbd", buf);
 	} else {
-		add_str(o, "lv_inactive", "a table");
+		add_fact(o, "lv_inactive", "table", "a table");
 	}
 	vdm_table_free(&t);
 }
@@ -281,7 +299,7 @@ static void dm_fact(struct veng_real *h, json_object *o, const char *key, const 
 	if (r == -ENXIO || r == -ENOENT)
 		add_str(o, key, "absent");
 	else if (r < 0)
-		add_unknown(o, key, &e);
+		add_unknown(o, key, false, &e);
 	else
 		add_str(o, key, "present");
 	if (r == 0)
@@ -317,8 +335,8 @@ static void drbd_fact(struct veng_real *h, json_object *dj, uint32_t minor)
 		return;
 	}
 	if (r < 0) {
-		add_unknown(dj, "cstate", &e);
-		add_str(dj, "sync", "unknown (cstate_error says why)");
+		add_unknown(dj, "cstate", false, &e);
+		add_fact(dj, "sync", "unknown", "unknown (cstate_error says why)");
 		return;
 	}
 	add_str(dj, "drbd_resource", ds.resource);
@@ -341,7 +359,7 @@ static void helper_fact(struct veng_real *h, json_object *o, const struct move *
 	if (!hi || veng_real_ops.helper_inspect(h, hi, &e) < 0) {
 		if (!hi)
 			(void)vh_err(&e, -ENOMEM, "out of memory");
-		add_unknown(o, "usermode_helper", &e);
+		add_unknown(o, "usermode_helper", false, &e);
 		free(hi);
 		return;
 	}
@@ -357,14 +375,14 @@ static void vm_fact(struct veng_real *h, json_object *o, const char *name)
 	int state, r = veng_real_ops.vm_state(h, VENG_HERE, name, &state, &e);
 
 	if (r == -ENOENT)
-		add_str(o, "vm_here", "not defined");
+		add_fact(o, "vm_here", "undefined", "not defined");
 	else if (r < 0)
-		add_unknown(o, "vm_here", &e);
+		add_unknown(o, "vm_here", true, &e);
 	else
-		add_str(o, "vm_here", vvirt_state_name(state));
+		add_fact(o, "vm_here", vvirt_state_name(state), vvirt_state_name(state));
 }
 
-static void next_action(const struct move *m, char *buf, size_t len)
+static void next_action(const struct move *m, struct veng_next *ret)
 {
 	struct veng g;
 	struct vh_error e = { 0 };
@@ -372,10 +390,46 @@ static void next_action(const struct move *m, char *buf, size_t len)
 	/* veng_next reads the state only: no host behind the engine. */
 	if (veng_init(&g, &m->plan, m->role, m->have_state ? &m->st : NULL, &veng_real_ops, NULL,
 		      &e) < 0) {
-		snprintf(buf, len, "unknown (%.400s)", e.msg);
+		veng_next_set(ret, VENG_ACT_STATUS, VENG_PHASES, VENG_HERE, "unknown (%.400s)",
+			      e.msg);
 		return;
 	}
-	veng_next(&g, buf, len);
+	veng_next(&g, ret);
+}
+
+/*
+ * What people read: the same object with each fact's words ("@k_text") in
+ * place of its value, the next action's sentence in place of the object,
+ * and no schema: the text output stays as it was before the values came.
+ */
+static json_object *for_people(json_object *o)
+{
+	json_object *out, *txt;
+	char key[80];
+
+	if (json_object_is_type(o, json_type_array)) {
+		out = json_object_new_array();
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			json_object_array_add(out, for_people(json_object_array_get_idx(o, i)));
+		return out;
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return json_object_get(o);
+	out = json_object_new_object();
+	json_object_object_foreach(o, k, v) {
+		size_t l = strlen(k);
+
+		if (!strcmp(k, "schema") || (l > 5 && !strcmp(k + l - 5, "_text")))
+			continue;
+		snprintf(key, sizeof(key), "%s_text", k);
+		if (json_object_object_get_ex(o, key, &txt))
+			json_object_object_add(out, k, json_object_get(txt));
+		else if (!strcmp(k, "next") && json_object_object_get_ex(v, "text", &txt))
+			json_object_object_add(out, k, json_object_get(txt));
+		else
+			json_object_object_add(out, k, for_people(v));
+	}
+	return out;
 }
 
 static int show_move(struct vh_ctx *ctx, const struct status_args *a, const struct move *m)
@@ -384,12 +438,12 @@ static int show_move(struct vh_ctx *ctx, const struct status_args *a, const stru
 	struct veng_real *h;
 	struct vh_error e = { 0 };
 	json_object *o, *st, *disks;
-	char next[512];
+	struct veng_next next;
 	int r;
 
 	if ((r = veng_real_open(&m->plan, &ro, &h, &e)) < 0)
 		return vh_fail(ctx, &e);
-	o = json_object_new_object();
+	o = vh_json_object();
 	add_str(o, "resource", m->plan.resource);
 	add_str(o, "vm", m->plan.vm_name);
 	add_str(o, "role", vplan_role_name(m->role));
@@ -427,8 +481,14 @@ static int show_move(struct vh_ctx *ctx, const struct status_args *a, const stru
 		json_object_array_add(disks, dj);
 	}
 	json_object_object_add(o, "disks", disks);
-	next_action(m, next, sizeof(next));
-	add_str(o, "next", next);
+	next_action(m, &next);
+	json_object_object_add(o, "next", phase_next_json(&m->plan, m->role, &next, a->plan));
+	if (!ctx->json) {
+		json_object *people = for_people(o);
+
+		json_object_put(o);
+		o = people;
+	}
 	vh_print(ctx, o);
 	veng_real_close(h);
 	return VH_EXIT_OK;
@@ -452,7 +512,7 @@ static int list_moves(struct vh_ctx *ctx, const struct status_args *a)
 {
 	const char *dir = state_dir(a);
 	struct vh_error e = { 0 };
-	json_object *arr;
+	json_object *top, *arr;
 	char **paths = NULL;
 	size_t n = 0;
 	struct move *m;
@@ -464,12 +524,14 @@ static int list_moves(struct vh_ctx *ctx, const struct status_args *a)
 		(void)vh_err(&e, -ENOMEM, "out of memory");
 		return vh_fail(ctx, &e);
 	}
+	top = vh_json_object();
 	arr = json_object_new_array();
+	json_object_object_add(top, "moves", arr);
 	if (!ctx->json && !n)
 		printf("no move has a journal in %s\n", dir);
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_new_object();
-		char next[512];
+		struct veng_next next;
 
 		memset(&e, 0, sizeof(e));
 		add_str(o, "journal", paths[i]);
@@ -480,7 +542,7 @@ static int list_moves(struct vh_ctx *ctx, const struct status_args *a)
 			json_object_array_add(arr, o);
 			continue;
 		}
-		next_action(m, next, sizeof(next));
+		next_action(m, &next);
 		add_str(o, "resource", m->plan.resource);
 		add_str(o, "vm", m->plan.vm_name);
 		add_str(o, "role", vplan_role_name(m->role));
@@ -490,7 +552,7 @@ static int list_moves(struct vh_ctx *ctx, const struct status_args *a)
 		add_str(o, "doing", m->st.doing);
 		json_object_object_add(o, "aborted", json_object_new_boolean(m->st.aborted));
 		json_object_object_add(o, "done", json_object_new_boolean(m->st.done));
-		add_str(o, "next", next);
+		json_object_object_add(o, "next", phase_next_json(&m->plan, m->role, &next, NULL));
 		if (!ctx->json)
 			printf("%s  VM %s  %s  last phase %s%s%s  next: %s\n", m->plan.resource,
 			       m->plan.vm_name, vplan_role_name(m->role),
@@ -498,15 +560,15 @@ static int list_moves(struct vh_ctx *ctx, const struct status_args *a)
 			       veng_phase_name((enum veng_phase)m->st.last_phase),
 			       m->st.aborted ? "  ABORTED" : m->st.done ? "  DONE" :
 			       m->planned ? "  PLANNED" : "",
-			       m->st.doing[0] ? "  (a step was interrupted)" : "", next);
+			       m->st.doing[0] ? "  (a step was interrupted)" : "", next.text);
 		json_object_array_add(arr, o);
 	}
 	free(m);
 	vjournal_list_free(paths, n);
 	if (ctx->json)
-		vh_print(ctx, arr);
+		vh_print(ctx, top);
 	else
-		json_object_put(arr);
+		json_object_put(top);
 	return VH_EXIT_OK;
 }
 

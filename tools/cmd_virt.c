@@ -114,13 +114,20 @@ struct session {
 	struct vvirt_dom *d;
 };
 
+/* A URI with no host ("qemu:///system", "test:///default") is this host's
+ * libvirtd: its refusal is exit 15, not the peer's 12. */
+static unsigned int local_flag(const char *uri)
+{
+	return uri && strstr(uri, ":///") ? VVIRT_OPEN_LOCAL : 0;
+}
+
 static int open_dom(struct vh_ctx *ctx, const char *uri, const char *name, unsigned int flags,
 		    struct session *s)
 {
 	struct vh_error e = { 0 };
 
 	memset(s, 0, sizeof(*s));
-	if (vvirt_open(uri, flags, &s->c, &e) < 0)
+	if (vvirt_open(uri, flags | local_flag(uri), &s->c, &e) < 0)
 		return vh_fail(ctx, &e);
 	if (vvirt_lookup(s->c, name, &s->d, &e) < 0) {
 		vvirt_close(s->c);
@@ -429,7 +436,7 @@ static int virt_events(struct vh_ctx *ctx, int argc, char **argv)
 
 	if ((rc = parse(ctx, argc, argv, &o, 0, 1, "[--uri URI] [DOMAIN] [--timeout S] [--count N]")) >= 0)
 		return rc;
-	if (vvirt_open(o.uri, VVIRT_OPEN_EVENTS, &c, &e) < 0)
+	if (vvirt_open(o.uri, VVIRT_OPEN_EVENTS | local_flag(o.uri), &c, &e) < 0)
 		return vh_fail(ctx, &e);
 	if (vvirt_watch_start(c, argc > optind ? argv[optind] : NULL, &w, &e) < 0) {
 		vvirt_close(c);

@@ -54,6 +54,16 @@ void close_session(struct session *s);
  * cancel); installed once per process. */
 volatile sig_atomic_t *phase_signals(void);
 
+/* The one outcome vocabulary (docs/json.md, "outcome"): ok (@move: moved),
+ * undone, state-left; "refused" and "failed" are the callers' own. */
+const char *phase_outcome(enum veng_outcome o, bool move);
+
+/* The next safe action as JSON (docs/json.md, "next"): action, command
+ * (with @plan_path, or FILE when the caller does not know it; null unless
+ * one vmhop command is the action), host, role, text. */
+json_object *phase_next_json(const struct vplan *p, enum vplan_role role,
+			     const struct veng_next *n, const char *plan_path);
+
 /* The switch's figures of a migrate or resume into @o: switch_ms,
  * early_switch, fenced, twin, switch_steps_ms (each step's own ms). */
 void phase_switch_json(json_object *o, const struct veng_result *r);

@@ -105,7 +105,10 @@ static void usage_top(void)
 	       "5 busy, 6 too small / no space, 7 kernel refused, 8 unsupported,\n"
 	       "9 timeout, 10 already exists (see --force), 11 permission, 12 peer,\n"
 	       "13 undone (abort, restart: this host is as it was), 14 stopped with state left behind\n"
-	       "(see vmhop status).\n\n"
+	       "(see vmhop status), 15 this host's libvirtd not running or refused us,\n"
+	       "16 done, but the result could not be written to standard output.\n"
+	       "With --json, the objects of send, receive, the phase commands, status and every\n"
+	       "error carry \"schema\": 1 (docs/json.md).\n\n"
 	       "Environment: VMHOP_LIBVIRT_URI (this host's libvirt, qemu:///system),\n"
 	       "VMHOP_STATE_DIR (/var/lib/vmhop), VMHOP_DEBUG=1 (as --debug), VMHOP_NICE\n"
 	       "(the CPU priority of plan and of the move's commands, -10; 0: unchanged).\n");
@@ -141,7 +144,7 @@ int vh_main(int argc, char **argv)
 	/* A libvirtd that goes away mid-move (the peer's, or this host's) closes
 	 * the socket libvirt writes to: that must be an error vmhop handles, not
 	 * a SIGPIPE that kills it between two steps (lab 70-send, part 3).  A
-	 * closed stdout then fails the write, and vh_end says so (exit 1). */
+	 * closed stdout then fails the write, and vh_end says so (exit 16). */
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2 && ctx.json)
 		return vh_end(&ctx, vh_usage(&ctx, "missing command (see 'vmhop --help')"));

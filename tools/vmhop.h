@@ -33,6 +33,8 @@ enum vh_exit {
 	VH_EXIT_PEER = 12,		/* ECONNREFUSED, ECONNRESET, ENOTCONN, EKEYREJECTED: the peer */
 	VH_EXIT_UNDONE = 13,		/* abort succeeded: this host is as it was before the move */
 	VH_EXIT_STATE_LEFT = 14,	/* stopped on purpose, state left behind: see vmhop status */
+	VH_EXIT_LOCAL = 15,		/* EHOSTDOWN: this host's libvirtd not running or refused us */
+	VH_EXIT_UNWRITTEN = 16,		/* done, but the result could not be written to stdout */
 };
 
 struct vh_ctx {
@@ -72,19 +74,36 @@ int vh_exit_code(int err);
 /* Print one failure: a single line on stderr, and in JSON mode an error object
  * on stdout.  Returns the exit code. */
 int vh_fail(struct vh_ctx *ctx, const struct vh_error *e);
+/* The same, the error object with the next safe action @next (taken; NULL:
+ * none), for the commands that run the engine. */
+int vh_fail_next(struct vh_ctx *ctx, const struct vh_error *e, json_object *next);
 /* A bad command line: one line on stderr (and, with --json, the error object
  * on stdout, exit 2, errno EINVAL).  Returns VH_EXIT_USAGE. */
-/* The error object alone (under --json), with exit code @rc: for a command
- * that has printed its own result and failed all the same. */
-void vh_json_error(struct vh_ctx *ctx, int rc, const struct vh_error *e);
+/* The error object alone (under --json), with exit code @rc and the next
+ * safe action @next (taken; NULL: none): for a command that has printed its
+ * own result and failed all the same. */
+void vh_json_error(struct vh_ctx *ctx, int rc, const struct vh_error *e, json_object *next);
 /* plan --help's list of options, one per option plan parses (cmd_move.c). */
 void vh_plan_options_help(FILE *f);
 int vh_usage(struct vh_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The last word before exit: if anything written to stdout was lost, say so
- * and turn success into VH_EXIT_FAIL.  Returns the exit code. */
+ * and turn success into VH_EXIT_UNWRITTEN (a failure keeps its own code).
+ * Returns the exit code. */
 int vh_end(struct vh_ctx *ctx, int rc);
 /* The whole program (tools/main.c calls it; tests call it too). */
 int vh_main(int argc, char **argv);
+
+/* The version of every JSON object vmhop prints on stdout ("schema"; the
+ * objects and their fields: docs/json.md).  Raised when a field is removed
+ * or changes its type or meaning; a field added does not raise it. */
+#define VH_JSON_SCHEMA	1
+
+/* A new top-level JSON object for stdout: {"schema": VH_JSON_SCHEMA}. */
+json_object *vh_json_object(void);
+
+/* Flush stdout and note a write that failed, for vh_end(): after text
+ * printed with printf (a library may reopen stdout before vh_end runs). */
+void vh_flush(void);
 
 /* The one printer: JSON (--json) or text from the same object.  Takes ownership of @obj. */
 void vh_print(struct vh_ctx *ctx, json_object *obj);

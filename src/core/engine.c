@@ -1850,7 +1850,7 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
 			return r;
 		if (res->gate != VENG_GATE_PASS) {
 			res->outcome = VENG_STATE_LEFT;
-			snprintf(res->next, sizeof(res->next),
+			veng_next_set(&res->next, VENG_ACT_PHASE, VENG_RESUME, VENG_HERE,
 				 "the VM is paused on %s and D lacks writes: restore the DRBD link and "
 				 "run vmhop resume, or run vmhop restart here (a cold start of the VM "
 				 "here from its complete disk; vmhop abort does not undo this)",
@@ -1858,7 +1858,7 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
 			return 0;
 		}
 		if (flags & VENG_LEAVE_PAUSED) {
-			snprintf(res->next, sizeof(res->next),
+			veng_next_set(&res->next, VENG_ACT_PHASE, VENG_RESUME, VENG_HERE,
 				 "the VM is paused on %s, DRBD connected and in sync: vmhop resume",
 				 p->dest.host);
 			return 0;
@@ -2281,8 +2281,8 @@ static int settle_migration(struct veng *g, struct veng_result *res, bool *ret_h
 			return r;
 	}
 	if (rd < 0 && rd != -ENOENT)
-		snprintf(res->next, sizeof(res->next), "the VM runs here; libvirt on %.64s did not "
-			 "answer (%.120s): a paused copy the migration may have left there never ran; "
+		veng_next_set(&res->next, VENG_ACT_MANUAL, VENG_ABORT, VENG_PEER,
+			 "the VM runs here; libvirt on %.64s did not answer (%.120s): a paused copy the migration may have left there never ran; "
 			 "remove it there (virsh destroy, virsh undefine) before vmhop abort there",
 			 p->dest.host, pe.msg);
 	g->st.migrating = false;
@@ -2888,7 +2888,8 @@ static int abort_move(struct veng *g, struct veng_result *res, struct vh_error *
 	g->st.aborted = true;
 	res->outcome = VENG_UNDONE;
 	if (d_note[0])
-		snprintf(res->next, sizeof(res->next), "nothing here (undone); %.448s", d_note);
+		veng_next_set(&res->next, VENG_ACT_MANUAL, VENG_ABORT, VENG_PEER,
+			      "nothing here (undone); %.448s", d_note);
 	return save(g, e);
 }
 
@@ -3037,8 +3038,8 @@ static int restart_here(struct veng *g, unsigned flags, struct veng_result *res,
 	if ((r = save(g, e)) < 0)
 		return r;
 next:
-	snprintf(res->next, sizeof(res->next), "the VM runs here again from its own disk: run "
-		 "vmhop abort on %s (it removes what the move made there)", p->dest.host);
+	veng_next_set(&res->next, VENG_ACT_PHASE, VENG_ABORT, VENG_PEER,
+		      "the VM runs here again from its own disk: run vmhop abort on %s (it removes what the move made there)", p->dest.host);
 	return 0;
 }
 
@@ -3054,30 +3055,71 @@ static bool phase_is_mine(const struct veng *g, enum veng_phase ph)
 	}
 }
 
-void veng_next(const struct veng *g, char *buf, size_t len)
+static const char *const act_names[] = {
+	[VENG_ACT_NONE] = "none", [VENG_ACT_PHASE] = "phase", [VENG_ACT_AGAIN] = "again",
+	[VENG_ACT_STATUS] = "status", [VENG_ACT_MANUAL] = "manual",
+};
+
+const char *veng_act_name(enum veng_act a)
+{
+	return (unsigned)a < sizeof(act_names) / sizeof(act_names[0]) ? act_names[a] : "none";
+}
+
+void veng_next_set(struct veng_next *n, enum veng_act act, enum veng_phase phase,
+		   enum veng_where where, const char *fmt, ...)
+{
+	va_list ap;
+
+	n->act = act;
+	n->phase = phase;
+	n->where = where;
+	va_start(ap, fmt);
+	vsnprintf(n->text, sizeof(n->text), fmt, ap);
+	va_end(ap);
+}
+
+/* The phase S runs next, from its state: VENG_PHASES when none is left. */
+static enum veng_phase next_phase_s(const struct veng_state *st)
+{
+	return !st->primary ? VENG_PREPARE : !st->connected ? VENG_BRIDGE :
+	       !st->synced ? VENG_WAIT_SYNC : !st->handed_off ? VENG_MIGRATE :
+	       !st->resumed_on_d ? VENG_RESUME : !st->drbd_down ? VENG_RELEASE : VENG_CLEANUP;
+}
+
+static enum veng_phase next_phase_d(const struct veng_state *st)
+{
+	return !st->connected ? VENG_PREPARE : !st->synced ? VENG_WAIT_SYNC :
+	       !st->drbd_down ? VENG_RELEASE : VENG_CLEANUP;
+}
+
+void veng_next(const struct veng *g, struct veng_next *ret)
 {
 	const struct veng_state *st = &g->st;
-	const char *s;
+	enum veng_phase ph;
 
-	if (st->aborted && st->restarted_here)
-		s = "nothing here: the VM was restarted on this host (vmhop abort on the destination "
-		    "removes what the move made there)";
-	else if (st->aborted)
-		s = "nothing: the move was aborted on this host";
-	else if (st->done)
-		s = "nothing: the move is finished on this host";
-	else if (st->doing[0])
-		s = "a step was interrupted: run the same phase again, or vmhop abort";
-	else if (is_s(g))
-		s = !st->primary ? "vmhop prepare" : !st->connected ? "vmhop bridge" :
-		    !st->synced ? "vmhop wait-sync" : !st->handed_off ? "vmhop migrate" :
-		    !st->resumed_on_d ? "vmhop resume (if the gate cannot pass: vmhop restart, a cold "
-		    "start here)" : !st->drbd_down ? "vmhop release" :
-		    "vmhop cleanup";
-	else
-		s = !st->connected ? "vmhop prepare" : !st->synced ? "vmhop wait-sync" :
-		    !st->drbd_down ? "vmhop release (once the VM runs here)" : "vmhop cleanup";
-	snprintf(buf, len, "%s", s);
+	if (st->aborted && st->restarted_here) {
+		veng_next_set(ret, VENG_ACT_PHASE, VENG_ABORT, VENG_PEER, "nothing here: the VM was "
+			      "restarted on this host (vmhop abort on the destination removes what "
+			      "the move made there)");
+	} else if (st->aborted) {
+		veng_next_set(ret, VENG_ACT_NONE, VENG_PHASES, VENG_HERE,
+			      "nothing: the move was aborted on this host");
+	} else if (st->done) {
+		veng_next_set(ret, VENG_ACT_NONE, VENG_PHASES, VENG_HERE,
+			      "nothing: the move is finished on this host");
+	} else if (st->doing[0]) {
+		veng_next_set(ret, VENG_ACT_AGAIN, VENG_PHASES, VENG_HERE,
+			      "a step was interrupted: run the same phase again, or vmhop abort");
+	} else if (is_s(g)) {
+		ph = next_phase_s(st);
+		veng_next_set(ret, VENG_ACT_PHASE, ph, VENG_HERE, "vmhop %s%s", veng_phase_name(ph),
+			      ph == VENG_RESUME ? " (if the gate cannot pass: vmhop restart, a cold "
+			      "start here)" : "");
+	} else {
+		ph = next_phase_d(st);
+		veng_next_set(ret, VENG_ACT_PHASE, ph, VENG_HERE, "vmhop %s%s", veng_phase_name(ph),
+			      ph == VENG_RELEASE ? " (once the VM runs here)" : "");
+	}
 }
 
 int veng_run(struct veng *g, enum veng_phase ph, unsigned flags, struct veng_result *ret,
@@ -3118,8 +3160,8 @@ int veng_run(struct veng *g, enum veng_phase ph, unsigned flags, struct veng_res
 			g->st.last_phase = ph;
 		r = save(g, e);
 	}
-	if (!res.next[0])
-		veng_next(g, res.next, sizeof(res.next));
+	if (!res.next.text[0])
+		veng_next(g, &res.next);
 	if (ret)
 		*ret = res;
 	return r;

@@ -360,6 +360,31 @@ enum veng_switch_step {
 };
 extern const char *const veng_switch_step_names[VENG_SW_STEPS];
 
+/*
+ * The next safe action on a host: what it is (for programs) and the
+ * sentence for people.  vmhop status, the phase commands and send/receive
+ * show both (docs/json.md, "next").
+ */
+enum veng_act {
+	VENG_ACT_NONE,		/* nothing is left to do on this host */
+	VENG_ACT_PHASE,		/* run the phase .phase on .where (a vmhop command) */
+	VENG_ACT_AGAIN,		/* a step was interrupted: the same phase again, or abort */
+	VENG_ACT_STATUS,	/* look first (vmhop status): no one command is safe to name */
+	VENG_ACT_MANUAL,	/* an operator's hand outside vmhop (the text says what) */
+};
+const char *veng_act_name(enum veng_act a);
+
+struct veng_next {
+	enum veng_act act;
+	enum veng_phase phase;	/* VENG_ACT_PHASE */
+	enum veng_where where;	/* the host it is for: this one or the peer */
+	char text[512];		/* the sentence, for people */
+};
+
+/* Fill @n: act, phase, where, and the sentence from @fmt. */
+void veng_next_set(struct veng_next *n, enum veng_act act, enum veng_phase phase,
+		   enum veng_where where, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 struct veng_result {
 	enum veng_phase phase;
 	enum veng_outcome outcome;
@@ -380,7 +405,7 @@ struct veng_result {
 	 * else done inside the pause */
 	int64_t switch_at_ns[VENG_SW_STEPS];
 	enum veng_gate gate;	/* migrate / resume: the last decision */
-	char next[512];		/* what to run next, for people */
+	struct veng_next next;	/* what to run next */
 };
 
 /* @st: the journal loaded for this move (NULL: a fresh one).  @now_ns NULL:
@@ -396,8 +421,8 @@ int veng_init(struct veng *g, const struct vplan *p, enum vplan_role role,
 int veng_run(struct veng *g, enum veng_phase phase, unsigned flags, struct veng_result *ret,
 	     struct vh_error *e) VH_MUST_CHECK;
 
-/* The next safe action on this host, as a sentence. */
-void veng_next(const struct veng *g, char *buf, size_t len);
+/* The next safe action on this host, from its state alone. */
+void veng_next(const struct veng *g, struct veng_next *ret);
 
 /* ---- the real host (engine_host.c) ------------------------------------- */
 

@@ -112,7 +112,8 @@ static int virt(struct veng_real *r, enum veng_where w, struct vh_error *e)
 {
 	if (r->virt[w])
 		return 0;
-	return vvirt_open(w == VENG_HERE ? r->local_uri : r->plan->migration.uri, 0, &r->virt[w], e);
+	return vvirt_open(w == VENG_HERE ? r->local_uri : r->plan->migration.uri,
+			  w == VENG_HERE ? VVIRT_OPEN_LOCAL : 0, &r->virt[w], e);
 }
 
 /* ---- LVM, meta-data ---------------------------------------------------- */
@@ -793,7 +794,8 @@ static int h_vm_watch(void *ud, const char *name, struct vh_error *e)
 	}
 	if ((rc = nl(r, e)) < 0)
 		return rc;
-	if (!r->virt_ev && (rc = vvirt_open(r->local_uri, VVIRT_OPEN_EVENTS, &r->virt_ev, e)) < 0)
+	if (!r->virt_ev && (rc = vvirt_open(r->local_uri, VVIRT_OPEN_EVENTS | VVIRT_OPEN_LOCAL,
+					    &r->virt_ev, e)) < 0)
 		return rc;
 	if (!r->vwatch && (rc = vvirt_watch_start(r->virt_ev, name, &r->vwatch, e)) < 0)
 		return rc;

@@ -628,7 +628,8 @@ static int plan_vm(struct vplan *p, const struct vplan_request *req,
 	char *xml = NULL, uuid[64];
 	int r, st, reason;
 
-	if ((r = vvirt_open(req->local_uri ? req->local_uri : DEFAULT_LOCAL_URI, 0, &c, e)) < 0)
+	if ((r = vvirt_open(req->local_uri ? req->local_uri : DEFAULT_LOCAL_URI, VVIRT_OPEN_LOCAL, &c,
+			    e)) < 0)
 		return r;
 	if ((r = vvirt_lookup(c, req->vm, &d, e)) < 0)
 		goto out;

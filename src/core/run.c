@@ -54,7 +54,7 @@ static int run_phase(struct veng *g, enum veng_phase ph, bool again, struct vrun
 	r = veng_run(g, ph, 0, res, e);
 	sum->ran[ph] = true;
 	if (r == 0 && res->outcome == VENG_STATE_LEFT)
-		r = vh_err(e, -ETIMEDOUT, "%s stopped: %s", veng_phase_name(ph), res->next);
+		r = vh_err(e, -ETIMEDOUT, "%s stopped: %s", veng_phase_name(ph), res->next.text);
 	emit(g, "phase-end", (int)ph, res, r, r < 0 ? e : NULL);
 	res->wall_ns += before;
 	if (r < 0)
@@ -123,20 +123,21 @@ static int give_up(struct veng *g, const struct vrun_opts *o, int rc, struct vru
 	if (untouched(g)) {
 		sum->untouched = true;
 		sum->outcome = VENG_UNDONE;
-		snprintf(sum->next, sizeof(sum->next), "nothing: this host was not changed");
+		veng_next_set(&sum->next, VENG_ACT_NONE, VENG_PHASES, VENG_HERE,
+			      "nothing: this host was not changed");
 		return rc;
 	}
 	if (o->no_abort) {
-		veng_next(g, sum->next, sizeof(sum->next));
+		veng_next(g, &sum->next);
 		return rc;
 	}
 	if (g->role == VPLAN_ROLE_SOURCE && g->st.handed_off) {
 		/* The VM is on D (paused or running): only going on can finish.
 		 * While it is paused there, migrate's own advice is the precise one. */
-		if (!g->st.resumed_on_d && sum->res[VENG_MIGRATE].next[0])
-			snprintf(sum->next, sizeof(sum->next), "%s", sum->res[VENG_MIGRATE].next);
+		if (!g->st.resumed_on_d && sum->res[VENG_MIGRATE].next.text[0])
+			sum->next = sum->res[VENG_MIGRATE].next;
 		else
-			veng_next(g, sum->next, sizeof(sum->next));
+			veng_next(g, &sum->next);
 		return rc;
 	}
 	g->stop = NULL;
@@ -147,10 +148,12 @@ static int give_up(struct veng *g, const struct vrun_opts *o, int rc, struct vru
 	g->stop = stop;
 	if (r == 0 && res->outcome == VENG_UNDONE) {
 		sum->outcome = VENG_UNDONE;
-		snprintf(sum->next, sizeof(sum->next), "nothing: the move was undone on this host");
+		veng_next_set(&sum->next, VENG_ACT_NONE, VENG_PHASES, VENG_HERE,
+			      "nothing: the move was undone on this host");
 	} else {
-		snprintf(sum->next, sizeof(sum->next), "the abort did not finish (%.400s): see vmhop "
-			 "status", ae.msg[0] ? ae.msg : "unknown error");
+		veng_next_set(&sum->next, VENG_ACT_STATUS, VENG_PHASES, VENG_HERE,
+			      "the abort did not finish (%.400s): see vmhop status",
+			      ae.msg[0] ? ae.msg : "unknown error");
 	}
 	return rc;
 }
@@ -365,7 +368,7 @@ int vrun_receive(struct veng *g, const struct vrun_opts *o, struct vrun_summary 
 		sum->ran[VRUN_WAIT_VM] = true;
 		res->phase = VENG_PHASES;
 		res->wall_ns = g->now_ns() - tw;
-		snprintf(res->next, sizeof(res->next), "vmhop release");
+		veng_next_set(&res->next, VENG_ACT_PHASE, VENG_RELEASE, VENG_HERE, "vmhop release");
 		emit(g, "phase-end", VRUN_WAIT_VM, res, r, r < 0 ? e : NULL);
 		if (r < 0) {
 			sum->failed = VRUN_WAIT_VM;

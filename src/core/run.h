@@ -58,7 +58,7 @@ struct vrun_summary {
 	bool ran[VENG_PHASES + 1];
 	struct veng_result res[VENG_PHASES + 1];	/* each phase's result (wall_ns ...) */
 	int64_t wall_ns;
-	char next[512];			/* what to do now, when not OK */
+	struct veng_next next;		/* what to do now */
 };
 
 /*

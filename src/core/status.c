@@ -82,13 +82,25 @@ static int add_pct(json_object *o, const char *key, unsigned permille)
 	return vjson_add_obj(o, key, json_object_new_double_s(permille / 10.0, p));
 }
 
+const char *vstatus_sync_word(const struct vstatus_sync *s)
+{
+	if (!s->have_drbd)
+		return "no-device";
+	if (!s->attached)
+		return "no-disk";
+	if (s->resyncing)
+		return "resyncing";
+	return s->oos_kib ? "out-of-sync" : "in-sync";
+}
+
 int vstatus_sync_json(const struct vstatus_sync *s, json_object *o)
 {
 	char text[256];
 	int r;
 
 	vstatus_sync_text(s, text, sizeof(text));
-	if ((r = vjson_add_str(o, "sync", text)) < 0 || !s->attached)
+	if ((r = vjson_add_str(o, "sync", vstatus_sync_word(s))) < 0 ||
+	    (r = vjson_add_str(o, "sync_text", text)) < 0 || !s->attached)
 		return r;
 	if ((r = add_pct(o, "in_sync_percent", s->in_sync_permille)) < 0 ||
 	    (r = vjson_add_u64(o, "size_kib", s->size_kib)) < 0 || !s->resyncing)

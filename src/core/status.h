@@ -34,8 +34,11 @@ void vstatus_sync_view(const struct drbdnl_status *st, const struct drbdnl_proc_
 /* One phrase for people: "100.0% in sync", "SyncSource: 42.1% of the resync
  * done, 74.0 MiB to go, 12.0 MiB/s, 6 s left", "no DRBD device" ... */
 void vstatus_sync_text(const struct vstatus_sync *s, char *buf, size_t len);
-/* The same as JSON members of @o ("sync", "in_sync_percent", "resync_*"):
- * -ENOMEM when one could not be added. */
+/* The sync in one word: "in-sync", "out-of-sync" (not resyncing), "resyncing",
+ * "no-device" (the minor does not exist), "no-disk" (no local disk: unknown). */
+const char *vstatus_sync_word(const struct vstatus_sync *s);
+/* The same as JSON members of @o ("sync", the word; "sync_text", the phrase;
+ * "in_sync_percent", "resync_*"): -ENOMEM when one could not be added. */
 int vstatus_sync_json(const struct vstatus_sync *s, json_object *o);
 
 /* The helper as status shows it: the parameter now, whether vmhop's record

@@ -89,6 +89,9 @@ struct vvirt_conn;
 struct vvirt_dom;
 
 #define VVIRT_OPEN_EVENTS (1u << 0)	/* start the event loop first (vvirt_watch_*) */
+#define VVIRT_OPEN_LOCAL  (1u << 1)	/* @uri is this host's libvirtd: a connection it
+					 * refuses or drops is -EHOSTDOWN, not the peer's
+					 * -ECONNREFUSED (exit 15, not 12) */
 
 int vvirt_open(const char *uri, unsigned int flags, struct vvirt_conn **ret,
 	       struct vh_error *e) VH_MUST_CHECK;

@@ -104,6 +104,15 @@ int vvirt_open(const char *uri, unsigned int flags, struct vvirt_conn **ret, str
 			if (e)
 				e->code = r;
 		}
+		/* ... unless it is this host's own libvirtd: down, or not
+		 * letting us in, is this host's matter, not the peer's. */
+		if ((flags & VVIRT_OPEN_LOCAL) &&
+		    (r == -ECONNREFUSED || r == -ECONNRESET || r == -ENOTCONN)) {
+			if (e)
+				e->code = -EHOSTDOWN;
+			r = vh_err_prefix(e, -EHOSTDOWN, "this host's libvirtd (%s) is not running "
+					  "or refused the connection", uri);
+		}
 		return r;
 	}
 	*ret = c;

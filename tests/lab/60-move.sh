@@ -254,8 +254,8 @@ EOF")
 	at=${at//'\/'/'/'}	# JSON's escaped slashes
 	st=$(lab_field 2 <<< "$out")	# status, run right after the kill
 	assert_eq "$(jget state.doing <<< "$st")" "$at" "$h: status after the kill in $p shows the step under way"
-	assert_match "$(jget next <<< "$st")" "interrupted: run the same phase again" "$h: status's next action after the kill in $p"
-	say "  SIGKILL in $p on $h${wrap:+ (under strace, syscalls slowed)}: in step '$at'; killed run and status $(elapsed "$s") s; status: next '$(jget next <<< "$st")'"
+	assert_match "$(jget next.text <<< "$st")" "interrupted: run the same phase again" "$h: status's next action after the kill in $p"
+	say "  SIGKILL in $p on $h${wrap:+ (under strace, syscalls slowed)}: in step '$at'; killed run and status $(elapsed "$s") s; status: next '$(jget next.text <<< "$st")'"
 }
 # lv_after_kill HOST LV OWN: after a kill, the LV's live table is DRBD's or
 # OWN (its own), and it is not suspended; says which, and any inactive table.
@@ -299,7 +299,7 @@ EOF") || fail "$h: SIGKILL inside $p's swap of vg-$lv: $at"
 	at=${at//'\/'/'/'}
 	st=$(lab_out $h "$V --json status --plan $PLAN")
 	assert_eq "$(jget state.doing <<< "$st")" "$at" "$h: status after the kill in $p's swap shows the step under way"
-	say "  SIGKILL in $p on $h between the load and the resume of its swap of vg-$lv (ioctls slowed under strace): in step '$at'; status: lv_inactive '$(jget disks.0.lv_inactive <<< "$st")'; $(elapsed "$s") s"
+	say "  SIGKILL in $p on $h between the load and the resume of its swap of vg-$lv (ioctls slowed under strace): in step '$at'; status: lv_inactive '$(jget disks.0.lv_inactive_text <<< "$st")'; $(elapsed "$s") s"
 }
 
 # cut_in_migration PORT: vmhop migrate on hv1 in the background, and DRBD's
@@ -574,7 +574,7 @@ assert_eq "$OUT2" paused "VM left paused on hv2"
 st=$(lab_field 1 <<< "$OUT1")
 oos=$(jget disks.0.out_of_sync_kib <<< "$st")
 assert_ge "$oos" 4 "status: blocks hv2 misses"
-assert_match "$(jget next <<< "$st")" "vmhop restart" "status names the cold start on hv1"
+assert_match "$(jget next.text <<< "$st")" "vmhop restart" "status names the cold start on hv1"
 chk=$(lab_field 2 <<< "$OUT1")
 assert_match "$(tail -n1 <<< "$chk")" "^seqcheck: ok" "hv1's disk holds every acknowledged write"
 lines=$(lab_field 3 <<< "$OUT1")

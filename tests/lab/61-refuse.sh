@@ -192,17 +192,18 @@ assert_nothing "$(part 0)" "before the move is prepared"
 J=$STATE/$UUID.journal
 assert_match "$(part 1)" "^$RES  VM $N  dest  last phase prepare  next: vmhop wait-sync" "status lists the move"
 js=$(part 2)
-assert_eq "$(jget 0.resource <<< "$js"),$(jget 0.role <<< "$js"),$(jget 0.last_phase <<< "$js"),$(jget 0.aborted <<< "$js")" \
+assert_eq "$(jget moves.0.resource <<< "$js"),$(jget moves.0.role <<< "$js"),$(jget moves.0.last_phase <<< "$js"),$(jget moves.0.aborted <<< "$js")" \
 	"$RES,dest,prepare,false" "status --json lists the move"
 st=$(part 3)
 d0() { jget disks.0.$1 <<< "$st"; }
 assert_eq "$(jget journal <<< "$st")" "$J" "status RESOURCE found the journal"
 assert_eq "$(d0 lv_here) $(d0 lv_maps) $(d0 copy_here) $(d0 md_lv_here)" \
-	"present its own table present present" "status RESOURCE: hv2's LV, .copy, meta-data LV"
-assert_eq "$(d0 cstate) $(d0 role) $(jget vm_here <<< "$st")" "WFConnection Secondary not defined" \
+	"present own present present" "status RESOURCE: hv2's LV, .copy, meta-data LV"
+assert_eq "$(d0 cstate) $(d0 role) $(jget vm_here <<< "$st")" "WFConnection Secondary undefined" \
 	"status RESOURCE: DRBD and the VM on hv2"
 assert_eq "$(d0 lv_table)" "$(part 4)" "status shows the LV's table as dmsetup does"
-assert_eq "$(part 5 | jget disks.0.lv_maps)" "its own table" "status --plan shows the same"
+assert_eq "$(part 5 | jget disks.0.lv_maps)" "own" "status --plan shows the same"
+assert_eq "$(part 5 | jget disks.0.lv_maps_text)" "its own table" "status --plan: the words beside the value"
 # the usermode helper: the module's parameter as sysfs has it, held by vmhop for this
 # move, the original in vmhop's record and in the journal; the sync as a percentage
 # of what DRBD's bitmap covers, equal to the kernel's own oos: in /proc/drbd.
@@ -211,7 +212,7 @@ human=$(tail -n +3 <<< "$both")
 IFS='|' read -r cur held mine saved jorig hold oos size pct words <<< "$(jmany usermode_helper.current \
 	usermode_helper.held_by_vmhop usermode_helper.held_for_this_move usermode_helper.saved_original \
 	usermode_helper.journal_original usermode_helper.holds.0.resource disks.0.out_of_sync_kib \
-	disks.0.size_kib disks.0.in_sync_percent disks.0.sync <<< "$st")"
+	disks.0.size_kib disks.0.in_sync_percent disks.0.sync_text <<< "$st")"
 assert_eq "$cur" "$(head -1 <<< "$both")" "status: the helper as sysfs has it"
 assert_eq "$cur,$held,$mine,$saved,$jorig,$hold" "/bin/true,true,true,/sbin/drbdadm,/sbin/drbdadm,$RES" \
 	"status: the helper held by vmhop for $RES, the original saved"
@@ -243,8 +244,8 @@ say "d. journal truncated to 300 bytes: status --plan, status $RES, preflight, p
 assert_eq "$(part 2)" 13 "abort on hv2: undone"
 both=$(part 3)
 assert_eq "$(head -1 <<< "$both")|$(tail -n +2 <<< "$both" | jmany usermode_helper.current usermode_helper.held_by_vmhop \
-	usermode_helper.held_for_this_move usermode_helper.journal_original disks.0.cstate disks.0.sync)" \
-	"/sbin/drbdadm|/sbin/drbdadm|false|false|/sbin/drbdadm|none|no DRBD device" \
+	usermode_helper.held_for_this_move usermode_helper.journal_original disks.0.cstate disks.0.sync disks.0.sync_text)" \
+	"/sbin/drbdadm|/sbin/drbdadm|false|false|/sbin/drbdadm|none|no-device|no DRBD device" \
 	"status after abort: the original helper back (sysfs and status), no hold, no DRBD device"
 say "abort: status shows /sbin/drbdadm back, no hold, no DRBD device"
 assert_match "$(part 4)" "^$RES  VM $N  dest  .*ABORTED  next: nothing: the move was aborted" "status lists the aborted move"

@@ -473,7 +473,7 @@ k0=$(sed -n 1p <<< "$out7")
 cs7=$(sed -n 2p <<< "$out7")
 st7=$(tail -n +3 <<< "$out7")
 rs7=$(python3 -c 'import json,sys; d=json.load(sys.stdin)["disks"][0]
-print(d.get("cstate"), d.get("resync_rate_kib_s", "-"), d.get("resync_eta_s", "-"), "|", d.get("sync"))' <<< "$st7")
+print(d.get("cstate"), d.get("resync_rate_kib_s", "-"), d.get("resync_eta_s", "-"), "|", d.get("sync_text"))' <<< "$st7")
 assert_match "$rs7" "^SyncSource [1-9][0-9]* [0-9]+ \| SyncSource: [0-9.]+% of the resync done, [0-9.]+ MiB to go, [0-9.]+ MiB/s, [0-9]+ s left$" "status in the resync: the kernel's rate and time left"
 assert_eq "$cs7" SyncSource "hv1's DRBD just before the cut (the cut lands in the resync)"
 # DRBD notices the dead link by its own timers (ping-int 10 s, ping-timeout

@@ -91,7 +91,7 @@ envs=$(echo "$top_help" | grep -oE 'VMHOP_[A-Z_]+' | sort -u)
 for v in $envs; do in_man "$v" "^\.B $v$"; done
 codes=$(echo "$top_help" | sed -n '/^Exit codes:/,/^$/p' | grep -oE '(^|[ ,:])[0-9]+ [a-z]' |
 	grep -oE '[0-9]+')
-[ "$(echo "$codes" | wc -l)" -eq 15 ] && ok || bad "vmhop --help lists exit codes: $codes"
+[ "$(echo "$codes" | wc -l)" -eq 17 ] && ok || bad "vmhop --help lists exit codes: $codes"
 for n in $codes; do in_man "exit code $n" "^\.B $n$"; done
 
 # The completion function, as bash calls it.

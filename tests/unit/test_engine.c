@@ -1603,7 +1603,7 @@ static void gate_timeout_leaves_vm_paused(void **state)
 	assert_log(n, LOG("wait 100"));
 	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);	/* never resumed on stale data */
 	assert_false(W.saved.disconnected);
-	assert_true(strstr(res.next, "vmhop resume") != NULL);
+	assert_true(strstr(res.next.text, "vmhop resume") != NULL);
 	/* abort cannot undo it */
 	assert_int_equal(run(&g2, VENG_ABORT, 0, &res), -EBUSY);
 	/* the link is back: resume finishes */
@@ -1762,7 +1762,7 @@ static void restart_after_a_stopped_gate(void **state)
 	size_t n;
 
 	source_gate_stopped(&g, &res);
-	assert_true(strstr(res.next, "vmhop restart") != NULL);
+	assert_true(strstr(res.next.text, "vmhop restart") != NULL);
 	st = W.saved;
 	engine(&g2, VPLAN_ROLE_SOURCE, &st);
 	n = W.nlog;
@@ -1777,7 +1777,7 @@ static void restart_after_a_stopped_gate(void **state)
 	assert_string_equal(find(W.dm, "vg-vm1", false)->table, "0 409600 linear 254:0 2048\n");
 	assert_true(lvo("vg", "vm1", false)->exists);	/* the only good copy stays */
 	assert_true(W.saved.aborted && W.saved.restarted_here && W.saved.removed_on_d);
-	assert_true(strstr(res.next, "vmhop abort on hv2") != NULL);
+	assert_true(strstr(res.next.text, "vmhop abort on hv2") != NULL);
 	/* again: nothing to do */
 	n = W.nlog;
 	assert_int_equal(run(&g2, VENG_RESTART, 0, &res), 0);
@@ -2343,7 +2343,7 @@ static void send_failed_migration_is_undone(void **state)
 	assert_int_equal(send_run(&g, &sum, true), -EIO);
 	assert_int_equal(sum.outcome, VENG_STATE_LEFT);
 	assert_false(logged(0, "down"));
-	assert_string_equal(sum.next, "vmhop migrate");
+	assert_string_equal(sum.next.text, "vmhop migrate");
 }
 
 /* send: a migration cancelled for a lost link is a failure before the VM
@@ -2547,7 +2547,7 @@ static void send_gate_timeout_leaves_vm_paused_no_abort(void **state)
 	assert_false(logged(0, "down"));
 	assert_false(logged(0, "resume peer"));
 	assert_int_equal(W.vm_peer, VIR_DOMAIN_PAUSED);
-	assert_true(strstr(sum.next, "vmhop resume") != NULL);
+	assert_true(strstr(sum.next.text, "vmhop resume") != NULL);
 }
 
 static volatile sig_atomic_t stop_now;
@@ -3685,7 +3685,7 @@ static void d_silent_after_a_migration(void **state)
 	W.peer_state_err = -ECONNREFUSED;
 	assert_int_equal(run(&g, VENG_ABORT, 0, &res), 0);
 	assert_int_equal(res.outcome, VENG_UNDONE);
-	assert_non_null(strstr(res.next, "did not answer"));
+	assert_non_null(strstr(res.next.text, "did not answer"));
 	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
 	assert_string_equal(find(W.dm, "vg-vm1", false)->table, "0 409600 linear 254:0 2048\n");
 	/* the migrate call failed for it: not handed over, migrating cleared */

@@ -113,7 +113,7 @@ static void listing_shows_every_move_and_the_unreadable_one(void **state)
 {
 	struct tcli r = tcli_run(NULL, "status", "--state-dir", dir, NULL);
 	char want[256];
-	json_object *arr, *o, *v;
+	json_object *top, *arr, *o, *v, *n;
 
 	assert_int_equal(r.rc, 0);
 	assert_non_null(strstr(r.out, "vh-1a2b3c4d  VM alpha  source  last phase prepare  next: "
@@ -125,7 +125,10 @@ static void listing_shows_every_move_and_the_unreadable_one(void **state)
 
 	r = tcli_run(NULL, "--json", "status", "--state-dir", dir, NULL);
 	assert_int_equal(r.rc, 0);
-	assert_non_null(arr = json_tokener_parse(r.out));
+	assert_non_null(top = json_tokener_parse(r.out));
+	assert_true(json_object_object_get_ex(top, "schema", &v));
+	assert_int_equal(json_object_get_int(v), 1);
+	assert_true(json_object_object_get_ex(top, "moves", &arr));
 	assert_true(json_object_is_type(arr, json_type_array));
 	assert_int_equal(json_object_array_length(arr), 2);
 	o = json_object_array_get_idx(arr, 0);
@@ -137,30 +140,39 @@ static void listing_shows_every_move_and_the_unreadable_one(void **state)
 	assert_string_equal(json_object_get_string(v), "prepare");
 	assert_true(json_object_object_get_ex(o, "aborted", &v));
 	assert_false(json_object_get_boolean(v));
-	assert_true(json_object_object_get_ex(o, "next", &v));
+	/* the next action: a value, the command, the host, and the words */
+	assert_true(json_object_object_get_ex(o, "next", &n));
+	assert_true(json_object_object_get_ex(n, "action", &v));
+	assert_string_equal(json_object_get_string(v), "bridge");
+	assert_true(json_object_object_get_ex(n, "command", &v));
+	assert_string_equal(json_object_get_string(v), "vmhop bridge --plan FILE");
+	assert_true(json_object_object_get_ex(n, "role", &v));
+	assert_string_equal(json_object_get_string(v), "source");
+	assert_true(json_object_object_get_ex(n, "text", &v));
 	assert_string_equal(json_object_get_string(v), "vmhop bridge");
 	o = json_object_array_get_idx(arr, 1);
 	assert_false(json_object_object_get_ex(o, "resource", &v));
 	assert_true(json_object_object_get_ex(o, "error", &v));
 	assert_non_null(strstr(json_object_get_string(v), UUID_B ".journal is corrupt"));
-	json_object_put(arr);
+	json_object_put(top);
 	tcli_free(&r);
 }
 
 static void listing_of_an_empty_or_missing_dir(void **state)
 {
 	char missing[96];
-	json_object *arr;
+	json_object *top, *arr;
 	struct tcli r;
 	struct stat sb;
 
 	snprintf(missing, sizeof(missing), "%s/none", dir);
 	r = tcli_run(NULL, "--json", "status", "--state-dir", missing, NULL);
 	assert_int_equal(r.rc, 0);
-	assert_non_null(arr = json_tokener_parse(r.out));
+	assert_non_null(top = json_tokener_parse(r.out));
+	assert_true(json_object_object_get_ex(top, "moves", &arr));
 	assert_true(json_object_is_type(arr, json_type_array));
 	assert_int_equal(json_object_array_length(arr), 0);
-	json_object_put(arr);
+	json_object_put(top);
 	tcli_free(&r);
 	assert_int_equal(stat(missing, &sb), -1);	/* status created nothing */
 }
@@ -320,7 +332,7 @@ static void listing_shows_planned_moves_with_their_phase(void **state)
 	struct vh_error e = { 0 };
 	struct vplan c;
 	struct tcli r;
-	json_object *arr, *o, *v;
+	json_object *top, *arr, *o, *v;
 	char path[160];
 	size_t len;
 	char *text;
@@ -347,7 +359,8 @@ static void listing_shows_planned_moves_with_their_phase(void **state)
 	tcli_free(&r);
 	r = tcli_run(NULL, "--json", "status", "--state-dir", dir, NULL);
 	assert_int_equal(r.rc, 0);
-	assert_non_null(arr = json_tokener_parse(r.out));
+	assert_non_null(top = json_tokener_parse(r.out));
+	assert_true(json_object_object_get_ex(top, "moves", &arr));
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		o = json_object_array_get_idx(arr, i);
 		if (!json_object_object_get_ex(o, "vm", &v) || strcmp(json_object_get_string(v), "gamma"))
@@ -357,7 +370,7 @@ static void listing_shows_planned_moves_with_their_phase(void **state)
 		seen = true;
 	}
 	assert_true(seen);
-	json_object_put(arr);
+	json_object_put(top);
 	tcli_free(&r);
 	/* found by its resource name */
 	r = tcli_run(NULL, "status", "--state-dir", dir, "vh-9a9b9c9d-5e6f7a", NULL);

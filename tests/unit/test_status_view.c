@@ -68,7 +68,8 @@ static void no_drbd(void **state)
 	assert_false(v.have_drbd);
 	assert_string_equal(text(&v), "no DRBD device");
 	o = as_json(&v);
-	assert_string_equal(jstr(o, "sync"), "no DRBD device");
+	assert_string_equal(jstr(o, "sync"), "no-device");
+	assert_string_equal(jstr(o, "sync_text"), "no DRBD device");
 	assert_null(jstr(o, "in_sync_percent"));	/* no figure made up */
 	json_object_put(o);
 }
@@ -83,6 +84,8 @@ static void nothing_out_of_sync(void **state)
 	assert_int_equal(v.in_sync_permille, 1000);
 	assert_string_equal(text(&v), "100.0% in sync");
 	o = as_json(&v);
+	assert_string_equal(jstr(o, "sync"), "in-sync");
+	assert_string_equal(jstr(o, "sync_text"), "100.0% in sync");
 	assert_string_equal(jstr(o, "in_sync_percent"), "100.0");
 	assert_string_equal(jstr(o, "size_kib"), "65536");
 	assert_null(jstr(o, "resync_percent"));
@@ -99,6 +102,7 @@ static void all_out_of_sync(void **state)
 	assert_int_equal(v.in_sync_permille, 0);
 	assert_string_equal(text(&v), "0.0% in sync, 64.0 MiB out of sync");
 	o = as_json(&v);
+	assert_string_equal(jstr(o, "sync"), "out-of-sync");
 	assert_string_equal(jstr(o, "in_sync_percent"), "0.0");
 	json_object_put(o);
 	/* more out of sync than there are blocks (a garbage reply): 0, not negative */
@@ -157,6 +161,7 @@ static void resync_with_and_without_rate(void **state)
 	assert_string_equal(text(&v), "SyncSource: 25.0% of the resync done, 96.0 MiB to go, "
 				      "12.0 MiB/s, 7 s left");
 	o = as_json(&v);
+	assert_string_equal(jstr(o, "sync"), "resyncing");
 	assert_string_equal(jstr(o, "in_sync_percent"), "25.0");
 	assert_string_equal(jstr(o, "resync_percent"), "25.0");
 	assert_string_equal(jstr(o, "resync_left_kib"), "98304");

@@ -304,6 +304,29 @@ static void errors_are_captured_and_mapped(void **state)
 	vvirt_close(c);
 }
 
+/* This host's libvirtd down is this host's matter (exit 15), not the peer's
+ * (exit 12): the same refusal, opened with VVIRT_OPEN_LOCAL, is -EHOSTDOWN,
+ * libvirt's code and words kept; a peer's stays -ECONNREFUSED. */
+static void local_refusal_is_not_the_peers(void **state)
+{
+	struct vvirt_conn *c;
+	struct vh_error e = { 0 };
+
+	(void)state;
+	fk.open_fail = "qemu:///system";
+	assert_int_equal(vvirt_open("qemu:///system", VVIRT_OPEN_LOCAL, &c, &e), -EHOSTDOWN);
+	assert_int_equal(e.code, -EHOSTDOWN);
+	assert_int_equal(e.origin_code, VIR_ERR_SYSTEM_ERROR);
+	assert_non_null(strstr(e.msg, "this host's libvirtd (qemu:///system) is not running or "
+				      "refused the connection: connect to qemu:///system: unable "
+				      "to connect"));
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(vvirt_open("qemu:///system", 0, &c, &e), -ECONNREFUSED);
+	fk.open_fail = "qemu+tcp://hv2/system";
+	assert_int_equal(vvirt_open("qemu+tcp://hv2/system", 0, &c, &e), -ECONNREFUSED);
+	fk.open_fail = NULL;
+}
+
 static void error_table(void **state)
 {
 	(void)state;
@@ -669,6 +692,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(errors_are_captured_and_mapped, setup, teardown),
 		cmocka_unit_test_setup_teardown(error_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(local_refusal_is_not_the_peers, setup, teardown),
 		cmocka_unit_test_setup_teardown(suspend_resume_timed, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_p2p_tunnelled_with_progress, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_cancelled_by_progress_callback, setup, teardown),
