@@ -4350,7 +4350,7 @@ static void cross_connect_named_fast(void **state)
 static struct {
 	size_t n;
 	size_t at[MAXLR];
-	char line[MAXLR][400];
+	char line[MAXLR][1024];
 } LR;
 
 static void log_capture(int prio, const char *line, void *ud)
