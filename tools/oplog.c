@@ -22,18 +22,17 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* syslog(3), opened once per process: ident vmhop, the pid in each line.
- * No LOG_CONS: a host without a log daemon (no /dev/log) loses the
- * records, it does not get them on its console. */
+/* syslog(3): ident vmhop, the pid in each line, facility daemon.  openlog()
+ * before each record, not once: liblvm2cmd, loaded in this process, calls
+ * openlog("lvm") when it starts and closelog() when it ends, which would
+ * tag vmhop's records "lvm" or drop the ident (without LOG_NDELAY, openlog
+ * only sets them; the connection to /dev/log is kept).  No LOG_CONS: a
+ * host without a log daemon (no /dev/log) loses the records, it does not
+ * get them on its console. */
 static void to_syslog(int priority, const char *line, void *ud)
 {
-	static bool opened;
-
 	(void)ud;
-	if (!opened) {
-		openlog("vmhop", LOG_PID, LOG_DAEMON);
-		opened = true;
-	}
+	openlog("vmhop", LOG_PID, LOG_DAEMON);
 	syslog(priority, "%s", line);
 }
 
