@@ -13,6 +13,7 @@
 
 #include "core/engine.h"
 #include "core/journal.h"
+#include "oplog.h"
 #include "phase.h"
 #include "vmhop.h"
 
@@ -51,6 +52,7 @@ int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 		{ "no-abort", no_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "migrate-retries", required_argument, NULL, 'r' },
+		{ "no-log", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -72,6 +74,7 @@ int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 		case 'p': a->plan = optarg; break;
 		case 'd': a->state_dir = optarg; break;
 		case 'u': a->uri = optarg; break;
+		case 'L': a->no_log = true; break;
 		case 'l':
 			if (!migrate)
 				return vh_usage(ctx, "%s: --leave-paused is for migrate", name);
@@ -100,7 +103,7 @@ int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 			break;
 		case 'h':
 			printf("usage: vmhop %s --plan FILE [--state-dir DIR] [--uri LOCAL-URI]%s "
-			       "[--json]\n", name, migrate ? " [--leave-paused]" :
+			       "[--no-log] [--json]\n", name, migrate ? " [--leave-paused]" :
 			       !strcmp(name, "send") ? " [--no-abort] [--migrate-retries N]" :
 			       whole ? " [--no-abort]" : restart ? " [--force]" : "");
 			if (!strcmp(name, "send"))
@@ -109,6 +112,8 @@ int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 				       "tried again up to N times,\n                       each once DRBD "
 				       "has reconnected and resynced (default %u; 0: abort)\n",
 				       VH_MIGRATE_RETRIES);
+			printf("  --no-log             no records in the system log (journalctl -t "
+			       "vmhop);\n                       VMHOP_LOG=0 does the same\n");
 			return -1;
 		default:
 			return vh_usage(ctx, "%s: unknown option '%s'", name, argv[optind - 1]);
@@ -124,12 +129,14 @@ int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 struct printer {
 	struct vh_ctx *ctx;
 	int last_permille;
+	struct oplog *log;
 };
 
 static void on_event(const struct veng_event *ev, void *ud)
 {
 	struct printer *pr = ud;
 
+	oplog_event(pr->log, ev);
 	if (pr->ctx->json)
 		return;
 	if (!strcmp(ev->what, "step")) {
@@ -301,9 +308,11 @@ void phase_switch_json(json_object *o, const struct veng_result *r)
 
 int cmd_phase(struct vh_ctx *ctx, int argc, char **argv)
 {
-	struct printer pr = { .ctx = ctx, .last_permille = -100 };
+	/* one per process, its ring allocated before any phase runs */
+	static struct oplog lg;
+	struct printer pr = { .ctx = ctx, .last_permille = -100, .log = &lg };
 	struct vh_error e = { 0 };
-	struct veng_result res;
+	struct veng_result res = { 0 };
 	struct phase_args a;
 	struct session s;
 	enum veng_phase ph;
@@ -314,14 +323,25 @@ int cmd_phase(struct vh_ctx *ctx, int argc, char **argv)
 	if ((rc = phase_parse(ctx, argv[0], argc, argv, &a)))
 		return rc < 0 ? VH_EXIT_OK : rc;
 	if ((r = open_session(&a, &s, &e)) < 0) {
+		/* the plan only once it was loaded (a role was found) */
+		oplog_init(&lg, oplog_wanted(a.no_log), argv[0],
+			   s.role != VPLAN_ROLE_NONE ? &s.plan : NULL, s.role, 0);
+		oplog_fail(&lg, a.plan, &e);
 		close_session(&s);
 		return vh_fail(ctx, &e);
 	}
+	oplog_init(&lg, oplog_wanted(a.no_log), argv[0], s.g.plan, s.role, 0);
 	s.g.stop = phase_signals();
 	s.g.on_event = on_event;
 	s.g.event_ud = &pr;
+	/* veng_run sends no phase-start and phase-end (send's run.c does): the
+	 * log gets its own, so that a phase's records wait for its end */
+	oplog_event(&lg, &(struct veng_event){ .what = "phase-start", .phase = (int)ph });
+	res.phase = ph;
 	r = veng_run(&s.g, ph, (a.leave_paused ? VENG_LEAVE_PAUSED : 0) | (a.force ? VENG_FORCE : 0),
 		     &res, &e);
+	oplog_event(&lg, &(struct veng_event){ .what = "phase-end", .phase = (int)ph,
+					       .result = &res, .rc = r, .err = r < 0 ? &e : NULL });
 	if (r < 0) {
 		/* Something of the move is here: say what is safe now. */
 		bool here = s.have_state || s.g.st.doing[0] || s.g.st.helper_taken;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/run.h"
+#include "oplog.h"
 #include "phase.h"
 #include "virt/virt.h"
 #include "vmhop.h"
@@ -47,6 +48,7 @@ struct out {
 	unsigned mig_last_pct;
 	uint64_t mig_total;
 	char last_gate[160];
+	struct oplog *log;	/* the system log's records (oplog.h) */
 };
 
 static int64_t mono_ns(void)
@@ -415,6 +417,7 @@ static void on_event(const struct veng_event *ev, void *ud)
 {
 	struct out *o = ud;
 
+	oplog_event(o->log, ev);
 	if (!strcmp(ev->what, "phase-start") || !strcmp(ev->what, "phase-end")) {
 		on_phase(o, ev);
 	} else if (!strcmp(ev->what, "sync")) {
@@ -561,8 +564,10 @@ static void summary(struct out *o, const struct session *s, const struct vrun_su
 
 int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
 {
+	/* one per process, its ring allocated before any phase runs */
+	static struct oplog lg;
 	bool send = !strcmp(argv[0], "send");
-	struct out o = { .ctx = ctx, .t0 = mono_ns(), .tty = isatty(STDOUT_FILENO) == 1 };
+	struct out o = { .ctx = ctx, .t0 = mono_ns(), .tty = isatty(STDOUT_FILENO) == 1, .log = &lg };
 	struct vh_error e = { 0 };
 	struct vrun_summary sum;
 	struct phase_args a;
@@ -584,12 +589,20 @@ int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
 		o.sync[i].cstate = -1;
 	a.on_event = on_event;
 	a.event_ud = &o;
+	/* off until the move is known (no record of an earlier run's) */
+	oplog_init(&lg, false, argv[0], NULL, VPLAN_ROLE_NONE, o.t0);
 	if ((r = open_session(&a, s, &e)) < 0) {
+		/* the plan only once it was loaded (a role was found) */
+		oplog_init(&lg, oplog_wanted(a.no_log), argv[0],
+			   s->role != VPLAN_ROLE_NONE ? &s->plan : NULL, s->role, o.t0);
+		oplog_fail(&lg, a.plan, &e);
 		close_session(s);
 		free(s);
 		return vh_fail(ctx, &e);
 	}
 	o.host = s->role == VPLAN_ROLE_SOURCE ? s->plan.source.host : s->plan.dest.host;
+	oplog_init(&lg, oplog_wanted(a.no_log), argv[0], s->g.plan, s->role, o.t0);
+	oplog_start(&lg, s->have_state);
 	s->g.stop = phase_signals();
 	s->g.on_event = on_event;
 	s->g.event_ud = &o;
@@ -612,6 +625,7 @@ int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
 	r = send ? vrun_send(&s->g, &ro, &sum, &e) : vrun_receive(&s->g, &ro, &sum, &e);
 	if (r < 0 && sum.failed < 0) {
 		/* Refused before anything ran (the wrong host, say): a plain error. */
+		oplog_fail(&lg, a.plan, &e);
 		rc = vh_fail(ctx, &e);
 		close_session(s);
 		free(s);
@@ -622,6 +636,7 @@ int cmd_send(struct vh_ctx *ctx, int argc, char **argv)
 	rc = r == 0 ? VH_EXIT_OK : sum.untouched ? vh_exit_code(e.code) :
 	     sum.outcome == VENG_UNDONE ? VH_EXIT_UNDONE : VH_EXIT_STATE_LEFT;
 	summary(&o, s, &sum, r, rc, &e);
+	oplog_summary(&lg, &sum, r, rc, &e);
 	if (r < 0) {
 		fprintf(stderr, "vmhop: %s\n", e.msg);
 		/* README's promise for every failure under --json: the error

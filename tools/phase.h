@@ -26,6 +26,7 @@ struct phase_args {
 	unsigned migrate_retries;	/* send: tries after a migration cancelled for a
 					 * lost link (VH_MIGRATE_RETRIES unless given) */
 	bool force;			/* restart: D's libvirt unreachable, D vouched for */
+	bool no_log;			/* --no-log: no records in the system log (oplog.h) */
 	veng_event_fn on_event;		/* libvirt's migration progress */
 	void *event_ud;
 };

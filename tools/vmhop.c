@@ -111,7 +111,9 @@ static void usage_top(void)
 	       "error carry \"schema\": 1 (docs/json.md).\n\n"
 	       "Environment: VMHOP_LIBVIRT_URI (this host's libvirt, qemu:///system),\n"
 	       "VMHOP_STATE_DIR (/var/lib/vmhop), VMHOP_DEBUG=1 (as --debug), VMHOP_NICE\n"
-	       "(the CPU priority of plan and of the move's commands, -10; 0: unchanged).\n");
+	       "(the CPU priority of plan and of the move's commands, -10; 0: unchanged),\n"
+	       "VMHOP_LOG=0 (as --no-log: the move's commands keep no records in the system\n"
+	       "log, journalctl -t vmhop).\n");
 }
 
 int vh_main(int argc, char **argv)

@@ -10,7 +10,12 @@
 #      switch made on S's QEMU's exit (the early switch) and the summary; receive's --json output is one JSON event per line ending
 #      in a summary "moved"; the VM runs on hv2 from a plain linear table,
 #      nothing of vmhop is left on either host, hv1's LV is gone, the ring
-#      check passes.
+#      check passes.  The system log (docs/events.md, "The log"; a listener
+#      on /dev/log in each guest, which run no syslog daemon): each host has
+#      one record per phase, ok, and a summary "moved", every record with the
+#      move's resource= and vm=; hv1 has the freeze window, the switch's
+#      steps, and the records of bridge and of migrate each in one block
+#      ending in the phase's record (written at the phase's end).
 #   3. hv2's libvirtd stopped during the sync (before the migration): send's
 #      migrate fails, send aborts (exit 13), the VM runs on on hv1 on its own
 #      table; libvirtd started again, receive sees the VM never came and
@@ -80,6 +85,8 @@ HELPER=/sys/module/drbd/parameters/usermode_helper
 KLOG=$REPO/tools/lab/guest/klog.sh
 STATE=/var/lib/vmhop
 PLAN=/tmp/$N.plan.json
+# What vmhop sent to /dev/log (part 1: tools/lab/guest/devlog.py).
+SYSLOG=/tmp/$N.syslog
 # SECTIONS="1 4" runs only those parts (all by default).
 want() { [[ " ${SECTIONS:-1 3 4 8 9 6 5 7 10 11} " == *" $1 "* ]]; }
 
@@ -94,7 +101,8 @@ cleanup() {
 			for r in \$(drbdsetup-84 show | awk '/^resource vh-/ {print \$2}'); do drbdsetup-84 down \$r; done
 			for d in \$(dmsetup ls | awk '/\\.copy/ {print \$1}'); do dmsetup remove \$d; done
 			for l in \$(lvs --noheadings -o lv_name vg | grep '\\.vhmd'); do lvremove -q -y vg/\$l; done
-			$V drbd helper restore; $BV destroy $N; rm -rf $STATE $PLAN" >/dev/null 2>&1
+			$V drbd helper restore; $BV destroy $N; rm -rf $STATE $PLAN
+			[ -s /tmp/lab-bg/devlog.pid ] && kill \$(cat /tmp/lab-bg/devlog.pid); rm -f /dev/log $SYSLOG" >/dev/null 2>&1
 	done
 }
 # A failure prints what the hosts hold first (DRBD, the VM, dm, the faults,
@@ -209,6 +217,13 @@ say_t "busy VM $N on hv1 (LV vg/$N, $SIZE MiB)"
 # ---- 1. receive once send waits for it ----------------------------------------
 if want 1; then
 make_plan hv1 hv2
+# The guests run no syslog daemon: a listener on /dev/log keeps vmhop's
+# records (part 1 only; it goes at the part's end).
+for h in hv1 hv2; do
+	lab_out $h "rm -f $SYSLOG; $(lab_bg_cmd devlog "python3 $REPO/tools/lab/guest/devlog.py $SYSLOG")
+		for i in \$(seq 1 100); do [ -S /dev/log ] && break; sleep 0.1; done; [ -S /dev/log ]" >/dev/null ||
+		fail "$h: no listener on /dev/log"
+done
 t1=$(now)
 lab_bg hv1 send "$V send --plan $PLAN"
 # send prepares and bridges, then waits for its peer (DRBD WFConnection): it
@@ -242,6 +257,58 @@ ph = [e["phase"] for e in ev if e["event"] == "phase-end"]
 assert ph == ["prepare", "wait-sync", "wait-vm", "release", "cleanup"], ph
 assert all(e["ok"] for e in ev if e["event"] == "phase-end"), ev
 ' || { printf '%s\n' "$out_r" >&2; fail "receive's --json events"; }
+# The system log: what each host's vmhop sent to /dev/log (each process has
+# ended: its summary is there, or comes within a moment); the listener goes.
+RES=$(jget resource <<< "$PLAN_JSON")
+for h in hv1 hv2; do
+	role=source; [ $h = hv2 ] && role=dest
+	log=$(lab_out $h "for i in \$(seq 1 50); do grep -q ' event=summary ' $SYSLOG && break; sleep 0.2; done
+		cat $SYSLOG; kill \$(cat /tmp/lab-bg/devlog.pid); rm -f /dev/log $SYSLOG /tmp/lab-bg/devlog.pid")
+	n=$(printf '%s\n' "$log" | python3 -c '
+import re, sys
+host, role, res, vm, lv = sys.argv[1:6]
+recs = []
+for line in sys.stdin.read().splitlines():
+    m = re.match(r"<(\d+)>.*? vmhop\[\d+\]: (resource=.*)$", line)
+    if not m or " -- " not in m.group(2):
+        continue
+    fields = m.group(2).split(" -- ", 1)[0]
+    kv = {k: v.strip(chr(34)) for k, v in re.findall(r"(\w+)=(\"(?:[^\"\\]|\\.)*\"|\S+)", fields)}
+    kv["pri"] = int(m.group(1))
+    recs.append(kv)
+assert recs, "no record of vmhop"
+for r in recs:
+    assert (r.get("resource"), r.get("vm"), r.get("host"), r.get("role")) == (res, vm, host, role), r
+ev = lambda e: [r for r in recs if r["event"] == e]
+phases = [r["phase"] for r in ev("phase")]
+want = ["prepare", "bridge", "wait-sync", "migrate", "release", "cleanup"] if role == "source" \
+    else ["prepare", "wait-sync", "wait-vm", "release", "cleanup"]
+assert phases == want, phases
+assert all(r["outcome"] == "ok" and r["pri"] == 3 * 8 + 5 for r in ev("phase")), ev("phase")
+s = ev("summary")
+assert len(s) == 1 and s[0]["outcome"] == "moved" and s[0]["exit"] == "0", s
+assert ev("step"), "no step"
+if role == "source":
+    fz = ev("freeze")
+    assert len(fz) == 1 and fz[0]["disk"] == lv and int(fz[0]["freeze_ns"]) > 0, fz
+    sw = [r["step"] for r in ev("switch")]
+    assert {"journal", "disconnect", "journal2", "resume"} <= set(sw) and \
+        ("fence" in sw or "check" in sw), sw
+    mig = [r for r in ev("phase") if r["phase"] == "migrate"][0]
+    assert mig["gate"] == "pass" and "disconnect:" in mig["switch_steps_ms"] and \
+        "resume:" in mig["switch_steps_ms"] and float(mig["switch_ms"]) > 0, mig
+    steps = [r["step"] for r in ev("step")]
+    assert any(x.startswith("bridge ") for x in steps) and \
+        any(x.startswith("disconnect ") for x in steps) and \
+        any(x.startswith("resume ") for x in steps), steps
+    # written at the phase end: the phase records in one block, its own last
+    for ph in ("bridge", "migrate"):
+        at = [i for i, r in enumerate(recs) if r.get("phase") == ph]
+        assert at == list(range(at[0], at[-1] + 1)) and recs[at[-1]]["event"] == "phase", (ph, at)
+print(len(recs))
+' $h $role "$RES" $N vg/$N) || { printf '%s\n' "$log" >&2; fail "$h: vmhop's records in the system log"; }
+	say_t "$h: $n records of the move in the system log ($role), one per phase, the summary moved"
+done
 # hv2: the VM runs there, clean, the ring check (the VM stopped), then it goes:
 # the faults start from a new VM on hv1.
 check_host hv2 "after send/receive" runs "$RING; $BV destroy $N; exit \$rc"

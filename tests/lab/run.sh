@@ -24,7 +24,7 @@ GUEST_PATH=${LAB_GUEST_PATH:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 # Run in the guests: the reference tools the scenarios compare against, and what they drive.
 GUEST_TOOLS="drbdsetup-84 drbdmeta drbdadm dmsetup virsh libvirtd virtlogd lvm lvcreate lvremove
 	lvs vgs pvcreate vgcreate strace sha256sum blockdev cmp dd flock ip insmod rmmod timeout
-	setsid awk"
+	setsid awk python3"
 # Run on the host by run.sh, lab.sh and the scenarios.
 HOST_TOOLS="qemu-system-x86_64 busybox cpio python3 timeout setsid awk"
 need_tools() {

@@ -26,6 +26,7 @@
 #include "core/reserve.h"
 #include "core/run.h"
 #include "meta/meta.h"
+#include "../../tools/oplog.h"
 
 #define MAXO 16
 #define LOGN 128
@@ -4456,6 +4457,121 @@ static void cross_connect_named_fast(void **state)
 	assert_non_null(strstr(e.msg, "Authentication of peer failed"));
 }
 
+/* ---- the system log's records (tools/oplog.c) against the engine's actions */
+
+#define MAXLR 128
+
+/* Each record written, and how many actions the engine had taken then. */
+static struct {
+	size_t n;
+	size_t at[MAXLR];
+	char line[MAXLR][1024];
+} LR;
+
+static void log_capture(int prio, const char *line, void *ud)
+{
+	(void)prio;
+	(void)ud;
+	assert_true(LR.n < MAXLR);
+	LR.at[LR.n] = W.nlog;
+	snprintf(LR.line[LR.n], sizeof(LR.line[0]), "%s", line);
+	LR.n++;
+}
+
+/* (each event a millisecond later: the switch's steps take time) */
+static void log_event(const struct veng_event *ev, void *ud)
+{
+	W.clock += 1000000;
+	oplog_event(ud, ev);
+}
+
+static size_t action_at(const char *prefix)
+{
+	for (size_t i = 0; i < W.nlog; i++)
+		if (!strncmp(W.log[i], prefix, strlen(prefix)))
+			return i;
+	fail_msg("no action '%s'", prefix);
+	return 0;
+}
+
+static size_t nrecords(const char *part)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < LR.n; i++)
+		n += strstr(LR.line[i], part) != NULL;
+	return n;
+}
+
+/* No record is written while the bridge swaps and connects, nor from the
+ * migration's start to the end of the switch (and the undefine after it):
+ * they all come at the phase's end, the switch's steps with them; after
+ * libvirt's return and, behind the fence, inside its call (D's Finish). */
+static void send_logs_nothing_inside_the_windows(void **state)
+{
+	static struct oplog lg;
+
+	(void)state;
+	for (int fenced = 0; fenced < 2; fenced++) {
+		struct vrun_summary sum;
+		struct veng g;
+		size_t swap, connect, mig, undef;
+
+		world_source();
+		W.wait_resyncs = true;
+		if (fenced) {
+			W.qemu_exits = true;
+			W.peer_events = true;
+		}
+		engine(&g, VPLAN_ROLE_SOURCE, NULL);
+		oplog_init(&lg, true, "send", g.plan, VPLAN_ROLE_SOURCE, W.clock);
+		lg.now_ns = fake_now;
+		lg.write = log_capture;
+		g.on_event = log_event;
+		g.event_ud = &lg;
+		LR.n = 0;
+		assert_int_equal(send_run(&g, &sum, false), 0);
+		oplog_summary(&lg, &sum, 0, 0, NULL);
+		swap = action_at("dm_swap vg-vm1 onto-drbd");
+		connect = action_at("connect vh-1a2b3c4d");
+		mig = action_at("migrate");
+		undef = action_at("undefine here");
+		assert_true(swap < connect && connect < mig && mig < undef);
+		if (getenv("OPLOG_DUMP"))
+			for (size_t i = 0; i < LR.n; i++)
+				print_message("  [%zu] %s\n", LR.at[i], LR.line[i]);
+		for (size_t i = 0; i < LR.n; i++) {
+			/* (at: the actions taken before the record was written) */
+			if ((LR.at[i] > swap && LR.at[i] <= connect) ||
+			    (LR.at[i] > mig && LR.at[i] <= undef) ||
+			    (strstr(LR.line[i], " phase=bridge ") && LR.at[i] <= connect) ||
+			    (strstr(LR.line[i], " phase=migrate ") && LR.at[i] <= undef))
+				fail_msg("record written after %zu actions (%s), inside a window: %s",
+					 LR.at[i], LR.at[i] ? W.log[LR.at[i] - 1] : "-", LR.line[i]);
+			assert_non_null(strstr(LR.line[i], "resource=vh-1a2b3c4d vm=vm1 host=hv1 "
+					       "role=source cmd=send "));
+		}
+		/* one record per phase, each step, the window, the switch */
+		assert_int_equal(nrecords(" event=phase "), 6);
+		assert_int_equal(nrecords(" event=summary "), 1);
+		assert_int_equal(nrecords(" outcome=moved ok=1 exit=0 "), 1);
+		assert_int_equal(nrecords("phase=bridge event=freeze "), 1);
+		assert_int_equal(nrecords("phase=bridge event=step "), 2);
+		assert_int_equal(nrecords("phase=migrate event=step "), fenced ? 6 : 4);
+		assert_int_equal(nrecords(" step=\"disconnect vh-1a2b3c4d\" "), 1);
+		assert_int_equal(nrecords(" step=resume ms="), 1);
+		assert_int_equal(nrecords(" step=fence ms="), fenced);
+		assert_int_equal(nrecords("phase=migrate event=gate "), !fenced);
+		assert_int_equal(nrecords(fenced ? "gate=pass downtime_ms=7 switch_ms=3.000 early=1 "
+					  "fenced=1 twin=0 switch_steps_ms=fence:1.000,check:0.000,"
+					  "journal:1.000,disconnect:0.000,journal2:1.000,resume:0.000" :
+					  "gate=pass downtime_ms=7 switch_ms=3.000 early=0 fenced=0 "
+					  "twin=0 switch_steps_ms=check:1.000,journal:1.000,"
+					  "disconnect:0.000,journal2:1.000,resume:0.000"), 1);
+		assert_int_equal(nrecords(" fenced=1 "), fenced ? 2 : 0);	/* migrate, summary */
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -4530,6 +4646,7 @@ int main(void)
 		cmocka_unit_test_teardown(phases_of_the_other_role_refused, journal_teardown),
 		cmocka_unit_test_teardown(state_kept_in_the_journal, journal_teardown),
 		cmocka_unit_test_teardown(send_moves_in_one_run, journal_teardown),
+		cmocka_unit_test_teardown(send_logs_nothing_inside_the_windows, journal_teardown),
 		cmocka_unit_test_teardown(send_failed_migration_is_undone, journal_teardown),
 		cmocka_unit_test_teardown(send_link_lost_during_migration_is_undone, journal_teardown),
 		cmocka_unit_test_teardown(send_retries_a_migration_cancelled_for_a_lost_link,
