@@ -429,15 +429,15 @@ static void phase_end(struct oplog *lg, const struct veng_event *ev)
 		put(&c, " errno=%d", -ev->rc);
 		put_kv(&c, "error", ev->err ? ev->err->msg : "");
 	}
-	if (res && (ev->rc < 0 || res->outcome == VENG_STATE_LEFT) && res->next[0])
-		put_kv(&c, "next", res->next);
+	if (res && (ev->rc < 0 || res->outcome == VENG_STATE_LEFT) && res->next.text[0])
+		put_kv(&c, "next", res->next.text);
 	if (ev->rc < 0) {
 		say(&c, "%s FAILED after %.1f s: %s", name, wall, ev->err ? ev->err->msg : "");
 	} else if (!strcmp(outcome, "undone")) {
 		say(&c, "%s: undone in %.1f s, this host is as it was before the move", name, wall);
 	} else if (!strcmp(outcome, "state-left")) {
 		say(&c, "%s stopped after %.1f s, state left on this host: %s", name, wall,
-		    res->next);
+		    res->next.text);
 	} else if (res && res->switch_at_ns[VENG_SW_RESUME] && lg->plan) {
 		say(&c, "%s done in %.1f s: the VM runs on %s, resumed %.0f ms after the "
 		    "hand-over%s", name, wall, lg->plan->dest.host, res->switch_ns / 1e6,
@@ -627,13 +627,13 @@ void oplog_summary(struct oplog *lg, const struct vrun_summary *sum, int rc, int
 		put(&c, " failed_phase=%s errno=%d", sum->failed >= 0 ?
 		    vrun_phase_name(sum->failed) : "start", -rc);
 		put_kv(&c, "error", e ? e->msg : "");
-		put_kv(&c, "next", sum->next);
+		put_kv(&c, "next", sum->next.text);
 		say(&c, "vmhop %s: VM %s %s after %.1f s (%s failed: %s); next: %s", lg->cmd,
 		    lg->plan ? lg->plan->vm_name : "?", sum->untouched ? "REFUSED, nothing changed" :
 		    sum->outcome == VENG_UNDONE ? "NOT MOVED, undone on this host" :
 		    "NOT MOVED, state left on this host", sum->wall_ns / 1e9,
 		    sum->failed >= 0 ? vrun_phase_name(sum->failed) : "its start",
-		    e ? e->msg : "", sum->next);
+		    e ? e->msg : "", sum->next.text);
 		emit(lg, LOG_ERR);
 		return;
 	}

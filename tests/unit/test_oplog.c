@@ -257,8 +257,8 @@ static void failures_are_errors_with_their_message(void **state)
 	(void)state;
 	setup_log(VPLAN_ROLE_SOURCE, "send");
 	snprintf(e.msg, sizeof(e.msg), "DRBD lost its \"link\"\nto hv2");
-	snprintf(res.next, sizeof(res.next), "vmhop wait-sync");
-	snprintf(sum.next, sizeof(sum.next), "nothing: the move was undone on this host");
+	snprintf(res.next.text, sizeof(res.next.text), "vmhop wait-sync");
+	snprintf(sum.next.text, sizeof(sum.next.text), "nothing: the move was undone on this host");
 	phase_start(VENG_MIGRATE);
 	oplog_event(&LG, &(struct veng_event){ .what = "link-lost", .minor = 100, .st = &st,
 					       .step = "cancel" });
