@@ -157,12 +157,42 @@ static int begin(struct veng *g, struct veng_result *res, struct vh_error *e, co
 	vsnprintf(g->st.doing, sizeof(g->st.doing), fmt, ap);
 	va_end(ap);
 	res->acted++;
-	if (g->on_event) {
+	if (g->on_event && g->hold) {
+		if (g->n_held < sizeof(g->held) / sizeof(g->held[0]))
+			memcpy(g->held[g->n_held++], g->st.doing, sizeof(g->held[0]));
+	} else if (g->on_event) {
 		struct veng_event ev = { .what = "step", .step = g->st.doing };
 
 		g->on_event(&ev, g->event_ud);
 	}
 	return save(g, e);
+}
+
+/* The switch's pause begins: step events are held (struct veng.hold). */
+static void hold_events(struct veng *g)
+{
+	g->hold = true;
+}
+
+/* ... and is over (the VM runs on D, or the switch gave up): the held step
+ * events go out, in order. */
+static void let_events_go(struct veng *g)
+{
+	unsigned n = g->n_held, ng = g->n_held_gate;
+
+	g->hold = false;
+	g->n_held = g->n_held_gate = 0;
+	for (unsigned i = 0; g->on_event && i < ng; i++) {
+		struct veng_event ev = { .what = "gate", .minor = g->held_gate[i].minor,
+					 .st = &g->held_gate[i] };
+
+		g->on_event(&ev, g->event_ud);
+	}
+	for (unsigned i = 0; g->on_event && i < n; i++) {
+		struct veng_event ev = { .what = "step", .step = g->held[i] };
+
+		g->on_event(&ev, g->event_ud);
+	}
 }
 
 /* The step is done (flags already set by the caller): record it, and stop
@@ -1505,7 +1535,10 @@ static int gate_once(struct veng *g, enum veng_gate *ret, uint32_t *ret_minor, s
 		if ((r = g->ops->drbd_status(g->ud, g->plan->disks[i].minor, &s, e)) < 0)
 			return r;
 		d = veng_gate_decide(&s, stopped > 0);
-		if (g->on_event) {
+		if (g->on_event && g->hold &&
+		    g->n_held_gate < sizeof(g->held_gate) / sizeof(g->held_gate[0])) {
+			g->held_gate[g->n_held_gate++] = s;
+		} else if (g->on_event) {
 			struct veng_event ev = { .what = "gate", .minor = s.minor, .st = &s };
 
 			g->on_event(&ev, g->event_ud);
@@ -1542,11 +1575,14 @@ static int gate(struct veng *g, enum veng_gate *ret, struct vh_error *e)
 		left = deadline - g->now_ns();
 		if (left <= 0)
 			return 0;
-		/* Event-driven: wake when DRBD reconnects and has resynced. */
+		/* Event-driven: wake when DRBD reconnects and has resynced.  A
+		 * wait: what the gate saw is said now, and its progress as it
+		 * comes. */
 		{
 			struct sync_ctx c = { .g = g, .minor = minor };
 			struct vh_error we = { 0 };
 
+			let_events_go(g);
 			r = g->ops->drbd_wait(g->ud, minor, pred_in_sync,
 					      (int)(left / 1000000 > INT32_MAX ? INT32_MAX
 						    : left / 1000000 + 1), on_sync, &c, NULL, &we);
@@ -1560,6 +1596,7 @@ static int gate(struct veng *g, enum veng_gate *ret, struct vh_error *e)
 				*e = we;
 				return r;
 			}
+			hold_events(g);
 		}
 	}
 }
@@ -1839,7 +1876,23 @@ static void sw_mark(struct veng *g, struct veng_result *res, enum veng_switch_st
 	res->switch_at_ns[k] = d > 0 ? d : 1;	/* 0 means "not in this run" */
 }
 
+static int switch_over_held(struct veng *g, unsigned flags, struct veng_result *res,
+			    struct vh_error *e);
+
+/* The VM is paused on D (libvirt returned, or a gate that stopped): its
+ * events are held from the gate to the resume (struct veng.hold). */
 static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
+{
+	int r;
+
+	hold_events(g);
+	r = switch_over_held(g, flags, res, e);
+	let_events_go(g);
+	return r;
+}
+
+static int switch_over_held(struct veng *g, unsigned flags, struct veng_result *res,
+			    struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	bool asked = false;
@@ -1885,8 +1938,26 @@ static int switch_over(struct veng *g, unsigned flags, struct veng_result *res, 
  * waits for the resume), the disconnect does not wait for the peer, and the
  * resume does not ask first.  @asked: S's QEMU was found gone an instant ago.
  */
+static int switch_paused(struct veng *g, struct veng_result *res, bool asked,
+			 struct vh_error *e);
+
 static int disconnect_resume(struct veng *g, struct veng_result *res, bool asked,
 			     struct vh_error *e)
+{
+	int r;
+
+	hold_events(g);
+	r = switch_paused(g, res, asked, e);
+	let_events_go(g);
+	if (r < 0)
+		return r;
+	/* (outside the VM's pause: it runs on D) */
+	return fence_final(g, res, e);
+}
+
+/* The steps inside the VM's pause: the disconnect, the resume on D. */
+static int switch_paused(struct veng *g, struct veng_result *res, bool asked,
+			 struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	int r;
@@ -1947,8 +2018,7 @@ static int disconnect_resume(struct veng *g, struct veng_result *res, bool asked
 		if ((r = end_nostop(g, e)) < 0)
 			return r;
 	}
-	/* (outside the VM's pause: it runs on D) */
-	return fence_final(g, res, e);
+	return 0;
 }
 
 /*
@@ -2118,7 +2188,9 @@ static void fence_switch(struct mig_watch *w)
 		return;
 	snprintf(doing, sizeof(doing), "%s", g->st.doing);
 	g->handoff_ns = g->now_ns();
+	hold_events(g);
 	if (fence_hold(g, w->res, &fe) < 0) {
+		let_events_go(g);
 		vh_trace("engine", "no fence: %s", fe.msg);
 		return;
 	}
@@ -2140,9 +2212,11 @@ static void fence_switch(struct mig_watch *w)
 			vh_trace("engine", "%s", fe.msg);
 		g->handoff_ns = 0;
 		memset(w->res->switch_at_ns, 0, sizeof(w->res->switch_at_ns));
+		let_events_go(g);
 		return;
 	}
 	switch_early(w, true);
+	let_events_go(g);
 }
 
 /*

@@ -336,6 +336,15 @@ struct veng {
 	 * (veng_disk_state.own_minor): the caller's, with those in place of the
 	 * plan's; plan points here then, else at the caller's. */
 	struct vplan local;
+	/* Inside the switch (from the fence, or the gate after libvirt's
+	 * return, to the resume on D) the VM is paused: its step and gate
+	 * events are held here, copied, and given to on_event once it runs on
+	 * D (or the switch gave up, or the gate must wait), so that nothing is
+	 * printed, formatted or allocated inside the pause. */
+	bool hold;
+	unsigned n_held, n_held_gate;
+	char held[4][sizeof(((struct veng_state *)0)->doing)];
+	struct drbdnl_status held_gate[VPLAN_MAX_DISKS];	/* the gate's view, first */
 };
 
 #define VENG_LEAVE_PAUSED	(1u << 0)	/* migrate: stop after the gate, VM paused on D */

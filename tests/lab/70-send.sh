@@ -59,8 +59,8 @@
 #      job ends with the VM paused on hv2, send passes the gate and finishes
 #      the move (exit 0) with the receive started before; the VM runs on hv2,
 #      the ring check passes there, hv1 keeps no domain and no LV, both clean.
-#  11. Ctrl-C (SIGINT) to send as its resume on hv2 begins (its "resume"
-#      step event): it finishes the resume and stops before the end
+#  11. Ctrl-C (SIGINT) to send as its "resume" step event comes (held in
+#      the switch: once the VM runs on hv2): it stops before the end
 #      (exit not 0); send run again finishes (exit 0); hv1 keeps no domain
 #      definition and no LV, the VM runs on hv2, ring check, both clean.
 # Parts 10 and 11 start from a new busy VM on hv1 (RUNNING: each alone).
@@ -634,9 +634,10 @@ make_plan hv1 hv2
 t11=$(now)
 lab_bg hv2 recv "$V receive --plan $PLAN"
 lab_bg hv1 send "$V --json send --plan $PLAN"
-# SIGINT the moment send's resume step begins (its event; a virsh query of
-# hv2 over TCP took longer than the rest of send): the engine finishes the
-# resume and the undefine here, then stops (docs/engine.md).
+# SIGINT the moment send's resume step event comes (a virsh query of hv2
+# over TCP took longer than the rest of send; the switch's events are held
+# until the VM runs on hv2, docs/events.md): the engine finishes the
+# undefine here, then stops (docs/engine.md).
 lab_out hv1 "end=\$((SECONDS + 400)); until grep -q '\"what\":\"resume $N on hv2\"' /tmp/lab-bg/send.log; do
 		[ \$SECONDS -lt \$end ] || exit 97; sleep 0.02; done; kill -INT \$(cat /tmp/lab-bg/send.pid)" >/dev/null
 bg_end hv1 send 60; rc_s=$RC; out_s=$OUT
