@@ -346,15 +346,15 @@ static int check_peer(struct veng *g, const char *xml, struct vh_error *e)
 		vh_err_clear(&pe);
 		r = g->ops->net_state(g->ud, VENG_PEER, (int)ifs[i].kind, ifs[i].name, &pe);
 		if (r == -ENOENT)
-			problem(list, sizeof(list), &code, r, "%s %s (of the VM's NIC %s) does not "
-				"exist there", what, ifs[i].name, ifs[i].mac[0] ? ifs[i].mac : "");
+			problem(list, sizeof(list), &code, r, "%s %s (NIC %s) does not exist there",
+				what, ifs[i].name, ifs[i].mac[0] ? ifs[i].mac : ifs[i].name);
 		/* An inactive network: libvirt there would refuse to start the
 		 * VM (exit 3, as missing).  A bridge or NIC whose link is down
 		 * (libvirt says so of a bridge with no port yet) still takes
 		 * the VM's tap: its existence is enough. */
 		else if (r == -ENETDOWN && ifs[i].kind == VVIRT_NET_NETWORK)
-			problem(list, sizeof(list), &code, -ENOENT, "network %s (of the VM's NIC %s) "
-				"is not active there", ifs[i].name, ifs[i].mac[0] ? ifs[i].mac : "");
+			problem(list, sizeof(list), &code, -ENOENT, "network %s (NIC %s) is not "
+				"active there", ifs[i].name, ifs[i].mac[0] ? ifs[i].mac : ifs[i].name);
 		else if (r == -ENETDOWN)
 			continue;
 		else if (r < 0)
@@ -365,9 +365,8 @@ static int check_peer(struct veng *g, const char *xml, struct vh_error *e)
 		vh_err_clear(&pe);
 		r = g->ops->tcp_reach(g->ud, host, VREACH_MIGRATION_PORT, PEER_REACH_MS, &pe);
 		if (r < 0)
-			problem(list, sizeof(list), &code, r, "QEMU's migration port %u on %s cannot "
-				"be reached from this host (%s): open libvirt's migration ports "
-				"%u-%u there to this host, or plan with --tunnelled",
+			problem(list, sizeof(list), &code, r, "QEMU's migration port %u on %s: %s "
+				"(open %u-%u there to this host, or plan --tunnelled)",
 				VREACH_MIGRATION_PORT, host, r == -ETIMEDOUT ? "no answer in 3 s" :
 				strerror(-r), VREACH_MIGRATION_PORT, VREACH_MIGRATION_PORT + 63);
 	}

@@ -301,14 +301,14 @@ assert_nothing_s "$(lab_out hv1 "$NOTHING_S")" "hv2's libvirtd stopped"
 # problems in one line, the first one's code (10: the name)
 lab_out hv2 "$Q; q $FAULT libvirtd start && $BV xml $N > /tmp/other.xml && q $VIRSH define /tmp/other.xml &&
 	q $FAULT stall 49152/0xffc0" >/dev/null
-refused hv1 10 "hv2 \\(the destination\\) cannot take VM $N: a domain named $N exists on hv2, but not the plan's \\(UUID $UUID\\): another VM; network vhnet61 \\(of the VM's NIC $MAC1\\) does not exist there; bridge vhbr61 \\(of the VM's NIC $MAC2\\) does not exist there; QEMU's migration port 49152 on hv2 cannot be reached from this host \\(no answer in 3 s\\): open libvirt's migration ports 49152-49215 there to this host, or plan with --tunnelled\$" \
+refused hv1 10 "hv2 \\(the destination\\) cannot take VM $N: a domain named $N exists on hv2, but not the plan's \\(UUID $UUID\\): another VM; network vhnet61 \\(NIC $MAC1\\) does not exist there; bridge vhbr61 \\(NIC $MAC2\\) does not exist there; QEMU's migration port 49152 on hv2: no answer in 3 s \\(open 49152-49215 there to this host, or plan --tunnelled\\)\$" \
 	"$V preflight --plan $PLAN" "$V prepare --plan $PLAN"
 assert_nothing_s "$(lab_out hv1 "$NOTHING_S")" "four problems on hv2"
 # put right but the network, defined and not started there: exit 3, alone
 out=$(lab_out hv2 "$Q; q $FAULT unstall && q $VIRSH undefine $N && q ip link add vhbr61 type bridge &&
 	echo \"$NET\" > /tmp/vhnet61.xml && q $VIRSH net-define /tmp/vhnet61.xml && $VIRSH list --all --name | grep -cx $N || true")
 assert_eq "$out" 0 "hv2: the other $N undefined"
-refused hv1 3 "hv2 \\(the destination\\) cannot take VM $N: network vhnet61 \\(of the VM's NIC $MAC1\\) is not active there\$" \
+refused hv1 3 "hv2 \\(the destination\\) cannot take VM $N: network vhnet61 \\(NIC $MAC1\\) is not active there\$" \
 	"$V preflight --plan $PLAN"
 # the network started (hv2's vhbr61 has no port: its link down is enough): passes
 lab_out hv2 "$VIRSH net-start vhnet61" >/dev/null
