@@ -16,14 +16,17 @@
 #define PLAN_USAGE \
 	"VM [VM ...] --to DEST [--uri URI] [--local-addr A] [--port N] [--minor N]\n" \
 	"       [--resync-rate R] [--max-downtime MS] [--bandwidth MIB] [--keep-source]\n" \
-	"       [--on-link-loss cancel|continue] [--tunnelled]\n" \
+	"       [--on-link-loss cancel|continue] [--tunnelled] [--auto-converge]\n" \
+	"       [--parallel N] [--compression xbzrle] [--migrate-uri tcp://ADDR[:PORT]]\n" \
+	"       [--completion converge|abort:SECONDS]\n" \
 	"       [--timeout connect|sync|stall|migrate|gate=SECONDS ...] [-o FILE [--force]]\n" \
 	"       [--out-dir DIR [--force]] [--state-dir DIR]\n" \
 	"   or: vmhop plan --check FILE"
 
 enum { O_TO = 256, O_URI, O_LOCAL_ADDR, O_PORT, O_MINOR, O_RESYNC_RATE, O_MAX_DOWNTIME,
        O_BANDWIDTH, O_KEEP_SOURCE, O_FORCE, O_CHECK, O_HELP, O_TIMEOUT, O_ON_LINK_LOSS,
-       O_TUNNELLED, O_OUT_DIR, O_STATE_DIR };
+       O_TUNNELLED, O_OUT_DIR, O_STATE_DIR, O_AUTO_CONVERGE, O_PARALLEL, O_COMPRESSION,
+       O_MIGRATE_URI, O_COMPLETION };
 
 /*
  * plan's options: one table for getopt_long and for --help, so that every
@@ -61,6 +64,21 @@ static const struct plan_opt {
 	{ "tunnelled", no_argument, O_TUNNELLED, NULL,
 	  "the VM's memory through libvirt's connection (default: QEMU to QEMU, D's ports "
 	  "49152-49215 open to S)" },
+	{ "auto-converge", no_argument, O_AUTO_CONVERGE, NULL,
+	  "QEMU throttles the VM's vCPUs while the migration does not converge (QEMU's "
+	  "auto-converge; default off)" },
+	{ "parallel", required_argument, O_PARALLEL, "N",
+	  "the memory over N parallel connections, 1..32 (QEMU's multifd; "
+	  "default: one; not with --tunnelled or --compression)" },
+	{ "compression", required_argument, O_COMPRESSION, "xbzrle",
+	  "pages sent again go as deltas (QEMU's xbzrle; default none)" },
+	{ "migrate-uri", required_argument, O_MIGRATE_URI, "tcp://ADDR[:PORT]",
+	  "where QEMU sends the memory on D, another network than libvirt's (default: D's "
+	  "address as D's libvirt gives it; not with --tunnelled)" },
+	{ "completion", required_argument, O_COMPLETION, "converge|abort:SECONDS",
+	  "SECONDS into libvirt's job: converge (the max downtime and bandwidth limits "
+	  "lifted, the rest copied with the VM paused) or abort (the VM stays on S; default: "
+	  "neither, until --timeout migrate)" },
 	{ "timeout", required_argument, O_TIMEOUT, "NAME=SECONDS",
 	  "bounds, seconds: connect (60, until DRBD connects), sync (86400, the whole sync), "
 	  "stall (120, no sync progress), migrate (3600, libvirt's job), gate (300, D catching "
@@ -375,6 +393,22 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 		case O_RESYNC_RATE: req.resync_rate = optarg; break;
 		case O_KEEP_SOURCE: req.keep_source = true; break;
 		case O_TUNNELLED: req.tunnelled = true; break;
+		case O_AUTO_CONVERGE: req.auto_converge = true; break;
+		case O_COMPRESSION: req.compression = optarg; break;
+		case O_MIGRATE_URI: req.migrate_uri = optarg; break;
+		case O_PARALLEL:
+			if (num(optarg, VPLAN_PARALLEL_MAX, &v) < 0 || v == 0)
+				return vh_usage(ctx, "plan: --parallel takes 1..%d, not '%s'",
+						VPLAN_PARALLEL_MAX, optarg);
+			req.parallel = (uint32_t)v;
+			break;
+		case O_COMPLETION:
+			r = vplan_completion_parse(optarg, &req.completion, &req.completion_after_s);
+			if (r < 0)
+				return vh_usage(ctx, "plan: --completion takes converge:SECONDS or "
+						"abort:SECONDS (1..%u), not '%s'", VPLAN_TIMEOUT_MAX,
+						optarg);
+			break;
 		case O_ON_LINK_LOSS:
 			if (vplan_link_loss_parse(optarg, &req.on_link_loss) < 0)
 				return vh_usage(ctx, "plan: --on-link-loss takes cancel or continue, "

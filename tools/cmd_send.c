@@ -46,6 +46,7 @@ struct out {
 					 * in the summary's rate) */
 	int64_t t_mig_line;
 	unsigned mig_last_pct;
+	bool mig_converging;	/* the last line said so: a change is said at once */
 	uint64_t mig_total;
 	char last_gate[160];
 	struct oplog *log;	/* the system log's records (oplog.h) */
@@ -229,13 +230,16 @@ static void on_migrate(struct out *o, const struct vvirt_progress *m)
 
 	if (total > o->mig_total)
 		o->mig_total = total;
-	if (o->t_mig_line && now - o->t_mig_line < 1000000000)
-		return;
-	if (!o->ctx->json && !o->tty && o->t_mig_line && pct / 10 == o->mig_last_pct / 10 &&
-	    now - o->t_mig_line < 10000000000LL)
-		return;
+	if (m->converging == o->mig_converging) {
+		if (o->t_mig_line && now - o->t_mig_line < 1000000000)
+			return;
+		if (!o->ctx->json && !o->tty && o->t_mig_line && pct / 10 == o->mig_last_pct / 10 &&
+		    now - o->t_mig_line < 10000000000LL)
+			return;
+	}
 	o->t_mig_line = now;
 	o->mig_last_pct = pct;
+	o->mig_converging = m->converging;
 	if (o->ctx->json) {
 		json_object *j = jev(o, "migrate");
 
@@ -247,16 +251,21 @@ static void on_migrate(struct out *o, const struct vvirt_progress *m)
 		jput(j, "mem_iteration", json_object_new_int64((int64_t)m->mem_iteration));
 		if (m->have_downtime)
 			jput(j, "expected_downtime_ms", json_object_new_int64((int64_t)m->downtime_ms));
+		jput(j, "throttle_pct", json_object_new_int64((int64_t)m->throttle_pct));
+		jput(j, "converging", json_object_new_boolean(m->converging));
 		vh_print_line(o->ctx, j);
 		return;
 	}
 	{
-		char b[32] = "";
+		char b[32] = "", t[32] = "";
 
 		bar_text(b, sizeof(b), total ? (double)done / (double)total : 0);
-		printf("%s  migration %s %3u%%  %.1f MiB/s, %.1f MiB to go, pass %" PRIu64 "%s",
+		if (m->throttle_pct)
+			snprintf(t, sizeof(t), ", vCPUs throttled %u%%", m->throttle_pct);
+		printf("%s  migration %s %3u%%  %.1f MiB/s, %.1f MiB to go, pass %" PRIu64 "%s%s%s",
 		       o->tty ? "\r" : "", b, pct, m->mem_bps / MIB, m->data_remaining / MIB,
-		       m->mem_iteration, o->tty ? "\033[K" : "\n");
+		       m->mem_iteration, t, m->converging ? ", converging (limits lifted)" : "",
+		       o->tty ? "\033[K" : "\n");
 		o->bar = o->tty;
 		vh_flush();
 	}

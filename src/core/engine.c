@@ -320,6 +320,7 @@ static int check_peer(struct veng *g, const char *xml, struct vh_error *e)
 	struct vvirt_iface ifs[PEER_MAX_IFACES];
 	struct vh_error pe = { 0 };
 	char list[400] = "", host[256];
+	uint16_t port = VREACH_MIGRATION_PORT;
 	size_t n = 0;
 	int r, state, code = 0;
 
@@ -328,6 +329,8 @@ static int check_peer(struct veng *g, const char *xml, struct vh_error *e)
 	if ((r = vvirt_list_ifaces(xml, ifs, PEER_MAX_IFACES, &n, e)) < 0)
 		return vh_err_prefix(e, r, "VM %s", p->vm_name);
 	r = g->ops->vm_state(g->ud, VENG_PEER, p->vm_name, &state, &pe);
+	if (r < 0 && r != -ENOENT && r != -EEXIST && g->ops->peer_close)
+		g->ops->peer_close(g->ud);
 	if (r < 0 && r != -ENOENT && r != -EEXIST) {
 		*e = pe;
 		return vh_err_prefix(e, r, "%s's libvirt (%s) cannot be asked whether it can take "
@@ -361,15 +364,26 @@ static int check_peer(struct veng *g, const char *xml, struct vh_error *e)
 			problem(list, sizeof(list), &code, r, "%s %s cannot be checked there: %s",
 				what, ifs[i].name, pe.msg[0] ? pe.msg : strerror(-r));
 	}
-	if (!p->migration.tunnelled && vreach_uri_host(p->migration.uri, host, sizeof(host)) == 0) {
+	/* Where QEMU sends the memory: the plan's migrate URI, else D's
+	 * libvirt's host and libvirt's first migration port. */
+	if (!p->migration.tunnelled &&
+	    (p->migration.migrate_uri[0] ?
+	     vreach_qemu_uri(p->migration.migrate_uri, host, sizeof(host), &port) :
+	     vreach_uri_host(p->migration.uri, host, sizeof(host))) == 0) {
 		vh_err_clear(&pe);
-		r = g->ops->tcp_reach(g->ud, host, VREACH_MIGRATION_PORT, PEER_REACH_MS, &pe);
-		if (r < 0)
+		r = g->ops->tcp_reach(g->ud, host, port, PEER_REACH_MS, &pe);
+		if (r < 0 && p->migration.migrate_uri[0])
+			problem(list, sizeof(list), &code, r, "QEMU's migration address %s: %s",
+				p->migration.migrate_uri, r == -ETIMEDOUT ? "no answer in 3 s" :
+				strerror(-r));
+		else if (r < 0)
 			problem(list, sizeof(list), &code, r, "QEMU's migration port %u on %s: %s "
 				"(open %u-%u there to this host, or plan --tunnelled)",
 				VREACH_MIGRATION_PORT, host, r == -ETIMEDOUT ? "no answer in 3 s" :
 				strerror(-r), VREACH_MIGRATION_PORT, VREACH_MIGRATION_PORT + 63);
 	}
+	if (g->ops->peer_close)
+		g->ops->peer_close(g->ud);
 	if (code)
 		return vh_err(e, code, "%s (the destination) cannot take VM %s: %s", p->dest.host,
 			      p->vm_name, list);

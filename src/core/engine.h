@@ -285,6 +285,11 @@ struct veng_ops {
 			 struct vh_error *e);
 	int (*tcp_reach)(void *ud, const char *host, uint16_t port, int timeout_ms,
 			 struct vh_error *e);
+	/* The connection to D's libvirt closed once those questions are
+	 * answered: it would otherwise stay open through the sync, and the
+	 * close of a connection whose host died since waits for TCP to give up
+	 * (minutes).  May be NULL. */
+	void (*peer_close)(void *ud);
 	/* The journal. */
 	int (*save)(void *ud, const struct veng_state *st, struct vh_error *e);
 	/* Concurrent moves (core/reserve.h).  The claims of the moves with a

@@ -714,12 +714,22 @@ static int h_vm_migrate(void *ud, const struct vplan *p, const struct veng_mig_h
 		.bandwidth_mib = p->migration.bandwidth_mib, .poll_ms = (unsigned)r->poll_ms,
 		.timeout_ms = (uint64_t)p->timeouts.migrate * 1000, .cancel = r->cancel,
 		.watch = watch, .watch_ud = watch_ud,
+		.auto_converge = p->migration.auto_converge, .parallel = p->migration.parallel,
+		.compression = p->migration.compression[0] ? p->migration.compression : NULL,
+		.migrate_uri = p->migration.migrate_uri[0] ? p->migration.migrate_uri : NULL,
 	};
 	struct vvirt_migrate_result mr = { 0 };
 	struct host_watch hw = { .r = r, .watch = watch, .ud = watch_ud };
 	struct vvirt_dom *d = NULL;
 	int rc, fd;
 
+	/* The completion policy: converge in vvirt_migrate's loop; abort is
+	 * its time limit, the sooner of the two. */
+	if (p->migration.completion == VPLAN_COMPLETION_CONVERGE)
+		o.converge_after_ms = (uint64_t)p->migration.completion_after_s * 1000;
+	if (p->migration.completion == VPLAN_COMPLETION_ABORT &&
+	    p->migration.completion_after_s < p->timeouts.migrate)
+		o.timeout_ms = (uint64_t)p->migration.completion_after_s * 1000;
 	if (r->on_event) {
 		o.progress = on_migrate_progress;
 		o.progress_ud = r;
@@ -952,6 +962,15 @@ static int h_net_state(void *ud, enum veng_where w, int kind, const char *name,
 	return rc;
 }
 
+static void h_peer_close(void *ud)
+{
+	struct veng_real *r = ud;
+
+	forget_peer_dom(r);
+	vvirt_close(r->virt[VENG_PEER]);
+	r->virt[VENG_PEER] = NULL;
+}
+
 static int h_tcp_reach(void *ud, const char *host, uint16_t port, int timeout_ms,
 		       struct vh_error *e)
 {
@@ -980,7 +999,7 @@ const struct veng_ops veng_real_ops = {
 	.vm_prefetch = h_vm_prefetch, .vm_resumed_here = h_vm_resumed_here,
 	.vm_watch = h_vm_watch, .vm_watch_clear = h_vm_watch_clear,
 	.vm_undefine = h_vm_undefine, .vm_xml = h_vm_xml, .vm_destroy = h_vm_destroy, .vm_start = h_vm_start,
-	.net_state = h_net_state, .tcp_reach = h_tcp_reach,
+	.net_state = h_net_state, .tcp_reach = h_tcp_reach, .peer_close = h_peer_close,
 	.save = h_save,
 	.claims = h_claims, .host_lock = h_host_lock, .port_holder = h_port_holder,
 };

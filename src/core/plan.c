@@ -156,6 +156,82 @@ static int check_drbd(const struct vplan *p, struct vh_error *e)
 	return 0;
 }
 
+/* The migration's controls, each alone and together (plan.h). */
+int vplan_check_controls(const struct vplan_migration *m, struct vh_error *e)
+{
+	int r;
+
+	if (m->parallel > VPLAN_PARALLEL_MAX)
+		return vh_err(e, -ERANGE, "migration.parallel must be at most %d connections",
+			      VPLAN_PARALLEL_MAX);
+	if (strnlen(m->compression, sizeof(m->compression)) == sizeof(m->compression) ||
+	    strnlen(m->migrate_uri, sizeof(m->migrate_uri)) == sizeof(m->migrate_uri))
+		return vh_err(e, -EINVAL, "migration: a string is not terminated");
+	if (m->compression[0] && strcmp(m->compression, "xbzrle"))
+		return vh_err(e, -EINVAL, "migration.compression must be xbzrle, not '%s'",
+			      m->compression);
+	if (m->compression[0] && m->parallel)
+		return vh_err(e, -EINVAL, "migration: xbzrle compression works on one connection: "
+			      "not with parallel connections (QEMU refuses multifd with xbzrle)");
+	if (m->tunnelled && m->parallel)
+		return vh_err(e, -EINVAL, "migration: parallel connections are QEMU's own: not "
+			      "with a tunnelled migration (libvirt refuses it)");
+	if (m->migrate_uri[0] && m->tunnelled)
+		return vh_err(e, -EINVAL, "migration: a migrate URI is where QEMU sends the memory "
+			      "itself: not with a tunnelled migration");
+	if (m->migrate_uri[0] && (r = vuri_check_qemu(m->migrate_uri, "migration.migrate_uri",
+						      e)) < 0)
+		return r;
+	if (m->completion != VPLAN_COMPLETION_NONE && m->completion != VPLAN_COMPLETION_CONVERGE &&
+	    m->completion != VPLAN_COMPLETION_ABORT)
+		return vh_err(e, -EINVAL, "migration.completion.action must be converge or abort");
+	if (m->completion != VPLAN_COMPLETION_NONE &&
+	    (m->completion_after_s == 0 || m->completion_after_s > VPLAN_TIMEOUT_MAX))
+		return vh_err(e, -ERANGE, "migration.completion.after_s must be in 1..%u seconds",
+			      VPLAN_TIMEOUT_MAX);
+	return 0;
+}
+
+static const char *const completion_names[] = {
+	[VPLAN_COMPLETION_NONE] = "none", [VPLAN_COMPLETION_CONVERGE] = "converge",
+	[VPLAN_COMPLETION_ABORT] = "abort",
+};
+
+const char *vplan_completion_name(enum vplan_completion c)
+{
+	return (unsigned)c < ARRAY_SIZE(completion_names) ? completion_names[c] : "?";
+}
+
+int vplan_completion_parse(const char *s, enum vplan_completion *ret_action,
+			   uint32_t *ret_after_s)
+{
+	const char *colon = s ? strchr(s, ':') : NULL;
+	unsigned long long v = 0;
+	size_t n;
+
+	if (!colon)
+		return -EINVAL;
+	n = (size_t)(colon - s);
+	if (n == 8 && !strncmp(s, "converge", 8))
+		*ret_action = VPLAN_COMPLETION_CONVERGE;
+	else if (n == 5 && !strncmp(s, "abort", 5))
+		*ret_action = VPLAN_COMPLETION_ABORT;
+	else
+		return -EINVAL;
+	/* decimal, no sign, no leading zero, 1..VPLAN_TIMEOUT_MAX */
+	if (!colon[1] || colon[1] == '0' || strlen(colon + 1) > 10)
+		return -EINVAL;
+	for (const char *c = colon + 1; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned)(*c - '0');
+	}
+	if (v > VPLAN_TIMEOUT_MAX)
+		return -ERANGE;
+	*ret_after_s = (uint32_t)v;
+	return 0;
+}
+
 int vplan_validate(const struct vplan *p, struct vh_error *e)
 {
 	int r;
@@ -199,6 +275,8 @@ int vplan_validate(const struct vplan *p, struct vh_error *e)
 	if (p->migration.on_link_loss != VPLAN_LINK_LOSS_CANCEL &&
 	    p->migration.on_link_loss != VPLAN_LINK_LOSS_CONTINUE)
 		return vh_err(e, -EINVAL, "migration.on_link_loss must be cancel or continue");
+	if ((r = vplan_check_controls(&p->migration, e)) < 0)
+		return r;
 	{
 		const uint32_t t[] = { p->timeouts.connect, p->timeouts.sync, p->timeouts.stall,
 				       p->timeouts.migrate, p->timeouts.gate };
@@ -365,6 +443,27 @@ static json_object *child(json_object *parent, const char *key, bool array)
 	return vjson_add_obj(parent, key, c) == 0 ? c : NULL;
 }
 
+/* The controls that are on, into "migration" (off ones are not written, so
+ * that a plan without them reads in a vmhop that does not know them).  0, or
+ * -ENOMEM. */
+static int controls_json(json_object *mig, const struct vplan_migration *m)
+{
+	json_object *c;
+
+	if ((m->auto_converge && vjson_add_bool(mig, "auto_converge", true)) ||
+	    (m->parallel && vjson_add_u64(mig, "parallel", m->parallel)) ||
+	    (m->compression[0] && vjson_add_str(mig, "compression", m->compression)) ||
+	    (m->migrate_uri[0] && vjson_add_str(mig, "migrate_uri", m->migrate_uri)))
+		return -ENOMEM;
+	if (m->completion == VPLAN_COMPLETION_NONE)
+		return 0;
+	if (!(c = child(mig, "completion", false)) ||
+	    vjson_add_str(c, "action", vplan_completion_name(m->completion)) ||
+	    vjson_add_u64(c, "after_s", m->completion_after_s))
+		return -ENOMEM;
+	return 0;
+}
+
 json_object *vplan_to_json(const struct vplan *p)
 {
 	json_object *o = json_object_new_object(), *vm, *disks, *mig, *t;
@@ -392,6 +491,7 @@ json_object *vplan_to_json(const struct vplan *p)
 	     !vjson_add_bool(mig, "keep_source", p->migration.keep_source) &&
 	     !vjson_add_str(mig, "on_link_loss", vplan_link_loss_name(p->migration.on_link_loss)) &&
 	     !vjson_add_bool(mig, "tunnelled", p->migration.tunnelled) &&
+	     !controls_json(mig, &p->migration) &&
 	     (t = child(o, "timeouts", false)) && !vjson_add_u64(t, "connect_s", p->timeouts.connect) &&
 	     !vjson_add_u64(t, "sync_s", p->timeouts.sync) &&
 	     !vjson_add_u64(t, "stall_s", p->timeouts.stall) &&
@@ -409,13 +509,56 @@ json_object *vplan_to_json(const struct vplan *p)
 #define KEYS(...) (const char *const[]){ __VA_ARGS__ }, \
 	sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *)
 
+/* The optional controls of "migration" (off when absent); their checks
+ * together are check_controls', in vplan_validate. */
+static int controls_from(json_object *mig, struct vplan_migration *m, struct vh_error *e)
+{
+	json_object *c;
+	char v[16];
+	int r;
+
+	if (json_object_object_get_ex(mig, "auto_converge", NULL) &&
+	    (r = vjson_bool(mig, "auto_converge", &m->auto_converge, "migration", e)) < 0)
+		return r;
+	if (json_object_object_get_ex(mig, "parallel", NULL) &&
+	    (r = vjson_u32(mig, "parallel", 1, VPLAN_PARALLEL_MAX, &m->parallel, "migration",
+			   e)) < 0)
+		return r;
+	if (json_object_object_get_ex(mig, "compression", NULL) &&
+	    (r = vjson_str(mig, "compression", m->compression, sizeof(m->compression), false,
+			   "migration", e)) < 0)
+		return r;
+	if (json_object_object_get_ex(mig, "migrate_uri", NULL) &&
+	    (r = vjson_str(mig, "migrate_uri", m->migrate_uri, sizeof(m->migrate_uri), false,
+			   "migration", e)) < 0)
+		return r;
+	if (!json_object_object_get_ex(mig, "completion", NULL))
+		return 0;
+	if ((r = vjson_member(mig, "completion", json_type_object, "migration", &c, e)) < 0 ||
+	    (r = vjson_exact_keys(c, KEYS("action", "after_s"), "migration.completion", e)) < 0 ||
+	    (r = vjson_str(c, "action", v, sizeof(v), false, "migration.completion", e)) < 0 ||
+	    (r = vjson_u32(c, "after_s", 1, VPLAN_TIMEOUT_MAX, &m->completion_after_s,
+			   "migration.completion", e)) < 0)
+		return r;
+	if (!strcmp(v, "converge"))
+		m->completion = VPLAN_COMPLETION_CONVERGE;
+	else if (!strcmp(v, "abort"))
+		m->completion = VPLAN_COMPLETION_ABORT;
+	else
+		return vh_err(e, -EINVAL, "migration.completion.action must be converge or abort, "
+			      "not '%s'", v);
+	return 0;
+}
+
 /* The keys of "migration".  on_link_loss and tunnelled are optional, so that
  * a plan written by a vmhop that did not know them still reads, as that vmhop
  * would have moved it: "cancel", and tunnelled. */
 static int migration_keys(json_object *mig, struct vplan_migration *m, struct vh_error *e)
 {
 	static const char *const keys[] = { "uri", "max_downtime_ms", "bandwidth_mib",
-					    "keep_source", "on_link_loss", "tunnelled" };
+					    "keep_source", "on_link_loss", "tunnelled",
+					    "auto_converge", "parallel", "compression",
+					    "migrate_uri", "completion" };
 	const char *present[sizeof(keys) / sizeof(keys[0])];
 	size_t n = 0;
 	char v[16];
@@ -425,6 +568,8 @@ static int migration_keys(json_object *mig, struct vplan_migration *m, struct vh
 		if (i < 4 || json_object_object_get_ex(mig, keys[i], NULL))
 			present[n++] = keys[i];
 	if ((r = vjson_exact_keys(mig, present, n, "migration", e)) < 0)
+		return r;
+	if ((r = controls_from(mig, m, e)) < 0)
 		return r;
 	m->on_link_loss = VPLAN_LINK_LOSS_CANCEL;
 	m->tunnelled = true;

@@ -81,6 +81,22 @@ enum vplan_link_loss {
 const char *vplan_link_loss_name(enum vplan_link_loss v);
 int vplan_link_loss_parse(const char *s, enum vplan_link_loss *ret);
 
+/* The migration's completion policy ("completion"): none, or after_s
+ * seconds into libvirt's job, converge or abort. */
+enum vplan_completion {
+	VPLAN_COMPLETION_NONE,
+	VPLAN_COMPLETION_CONVERGE,
+	VPLAN_COMPLETION_ABORT,
+};
+#define VPLAN_PARALLEL_MAX 32
+/* "converge:SECONDS" / "abort:SECONDS" (plan --completion): -EINVAL else. */
+int vplan_completion_parse(const char *s, enum vplan_completion *ret_action,
+			   uint32_t *ret_after_s) VH_MUST_CHECK;
+const char *vplan_completion_name(enum vplan_completion c);
+struct vplan_migration;
+/* The migration's controls, each and together (vplan_validate asks it). */
+int vplan_check_controls(const struct vplan_migration *m, struct vh_error *e) VH_MUST_CHECK;
+
 struct vplan_migration {
 	char uri[256];			/* libvirt URI of D, as seen from S */
 	uint64_t max_downtime_ms;	/* 0: libvirt's default */
@@ -91,6 +107,22 @@ struct vplan_migration {
 	 * memory goes through the libvirt connection; false, native: QEMU to
 	 * QEMU directly (libvirt's default, as virsh migrate) */
 	bool tunnelled;
+	/* The controls of `virsh migrate` for a busy VM, each optional in the
+	 * plan (off when absent; docs/engine.md, "The migration's controls"):
+	 * "auto_converge" (QEMU throttles the VM's vCPUs until the copy
+	 * converges), "parallel" (memory over N extra TCP connections, QEMU's
+	 * multifd; 0 off; not tunnelled), "compression" ("xbzrle": pages sent
+	 * again as deltas; not with parallel), "migrate_uri" (QEMU's stream to
+	 * tcp://ADDR[:PORT] on D, another network than libvirt's; not
+	 * tunnelled), "completion" {"action", "after_s"}: after_s seconds into
+	 * libvirt's job, converge (the max downtime and bandwidth limits
+	 * lifted: the rest is copied with the VM paused) or abort. */
+	bool auto_converge;
+	uint32_t parallel;
+	char compression[16];
+	char migrate_uri[128];
+	enum vplan_completion completion;
+	uint32_t completion_after_s;
 };
 
 /* Seconds; every wait of the move is bounded by one of these. */
@@ -197,6 +229,12 @@ struct vplan_request {
 	bool keep_source;
 	enum vplan_link_loss on_link_loss;
 	bool tunnelled;			/* --tunnelled */
+	bool auto_converge;		/* --auto-converge */
+	uint32_t parallel;		/* --parallel N */
+	const char *compression;	/* --compression xbzrle (NULL: none) */
+	const char *migrate_uri;	/* --migrate-uri tcp://ADDR[:PORT] (NULL: none) */
+	enum vplan_completion completion;	/* --completion ACTION:SECONDS */
+	uint32_t completion_after_s;
 	/* What the other moves of this host claim (core/reserve.h): never
 	 * picked, as what DRBD uses is not.  NULL: nothing. */
 	const struct vplan_used *reserved;

@@ -705,6 +705,22 @@ int vplan_build(const struct vplan_request *req, const struct vplan_host_ops *op
 	p->migration.keep_source = req->keep_source;
 	p->migration.on_link_loss = req->on_link_loss;
 	p->migration.tunnelled = req->tunnelled;
+	p->migration.auto_converge = req->auto_converge;
+	p->migration.parallel = req->parallel;
+	snprintf(p->migration.compression, sizeof(p->migration.compression), "%s",
+		 req->compression ? req->compression : "");
+	p->migration.completion = req->completion;
+	p->migration.completion_after_s = req->completion_after_s;
+	if (req->migrate_uri && (size_t)snprintf(p->migration.migrate_uri,
+						  sizeof(p->migration.migrate_uri), "%s",
+						  req->migrate_uri) >= sizeof(p->migration.migrate_uri)) {
+		r = vh_err(e, -ENAMETOOLONG, "--migrate-uri is longer than %zu bytes",
+			   sizeof(p->migration.migrate_uri) - 1);
+		goto out;
+	}
+	/* Before anything is asked of libvirt (vplan_validate checks it again). */
+	if ((r = vplan_check_controls(&p->migration, e)) < 0)
+		goto out;
 
 	if ((r = plan_vm(p, req, ops, e)) < 0)
 		goto out;

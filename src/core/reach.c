@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -44,6 +45,47 @@ int vreach_uri_host(const char *uri, char *buf, size_t len)
 		return -EINVAL;
 	memcpy(buf, h, n);
 	buf[n] = '\0';
+	return 0;
+}
+
+int vreach_qemu_uri(const char *uri, char *buf, size_t len, uint16_t *ret_port)
+{
+	const char *h, *rest, *end;
+	unsigned long port = VREACH_MIGRATION_PORT;
+	size_t n;
+
+	if (!uri || strncmp(uri, "tcp://", 6))
+		return -EINVAL;
+	h = uri + 6;
+	end = h + strlen(h);
+	if (*h == '[') {
+		const char *close = strchr(h, ']');
+
+		if (!close)
+			return -EINVAL;
+		rest = close + 1;
+		n = (size_t)(close - h - 1);
+		h++;
+	} else {
+		rest = strchr(h, ':');
+		if (!rest)
+			rest = end;
+		n = (size_t)(rest - h);
+	}
+	if (*rest == ':') {
+		char *e;
+
+		port = strtoul(rest + 1, &e, 10);
+		if (e == rest + 1 || *e || port == 0 || port > 65535)
+			return -EINVAL;
+	} else if (*rest) {
+		return -EINVAL;
+	}
+	if (!n || n >= len)
+		return -EINVAL;
+	memcpy(buf, h, n);
+	buf[n] = '\0';
+	*ret_port = (uint16_t)port;
 	return 0;
 }
 

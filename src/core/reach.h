@@ -19,6 +19,10 @@
  * accepts (no brackets around an IPv6 address): 0, or -EINVAL. */
 int vreach_uri_host(const char *uri, char *buf, size_t len) VH_MUST_CHECK;
 
+/* The host and port of a QEMU migration URI, tcp://HOST[:PORT] (an IPv6
+ * HOST without its brackets; no PORT: VREACH_MIGRATION_PORT): 0 or -EINVAL. */
+int vreach_qemu_uri(const char *uri, char *buf, size_t len, uint16_t *ret_port) VH_MUST_CHECK;
+
 /*
  * One TCP connect to @host:@port, given up after @timeout_ms.  0 when the
  * host answered: it accepted, or it refused (nothing listens there now: a

@@ -227,3 +227,39 @@ int vuri_check_migration(const char *uri, const char *what, struct vh_error *e)
 		return refuse(e, what, uri, "%s", "a fragment (#...) is refused");
 	return 0;
 }
+
+int vuri_check_qemu(const char *uri, const char *what, struct vh_error *e)
+{
+	const char *a, *rest, *end;
+	size_t hn;
+
+	if (!uri)
+		return vh_err(e, -EINVAL, "%s: no URI", what);
+	if (strnlen(uri, VURI_QEMU_MAX + 1) > VURI_QEMU_MAX)
+		return vh_err(e, -ENAMETOOLONG, "%s: longer than %d bytes", what, VURI_QEMU_MAX);
+	if (strncmp(uri, "tcp://", 6))
+		goto bad;
+	a = uri + 6;
+	end = a + strlen(a);
+	if (*a == '[') {
+		const char *close = strchr(a, ']');
+
+		if (!close)
+			goto bad;
+		rest = close + 1;
+	} else {
+		rest = strchr(a, ':');
+		if (!rest)
+			rest = end;
+	}
+	hn = (size_t)(rest - a);
+	if (check_host(uri, what, a, hn, NULL) < 0)
+		goto bad;
+	if (*rest && (*rest != ':' || check_port(uri, what, rest + 1, (size_t)(end - rest - 1),
+						 NULL) < 0))
+		goto bad;
+	return 0;
+bad:
+	return vh_err(e, -EINVAL, "%s '%s': QEMU's migration URI must be tcp://HOST[:PORT] (a "
+		      "DNS name, an IPv4 address or an [IPv6] address; port 1..65535)", what, uri);
+}

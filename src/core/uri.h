@@ -26,4 +26,13 @@
  * refused in it: the transport, a query parameter by name, the path, ... */
 int vuri_check_migration(const char *uri, const char *what, struct vh_error *e) VH_MUST_CHECK;
 
+/*
+ * QEMU's migration URI of a plan (migration.migrate_uri: the network the
+ * VM's memory takes to D, apart from libvirt's): tcp://HOST[:PORT] only,
+ * HOST as above (a name, IPv4, or [IPv6]), at most VURI_QEMU_MAX bytes.
+ * 0, or -EINVAL (-ENAMETOOLONG) naming @what.
+ */
+#define VURI_QEMU_MAX	127
+int vuri_check_qemu(const char *uri, const char *what, struct vh_error *e) VH_MUST_CHECK;
+
 #endif

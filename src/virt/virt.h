@@ -75,6 +75,7 @@ struct vvirt_api {
 	virInterfacePtr (*iface_lookup)(virConnectPtr c, const char *name);
 	int (*iface_is_active)(virInterfacePtr i);
 	int (*iface_free)(virInterfacePtr i);
+	int (*set_max_speed)(virDomainPtr d, unsigned long bandwidth, unsigned int flags);
 };
 
 /* NULL restores libvirt itself (loaded on first use). */
@@ -211,6 +212,8 @@ struct vvirt_progress {
 	uint64_t downtime_ms;	/* expected while running, measured when completed */
 	uint64_t setup_ms;
 	bool have_downtime;
+	unsigned int throttle_pct;	/* auto-converge: the vCPUs' throttle, % (0: none) */
+	bool converging;		/* the completion policy lifted the limits (vvirt_migrate) */
 };
 
 /* Returns non-zero to cancel the migration. */
@@ -227,6 +230,13 @@ struct vvirt_migrate_opts {
 	bool unsafe;			/* VIR_MIGRATE_UNSAFE: skip libvirt's safety check */
 	uint64_t max_downtime_ms;	/* 0: libvirt's default */
 	uint64_t bandwidth_mib;		/* MiB/s, 0: unlimited */
+	bool auto_converge;		/* VIR_MIGRATE_AUTO_CONVERGE */
+	unsigned int parallel;		/* VIR_MIGRATE_PARALLEL, that many connections; 0 off */
+	const char *compression;	/* VIR_MIGRATE_COMPRESSED with this method; NULL off */
+	/* @converge_after_ms into the job (0: never): the max downtime and
+	 * bandwidth limits lifted (VVIRT_CONVERGE_DOWNTIME_MS, libvirt's most),
+	 * so that the rest goes with the VM paused; ret->converged says so. */
+	uint64_t converge_after_ms;
 	unsigned int poll_ms;		/* progress interval, default 500 */
 	uint64_t timeout_ms;		/* 0: none; else the job is aborted */
 	vvirt_progress_fn progress;
@@ -263,7 +273,12 @@ struct vvirt_migrate_result {
 	struct vvirt_progress last;	/* the completed job's statistics, if any */
 	bool have_stats;
 	bool cancelled;
+	bool converged;		/* converge_after_ms came: the limits were lifted */
 };
+
+/* The max downtime a forced convergence sets: QEMU then copies what is left
+ * with the VM paused, however long that takes (at most this). */
+#define VVIRT_CONVERGE_DOWNTIME_MS 600000ull
 
 /* Blocks until the migration ends.  The migration call runs in a thread
  * while this one polls job statistics.  -ECANCELED when cancelled,

@@ -73,6 +73,7 @@ struct libvirt {
 	X(T, api.iface_lookup, virInterfaceLookupByName, "LIBVIRT_0.6.4")		\
 	X(T, api.iface_is_active, virInterfaceIsActive, "LIBVIRT_0.7.3")		\
 	X(T, api.iface_free, virInterfaceFree, "LIBVIRT_0.6.4")			\
+	X(T, api.set_max_speed, virDomainMigrateSetMaxSpeed, "LIBVIRT_0.9.0")		\
 	X(T, initialize, virInitialize, "LIBVIRT_0.1.0")				\
 	X(T, set_error_func, virSetErrorFunc, "LIBVIRT_0.1.0")
 

@@ -33,6 +33,16 @@ static bool param_ull(const virTypedParameter *p, int n, const char *name,
 	return false;
 }
 
+/* An int parameter (VIR_TYPED_PARAM_INT) that is not negative, else 0. */
+static unsigned int uint_param(const virTypedParameter *p, int n, const char *name)
+{
+	for (int i = 0; p && i < n; i++)
+		if (!strncmp(p[i].field, name, VIR_TYPED_PARAM_FIELD_LENGTH))
+			return p[i].type == VIR_TYPED_PARAM_INT && p[i].value.i > 0 ?
+			       (unsigned int)p[i].value.i : 0;
+	return 0;
+}
+
 static uint64_t ull(const virTypedParameter *p, int n, const char *name)
 {
 	unsigned long long v = 0;
@@ -57,6 +67,7 @@ static void fill_progress(int type, const virTypedParameter *p, int n, struct vv
 	pr->mem_bps = ull(p, n, VIR_DOMAIN_JOB_MEMORY_BPS);
 	pr->mem_iteration = ull(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
 	pr->setup_ms = ull(p, n, VIR_DOMAIN_JOB_SETUP_TIME);
+	pr->throttle_pct = uint_param(p, n, VIR_DOMAIN_JOB_AUTO_CONVERGE_THROTTLE);
 	if (param_ull(p, n, VIR_DOMAIN_JOB_DOWNTIME, &v)) {
 		pr->downtime_ms = v;
 		pr->have_downtime = true;
@@ -87,7 +98,7 @@ struct mig_thread {
 	struct vvirt_dom *d;
 	const struct vvirt_migrate_opts *o;
 	virConnectPtr dconn;
-	virTypedParameter params[2];	/* ours: see add_param() */
+	virTypedParameter params[4];	/* ours: see add_param() */
 	int nparams;
 	unsigned int flags;
 	/* results, under lock */
@@ -168,6 +179,21 @@ static int build_params(const struct vvirt_migrate_opts *o, struct mig_thread *t
 		return vh_err(e, -EINVAL, "tunnelled migration needs peer-to-peer");
 	if (o->tunnelled && o->migrate_uri)
 		return vh_err(e, -EINVAL, "a migration URI cannot be used with a tunnelled migration");
+	if (o->tunnelled && o->parallel)
+		return vh_err(e, -EINVAL, "parallel connections cannot be used with a tunnelled "
+			      "migration");
+	if (o->auto_converge)
+		t->flags |= VIR_MIGRATE_AUTO_CONVERGE;
+	if (o->parallel) {
+		t->flags |= VIR_MIGRATE_PARALLEL;
+		add_param(t, VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS, VIR_TYPED_PARAM_INT)->value.i =
+			(int)o->parallel;
+	}
+	if (o->compression) {
+		t->flags |= VIR_MIGRATE_COMPRESSED;
+		add_param(t, VIR_MIGRATE_PARAM_COMPRESSION, VIR_TYPED_PARAM_STRING)->value.s =
+			(char *)o->compression;
+	}
 	if (o->bandwidth_mib)
 		add_param(t, VIR_MIGRATE_PARAM_BANDWIDTH, VIR_TYPED_PARAM_ULLONG)->value.ul =
 			o->bandwidth_mib;
@@ -185,6 +211,24 @@ static void set_downtime(struct vvirt_dom *d, uint64_t ms, bool *done)
 		*done = true;
 		vh_trace("virt", "max downtime set to %llu ms", (unsigned long long)ms);
 	}
+}
+
+/* The completion policy's "converge": the limits lifted, so that QEMU's next
+ * look finds the rest small enough (it copies it with the VM paused).
+ * Tried at each wake-up until libvirt takes the downtime; a bandwidth it
+ * refuses leaves the plan's (traced). */
+static void converge(struct vvirt_dom *d, bool *done)
+{
+	/* libvirt's QEMU_DOMAIN_MIG_BANDWIDTH_MAX: INT64_MAX bytes/s in MiB/s */
+	const unsigned long most = (unsigned long)(INT64_MAX >> 20);
+
+	if (vvirt_api->set_max_downtime(d->d, VVIRT_CONVERGE_DOWNTIME_MS, 0) < 0)
+		return;
+	*done = true;
+	if (!vvirt_api->set_max_speed || vvirt_api->set_max_speed(d->d, most, 0) < 0)
+		vh_trace("virt", "converge: the bandwidth limit stays");
+	vh_trace("virt", "converge: max downtime %llu ms, bandwidth unlimited",
+		 VVIRT_CONVERGE_DOWNTIME_MS);
 }
 
 /*
@@ -278,11 +322,16 @@ int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 			continue;
 		if (!downtime_done)
 			set_downtime(d, o->max_downtime_ms, &downtime_done);
+		if (o->converge_after_ms && !res.converged &&
+		    vvirt_now_ns() - t0 >= o->converge_after_ms * 1000000u)
+			converge(d, &res.converged);
 		if (o->watch && o->watch(o->watch_ud))
 			res.cancelled = true;
 		if (vvirt_job(d, false, &pr, &ignore) == 0 && pr.type != VIR_DOMAIN_JOB_NONE &&
-		    o->progress && o->progress(&pr, o->progress_ud)) {
-			res.cancelled = true;
+		    o->progress) {
+			pr.converging = res.converged;
+			if (o->progress(&pr, o->progress_ud))
+				res.cancelled = true;
 		}
 		if (o->cancel && *o->cancel)
 			res.cancelled = true;

@@ -63,7 +63,16 @@
 #      the switch: once the VM runs on hv2): it stops before the end
 #      (exit not 0); send run again finishes (exit 0); hv1 keeps no domain
 #      definition and no LV, the VM runs on hv2, ring check, both clean.
-# Parts 10 and 11 start from a new busy VM on hv1 (RUNNING: each alone).
+#  12. the migration's controls: a plan with auto-converge, 2 parallel
+#      connections, a migrate URI (hv2's link address) and the completion
+#      policy converge after 15 s, and a migration that cannot converge
+#      (2 MiB/s, 1 ms): while libvirt migrates, 3 connections of QEMU to
+#      hv2's migration port; send's migrate events say converging only from
+#      15 s of libvirt's job on; hv1's libvirtd's log of QEMU's monitor (on
+#      for this part, virt-admin) has auto-converge and multifd on, 2
+#      channels, the URI and the converge's downtime limit; moved (both exit
+#      0), ring check on hv2, hv1 clean.
+# Parts 10, 11 and 12 start from a new busy VM on hv1 (RUNNING: each alone).
 # Parts 4, 8, 9, 6 and 5 move the VM that the part before aborted (the same
 # UUID, the same journal name): each host finds that move's ended journal,
 # keeps it as .prev and starts a fresh one; part 7 moves the VM part 5 left.
@@ -88,7 +97,7 @@ PLAN=/tmp/$N.plan.json
 # What vmhop sent to /dev/log (part 1: tools/lab/guest/devlog.py).
 SYSLOG=/tmp/$N.syslog
 # SECTIONS="1 4" runs only those parts (all by default).
-want() { [[ " ${SECTIONS:-1 3 4 8 9 6 5 7 10 11} " == *" $1 "* ]]; }
+want() { [[ " ${SECTIONS:-1 3 4 8 9 6 5 7 10 11 12} " == *" $1 "* ]]; }
 
 jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
@@ -658,6 +667,60 @@ ring=${X[0]}; ring_ok "$ring"
 check_host hv1 "SIGINT after the resume, send again" "" "$GONE"
 assert_eq "${X[0]} ${X[1]}" "0 0" "hv1: VM undefined, its LV removed"
 say_t "SIGINT to send right after the resume on hv2: it exited $rc_s (its steps: $ev); send again moved it (0), receive 0, in $(elapsed $t11) s; ring check on hv2: $ring"
+fi
+
+# ---- 12. the migration's controls ------------------------------------------
+# A migration that cannot converge (2 MiB/s, 1 ms) with auto-converge, two
+# parallel connections, QEMU's stream to hv2's link address (a migrate URI)
+# and the completion policy converge after 15 s.  hv1's libvirtd logs what it
+# tells QEMU (its monitor at debug, for this part only, virt-admin).
+if want 12; then
+fresh_vm
+make_plan hv1 hv2 --bandwidth 2 --max-downtime 1 --auto-converge --parallel 2 \
+	--migrate-uri tcp://169.254.77.2 --completion converge:15
+assert_eq "$(jget migration.auto_converge <<< "$PLAN_JSON") $(jget migration.parallel <<< "$PLAN_JSON") $(jget migration.migrate_uri <<< "$PLAN_JSON") $(jget migration.completion.action <<< "$PLAN_JSON"):$(jget migration.completion.after_s <<< "$PLAN_JSON")" \
+	"true 2 tcp://169.254.77.2 converge:15" "the plan holds the controls"
+VADM="virt-admin -q -c libvirtd:///system"
+MONLOG=/var/log/libvirt/mon.log
+lab_out hv1 "rm -f $MONLOG; $VADM daemon-log-outputs '1:file:$MONLOG 3:file:/var/log/libvirt/libvirtd.log' &&
+	$VADM daemon-log-filters '1:qemu.qemu_monitor 3:*'" >/dev/null
+t12=$(now)
+lab_bg hv2 recv "$V receive --plan $PLAN"
+lab_bg hv1 send "$V --json send --plan $PLAN"
+# While libvirt migrates: QEMU's connections to hv2's migration port, the
+# main one and the two parallel ones.
+nconn=$(wait_for hv1 "[ \$(ss -Htn state established '$MIGP' | wc -l) -ge 3 ]" 240 \
+	"three connections of QEMU to hv2's migration port" "ss -Htn state established '$MIGP' | wc -l")
+bg_end hv1 send 300; rc_s=$RC; out_s=$OUT
+bg_end hv2 recv 200; rc_r=$RC; out_r=$OUT
+lab_run hv1 "$VADM daemon-log-filters '3:*'; $VADM daemon-log-outputs '3:file:/var/log/libvirt/libvirtd.log'" >/dev/null 2>&1
+[ "$rc_s$rc_r" = 00 ] || { printf '%s\n---\n%s\n' "$out_s" "$out_r" >&2; fail "the move with the controls: send exited $rc_s, receive $rc_r"; }
+assert_eq "$nconn" 3 "QEMU's connections to hv2:49152-49215 while it migrated"
+# the events: converging only once 15 s of libvirt's job had passed, and the job ended after it
+conv=$(printf '%s\n' "$out_s" | python3 -c '
+import json, sys
+ev = [json.loads(l) for l in sys.stdin if l.startswith("{")]
+m = [e for e in ev if e.get("event") == "migrate"]
+c = [e for e in m if e["converging"]]
+assert c, "no migrate event says converging"
+assert min(e["elapsed_ms"] for e in c) >= 15000, c[0]
+assert all(not e["converging"] for e in m if e["elapsed_ms"] < 15000)
+s = ev[-1]
+assert s["event"] == "summary" and s["outcome"] == "moved", s
+print(min(e["elapsed_ms"] for e in c), max(e["throttle_pct"] for e in m))') ||
+	{ printf '%s\n' "$out_s" >&2; fail "send's migrate events"; }
+# what hv1's libvirtd told QEMU
+mon=$(lab_out hv1 "for p in '\"capability\":\"auto-converge\",\"state\":true' '\"capability\":\"multifd\",\"state\":true' \
+	'\"multifd-channels\":2' '\"uri\":\"tcp:169.254.77.2:' '\"downtime-limit\":600000'; do grep -c -F \"\$p\" $MONLOG || true; done | tr '\n' ' '")
+for i in 1 2 3 4 5; do
+	n=$(cut -d' ' -f$i <<< "$mon")
+	[ "${n:-0}" -ge 1 ] || fail "hv1's libvirtd log of QEMU's monitor lacks item $i of auto-converge, multifd, 2 channels, the migrate URI, the converge's downtime ($mon)"
+done
+check_host hv2 "the controls" runs "$RING; $BV destroy $N; exit \$rc"
+ring=${X[0]}; ring_ok "$ring"
+check_host hv1 "the controls" "" "$GONE"
+assert_eq "${X[0]} ${X[1]}" "0 0" "hv1: VM undefined, its LV removed"
+say_t "the controls (auto-converge, 2 parallel connections: $nconn to hv2's port, migrate URI tcp://169.254.77.2, converge after 15 s: converging from ${conv% *} ms of libvirt's job, throttle up to ${conv#* }%; QEMU's monitor got each): moved in $(elapsed $t12) s; ring check on hv2: $ring"
 fi
 
 say_t "PASS"

@@ -81,7 +81,7 @@ static char *plan_text(const struct vplan *p)
 	char *s;
 
 	assert_non_null(o);
-	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return s;
 }
@@ -284,6 +284,110 @@ static void tunnelled_is_optional_and_read(void **state)
 	assert_int_equal(vplan_parse(text, strlen(text), &q, &e), 0);
 	assert_true(q.migration.tunnelled);
 	json_object_put(root);
+}
+
+/* The migration's controls: written only when on, read back, each checked
+ * alone and with the others; a plan without them moves as before. */
+static void migration_controls(void **state)
+{
+	struct vplan p, q;
+	struct vh_error e = { 0 };
+	enum vplan_completion c;
+	uint32_t after;
+	char *a, *b;
+
+	(void)state;
+	make_plan(&p);
+	p.migration.tunnelled = false;
+	a = plan_text(&p);
+	assert_null(strstr(a, "auto_converge"));
+	assert_null(strstr(a, "parallel"));
+	assert_null(strstr(a, "completion"));
+	assert_int_equal(vplan_parse(a, strlen(a), &q, &e), 0);
+	assert_false(q.migration.auto_converge);
+	assert_int_equal(q.migration.parallel, 0);
+	assert_int_equal(q.migration.completion, VPLAN_COMPLETION_NONE);
+	free(a);
+
+	p.migration.auto_converge = true;
+	p.migration.parallel = 4;
+	snprintf(p.migration.migrate_uri, sizeof(p.migration.migrate_uri), "tcp://[fd00::2]:49200");
+	p.migration.completion = VPLAN_COMPLETION_CONVERGE;
+	p.migration.completion_after_s = 30;
+	assert_int_equal(vplan_validate(&p, &e), 0);
+	a = plan_text(&p);
+	assert_non_null(strstr(a, "\"auto_converge\":true"));
+	assert_non_null(strstr(a, "\"parallel\":4"));
+	assert_non_null(strstr(a, "\"migrate_uri\":\"tcp://[fd00::2]:49200\""));
+	assert_non_null(strstr(a, "\"completion\":{"));
+	assert_non_null(strstr(a, "\"action\":\"converge\""));
+	assert_non_null(strstr(a, "\"after_s\":30"));
+	assert_int_equal(vplan_parse(a, strlen(a), &q, &e), 0);
+	b = plan_text(&q);
+	assert_string_equal(a, b);
+	assert_true(q.migration.auto_converge);
+	assert_int_equal(q.migration.parallel, 4);
+	assert_int_equal(q.migration.completion, VPLAN_COMPLETION_CONVERGE);
+	assert_int_equal(q.migration.completion_after_s, 30);
+	free(a);
+	free(b);
+
+	/* together: what QEMU or libvirt would refuse, refused here first */
+	q = p;
+	snprintf(q.migration.compression, sizeof(q.migration.compression), "xbzrle");
+	assert_int_equal(vplan_validate(&q, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "not with parallel connections"));
+	q.migration.parallel = 0;
+	assert_int_equal(vplan_validate(&q, &e), 0);
+	snprintf(q.migration.compression, sizeof(q.migration.compression), "zlib");
+	assert_int_equal(vplan_validate(&q, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "must be xbzrle, not 'zlib'"));
+	q = p;
+	q.migration.tunnelled = true;
+	assert_int_equal(vplan_validate(&q, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "not with a tunnelled migration"));
+	q.migration.parallel = 0;
+	assert_int_equal(vplan_validate(&q, &e), -EINVAL);	/* the migrate URI */
+	q.migration.migrate_uri[0] = '\0';
+	assert_int_equal(vplan_validate(&q, &e), 0);
+	q = p;
+	q.migration.parallel = VPLAN_PARALLEL_MAX + 1;
+	assert_int_equal(vplan_validate(&q, &e), -ERANGE);
+	q = p;
+	q.migration.completion_after_s = 0;
+	assert_int_equal(vplan_validate(&q, &e), -ERANGE);
+	q = p;
+	snprintf(q.migration.migrate_uri, sizeof(q.migration.migrate_uri), "rdma://hv2");
+	assert_int_equal(vplan_validate(&q, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "tcp://HOST[:PORT]"));
+
+	/* in the file: bad values refused by name */
+	assert_int_equal(parse_mutated("migration.parallel", "0", &e), -ERANGE);
+	assert_int_equal(parse_mutated("migration.auto_converge", "1", &e), -EINVAL);
+	assert_int_equal(parse_mutated("migration.completion", "{\"action\":\"wait\",\"after_s\":5}",
+				       &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "converge or abort, not 'wait'"));
+	assert_int_equal(parse_mutated("migration.completion", "{\"action\":\"abort\"}", &e),
+			 -EINVAL);
+	assert_int_equal(parse_mutated("migration.completion",
+				       "{\"action\":\"abort\",\"after_s\":5,\"x\":1}", &e), -EINVAL);
+	assert_int_equal(parse_mutated("migration.migrate_uri", "\"tcp://-oProxy\"", &e), -EINVAL);
+	assert_int_equal(parse_mutated("migration.completion",
+				       "{\"action\":\"abort\",\"after_s\":5}", &e), 0);
+
+	/* --completion's text */
+	assert_int_equal(vplan_completion_parse("converge:90", &c, &after), 0);
+	assert_int_equal(c, VPLAN_COMPLETION_CONVERGE);
+	assert_int_equal(after, 90);
+	assert_int_equal(vplan_completion_parse("abort:1", &c, &after), 0);
+	assert_int_equal(c, VPLAN_COMPLETION_ABORT);
+	assert_int_equal(vplan_completion_parse("abort:0", &c, &after), -EINVAL);
+	assert_int_equal(vplan_completion_parse("abort:090", &c, &after), -EINVAL);
+	assert_int_equal(vplan_completion_parse("abort:-5", &c, &after), -EINVAL);
+	assert_int_equal(vplan_completion_parse("abort", &c, &after), -EINVAL);
+	assert_int_equal(vplan_completion_parse("pause:5", &c, &after), -EINVAL);
+	assert_int_equal(vplan_completion_parse("converge:99999999999", &c, &after), -EINVAL);
+	assert_int_equal(vplan_completion_parse(NULL, &c, &after), -EINVAL);
 }
 
 static void every_field_is_checked(void **state)
@@ -1562,6 +1666,7 @@ int main(void)
 		cmocka_unit_test(dm_names_split),
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(tunnelled_is_optional_and_read),
+		cmocka_unit_test(migration_controls),
 		cmocka_unit_test(every_field_is_checked),
 		cmocka_unit_test(bad_text_is_refused),
 		cmocka_unit_test(role_from_addresses),

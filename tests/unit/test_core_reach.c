@@ -39,6 +39,31 @@ static void uri_host(void **state)
 	assert_int_equal(vreach_uri_host(NULL, h, sizeof(h)), -EINVAL);
 }
 
+static void qemu_uri(void **state)
+{
+	char h[64];
+	uint16_t port = 0;
+
+	(void)state;
+	assert_int_equal(vreach_qemu_uri("tcp://10.9.0.2", h, sizeof(h), &port), 0);
+	assert_string_equal(h, "10.9.0.2");
+	assert_int_equal(port, VREACH_MIGRATION_PORT);
+	assert_int_equal(vreach_qemu_uri("tcp://[fd00::2]:49300", h, sizeof(h), &port), 0);
+	assert_string_equal(h, "fd00::2");
+	assert_int_equal(port, 49300);
+	assert_int_equal(vreach_qemu_uri("tcp://hv2.mig:1", h, sizeof(h), &port), 0);
+	assert_string_equal(h, "hv2.mig");
+	assert_int_equal(port, 1);
+	assert_int_equal(vreach_qemu_uri("rdma://hv2", h, sizeof(h), &port), -EINVAL);
+	assert_int_equal(vreach_qemu_uri("tcp://hv2:0", h, sizeof(h), &port), -EINVAL);
+	assert_int_equal(vreach_qemu_uri("tcp://hv2:65536", h, sizeof(h), &port), -EINVAL);
+	assert_int_equal(vreach_qemu_uri("tcp://hv2:12x", h, sizeof(h), &port), -EINVAL);
+	assert_int_equal(vreach_qemu_uri("tcp://", h, sizeof(h), &port), -EINVAL);
+	assert_int_equal(vreach_qemu_uri("tcp://[fd00::2", h, sizeof(h), &port), -EINVAL);
+	assert_int_equal(vreach_qemu_uri("tcp://[fd00::2]x", h, sizeof(h), &port), -EINVAL);
+	assert_int_equal(vreach_qemu_uri("tcp://hv2", h, 3, &port), -EINVAL);
+}
+
 /* A listening socket on 127.0.0.1, its port in *ret_port. */
 static int listener(uint16_t *ret_port, int backlog)
 {
@@ -81,6 +106,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(uri_host),
+		cmocka_unit_test(qemu_uri),
 		cmocka_unit_test(probe),
 	};
 

@@ -93,11 +93,44 @@ static void migration_uris_that_are_refused(void **state)
 	assert_non_null(strstr(e.msg, "--uri"));
 }
 
+/* QEMU's migration URI (migration.migrate_uri): tcp://HOST[:PORT] only. */
+static void qemu_uris(void **state)
+{
+	static const char *const good[] = {
+		"tcp://10.9.0.2", "tcp://10.9.0.2:49300", "tcp://hv2-mig.example.org",
+		"tcp://[fd00::2]", "tcp://[fd00::2]:1",
+	};
+	static const char *const bad[] = {
+		"", "hv2", "rdma://10.9.0.2", "unix:///tmp/x", "tcp://", "tcp://:49152",
+		"tcp://10.9.0.2:0", "tcp://10.9.0.2:65536", "tcp://10.9.0.2:049152",
+		"tcp://10.9.0.2/", "tcp://10.9.0.2:1/x", "tcp://-oProxyCommand=x",
+		"tcp://[fd00::2", "tcp://[hv2]", "tcp://a b", "tcp://user@hv2", "tcp://hv2?x=1",
+	};
+	struct vh_error e = { 0 };
+	char longer[200];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (vuri_check_qemu(good[i], "x", &e) != 0)
+			fail_msg("refused '%s': %s", good[i], e.msg);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (vuri_check_qemu(bad[i], "--migrate-uri", &e) != -EINVAL)
+			fail_msg("passed '%s'", bad[i]);
+		assert_non_null(strstr(e.msg, "--migrate-uri '"));
+	}
+	memset(longer, 'a', sizeof(longer) - 1);
+	memcpy(longer, "tcp://", 6);
+	longer[sizeof(longer) - 1] = '\0';
+	assert_int_equal(vuri_check_qemu(longer, "x", &e), -ENAMETOOLONG);
+	assert_int_equal(vuri_check_qemu(NULL, "x", &e), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(migration_uris_that_pass),
 		cmocka_unit_test(migration_uris_that_are_refused),
+		cmocka_unit_test(qemu_uris),
 	};
 
 	return cmocka_run_group_tests_name("core_uri", tests, NULL, NULL);

@@ -71,6 +71,7 @@ struct world {
 	const char *peer_no_net;	/* the network or bridge the peer lacks */
 	const char *peer_net_down;	/* ... or has, inactive */
 	unsigned peer_net_asks;
+	unsigned peer_closes;		/* peer_close calls */
 	int reach_err;			/* D's migration port: what the probe gets */
 	char reached[64];		/* the host probed ("" none) */
 	int64_t clock;
@@ -892,6 +893,11 @@ static int f_net_state(void *ud, enum veng_where w, int kind, const char *name,
 	return 0;
 }
 
+static void f_peer_close(void *ud)
+{
+	W.peer_closes++;
+}
+
 static int f_tcp_reach(void *ud, const char *host, uint16_t port, int timeout_ms,
 		       struct vh_error *e)
 {
@@ -979,7 +985,7 @@ static const struct veng_ops fake_ops = {
 	.vm_info = f_vm_info, .vm_autostart = f_vm_autostart, .nap = f_nap,
 	.vm_resume = f_resume, .vm_prefetch = f_prefetch, .vm_resumed_here = f_resumed_here, .vm_undefine = f_undefine, .vm_xml = f_vm_xml, .vm_destroy = f_destroy,
 	.vm_start = f_start, .save = f_save,
-	.net_state = f_net_state, .tcp_reach = f_tcp_reach,
+	.net_state = f_net_state, .tcp_reach = f_tcp_reach, .peer_close = f_peer_close,
 	.claims = f_claims, .host_lock = f_host_lock, .port_holder = f_port_holder,
 };
 
@@ -1637,6 +1643,9 @@ static void source_asks_dest_before_the_sync(void **state)
 	assert_int_equal(run(&g, VENG_PREFLIGHT, 0, &res), 0);
 	assert_int_equal(W.peer_net_asks, 2);		/* the user NIC asks nothing */
 	assert_string_equal(W.reached, "hv2:49152");	/* the host of D's URI */
+	/* D's connection not kept through the sync: closing it once D has died
+	 * waits for TCP (the lab's 70-send part 5 hung so) */
+	assert_int_equal(W.peer_closes, 1);
 
 	/* three problems at once: the first one's code, all named */
 	W.vm_peer = VIR_DOMAIN_SHUTOFF;
@@ -1667,6 +1676,16 @@ static void source_asks_dest_before_the_sync(void **state)
 	assert_int_equal(run(&g, VENG_PREFLIGHT, 0, &res), 0);
 	W.peer_net_down = NULL;
 
+	/* the plan's migrate URI: its address and port are probed, named */
+	snprintf(P.migration.migrate_uri, sizeof(P.migration.migrate_uri), "tcp://10.9.0.2:49300");
+	W.reach_err = -EHOSTUNREACH;
+	assert_int_equal(veng_run(&g, VENG_PREFLIGHT, 0, &res, &e), -EHOSTUNREACH);
+	assert_string_equal(W.reached, "10.9.0.2:49300");
+	assert_non_null(strstr(e.msg, "cannot take VM vm1: QEMU's migration address "
+				      "tcp://10.9.0.2:49300: No route to host"));
+	P.migration.migrate_uri[0] = '\0';
+	W.reach_err = 0;
+
 	/* a tunnelled migration needs no port of QEMU's there */
 	W.reach_err = -ETIMEDOUT;
 	P.migration.tunnelled = true;
@@ -1685,6 +1704,7 @@ static void source_asks_dest_before_the_sync(void **state)
 				      "whether it can take VM vm1: the peer's libvirt does not answer"));
 	assert_int_equal(W.peer_net_asks, 0);
 	assert_int_equal(W.nlog, 0);
+	assert_true(W.peer_closes >= 5);	/* each run, refused or not */
 	W.peer_state_err = 0;
 	W.peer_no_net = NULL;
 

@@ -55,6 +55,11 @@ static struct {
 	_Atomic int finish_in_ms;	/* nonzero: it completes in that many ms */
 	int suspended;
 	bool refuse_aborts;		/* abort_job fails (no job: too late) */
+	int parallel;			/* VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS given */
+	char compression[16];		/* VIR_MIGRATE_PARAM_COMPRESSION given */
+	unsigned long long last_downtime;
+	unsigned long max_speed;	/* set_max_speed's last */
+	int throttle;			/* the job's auto-converge throttle, % */
 	atomic_int refused;
 } fk;
 
@@ -136,9 +141,16 @@ static void record(virTypedParameterPtr p, unsigned int np, unsigned int flags)
 	const virTypedParameter *b = param(p, np, VIR_MIGRATE_PARAM_BANDWIDTH, VIR_TYPED_PARAM_ULLONG);
 	const virTypedParameter *u = param(p, np, VIR_MIGRATE_PARAM_URI, VIR_TYPED_PARAM_STRING);
 
+	const virTypedParameter *par = param(p, np, VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS,
+					     VIR_TYPED_PARAM_INT);
+	const virTypedParameter *c = param(p, np, VIR_MIGRATE_PARAM_COMPRESSION,
+					   VIR_TYPED_PARAM_STRING);
+
 	fk.flags = flags;
 	fk.bandwidth = b ? b->value.ul : 0;
 	snprintf(fk.mig_uri, sizeof(fk.mig_uri), "%s", u ? u->value.s : "");
+	fk.parallel = par ? par->value.i : 0;
+	snprintf(fk.compression, sizeof(fk.compression), "%s", c ? c->value.s : "");
 }
 
 /* Appends one ULLONG statistic, as libvirt's virDomainGetJobStats() returns them. */
@@ -222,6 +234,18 @@ static int f_job_stats(virDomainPtr d, int *type, virTypedParameterPtr *p, int *
 	add_ull(p, np, VIR_DOMAIN_JOB_DATA_TOTAL, 1000);
 	add_ull(p, np, VIR_DOMAIN_JOB_DATA_REMAINING, (unsigned long long)(1000 - 100 * n));
 	add_ull(p, np, VIR_DOMAIN_JOB_TIME_ELAPSED, (unsigned long long)(10 * n));
+	if (fk.throttle) {
+		virTypedParameterPtr q = realloc(*p, sizeof(*q) * (size_t)(*np + 1));
+
+		assert_non_null(q);
+		memset(&q[*np], 0, sizeof(q[*np]));
+		snprintf(q[*np].field, sizeof(q[*np].field), "%s",
+			 VIR_DOMAIN_JOB_AUTO_CONVERGE_THROTTLE);
+		q[*np].type = VIR_TYPED_PARAM_INT;
+		q[*np].value.i = fk.throttle;
+		*p = q;
+		(*np)++;
+	}
 	return 0;
 }
 
@@ -240,8 +264,16 @@ static int f_abort(virDomainPtr d)
 static int f_downtime(virDomainPtr d, unsigned long long ms, unsigned int flags)
 {
 	(void)d; (void)flags;
-	assert_int_equal(ms, 300);
+	assert_true(ms == 300 || ms == VVIRT_CONVERGE_DOWNTIME_MS);
+	fk.last_downtime = ms;
 	fk.downtime_calls++;
+	return 0;
+}
+
+static int f_max_speed(virDomainPtr d, unsigned long bw, unsigned int flags)
+{
+	(void)d; (void)flags;
+	fk.max_speed = bw;
 	return 0;
 }
 
@@ -257,7 +289,7 @@ static const struct vvirt_api fake = {
 	.xml = f_xml, .state = f_state, .suspend = f_suspend, .resume = f_resume,
 	.migrate_to_uri3 = f_migrate_to_uri3, .migrate3 = f_migrate3, .job_stats = f_job_stats,
 	.abort_job = f_abort, .set_max_downtime = f_downtime, .last_error = f_last_error,
-	.params_free = f_params_free,
+	.params_free = f_params_free, .set_max_speed = f_max_speed,
 };
 
 static int setup(void **state)
@@ -680,6 +712,69 @@ static void migrate_direct_and_bad_options(void **state)
 	vvirt_close(c);
 }
 
+/* The controls of a busy VM's migration reach libvirt as virsh migrate
+ * gives them; the completion policy's converge lifts the limits once, and
+ * the progress says so (what QEMU does with them: tests/lab/70-send.sh). */
+static bool saw_converging, saw_throttle;
+
+static int note_progress(const struct vvirt_progress *p, void *ud)
+{
+	(void)ud;
+	saw_converging |= p->converging;
+	saw_throttle |= p->throttle_pct == 20;
+	return 0;
+}
+
+static void migrate_controls_and_converge(void **state)
+{
+	struct vvirt_conn *c;
+	struct vvirt_dom *d;
+	struct vh_error e = { 0 };
+	struct vvirt_migrate_result res;
+	struct vvirt_migrate_opts o = {
+		.dest_uri = "qemu+tcp://hv2/system", .p2p = true, .auto_converge = true,
+		.parallel = 3, .compression = "xbzrle", .migrate_uri = "tcp://10.9.0.2:49300",
+		.max_downtime_ms = 300, .bandwidth_mib = 1, .converge_after_ms = 20, .poll_ms = 5,
+		.progress = note_progress,
+	};
+
+	(void)state;
+	fk.finish_in_ms = 400;
+	fk.finish_after = 1000000;
+	fk.throttle = 20;
+	open_dom(&c, &d);
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), 0);
+	assert_int_equal(fk.flags, VIR_MIGRATE_LIVE | VIR_MIGRATE_ABORT_ON_ERROR |
+			 VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_AUTO_CONVERGE | VIR_MIGRATE_PARALLEL |
+			 VIR_MIGRATE_COMPRESSED);
+	assert_int_equal(fk.parallel, 3);
+	assert_string_equal(fk.compression, "xbzrle");
+	assert_string_equal(fk.mig_uri, "tcp://10.9.0.2:49300");
+	assert_true(res.converged);
+	assert_int_equal(fk.last_downtime, VVIRT_CONVERGE_DOWNTIME_MS);
+	assert_int_equal(fk.max_speed, (unsigned long)(INT64_MAX >> 20));
+	assert_true(saw_converging);
+	assert_true(saw_throttle);
+
+	/* without the policy: the plan's limits stay */
+	memset(&fk, 0, sizeof(fk));
+	fk.finish_after = 3;
+	saw_converging = false;
+	o.converge_after_ms = 0;
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), 0);
+	assert_false(res.converged);
+	assert_int_equal(fk.last_downtime, 300);
+	assert_int_equal(fk.max_speed, 0);
+	assert_false(saw_converging);
+	/* parallel connections are QEMU's: not through libvirt's tunnel */
+	o.tunnelled = true;
+	o.migrate_uri = NULL;
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "parallel connections cannot be used with a tunnelled"));
+	vvirt_dom_free(d);
+	vvirt_close(c);
+}
+
 /* Runs last: with a test's table in place, vvirt_* never loaded libvirt. */
 static void fake_table_never_loads_libvirt(void **state)
 {
@@ -702,6 +797,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(migrate_watch_woken_by_its_descriptor,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_direct_and_bad_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_controls_and_converge, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_gone_hook_once_then_no_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_peer_events_until_gone, setup, teardown),
 		cmocka_unit_test(fake_table_never_loads_libvirt),
