@@ -79,17 +79,8 @@ static int parse(struct vh_ctx *ctx, int argc, char **argv, struct status_args *
 	return 0;
 }
 
-/* One move as this host's journal has it. */
-struct move {
-	struct vplan plan;
-	enum vplan_role role;
-	bool have_state;
-	bool planned;			/* the journal holds nothing but the plan */
-	struct veng_state st;
-	char journal[PATH_MAX];		/* "" when there is none yet */
-};
 
-static int load_state(struct vjournal *j, struct move *m, struct vh_error *e)
+static int load_state(struct vjournal *j, struct vh_move *m, struct vh_error *e)
 {
 	int r = veng_journal_load(j, &m->plan, m->role, &m->st, &m->have_state, e);
 
@@ -103,7 +94,7 @@ static int load_state(struct vjournal *j, struct move *m, struct vh_error *e)
 	return r;
 }
 
-static int move_from_journal(const char *path, struct move *m, struct vh_error *e)
+static int move_from_journal(const char *path, struct vh_move *m, struct vh_error *e)
 {
 	struct vjournal *j;
 	int r;
@@ -124,7 +115,7 @@ static const char *state_dir(const struct status_args *a)
 	return a->state_dir ? a->state_dir : vjournal_dir();
 }
 
-static int move_from_plan(const struct status_args *a, struct move *m, struct vh_error *e)
+static int move_from_plan(const struct status_args *a, struct vh_move *m, struct vh_error *e)
 {
 	struct vjournal *j;
 	char path[PATH_MAX];
@@ -155,10 +146,18 @@ static int move_from_plan(const struct status_args *a, struct move *m, struct vh
 	return r;
 }
 
+int vh_move_read(const char *plan, const char *state_dir, struct vh_move *ret,
+		 struct vh_error *e)
+{
+	struct status_args a = { .plan = plan, .state_dir = state_dir };
+
+	return move_from_plan(&a, ret, e);
+}
+
 /* The journal of @res ("vh-", the first 8 hex digits of the VM's UUID and
  * the plan's nonce, names.h): only the files named for such a UUID are read, so a corrupt
  * journal of this move is an error naming it, not "not found". */
-static int move_from_resource(const struct status_args *a, struct move *m, struct vh_error *e)
+static int move_from_resource(const struct status_args *a, struct vh_move *m, struct vh_error *e)
 {
 	char **paths = NULL;
 	size_t n = 0, seen = 0;
@@ -350,7 +349,7 @@ static void drbd_fact(struct veng_real *h, json_object *dj, uint32_t minor)
 
 /* The module's usermode helper now, vmhop's record of it, and the original
  * this move's journal saved. */
-static void helper_fact(struct veng_real *h, json_object *o, const struct move *m)
+static void helper_fact(struct veng_real *h, json_object *o, const struct vh_move *m)
 {
 	struct drbdnl_helper *hi = malloc(sizeof(*hi));
 	struct vh_error e = { 0 };
@@ -382,7 +381,7 @@ static void vm_fact(struct veng_real *h, json_object *o, const char *name)
 		add_fact(o, "vm_here", vvirt_state_name(state), vvirt_state_name(state));
 }
 
-static void next_action(const struct move *m, struct veng_next *ret)
+static void next_action(const struct vh_move *m, struct veng_next *ret)
 {
 	struct veng g;
 	struct vh_error e = { 0 };
@@ -432,7 +431,7 @@ static json_object *for_people(json_object *o)
 	return out;
 }
 
-static int show_move(struct vh_ctx *ctx, const struct status_args *a, const struct move *m)
+static int show_move(struct vh_ctx *ctx, const struct status_args *a, const struct vh_move *m)
 {
 	struct veng_real_opts ro = { .local_uri = a->uri };
 	struct veng_real *h;
@@ -499,7 +498,7 @@ static int show_move(struct vh_ctx *ctx, const struct status_args *a, const stru
 /* Where the move stands here, in one word: "planned" (vmhop plan claimed
  * it, nothing done yet), the last phase completed, "none" (begun, no phase
  * completed). */
-static const char *phase_word(const struct move *m)
+static const char *phase_word(const struct vh_move *m)
 {
 	if (m->planned)
 		return "planned";
@@ -515,7 +514,7 @@ static int list_moves(struct vh_ctx *ctx, const struct status_args *a)
 	json_object *top, *arr;
 	char **paths = NULL;
 	size_t n = 0;
-	struct move *m;
+	struct vh_move *m;
 
 	if (vjournal_list(dir, &paths, &n, &e) < 0)
 		return vh_fail(ctx, &e);
@@ -576,7 +575,7 @@ int cmd_status(struct vh_ctx *ctx, int argc, char **argv)
 {
 	struct vh_error e = { 0 };
 	struct status_args a;
-	struct move *m;
+	struct vh_move *m;
 	int r, rc;
 
 	if ((rc = parse(ctx, argc, argv, &a)))

@@ -7,6 +7,7 @@
 #ifndef VMHOP_TOOLS_PHASE_H
 #define VMHOP_TOOLS_PHASE_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 
@@ -64,6 +65,21 @@ const char *phase_outcome(enum veng_outcome o, bool move);
  * one vmhop command is the action), host, role, text. */
 json_object *phase_next_json(const struct vplan *p, enum vplan_role role,
 			     const struct veng_next *n, const char *plan_path);
+
+/* One move as this host's journal has it (vmhop status, vmhop tune). */
+struct vh_move {
+	struct vplan plan;
+	enum vplan_role role;
+	bool have_state;
+	bool planned;			/* the journal holds nothing but the plan */
+	struct veng_state st;		/* D's own minors already in plan.disks */
+	char journal[PATH_MAX];		/* "" when there is none yet */
+};
+
+/* The move of plan file @plan on this host, read without a lock (the
+ * journal is replaced atomically); no journal: a fresh state. */
+int vh_move_read(const char *plan, const char *state_dir, struct vh_move *ret,
+		 struct vh_error *e);
 
 /* The switch's figures of a migrate or resume into @o: switch_ms,
  * early_switch, fenced, twin, switch_steps_ms (each step's own ms). */

@@ -27,6 +27,7 @@ static const struct vh_cmd top[] = {
 	{ "cleanup", cmd_phase, "--plan FILE: remove copies and meta-data LVs (S: and the old LV)" },
 	{ "abort", cmd_phase, "--plan FILE: undo what this host did, while the VM has not left S" },
 	{ "restart", cmd_phase, "--plan FILE [--force] (S): after a stopped gate, the VM here again (cold start); --force: D's libvirt unreachable, or the VM may have run on D (its writes there are lost)" },
+	{ "tune", cmd_tune, "--plan FILE [--resync-rate R] [--max-downtime MS] [--bandwidth MIB]: change the running move (DRBD's resync rate; S: libvirt's migration)" },
 	{ "status", cmd_status, "[--plan FILE | RESOURCE]: what a move left here, the next safe action; no argument: every move" },
 	{ NULL, NULL, NULL }
 };

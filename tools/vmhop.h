@@ -121,5 +121,6 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv);
 int cmd_phase(struct vh_ctx *ctx, int argc, char **argv);
 int cmd_status(struct vh_ctx *ctx, int argc, char **argv);
 int cmd_send(struct vh_ctx *ctx, int argc, char **argv);
+int cmd_tune(struct vh_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -288,6 +288,11 @@ struct vvirt_migrate_result {
 int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 		  struct vvirt_migrate_result *ret, struct vh_error *e) VH_MUST_CHECK;
 
+/* The running migration job's max downtime (ms) and bandwidth (MiB/s), as
+ * virsh migrate-setmaxdowntime and migrate-setspeed (vmhop tune). */
+int vvirt_set_max_downtime(struct vvirt_dom *d, uint64_t ms, struct vh_error *e) VH_MUST_CHECK;
+int vvirt_set_max_speed(struct vvirt_dom *d, uint64_t mib, struct vh_error *e) VH_MUST_CHECK;
+
 /* ---- the domain's QEMU process (virt_pid.c) ---------------------------- */
 
 /* A pidfd of domain @name's QEMU, from libvirt's pid file in @run_dir (NULL:

@@ -213,6 +213,25 @@ static void set_downtime(struct vvirt_dom *d, uint64_t ms, bool *done)
 	}
 }
 
+int vvirt_set_max_downtime(struct vvirt_dom *d, uint64_t ms, struct vh_error *e)
+{
+	if (vvirt_api->set_max_downtime(d->d, ms, 0) < 0)
+		return vvirt_fail(e, "max downtime of %s's migration", d->name);
+	return 0;
+}
+
+int vvirt_set_max_speed(struct vvirt_dom *d, uint64_t mib, struct vh_error *e)
+{
+	if (!vvirt_api->set_max_speed)
+		return vh_err(e, -EOPNOTSUPP, "the migration's bandwidth cannot be set");
+	if (mib > (uint64_t)(INT64_MAX >> 20))
+		return vh_err(e, -ERANGE, "bandwidth %llu MiB/s is more than libvirt takes",
+			      (unsigned long long)mib);
+	if (vvirt_api->set_max_speed(d->d, (unsigned long)mib, 0) < 0)
+		return vvirt_fail(e, "bandwidth of %s's migration", d->name);
+	return 0;
+}
+
 /* The completion policy's "converge": the limits lifted, so that QEMU's next
  * look finds the rest small enough (it copies it with the VM paused).
  * Tried at each wake-up until libvirt takes the downtime; a bandwidth it

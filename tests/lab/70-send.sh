@@ -66,7 +66,11 @@
 #  12. the migration's controls: a plan with auto-converge, 2 parallel
 #      connections, a migrate URI (hv2's link address) and the completion
 #      policy converge after 15 s, and a migration that cannot converge
-#      (2 MiB/s, 1 ms): while libvirt migrates, 3 connections of QEMU to
+#      (2 MiB/s, 1 ms), the sync at 1 MiB/s: vmhop tune on hv1 in the sync
+#      sets 100M (drbdsetup-84 show on both hosts agrees), and in the
+#      migration 5 ms and 3 MiB/s (virsh migrate-getmaxdowntime and
+#      migrate-getspeed agree; two lines in STATE/UUID.tune); while libvirt
+#      migrates, 3 connections of QEMU to
 #      hv2's migration port; send's migrate events say converging only from
 #      15 s of libvirt's job on; hv1's libvirtd's log of QEMU's monitor (on
 #      for this part, virt-admin) has auto-converge and multifd on, 2
@@ -676,8 +680,10 @@ fi
 # tells QEMU (its monitor at debug, for this part only, virt-admin).
 if want 12; then
 fresh_vm
-make_plan hv1 hv2 --bandwidth 2 --max-downtime 1 --auto-converge --parallel 2 \
+make_plan hv1 hv2 --resync-rate 1M --bandwidth 2 --max-downtime 1 --auto-converge --parallel 2 \
 	--migrate-uri tcp://169.254.77.2 --completion converge:15
+RES12=$(jget resource <<< "$PLAN_JSON")
+RATE="drbdsetup-84 show $RES12 | grep -oE 'resync-rate[[:space:]]+[0-9]+k' | tr -s ' \t' ' '"
 assert_eq "$(jget migration.auto_converge <<< "$PLAN_JSON") $(jget migration.parallel <<< "$PLAN_JSON") $(jget migration.migrate_uri <<< "$PLAN_JSON") $(jget migration.completion.action <<< "$PLAN_JSON"):$(jget migration.completion.after_s <<< "$PLAN_JSON")" \
 	"true 2 tcp://169.254.77.2 converge:15" "the plan holds the controls"
 VADM="virt-admin -q -c libvirtd:///system"
@@ -687,6 +693,17 @@ lab_out hv1 "rm -f $MONLOG; $VADM daemon-log-outputs '1:file:$MONLOG 3:file:/var
 t12=$(now)
 lab_bg hv2 recv "$V receive --plan $PLAN"
 lab_bg hv1 send "$V --json send --plan $PLAN"
+# The sync at the plan's 1 MiB/s (64 s): vmhop tune on hv1 (S) sets 100M,
+# and DRBD hands it to hv2 (the side that paces it).
+wait_for hv1 "grep -q \"sync'ed:\" /proc/drbd" 120 "hv1's resync" >/dev/null
+out=$(lab_out hv1 "$V tune --plan $PLAN --resync-rate 100M >/dev/null && $RATE")
+peer=$(lab_out hv2 "$RATE")
+assert_eq "$out|$peer" "resync-rate 102400k|resync-rate 102400k" "vmhop tune in the sync: DRBD's resync rate on hv1 and hv2 (drbdsetup-84 show)"
+# libvirt's job runs: vmhop tune its max downtime and bandwidth
+wait_for hv1 "$VIRSH domjobinfo $N 2>/dev/null | grep -q Unbounded" 180 "libvirt's migration job" >/dev/null
+out=$(lab_out hv1 "$V tune --plan $PLAN --max-downtime 5 --bandwidth 3 >/dev/null &&
+	$VIRSH migrate-getmaxdowntime $N && $VIRSH migrate-getspeed $N && wc -l < $STATE/$UUID.tune")
+assert_eq "$(tr -s ' \n' ' ' <<< "$out")" "5 3 2 " "vmhop tune in the migration: virsh migrate-getmaxdowntime, migrate-getspeed, 2 lines in the .tune record"
 # While libvirt migrates: QEMU's connections to hv2's migration port, the
 # main one and the two parallel ones.
 nconn=$(wait_for hv1 "[ \$(ss -Htn state established '$MIGP' | wc -l) -ge 3 ]" 240 \
@@ -711,16 +728,16 @@ print(min(e["elapsed_ms"] for e in c), max(e["throttle_pct"] for e in m))') ||
 	{ printf '%s\n' "$out_s" >&2; fail "send's migrate events"; }
 # what hv1's libvirtd told QEMU
 mon=$(lab_out hv1 "for p in '\"capability\":\"auto-converge\",\"state\":true' '\"capability\":\"multifd\",\"state\":true' \
-	'\"multifd-channels\":2' '\"uri\":\"tcp:169.254.77.2:' '\"downtime-limit\":600000'; do grep -c -F \"\$p\" $MONLOG || true; done | tr '\n' ' '")
-for i in 1 2 3 4 5; do
+	'\"multifd-channels\":2' '\"uri\":\"tcp:169.254.77.2:' '\"downtime-limit\":5' '\"downtime-limit\":600000'; do grep -c -F \"\$p\" $MONLOG || true; done | tr '\n' ' '")
+for i in 1 2 3 4 5 6; do
 	n=$(cut -d' ' -f$i <<< "$mon")
-	[ "${n:-0}" -ge 1 ] || fail "hv1's libvirtd log of QEMU's monitor lacks item $i of auto-converge, multifd, 2 channels, the migrate URI, the converge's downtime ($mon)"
+	[ "${n:-0}" -ge 1 ] || fail "hv1's libvirtd log of QEMU's monitor lacks item $i of auto-converge, multifd, 2 channels, the migrate URI, tune's downtime, the converge's downtime ($mon)"
 done
 check_host hv2 "the controls" runs "$RING; $BV destroy $N; exit \$rc"
 ring=${X[0]}; ring_ok "$ring"
 check_host hv1 "the controls" "" "$GONE"
 assert_eq "${X[0]} ${X[1]}" "0 0" "hv1: VM undefined, its LV removed"
-say_t "the controls (auto-converge, 2 parallel connections: $nconn to hv2's port, migrate URI tcp://169.254.77.2, converge after 15 s: converging from ${conv% *} ms of libvirt's job, throttle up to ${conv#* }%; QEMU's monitor got each): moved in $(elapsed $t12) s; ring check on hv2: $ring"
+say_t "the controls (auto-converge, 2 parallel connections: $nconn to hv2's port, migrate URI tcp://169.254.77.2, converge after 15 s: converging from ${conv% *} ms of libvirt's job, throttle up to ${conv#* }%; vmhop tune: resync rate 1M -> 100M on both hosts, max downtime 5 ms and 3 MiB/s in the job; QEMU's monitor got each): moved in $(elapsed $t12) s; ring check on hv2: $ring"
 fi
 
 say_t "PASS"
