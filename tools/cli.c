@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/uri.h"
 #include "vmhop.h"
 
 /* The first reason a write to stdout failed, for vh_end()'s one line. */
@@ -204,6 +205,15 @@ int vh_fail_next(struct vh_ctx *ctx, const struct vh_error *e, json_object *next
 int vh_fail(struct vh_ctx *ctx, const struct vh_error *e)
 {
 	return vh_fail_next(ctx, e, NULL);
+}
+
+int vh_check_local_uri(struct vh_ctx *ctx, const char *cmd, const char *uri)
+{
+	struct vh_error e = { 0 };
+
+	if (!uri || vuri_check_local(uri, "--uri (or VMHOP_LIBVIRT_URI)", &e) == 0)
+		return 0;
+	return vh_usage(ctx, "%s: %s", cmd, e.msg);
 }
 
 int vh_usage(struct vh_ctx *ctx, const char *fmt, ...)

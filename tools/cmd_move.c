@@ -14,7 +14,8 @@
 #include "core/reserve.h"
 
 #define PLAN_USAGE \
-	"VM [VM ...] --to DEST [--uri URI] [--local-addr A] [--port N] [--minor N]\n" \
+	"VM [VM ...] --to DEST [--dest-uri URI] [--uri LOCAL-URI] [--local-addr A] [--port N]\n" \
+	"       [--minor N]\n" \
 	"       [--resync-rate R] [--max-downtime MS] [--bandwidth MIB] [--keep-source]\n" \
 	"       [--on-link-loss cancel|continue] [--tunnelled] [--auto-converge]\n" \
 	"       [--parallel N] [--compression xbzrle] [--migrate-uri tcp://ADDR[:PORT]]\n" \
@@ -23,7 +24,7 @@
 	"       [--out-dir DIR [--force]] [--state-dir DIR]\n" \
 	"   or: vmhop plan --check FILE"
 
-enum { O_TO = 256, O_URI, O_LOCAL_ADDR, O_PORT, O_MINOR, O_RESYNC_RATE, O_MAX_DOWNTIME,
+enum { O_TO = 256, O_URI, O_DEST_URI, O_LOCAL_ADDR, O_PORT, O_MINOR, O_RESYNC_RATE, O_MAX_DOWNTIME,
        O_BANDWIDTH, O_KEEP_SOURCE, O_FORCE, O_CHECK, O_HELP, O_TIMEOUT, O_ON_LINK_LOSS,
        O_TUNNELLED, O_OUT_DIR, O_STATE_DIR, O_AUTO_CONVERGE, O_PARALLEL, O_COMPRESSION,
        O_MIGRATE_URI, O_COMPLETION };
@@ -42,8 +43,11 @@ static const struct plan_opt {
 } plan_table[] = {
 	{ "to", required_argument, O_TO, "DEST",
 	  "the destination host (a name or address S reaches it by; required)" },
-	{ "uri", required_argument, O_URI, "URI",
+	{ "dest-uri", required_argument, O_DEST_URI, "URI",
 	  "D's libvirt as S reaches it (default qemu+ssh://DEST/system)" },
+	{ "uri", required_argument, O_URI, "LOCAL-URI",
+	  "this host's libvirt, as for every command (default $VMHOP_LIBVIRT_URI, else "
+	  "qemu:///system)" },
 	{ "local-addr", required_argument, O_LOCAL_ADDR, "A",
 	  "S's address for DRBD (default: the kernel's source address towards DEST)" },
 	{ "port", required_argument, O_PORT, "N",
@@ -388,7 +392,16 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "ho:", plan_opts, NULL)) != -1) {
 		switch (c) {
 		case O_TO: req.dest = optarg; break;
-		case O_URI: req.dest_uri = optarg; break;
+		case O_DEST_URI: req.dest_uri = optarg; break;
+		case O_URI:
+			/* --uri named D's libvirt before: a remote URI is refused,
+			 * never taken for this host's */
+			if (strstr(optarg, "://") && strstr(optarg, "://")[3] != '/')
+				return vh_usage(ctx, "plan: --uri is this host's libvirt "
+						"(qemu:///system); D's goes in --dest-uri, not "
+						"--uri '%s'", optarg);
+			req.local_uri = optarg;
+			break;
 		case O_LOCAL_ADDR: req.local_addr = optarg; break;
 		case O_RESYNC_RATE: req.resync_rate = optarg; break;
 		case O_KEEP_SOURCE: req.keep_source = true; break;
@@ -472,6 +485,8 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 	}
 	if (argc - optind < 1 || !req.dest)
 		return vh_usage(ctx, "usage: vmhop plan %s", PLAN_USAGE);
+	if ((r = vh_check_local_uri(ctx, "plan", req.local_uri)) != 0)
+		return r;
 	if (force && !out && !out_dir)
 		return vh_usage(ctx, "plan: --force is for -o FILE or --out-dir DIR");
 	if (out && out_dir)

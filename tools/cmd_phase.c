@@ -123,7 +123,7 @@ int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 		return vh_usage(ctx, "%s: unexpected argument '%s'", name, argv[optind]);
 	if (!a->plan)
 		return vh_usage(ctx, "%s: --plan FILE is required", name);
-	return 0;
+	return vh_check_local_uri(ctx, name, a->uri);
 }
 
 struct printer {

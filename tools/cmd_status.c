@@ -76,7 +76,7 @@ static int parse(struct vh_ctx *ctx, int argc, char **argv, struct status_args *
 	}
 	if (a->plan && a->resource)
 		return vh_usage(ctx, "status: --plan FILE or RESOURCE, not both");
-	return 0;
+	return vh_check_local_uri(ctx, "status", a->uri);
 }
 
 

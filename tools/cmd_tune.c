@@ -100,7 +100,7 @@ static int parse(struct vh_ctx *ctx, int argc, char **argv, struct tune_args *a)
 	if (!a->rate && !a->downtime_set && !a->bandwidth_set)
 		return vh_usage(ctx, "tune: nothing to change (--resync-rate, --max-downtime, "
 				"--bandwidth)");
-	return 0;
+	return vh_check_local_uri(ctx, "tune", a->uri);
 }
 
 /* The resync rate on each of the move's minors here, checked first to be

@@ -41,8 +41,8 @@ run hv1 "
 took
 
 phase "make the plan on hv1 and hand it to hv2"
-echo "   hv1# vmhop plan demo --to hv2 --uri qemu+tcp://hv2/system --max-downtime 300 -o $PLAN"
-run hv1 "rm -f $PLAN; $V plan demo --to hv2 --uri qemu+tcp://hv2/system --max-downtime 300 -o $PLAN" | sed 's/^/   /'
+echo "   hv1# vmhop plan demo --to hv2 --dest-uri qemu+tcp://hv2/system --max-downtime 300 -o $PLAN"
+run hv1 "rm -f $PLAN; $V plan demo --to hv2 --dest-uri qemu+tcp://hv2/system --max-downtime 300 -o $PLAN" | sed 's/^/   /'
 plan=$(run hv1 "cat $PLAN")
 run hv2 "umask 077; cat > $PLAN <<'EOF'
 $plan

@@ -86,6 +86,9 @@ void vh_json_error(struct vh_ctx *ctx, int rc, const struct vh_error *e, json_ob
 /* plan --help's list of options, one per option plan parses (cmd_move.c). */
 void vh_plan_options_help(FILE *f);
 int vh_usage(struct vh_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* @uri (--uri, or VMHOP_LIBVIRT_URI; NULL: none) as this host's libvirt
+ * (vuri_check_local): 0, or vh_usage()'s exit code naming @cmd. */
+int vh_check_local_uri(struct vh_ctx *ctx, const char *cmd, const char *uri);
 /* The last word before exit: if anything written to stdout was lost, say so
  * and turn success into VH_EXIT_UNWRITTEN (a failure keeps its own code).
  * Returns the exit code. */

@@ -689,7 +689,7 @@ int vplan_build(const struct vplan_request *req, const struct vplan_host_ops *op
 		goto out;
 	}
 	/* Before anything is asked of libvirt (vplan_validate checks it again). */
-	if ((r = vuri_check_migration(p->migration.uri, req->dest_uri ? "--uri" :
+	if ((r = vuri_check_migration(p->migration.uri, req->dest_uri ? "--dest-uri" :
 				      "the libvirt URI of --to", e)) < 0)
 		goto out;
 	drbd_defaults(&p->drbd);

@@ -263,3 +263,16 @@ bad:
 	return vh_err(e, -EINVAL, "%s '%s': QEMU's migration URI must be tcp://HOST[:PORT] (a "
 		      "DNS name, an IPv4 address or an [IPv6] address; port 1..65535)", what, uri);
 }
+
+int vuri_check_local(const char *uri, const char *what, struct vh_error *e)
+{
+	static const char *const ok[] = { "qemu:///", "qemu+unix:///", "test:///" };
+
+	for (size_t i = 0; uri && i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strncmp(uri, ok[i], strlen(ok[i])) && !strpbrk(uri, "?#") &&
+		    strnlen(uri, VURI_MAX + 1) <= VURI_MAX)
+			return 0;
+	return vh_err(e, -EINVAL, "%s '%s': this host's libvirt is qemu:///system (or "
+		      "qemu:///session, qemu+unix:///...): no host, no query", what,
+		      uri ? uri : "");
+}

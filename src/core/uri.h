@@ -35,4 +35,12 @@ int vuri_check_migration(const char *uri, const char *what, struct vh_error *e) 
 #define VURI_QEMU_MAX	127
 int vuri_check_qemu(const char *uri, const char *what, struct vh_error *e) VH_MUST_CHECK;
 
+/*
+ * This host's libvirt (--uri, VMHOP_LIBVIRT_URI): qemu:///..., qemu+unix:///...
+ * or test:///..., without a host (a host is another machine's libvirt), a
+ * query or a fragment (?command=, ?socket=...: nothing that makes libvirt's
+ * client run a program or go elsewhere).  0, or -EINVAL naming @what.
+ */
+int vuri_check_local(const char *uri, const char *what, struct vh_error *e) VH_MUST_CHECK;
+
 #endif

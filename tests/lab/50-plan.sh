@@ -15,7 +15,7 @@
 #      with cache='writeback' (exit 4); an existing -o file is kept (exit 10)
 #   4. a plan others can read (0644) or a link to the plan: preflight refuses
 #      it (exit 11), nothing changed; a plan whose migration.uri is
-#      qemu+ext:///system?command=PROG: preflight, plan --check and plan --uri
+#      qemu+ext:///system?command=PROG: preflight, plan --check and plan --dest-uri
 #      refuse it (exit 4) and PROG never runs (virsh, given the same URI,
 #      does run it: the control)
 # timeout: 400
@@ -198,7 +198,7 @@ json.dump(p, open(\"/tmp/p5.json\", \"w\"))'
 	"$SNAP" \
 	"$(rc_of "$V preflight --plan /tmp/p5.json")" \
 	"$(rc_of "$V plan --check /tmp/p5.json")" \
-	"$(rc_of "$V plan $N --to 169.254.77.2 --uri '$EXT' -o /tmp/p6.json")" \
+	"$(rc_of "$V plan $N --to 169.254.77.2 --dest-uri '$EXT' -o /tmp/p6.json")" \
 	"[ -e $MARK ] && echo ran || echo not-ran; [ -e /tmp/p6.json ] && echo written || echo not-written" \
 	"virsh -q -c '$EXT' version >/dev/null 2>&1 || true; [ -e $MARK ] && echo ran || echo not-ran")")
 before=$(lab_field 1 <<< "$out")
@@ -218,9 +218,9 @@ assert_match "$(rc_out "$r")" "migration.uri 'qemu.ext:///system.command=$PROG':
 r=$(lab_field 6 <<< "$out")
 assert_eq "$(rc_is "$r")" rc=4 "plan --check of that plan (exit)"
 r=$(lab_field 7 <<< "$out")
-assert_eq "$(rc_is "$r")" rc=4 "vmhop plan --uri $EXT (exit)"
-assert_match "$(rc_out "$r")" "transport 'ext' is refused" "--uri: names the transport"
+assert_eq "$(rc_is "$r")" rc=4 "vmhop plan --dest-uri $EXT (exit)"
+assert_match "$(rc_out "$r")" "transport 'ext' is refused" "--dest-uri: names the transport"
 assert_eq "$(echo $(lab_field 8 <<< "$out"))" "not-ran not-written" "the command never ran, no plan written"
 assert_eq "$(lab_field 9 <<< "$out")" ran "control: libvirt's client (virsh) given that URI runs the command"
-say_t "migration.uri $EXT: refused by preflight, plan --check, plan --uri (exit 4); $PROG never ran (virsh would run it)"
+say_t "migration.uri $EXT: refused by preflight, plan --check, plan --dest-uri (exit 4); $PROG never ran (virsh would run it)"
 say "PASS in $(elapsed "$t0") s"

@@ -115,7 +115,7 @@ counter_cmd() { echo "c=\$($BV counter $N); $BV wait-writes $N \$((c + 32)) 60";
 real_plan() {
 	local port=${1:-7860}
 	shift $(( $# ? 1 : 0 ))
-	PLAN_JSON=$(lab_out hv1 "rm -f $PLAN; $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor 60 --port $port --max-downtime 300 $* -o $PLAN >/dev/null && cat $PLAN")
+	PLAN_JSON=$(lab_out hv1 "rm -f $PLAN; $V plan $N --to hv2 --dest-uri qemu+tcp://hv2/system --minor 60 --port $port --max-downtime 300 $* -o $PLAN >/dev/null && cat $PLAN")
 	put_plan $PLAN "$PLAN_JSON" hv2
 	# the resource carries the plan's nonce (docs/engine.md, "Names")
 	RES=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["resource"])' <<< "$PLAN_JSON")
@@ -615,7 +615,7 @@ ask_rc() { echo "rc=0; $1 2>&1 >/dev/null || rc=\$?; echo rc=\$rc"; }
 SNAPMOD="m=$REPO/build/kernel/root/lib/modules/\$(uname -r)/kernel/drivers/md
 	for k in dm-bufio dm-snapshot; do grep -q \"^\${k//-/_} \" /proc/modules || insmod \$m/\$k.ko || exit 1; done"
 out=$(lab_out hv1 "$(lab_seq "$SNAPMOD; lvcreate -q -y -s -L 8M -n ${N}snap vg/$N >/dev/null && dmsetup table vg-$N | awk '{print \$3}'" \
-	"$(ask_rc "$V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor 60 --port 7865 -o /tmp/$N-snap.plan"); ls /tmp/$N-snap.plan 2>/dev/null | wc -l" \
+	"$(ask_rc "$V plan $N --to hv2 --dest-uri qemu+tcp://hv2/system --minor 60 --port 7865 -o /tmp/$N-snap.plan"); ls /tmp/$N-snap.plan 2>/dev/null | wc -l" \
 	"$(ask_rc "$V preflight --plan $PLAN")" "$(ask_rc "$V prepare --plan $PLAN")" \
 	"$(clean_cmd)" "ls $STATE/*.journal 2>/dev/null | wc -l" "lvs --noheadings -o lv_name vg | sort | xargs" \
 	"lvremove -q -y vg/${N}snap >/dev/null && dmsetup table vg-$N")")

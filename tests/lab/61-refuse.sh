@@ -112,7 +112,7 @@ refused() {
 }
 
 out=$(lab_out hv1 "$Q; q env $BV create $N $SIZE && $VIRSH domuuid $N &&
-	rm -f $PLAN && q $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor $MINOR --port $PORT -o $PLAN && cat $PLAN")
+	rm -f $PLAN && q $V plan $N --to hv2 --dest-uri qemu+tcp://hv2/system --minor $MINOR --port $PORT -o $PLAN && cat $PLAN")
 UUID=$(head -n1 <<< "$out")
 plan=$(tail -n +2 <<< "$out")
 RES=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["resource"])' <<< "$plan")

@@ -189,7 +189,7 @@ make_plan() {
 	local from=$1 to=$2
 	shift 2
 	PLAN_JSON=$(lab_out $from "rm -f $PLAN
-		$V plan $N --to $to --uri qemu+tcp://$to/system --minor 70 --port 7870 --max-downtime 300 $* -o $PLAN >/tmp/$N.plan.out 2>&1 ||
+		$V plan $N --to $to --dest-uri qemu+tcp://$to/system --minor 70 --port 7870 --max-downtime 300 $* -o $PLAN >/tmp/$N.plan.out 2>&1 ||
 			{ cat /tmp/$N.plan.out; exit 1; }
 		cat $PLAN")
 	lab_out $to "umask 077; cat > $PLAN <<'EOF'

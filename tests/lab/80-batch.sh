@@ -78,7 +78,7 @@ chmod 600 /tmp/vh80/$1.plan" >/dev/null
 # the same file on hv2; its JSON in PJ.
 plan_to_hv2() {
 	PJ=$(lab_out hv1 "mkdir -p /tmp/vh80; rm -f /tmp/vh80/$1.plan
-		$V plan $1 --to hv2 --uri qemu+tcp://hv2/system --max-downtime 300 --resync-rate 8M -o /tmp/vh80/$1.plan >/dev/null && cat /tmp/vh80/$1.plan")
+		$V plan $1 --to hv2 --dest-uri qemu+tcp://hv2/system --max-downtime 300 --resync-rate 8M -o /tmp/vh80/$1.plan >/dev/null && cat /tmp/vh80/$1.plan")
 	put_hv2 $1 "$PJ"
 }
 # ring_on HOST VM: the VM runs there, its ring check passes (then it goes).

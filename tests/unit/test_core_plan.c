@@ -1458,8 +1458,14 @@ static void cli(void **state)
 	assert_int_equal(plan_cli("--check", "/x", "busy", NULL), VH_EXIT_USAGE);
 	assert_int_equal(plan_cli("--help", NULL, NULL, NULL), VH_EXIT_OK);
 	/* refused before libvirt is asked anything (this test has no fake of it) */
-	assert_int_equal(plan_cli("busy", "--to", "hv2", "--uri=qemu+ext:///system?command=/tmp/x"),
+	assert_int_equal(plan_cli("busy", "--to", "hv2", "--dest-uri=qemu+ext:///system?command=/tmp/x"),
 			 VH_EXIT_INVALID);
+	/* --uri is this host's libvirt, as for every command: D's URI there, or
+	 * a query, is refused (it once named D's) */
+	assert_int_equal(plan_cli("busy", "--to", "hv2", "--uri=qemu+tcp://hv2/system"),
+			 VH_EXIT_USAGE);
+	assert_int_equal(plan_cli("busy", "--to", "hv2", "--uri=qemu+ext:///system?command=/tmp/x"),
+			 VH_EXIT_USAGE);
 	assert_int_equal(plan_cli("busy", "--to", "-oProxyCommand=x", NULL), VH_EXIT_INVALID);
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/p.json", dir);

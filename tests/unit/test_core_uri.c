@@ -125,12 +125,36 @@ static void qemu_uris(void **state)
 	assert_int_equal(vuri_check_qemu(NULL, "x", &e), -EINVAL);
 }
 
+/* This host's libvirt (--uri, VMHOP_LIBVIRT_URI). */
+static void local_uris(void **state)
+{
+	static const char *const good[] = {
+		"qemu:///system", "qemu:///session", "qemu+unix:///system", "test:///default",
+	};
+	static const char *const bad[] = {
+		"", "qemu+tcp://hv2/system", "qemu+ssh://hv2/system", "qemu://hv2/system",
+		"qemu+ext:///system?command=/tmp/x", "qemu+unix:///system?socket=/tmp/s",
+		"qemu:///system#x", "xen:///system", "qemu:/system", "qemu+ssh:///system",
+	};
+	struct vh_error e = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (vuri_check_local(good[i], "--uri", &e) != 0)
+			fail_msg("refused '%s': %s", good[i], e.msg);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (vuri_check_local(bad[i], "--uri", &e) != -EINVAL)
+			fail_msg("passed '%s'", bad[i]);
+	assert_int_equal(vuri_check_local(NULL, "--uri", &e), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(migration_uris_that_pass),
 		cmocka_unit_test(migration_uris_that_are_refused),
 		cmocka_unit_test(qemu_uris),
+		cmocka_unit_test(local_uris),
 	};
 
 	return cmocka_run_group_tests_name("core_uri", tests, NULL, NULL);

@@ -84,7 +84,7 @@ guest_batch() {
 	done
 	for n in $VMS; do step "writes_$n" $BV wait-writes "$n" 64 180; done
 	for n in $VMS; do
-		step "plan_$n" "$V" plan "$n" --to hv2 --uri "$DEST_URI" --max-downtime 300 \
+		step "plan_$n" "$V" plan "$n" --to hv2 --dest-uri "$DEST_URI" --max-downtime 300 \
 			${rate:+--resync-rate "$rate"} -o "$(plan_file "$n")" --force
 		step "plan_D_$n" on_d "umask 077; base64 -d > $(plan_file "$n") <<< '$(base64 -w0 "$(plan_file "$n")")'"
 	done

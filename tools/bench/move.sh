@@ -333,7 +333,7 @@ guest_vmhop() {
 	fi
 	events_start
 	start_vm
-	step plan "$V" plan "$VM" --to hv2 --uri "$DEST_URI" --resync-rate "$RESYNC_KIB" --max-downtime 300 -o "$PLAN" --force
+	step plan "$V" plan "$VM" --to hv2 --dest-uri "$DEST_URI" --resync-rate "$RESYNC_KIB" --max-downtime 300 -o "$PLAN" --force
 	step plan_D on_d "umask 077; base64 -d > $PLAN <<< '$(base64 -w0 "$PLAN")'"
 	step preflight_S "$V" --json preflight --plan "$PLAN"
 	step preflight_D on_d "$V --json preflight --plan $PLAN"
@@ -369,7 +369,7 @@ guest_send() {
 	events_start
 	start_vm
 	# vmhop's own resync rate (100 MiB/s), as libvirt's copy runs unlimited
-	step plan "$V" plan "$VM" --to hv2 --uri "$DEST_URI" --max-downtime 300 -o "$PLAN" --force
+	step plan "$V" plan "$VM" --to hv2 --dest-uri "$DEST_URI" --max-downtime 300 -o "$PLAN" --force
 	step plan_D on_d "umask 077; base64 -d > $PLAN <<< '$(base64 -w0 "$PLAN")'"
 	step receive_start on_d "rm -f /tmp/bench-recv.*; (setsid $V --json receive --plan $PLAN > /tmp/bench-recv.out 2>&1 < /dev/null; echo \$? > /tmp/bench-recv.rc) > /dev/null 2>&1 &"
 	step send "$V" --json send --plan "$PLAN"

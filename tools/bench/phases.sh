@@ -64,7 +64,7 @@ clean
 echo "# round phase host wall_ms(bash) wall_ms(vmhop json)"
 for ((round = 1; round <= ROUNDS; round++)); do
 	run hv1 "$BV create $N 64 >/dev/null && $BV wait-writes $N 64 120 >/dev/null"
-	out=$(run hv1 "s=\$EPOCHREALTIME; $V plan $N --to hv2 --uri qemu+tcp://hv2/system --minor 61 --port 7861 --max-downtime 300 -o $PLAN >/dev/null; e=\$EPOCHREALTIME; echo \$s \$e; cat $PLAN")
+	out=$(run hv1 "s=\$EPOCHREALTIME; $V plan $N --to hv2 --dest-uri qemu+tcp://hv2/system --minor 61 --port 7861 --max-downtime 300 -o $PLAN >/dev/null; e=\$EPOCHREALTIME; echo \$s \$e; cat $PLAN")
 	read -r s e <<< "$(head -n1 <<< "$out")"
 	python3 -c 'import sys; print("%s %-9s %-3s %8.0f %8s" % (sys.argv[3], "plan", "hv1", (float(sys.argv[2])-float(sys.argv[1]))*1000, "-"))' "$s" "$e" "$round"
 	run hv2 "umask 077; cat > $PLAN <<'EOF'
