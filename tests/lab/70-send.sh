@@ -50,7 +50,8 @@
 #      resyncs; send and receive ride it out and finish the move (exit 0),
 #      the ring check passes on hv2, both hosts clean.
 #  10. send SIGKILLed while libvirt's peer-to-peer job runs, held before its
-#      first byte (hv2 stalls libvirt's migration ports, QEMU's connect
+#      first byte (hv2 stalls libvirt's migration ports once send syncs: S's preflight probes
+#      them; QEMU's connect
 #      hangs): libvirtd does not cancel a p2p job when its client dies, in
 #      any phase (docs/engine.md, "libvirt's job when send dies").  vmhop
 #      abort at once: refused (exit 5, "busy"), nothing changed (the LV still
@@ -600,13 +601,16 @@ GONE="$VIRSH list --all --name | grep -cx $N || true; lvs --noheadings vg/$N 2>/
 # ---- 10. send killed while libvirt's job runs; abort refused; send again -----
 if want 10; then
 fresh_vm
-make_plan hv1 hv2 --timeout migrate=300
+make_plan hv1 hv2 --timeout migrate=300 --resync-rate 4M
 t10=$(now)
-lab_out hv2 "$FAULT stall 49152/0xffc0" >/dev/null
 lab_bg hv2 recv "$V receive --plan $PLAN"
 lab_bg hv1 send "$V send --plan $PLAN"
+# The stall once send syncs (16 s at 4 MiB/s): before, S's preflight probe
+# of hv2's migration port would find it dropped and refuse the move.
+wait_for hv1 "grep -q '\] wait-sync\$' /tmp/lab-bg/send.log" 120 "send's sync" >/dev/null
+lab_out hv2 "$FAULT stall 49152/0xffc0" >/dev/null
 # Perform3: hv1's QEMU connects to hv2's migration port and hangs there.
-wait_for hv1 "ss -Htn state syn-sent '$MIGP' | grep -q ." 240 "QEMU's connect to hv2's migration port" \
+wait_for hv1 "ss -Htnp state syn-sent '$MIGP' | grep -q qemu" 240 "QEMU's connect to hv2's migration port" \
 	"kill -KILL \$(cat /tmp/lab-bg/send.pid)" >/dev/null
 bg_end hv1 send 30; rc_s=$RC
 assert_eq "$rc_s" 137 "send killed (SIGKILL) in libvirt's migration"
@@ -614,7 +618,7 @@ assert_eq "$rc_s" 137 "send killed (SIGKILL) in libvirt's migration"
 # through it: QEMU still connecting, the VM's LV still on DRBD's table.
 ta=$(now)
 out=$(lab_run hv1 "rc=0; $V abort --plan $PLAN > /tmp/$N.abort 2>&1 || rc=\$?; echo \$rc
-	ss -Htn state syn-sent '$MIGP' | wc -l; dmsetup table vg-$N | awk '{print \$4}'; cat /tmp/$N.abort")
+	ss -Htnp state syn-sent '$MIGP' | grep -c qemu; dmsetup table vg-$N | awk '{print \$4}'; cat /tmp/$N.abort")
 mapfile -t X <<< "$out"
 sa=$(elapsed "$ta")
 assert_eq "${X[0]}" 5 "vmhop abort while libvirt's job runs: exit (busy); ${X[*]:3}"
