@@ -606,11 +606,12 @@ t10=$(now)
 lab_bg hv2 recv "$V receive --plan $PLAN"
 lab_bg hv1 send "$V send --plan $PLAN"
 # The stall once send syncs (16 s at 4 MiB/s): before, S's preflight probe
-# of hv2's migration port would find it dropped and refuse the move.
+# of hv2's migration port would find it dropped and refuse the move.  The
+# connect is libvirtd's (it hands QEMU the socket), not vmhop's probe.
 wait_for hv1 "grep -q '\] wait-sync\$' /tmp/lab-bg/send.log" 120 "send's sync" >/dev/null
 lab_out hv2 "$FAULT stall 49152/0xffc0" >/dev/null
 # Perform3: hv1's QEMU connects to hv2's migration port and hangs there.
-wait_for hv1 "ss -Htnp state syn-sent '$MIGP' | grep -q qemu" 240 "QEMU's connect to hv2's migration port" \
+wait_for hv1 "ss -Htnp state syn-sent '$MIGP' | grep -Eq 'libvirtd|qemu'" 240 "QEMU's connect to hv2's migration port" \
 	"kill -KILL \$(cat /tmp/lab-bg/send.pid)" >/dev/null
 bg_end hv1 send 30; rc_s=$RC
 assert_eq "$rc_s" 137 "send killed (SIGKILL) in libvirt's migration"
@@ -618,7 +619,7 @@ assert_eq "$rc_s" 137 "send killed (SIGKILL) in libvirt's migration"
 # through it: QEMU still connecting, the VM's LV still on DRBD's table.
 ta=$(now)
 out=$(lab_run hv1 "rc=0; $V abort --plan $PLAN > /tmp/$N.abort 2>&1 || rc=\$?; echo \$rc
-	ss -Htnp state syn-sent '$MIGP' | grep -c qemu; dmsetup table vg-$N | awk '{print \$4}'; cat /tmp/$N.abort")
+	ss -Htnp state syn-sent '$MIGP' | grep -Ec 'libvirtd|qemu'; dmsetup table vg-$N | awk '{print \$4}'; cat /tmp/$N.abort")
 mapfile -t X <<< "$out"
 sa=$(elapsed "$ta")
 assert_eq "${X[0]}" 5 "vmhop abort while libvirt's job runs: exit (busy); ${X[*]:3}"
