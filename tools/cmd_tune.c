@@ -177,6 +177,15 @@ static int tune_migration(const struct vh_move *m, const struct tune_args *a,
 			   m->plan.vm_name);
 		goto out;
 	}
+	/* Until it sends, libvirt's job is setting up (D's QEMU starting), and
+	 * then applies the migration's own parameters over these (seen in the
+	 * lab: a bandwidth set then was replaced by the plan's). */
+	if (!job.data_total) {
+		r = vh_err(e, -EBUSY, "the migration of VM %s is still setting up (nothing sent "
+			   "yet): its own parameters would replace these; tune again in a few "
+			   "seconds", m->plan.vm_name);
+		goto out;
+	}
 	if (a->downtime_set) {
 		json_object *o;
 

@@ -30,6 +30,7 @@ static int dummy_conn, dummy_dom;
 
 static struct {
 	bool job;			/* a migration job runs */
+	bool setting_up;		/* ... and has sent nothing yet */
 	unsigned long long downtime;
 	unsigned long speed;
 	int sets;
@@ -78,6 +79,14 @@ static int f_job_stats(virDomainPtr d, int *type, virTypedParameterPtr *p, int *
 	*type = fk.job ? VIR_DOMAIN_JOB_UNBOUNDED : VIR_DOMAIN_JOB_NONE;
 	*p = NULL;
 	*np = 0;
+	if (fk.job && !fk.setting_up) {
+		*p = calloc(1, sizeof(**p));
+		assert_non_null(*p);
+		snprintf((*p)->field, sizeof((*p)->field), "%s", VIR_DOMAIN_JOB_DATA_TOTAL);
+		(*p)->type = VIR_TYPED_PARAM_ULLONG;
+		(*p)->value.ul = 1 << 20;
+		*np = 1;
+	}
 	return 0;
 }
 
@@ -208,6 +217,14 @@ static void refusals(void **state)
 	assert_int_equal(r.rc, 3);
 	assert_non_null(strstr(r.err, "no migration of VM"));
 	tcli_free(&r);
+	/* S: the job still setting up (D's QEMU starting): libvirt would put
+	 * its own parameters over these */
+	fk.job = fk.setting_up = true;
+	r = tcli_run(NULL, "tune", "--plan", plan_s, "--state-dir", dir, "--bandwidth", "5", NULL);
+	assert_int_equal(r.rc, 5);
+	assert_non_null(strstr(r.err, "still setting up"));
+	tcli_free(&r);
+	fk.job = fk.setting_up = false;
 	/* D: libvirt's knobs are S's */
 	r = tcli_run(NULL, "tune", "--plan", plan_d, "--state-dir", dir, "--bandwidth", "5", NULL);
 	assert_int_equal(r.rc, 4);
