@@ -233,9 +233,11 @@ struct vvirt_migrate_opts {
 	bool auto_converge;		/* VIR_MIGRATE_AUTO_CONVERGE */
 	unsigned int parallel;		/* VIR_MIGRATE_PARALLEL, that many connections; 0 off */
 	const char *compression;	/* VIR_MIGRATE_COMPRESSED with this method; NULL off */
-	/* @converge_after_ms into the job (0: never): the max downtime and
-	 * bandwidth limits lifted (VVIRT_CONVERGE_DOWNTIME_MS, libvirt's most),
-	 * so that the rest goes with the VM paused; ret->converged says so. */
+	/* @converge_after_ms into the job (0: never), once it has sent
+	 * something (before, libvirt would apply its own parameters over
+	 * these): the max downtime and bandwidth limits lifted
+	 * (VVIRT_CONVERGE_DOWNTIME_MS, libvirt's most), so that the rest goes
+	 * with the VM paused; ret->converged says so. */
 	uint64_t converge_after_ms;
 	unsigned int poll_ms;		/* progress interval, default 500 */
 	uint64_t timeout_ms;		/* 0: none; else the job is aborted */

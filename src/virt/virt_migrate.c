@@ -341,15 +341,16 @@ int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 			continue;
 		if (!downtime_done)
 			set_downtime(d, o->max_downtime_ms, &downtime_done);
-		if (o->converge_after_ms && !res.converged &&
-		    vvirt_now_ns() - t0 >= o->converge_after_ms * 1000000u)
-			converge(d, &res.converged);
 		if (o->watch && o->watch(o->watch_ud))
 			res.cancelled = true;
-		if (vvirt_job(d, false, &pr, &ignore) == 0 && pr.type != VIR_DOMAIN_JOB_NONE &&
-		    o->progress) {
+		if (vvirt_job(d, false, &pr, &ignore) == 0 && pr.type != VIR_DOMAIN_JOB_NONE) {
+			/* Only once the job sends: until then libvirt sets up and
+			 * then applies the migration's own parameters over ours. */
+			if (o->converge_after_ms && !res.converged && pr.data_total &&
+			    vvirt_now_ns() - t0 >= o->converge_after_ms * 1000000u)
+				converge(d, &res.converged);
 			pr.converging = res.converged;
-			if (o->progress(&pr, o->progress_ud))
+			if (o->progress && o->progress(&pr, o->progress_ud))
 				res.cancelled = true;
 		}
 		if (o->cancel && *o->cancel)
