@@ -207,6 +207,13 @@ int vh_fail(struct vh_ctx *ctx, const struct vh_error *e)
 	return vh_fail_next(ctx, e, NULL);
 }
 
+const char *vh_env_local_uri(void)
+{
+	const char *u = getenv("VMHOP_LIBVIRT_URI");
+
+	return u && *u ? u : NULL;
+}
+
 int vh_check_local_uri(struct vh_ctx *ctx, const char *cmd, const char *uri)
 {
 	struct vh_error e = { 0 };

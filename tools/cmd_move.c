@@ -383,9 +383,7 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 	uint64_t v;
 	int c, r;
 
-	req.local_uri = getenv("VMHOP_LIBVIRT_URI");
-	if (req.local_uri && !*req.local_uri)
-		req.local_uri = NULL;
+	req.local_uri = vh_env_local_uri();
 	plan_getopt(plan_opts);
 	optind = 0;
 	opterr = 0;

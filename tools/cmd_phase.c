@@ -64,9 +64,7 @@ int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 	memset(a, 0, sizeof(*a));
 	a->migrate_retries = VH_MIGRATE_RETRIES;
 	/* this host's libvirt: --uri, else VMHOP_LIBVIRT_URI, as plan and virt */
-	a->uri = getenv("VMHOP_LIBVIRT_URI");
-	if (a->uri && !*a->uri)
-		a->uri = NULL;
+	a->uri = vh_env_local_uri();
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {

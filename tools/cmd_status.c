@@ -46,9 +46,7 @@ static int parse(struct vh_ctx *ctx, int argc, char **argv, struct status_args *
 
 	memset(a, 0, sizeof(*a));
 	/* this host's libvirt: --uri, else VMHOP_LIBVIRT_URI, as plan and virt */
-	a->uri = getenv("VMHOP_LIBVIRT_URI");
-	if (a->uri && !*a->uri)
-		a->uri = NULL;
+	a->uri = vh_env_local_uri();
 	optind = 0;	/* glibc: a full re-initialisation (vh_main runs many times in one test) */
 	opterr = 0;
 	for (;;) {

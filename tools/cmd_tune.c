@@ -52,9 +52,7 @@ static int parse(struct vh_ctx *ctx, int argc, char **argv, struct tune_args *a)
 	int c;
 
 	memset(a, 0, sizeof(*a));
-	a->uri = getenv("VMHOP_LIBVIRT_URI");
-	if (a->uri && !*a->uri)
-		a->uri = NULL;
+	a->uri = vh_env_local_uri();
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {

@@ -69,8 +69,8 @@ static int parse(struct vh_ctx *ctx, int argc, char **argv, struct vopts *o, int
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->uri = getenv("VMHOP_LIBVIRT_URI");
-	if (!o->uri || !*o->uri)
+	o->uri = vh_env_local_uri();
+	if (!o->uri)
 		o->uri = DEFAULT_URI;
 	o->interval_ms = 500;
 	optind = 0;

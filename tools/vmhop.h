@@ -89,6 +89,9 @@ int vh_usage(struct vh_ctx *ctx, const char *fmt, ...) __attribute__((format(pri
 /* @uri (--uri, or VMHOP_LIBVIRT_URI; NULL: none) as this host's libvirt
  * (vuri_check_local): 0, or vh_usage()'s exit code naming @cmd. */
 int vh_check_local_uri(struct vh_ctx *ctx, const char *cmd, const char *uri);
+/* $VMHOP_LIBVIRT_URI, or NULL when unset or empty: each command's default
+ * for this host's libvirt, before --uri. */
+const char *vh_env_local_uri(void);
 /* The last word before exit: if anything written to stdout was lost, say so
  * and turn success into VH_EXIT_UNWRITTEN (a failure keeps its own code).
  * Returns the exit code. */

@@ -272,7 +272,7 @@ int vuri_check_local(const char *uri, const char *what, struct vh_error *e)
 		if (!strncmp(uri, ok[i], strlen(ok[i])) && !strpbrk(uri, "?#") &&
 		    strnlen(uri, VURI_MAX + 1) <= VURI_MAX)
 			return 0;
-	return vh_err(e, -EINVAL, "%s '%s': this host's libvirt is qemu:///system (or "
-		      "qemu:///session, qemu+unix:///...): no host, no query", what,
+	return vh_err(e, -EINVAL, "%s '%s': only a URI of this host's libvirt is taken "
+		      "(qemu:///..., qemu+unix:///..., test:///...): no host, no query", what,
 		      uri ? uri : "");
 }
