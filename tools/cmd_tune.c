@@ -101,6 +101,21 @@ static int parse(struct vh_ctx *ctx, int argc, char **argv, struct tune_args *a)
 	return vh_check_local_uri(ctx, "tune", a->uri);
 }
 
+/* One change made, into @changes: its object (for more fields), or NULL
+ * when memory ran out (the caller says so). */
+static json_object *change(json_object *changes, const char *what, const char *target,
+			   uint64_t value)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o || vjson_add_str(o, "what", what) || vjson_add_str(o, "target", target) ||
+	    vjson_add_u64(o, "value", value) || json_object_array_add(changes, o)) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* The resync rate on each of the move's minors here, checked first to be
  * the move's own (its resource): a minor of another resource is refused. */
 static int tune_rate(const struct vh_move *m, const char *rate, json_object *changes,
@@ -135,16 +150,14 @@ static int tune_rate(const struct vh_move *m, const char *rate, json_object *cha
 			break;
 		}
 		{
-			json_object *o = json_object_new_object();
+			json_object *o = change(changes, "resync-rate", "drbd",
+						(uint64_t)drbdnl_conf_num(&c, DRBDNL_DISK_RESYNC_RATE));
 			char was[32] = "";
 
 			drbdnl_conf_format(&st.conf, DRBDNL_DISK_RESYNC_RATE, was, sizeof(was));
-			vjson_add_str(o, "what", "resync-rate");
-			vjson_add_str(o, "target", "drbd");
-			vjson_add_u64(o, "minor", minor);
-			vjson_add_u64(o, "value", (uint64_t)drbdnl_conf_num(&c, DRBDNL_DISK_RESYNC_RATE));
-			vjson_add_str(o, "was", was);
-			json_object_array_add(changes, o);
+			if (!o || vjson_add_u64(o, "minor", minor) || vjson_add_str(o, "was", was))
+				r = vh_err(e, -ENOMEM, "/dev/drbd%u tuned, but out of memory to "
+					   "say so", minor);
 		}
 	}
 	drbdnl_close(h);
@@ -185,26 +198,16 @@ static int tune_migration(const struct vh_move *m, const struct tune_args *a,
 		goto out;
 	}
 	if (a->downtime_set) {
-		json_object *o;
-
 		if ((r = vvirt_set_max_downtime(d, a->downtime_ms, e)) < 0)
 			goto out;
-		o = json_object_new_object();
-		vjson_add_str(o, "what", "max-downtime");
-		vjson_add_str(o, "target", "libvirt");
-		vjson_add_u64(o, "value", a->downtime_ms);
-		json_object_array_add(changes, o);
+		if (!change(changes, "max-downtime", "libvirt", a->downtime_ms))
+			r = vh_err(e, -ENOMEM, "max downtime tuned, but out of memory to say so");
 	}
-	if (a->bandwidth_set) {
-		json_object *o;
-
+	if (r == 0 && a->bandwidth_set) {
 		if ((r = vvirt_set_max_speed(d, a->bandwidth_mib, e)) < 0)
 			goto out;
-		o = json_object_new_object();
-		vjson_add_str(o, "what", "bandwidth");
-		vjson_add_str(o, "target", "libvirt");
-		vjson_add_u64(o, "value", a->bandwidth_mib);
-		json_object_array_add(changes, o);
+		if (!change(changes, "bandwidth", "libvirt", a->bandwidth_mib))
+			r = vh_err(e, -ENOMEM, "bandwidth tuned, but out of memory to say so");
 	}
 out:
 	vvirt_dom_free(d);
@@ -216,18 +219,22 @@ out:
 static int record(const struct tune_args *a, const struct vh_move *m, json_object *changes,
 		  char *path, size_t len, struct vh_error *e)
 {
-	json_object *o = json_object_new_object();
+	json_object *o;
 	const char *line;
 	int fd, r = 0;
 
 	if (snprintf(path, len, "%s/%s.tune", a->state_dir ? a->state_dir : vjournal_dir(),
 		     m->plan.vm_uuid) >= (int)len)
 		return vh_err(e, -ENAMETOOLONG, "state directory path too long");
-	vjson_add_u64(o, "time", (uint64_t)time(NULL));
-	vjson_add_str(o, "resource", m->plan.resource);
-	vjson_add_str(o, "role", vplan_role_name(m->role));
-	json_object_object_add(o, "changes", json_object_get(changes));
-	line = json_object_to_json_string_ext(o, VJSON_LINE);
+	o = json_object_new_object();
+	if (!o || vjson_add_u64(o, "time", (uint64_t)time(NULL)) ||
+	    vjson_add_str(o, "resource", m->plan.resource) ||
+	    vjson_add_str(o, "role", vplan_role_name(m->role)) ||
+	    json_object_object_add(o, "changes", json_object_get(changes)) ||
+	    !(line = json_object_to_json_string_ext(o, VJSON_LINE))) {
+		json_object_put(o);
+		return vh_err(e, -ENOMEM, "%s: out of memory for the record", path);
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		r = vh_err(e, -errno, "%s: %s", path, strerror(errno));
@@ -277,9 +284,13 @@ int cmd_tune(struct vh_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		goto fail;
 	out = vh_json_object();
-	vjson_add_str(out, "resource", m->plan.resource);
-	vjson_add_str(out, "record", path);
-	json_object_object_add(out, "changes", changes);
+	if (!out || vjson_add_str(out, "resource", m->plan.resource) ||
+	    vjson_add_str(out, "record", path) || json_object_object_add(out, "changes", changes)) {
+		json_object_put(out);
+		r = vh_err(&e, -ENOMEM, "tuned and recorded in %s, but out of memory to say so",
+			   path);
+		goto fail;
+	}
 	vh_print(ctx, out);
 	free(m);
 	return 0;

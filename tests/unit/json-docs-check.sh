@@ -55,8 +55,8 @@ MAP = {
     "status-list": [("tools/cli.c", "vh_json_object", "o"), ("tools/cmd_status.c", "list_moves", "top")],
     "status-list.moves": [("tools/cmd_status.c", "list_moves", "o")],
     "tune": [("tools/cli.c", "vh_json_object", "o"), ("tools/cmd_tune.c", "cmd_tune", "out")],
-    "tune.changes": [("tools/cmd_tune.c", "tune_rate", "o"),
-                     ("tools/cmd_tune.c", "tune_migration", "o")],
+    "tune.changes": [("tools/cmd_tune.c", "change", "o"),
+                     ("tools/cmd_tune.c", "tune_rate", "o")],
     "tune-record": [("tools/cmd_tune.c", "record", "o")],
 }
 # Functions of these files that put literal keys into objects that are not
