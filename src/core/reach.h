@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Can this host open a TCP connection to a peer's port: what S asks of D's
+ * Does a peer's TCP port answer this host: what S asks of D's
  * migration ports before the sync, so that a firewall in the way costs a
  * refusal and not the whole copy.
  */
 #ifndef VMHOP_CORE_REACH_H
 #define VMHOP_CORE_REACH_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "core/error.h"
 
@@ -24,13 +26,39 @@ int vreach_uri_host(const char *uri, char *buf, size_t len) VH_MUST_CHECK;
 int vreach_qemu_uri(const char *uri, char *buf, size_t len, uint16_t *ret_port) VH_MUST_CHECK;
 
 /*
- * One TCP connect to @host:@port, given up after @timeout_ms.  0 when the
- * host answered: it accepted, or it refused (nothing listens there now: a
- * port that libvirt opens only for a migration; a firewall that rejects
- * with a TCP reset looks the same).  -ETIMEDOUT when nothing came back (a
- * firewall that drops), -EHOSTUNREACH / -ENETUNREACH as the kernel says,
- * -ENOENT when @host does not resolve.
+ * Does @host answer on TCP @port, asked half open within @timeout_ms: a SYN
+ * from a raw socket (root's CAP_NET_RAW), never a connection.  A QEMU that
+ * listens there for another move's memory would accept a connect() as its
+ * migration stream and fail that migration; a SYN it never sees.
+ * 0 when the port answered: a SYN-ACK (something listens) or a TCP reset
+ * (nothing listens now: a port libvirt opens only for a migration; a
+ * firewall that rejects with a reset looks the same).  -ETIMEDOUT when
+ * nothing came back (a firewall that drops), -ECONNREFUSED for an ICMP port
+ * unreachable (a firewall that rejects: the kernel answers a closed TCP
+ * port with a reset), -EHOSTUNREACH / -ENETUNREACH as the kernel says,
+ * -ENOENT when @host does not resolve, -EPERM when this process may not
+ * open a raw socket (not asked).
  */
 int vreach_tcp(const char *host, uint16_t port, int timeout_ms, struct vh_error *e) VH_MUST_CHECK;
+
+/* One half-open probe: the addresses (ports 0, as a raw socket takes
+ * them), our TCP port and the probed one, our SYN's sequence number. */
+struct vreach_syn {
+	int family;				/* AF_INET or AF_INET6 */
+	struct sockaddr_storage src, dst;
+	socklen_t len;				/* of dst */
+	uint16_t sport, dport;
+	uint32_t seq;
+};
+
+/*
+ * Is @pkt, @n bytes as @s's raw socket hands them over (IPv4: from the IP
+ * header; IPv6: from the TCP header, @from its source), the probed port's
+ * answer to @s's SYN: a SYN-ACK or a reset acknowledging it, from @s's
+ * destination?  1 yes, 0 no; reads nothing past @n.  (The probe's one
+ * parser, exposed for its fuzzer.)
+ */
+int vreach_answer(const struct vreach_syn *s, const uint8_t *pkt, size_t n,
+		  const struct sockaddr_storage *from, socklen_t fromlen);
 
 #endif

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * core/reach.c: the host of a plan's libvirt URI, and the TCP probe S makes
- * of D's migration port, against sockets of this process on the loopback.
+ * core/reach.c: the host of a plan's libvirt URI, and the half-open probe S
+ * makes of D's migration port, against sockets of this process on the
+ * loopback (a raw socket: these tests run as root, as vmhop does).
  * A firewall that drops is tested in the lab (tests/lab/61-refuse.sh, part g).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,20 +66,41 @@ static void qemu_uri(void **state)
 	assert_int_equal(vreach_qemu_uri("tcp://hv2", h, 3, &port), -EINVAL);
 }
 
-/* A listening socket on 127.0.0.1, its port in *ret_port. */
-static int listener(uint16_t *ret_port, int backlog)
+/* A socket on the loopback of @family, bound, listening when @backlog >= 0,
+ * its port in *ret_port; -1 when the family has no loopback here. */
+static int listener(int family, uint16_t *ret_port, int backlog)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_storage a = { .ss_family = (sa_family_t)family };
+	socklen_t l = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	int fd = socket(family, SOCK_STREAM, 0);
 
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	if (family == AF_INET)
+		((struct sockaddr_in *)&a)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else
+		((struct sockaddr_in6 *)&a)->sin6_addr = in6addr_loopback;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, l) < 0) {
+		assert_int_equal(family, AF_INET6);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
 	if (backlog >= 0)
 		assert_int_equal(listen(fd, backlog), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-	*ret_port = ntohs(a.sin_port);
+	*ret_port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&a)->sin_port :
+			  ((struct sockaddr_in6 *)&a)->sin6_port);
 	return fd;
+}
+
+/* The listener's queue holds no connection: accept() has nothing. */
+static void nothing_to_accept(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	assert_int_equal(fcntl(fd, F_SETFL, fl | O_NONBLOCK), 0);
+	errno = 0;
+	assert_int_equal(accept(fd, NULL, NULL), -1);
+	assert_int_equal(errno, EAGAIN);
 }
 
 static void probe(void **state)
@@ -87,16 +110,29 @@ static void probe(void **state)
 	int fd;
 
 	(void)state;
-	/* something listens: answered */
-	fd = listener(&port, 4);
+	/* something listens: answered, and never connected: what listens
+	 * (another move's QEMU waiting for its memory) has nothing to accept */
+	fd = listener(AF_INET, &port, 4);
 	assert_int_equal(vreach_tcp("127.0.0.1", port, 1000, &e), 0);
+	assert_int_equal(vreach_tcp("127.0.0.1", port, 1000, &e), 0);
+	nothing_to_accept(fd);
 	close(fd);
 	/* nothing listens (bound, not listening: the kernel resets): answered,
 	 * as D's migration port is between migrations */
-	fd = listener(&port, -1);
+	fd = listener(AF_INET, &port, -1);
 	assert_int_equal(vreach_tcp("127.0.0.1", port, 1000, &e), 0);
 	assert_int_equal(vreach_tcp("localhost", port, 1000, &e), 0);
 	close(fd);
+	/* the same over IPv6, where the kernel sums the segment */
+	fd = listener(AF_INET6, &port, 4);
+	if (fd >= 0) {
+		assert_int_equal(vreach_tcp("::1", port, 1000, &e), 0);
+		nothing_to_accept(fd);
+		close(fd);
+		fd = listener(AF_INET6, &port, -1);
+		assert_int_equal(vreach_tcp("::1", port, 1000, &e), 0);
+		close(fd);
+	}
 	/* a name that does not resolve */
 	assert_int_equal(vreach_tcp("no-such-host.invalid", 49152, 1000, &e), -ENOENT);
 	assert_non_null(strstr(e.msg, "no-such-host.invalid does not resolve"));
