@@ -66,7 +66,7 @@ TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/test/%)
 LAB_BINS := $(LAB_SRC:tools/lab/%.c=$(BUILD)/lab-bin/%) $(BUILD)/lab-bin/busyvm.img
 
 .SECONDARY:
-.PHONY: all unit check demo deps lab-smoke install uninstall clean help bench fuzz fuzz-replay
+.PHONY: all unit check demo deps lab-smoke install uninstall deb clean help bench fuzz fuzz-replay
 all: $(BUILD)/vmhop $(LAB_BINS)
 
 help:
@@ -77,6 +77,7 @@ help:
 	@echo "make fuzz     run every libFuzzer harness for FUZZ_TIME seconds (default 60)"
 	@echo "make fuzz-replay  replay the fuzz corpora and regression inputs (part of check)"
 	@echo "make deps     install what is missing (apt) and fetch Debian's kernel for the lab"
+	@echo "make deb      the Debian package build/deb/vmhop_*.deb (dpkg-buildpackage on a copy of the tree)"
 	@echo "make install  the program, its man page, bash completion and tmpfiles.d entry, under DESTDIR:"
 	@echo "              SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)"
 	@echo "              BASHCOMPDIR=$(BASHCOMPDIR)"
@@ -195,6 +196,11 @@ demo: deps
 bench: deps all
 	$(Q)tools/bench/run.sh
 
+# The Debian package, from a copy of the tree (tools/deb.sh): the working
+# tree's build is not touched.  build/deb/vmhop_VERSION_ARCH.deb.
+deb:
+	$(Q)BUILD='$(BUILD)' tools/deb.sh
+
 # The files `make install` puts in place, one line each (uninstall removes these).
 INSTALLED := $(SBINDIR)/vmhop $(MANDIR)/man8/vmhop.8 $(BASHCOMPDIR)/vmhop $(TMPFILESDIR)/vmhop.conf
 
@@ -212,6 +218,8 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/fobj $(BUILD)/fuzz $(BUILD)/test $(BUILD)/lab-bin $(BUILD)/*.a $(BUILD)/vmhop
+	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/fobj $(BUILD)/fuzz $(BUILD)/test $(BUILD)/lab-bin $(BUILD)/*.a $(BUILD)/vmhop $(BUILD)/deb
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not those of a package build's copy of the tree, $(BUILD)/deb/src, left
+# there when it failed: their targets are that copy's)
+-include $(shell find $(BUILD) -path '$(BUILD)/deb' -prune -o -name '*.d' -print 2>/dev/null)
