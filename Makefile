@@ -66,7 +66,7 @@ TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/test/%)
 LAB_BINS := $(LAB_SRC:tools/lab/%.c=$(BUILD)/lab-bin/%) $(BUILD)/lab-bin/busyvm.img
 
 .SECONDARY:
-.PHONY: all unit check demo deps lab-smoke install uninstall deb clean help bench fuzz fuzz-replay
+.PHONY: all unit check demo deps deps-lab lab-smoke install uninstall deb clean help bench fuzz fuzz-replay
 all: $(BUILD)/vmhop $(LAB_BINS)
 
 help:
@@ -76,7 +76,8 @@ help:
 	@echo "make demo     deps, build, boot the two-hypervisor lab, show a busy VM"
 	@echo "make fuzz     run every libFuzzer harness for FUZZ_TIME seconds (default 60)"
 	@echo "make fuzz-replay  replay the fuzz corpora and regression inputs (part of check)"
-	@echo "make deps     install what is missing (apt) and fetch Debian's kernel for the lab"
+	@echo "make deps     install what building, make unit, make fuzz and make deb need (apt, what is missing)"
+	@echo "make deps-lab the same, then the lab's packages (QEMU, libvirtd, drbd-utils...) and Debian's kernel"
 	@echo "make deb      the Debian package build/deb/vmhop_*.deb (dpkg-buildpackage on a copy of the tree)"
 	@echo "make install  the program, its man page, bash completion and tmpfiles.d entry, under DESTDIR:"
 	@echo "              SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)"
@@ -176,24 +177,33 @@ unit: $(TESTS) $(BUILD)/vmhop
 	done; \
 	echo "unit: $$pass passed, $$fail failed"; test $$fail -eq 0
 
+# `make deps`: what building, `make unit`, `make fuzz` and `make deb` need,
+# and nothing of the lab (a production build host).  `make deps-lab`: that,
+# then the lab's packages (QEMU, libvirtd, LVM, drbd-utils: its reference
+# tools) and Debian's kernel for the guests.  Each installs only what is
+# missing (tools/deps.sh).  deps-lab comes after deps, never beside it
+# (make -j): two apt-get at once would fight over dpkg's lock.
 deps:
-	$(Q)tools/deps.sh
+	$(Q)tools/deps.sh build
 
-check: deps
+deps-lab: deps
+	$(Q)tools/deps.sh lab
+
+check: deps-lab
 	$(Q)tests/lab/run.sh --tools
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz-replay
 	$(Q)tests/lab/run.sh
 
-lab-smoke: deps all
+lab-smoke: deps-lab all
 	$(Q)tests/lab/run.sh 00-smoke
 
-demo: deps
+demo: deps-lab
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo.sh
 
-bench: deps all
+bench: deps-lab all
 	$(Q)tools/bench/run.sh
 
 # The Debian package, from a copy of the tree (tools/deb.sh): the working

@@ -2,22 +2,44 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Install with apt only what is missing, and fetch Debian's kernel for the lab.
 # Idempotent: a second run installs and downloads nothing.
+#
+#   tools/deps.sh build   what building vmhop, `make unit`, `make fuzz` and
+#                         `make deb` need (`make deps`): no lab, nothing a
+#                         production build host does not need
+#   tools/deps.sh lab     the lab's packages and Debian's kernel (`make
+#                         deps-lab`, after `make deps`)
+#   tools/deps.sh [all]   both
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+what=${1:-all}
+case $what in build | lab | all) ;; *) echo "usage: $0 [build|lab|all]" >&2; exit 2 ;; esac
 
-# Build: compiler, pkg-config and the -dev packages vmhop links against.
-# (No libdevmapper: src/dm speaks the ioctls itself, with <linux/dm-ioctl.h>
-# from linux-libc-dev; liblvm2-dev still pulls libdevmapper-dev in for LVM.)
+# Build: compiler, pkg-config and the -dev packages vmhop builds against
+# (debian/control's Build-Depends); cmocka, clang and its sanitizer run-time
+# for `make unit` and `make fuzz`; python3 for tests/unit/json-docs-check.sh,
+# man-db for install-check.sh's rendering of the man page; debhelper for
+# `make deb`.  (No libdevmapper: src/dm speaks the ioctls itself, with
+# <linux/dm-ioctl.h> from linux-libc-dev; liblvm2-dev still pulls
+# libdevmapper-dev in for LVM.)
 BUILD_PKGS="build-essential pkg-config binutils libnl-3-dev libnl-genl-3-dev liblvm2-dev
-	libvirt-dev libjson-c-dev libxml2-dev libcmocka-dev clang libclang-rt-14-dev"
+	libvirt-dev libjson-c-dev libxml2-dev libcmocka-dev clang libclang-rt-14-dev python3
+	man-db dpkg-dev debhelper"
 # Lab: the guests run the host's own programs through a read-only 9p root.
+# drbd-utils is the lab's reference (drbdsetup-84, drbdmeta, the module's
+# default helper /sbin/drbdadm) and the unit tests' too: without drbdmeta
+# they skip their comparisons of vmhop's meta-data with drbdmeta's.
 LAB_PKGS="qemu-system-x86 qemu-utils seabios busybox-static cpio kmod lvm2 libvirt-daemon
 	libvirt-daemon-driver-qemu libvirt-clients drbd-utils iproute2 strace xz-utils
 	coreutils util-linux procps python3"
+case $what in
+build) want=$BUILD_PKGS ;;
+lab) want=$LAB_PKGS ;;
+all) want="$BUILD_PKGS $LAB_PKGS" ;;
+esac
 
 missing=()
-for p in $BUILD_PKGS $LAB_PKGS; do
+for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -35,6 +57,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 	timeout 1200 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 	[ -z "$policy_added" ] || rm -f /usr/sbin/policy-rc.d
 fi
+
+[ "$what" != build ] || exit 0
 
 # Debian 12's kernel (it has drbd 8.4 and dm-mod as modules), unpacked under build/kernel.
 kdir=$BUILD/kernel

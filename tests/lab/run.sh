@@ -34,7 +34,7 @@ need_tools() {
 	# the module's default helper, which 40-drbd and 41-helper expect in place
 	[ -x /sbin/drbdadm ] || missing+=(/sbin/drbdadm)
 	if [ ${#missing[@]} -gt 0 ]; then
-		echo "lab: missing programs the lab tests need: ${missing[*]} (run 'make deps')" >&2
+		echo "lab: missing programs the lab tests need: ${missing[*]} (run 'make deps-lab')" >&2
 		return 1
 	fi
 }

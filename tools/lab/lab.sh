@@ -54,7 +54,7 @@ llc stp bridge tun"
 
 build_initramfs() {
 	local ver out stage m path
-	[ -f "$KDIR/ready" ] || die "no kernel in $KDIR: run 'make deps'"
+	[ -f "$KDIR/ready" ] || die "no kernel in $KDIR: run 'make deps-lab'"
 	ver=$(cat "$KDIR/version")
 	out=$LAB_DIR/initramfs.cpio.gz
 	if [ -f "$out" ] && [ "$out" -nt "$REPO/tools/lab/initramfs-init" ] && [ "$out" -nt "$KDIR/ready" ] && [ "$out" -nt "$0" ]; then
