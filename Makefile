@@ -192,6 +192,7 @@ deps-lab: deps
 check: deps-lab
 	$(Q)tests/lab/run.sh --tools
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory deb
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz-replay
 	$(Q)tests/lab/run.sh
@@ -207,7 +208,9 @@ bench: deps-lab all
 	$(Q)tools/bench/run.sh
 
 # The Debian package, from a copy of the tree (tools/deb.sh): the working
-# tree's build is not touched.  build/deb/vmhop_VERSION_ARCH.deb.
+# tree's build is not touched.  build/deb/vmhop_VERSION_ARCH.deb.  `make
+# check` builds it before `make unit` (tests/unit/install-check.sh checks it
+# against `make install`) and the lab installs it (tests/lab/70-send.sh).
 deb:
 	$(Q)BUILD='$(BUILD)' tools/deb.sh
 

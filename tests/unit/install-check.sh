@@ -7,7 +7,14 @@
 # renders without warnings (when man is installed), the tmpfiles.d entry
 # makes /var/lib/vmhop 0700 root:root (as root, when systemd-tmpfiles is
 # installed), and uninstall removes those four and nothing else; then every
-# directory variable moved elsewhere.  A few seconds.
+# directory variable moved elsewhere.  debian/changelog's version is the
+# program's.  When `make deb` has built $BUILD/deb/vmhop_*.deb (`make check`
+# does, before `make unit`), the package against `make install`: the same
+# files with the same modes (the man page gzipped, plus the package's
+# copyright and changelog), the same man page, completion and tmpfiles.d
+# entry when the package is newer than them, a hardened program (relro, now,
+# stack protector, fortified calls), the libraries vmhop dlopens in Depends,
+# the postinst's systemd-tmpfiles and the postrm's purge.  A few seconds.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-build}
@@ -64,6 +71,69 @@ if command -v man >/dev/null 2>&1; then
 	fi
 else
 	echo "install-check: man is not installed: the man page's rendering is not checked"
+fi
+
+# debian/changelog's version is the program's (and the Makefile's).
+cv=$(sed -n '1s/^vmhop (\([^)]*\)).*/\1/p' "$top/debian/changelog")
+if [ "vmhop $cv" = "${v:-}" ]; then ok; else
+	bad "debian/changelog's version '$cv', the program's '${v:-}'"
+fi
+
+# The package `make deb` built, if any, against what make install put in $d.
+debs=("$top/$build"/deb/vmhop_*.deb)
+[ "${build#/}" = "$build" ] || debs=("$build"/deb/vmhop_*.deb)
+if [ ! -e "${debs[0]}" ]; then
+	echo "install-check: no $build/deb/vmhop_*.deb: the package is not checked (make deb)"
+elif [ ${#debs[@]} -ne 1 ]; then
+	bad "more than one package: ${debs[*]}"
+elif ! command -v dpkg-deb >/dev/null 2>&1; then
+	echo "install-check: dpkg-deb is not installed: ${debs[0]} is not checked"
+else
+	deb=${debs[0]} x=$tmp/pkg
+	mkdir "$x" && dpkg-deb -x "$deb" "$x" && dpkg-deb -e "$deb" "$x.control" || bad "dpkg-deb -x $deb"
+	# make install's files and modes, the man page as dh_installman leaves it
+	mapfile -t want < <(cd "$d" && find . ! -type d -printf '%m %P\n' | sed 's#^\(644 usr/share/man/.*\)$#\1.gz#')
+	files "$x" "${want[@]}" "644 usr/share/doc/vmhop/copyright" "644 usr/share/doc/vmhop/changelog.gz"
+	# The same texts, unless the package is older than one of them (then it
+	# was built from another tree: say so, compare nothing).
+	stale=
+	for f in docs/vmhop.8 tools/completion/vmhop tools/tmpfiles/vmhop.conf debian/copyright; do
+		[ "$top/$f" -nt "$deb" ] && stale+=" $f"
+	done
+	if [ -n "$stale" ]; then
+		echo "install-check: ${deb#$top/} is older than$stale: its texts are not compared (make deb)"
+	else
+		zcat "$x/usr/share/man/man8/vmhop.8.gz" | cmp -s - "$top/docs/vmhop.8" && ok ||
+			bad "the package's vmhop.8.gz is not docs/vmhop.8"
+		cmp -s "$x/usr/share/bash-completion/completions/vmhop" "$top/tools/completion/vmhop" && ok ||
+			bad "the package's completion is not tools/completion/vmhop"
+		cmp -s "$x/usr/lib/tmpfiles.d/vmhop.conf" "$top/tools/tmpfiles/vmhop.conf" && ok ||
+			bad "the package's vmhop.conf is not tools/tmpfiles/vmhop.conf"
+		cmp -s "$x/usr/share/doc/vmhop/copyright" "$top/debian/copyright" && ok ||
+			bad "the package's copyright is not debian/copyright"
+	fi
+	pv=$(dpkg-deb -f "$deb" Version)
+	if [ "$("$x/usr/sbin/vmhop" --version)" = "vmhop $pv" ]; then ok; else
+		bad "the package's vmhop --version is not 'vmhop $pv' (its version)"
+	fi
+	# dpkg-buildflags' hardening reached the program: -z relro, -z now,
+	# -fstack-protector-strong, -D_FORTIFY_SOURCE=2 (PIE is gcc's default).
+	h=$(readelf -lW "$x/usr/sbin/vmhop" | grep -c GNU_RELRO)
+	h+=" $(readelf -dW "$x/usr/sbin/vmhop" | grep -c 'FLAGS.*BIND_NOW')"
+	h+=" $(nm -D "$x/usr/sbin/vmhop" | grep -c ' U __stack_chk_fail@')"
+	h+=" $(nm -D "$x/usr/sbin/vmhop" | grep -cE ' U __(memcpy|snprintf|printf)_chk@')"
+	h+=" $(readelf -hW "$x/usr/sbin/vmhop" | grep -c 'Type:.*DYN')"
+	if [ "$h" = "1 1 1 3 1" ]; then ok; else
+		bad "the package's vmhop is not hardened as dpkg-buildflags asks (relro, bind-now, stack protector, 3 fortified calls, PIE): $h"
+	fi
+	dep=$(dpkg-deb -f "$deb" Depends)
+	for p in libvirt0 libxml2 liblvm2cmd2.03; do
+		[[ ", $dep," == *", $p"[\ ,]* ]] && ok || bad "the package's Depends lacks $p (vmhop dlopens it): $dep"
+	done
+	grep -q 'systemd-tmpfiles .*--create vmhop.conf' "$x.control/postinst" 2>/dev/null && ok ||
+		bad "the package's postinst does not run systemd-tmpfiles --create vmhop.conf"
+	grep -q 'rm -rf "${DPKG_ROOT:-}/var/lib/vmhop"$' "$x.control/postrm" 2>/dev/null && ok ||
+		bad "the package's postrm does not remove /var/lib/vmhop on purge"
 fi
 
 if grep -qx 'd /var/lib/vmhop 0700 root root -' "$d/usr/lib/tmpfiles.d/vmhop.conf"; then ok; else
