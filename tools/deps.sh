@@ -29,9 +29,11 @@ BUILD_PKGS="build-essential pkg-config binutils libnl-3-dev libnl-genl-3-dev lib
 # drbd-utils is the lab's reference (drbdsetup-84, drbdmeta, the module's
 # default helper /sbin/drbdadm) and the unit tests' too: without drbdmeta
 # they skip their comparisons of vmhop's meta-data with drbdmeta's.
+# systemd for systemd-tmpfiles, which the package's postinst runs in the
+# guests (tests/lab/70-send.sh installs it there).
 LAB_PKGS="qemu-system-x86 qemu-utils seabios busybox-static cpio kmod lvm2 libvirt-daemon
 	libvirt-daemon-driver-qemu libvirt-clients drbd-utils iproute2 strace xz-utils
-	coreutils util-linux procps python3"
+	coreutils util-linux procps python3 systemd"
 case $what in
 build) want=$BUILD_PKGS ;;
 lab) want=$LAB_PKGS ;;

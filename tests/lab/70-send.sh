@@ -3,6 +3,21 @@
 #
 # Lab scenario: the move with one command per host, vmhop send (hv1) and
 # vmhop receive (hv2), each one process (src/core/run.c).
+#   deb. (with part 1) the Debian package `make deb` built,
+#      $BUILD/deb/vmhop_*.deb (without it the scenario fails at once, naming
+#      it), installed with dpkg -i on hv1 and hv2 (the guests run this
+#      machine's / with its dpkg database: the package's dependencies are
+#      this machine's): dpkg knows it installed, /usr/sbin/vmhop says the
+#      package's version, dpkg -L lists the package's files (those of
+#      dpkg-deb -c), man -w finds vmhop(8), the bash completion
+#      completes 'vmhop se' to send, the tmpfiles.d entry is there and the
+#      postinst created /var/lib/vmhop 0700 root:root (none before).  Part
+#      1's move is then made by the installed /usr/sbin/vmhop (plan, send,
+#      receive).  After it, dpkg -r: the package's files gone, /var/lib/vmhop
+#      (the move's journal) kept; dpkg -P: /var/lib/vmhop gone, dpkg knows
+#      no vmhop, nothing of it left (no file of its list, no
+#      /var/lib/dpkg/info/vmhop.*).  dpkg runs with --no-triggers: man-db's
+#      trigger would re-index every man page over 9p, under TCG.
 #   1. receive started once send waits for it (send prepared and bridged,
 #      its DRBD in WFConnection, still so and send not ended 5 s later): the
 #      busy VM moves hv1 -> hv2; both
@@ -94,8 +109,9 @@ STATE=/var/lib/vmhop
 PLAN=/tmp/$N.plan.json
 # What vmhop sent to /dev/log (part 1: tools/lab/guest/devlog.py).
 SYSLOG=/tmp/$N.syslog
-# SECTIONS="1 4" runs only those parts (all by default).
-want() { [[ " ${SECTIONS:-1 3 4 8 9 6 5 7 10 11 12} " == *" $1 "* ]]; }
+# SECTIONS="1 4" runs only those parts (all by default); "deb" runs part 1
+# with the package installed (and part 1 even if not named).
+want() { [[ " ${SECTIONS:-deb 1 3 4 8 9 6 5 7 10 11 12} " == *" $1 "* ]]; }
 
 jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
@@ -109,6 +125,7 @@ cleanup() {
 			for d in \$(dmsetup ls | awk '/\\.copy/ {print \$1}'); do dmsetup remove \$d; done
 			for l in \$(lvs --noheadings -o lv_name vg | grep '\\.vhmd'); do lvremove -q -y vg/\$l; done
 			$V drbd helper restore; $BV destroy $N; rm -rf $STATE $PLAN
+			[ ! -e /var/lib/dpkg/info/vmhop.list ] || dpkg -P --no-triggers vmhop
 			[ -s /tmp/lab-bg/devlog.pid ] && kill \$(cat /tmp/lab-bg/devlog.pid); rm -f /dev/log $SYSLOG" >/dev/null 2>&1
 	done
 }
@@ -211,6 +228,16 @@ bg_end() {
 # hosts): set by each part that leaves the VM running on hv1 after an abort.
 ABORTED=
 
+# The package (section deb): found before anything else is done.
+PKG=
+if want deb; then
+	debs=("$REPO/$BUILD"/deb/vmhop_*.deb)
+	[ -e "${debs[0]}" ] || fail "section deb: no package to install: $BUILD/deb/vmhop_*.deb does not exist (run 'make deb' first; make check does), or leave deb out of SECTIONS"
+	[ ${#debs[@]} -eq 1 ] || fail "section deb: more than one package in $BUILD/deb: ${debs[*]##*/}"
+	PKG=${debs[0]}
+	say_t "section deb: $BUILD/deb/${PKG##*/}, built $(( ($(date +%s) - $(stat -c %Y "$PKG")) / 60 )) min ago"
+fi
+
 for h in hv1 hv2; do
 	out=$(lab_out $h "cat $HELPER; $VIRSH list --all --name | grep -cx '$N' || true; $CLEAN")
 	mapfile -t X <<< "$out"
@@ -221,8 +248,43 @@ done
 lab_out hv1 "$BV create $N $SIZE && $BV wait-writes $N 64 120" >/dev/null
 say_t "busy VM $N on hv1 (LV vg/$N, $SIZE MiB)"
 
+# ---- deb. the package installed on both hosts: part 1 moves with it ---------
+# The files of the package (dpkg-deb -c), as dpkg -L lists them installed.
+PKG_FILES="/usr/lib/tmpfiles.d/vmhop.conf /usr/sbin/vmhop /usr/share/bash-completion/completions/vmhop"
+PKG_FILES+=" /usr/share/doc/vmhop/changelog.gz /usr/share/doc/vmhop/copyright /usr/share/man/man8/vmhop.8.gz"
+if want deb; then
+	assert_eq "$(dpkg-deb -c "$PKG" | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' | LC_ALL=C sort | xargs)" \
+		"$PKG_FILES" "the package's files (dpkg-deb -c ${PKG##*/})"
+	pver=$(dpkg-deb -f "$PKG" Version)
+	t0=$(now)
+	# /var/lib/vmhop removed first (this machine's / has one, and a scenario
+	# before may have left one): the postinst must create it.
+	inst=$(lab_seq "rm -rf $STATE; out=\$(dpkg -i --no-triggers $PKG 2>&1) || { echo \"\$out\"; exit 1; }; grep '^Setting up vmhop' <<< \"\$out\"" \
+		"dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' vmhop" \
+		"/usr/sbin/vmhop --version" \
+		"dpkg -L vmhop | while read -r f; do [ -d \"\$f\" ] || echo \"\$f\"; done | LC_ALL=C sort | xargs" \
+		"stat -c '%a %U:%G %F' $STATE" \
+		"man -w vmhop" \
+		"bash -c '. /usr/share/bash-completion/completions/vmhop; COMP_WORDS=(vmhop se); COMP_CWORD=1; _vmhop vmhop se vmhop; echo \"\${COMPREPLY[*]}\"'" \
+		"grep -c '^d /var/lib/vmhop 0700 root root' /usr/lib/tmpfiles.d/vmhop.conf")
+	lab_both "$inst" "$inst"
+	for h in hv1 hv2; do
+		[ $h = hv1 ] && out=$OUT1 || out=$OUT2
+		assert_match "$(lab_field 1 <<< "$out")" "^Setting up vmhop \\($pver\\)" "$h: dpkg -i ${PKG##*/}"
+		assert_eq "$(lab_field 2 <<< "$out")" "ii $pver" "$h: dpkg-query: vmhop installed"
+		assert_eq "$(lab_field 3 <<< "$out")" "vmhop $pver" "$h: /usr/sbin/vmhop --version"
+		assert_eq "$(lab_field 4 <<< "$out")" "$PKG_FILES" "$h: dpkg -L vmhop (its files)"
+		assert_eq "$(lab_field 5 <<< "$out")" "700 root:root directory" "$h: /var/lib/vmhop, made by the postinst (systemd-tmpfiles)"
+		assert_eq "$(lab_field 6 <<< "$out")" /usr/share/man/man8/vmhop.8.gz "$h: man -w vmhop"
+		assert_eq "$(lab_field 7 <<< "$out")" send "$h: the bash completion of 'vmhop se'"
+		assert_eq "$(lab_field 8 <<< "$out")" 1 "$h: the tmpfiles.d entry"
+	done
+	V=/usr/sbin/vmhop
+	say_t "section deb: ${PKG##*/} installed on hv1 and hv2 in $(elapsed "$t0") s: /usr/sbin/vmhop ($pver), vmhop(8), the completion, /var/lib/vmhop 0700; part 1 moves with it"
+fi
+
 # ---- 1. receive once send waits for it ----------------------------------------
-if want 1; then
+if want 1 || want deb; then
 make_plan hv1 hv2
 # The guests run no syslog daemon: a listener on /dev/log keeps vmhop's
 # records (part 1 only; it goes at the part's end).
@@ -328,6 +390,29 @@ RING_W=0
 say_t "moved hv1 -> hv2 with receive $tr1 s after send, in $tm1 s: $(grep -o 'freeze window vg[^ ]* [0-9.]* ms' <<< "$out_s" | head -n1); $(grep -E '^  (wait-sync|migrate) ' <<< "$out_s" | tr -s ' ' | tr '\n' ';')"
 printf '%s\n' "$out_s" | sed "s/^/[$SCENARIO]   hv1| /" | grep -v '^.*|   - ' | tail -n 12
 say_t "ring check on hv2: $ring1"
+fi
+
+# ---- deb. removed, then purged: nothing of it left ---------------------------
+if want deb; then
+	t0=$(now)
+	V=$BUILD/vmhop
+	rm_cmd=$(lab_seq "out=\$(dpkg -r --no-triggers vmhop 2>&1) || { echo \"\$out\"; exit 1; }" \
+		"ls -d $PKG_FILES 2>/dev/null | wc -l; stat -c '%a %U:%G %F' $STATE; ls $STATE | grep -c '\.journal\$'; dpkg-query -W -f='\${db:Status-Abbrev}' vmhop" \
+		"out=\$(dpkg -P --no-triggers vmhop 2>&1) || { echo \"\$out\"; exit 1; }" \
+		"ls -d $PKG_FILES /usr/share/doc/vmhop $STATE /var/lib/dpkg/info/vmhop.* 2>/dev/null | xargs; dpkg-query -W vmhop >/dev/null 2>&1 && echo known || echo unknown")
+	lab_both "$rm_cmd" "$rm_cmd"
+	for h in hv1 hv2; do
+		[ $h = hv1 ] && out=$OUT1 || out=$OUT2
+		mapfile -t X <<< "$(lab_field 2 <<< "$out")"
+		assert_eq "${X[0]}" 0 "$h: after dpkg -r, none of the package's files"
+		assert_eq "${X[1]}" "700 root:root directory" "$h: after dpkg -r, /var/lib/vmhop kept"
+		assert_ge "${X[2]}" 1 "$h: after dpkg -r, the move's journal kept in /var/lib/vmhop"
+		assert_eq "${X[3]}" "rc " "$h: after dpkg -r, dpkg-query: removed, not purged"
+		mapfile -t X <<< "$(lab_field 4 <<< "$out")"
+		assert_eq "${X[0]}" "" "$h: after dpkg -P, nothing of the package left (its files, /var/lib/vmhop, dpkg's info)"
+		assert_eq "${X[1]}" unknown "$h: after dpkg -P, dpkg knows no vmhop"
+	done
+	say_t "section deb: dpkg -r (files gone, /var/lib/vmhop and its journal kept), dpkg -P (nothing left) on hv1 and hv2 in $(elapsed "$t0") s"
 fi
 
 # A slow sync (4 MiB/s: about 16 s) so a fault lands in it; short waits.

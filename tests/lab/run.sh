@@ -24,9 +24,9 @@ GUEST_PATH=${LAB_GUEST_PATH:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 # Run in the guests: the reference tools the scenarios compare against, and what they drive.
 GUEST_TOOLS="drbdsetup-84 drbdmeta drbdadm dmsetup virsh libvirtd virtlogd lvm lvcreate lvremove
 	lvs vgs pvcreate vgcreate strace sha256sum blockdev cmp dd flock ip insmod rmmod timeout
-	setsid awk python3"
+	setsid awk python3 dpkg dpkg-query man systemd-tmpfiles"
 # Run on the host by run.sh, lab.sh and the scenarios.
-HOST_TOOLS="qemu-system-x86_64 busybox cpio python3 timeout setsid awk"
+HOST_TOOLS="qemu-system-x86_64 busybox cpio python3 timeout setsid awk dpkg-deb"
 need_tools() {
 	local t missing=()
 	for t in $GUEST_TOOLS; do PATH=$GUEST_PATH command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
