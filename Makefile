@@ -72,8 +72,8 @@ all: $(BUILD)/vmhop $(LAB_BINS)
 help:
 	@echo "make          build libvmhop.a, the vmhop program and the lab helpers"
 	@echo "make unit     fast unit tests (cmocka, ASan+UBSan), and tests/unit/*-check.sh"
-	@echo "make check    deps, unit tests and every lab scenario (needs root)"
-	@echo "make demo     deps, build, boot the two-hypervisor lab, show a busy VM"
+	@echo "make check    deps-lab, the build, the package, unit tests and every lab scenario (needs root)"
+	@echo "make demo     deps-lab, build, boot the two-hypervisor lab, show a busy VM"
 	@echo "make fuzz     run every libFuzzer harness for FUZZ_TIME seconds (default 60)"
 	@echo "make fuzz-replay  replay the fuzz corpora and regression inputs (part of check)"
 	@echo "make deps     install what building, make unit, make fuzz and make deb need (apt, what is missing)"
