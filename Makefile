@@ -16,7 +16,7 @@ V        ?= 0
 BUILD    ?= build
 
 PKGS     := libnl-3.0 libnl-genl-3.0 libvirt json-c libxml-2.0
-# libvirt, libxml2 and liblvm2cmd are loaded on first use (dlopen: src/core/dl.h),
+# libvirt, libxml2 and liblvm2cmd are loaded on first use (dlopen: src/base/dl.h),
 # not linked: only their headers are used at build time.  They are still
 # required at run time for `vmhop virt`, `vmhop lvm` and the move (see `make install`).
 # libdevmapper is not used (device-mapper is driven by ioctl).

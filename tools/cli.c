@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/uri.h"
+#include "base/uri.h"
 #include "vmhop.h"
 
 /* The first reason a write to stdout failed, for vh_end()'s one line. */

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/file.h"
+#include "base/file.h"
 #include "vmhop.h"
 
 /* Up to @size - 1 bytes, stopping after a newline when @one_line; returns the
@@ -68,7 +68,7 @@ int vh_secret_read(const char *path, char *buf, size_t size, struct vh_error *e)
 	if (from_stdin) {
 		fd = STDIN_FILENO;
 	} else {
-		/* core/file.h: the plan's rule, one check for both */
+		/* base/file.h: the plan's rule, one check for both */
 		if ((fd = vfile_open_private(path, "secret file", e)) < 0)
 			return fd;
 	}

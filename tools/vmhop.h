@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
-#include "core/error.h"
-#include "core/jsonx.h"
+#include "base/error.h"
+#include "base/jsonx.h"
 
 /* Exit codes: one per kind of failure, so an orchestrator can branch on them.
  * Listed in README.md and in `vmhop --help`; keep the three in step. */

@@ -17,9 +17,9 @@
 
 #include <libvirt/libvirt.h>
 
+#include "base/reach.h"
 #include "core/engine.h"
 #include "core/lvtable.h"
-#include "core/reach.h"
 #include "core/reserve.h"
 #include "virt/virt.h"
 

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "core/names.h"
 #include "core/plan.h"
 #include "dm/dm.h"

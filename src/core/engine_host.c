@@ -14,10 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/porthold.h"
+#include "base/reach.h"
 #include "core/engine.h"
 #include "core/journal.h"
-#include "core/porthold.h"
-#include "core/reach.h"
 #include "core/reserve.h"
 #include "meta/meta.h"
 #include "virt/virt.h"

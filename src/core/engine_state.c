@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/jsonx.h"
 #include "core/engine.h"
-#include "core/jsonx.h"
 
 
 enum fkind { F_BOOL, F_I64, F_U64 };

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/file.h"
+#include "base/file.h"
+#include "base/jsonx.h"
 #include "core/journal.h"
-#include "core/jsonx.h"
 
 struct vjournal {
 	char path[PATH_MAX];		/* "" for a parsed-only journal */

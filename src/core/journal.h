@@ -33,7 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "core/plan.h"
 
 #define VJOURNAL_VERSION	1

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "dm/dm.h"
 
 /* 0 when every target of @t (the live table of LV @vg/@lv) is linear or

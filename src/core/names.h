@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 #define VNAME_RESOURCE_MAX	63	/* our bound for a DRBD resource name */
 #define VNAME_DM_MAX		127	/* DM_NAME_LEN - 1 */

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/file.h"
-#include "core/jsonx.h"
+#include "base/file.h"
+#include "base/jsonx.h"
+#include "base/uri.h"
 #include "core/plan.h"
-#include "core/uri.h"
 #include "meta/meta.h"
 #include "netlink/drbdnl.h"
 

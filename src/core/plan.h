@@ -19,7 +19,7 @@
 
 #include <json-c/json.h>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "core/names.h"
 #include "lvm/lvm.h"
 
@@ -169,7 +169,7 @@ int vplan_parse(const char *text, size_t len, struct vplan *ret, struct vh_error
 int vplan_from_json(json_object *obj, struct vplan *ret, struct vh_error *e) VH_MUST_CHECK;
 
 /* Read and parse @path (at most VPLAN_FILE_MAX bytes).  The file must be
- * private (core/file.h, vfile_open_private): not a symbolic link, owned by
+ * private (base/file.h, vfile_open_private): not a symbolic link, owned by
  * root (or the effective user), no permission for group or others; -EPERM
  * otherwise, before a byte is read. */
 int vplan_load(const char *path, struct vplan *ret, struct vh_error *e) VH_MUST_CHECK;

@@ -16,9 +16,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/uri.h"
 #include "core/lvtable.h"
 #include "core/plan.h"
-#include "core/uri.h"
 #include "dm/dm.h"
 #include "meta/meta.h"
 #include "netlink/drbdnl.h"

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/jsonx.h"
+#include "base/jsonx.h"
 #include "core/status.h"
 
 void vstatus_sync_view(const struct drbdnl_status *st, const struct drbdnl_proc_sync *rate,

@@ -22,7 +22,7 @@
 #include <sys/types.h>
 #include <linux/dm-ioctl.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 /* Every device vmhop creates carries this UUID prefix. */
 #define VDM_UUID_PREFIX "VMHOP-"

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 /* LVM's NAME_LEN is 128 including the NUL. */
 #define VLVM_NAME_MAX 127

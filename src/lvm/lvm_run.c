@@ -4,7 +4,7 @@
  * that captures LVM's output, the device filter every command carries, and
  * the one place lvm2_run()'s return codes become errnos.
  *
- * liblvm2cmd is loaded by the first vlvm_open() (dlopen, core/dl.h), not
+ * liblvm2cmd is loaded by the first vlvm_open() (dlopen, base/dl.h), not
  * linked: with its dependencies it is most of what a vmhop process would
  * otherwise load at start-up, and most commands do not use LVM.
  */
@@ -18,7 +18,7 @@
 
 #include <lvm2cmd.h>
 
-#include "core/dl.h"
+#include "base/dl.h"
 #include "lvm/lvm.h"
 
 #define LVM2CMD_SONAME "liblvm2cmd.so.2.03"

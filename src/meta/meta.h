@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 #define VMETA_INDEX_FLEX	(-2)		/* flexible external (DRBD's meta_dev_idx -2) */
 #define VMETA_INDEX_MAX		1023		/* our own bound for indexed external */

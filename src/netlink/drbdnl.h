@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 struct nl_msg;
 struct nlmsghdr;

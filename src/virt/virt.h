@@ -26,7 +26,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 /* ---- the seam ---------------------------------------------------------- */
 

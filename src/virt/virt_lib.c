@@ -13,12 +13,12 @@
  * time.  A library that is not there is -ENOPKG (exit 8) naming the Debian
  * package to install.
  *
- * Packagers see the dependency in the ELF note below (core/dl.h).
+ * Packagers see the dependency in the ELF note below (base/dl.h).
  */
 #include <errno.h>
 #include <pthread.h>
 
-#include "core/dl.h"
+#include "base/dl.h"
 #include "virt/virt-int.h"
 
 VH_DL_NOTE(note_dlopen,

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/porthold.h"
+#include "base/porthold.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

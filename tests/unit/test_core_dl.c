@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Libraries loaded on first use (core/dl.h): the loader's errors; that
+ * Libraries loaded on first use (base/dl.h): the loader's errors; that
  * commands which need none of libvirt, libxml2 and liblvm2cmd load none;
  * and that each, once loaded, works: libvirt through its in-process test
  * driver (test:///default, no libvirtd), liblvm2cmd initialised and
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/dl.h"
+#include "base/dl.h"
 #include "lvm/lvm.h"
 #include "virt/virt-int.h"
 #include "../../tools/vmhop.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "../../tools/vmhop.h"
 
 static void err_sets_code_and_folds_newlines(void **state)

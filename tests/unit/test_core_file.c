@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* core/file: the atomic write's temporary file, the private-file check. */
+/* base/file: the atomic write's temporary file, the private-file check. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/file.h"
+#include "base/file.h"
 #include "support_common.h"
 
 static void rm_rf(const char *dir)

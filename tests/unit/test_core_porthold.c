@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "core/porthold.h"
+#include "base/porthold.h"
 
 static void parse_kernel_lines(void **state)
 {

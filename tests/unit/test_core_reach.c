@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * core/reach.c: the host of a plan's libvirt URI, and the half-open probe S
+ * base/reach.c: the host of a plan's libvirt URI, and the half-open probe S
  * makes of D's migration port, against sockets of this process on the
  * loopback (a raw socket: these tests run as root, as vmhop does).
  * A firewall that drops is tested in the lab (tests/lab/61-refuse.sh, part g).
@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/reach.h"
+#include "base/reach.h"
 
 static void uri_host(void **state)
 {

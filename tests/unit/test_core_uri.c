@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* core/uri: the libvirt URI a plan may name (migration.uri). */
+/* base/uri: the libvirt URI a plan may name (migration.uri). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/uri.h"
+#include "base/uri.h"
 
 static void migration_uris_that_pass(void **state)
 {

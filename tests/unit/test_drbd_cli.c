@@ -112,7 +112,7 @@ static void secret_files(void **state)
 
 		snprintf(link, sizeof(link), "%s/link", dir);
 		assert_int_equal(symlink(path, link), 0);
-		/* a link: -EPERM (exit 11), as the plan's (core/file.h) */
+		/* a link: -EPERM (exit 11), as the plan's (base/file.h) */
 		assert_int_equal(read_secret(link, buf, sizeof(buf)), -EPERM);
 		snprintf(link, sizeof(link), "%s/fifo", dir);
 		assert_int_equal(mkfifo(link, 0600), 0);

@@ -19,8 +19,8 @@
 
 #include <cmocka.h>
 
+#include "base/file.h"
 #include "core/engine.h"
-#include "core/file.h"
 #include "core/journal.h"
 #include "core/reserve.h"
 #include "support_cli.h"

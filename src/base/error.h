@@ -4,8 +4,8 @@
  * count) or a negative errno; what a person needs to understand the failure
  * travels here.  Modules never print.
  */
-#ifndef VMHOP_CORE_ERROR_H
-#define VMHOP_CORE_ERROR_H
+#ifndef VMHOP_BASE_ERROR_H
+#define VMHOP_BASE_ERROR_H
 
 #include <errno.h>
 #include <stddef.h>

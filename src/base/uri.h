@@ -14,10 +14,10 @@
  * an IPv6 address in brackets; port: 1..65535, decimal; the path exactly
  * /system; no query string, no fragment, no %-escapes.
  */
-#ifndef VMHOP_CORE_URI_H
-#define VMHOP_CORE_URI_H
+#ifndef VMHOP_BASE_URI_H
+#define VMHOP_BASE_URI_H
 
-#include "core/error.h"
+#include "base/error.h"
 
 #define VURI_MAX	255	/* bytes, as struct vplan_migration holds it */
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/uri.h"
+#include "base/uri.h"
 
 #define FORM "qemu[+ssh|+tls|+tcp]://[user@]host[:port]/system"
 

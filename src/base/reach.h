@@ -4,14 +4,14 @@
  * migration ports before the sync, so that a firewall in the way costs a
  * refusal and not the whole copy.
  */
-#ifndef VMHOP_CORE_REACH_H
-#define VMHOP_CORE_REACH_H
+#ifndef VMHOP_BASE_REACH_H
+#define VMHOP_BASE_REACH_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 /* libvirt's default first port for QEMU's migration stream on the
  * destination (qemu.conf migration_port_min; the range ends at 49215). */

@@ -5,7 +5,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "core/jsonx.h"
+#include "base/jsonx.h"
 
 int vjson_parse(const char *text, size_t len, const char *what, json_object **ret,
 		struct vh_error *e)

@@ -3,14 +3,14 @@
  * Small files that must survive a crash whole or not at all (plans,
  * journals), and the locks that keep two vmhop processes apart.
  */
-#ifndef VMHOP_CORE_FILE_H
-#define VMHOP_CORE_FILE_H
+#ifndef VMHOP_BASE_FILE_H
+#define VMHOP_BASE_FILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 /*
  * Replace @path with @len bytes of @data, atomically: write a new file of a

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Does a peer's TCP port answer, asked half open (core/reach.h). */
+/* Does a peer's TCP port answer, asked half open (base/reach.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/errqueue.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/reach.h"
+#include "base/reach.h"
 
 int vreach_uri_host(const char *uri, char *buf, size_t len)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/porthold.h"
+#include "base/porthold.h"
 
 #define TCP_LISTEN	0x0a
 

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/file.h"
+#include "base/file.h"
 
 static int sys_err(struct vh_error *e, const char *what, const char *path)
 {

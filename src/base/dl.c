@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "core/dl.h"
+#include "base/dl.h"
 
 /* A symbol is stored into a function-pointer field through a void *. */
 _Static_assert(sizeof(void *) == sizeof(void (*)(void)), "function pointers fit in void *");

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 /* Messages are one line: fold any newline a foreign library gave us. */
 static void fold_lines(char *msg)

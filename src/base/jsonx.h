@@ -5,8 +5,8 @@
  * exactly the expected keys, every value of the expected type and range.
  * Each refusal names the field by its path ("disks[1].vg").
  */
-#ifndef VMHOP_CORE_JSONX_H
-#define VMHOP_CORE_JSONX_H
+#ifndef VMHOP_BASE_JSONX_H
+#define VMHOP_BASE_JSONX_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 
 #include <json-c/json.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 #define VJSON_MAX_DEPTH 10
 

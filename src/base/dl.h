@@ -7,13 +7,13 @@
  * the binary (systemd's ELF .note.dlopen, https://systemd.io/ELF_DLOPEN_METADATA/:
  * `readelf -n`, `systemd-analyze dlopen-metadata`).
  */
-#ifndef VMHOP_CORE_DL_H
-#define VMHOP_CORE_DL_H
+#ifndef VMHOP_BASE_DL_H
+#define VMHOP_BASE_DL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 /* One symbol to resolve: @name at version node @version (dlvsym; NULL for a
  * library whose symbols carry no version: dlsym), stored at @offset of the

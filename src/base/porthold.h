@@ -5,8 +5,8 @@
  * then the process with that socket among its descriptors (/proc/PID/fd),
  * its name from /proc/PID/comm.  Read only; nothing is run.
  */
-#ifndef VMHOP_CORE_PORTHOLD_H
-#define VMHOP_CORE_PORTHOLD_H
+#ifndef VMHOP_BASE_PORTHOLD_H
+#define VMHOP_BASE_PORTHOLD_H
 
 #include <stddef.h>
 #include <stdint.h>
