@@ -58,7 +58,8 @@ int vvirt_libxml_ready(struct vh_error *e) VH_MUST_CHECK;
 /* Fill @e from the calling thread's last libvirt error: "@what: message". */
 int vvirt_fail(struct vh_error *e, const char *what, ...) __attribute__((format(printf, 2, 3)));
 
-/* Register libvirt's default event loop and run it in a thread (once). */
+/* Register libvirt's default event loop and run it in a thread (once;
+ * virt_conn.c). */
 int vvirt_event_loop_start(struct vh_error *e);
 
 /* @clock's time @ms from now, for pthread_cond_timedwait (whose condition

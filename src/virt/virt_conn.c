@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The libvirt error mapping and the plain domain calls: connect, look up,
- * state, XML, suspend and resume.  The seam itself is in virt_lib.c.
+ * state, XML, suspend and resume.  The seam itself is in virt_lib.c.  Also
+ * libvirt's event loop, which a connection with events needs registered
+ * before it opens: the watches of virt_event.c use this file, not the
+ * other way round.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +78,45 @@ int vvirt_fail(struct vh_error *e, const char *what, ...)
 	free(err.str2);
 	free(err.str3);
 	return r;
+}
+
+static pthread_once_t loop_once = PTHREAD_ONCE_INIT;
+static int loop_err;
+
+static void *loop_main(void *arg)
+{
+	(void)arg;
+	for (;;)
+		if (vvirt_api->event_run() < 0)
+			vh_trace("virt", "event loop iteration failed");
+	return NULL;
+}
+
+static void loop_init(void)
+{
+	pthread_attr_t a;
+	pthread_t th;
+
+	if (vvirt_api->event_impl() < 0) {
+		loop_err = -EIO;
+		return;
+	}
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	loop_err = -pthread_create(&th, &a, loop_main, NULL);
+	pthread_attr_destroy(&a);
+}
+
+int vvirt_event_loop_start(struct vh_error *e)
+{
+	int r;
+
+	if ((r = vvirt_ready(e)) < 0)
+		return r;
+	pthread_once(&loop_once, loop_init);
+	if (loop_err)
+		return vh_err(e, loop_err, "cannot start libvirt's event loop");
+	return 0;
 }
 
 int vvirt_open(const char *uri, unsigned int flags, struct vvirt_conn **ret, struct vh_error *e)

@@ -2,8 +2,10 @@
 /*
  * Domain lifecycle events.  libvirt delivers events from its event loop,
  * which must be registered before the connection is opened and then run;
- * it runs in one thread of ours for the life of the process.  Each watch is
- * a small queue the callback fills and vvirt_watch_next() drains.
+ * it runs in one thread of ours for the life of the process (virt_conn.c,
+ * vvirt_event_loop_start: this file sits on a connection, never under it).
+ * Each watch is a small queue the callback fills and vvirt_watch_next()
+ * drains.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -28,45 +30,6 @@ struct vvirt_watch {
 	int refs;		/* ours + libvirt's (released by its free callback) */
 	int efd;		/* readable while events are queued (vvirt_watch_fd) */
 };
-
-static pthread_once_t loop_once = PTHREAD_ONCE_INIT;
-static int loop_err;
-
-static void *loop_main(void *arg)
-{
-	(void)arg;
-	for (;;)
-		if (vvirt_api->event_run() < 0)
-			vh_trace("virt", "event loop iteration failed");
-	return NULL;
-}
-
-static void loop_init(void)
-{
-	pthread_attr_t a;
-	pthread_t th;
-
-	if (vvirt_api->event_impl() < 0) {
-		loop_err = -EIO;
-		return;
-	}
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	loop_err = -pthread_create(&th, &a, loop_main, NULL);
-	pthread_attr_destroy(&a);
-}
-
-int vvirt_event_loop_start(struct vh_error *e)
-{
-	int r;
-
-	if ((r = vvirt_ready(e)) < 0)
-		return r;
-	pthread_once(&loop_once, loop_init);
-	if (loop_err)
-		return vh_err(e, loop_err, "cannot start libvirt's event loop");
-	return 0;
-}
 
 static void watch_unref(struct vvirt_watch *w)
 {
