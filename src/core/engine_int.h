@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Inside the engine (src/core/engine*.c): what its files share, grouped by
+ * the file that defines it.  Not for anyone else: the API is engine.h.
+ */
+#ifndef VMHOP_CORE_ENGINE_INT_H
+#define VMHOP_CORE_ENGINE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/engine.h"
+
+/* engine.c */
+struct vplan *local_plan(struct veng *g);
+bool is_s(const struct veng *g);
+void lv_dm(const struct vplan_disk *d, char *buf, size_t len);
+
+/* engine_preflight.c */
+int check_domain(struct veng *g, bool peer, struct vh_error *e);
+int check_extents(const struct vplan_disk *d, const struct vlvm_vg_info *vg,
+		  struct vh_error *e);
+int checks_shared(struct veng *g, bool choose, struct vh_error *e);
+int preflight(struct veng *g, struct veng_result *res, struct vh_error *e);
+
+/*
+ * Every check of preflight.  @extent (D, may be NULL): each disk's VG extent
+ * size, as found, for prepare's creates.  D's LV is looked for here even in
+ * prepare, where lvcreate would refuse it too: an LV of that name is bad
+ * input, refused before anything changes.
+ */
+int checks_host(struct veng *g, uint64_t *extent, struct vh_error *e);
+
+#endif
