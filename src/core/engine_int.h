@@ -16,7 +16,13 @@
 /* engine.c */
 struct vplan *local_plan(struct veng *g);
 bool is_s(const struct veng *g);
+int save(struct veng *g, struct vh_error *e);
+int begin(struct veng *g, struct veng_result *res, struct vh_error *e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int end(struct veng *g, struct vh_error *e);
 void lv_dm(const struct vplan_disk *d, char *buf, size_t len);
+int maps_drbd(struct veng *g, const char *name, uint32_t minor, bool *ret,
+	      struct vh_error *e);
 
 /* engine_preflight.c */
 int check_domain(struct veng *g, bool peer, struct vh_error *e);
@@ -32,5 +38,12 @@ int preflight(struct veng *g, struct veng_result *res, struct vh_error *e);
  * input, refused before anything changes.
  */
 int checks_host(struct veng *g, uint64_t *extent, struct vh_error *e);
+
+/* engine_prepare.c */
+bool lv_is_ours(const struct veng *g, const struct vlvm_lv_info *li);
+int check_tables(struct veng *g, size_t i, const char *lvname, bool lv_too,
+		 struct vh_error *e);
+int drbd_connect_step(struct veng *g, struct veng_result *res, struct vh_error *e);
+int prepare(struct veng *g, struct veng_result *res, struct vh_error *e);
 
 #endif
