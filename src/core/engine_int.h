@@ -20,6 +20,7 @@ int save(struct veng *g, struct vh_error *e);
 int begin(struct veng *g, struct veng_result *res, struct vh_error *e, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int end(struct veng *g, struct vh_error *e);
+dev_t drbd_dev(uint32_t minor);
 void lv_dm(const struct vplan_disk *d, char *buf, size_t len);
 int maps_drbd(struct veng *g, const char *name, uint32_t minor, bool *ret,
 	      struct vh_error *e);
@@ -45,5 +46,10 @@ int check_tables(struct veng *g, size_t i, const char *lvname, bool lv_too,
 		 struct vh_error *e);
 int drbd_connect_step(struct veng *g, struct veng_result *res, struct vh_error *e);
 int prepare(struct veng *g, struct veng_result *res, struct vh_error *e);
+
+/* engine_bridge.c */
+void after_failed_swap(struct veng *g, const char *lvname, uint32_t minor,
+		       bool *ret_on_drbd, int r, struct vh_error *e);
+int bridge(struct veng *g, struct veng_result *res, struct vh_error *e);
 
 #endif
