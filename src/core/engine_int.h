@@ -13,7 +13,17 @@
 
 #include "core/engine.h"
 
+/* on_sync's argument (engine_sync.c): a wait on DRBD's events and its
+ * progress, in wait-sync and in the gate */
+struct sync_ctx {
+	struct veng *g;
+	uint32_t minor;
+	uint64_t min_oos;	/* the fewest blocks out of sync seen so far */
+	bool connected;		/* seen Connected (or syncing) at least once */
+};
+
 /* engine.c */
+int pred_in_sync(const struct drbdnl_status *st, void *arg, struct vh_error *e);
 struct vplan *local_plan(struct veng *g);
 bool is_s(const struct veng *g);
 int save(struct veng *g, struct vh_error *e);
@@ -51,5 +61,9 @@ int prepare(struct veng *g, struct veng_result *res, struct vh_error *e);
 void after_failed_swap(struct veng *g, const char *lvname, uint32_t minor,
 		       bool *ret_on_drbd, int r, struct vh_error *e);
 int bridge(struct veng *g, struct veng_result *res, struct vh_error *e);
+
+/* engine_sync.c */
+void on_sync(const struct drbdnl_status *st, const struct drbdnl_progress *pr, void *arg);
+int wait_sync(struct veng *g, struct veng_result *res, struct vh_error *e);
 
 #endif
