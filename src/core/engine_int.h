@@ -29,6 +29,8 @@ bool is_s(const struct veng *g);
 int save(struct veng *g, struct vh_error *e);
 int begin(struct veng *g, struct veng_result *res, struct vh_error *e, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+void hold_events(struct veng *g);
+void let_events_go(struct veng *g);
 int end(struct veng *g, struct vh_error *e);
 dev_t drbd_dev(uint32_t minor);
 void lv_dm(const struct vplan_disk *d, char *buf, size_t len);
@@ -65,5 +67,15 @@ int bridge(struct veng *g, struct veng_result *res, struct vh_error *e);
 /* engine_sync.c */
 void on_sync(const struct drbdnl_status *st, const struct drbdnl_progress *pr, void *arg);
 int wait_sync(struct veng *g, struct veng_result *res, struct vh_error *e);
+
+/* engine_gate.c */
+int check_bridges(struct veng *g, struct vh_error *e);
+int lvs_open(struct veng *g, struct vh_error *e);
+int qemu_gone_here(struct veng *g, struct vh_error *e);
+bool d_ran(const struct veng *g, const struct veng_vm *vm);
+const char *vm_words(const struct veng_vm *vm, char *buf, size_t len);
+int gate(struct veng *g, enum veng_gate *ret, struct vh_error *e);
+int drbd_still_whole(struct veng *g, struct vh_error *e);
+int settled(struct veng *g, enum veng_where w, struct veng_vm *ret, struct vh_error *e);
 
 #endif
