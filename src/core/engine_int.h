@@ -32,6 +32,7 @@ int begin(struct veng *g, struct veng_result *res, struct vh_error *e, const cha
 void hold_events(struct veng *g);
 void let_events_go(struct veng *g);
 int end(struct veng *g, struct vh_error *e);
+int end_nostop(struct veng *g, struct vh_error *e);
 dev_t drbd_dev(uint32_t minor);
 void lv_dm(const struct vplan_disk *d, char *buf, size_t len);
 int maps_drbd(struct veng *g, const char *name, uint32_t minor, bool *ret,
@@ -77,5 +78,12 @@ const char *vm_words(const struct veng_vm *vm, char *buf, size_t len);
 int gate(struct veng *g, enum veng_gate *ret, struct vh_error *e);
 int drbd_still_whole(struct veng *g, struct vh_error *e);
 int settled(struct veng *g, enum veng_where w, struct veng_vm *ret, struct vh_error *e);
+
+/* engine_fence.c */
+bool table_is_fence(const struct vdm_table *t, const struct vplan_disk *d);
+int fence_holds(struct veng *g, struct vh_error *e);
+int fence_release(struct veng *g, struct vh_error *e);
+int fence_hold(struct veng *g, struct veng_result *res, struct vh_error *e);
+int fence_final(struct veng *g, struct veng_result *res, struct vh_error *e);
 
 #endif
