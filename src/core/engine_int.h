@@ -86,4 +86,11 @@ int fence_release(struct veng *g, struct vh_error *e);
 int fence_hold(struct veng *g, struct veng_result *res, struct vh_error *e);
 int fence_final(struct veng *g, struct veng_result *res, struct vh_error *e);
 
+/* engine_switch.c */
+int undefine_here(struct veng *g, struct veng_result *res, struct vh_error *e);
+void sw_mark(struct veng *g, struct veng_result *res, enum veng_switch_step k);
+int switch_over(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e);
+int disconnect_resume(struct veng *g, struct veng_result *res, bool asked,
+		      struct vh_error *e);
+
 #endif
