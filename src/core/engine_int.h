@@ -93,4 +93,8 @@ int switch_over(struct veng *g, unsigned flags, struct veng_result *res, struct 
 int disconnect_resume(struct veng *g, struct veng_result *res, bool asked,
 		      struct vh_error *e);
 
+/* engine_migrate.c */
+int migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e);
+int resume(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e);
+
 #endif
