@@ -97,4 +97,15 @@ int disconnect_resume(struct veng *g, struct veng_result *res, bool asked,
 int migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e);
 int resume(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e);
 
+/* engine_release.c */
+int fence_gone(struct veng *g, struct vh_error *e);
+int restore_lv(struct veng *g, struct veng_result *res, size_t i, struct vh_error *e);
+int down(struct veng *g, struct veng_result *res, struct vh_error *e);
+int release(struct veng *g, struct veng_result *res, struct vh_error *e);
+int remove_lv(struct veng *g, struct veng_result *res, bool *flag, const char *vg,
+	      const char *lv, struct vh_error *e);
+int release_helper(struct veng *g, struct veng_result *res, struct vh_error *e);
+int remove_devices(struct veng *g, struct veng_result *res, struct vh_error *e);
+int cleanup(struct veng *g, struct veng_result *res, struct vh_error *e);
+
 #endif
