@@ -108,4 +108,9 @@ int release_helper(struct veng *g, struct veng_result *res, struct vh_error *e);
 int remove_devices(struct veng *g, struct veng_result *res, struct vh_error *e);
 int cleanup(struct veng *g, struct veng_result *res, struct vh_error *e);
 
+/* engine_recover.c */
+int abort_move(struct veng *g, struct veng_result *res, struct vh_error *e);
+int restart_here(struct veng *g, unsigned flags, struct veng_result *res,
+		 struct vh_error *e);
+
 #endif
