@@ -6,13 +6,21 @@
  * is set and saved *before* the object is created (so a crash in between
  * leaves a journal that claims it, and a re-run or an abort finds it or
  * finds nothing), and cleared after the object is gone.
+ *
+ * This file: the names (phases, gate, next actions), the step's glue
+ * (begin, end, save: the journal before and after each step) and the small
+ * helpers every phase uses, shared through engine_int.h.  The phases are in
+ * files of their own, each using only this one and the files before it:
+ * engine_preflight.c, engine_prepare.c, engine_bridge.c, engine_sync.c,
+ * engine_gate.c, engine_fence.c, engine_switch.c, engine_migrate.c,
+ * engine_release.c (release, cleanup), engine_recover.c (abort, restart);
+ * engine_driver.c runs them (veng_init, veng_run).
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 
 #include "core/engine_int.h"
 
@@ -75,14 +83,6 @@ void veng_state_init(struct veng_state *st, const struct vplan *p, enum vplan_ro
 	snprintf(st->vm_name, sizeof(st->vm_name), "%s", p->vm_name);
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The plan as this host runs it, made a copy of the caller's the first
  * time D takes a minor of its own. */
 struct vplan *local_plan(struct veng *g)
@@ -92,35 +92,6 @@ struct vplan *local_plan(struct veng *g)
 		g->plan = &g->local;
 	}
 	return &g->local;
-}
-
-int veng_init(struct veng *g, const struct vplan *p, enum vplan_role role,
-	      const struct veng_state *st, const struct veng_ops *ops, void *ud,
-	      struct vh_error *e)
-{
-	memset(g, 0, sizeof(*g));
-	if (role != VPLAN_ROLE_SOURCE && role != VPLAN_ROLE_DEST)
-		return vh_err(e, -EINVAL, "this host is neither the source nor the destination of the plan");
-	g->plan = p;
-	g->role = role;
-	g->ops = ops;
-	g->ud = ud;
-	g->now_ns = mono_ns;
-	if (!st) {
-		veng_state_init(&g->st, p, role);
-		return 0;
-	}
-	if (strcmp(st->resource, p->resource) || strcmp(st->vm_name, p->vm_name))
-		return vh_err(e, -EINVAL, "the journal is for resource %s (VM %s), the plan for %s (VM %s)",
-			      st->resource, st->vm_name, p->resource, p->vm_name);
-	if (st->role != role)
-		return vh_err(e, -EINVAL, "the journal says this host was the %s, the plan says %s",
-			      vplan_role_name(st->role), vplan_role_name(role));
-	g->st = *st;
-	for (size_t i = 0; i < p->n_disks; i++)
-		if (st->disks[i].own_minor_set)
-			local_plan(g)->disks[i].minor = st->disks[i].own_minor;
-	return 0;
 }
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -244,18 +215,6 @@ int maps_drbd(struct veng *g, const char *name, uint32_t minor, bool *ret,
 	return 0;
 }
 
-/* ---- the driver -------------------------------------------------------- */
-
-static bool phase_is_mine(const struct veng *g, enum veng_phase ph)
-{
-	switch (ph) {
-	case VENG_BRIDGE: case VENG_MIGRATE: case VENG_RESUME: case VENG_RESTART:
-		return is_s(g);
-	default:
-		return true;
-	}
-}
-
 static const char *const act_names[] = {
 	[VENG_ACT_NONE] = "none", [VENG_ACT_PHASE] = "phase", [VENG_ACT_AGAIN] = "again",
 	[VENG_ACT_STATUS] = "status", [VENG_ACT_MANUAL] = "manual",
@@ -277,93 +236,4 @@ void veng_next_set(struct veng_next *n, enum veng_act act, enum veng_phase phase
 	va_start(ap, fmt);
 	vsnprintf(n->text, sizeof(n->text), fmt, ap);
 	va_end(ap);
-}
-
-/* The phase S runs next, from its state: VENG_PHASES when none is left. */
-static enum veng_phase next_phase_s(const struct veng_state *st)
-{
-	return !st->primary ? VENG_PREPARE : !st->connected ? VENG_BRIDGE :
-	       !st->synced ? VENG_WAIT_SYNC : !st->handed_off ? VENG_MIGRATE :
-	       !st->resumed_on_d ? VENG_RESUME : !st->drbd_down ? VENG_RELEASE : VENG_CLEANUP;
-}
-
-static enum veng_phase next_phase_d(const struct veng_state *st)
-{
-	return !st->connected ? VENG_PREPARE : !st->synced ? VENG_WAIT_SYNC :
-	       !st->drbd_down ? VENG_RELEASE : VENG_CLEANUP;
-}
-
-void veng_next(const struct veng *g, struct veng_next *ret)
-{
-	const struct veng_state *st = &g->st;
-	enum veng_phase ph;
-
-	if (st->aborted && st->restarted_here) {
-		veng_next_set(ret, VENG_ACT_PHASE, VENG_ABORT, VENG_PEER, "nothing here: the VM was "
-			      "restarted on this host (vmhop abort on the destination removes what "
-			      "the move made there)");
-	} else if (st->aborted) {
-		veng_next_set(ret, VENG_ACT_NONE, VENG_PHASES, VENG_HERE,
-			      "nothing: the move was aborted on this host");
-	} else if (st->done) {
-		veng_next_set(ret, VENG_ACT_NONE, VENG_PHASES, VENG_HERE,
-			      "nothing: the move is finished on this host");
-	} else if (st->doing[0]) {
-		veng_next_set(ret, VENG_ACT_AGAIN, VENG_PHASES, VENG_HERE,
-			      "a step was interrupted: run the same phase again, or vmhop abort");
-	} else if (is_s(g)) {
-		ph = next_phase_s(st);
-		veng_next_set(ret, VENG_ACT_PHASE, ph, VENG_HERE, "vmhop %s%s", veng_phase_name(ph),
-			      ph == VENG_RESUME ? " (if the gate cannot pass: vmhop restart, a cold "
-			      "start here)" : "");
-	} else {
-		ph = next_phase_d(st);
-		veng_next_set(ret, VENG_ACT_PHASE, ph, VENG_HERE, "vmhop %s%s", veng_phase_name(ph),
-			      ph == VENG_RELEASE ? " (once the VM runs here)" : "");
-	}
-}
-
-int veng_run(struct veng *g, enum veng_phase ph, unsigned flags, struct veng_result *ret,
-	     struct vh_error *e)
-{
-	struct veng_result res = { .phase = ph, .gate = VENG_GATE_WAIT };
-	int64_t t0 = g->now_ns();
-	int r;
-
-	if ((unsigned)ph >= VENG_PHASES)
-		return vh_err(e, -EINVAL, "no such phase");
-	if (!phase_is_mine(g, ph))
-		return vh_err(e, -EINVAL, "%s runs on the source (%s); this host is the destination",
-			      veng_phase_name(ph), g->plan->source.host);
-	if (g->st.aborted && ph != VENG_ABORT && ph != VENG_RESTART)
-		return vh_err(e, -EINVAL, "the move was aborted on this host");
-	switch (ph) {
-	case VENG_PREFLIGHT: r = preflight(g, &res, e); break;
-	case VENG_PREPARE: r = prepare(g, &res, e); break;
-	case VENG_BRIDGE: r = bridge(g, &res, e); break;
-	case VENG_WAIT_SYNC: r = wait_sync(g, &res, e); break;
-	case VENG_MIGRATE: r = migrate(g, flags, &res, e); break;
-	case VENG_RESUME: r = resume(g, flags, &res, e); break;
-	case VENG_RELEASE: r = release(g, &res, e); break;
-	case VENG_CLEANUP: r = cleanup(g, &res, e); break;
-	case VENG_ABORT: r = abort_move(g, &res, e); break;
-	case VENG_RESTART: r = restart_here(g, flags, &res, e); break;
-	default: r = -EINVAL; break;
-	}
-	res.wall_ns = g->now_ns() - t0;
-	if (r == 0 && ph != VENG_PREFLIGHT) {
-		/* Finished: no step is under way, whatever a killed run left
-		 * named (its step found done needs no begin() again). */
-		g->st.doing[0] = '\0';
-		g->st.phase_ns[ph] = res.wall_ns;
-		if (res.outcome == VENG_OK && !(flags & VENG_LEAVE_PAUSED && ph == VENG_MIGRATE) &&
-		    (int)ph > g->st.last_phase && ph != VENG_ABORT && ph != VENG_RESTART)
-			g->st.last_phase = ph;
-		r = save(g, e);
-	}
-	if (!res.next.text[0])
-		veng_next(g, &res.next);
-	if (ret)
-		*ret = res;
-	return r;
 }

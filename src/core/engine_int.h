@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Inside the engine (src/core/engine*.c): what its files share, grouped by
- * the file that defines it.  Not for anyone else: the API is engine.h.
+ * the file that defines it.  engine.c holds the step's glue; each phase file
+ * uses it and the files listed before its own; engine_driver.c uses them
+ * all.  Not for anyone else: the API is engine.h.
  */
 #ifndef VMHOP_CORE_ENGINE_INT_H
 #define VMHOP_CORE_ENGINE_INT_H
