@@ -14,7 +14,10 @@
 # names a file under src/, as -Isrc finds it first), and every symbol an
 # object of src/ takes from another one, read with nm from the objects the
 # build made ($BUILD/obj/src: `make unit` builds them first).  A folder of
-# src/ not in the table below fails until it is given its place.  A second.
+# src/ not in the table below fails until it is given its place.  And inside
+# the folders too one file sits under another: no file of src/ uses one
+# that uses it back, directly or through others (the symbols again).  A
+# second.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-build}
@@ -96,6 +99,32 @@ if [ ${#objs[@]} -gt 0 ]; then
 		from=$(folder "$a") to=$(folder "$b")
 		allowed "$from" "$to" || bad "$a uses $sym of $b: src/$from may not use src/$to"
 	done <<<"$edges"
+	# a circle of files: each one printed, as "a -> b -> ... -> a"
+	circles=$(awk '
+		function visit(v, depth,    i, j, k, w, s) {
+			state[v] = 1
+			stack[depth] = v
+			for (i = 1; i <= n[v]; i++) {
+				w = out[v, i]
+				if (state[w] == 1) {
+					for (k = depth; k > 1 && stack[k] != w; k--)
+						;
+					s = ""
+					for (j = k; j <= depth; j++)
+						s = s stack[j] " -> "
+					print s w
+				} else if (!state[w]) {
+					visit(w, depth + 1)
+				}
+			}
+			state[v] = 2
+		}
+		NF >= 2 { out[$1, ++n[$1]] = $2; node[$1]; node[$2] }
+		END { for (v in node) if (!state[v]) visit(v, 1) }' <<<"$edges")
+	checks=$((checks + 1))
+	while read -r c; do
+		[ -n "$c" ] && bad "files that use each other: $c"
+	done <<<"$circles"
 fi
 
 if [ $fail -gt 0 ]; then
