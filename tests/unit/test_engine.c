@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The engine's step logic (src/core/engine.c) against a simulated host
+ * The engine's step logic (src/core/engine*.c) against a simulated host
  * behind its one seam, struct veng_ops: a small model of LVs, dm devices,
  * one DRBD resource, the helper and the VM on both hosts.  Every action the
  * engine takes is logged, so a test can assert what was done, in which
