@@ -55,7 +55,7 @@ static int secret_from_file(struct vh_ctx *ctx, const char *cmd, const char *pat
 static int parse_uint(const char *s, uint32_t max, uint32_t *ret)
 {
 	uint64_t v = 0;
-	int rc = vh_parse_dec(s, max, &v);
+	int rc = vnum_u64(s, 0, max, &v);
 
 	*ret = (uint32_t)v;	/* 0 on failure: callers stop there anyway */
 	return rc < 0 ? -EINVAL : 0;
@@ -66,7 +66,7 @@ static int parse_timeout(const char *s, int *ret)
 {
 	uint64_t ms;
 
-	if (vh_parse_seconds(s, 86400 * 7, &ms) < 0)
+	if (vnum_seconds_ms(s, 86400 * 7, &ms) < 0)
 		return -EINVAL;
 	*ret = (int)ms;
 	return 0;

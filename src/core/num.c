@@ -6,6 +6,13 @@
 
 #include "core/num.h"
 
+const struct vnum_unit vnum_bytes[] = {
+	{ "b", 1 }, { "B", 1 }, { "s", 512 }, { "S", 512 },
+	{ "k", 1ull << 10 }, { "K", 1ull << 10 }, { "m", 1ull << 20 }, { "M", 1ull << 20 },
+	{ "g", 1ull << 30 }, { "G", 1ull << 30 }, { "t", 1ull << 40 }, { "T", 1ull << 40 },
+	{ NULL, 0 },
+};
+
 /* What scan() read: the sign, the number's magnitude and the unit's multiplier. */
 struct scanned {
 	bool neg;

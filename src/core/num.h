@@ -48,6 +48,11 @@ struct vnum_unit {
 	uint64_t mult;
 };
 
+/* Byte counts as vmhop's commands take them: b (bytes), s (512-byte
+ * sectors), K, M, G, T (powers of 1024), in either case; with VNUM_IEC also
+ * "64KiB", "64KB", "64Ki". */
+extern const struct vnum_unit vnum_bytes[];
+
 /* A number with an optional unit from @units (ended by a row whose suffix
  * is NULL; NULL: no unit is taken): the number times the unit's multiplier,
  * at most @max.  No unit: the number as it is (the caller's base unit). */

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/num.h"
 #include "core/reach.h"
 
 int vreach_uri_host(const char *uri, char *buf, size_t len)
@@ -55,7 +56,7 @@ int vreach_uri_host(const char *uri, char *buf, size_t len)
 int vreach_qemu_uri(const char *uri, char *buf, size_t len, uint16_t *ret_port)
 {
 	const char *h, *rest, *end;
-	unsigned long port = VREACH_MIGRATION_PORT;
+	uint64_t port = VREACH_MIGRATION_PORT;
 	size_t n;
 
 	if (!uri || strncmp(uri, "tcp://", 6))
@@ -77,10 +78,7 @@ int vreach_qemu_uri(const char *uri, char *buf, size_t len, uint16_t *ret_port)
 		n = (size_t)(rest - h);
 	}
 	if (*rest == ':') {
-		char *e;
-
-		port = strtoul(rest + 1, &e, 10);
-		if (e == rest + 1 || *e || port == 0 || port > 65535)
+		if (vnum_u64(rest + 1, VNUM_ZEROS, 65535, &port) < 0 || port == 0)
 			return -EINVAL;
 	} else if (*rest) {
 		return -EINVAL;

@@ -386,7 +386,11 @@ static void migration_controls(void **state)
 	assert_int_equal(vplan_completion_parse("abort:-5", &c, &after), -EINVAL);
 	assert_int_equal(vplan_completion_parse("abort", &c, &after), -EINVAL);
 	assert_int_equal(vplan_completion_parse("pause:5", &c, &after), -EINVAL);
-	assert_int_equal(vplan_completion_parse("converge:99999999999", &c, &after), -EINVAL);
+	assert_int_equal(vplan_completion_parse("converge:99999999999", &c, &after), -ERANGE);
+	assert_int_equal(vplan_completion_parse("converge:18446744073709551617", &c, &after),
+			 -ERANGE);
+	assert_int_equal(vplan_completion_parse("converge:", &c, &after), -EINVAL);
+	assert_int_equal(vplan_completion_parse("converge:5s", &c, &after), -EINVAL);
 	assert_int_equal(vplan_completion_parse(NULL, &c, &after), -EINVAL);
 }
 
