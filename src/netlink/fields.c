@@ -223,11 +223,11 @@ enum drbdnl_value_kind drbdnl_field_kind(enum drbdnl_field_id id)
 	return fields[id].kind;
 }
 
-bool drbdnl_field_is_flag_option(const char *name)
+bool drbdnl_field_positional(enum drbdnl_field_id id)
 {
-	int i = field_by_name(name);
+	const struct field *f = field_get(id);
 
-	return i >= 0 && fields[i].kind == DRBDNL_K_FLAG;
+	return f && f->positional;
 }
 
 bool drbdnl_conf_has(const struct drbdnl_conf *c, enum drbdnl_field_id id)
