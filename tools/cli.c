@@ -60,63 +60,6 @@ int vh_dispatch(struct vh_ctx *ctx, const struct vh_cmd *table, const char *fami
 			fam, sp);
 }
 
-int vh_parse_dec(const char *s, uint64_t max, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	if (!s || !*s)
-		return -EINVAL;
-	for (const char *p = s; *p; p++)
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-	if (s[0] == '0' && s[1])
-		return -EINVAL;		/* octal to strtoul(.., 0), decimal to others */
-	for (const char *p = s; *p; p++) {
-		unsigned d = (unsigned)(*p - '0');
-
-		if (d > max || v > (max - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*ret = v;
-	return 0;
-}
-
-int vh_parse_seconds(const char *s, uint64_t max_s, uint64_t *ret_ms)
-{
-	const char *dot = s ? strchr(s, '.') : NULL;
-	char whole[24];
-	uint64_t sec, ms = 0;
-	size_t n, frac;
-	int rc;
-
-	if (!s || !*s)
-		return -EINVAL;
-	n = dot ? (size_t)(dot - s) : strlen(s);
-	if (n >= sizeof(whole))
-		return -ERANGE;
-	memcpy(whole, s, n);
-	whole[n] = '\0';
-	if ((rc = vh_parse_dec(whole, max_s, &sec)))
-		return rc;
-	if (dot) {
-		frac = strlen(dot + 1);
-		if (!frac || frac > 3)
-			return -EINVAL;	/* "5." or below a millisecond */
-		for (size_t i = 0; i < 3; i++) {
-			char c = i < frac ? dot[1 + i] : '0';
-
-			if (c < '0' || c > '9')
-				return -EINVAL;
-			ms = ms * 10 + (uint64_t)(c - '0');
-		}
-		if (sec == max_s && ms)
-			return -ERANGE;
-	}
-	*ret_ms = sec * 1000 + ms;	/* max_s is bounded by the caller: no overflow */
-	return 0;
-}
-
 int vh_exit_code(int err)
 {
 	if (err < 0)

@@ -62,7 +62,7 @@ static const struct option all_opts[] = {
 static int parse_u64_arg(struct vh_ctx *ctx, const char *opt, const char *s, uint64_t max,
 			 uint64_t *ret)
 {
-	if (vh_parse_dec(s, max, ret) < 0)
+	if (vnum_u64(s, 0, max, ret) < 0)
 		return vh_usage(ctx, "%s: '%s' is not a number from 0 to %" PRIu64 " (decimal)", opt,
 				s, max);
 	return 0;

@@ -5,6 +5,7 @@
  * names are drbdsetup-84's (--resync-rate, --protocol, --shared-secret, ...).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,158 +56,336 @@ static int secret_from_file(struct vh_ctx *ctx, const char *cmd, const char *pat
 static int parse_uint(const char *s, uint32_t max, uint32_t *ret)
 {
 	uint64_t v = 0;
-	int rc = vh_parse_dec(s, max, &v);
+	int rc = vnum_u64(s, 0, max, &v);
 
 	*ret = (uint32_t)v;	/* 0 on failure: callers stop there anyway */
 	return rc < 0 ? -EINVAL : 0;
 }
 
-/* Seconds (to the millisecond), at most a week: fits an int of ms. */
-static int parse_timeout(const char *s, int *ret)
-{
-	uint64_t ms;
+/*
+ * The options of drbd's commands.  Two tables, one for getopt_long and for
+ * --help alike, so that every option is listed and parsed the same way:
+ * vmhop's own options below, and DRBD's -- one per field of the nests a
+ * command sends, under drbdsetup-84's name, from netlink's own table
+ * (src/netlink/fields.c, which also parses their values).
+ */
+enum { A_FORCE = 1, A_TIMEOUT = 2, A_DEFAULTS = 4, A_KEEP = 8, A_OVERRIDE = 16,
+       A_HELPER = A_KEEP | A_OVERRIDE,
+       /* the DRBD options of a nest */
+       A_DISK = 32, A_NET = 64, A_RES = 128,
+       A_EVERY = 256,		/* --help: every command */
+       A_ALL = 511 };
 
-	if (vh_parse_seconds(s, 86400 * 7, &ms) < 0)
-		return -EINVAL;
-	*ret = (int)ms;
+/* getopt_long's values: vmhop's options, then O_FIELD + a field's id */
+enum { O_HELP = 'h', O_FORCE = 256, O_TIMEOUT, O_DEFAULTS, O_KEEP, O_OVERRIDE, O_SECRET_FILE,
+       O_FIELD = 512 };
+
+#define TIMEOUT_MAX_S	(86400 * 7)	/* a week: its milliseconds fit an int */
+
+static const struct drbd_opt {
+	unsigned bit;		/* the commands that take it (A_*); a nest's: listed with it */
+	const char *name;
+	int has_arg;
+	int val;
+	const char *arg;	/* the argument's name in --help */
+	const char *help;
+} drbd_opts[] = {
+	{ A_FORCE, "force", no_argument, O_FORCE, NULL, NULL /* force_help() */ },
+	{ A_TIMEOUT, "timeout", required_argument, O_TIMEOUT, "SECONDS",
+	  "give up after SECONDS (0..604800, to the millisecond; exit 9)" },
+	{ A_DEFAULTS, "set-defaults", no_argument, O_DEFAULTS, NULL,
+	  "the options not given go back to their defaults" },
+	{ A_KEEP, "keep-helper", no_argument, O_KEEP, NULL,
+	  "never change the drbd module's usermode helper (vmhop's resyncs then need a "
+	  "helper that knows the resource)" },
+	{ A_OVERRIDE, "override-helper", no_argument, O_OVERRIDE, NULL,
+	  "replace the usermode helper although the host has DRBD resources vmhop does "
+	  "not hold: their handlers answer success until vmhop's last resource is down" },
+	{ A_NET, "shared-secret-file", required_argument, O_SECRET_FILE, "FILE|-",
+	  "the secret from a file of mode 0600, or stdin" },
+	{ A_EVERY, "help", no_argument, O_HELP, NULL, "this text (-h)" },
+};
+#define N_DRBD_OPTS	(sizeof(drbd_opts) / sizeof(drbd_opts[0]))
+
+/* The DRBD options of each nest: the command bit that takes them, --help's title. */
+static const struct { unsigned bit; const char *title, *cmd; } nests[] = {
+	[DRBDNL_NEST_DISK] = { A_DISK, "disk options", "disk-options" },
+	[DRBDNL_NEST_NET] = { A_NET, "net options", "net-options" },
+	[DRBDNL_NEST_RES] = { A_RES, "resource options", "resource-options" },
+};
+
+/* Does a command taking @allowed take @o?  --help, every command. */
+static bool takes(unsigned allowed, const struct drbd_opt *o)
+{
+	return o->bit == A_EVERY || (allowed & o->bit);
+}
+
+/* A row listed with a nest's DRBD options, not with vmhop's. */
+static bool nest_row(const struct drbd_opt *o)
+{
+	return o->bit == A_DISK || o->bit == A_NET || o->bit == A_RES;
+}
+
+static const struct drbd_opt *own_option(unsigned allowed, const char *name, size_t n)
+{
+	for (size_t i = 0; i < N_DRBD_OPTS; i++)
+		if (takes(allowed, &drbd_opts[i]) && strlen(drbd_opts[i].name) == n &&
+		    !strncmp(drbd_opts[i].name, name, n))
+			return &drbd_opts[i];
+	return NULL;
+}
+
+/* The DRBD field a command taking @allowed reads as --NAME (@n bytes), or -1.
+ * The positional fields (attach's devices and index) are no options, and
+ * a name one of vmhop's options has is that option's: up's --timeout is its
+ * wait, not DRBD's net timeout. */
+static int field_option(unsigned allowed, const char *name, size_t n)
+{
+	if (own_option(allowed, name, n))
+		return -1;
+	for (int i = 0; i < DRBDNL_FIELD_COUNT; i++)
+		if ((allowed & nests[drbdnl_field_nest(i)].bit) && !drbdnl_field_positional(i) &&
+		    strlen(drbdnl_field_name(i)) == n && !strncmp(drbdnl_field_name(i), name, n))
+			return i;
+	return -1;
+}
+
+/* getopt_long's table for a command taking @allowed (@o: room for all). */
+#define MAX_OPTS	(N_DRBD_OPTS + DRBDNL_FIELD_COUNT + 1)
+static void getopt_table(unsigned allowed, struct option *o)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_DRBD_OPTS; i++)
+		if (takes(allowed, &drbd_opts[i]))
+			o[n++] = (struct option){ drbd_opts[i].name, drbd_opts[i].has_arg, NULL,
+						  drbd_opts[i].val };
+	for (int i = 0; i < DRBDNL_FIELD_COUNT; i++) {
+		const char *name = drbdnl_field_name(i);
+
+		if (field_option(allowed, name, strlen(name)) != i)
+			continue;
+		/* a flag stands alone or takes =yes|no; never the next word */
+		o[n++] = (struct option){ name, drbdnl_field_kind(i) == DRBDNL_K_FLAG ?
+					  optional_argument : required_argument, NULL, O_FIELD + i };
+	}
+	o[n] = (struct option){ NULL, 0, NULL, 0 };
+}
+
+static const char *force_help(const char *cmd)
+{
+	if (!strcmp(cmd, "primary"))
+		return "promote although the data is not known to be up to date (drbdsetup's "
+		       "primary --force)";
+	if (!strcmp(cmd, "up"))
+		return "primary --force, before the connect";
+	return "DRBD's forced disconnect or detach";
+}
+
+/* "  --NAME ARG" and @help after it from column 26, wrapped at 79. */
+static void print_option(const char *name, const char *arg, const char *help)
+{
+	enum { COL = 26, WIDTH = 79 };
+	int col = printf("  --%s%s%s", name, arg ? " " : "", arg ? arg : "");
+
+	while (*help) {
+		size_t n = strcspn(help, " ");
+
+		if (col >= COL && col + 1 + (int)n > WIDTH) {
+			putchar('\n');
+			col = 0;
+		}
+		col += col < COL ? printf("%*s", COL - col, "") : printf(" ");
+		col += printf("%.*s", (int)n, help);
+		help += n;
+		help += strspn(help, " ");
+	}
+	putchar('\n');
+}
+
+/* --help: the usage line, then every option the command takes, vmhop's
+ * and DRBD's, each with its unit or values (drbdnl_field_help). */
+static void conf_help(const char *cmd, unsigned allowed, const char *usage)
+{
+	printf("usage: vmhop drbd %s %s\n\noptions:\n", cmd, usage);
+	for (size_t i = 0; i < N_DRBD_OPTS; i++)
+		if (takes(allowed, &drbd_opts[i]) && !nest_row(&drbd_opts[i]))
+			print_option(drbd_opts[i].name, drbd_opts[i].arg,
+				     drbd_opts[i].help ? drbd_opts[i].help : force_help(cmd));
+	for (size_t k = 0; k < sizeof(nests) / sizeof(nests[0]); k++) {
+		if (!(allowed & nests[k].bit))
+			continue;
+		printf("\n%s (drbdsetup-84's names; --NAME VALUE or --NAME=VALUE):\n", nests[k].title);
+		for (int i = 0; i < DRBDNL_FIELD_COUNT; i++) {
+			const char *name = drbdnl_field_name(i);
+			char buf[256];
+
+			if (drbdnl_field_nest(i) != k || drbdnl_field_positional(i))
+				continue;
+			if (field_option(allowed, name, strlen(name)) != i)
+				printf("  (--%s is %s's own option above, not DRBD's; set DRBD's with "
+				       "%s)\n", name, cmd, nests[k].cmd);
+			else if (drbdnl_field_help(i, buf, sizeof(buf)) == 0)
+				printf("  %s\n", buf);
+		}
+		for (size_t i = 0; i < N_DRBD_OPTS; i++)
+			if (drbd_opts[i].bit == nests[k].bit)
+				printf("  --%s %s (%s)\n", drbd_opts[i].name, drbd_opts[i].arg,
+				       drbd_opts[i].help);
+		if (k == DRBDNL_NEST_NET)
+			printf("  (after-sb-0pri, -1pri, -2pri and rr-conflict: only disconnect, and\n"
+			       "  discard-zero-changes for after-sb-0pri, are accepted: the others can\n"
+			       "  throw data away)\n");
+	}
+}
+
+/* A word of argv that getopt_long refused or took for another option
+ * (an abbreviation: options are matched whole): the usage error. */
+static int bad_option(struct vh_ctx *ctx, const char *cmd, unsigned allowed, const char *word,
+		      const char *usage)
+{
+	const char *name = word + 2;
+	size_t n = strcspn(name, "=");
+	const struct drbd_opt *o;
+
+	if (strncmp(word, "--", 2))
+		return vh_usage(ctx, "drbd %s: unknown option %s (usage: %s)", cmd, word, usage);
+	if ((o = own_option(allowed, name, n)) && o->has_arg == no_argument && name[n] == '=')
+		return vh_usage(ctx, "drbd %s: --%s takes no value", cmd, o->name);
+	if (own_option(A_ALL, name, n) || field_option(A_DISK | A_NET | A_RES, name, n) >= 0)
+		return vh_usage(ctx, "drbd %s does not take --%.*s", cmd, (int)n, name);
+	return vh_usage(ctx, "drbd %s: unknown option --%.*s (usage: %s)", cmd, (int)n, name,
+			usage);
+}
+
+static int positional(struct vh_ctx *ctx, const char *cmd, const char *w, int maxpos,
+		      const char *usage, struct args *a)
+{
+	if (a->npos >= maxpos || a->npos >= (int)(sizeof(a->pos) / sizeof(a->pos[0])))
+		return vh_usage(ctx, "drbd %s: too many arguments (usage: %s)", cmd, usage);
+	a->pos[a->npos++] = w;
 	return 0;
 }
 
-/*
- * argv[0] is the command.  Positional words go to a->pos; "--x=v", "--x v"
- * and bare flag options go to the DRBD conf.  @allowed: which of --force,
- * --timeout, --set-defaults the command takes.
- */
-enum { A_FORCE = 1, A_TIMEOUT = 2, A_DEFAULTS = 4, A_HELPER = 16,
-       /* the options of a nest: listed by --help from netlink's own table */
-       A_DISK = 32, A_NET = 64, A_RES = 128, A_CONF = A_DISK | A_NET | A_RES };
-
-/* --help's list of the DRBD options a command takes (drbdnl_field_help). */
-static void conf_help(unsigned allowed)
+/* One option getopt_long found; @arg its value, NULL for a flag alone. */
+static int take_option(struct vh_ctx *ctx, const char *cmd, int c, char *arg, struct args *a)
 {
-	static const struct { unsigned bit; enum drbdnl_nest_kind nest; const char *title; } n[] = {
-		{ A_DISK, DRBDNL_NEST_DISK, "disk options" },
-		{ A_NET, DRBDNL_NEST_NET, "net options" },
-		{ A_RES, DRBDNL_NEST_RES, "resource options" },
-	};
+	struct vh_error e = { 0 };
+	uint64_t ms;
+	const char *name;
 
-	for (size_t k = 0; k < sizeof(n) / sizeof(n[0]); k++) {
-		if (!(allowed & n[k].bit))
-			continue;
-		printf("\n%s (drbdsetup-84's names; --NAME VALUE or --NAME=VALUE):\n", n[k].title);
-		for (int i = 0; i < DRBDNL_FIELD_COUNT; i++) {
-			char buf[256];
-
-			if (drbdnl_field_nest(i) == n[k].nest &&
-			    drbdnl_field_help(i, buf, sizeof(buf)) == 0)
-				printf("  %s\n", buf);
-		}
-		if (n[k].nest == DRBDNL_NEST_NET)
-			printf("  --%s-file FILE|- (the secret from a file of mode 0600, or stdin)\n"
-			       "  (after-sb-0pri, -1pri, -2pri and rr-conflict: only disconnect, and\n"
-			       "  discard-zero-changes for after-sb-0pri, are accepted: the others can\n"
-			       "  throw data away)\n", SECRET_OPT);
+	switch (c) {
+	case O_FORCE:
+		a->force = true;
+		return 0;
+	case O_DEFAULTS:
+		a->set_defaults = true;
+		return 0;
+	case O_KEEP:
+		a->helper = DRBDNL_HELPER_KEEP;
+		return 0;
+	case O_OVERRIDE:
+		a->helper = DRBDNL_HELPER_OVERRIDE;
+		return 0;
+	case O_TIMEOUT:
+		if (vnum_seconds_ms(arg, TIMEOUT_MAX_S, &ms) < 0)
+			return vh_usage(ctx, "drbd %s: --timeout takes seconds (0..604800, to the "
+					"millisecond)", cmd);
+		a->timeout_ms = (int)ms;
+		return 0;
+	case O_SECRET_FILE:
+		return secret_from_file(ctx, cmd, arg, &a->conf);
 	}
+	name = drbdnl_field_name(c - O_FIELD);
+	if (!strcmp(name, SECRET_OPT))
+		fprintf(stderr, "vmhop: warning: --%s on the command line can be read by every "
+			"user (ps, /proc/PID/cmdline); use --%s-file FILE (mode 0600) or "
+			"--%s-file - (stdin)\n", SECRET_OPT, SECRET_OPT, SECRET_OPT);
+	if (drbdnl_conf_set_text(&a->conf, name, arg, &e) < 0)
+		return vh_usage(ctx, "drbd %s: %s", cmd, e.msg);
+	if (!strcmp(name, SECRET_OPT) && arg)
+		/* shorten its time in /proc/PID/cmdline: it is in a->conf now */
+		explicit_bzero(arg, strlen(arg));
+	return 0;
 }
 
+/* Does @word ("--NAME" or "--NAME=VALUE") name an option of @lo whole?
+ * (getopt_long also takes an unambiguous abbreviation.) */
+static bool named_whole(const struct option *lo, const char *word)
+{
+	size_t n = strcspn(word + 2, "=");
+
+	for (; lo->name; lo++)
+		if (strlen(lo->name) == n && !strncmp(lo->name, word + 2, n))
+			return true;
+	return false;
+}
+
+/* A word with one dash ("-r0", "-1") is an argument, as it always was: a
+ * DRBD resource may be so named.  Only -h is a short option. */
+static bool one_dash_word(const char *w)
+{
+	return w[0] == '-' && w[1] && w[1] != '-' && strcmp(w, "-h");
+}
+
+/*
+ * argv[0] is the command.  Options may stand anywhere, each matched whole
+ * (getopt_long's abbreviations are refused), as --NAME VALUE or
+ * --NAME=VALUE; a DRBD flag alone or --NAME=yes|no.  The other words, in
+ * order, go to a->pos; after "--" all are.  @allowed: the options
+ * (A_*) the command takes.  0; -1 after --help; or the usage error's code.
+ */
 static int parse_args(struct vh_ctx *ctx, int argc, char **argv, unsigned allowed, int minpos,
 		      int maxpos, const char *usage, struct args *a)
 {
-	struct vh_error e = { 0 };
+	struct option lo[MAX_OPTS];
+	int base = 0, c, r;
 
 	memset(a, 0, sizeof(*a));
 	a->timeout_ms = -1;
-	for (int i = 1; i < argc; i++) {
-		char *arg = argv[i];
-		char name[64];
-		const char *val = NULL;
-		char *eq;
+	getopt_table(allowed, lo);
+	/* getopt_long reads argv + base, argv[base] standing for the program:
+	 * after a one-dash word it starts again past it (optind = 0 is glibc's
+	 * full re-initialisation, also between the runs of vh_main in a test). */
+	optind = 0;
+	opterr = 0;
+	for (;;) {
+		int at = base + (optind ? optind : 1);
 
-		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-			printf("usage: vmhop drbd %s %s\n", argv[0], usage);
-			conf_help(allowed);
-			return -1;
-		}
-		if (strncmp(arg, "--", 2) || arg[2] == '\0') {
-			if (a->npos >= maxpos || a->npos >= 8)
-				return vh_usage(ctx, "drbd %s: too many arguments (usage: %s)", argv[0],
-						usage);
-			a->pos[a->npos++] = arg;
+		if (at < argc && one_dash_word(argv[at])) {
+			if ((r = positional(ctx, argv[0], argv[at], maxpos, usage, a)))
+				return r;
+			base = at;
+			optind = 0;
 			continue;
 		}
-		eq = strchr(arg, '=');
-		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - arg - 2) : (int)strlen(arg + 2),
-			 arg + 2);
-		if (eq)
-			val = eq + 1;
-		if ((allowed & A_FORCE) && !strcmp(name, "force")) {
-			a->force = true;
-			continue;
-		}
-		if ((allowed & A_DEFAULTS) && !strcmp(name, "set-defaults")) {
-			a->set_defaults = true;
-			continue;
-		}
-		if ((allowed & A_HELPER) && !strcmp(name, "keep-helper")) {
-			a->helper = DRBDNL_HELPER_KEEP;
-			continue;
-		}
-		if ((allowed & A_HELPER) && !strcmp(name, "override-helper")) {
-			a->helper = DRBDNL_HELPER_OVERRIDE;
-			continue;
-		}
-		if ((allowed & A_TIMEOUT) && !strcmp(name, "timeout")) {
-			if (!val && i + 1 < argc)
-				val = argv[++i];
-			if (!val || parse_timeout(val, &a->timeout_ms) < 0)
-				return vh_usage(ctx, "drbd %s: --timeout takes seconds (0..604800, "
-						"to the millisecond)", argv[0]);
-			continue;
-		}
-		if (!(allowed & A_CONF))
-			return vh_usage(ctx, "drbd %s: unknown option --%s (usage: %s)", argv[0], name,
-					usage);
-		if (!strcmp(name, SECRET_OPT "-file")) {
-			int r;
-
-			if (!val && i + 1 < argc)
-				val = argv[++i];
-			if ((r = secret_from_file(ctx, argv[0], val, &a->conf)))
+		c = getopt_long(argc - base, argv + base, "-:h", lo, NULL);
+		if (c == -1)
+			break;
+		if (c == 1) {
+			if ((r = positional(ctx, argv[0], optarg, maxpos, usage, a)))
 				return r;
 			continue;
 		}
-		if (!val && !drbdnl_field_is_flag_option(name)) {
-			if (i + 1 >= argc)
-				return vh_usage(ctx, "drbd %s: --%s needs a value", argv[0], name);
-			val = argv[++i];
+		if (c == '?' || (!strncmp(argv[at], "--", 2) && !named_whole(lo, argv[at])))
+			return bad_option(ctx, argv[0], allowed, argv[at], usage);
+		if (c == ':')
+			return vh_usage(ctx, "drbd %s: %s needs a value", argv[0], argv[at]);
+		if (c == O_HELP) {
+			conf_help(argv[0], allowed, usage);
+			return -1;
 		}
-		if (!strcmp(name, SECRET_OPT))
-			fprintf(stderr, "vmhop: warning: --%s on the command line can be read by every "
-				"user (ps, /proc/PID/cmdline); use --%s-file FILE (mode 0600) or "
-				"--%s-file - (stdin)\n", SECRET_OPT, SECRET_OPT, SECRET_OPT);
-		if (drbdnl_conf_set_text(&a->conf, name, val, &e) < 0)
-			return vh_usage(ctx, "drbd %s: %s", argv[0], e.msg);
-		if (!strcmp(name, SECRET_OPT) && val)
-			/* shorten its time in /proc/PID/cmdline: it is in a->conf now */
-			explicit_bzero((char *)val, strlen(val));
+		if ((r = take_option(ctx, argv[0], c, optarg, a)))
+			return r;
 	}
+	for (int i = base + optind; i < argc; i++)
+		if ((r = positional(ctx, argv[0], argv[i], maxpos, usage, a)))
+			return r;
 	if (a->npos < minpos)
 		return vh_usage(ctx, "drbd %s: missing arguments (usage: vmhop drbd %s %s)", argv[0],
 				argv[0], usage);
 	return 0;
 }
-
-/* Only options of @nest may be given to a command that sends that nest. */
-static int check_nests(struct vh_ctx *ctx, const char *cmd, const struct drbdnl_conf *c,
-		       unsigned nests)
-{
-	for (int i = 0; i < DRBDNL_FIELD_COUNT; i++)
-		if (drbdnl_conf_has(c, i) && !(nests & (1u << drbdnl_field_nest(i))))
-			return vh_usage(ctx, "drbd %s does not take --%s", cmd, drbdnl_field_name(i));
-	return 0;
-}
-
-#define NEST(n) (1u << (n))
 
 static int open_nl(struct vh_ctx *ctx, struct drbdnl **h)
 {
@@ -654,7 +833,7 @@ static int do_helper(struct vh_ctx *ctx, int argc, char **argv)
 	int rc = 0, r;
 
 	if (!strcmp(what, "--help") || !strcmp(what, "-h")) {
-		printf("usage: vmhop drbd helper %s\n", usage);
+		conf_help("helper", A_HELPER, usage);
 		return VH_EXIT_OK;
 	}
 	if (strcmp(what, "show") && strcmp(what, "make-safe") && strcmp(what, "release") &&
@@ -710,8 +889,6 @@ static int do_new_resource(struct vh_ctx *ctx, int argc, char **argv)
 			"[--on-no-data-accessible io-error|suspend-io]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
-	if ((rc = check_nests(ctx, argv[0], &a.conf, NEST(DRBDNL_NEST_RES))))
-		return rc;
 	if ((rc = open_nl(ctx, &h)))
 		return rc;
 	return finish(ctx, argv[0], h, drbdnl_new_resource(h, a.pos[0], &a.conf, &e), &e);
@@ -728,8 +905,6 @@ static int do_resource_options(struct vh_ctx *ctx, int argc, char **argv)
 			"RESOURCE [--set-defaults] [resource options]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
-	if ((rc = check_nests(ctx, argv[0], &a.conf, NEST(DRBDNL_NEST_RES))))
-		return rc;
 	if ((rc = open_nl(ctx, &h)))
 		return rc;
 	return finish(ctx, argv[0], h,
@@ -801,8 +976,7 @@ static int do_attach(struct vh_ctx *ctx, int argc, char **argv)
 			"MINOR LOWER-DEV META-DEV META-IDX [disk options]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
-	if ((rc = check_nests(ctx, argv[0], &a.conf, NEST(DRBDNL_NEST_DISK))) ||
-	    (rc = minor_arg(ctx, a.pos[0], &minor)) || (rc = disk_positional(ctx, &a, 1)))
+	if ((rc = minor_arg(ctx, a.pos[0], &minor)) || (rc = disk_positional(ctx, &a, 1)))
 		return rc;
 	if ((rc = open_nl(ctx, &h)))
 		return rc;
@@ -821,8 +995,7 @@ static int do_disk_options(struct vh_ctx *ctx, int argc, char **argv)
 			"MINOR [--set-defaults] [disk options]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
-	if ((rc = check_nests(ctx, argv[0], &a.conf, NEST(DRBDNL_NEST_DISK))) ||
-	    (rc = minor_arg(ctx, a.pos[0], &minor)))
+	if ((rc = minor_arg(ctx, a.pos[0], &minor)))
 		return rc;
 	if ((rc = open_nl(ctx, &h)))
 		return rc;
@@ -842,8 +1015,7 @@ static int do_connect(struct vh_ctx *ctx, int argc, char **argv)
 			"RESOURCE LOCAL-ADDR PEER-ADDR [net options] [--keep-helper|--override-helper]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
-	if ((rc = check_nests(ctx, argv[0], &a.conf, NEST(DRBDNL_NEST_NET))) ||
-	    (rc = addr_arg(ctx, a.pos[1], &local)) || (rc = addr_arg(ctx, a.pos[2], &peer)))
+	if ((rc = addr_arg(ctx, a.pos[1], &local)) || (rc = addr_arg(ctx, a.pos[2], &peer)))
 		return rc;
 	if ((rc = open_nl(ctx, &h)))
 		return rc;
@@ -866,8 +1038,7 @@ static int do_net_options(struct vh_ctx *ctx, int argc, char **argv)
 			"LOCAL-ADDR PEER-ADDR [--set-defaults] [net options]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
-	if ((rc = check_nests(ctx, argv[0], &a.conf, NEST(DRBDNL_NEST_NET))) ||
-	    (rc = addr_arg(ctx, a.pos[0], &local)) || (rc = addr_arg(ctx, a.pos[1], &peer)))
+	if ((rc = addr_arg(ctx, a.pos[0], &local)) || (rc = addr_arg(ctx, a.pos[1], &peer)))
 		return rc;
 	if ((rc = open_nl(ctx, &h)))
 		return rc;
@@ -948,9 +1119,7 @@ static int do_down(struct vh_ctx *ctx, int argc, char **argv)
 	struct args a;
 	int rc, r;
 
-	rc = parse_args(ctx, argc, argv, A_HELPER, 1, 1, "RESOURCE [--keep-helper]", &a);
-	if (!rc && a.helper == DRBDNL_HELPER_OVERRIDE)
-		rc = vh_usage(ctx, "drbd %s does not take --override-helper", argv[0]);
+	rc = parse_args(ctx, argc, argv, A_KEEP, 1, 1, "RESOURCE [--keep-helper]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
 	if ((rc = open_nl(ctx, &h)))
@@ -980,13 +1149,11 @@ static int do_up(struct vh_ctx *ctx, int argc, char **argv)
 
 	rc = parse_args(ctx, argc, argv, A_DISK | A_NET | A_TIMEOUT | A_HELPER | A_FORCE, 7, 7,
 			"RESOURCE MINOR LOWER-DEV META-DEV META-IDX LOCAL-ADDR PEER-ADDR "
-			"[disk and net options] [--force (primary --force, before the connect)] "
+			"[disk and net options] [--force] "
 			"[--timeout SECONDS] [--keep-helper|--override-helper]", &a);
 	if (rc)
 		return rc < 0 ? VH_EXIT_OK : rc;
-	if ((rc = check_nests(ctx, argv[0], &a.conf,
-			      NEST(DRBDNL_NEST_DISK) | NEST(DRBDNL_NEST_NET))) ||
-	    (rc = minor_arg(ctx, a.pos[1], &minor)) || (rc = disk_positional(ctx, &a, 2)) ||
+	if ((rc = minor_arg(ctx, a.pos[1], &minor)) || (rc = disk_positional(ctx, &a, 2)) ||
 	    (rc = addr_arg(ctx, a.pos[5], &local)) || (rc = addr_arg(ctx, a.pos[6], &peer)))
 		return rc;
 	if ((rc = open_nl(ctx, &h)))

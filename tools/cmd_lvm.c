@@ -33,36 +33,11 @@ static json_object *lv_json(const struct vlvm_lv_info *li)
 	return o;
 }
 
-/* Bytes, with an optional binary suffix: 512, 4s (sectors), 64K, 200M, 2G, 1T. */
+/* Bytes, with an optional binary suffix: 512, 4s (sectors), 64K, 200M, 2GiB, 1T
+ * (core/num.h's vnum_bytes). */
 static int parse_size(const char *s, uint64_t *ret)
 {
-	char *end;
-	unsigned long long v;
-	uint64_t mul = 1;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	if (*end) {
-		switch (*end) {
-		case 'b': case 'B': mul = 1; break;
-		case 's': case 'S': mul = 512; break;
-		case 'k': case 'K': mul = 1ULL << 10; break;
-		case 'm': case 'M': mul = 1ULL << 20; break;
-		case 'g': case 'G': mul = 1ULL << 30; break;
-		case 't': case 'T': mul = 1ULL << 40; break;
-		default: return -EINVAL;
-		}
-		if (end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
-			return -EINVAL;
-	}
-	if (v > UINT64_MAX / mul)
-		return -ERANGE;
-	*ret = v * mul;
-	return 0;
+	return vnum_size(s, VNUM_ZEROS | VNUM_IEC, vnum_bytes, UINT64_MAX, ret);
 }
 
 /* -1: go on; else the exit code (help printed, or usage error). */

@@ -22,35 +22,10 @@ struct meta_args {
 	uint64_t backing_bytes;
 };
 
-/* "123", "4096K", "100M", "2G", "1T" (binary units). */
+/* "123", "4096K", "100M", "2GiB", "1T" (binary units; core/num.h's vnum_bytes). */
 static int parse_bytes(const char *s, uint64_t *ret)
 {
-	unsigned long long v;
-	char *end;
-	int shift = 0;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: return -EINVAL;
-	}
-	if (*end == 'i' && shift)
-		end++;
-	if ((*end == 'B' || *end == 'b') && shift)
-		end++;
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
-		return -EINVAL;
-	*ret = (uint64_t)v << shift;
-	return 0;
+	return vnum_size(s, VNUM_ZEROS | VNUM_IEC, vnum_bytes, UINT64_MAX, ret);
 }
 
 static int parse_args(struct vh_ctx *ctx, int argc, char **argv, bool allow_force,
@@ -66,7 +41,7 @@ static int parse_args(struct vh_ctx *ctx, int argc, char **argv, bool allow_forc
 		if (!strcmp(s, "--index") && i + 1 < argc) {
 			uint64_t v;
 
-			if (vh_parse_dec(argv[++i], VMETA_INDEX_MAX, &v) < 0)
+			if (vnum_u64(argv[++i], 0, VMETA_INDEX_MAX, &v) < 0)
 				return vh_usage(ctx, "--index: expected 0..%d (decimal), got '%s'",
 						VMETA_INDEX_MAX, argv[i]);
 			a->index = (int)v;

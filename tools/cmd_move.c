@@ -148,19 +148,10 @@ void vh_plan_options_help(FILE *f)
 	}
 }
 
+/* plan's numbers: decimal, leading zeros allowed ("0100" is a hundred) */
 static int num(const char *s, uint64_t max, uint64_t *ret)
 {
-	char *end;
-	unsigned long long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*ret = v;
-	return 0;
+	return vnum_u64(s, VNUM_ZEROS, max, ret);
 }
 
 static json_object *summary(const struct vplan *p, const char *path)

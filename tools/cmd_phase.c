@@ -88,7 +88,7 @@ int phase_parse(struct vh_ctx *ctx, const char *name, int argc, char **argv,
 
 			if (strcmp(name, "send"))
 				return vh_usage(ctx, "%s: --migrate-retries is for send", name);
-			if (vh_parse_dec(optarg, VH_MIGRATE_RETRIES_MAX, &v) < 0)
+			if (vnum_u64(optarg, 0, VH_MIGRATE_RETRIES_MAX, &v) < 0)
 				return vh_usage(ctx, "%s: --migrate-retries takes 0 to %u, not '%s'",
 						name, VH_MIGRATE_RETRIES_MAX, optarg);
 			a->migrate_retries = (unsigned)v;

@@ -62,13 +62,13 @@ static int parse(struct vh_ctx *ctx, int argc, char **argv, struct tune_args *a)
 		case 'd': a->state_dir = optarg; break;
 		case 'u': a->uri = optarg; break;
 		case 'm':
-			if (vh_parse_dec(optarg, 2000000, &a->downtime_ms) < 0 || !a->downtime_ms)
+			if (vnum_u64(optarg, 0, 2000000, &a->downtime_ms) < 0 || !a->downtime_ms)
 				return vh_usage(ctx, "tune: --max-downtime takes 1..2000000 ms, not "
 						"'%s'", optarg);
 			a->downtime_set = true;
 			break;
 		case 'b':
-			if (vh_parse_dec(optarg, 1048576, &a->bandwidth_mib) < 0 || !a->bandwidth_mib)
+			if (vnum_u64(optarg, 0, 1048576, &a->bandwidth_mib) < 0 || !a->bandwidth_mib)
 				return vh_usage(ctx, "tune: --bandwidth takes 1..1048576 MiB/s, not "
 						"'%s'", optarg);
 			a->bandwidth_set = true;

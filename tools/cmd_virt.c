@@ -87,7 +87,7 @@ static int parse(struct vh_ctx *ctx, int argc, char **argv, struct vopts *o, int
 		case O_KEEP_SOURCE: o->keep_source = true; break;
 		case O_NO_EVENTS: o->no_events = true; break;
 		case O_MAX_DOWNTIME: case O_BANDWIDTH: case O_TIMEOUT: case O_INTERVAL: case O_COUNT:
-			if (vh_parse_dec(optarg, opt_max(c), &v) < 0)
+			if (vnum_u64(optarg, 0, opt_max(c), &v) < 0)
 				return vh_usage(ctx, "%s: '%s' is not a number from 0 to %llu (decimal)",
 						argv[0], optarg, (unsigned long long)opt_max(c));
 			if (c == O_MAX_DOWNTIME) o->max_downtime = v;

@@ -74,12 +74,11 @@ static int raise_priority(struct vh_ctx *ctx, const char *cmd)
 	if (!moves(cmd))
 		return 0;
 	if (v && *v) {
-		char *end;
+		int64_t n;
 
-		errno = 0;
-		want = strtol(v, &end, 10);
-		if (errno || *end || want < -20 || want > 19)
+		if (vnum_i64(v, VNUM_ZEROS, -20, 19, &n) < 0)
 			return vh_usage(ctx, "VMHOP_NICE=%s: not a nice value (-20 to 19)", v);
+		want = (long)n;
 		if (!want)
 			return 0;
 	}

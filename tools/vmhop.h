@@ -14,6 +14,9 @@
 
 #include "base/error.h"
 #include "base/jsonx.h"
+/* Numbers on the command line: vnum_u64(s, 0, max, &v) is decimal digits
+ * only (no sign, no space, no leading zero but "0" itself), bounded. */
+#include "base/num.h"
 
 /* Exit codes: one per kind of failure, so an orchestrator can branch on them.
  * Listed in README.md and in `vmhop --help`; keep the three in step. */
@@ -53,13 +56,6 @@ struct vh_cmd {
 int vh_dispatch(struct vh_ctx *ctx, const struct vh_cmd *table, const char *family,
 		int argc, char **argv);
 void vh_print_table_help(const struct vh_cmd *table, const char *family);
-
-/* A number on the command line: decimal digits only (no sign, no space, no
- * leading zero but "0" itself), at most @max.  0, -EINVAL or -ERANGE. */
-int vh_parse_dec(const char *s, uint64_t max, uint64_t *ret);
-/* Seconds, "S" or "S.mmm" (to the millisecond), at most @max_s (keep it below
- * UINT64_MAX / 1000), as milliseconds.  0, -EINVAL or -ERANGE. */
-int vh_parse_seconds(const char *s, uint64_t max_s, uint64_t *ret_ms);
 
 /* A secret from @path ("-": one line of standard input) into @buf, NUL-
  * terminated, its newline stripped.  The file must be regular, owned by root

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/num.h"
 #include "base/reach.h"
 
 int vreach_uri_host(const char *uri, char *buf, size_t len)
@@ -55,7 +56,7 @@ int vreach_uri_host(const char *uri, char *buf, size_t len)
 int vreach_qemu_uri(const char *uri, char *buf, size_t len, uint16_t *ret_port)
 {
 	const char *h, *rest, *end;
-	unsigned long port = VREACH_MIGRATION_PORT;
+	uint64_t port = VREACH_MIGRATION_PORT;
 	size_t n;
 
 	if (!uri || strncmp(uri, "tcp://", 6))
@@ -77,10 +78,7 @@ int vreach_qemu_uri(const char *uri, char *buf, size_t len, uint16_t *ret_port)
 		n = (size_t)(rest - h);
 	}
 	if (*rest == ':') {
-		char *e;
-
-		port = strtoul(rest + 1, &e, 10);
-		if (e == rest + 1 || *e || port == 0 || port > 65535)
+		if (vnum_u64(rest + 1, VNUM_ZEROS, 65535, &port) < 0 || port == 0)
 			return -EINVAL;
 	} else if (*rest) {
 		return -EINVAL;
@@ -233,27 +231,38 @@ static int read_error(int fd, const struct vreach_syn *s)
 	return 0;
 }
 
+int vreach_source(const struct sockaddr *dst, socklen_t len, struct sockaddr_storage *ret)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = (socklen_t)sizeof(ss);
+	int u, r;
+
+	u = socket(dst->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (u < 0)
+		return -errno;
+	r = connect(u, dst, len) < 0 || getsockname(u, (struct sockaddr *)&ss, &l) < 0 ? -errno : 0;
+	close(u);
+	if (r < 0)
+		return r;
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = 0;
+	else if (ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+	*ret = ss;
+	return 0;
+}
+
 /* The source address the kernel would use towards @a, and a TCP port of
  * ours reserved for the probe (bound, never listening: the kernel resets
  * whatever comes to it, the SYN-ACK included).  The bound socket, or a
  * negative errno. */
 static int source_of(const struct addrinfo *a, struct vreach_syn *s)
 {
-	socklen_t l = (socklen_t)sizeof(s->src);
-	int u, t, r;
+	socklen_t l;
+	int t, r;
 
-	u = socket(a->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (u < 0)
-		return -errno;
-	r = connect(u, a->ai_addr, a->ai_addrlen) < 0 ||
-	    getsockname(u, (struct sockaddr *)&s->src, &l) < 0 ? -errno : 0;
-	close(u);
-	if (r < 0)
+	if ((r = vreach_source(a->ai_addr, a->ai_addrlen, &s->src)) < 0)
 		return r;
-	if (a->ai_family == AF_INET)
-		((struct sockaddr_in *)&s->src)->sin_port = 0;
-	else
-		((struct sockaddr_in6 *)&s->src)->sin6_port = 0;
 	t = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (t < 0)
 		return -errno;

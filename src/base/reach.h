@@ -26,6 +26,17 @@ int vreach_uri_host(const char *uri, char *buf, size_t len) VH_MUST_CHECK;
 int vreach_qemu_uri(const char *uri, char *buf, size_t len, uint16_t *ret_port) VH_MUST_CHECK;
 
 /*
+ * The address this host sends from towards @dst (@len bytes, AF_INET or
+ * AF_INET6): the kernel's own choice for a UDP socket connected there
+ * (connect() sends nothing), routing, policy rules and a route's preferred
+ * source included; its port 0.  0, or connect()'s negative errno
+ * (-ENETUNREACH: no route; -EHOSTUNREACH, -EACCES, -EINVAL: an unreachable,
+ * prohibit or blackhole route).
+ */
+int vreach_source(const struct sockaddr *dst, socklen_t len, struct sockaddr_storage *ret)
+	VH_MUST_CHECK;
+
+/*
  * Does @host answer on TCP @port, asked half open within @timeout_ms: a SYN
  * from a raw socket (root's CAP_NET_RAW), never a connection.  A QEMU that
  * listens there for another move's memory would accept a connect() as its

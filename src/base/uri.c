@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/num.h"
 #include "base/uri.h"
 
 #define FORM "qemu[+ssh|+tls|+tcp]://[user@]host[:port]/system"
@@ -121,16 +122,10 @@ static int check_host(const char *uri, const char *what, const char *h, size_t n
 static int check_port(const char *uri, const char *what, const char *p, size_t n,
 		      struct vh_error *e)
 {
-	unsigned v = 0;
+	uint64_t v;
 
-	if (n == 0 || n > 5 || p[0] == '0')
-		return refuse(e, what, uri, "%s", "the port must be a number 1..65535");
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return refuse(e, what, uri, "%s", "the port must be a number 1..65535");
-		v = v * 10 + (unsigned)(p[i] - '0');
-	}
-	if (v > 65535)
+	/* decimal, no leading zero */
+	if (vnum_u64n(p, n, 0, 65535, &v) < 0 || v == 0)
 		return refuse(e, what, uri, "%s", "the port must be a number 1..65535");
 	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "base/file.h"
 #include "base/jsonx.h"
+#include "base/num.h"
 #include "base/uri.h"
 #include "core/plan.h"
 #include "meta/meta.h"
@@ -206,8 +207,9 @@ int vplan_completion_parse(const char *s, enum vplan_completion *ret_action,
 			   uint32_t *ret_after_s)
 {
 	const char *colon = s ? strchr(s, ':') : NULL;
-	unsigned long long v = 0;
+	uint64_t v;
 	size_t n;
+	int r;
 
 	if (!colon)
 		return -EINVAL;
@@ -219,15 +221,10 @@ int vplan_completion_parse(const char *s, enum vplan_completion *ret_action,
 	else
 		return -EINVAL;
 	/* decimal, no sign, no leading zero, 1..VPLAN_TIMEOUT_MAX */
-	if (!colon[1] || colon[1] == '0' || strlen(colon + 1) > 10)
+	if ((r = vnum_u64(colon + 1, 0, VPLAN_TIMEOUT_MAX, &v)) < 0)
+		return r;
+	if (v == 0)
 		return -EINVAL;
-	for (const char *c = colon + 1; *c; c++) {
-		if (*c < '0' || *c > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned)(*c - '0');
-	}
-	if (v > VPLAN_TIMEOUT_MAX)
-		return -ERANGE;
 	*ret_after_s = (uint32_t)v;
 	return 0;
 }

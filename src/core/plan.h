@@ -258,7 +258,7 @@ struct vplan_host_ops {
 	/* @name to a numeric address (getaddrinfo; @family AF_UNSPEC or a family). */
 	int (*resolve)(const char *name, int family, char *ret_addr, size_t len, int *ret_family,
 		       struct vh_error *e);
-	/* The source address the kernel would use to reach @dst (rtnetlink). */
+	/* The source address the kernel would use to reach @dst (vplan_route_source). */
 	int (*route_source)(const char *dst, int family, char *ret_addr, size_t len,
 			    struct vh_error *e);
 	/* Minors, ports and resources DRBD uses now (netlink). */
@@ -301,13 +301,13 @@ int vplan_build(const struct vplan_request *req, const struct vplan_host_ops *op
  * hot-plugged since the plan would not move). */
 int vplan_check_domain(const struct vplan *p, const char *xml, struct vh_error *e) VH_MUST_CHECK;
 
-/* Route lookup over a raw NETLINK_ROUTE socket (RTM_GETROUTE with RTA_DST):
- * the reply's RTA_PREFSRC.  Exposed for the fuzz harness and tests:
- * vplan_parse_route_reply() reads one reply of @len bytes. */
+/* The address this host sends from towards @dst (numeric, of @family), as
+ * text: the kernel's own choice for a UDP socket connected there
+ * (vreach_source(): routing, policy rules and a route's preferred source
+ * included; nothing is sent).  -EINVAL when @dst is not a numeric address
+ * of @family; else the kernel's errno (-ENETUNREACH: no route). */
 int vplan_route_source(const char *dst, int family, char *ret_addr, size_t len,
 		       struct vh_error *e) VH_MUST_CHECK;
-int vplan_parse_route_reply(const void *buf, size_t len, uint32_t seq, int family,
-			    char *ret_addr, size_t addr_len, struct vh_error *e) VH_MUST_CHECK;
 
 /* This host's addresses of @family, by one RTM_GETADDR dump of that family
  * (what getifaddrs reads, without its link dump): found[i] = 1 for each

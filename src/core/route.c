@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Which of this host's addresses reaches a peer: one RTM_GETROUTE request
- * with RTA_DST over a raw NETLINK_ROUTE socket (libnl-route is not one of
- * our libraries), answered with the kernel's route and its RTA_PREFSRC.
- * A route without a preferred source (a gateway route without "src") falls
- * back to the kernel's own choice for a UDP socket connected to the peer,
- * which sends nothing.
+ * Which of this host's addresses reaches a peer: the kernel's own answer,
+ * the source address of a UDP socket connected to it (which sends
+ * nothing: core/reach.h), policy routing and a route's preferred source
+ * included.  And this host's addresses: one RTM_GETADDR dump over a raw
+ * NETLINK_ROUTE socket (libnl-route is not one of our libraries).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,8 +19,38 @@
 #include <unistd.h>
 
 #include "core/plan.h"
+#include "base/reach.h"
 
 #define ROUTE_TIMEOUT_MS 2000
+
+int vplan_route_source(const char *dst, int family, char *ret_addr, size_t len, struct vh_error *e)
+{
+	struct sockaddr_storage ss = { 0 }, src;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	void *bin = family == AF_INET6 ? (void *)&s6->sin6_addr : (void *)&s4->sin_addr;
+	int r;
+
+	if ((family != AF_INET && family != AF_INET6) || inet_pton(family, dst, bin) != 1)
+		return vh_err(e, -EINVAL, "'%s' is not a numeric address", dst);
+	/* any port: routing does not look at it (a policy rule could) */
+	ss.ss_family = (sa_family_t)family;
+	if (family == AF_INET)
+		s4->sin_port = htons(9);
+	else
+		s6->sin6_port = htons(9);
+	r = vreach_source((struct sockaddr *)&ss, family == AF_INET ? sizeof(*s4) : sizeof(*s6),
+			  &src);
+	if (r < 0)
+		return vh_err(e, r, "route to %s: route lookup: %s", dst, strerror(-r));
+	if (!inet_ntop(family, family == AF_INET ? (void *)&((struct sockaddr_in *)&src)->sin_addr
+						 : (void *)&((struct sockaddr_in6 *)&src)->sin6_addr,
+		       ret_addr, (socklen_t)len))
+		return vh_err(e, -ENOSPC, "route to %s: route lookup: address buffer too small", dst);
+	return 0;
+}
+
+/* ---- this host's addresses: one RTM_GETADDR dump ------------------------ */
 
 /* An NLMSG_ERROR, checked against its own length: 0 for an ack, else its errno
  * (negative), or -EBADMSG for one cut short or out of the errno range. */
@@ -80,154 +109,6 @@ static ssize_t rt_recv(int fd, void *buf, size_t cap, const char *late, struct v
 		return vh_err(e, -EMSGSIZE, "rtnetlink: a message of %zd bytes", got);
 	return got;
 }
-
-int vplan_parse_route_reply(const void *buf, size_t len, uint32_t seq, int family,
-			    char *ret_addr, size_t addr_len, struct vh_error *e)
-{
-	const struct nlmsghdr *nlh;
-	size_t alen = family == AF_INET6 ? 16 : 4;
-
-	if (family != AF_INET && family != AF_INET6)
-		return vh_err(e, -EAFNOSUPPORT, "route lookup: unknown address family");
-	/* Bounded by @len: each header is checked against what is left. */
-	for (size_t off = 0, step; len - off >= sizeof(*nlh); off += step) {
-		const struct rtmsg *rtm;
-		const struct rtattr *rta;
-		int alen_left;
-
-		nlh = (const struct nlmsghdr *)((const char *)buf + off);
-		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - off)
-			break;
-		step = NLMSG_ALIGN(nlh->nlmsg_len);
-		if (step > len - off)
-			step = len - off;
-		if (nlh->nlmsg_seq != seq)
-			continue;
-		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			int r = rt_nlerr(nlh, "route lookup", e);
-
-			if (r < 0)
-				return r;
-			continue;
-		}
-		if (nlh->nlmsg_type != RTM_NEWROUTE)
-			continue;
-		if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)))
-			return vh_err(e, -EBADMSG, "route lookup: short route message");
-		rtm = NLMSG_DATA(nlh);
-		if (rtm->rtm_family != family)
-			return vh_err(e, -EBADMSG, "route lookup: reply of another address family");
-		if (rtm->rtm_type == RTN_UNREACHABLE || rtm->rtm_type == RTN_PROHIBIT ||
-		    rtm->rtm_type == RTN_BLACKHOLE)
-			return vh_err(e, -EHOSTUNREACH, "no route to the destination");
-		alen_left = (int)RTM_PAYLOAD(nlh);
-		for (rta = RTM_RTA(rtm); RTA_OK(rta, alen_left); rta = RTA_NEXT(rta, alen_left)) {
-			if (rta->rta_type != RTA_PREFSRC)
-				continue;
-			if (RTA_PAYLOAD(rta) != alen)
-				return vh_err(e, -EBADMSG, "route lookup: RTA_PREFSRC of %u bytes",
-					      (unsigned)RTA_PAYLOAD(rta));
-			if (!inet_ntop(family, RTA_DATA(rta), ret_addr, (socklen_t)addr_len))
-				return vh_err(e, -ENOSPC, "route lookup: address buffer too small");
-			return 1;
-		}
-		return 0;	/* a route, but no preferred source */
-	}
-	return vh_err(e, -EBADMSG, "route lookup: no answer in the kernel's reply");
-}
-
-/* The address a UDP socket connected to @dst gets (connect sends nothing). */
-static int udp_source(int family, const void *dst_bin, char *ret, size_t len, struct vh_error *e)
-{
-	struct sockaddr_storage ss = { 0 };
-	socklen_t sl;
-	int fd, r = 0;
-
-	if (family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(9);
-		memcpy(&s4->sin_addr, dst_bin, 4);
-		sl = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(9);
-		memcpy(&s6->sin6_addr, dst_bin, 16);
-		sl = sizeof(*s6);
-	}
-	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return vh_err(e, -errno, "socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
-		r = vh_err(e, -errno, "no route to the destination: %s", strerror(errno));
-		goto out;
-	}
-	sl = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
-		r = vh_err(e, -errno, "getsockname: %s", strerror(errno));
-		goto out;
-	}
-	if (!inet_ntop(family, family == AF_INET ? (void *)&((struct sockaddr_in *)&ss)->sin_addr
-						 : (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
-		       ret, (socklen_t)len))
-		r = vh_err(e, -ENOSPC, "address buffer too small");
-out:
-	close(fd);
-	return r;
-}
-
-int vplan_route_source(const char *dst, int family, char *ret_addr, size_t len, struct vh_error *e)
-{
-	struct {
-		struct nlmsghdr nlh;
-		struct rtmsg rtm;
-		char attrs[64];
-	} req;
-	unsigned char bin[16];
-	size_t alen = family == AF_INET6 ? 16 : 4;
-	struct rtattr *rta;
-	char reply[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
-	ssize_t n;
-	int fd, r;
-
-	if ((family != AF_INET && family != AF_INET6) || inet_pton(family, dst, bin) != 1)
-		return vh_err(e, -EINVAL, "'%s' is not a numeric address", dst);
-	memset(&req, 0, sizeof(req));
-	req.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-	req.nlh.nlmsg_type = RTM_GETROUTE;
-	req.nlh.nlmsg_flags = NLM_F_REQUEST;
-	req.nlh.nlmsg_seq = 1;
-	req.rtm.rtm_family = (unsigned char)family;
-	req.rtm.rtm_dst_len = (unsigned char)(alen * 8);
-	rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nlh.nlmsg_len));
-	rta->rta_type = RTA_DST;
-	rta->rta_len = (unsigned short)RTA_LENGTH(alen);
-	memcpy(RTA_DATA(rta), bin, alen);
-	req.nlh.nlmsg_len = NLMSG_ALIGN(req.nlh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-
-	if ((fd = rt_send(&req, req.nlh.nlmsg_len, e)) < 0)
-		return fd;
-	n = rt_recv(fd, reply, sizeof(reply), "no answer to the route lookup", e);
-	if (n < 0) {
-		r = (int)n;
-		goto out;
-	}
-	r = vplan_parse_route_reply(reply, (size_t)n, 1, family, ret_addr, len, e);
-	if (r == 0)
-		r = udp_source(family, bin, ret_addr, len, e);
-	else if (r > 0)
-		r = 0;
-	if (r < 0)
-		vh_err_prefix(e, r, "route to %s", dst);
-out:
-	close(fd);
-	return r;
-}
-
-/* ---- this host's addresses: one RTM_GETADDR dump ------------------------ */
 
 int vplan_parse_addr_dump(const void *buf, size_t len, uint32_t seq, int family,
 			  const unsigned char *const *want, size_t n, int *found,

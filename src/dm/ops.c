@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/num.h"
 #include "dm/dm-int.h"
 
 /* udev flags carried in the upper 16 bits of event_nr (a "flags-only cookie":
@@ -29,20 +30,15 @@
  * @s is not all digits; -2 when it is digits but not such a number. */
 static int dec(const char *s, size_t n, unsigned max, unsigned *ret)
 {
-	unsigned long v = 0;
+	uint64_t v;
 
 	if (!n)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
-	if (n > 1 && s[0] == '0')
+	if (vnum_u64n(s, n, 0, max, &v) < 0)
 		return -2;
-	for (size_t i = 0; i < n; i++) {
-		v = v * 10 + (unsigned long)(s[i] - '0');
-		if (v > max)
-			return -2;
-	}
 	*ret = (unsigned)v;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/num.h"
 #include "dm/dm-int.h"
 
 #define ALIGN8(x) (((x) + 7u) & ~(size_t)7u)
@@ -86,19 +87,15 @@ int vdm_table_check(const struct vdm_table *t, struct vh_error *e)
 	return 0;
 }
 
+/* The decimal number at *@pp, up to the next blank (which *@pp is left at). */
 static int parse_u64(const char **pp, uint64_t *ret)
 {
-	const char *p = *pp;
-	char *end;
+	size_t n = strcspn(*pp, " \t");
+	int r = vnum_u64n(*pp, n, VNUM_ZEROS, UINT64_MAX, ret);
 
-	if (!isdigit((unsigned char)*p))
-		return -EINVAL;
-	errno = 0;
-	*ret = strtoull(p, &end, 10);
-	if (errno)
-		return -ERANGE;
-	*pp = end;
-	return 0;
+	if (r == 0)
+		*pp += n;
+	return r;
 }
 
 static int parse_line(struct vdm_table *t, const char *line, size_t len, size_t lineno,

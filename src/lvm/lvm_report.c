@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "base/num.h"
 #include "lvm/lvm.h"
 
 /* The first line whose first non-blank character is '{'. */
@@ -89,42 +90,31 @@ static const char *field(json_object *row, const char *name)
 	return s;
 }
 
-/* Decimal digits only: strtoull alone would take " -1" as 2^64 - 1. */
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
 static int field_u64(json_object *row, const char *name, uint64_t *ret, struct vh_error *e)
 {
 	const char *s = field(row, name);
-	unsigned long long v;
 
 	if (!s || !*s)
 		return vh_err(e, -EBADMSG, "LVM report lacks field %s", name);
-	errno = 0;
-	v = all_digits(s) ? strtoull(s, NULL, 10) : 0;
-	if (errno || !all_digits(s))
+	/* decimal digits only (strtoull alone would take " -1" as 2^64 - 1) */
+	if (vnum_u64(s, VNUM_ZEROS, UINT64_MAX, ret) < 0)
 		return vh_err(e, -EBADMSG, "LVM report field %s='%.40s' is not a byte count", name, s);
-	*ret = v;
 	return 0;
 }
 
 static int field_int(json_object *row, const char *name, int *ret, struct vh_error *e)
 {
 	const char *s = field(row, name);
-	long v;
+	uint64_t v;
 
 	if (!s || !*s)
 		return vh_err(e, -EBADMSG, "LVM report lacks field %s", name);
-	errno = 0;
-	v = !strcmp(s, "-1") ? -1 : all_digits(s) ? strtol(s, NULL, 10) : -2;
-	if (errno || v < -1 || v > 0xfffff)
+	/* -1 (none), or a device number's part: decimal, at most 20 bits */
+	if (!strcmp(s, "-1")) {
+		*ret = -1;
+		return 0;
+	}
+	if (vnum_u64(s, VNUM_ZEROS, 0xfffff, &v) < 0)
 		return vh_err(e, -EBADMSG, "LVM report field %s='%.40s' is not a number", name, s);
 	*ret = (int)v;
 	return 0;

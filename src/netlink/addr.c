@@ -12,20 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/num.h"
 #include "netlink/internal.h"
 
 #define DRBDNL_DEFAULT_PORT 7788
 
+/* 1..65535, decimal (leading zeros as strtoul took them: "07789" is 7789) */
 static int parse_port(const char *s, uint16_t *ret)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
 
-	if (!*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v == 0 || v > 65535)
+	if (vnum_u64(s, VNUM_ZEROS, 65535, &v) < 0 || v == 0)
 		return -EINVAL;
 	*ret = (uint16_t)v;
 	return 0;

@@ -164,7 +164,8 @@ enum drbdnl_nest_kind drbdnl_field_nest(enum drbdnl_field_id id);
  * too short. */
 int drbdnl_field_help(enum drbdnl_field_id id, char *buf, size_t len) VH_MUST_CHECK;
 enum drbdnl_value_kind drbdnl_field_kind(enum drbdnl_field_id id);
-bool drbdnl_field_is_flag_option(const char *name);	/* "--allow-two-primaries" may stand alone */
+/* attach's LOWER-DEV, META-DEV and META-IDX: arguments, never options */
+bool drbdnl_field_positional(enum drbdnl_field_id id);
 /* Text of a field's value in @c ("detach", "C", "100000", "yes"); secrets are not shown. */
 int drbdnl_conf_format(const struct drbdnl_conf *c, enum drbdnl_field_id id, char *buf, size_t len);
 

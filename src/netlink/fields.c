@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/num.h"
 #include "netlink/internal.h"
 
 /* U_KIB and U_SECT take K, M, G suffixes; the others are plain numbers,
@@ -222,11 +223,11 @@ enum drbdnl_value_kind drbdnl_field_kind(enum drbdnl_field_id id)
 	return fields[id].kind;
 }
 
-bool drbdnl_field_is_flag_option(const char *name)
+bool drbdnl_field_positional(enum drbdnl_field_id id)
 {
-	int i = field_by_name(name);
+	const struct field *f = field_get(id);
 
-	return i >= 0 && fields[i].kind == DRBDNL_K_FLAG;
+	return f && f->positional;
 }
 
 bool drbdnl_conf_has(const struct drbdnl_conf *c, enum drbdnl_field_id id)
@@ -302,54 +303,30 @@ static int parse_bool(const char *v)
 	return -1;
 }
 
+/* drbdsetup's units: a plain number is KiB (rates) or 512-byte sectors (sizes) */
+static const struct vnum_unit kib_units[] = {
+	{ "k", 1 }, { "K", 1 }, { "m", 1024 }, { "M", 1024 }, { "g", 1 << 20 }, { "G", 1 << 20 },
+	{ NULL, 0 },
+};
+static const struct vnum_unit sect_units[] = {
+	{ "s", 1 }, { "k", 2 }, { "K", 2 }, { "m", 2048 }, { "M", 2048 },
+	{ "g", 2048 * 1024 }, { "G", 2048 * 1024 }, { NULL, 0 },
+};
+
+/* A number as drbdsetup reads it (strtoll(.., 0): 0x hex, 0 octal, a sign),
+ * with the field's units; its range is drbdnl_conf_set_num()'s to check. */
 static int parse_number(const struct field *f, const char *v, int64_t *ret, struct vh_error *e)
 {
-	char *end;
-	long long n;
-	int64_t mult = 1;
+	const struct vnum_unit *u = f->unit == U_KIB ? kib_units : f->unit == U_SECT ? sect_units :
+				    NULL;
+	int r = vnum_size_i64(v, VNUM_C, u, INT64_MIN, INT64_MAX, ret);
 
-	errno = 0;
-	n = strtoll(v, &end, 0);
-	if (errno || end == v)
-		return vh_err(e, -EINVAL, "drbd option %s: '%s' is not a number", f->name, v);
-	if (*end) {
-		char u = *end;
-
-		if (end[1])
-			return vh_err(e, -EINVAL, "drbd option %s: bad unit in '%s'", f->name, v);
-		if (f->unit == U_KIB) {
-			/* plain numbers are KiB/s, as in drbdsetup */
-			if (u == 'k' || u == 'K')
-				mult = 1;
-			else if (u == 'M' || u == 'm')
-				mult = 1024;
-			else if (u == 'G' || u == 'g')
-				mult = 1024 * 1024;
-			else
-				return vh_err(e, -EINVAL, "drbd option %s: unit must be K, M or G",
-					      f->name);
-		} else if (f->unit == U_SECT) {
-			/* plain numbers are 512-byte sectors */
-			if (u == 's')
-				mult = 1;
-			else if (u == 'k' || u == 'K')
-				mult = 2;
-			else if (u == 'M' || u == 'm')
-				mult = 2048;
-			else if (u == 'G' || u == 'g')
-				mult = 2048 * 1024;
-			else
-				return vh_err(e, -EINVAL, "drbd option %s: unit must be s, K, M or G",
-					      f->name);
-		} else {
-			return vh_err(e, -EINVAL, "drbd option %s takes a plain number", f->name);
-		}
-	}
-	if (n < 0 && mult != 1)
-		return vh_err(e, -ERANGE, "drbd option %s: negative size", f->name);
-	if (mult != 1 && n > INT64_MAX / mult)
+	if (r == -ERANGE)
 		return vh_err(e, -ERANGE, "drbd option %s: '%s' is too large", f->name, v);
-	*ret = (int64_t)n * mult;
+	if (r < 0)
+		return vh_err(e, -EINVAL, "drbd option %s: '%s' is not a number%s", f->name, v,
+			      f->unit == U_KIB ? " (KiB, or with K, M or G)" :
+			      f->unit == U_SECT ? " (sectors, or with s, K, M or G)" : "");
 	return 0;
 }
 

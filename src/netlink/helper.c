@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/num.h"
 #include "netlink/internal.h"
 
 #define STATE_MAGIC "vmhop-usermode-helper 1"
@@ -230,16 +231,14 @@ static bool valid_name(const char *s)
 
 static int parse_held(char *line, struct hstate *s)
 {
-	char *name = line, *pid, *end;
-	long v;
+	char *name = line, *pid;
+	uint64_t v;
 
 	pid = strchr(line, ' ');
 	if (!pid)
 		return -EBADMSG;
 	*pid++ = '\0';
-	errno = 0;
-	v = strtol(pid, &end, 10);
-	if (errno || end == pid || *end || v <= 0 || v > INT32_MAX || !valid_name(name))
+	if (vnum_u64(pid, VNUM_ZEROS, INT32_MAX, &v) < 0 || v == 0 || !valid_name(name))
 		return -EBADMSG;
 	if (s->n >= DRBDNL_HELPER_MAX)
 		return -EBADMSG;

@@ -76,6 +76,19 @@ struct vvirt_api {
 	int (*iface_is_active)(virInterfacePtr i);
 	int (*iface_free)(virInterfacePtr i);
 	int (*set_max_speed)(virDomainPtr d, unsigned long bandwidth, unsigned int flags);
+	/* Typed parameters, by libvirt's own helpers (virTypedParamsAdd*,
+	 * virTypedParamsGet*): the migration's are built with these (and freed
+	 * with params_free), the job statistics read with them.  Add*: 0 or -1;
+	 * Get*: 1 found, 0 absent, -1 of another type. */
+	int (*params_add_int)(virTypedParameterPtr *p, int *np, int *maxp, const char *name,
+			      int value);
+	int (*params_add_ullong)(virTypedParameterPtr *p, int *np, int *maxp, const char *name,
+				 unsigned long long value);
+	int (*params_add_string)(virTypedParameterPtr *p, int *np, int *maxp, const char *name,
+				 const char *value);
+	int (*params_get_int)(virTypedParameterPtr p, int np, const char *name, int *value);
+	int (*params_get_ullong)(virTypedParameterPtr p, int np, const char *name,
+				 unsigned long long *value);
 };
 
 /* NULL restores libvirt itself (loaded on first use). */

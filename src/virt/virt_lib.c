@@ -74,6 +74,11 @@ struct libvirt {
 	X(T, api.iface_is_active, virInterfaceIsActive, "LIBVIRT_0.7.3")		\
 	X(T, api.iface_free, virInterfaceFree, "LIBVIRT_0.6.4")			\
 	X(T, api.set_max_speed, virDomainMigrateSetMaxSpeed, "LIBVIRT_0.9.0")		\
+	X(T, api.params_add_int, virTypedParamsAddInt, "LIBVIRT_1.0.2")			\
+	X(T, api.params_add_ullong, virTypedParamsAddULLong, "LIBVIRT_1.0.2")		\
+	X(T, api.params_add_string, virTypedParamsAddString, "LIBVIRT_1.0.2")		\
+	X(T, api.params_get_int, virTypedParamsGetInt, "LIBVIRT_1.0.2")			\
+	X(T, api.params_get_ullong, virTypedParamsGetULLong, "LIBVIRT_1.0.2")		\
 	X(T, initialize, virInitialize, "LIBVIRT_0.1.0")				\
 	X(T, set_error_func, virSetErrorFunc, "LIBVIRT_0.1.0")
 

@@ -4,7 +4,6 @@
  * statistics and cancellation.  The migration call blocks, so it runs in a
  * thread of its own while the caller's thread polls the job.
  */
-#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -16,41 +15,29 @@
 
 #include "virt/virt-int.h"
 
-/* The statistic @name of @n typed parameters, as virTypedParamsGetULLong()
- * would find it (the first of that name; of another type it is absent);
- * read here, so that the test seam needs no libvirt. */
-static bool param_ull(const virTypedParameter *p, int n, const char *name,
-		      unsigned long long *ret)
+/* The statistic @name of @n typed parameters (the first of that name; of
+ * another type it is absent, as to virTypedParamsGetULLong). */
+static bool param_ull(virTypedParameterPtr p, int n, const char *name, unsigned long long *ret)
 {
-	for (int i = 0; p && i < n; i++) {
-		if (strncmp(p[i].field, name, VIR_TYPED_PARAM_FIELD_LENGTH))
-			continue;
-		if (p[i].type != VIR_TYPED_PARAM_ULLONG)
-			return false;
-		*ret = p[i].value.ul;
-		return true;
-	}
-	return false;
+	return vvirt_api->params_get_ullong(p, n, name, ret) == 1;
 }
 
-/* An int parameter (VIR_TYPED_PARAM_INT) that is not negative, else 0. */
-static unsigned int uint_param(const virTypedParameter *p, int n, const char *name)
+/* An int statistic above 0, else 0. */
+static unsigned int uint_param(virTypedParameterPtr p, int n, const char *name)
 {
-	for (int i = 0; p && i < n; i++)
-		if (!strncmp(p[i].field, name, VIR_TYPED_PARAM_FIELD_LENGTH))
-			return p[i].type == VIR_TYPED_PARAM_INT && p[i].value.i > 0 ?
-			       (unsigned int)p[i].value.i : 0;
-	return 0;
+	int v;
+
+	return vvirt_api->params_get_int(p, n, name, &v) == 1 && v > 0 ? (unsigned int)v : 0;
 }
 
-static uint64_t ull(const virTypedParameter *p, int n, const char *name)
+static uint64_t ull(virTypedParameterPtr p, int n, const char *name)
 {
 	unsigned long long v = 0;
 
 	return param_ull(p, n, name, &v) ? v : 0;
 }
 
-static void fill_progress(int type, const virTypedParameter *p, int n, struct vvirt_progress *pr)
+static void fill_progress(int type, virTypedParameterPtr p, int n, struct vvirt_progress *pr)
 {
 	unsigned long long v;
 
@@ -98,8 +85,8 @@ struct mig_thread {
 	struct vvirt_dom *d;
 	const struct vvirt_migrate_opts *o;
 	virConnectPtr dconn;
-	virTypedParameter params[4];	/* ours: see add_param() */
-	int nparams;
+	virTypedParameterPtr params;	/* build_params(), by libvirt's virTypedParamsAdd* */
+	int nparams, maxparams;
 	unsigned int flags;
 	/* results, under lock */
 	pthread_mutex_t lock;
@@ -145,20 +132,6 @@ static void *mig_main(void *arg)
 	return NULL;
 }
 
-/* libvirt only reads the parameters of a migration call, so they are built
- * here, in place, rather than with virTypedParamsAdd*(). */
-static virTypedParameter *add_param(struct mig_thread *t, const char *field, int type)
-{
-	virTypedParameter *p = &t->params[t->nparams++];
-
-	assert((size_t)t->nparams <= sizeof(t->params) / sizeof(t->params[0]));
-	assert(strlen(field) < VIR_TYPED_PARAM_FIELD_LENGTH);
-	memset(p, 0, sizeof(*p));
-	snprintf(p->field, sizeof(p->field), "%s", field);
-	p->type = type;
-	return p;
-}
-
 static int build_params(const struct vvirt_migrate_opts *o, struct mig_thread *t,
 			struct vh_error *e)
 {
@@ -186,20 +159,26 @@ static int build_params(const struct vvirt_migrate_opts *o, struct mig_thread *t
 		t->flags |= VIR_MIGRATE_AUTO_CONVERGE;
 	if (o->parallel) {
 		t->flags |= VIR_MIGRATE_PARALLEL;
-		add_param(t, VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS, VIR_TYPED_PARAM_INT)->value.i =
-			(int)o->parallel;
+		if (vvirt_api->params_add_int(&t->params, &t->nparams, &t->maxparams,
+					      VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS,
+					      (int)o->parallel) < 0)
+			return vvirt_fail(e, "migration parameter %s",
+					  VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS);
 	}
 	if (o->compression) {
 		t->flags |= VIR_MIGRATE_COMPRESSED;
-		add_param(t, VIR_MIGRATE_PARAM_COMPRESSION, VIR_TYPED_PARAM_STRING)->value.s =
-			(char *)o->compression;
+		if (vvirt_api->params_add_string(&t->params, &t->nparams, &t->maxparams,
+						 VIR_MIGRATE_PARAM_COMPRESSION, o->compression) < 0)
+			return vvirt_fail(e, "migration parameter %s", VIR_MIGRATE_PARAM_COMPRESSION);
 	}
-	if (o->bandwidth_mib)
-		add_param(t, VIR_MIGRATE_PARAM_BANDWIDTH, VIR_TYPED_PARAM_ULLONG)->value.ul =
-			o->bandwidth_mib;
-	if (o->migrate_uri)
-		add_param(t, VIR_MIGRATE_PARAM_URI, VIR_TYPED_PARAM_STRING)->value.s =
-			(char *)o->migrate_uri;
+	if (o->bandwidth_mib &&
+	    vvirt_api->params_add_ullong(&t->params, &t->nparams, &t->maxparams,
+					 VIR_MIGRATE_PARAM_BANDWIDTH, o->bandwidth_mib) < 0)
+		return vvirt_fail(e, "migration parameter %s", VIR_MIGRATE_PARAM_BANDWIDTH);
+	if (o->migrate_uri &&
+	    vvirt_api->params_add_string(&t->params, &t->nparams, &t->maxparams,
+					 VIR_MIGRATE_PARAM_URI, o->migrate_uri) < 0)
+		return vvirt_fail(e, "migration parameter %s", VIR_MIGRATE_PARAM_URI);
 	return 0;
 }
 
@@ -405,6 +384,8 @@ out_sync:
 	if (t.efd >= 0)
 		close(t.efd);
 out:
+	if (t.params)
+		vvirt_api->params_free(t.params, t.nparams);
 	vvirt_close(dst);
 	return r;
 }

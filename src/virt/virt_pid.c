@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/num.h"
 #include "virt/virt.h"
 
 #ifndef SYS_pidfd_open
@@ -22,18 +23,17 @@
 
 int vvirt_parse_pid(const char *buf, size_t len, int *ret)
 {
-	long v = 0;
-	size_t i = 0;
+	uint64_t v;
+	size_t i = 0, digits;
+	int r;
 
 	while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
 		i++;
-	if (i == len || buf[i] < '0' || buf[i] > '9')
-		return -EINVAL;
-	for (; i < len && buf[i] >= '0' && buf[i] <= '9'; i++) {
-		v = v * 10 + (buf[i] - '0');
-		if (v > 0x3fffffff)	/* PID_MAX_LIMIT is 4 Mi */
-			return -ERANGE;
-	}
+	for (digits = i; i < len && buf[i] >= '0' && buf[i] <= '9'; i++)
+		;
+	/* PID_MAX_LIMIT is 4 Mi */
+	if ((r = vnum_u64n(buf + digits, i - digits, VNUM_ZEROS, 0x3fffffff, &v)) < 0)
+		return r;
 	for (; i < len; i++)
 		if (buf[i] != '\n' && buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r')
 			return -EINVAL;

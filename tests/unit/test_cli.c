@@ -112,6 +112,16 @@ static void nice_is_checked(void **state)
 	setenv("VMHOP_NICE", "20", 1);
 	r = tcli_run(NULL, "--json", "send", "--help", NULL);
 	assert_usage_json(&r);
+	/* decimal (core/num.h), as strtol(.., 10) read it but for its blanks and '+' */
+	{
+		static const char *const bad[] = { "-21", "+5", " 5", "5 ", "0x5", "-", "--5" };
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			setenv("VMHOP_NICE", bad[i], 1);
+			r = tcli_run(NULL, "--json", "plan", "--help", NULL);
+			assert_usage_json(&r);
+		}
+	}
 	/* not a command of the move: not read */
 	r = tcli_run(NULL, "--json", "meta", "size", "1G", NULL);
 	assert_int_equal(r.rc, VH_EXIT_OK);
@@ -249,32 +259,33 @@ static void dm_numbers_are_decimal_and_bounded(void **state)
 	assert_usage_json(&r);
 }
 
-static void the_decimal_parsers(void **state)
+/* Sizes, as meta size reads BACKING_BYTES (core/num.h's vnum_bytes, which
+ * lvm create's SIZE reads too): binary units, the IEC spellings. */
+static void sizes_on_the_command_line(void **state)
 {
-	uint64_t v;
+	static const char *const good[] = {
+		"1073741824", "01073741824", "2097152s", "1048576K", "1048576k", "1024M", "1G",
+		"1g", "1GiB", "1Gi", "1GB", "1Gib", "1Gb",
+	};
+	static const char *const bad[] = {
+		"", "G", "1X", "1GG", "1GiBB", "-1G", " 1G", "+1G", "1 G", "1.5G", "0x1G", "1e9",
+		"16777216T", "18446744073709551616",
+	};
+	struct tcli r;
 
 	(void)state;
-	assert_int_equal(vh_parse_dec("0", 0, &v), 0);
-	assert_int_equal(v, 0);
-	assert_int_equal(vh_parse_dec("1048575", (1u << 20) - 1, &v), 0);
-	assert_int_equal(v, 1048575);
-	assert_int_equal(vh_parse_dec("1048576", (1u << 20) - 1, &v), -ERANGE);
-	assert_int_equal(vh_parse_dec("5", 0, &v), -ERANGE);
-	assert_int_equal(vh_parse_dec("18446744073709551615", UINT64_MAX, &v), 0);
-	assert_int_equal(v, UINT64_MAX);
-	assert_int_equal(vh_parse_dec("18446744073709551616", UINT64_MAX, &v), -ERANGE);
-	assert_int_equal(vh_parse_dec("00", 10, &v), -EINVAL);
-	assert_int_equal(vh_parse_dec("", 10, &v), -EINVAL);
-	assert_int_equal(vh_parse_dec(NULL, 10, &v), -EINVAL);
-	assert_int_equal(vh_parse_seconds("1.5", 10, &v), 0);
-	assert_int_equal(v, 1500);
-	assert_int_equal(vh_parse_seconds("0.001", 10, &v), 0);
-	assert_int_equal(v, 1);
-	assert_int_equal(vh_parse_seconds("604800", 604800, &v), 0);
-	assert_int_equal(v, 604800000);
-	assert_int_equal(vh_parse_seconds("604800.5", 604800, &v), -ERANGE);
-	assert_int_equal(vh_parse_seconds("1.x", 10, &v), -EINVAL);
-	assert_int_equal(vh_parse_seconds("12345678901234567890123", UINT32_MAX, &v), -ERANGE);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		r = tcli_run(NULL, "--json", "meta", "size", good[i], NULL);
+		if (r.rc != VH_EXIT_OK || !strstr(r.out, "\"backing_bytes\": 1073741824"))
+			fail_msg("meta size '%s': exit %d: %s", good[i], r.rc, r.out);
+		tcli_free(&r);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = tcli_run(NULL, "--json", "meta", "size", bad[i], NULL);
+		if (r.rc != VH_EXIT_USAGE)
+			fail_msg("meta size '%s': exit %d", bad[i], r.rc);
+		assert_usage_json(&r);
+	}
 }
 
 int main(void)
@@ -288,7 +299,7 @@ int main(void)
 		cmocka_unit_test(drbd_minors_are_decimal),
 		cmocka_unit_test(drbd_timeouts_are_bounded),
 		cmocka_unit_test(dm_numbers_are_decimal_and_bounded),
-		cmocka_unit_test(the_decimal_parsers),
+		cmocka_unit_test(sizes_on_the_command_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

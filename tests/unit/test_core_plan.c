@@ -386,7 +386,11 @@ static void migration_controls(void **state)
 	assert_int_equal(vplan_completion_parse("abort:-5", &c, &after), -EINVAL);
 	assert_int_equal(vplan_completion_parse("abort", &c, &after), -EINVAL);
 	assert_int_equal(vplan_completion_parse("pause:5", &c, &after), -EINVAL);
-	assert_int_equal(vplan_completion_parse("converge:99999999999", &c, &after), -EINVAL);
+	assert_int_equal(vplan_completion_parse("converge:99999999999", &c, &after), -ERANGE);
+	assert_int_equal(vplan_completion_parse("converge:18446744073709551617", &c, &after),
+			 -ERANGE);
+	assert_int_equal(vplan_completion_parse("converge:", &c, &after), -EINVAL);
+	assert_int_equal(vplan_completion_parse("converge:5s", &c, &after), -EINVAL);
 	assert_int_equal(vplan_completion_parse(NULL, &c, &after), -EINVAL);
 }
 
@@ -1342,90 +1346,35 @@ static void build_refuses_stateful_lv_tables(void **state)
 	assert_non_null(strstr(e.msg, "the dm table of vg/busy"));
 }
 
-/* ---- the route reply parser -------------------------------------------- */
+/* ---- S's address towards D ---------------------------------------------- */
 
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-
-static size_t route_msg(void *buf, uint32_t seq, int family, const void *prefsrc, size_t alen,
-			unsigned char type)
+/* The real kernel, through a UDP socket's connect (nothing is sent). */
+static void route_source(void **state)
 {
-	struct nlmsghdr *nlh = buf;
-	struct rtmsg *rtm = NLMSG_DATA(nlh);
-	struct rtattr *rta;
-
-	memset(buf, 0, 256);
-	nlh->nlmsg_type = RTM_NEWROUTE;
-	nlh->nlmsg_seq = seq;
-	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(*rtm));
-	rtm->rtm_family = (unsigned char)family;
-	rtm->rtm_type = type;
-	rta = (struct rtattr *)((char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
-	rta->rta_type = RTA_OIF;
-	rta->rta_len = RTA_LENGTH(4);
-	nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
-	if (prefsrc) {
-		rta = (struct rtattr *)((char *)nlh + nlh->nlmsg_len);
-		rta->rta_type = RTA_PREFSRC;
-		rta->rta_len = (unsigned short)RTA_LENGTH(alen);
-		memcpy(RTA_DATA(rta), prefsrc, alen);
-		nlh->nlmsg_len += RTA_ALIGN(rta->rta_len);
-	}
-	return nlh->nlmsg_len;
-}
-
-static void route_reply(void **state)
-{
-	uint32_t buf[64];
-	unsigned char a4[4] = { 169, 254, 77, 1 };
 	char out[64];
 	struct vh_error e = { 0 };
-	size_t n;
+	int r;
 
 	(void)state;
-	n = route_msg(buf, 1, AF_INET, a4, 4, RTN_UNICAST);
-	assert_int_equal(vplan_parse_route_reply(buf, n, 1, AF_INET, out, sizeof(out), &e), 1);
-	assert_string_equal(out, "169.254.77.1");
-	/* Every shorter length is refused or finds no answer; never read past it. */
-	for (size_t cut = 0; cut < n; cut++)
-		assert_true(vplan_parse_route_reply(buf, cut, 1, AF_INET, out, sizeof(out), &e) <= 0);
-	/* Another sequence number is not our answer. */
-	assert_int_equal(vplan_parse_route_reply(buf, n, 2, AF_INET, out, sizeof(out), &e), -EBADMSG);
-	/* No preferred source: the caller falls back. */
-	n = route_msg(buf, 1, AF_INET, NULL, 0, RTN_UNICAST);
-	assert_int_equal(vplan_parse_route_reply(buf, n, 1, AF_INET, out, sizeof(out), &e), 0);
-	/* Wrong attribute size, unreachable, wrong family. */
-	n = route_msg(buf, 1, AF_INET, a4, 3, RTN_UNICAST);
-	assert_int_equal(vplan_parse_route_reply(buf, n, 1, AF_INET, out, sizeof(out), &e), -EBADMSG);
-	n = route_msg(buf, 1, AF_INET, a4, 4, RTN_UNREACHABLE);
-	assert_int_equal(vplan_parse_route_reply(buf, n, 1, AF_INET, out, sizeof(out), &e),
-			 -EHOSTUNREACH);
-	n = route_msg(buf, 1, AF_INET, a4, 4, RTN_UNICAST);
-	assert_int_equal(vplan_parse_route_reply(buf, n, 1, AF_INET6, out, sizeof(out), &e),
-			 -EBADMSG);
-	/* A netlink error is returned as it came. */
-	{
-		struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
-		struct nlmsgerr *err = NLMSG_DATA(nlh);
-
-		memset(buf, 0, sizeof(buf));
-		nlh->nlmsg_type = NLMSG_ERROR;
-		nlh->nlmsg_seq = 1;
-		nlh->nlmsg_len = NLMSG_LENGTH(sizeof(*err));
-		err->error = -ENETUNREACH;
-		assert_int_equal(vplan_parse_route_reply(buf, nlh->nlmsg_len, 1, AF_INET, out,
-							 sizeof(out), &e), -ENETUNREACH);
-		/* Not an errno: refused, and never negated (INT_MIN would overflow). */
-		err->error = INT32_MIN;
-		assert_int_equal(vplan_parse_route_reply(buf, nlh->nlmsg_len, 1, AF_INET, out,
-							 sizeof(out), &e), -EBADMSG);
-		err->error = 5;
-		assert_int_equal(vplan_parse_route_reply(buf, nlh->nlmsg_len, 1, AF_INET, out,
-							 sizeof(out), &e), -EBADMSG);
-	}
-	/* The real kernel: loopback routes from 127.0.0.1. */
 	assert_int_equal(vplan_route_source("127.0.0.1", AF_INET, out, sizeof(out), &e), 0);
 	assert_string_equal(out, "127.0.0.1");
+	/* the local route's preferred source ("local 127.0.0.0/8 ... src 127.0.0.1") */
+	assert_int_equal(vplan_route_source("127.0.0.2", AF_INET, out, sizeof(out), &e), 0);
+	assert_string_equal(out, "127.0.0.1");
+	/* ::1 where the host has IPv6 (a CI container may not) */
+	r = vplan_route_source("::1", AF_INET6, out, sizeof(out), &e);
+	if (r == 0)
+		assert_string_equal(out, "::1");
+	else
+		assert_true(r == -EAFNOSUPPORT || r == -EADDRNOTAVAIL || r == -ENETUNREACH);
+	/* not a numeric address of that family */
+	assert_int_equal(vplan_route_source("hv2", AF_INET, out, sizeof(out), &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "'hv2' is not a numeric address"));
+	assert_int_equal(vplan_route_source("::1", AF_INET, out, sizeof(out), &e), -EINVAL);
+	assert_int_equal(vplan_route_source("127.0.0.1", AF_INET6, out, sizeof(out), &e), -EINVAL);
+	assert_int_equal(vplan_route_source("127.0.0.1", AF_UNSPEC, out, sizeof(out), &e), -EINVAL);
+	/* the answer does not fit: refused, not cut */
+	assert_int_equal(vplan_route_source("127.0.0.1", AF_INET, out, 5, &e), -ENOSPC);
 }
 
 /* ---- the command line (usage and --check; building needs libvirt) ------- */
@@ -1680,7 +1629,7 @@ int main(void)
 		cmocka_unit_test(drbd_conf_from_plan),
 		cmocka_unit_test(save_and_load),
 		cmocka_unit_test(load_refuses_a_plan_others_could_touch),
-		cmocka_unit_test(route_reply),
+		cmocka_unit_test(route_source),
 		cmocka_unit_test(cli),
 		cmocka_unit_test_setup_teardown(build_one_disk, setup_build, teardown_build),
 		cmocka_unit_test_setup_teardown(two_plans_in_a_row_get_distinct_choices,

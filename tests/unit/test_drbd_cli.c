@@ -256,6 +256,13 @@ static void help_lists_the_options_of_its_nests(void **state)
 			/* "--NAME=" or "--NAME[=": the whole name, not a prefix */
 			snprintf(want, sizeof(want), "  --%s%c", drbdnl_field_name(i),
 				 buf[strcspn(buf, "=[")]);
+			/* up's --timeout is its wait: DRBD's net timeout is not its option */
+			if (mine && !strcmp(c[k].cmd, "up") && i == DRBDNL_NET_TIMEOUT) {
+				assert_null(strstr(r.out, want));
+				assert_non_null(strstr(r.out, "  (--timeout is up's own option"));
+				assert_non_null(strstr(r.out, "  --timeout SECONDS "));
+				continue;
+			}
 			if (mine) {
 				assert_non_null(strstr(r.out, want));
 				listed++;
@@ -268,6 +275,196 @@ static void help_lists_the_options_of_its_nests(void **state)
 	}
 }
 
+/* "vmhop drbd ARGS... --help": the options before --help parsed as the
+ * command would parse them, and the help printed instead of anything done
+ * (no netlink): 0, or the usage error an option caused.  @err: stderr. */
+static int parses(char *err, size_t len, ...)
+{
+	char words[24][300] = { "drbd" };	/* writable: --shared-secret is scrubbed */
+	char *argv[24] = { words[0] };
+	struct tcli r;
+	va_list ap;
+	int n = 1;
+
+	va_start(ap, len);
+	for (const char *a; (a = va_arg(ap, const char *)) && n < 22; n++) {
+		snprintf(words[n], sizeof(words[n]), "%s", a);
+		argv[n] = words[n];
+	}
+	va_end(ap);
+	argv[n++] = (char *)"--help";
+	argv[n] = NULL;
+	r = tcli_run(NULL, argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], argv[6],
+		     argv[7], argv[8], argv[9], argv[10], argv[11], argv[12], argv[13], argv[14],
+		     argv[15], argv[16], argv[17], argv[18], argv[19], argv[20], argv[21], argv[22],
+		     NULL);
+	snprintf(err, len, "%s", r.err);
+	n = r.rc;
+	tcli_free(&r);
+	return n;
+}
+
+#define ATTACH "attach", "5", "/dev/a", "/dev/b", "0"
+#define CONNECT "connect", "r0", "10.0.0.1:7789", "10.0.0.2:7789"
+#define UP "up", "r0", "5", "/dev/a", "/dev/b", "flexible", "10.0.0.1:7789", "10.0.0.2:7789"
+
+/* The forms the hand-written parser took, through getopt_long now. */
+static void options_parse_as_before(void **state)
+{
+	char err[512], secret[300];
+
+	(void)state;
+	snprintf(secret, sizeof(secret), "%s", file("ok", "s3cret\n", 7, 0600));
+	/* --NAME VALUE, --NAME=VALUE, anywhere among the arguments */
+	assert_int_equal(parses(err, sizeof(err), ATTACH, "--resync-rate", "100M", NULL), 0);
+	assert_int_equal(parses(err, sizeof(err), ATTACH, "--resync-rate=100M", NULL), 0);
+	assert_int_equal(parses(err, sizeof(err), "attach", "--resync-rate", "0x400", "5",
+				"/dev/a", "--al-extents=0103", "/dev/b", "0", NULL), 0);
+	/* a flag alone or =yes|no, never the next word: "0" is META-IDX */
+	assert_int_equal(parses(err, sizeof(err), ATTACH, "--disk-barrier", NULL), 0);
+	assert_int_equal(parses(err, sizeof(err), ATTACH, "--disk-barrier=no", NULL), 0);
+	assert_int_equal(parses(err, sizeof(err), "attach", "5", "/dev/a", "/dev/b",
+				"--disk-flushes", "0", NULL), 0);
+	assert_int_equal(parses(err, sizeof(err), ATTACH, "--disk-barrier", "no", NULL),
+			 VH_EXIT_USAGE);
+	assert_non_null(strstr(err, "too many arguments"));
+	assert_int_equal(parses(err, sizeof(err), ATTACH, "--disk-barrier=maybe", NULL),
+			 VH_EXIT_USAGE);
+	/* a value that looks like an option is the value */
+	assert_int_equal(parses(err, sizeof(err), "new-resource", "r0", "--cpu-mask", "--x",
+				NULL), 0);
+	/* net options, the secret from a file; vmhop's own options */
+	assert_int_equal(parses(err, sizeof(err), CONNECT, "--protocol", "C",
+				"--allow-two-primaries", "--after-sb-0pri=discard-zero-changes",
+				"--shared-secret-file", secret, "--keep-helper", NULL), 0);
+	assert_int_equal(parses(err, sizeof(err), CONNECT, "--override-helper", NULL), 0);
+	assert_int_equal(parses(err, sizeof(err), "disk-options", "5", "--set-defaults",
+				"--c-plan-ahead", "0", NULL), 0);
+	assert_int_equal(parses(err, sizeof(err), "primary", "--force", "5", NULL), 0);
+	assert_int_equal(parses(err, sizeof(err), "events", "--timeout=0.5", NULL), 0);
+	assert_int_equal(parses(err, sizeof(err), "down", "r0", "--keep-helper", NULL), 0);
+	assert_int_equal(parses(err, sizeof(err), "helper", "make-safe", "r0",
+				"--override-helper", NULL), 0);
+	/* connect's --timeout is DRBD's, in tenths; up's is its wait, in seconds */
+	assert_int_equal(parses(err, sizeof(err), CONNECT, "--timeout", "60", NULL), 0);
+	assert_int_equal(parses(err, sizeof(err), CONNECT, "--timeout", "0.5", NULL),
+			 VH_EXIT_USAGE);
+	assert_non_null(strstr(err, "drbd option timeout"));
+	assert_int_equal(parses(err, sizeof(err), UP, "--timeout", "0.5", "--force",
+				"--resync-rate", "1G", "--protocol", "C", NULL), 0);
+	assert_int_equal(parses(err, sizeof(err), UP, "--timeout", "604801", NULL), VH_EXIT_USAGE);
+	/* a word with one dash is an argument (a resource may be so named) */
+	assert_int_equal(parses(err, sizeof(err), "new-resource", "-r0", NULL), 0);
+	assert_int_equal(parses(err, sizeof(err), "new-resource", "-r0", "r1", NULL),
+			 VH_EXIT_USAGE);
+	assert_non_null(strstr(err, "too many arguments"));
+	assert_int_equal(parses(err, sizeof(err), "new-resource", "-", "--cpu-mask", "1", NULL), 0);
+}
+
+/* What it refuses, each a usage error (exit 2) before anything is done. */
+static void options_refused(void **state)
+{
+	char err[512];
+
+	(void)state;
+	/* options are matched whole: getopt_long's abbreviations are not taken */
+	assert_int_equal(parses(err, sizeof(err), ATTACH, "--resync", "5", NULL), VH_EXIT_USAGE);
+	assert_non_null(strstr(err, "unknown option --resync "));
+	assert_int_equal(parses(err, sizeof(err), ATTACH, "--resync-rat=5", NULL), VH_EXIT_USAGE);
+	assert_int_equal(parses(err, sizeof(err), "primary", "5", "--forc", NULL), VH_EXIT_USAGE);
+	assert_int_equal(parses(err, sizeof(err), "down", "r0", "--keep", NULL), VH_EXIT_USAGE);
+	assert_int_equal(parses(err, sizeof(err), ATTACH, "--no-such-option", NULL), VH_EXIT_USAGE);
+	assert_non_null(strstr(err, "unknown option --no-such-option"));
+	/* another nest's option, another command's */
+	assert_int_equal(parses(err, sizeof(err), ATTACH, "--protocol", "C", NULL), VH_EXIT_USAGE);
+	assert_non_null(strstr(err, "drbd attach does not take --protocol"));
+	assert_int_equal(parses(err, sizeof(err), "secondary", "5", "--force", NULL),
+			 VH_EXIT_USAGE);
+	assert_non_null(strstr(err, "does not take --force"));
+	assert_int_equal(parses(err, sizeof(err), "down", "r0", "--override-helper", NULL),
+			 VH_EXIT_USAGE);
+	assert_non_null(strstr(err, "drbd down does not take --override-helper"));
+	assert_int_equal(parses(err, sizeof(err), "net-options", "10.0.0.1:1", "10.0.0.2:1",
+				"--keep-helper", NULL), VH_EXIT_USAGE);
+	/* attach's arguments are not options (they were taken, then overwritten) */
+	assert_int_equal(parses(err, sizeof(err), ATTACH, "--meta-idx", "3", NULL), VH_EXIT_USAGE);
+	assert_int_equal(parses(err, sizeof(err), ATTACH, "--backing-dev=/dev/x", NULL),
+			 VH_EXIT_USAGE);
+	/* vmhop's switches take no value (--force=no forced) */
+	assert_int_equal(parses(err, sizeof(err), "primary", "5", "--force=no", NULL),
+			 VH_EXIT_USAGE);
+	assert_non_null(strstr(err, "--force takes no value"));
+	assert_int_equal(parses(err, sizeof(err), "resource-options", "r0", "--set-defaults=1",
+				NULL), VH_EXIT_USAGE);
+	/* a value missing at the end */
+	{
+		struct tcli r = tcli_run(NULL, "--json", "drbd", "new-resource", "r0", "--cpu-mask",
+					 NULL);
+
+		assert_int_equal(r.rc, VH_EXIT_USAGE);
+		assert_non_null(strstr(r.err, "--cpu-mask needs a value"));
+		assert_int_equal(tcli_error_int(&r, "exit"), VH_EXIT_USAGE);
+		tcli_free(&r);
+	}
+	/* -h is the only short option: "-x" is an argument, here one too many */
+	assert_int_equal(parses(err, sizeof(err), "secondary", "5", "-x", NULL), VH_EXIT_USAGE);
+	assert_non_null(strstr(err, "too many arguments"));
+	/* after "--" every word is an argument, "--help" too */
+	{
+		struct tcli r = tcli_run(NULL, "drbd", "new-resource", "r0", "--", "--help", NULL);
+
+		assert_int_equal(r.rc, VH_EXIT_USAGE);
+		assert_non_null(strstr(r.err, "too many arguments"));
+		tcli_free(&r);
+		r = tcli_run(NULL, "drbd", "new-minor", "--", "r0", "5", "--help", NULL);
+		assert_int_equal(r.rc, VH_EXIT_USAGE);
+		assert_non_null(strstr(r.err, "'--help' is not a volume number"));
+		tcli_free(&r);
+	}
+}
+
+/* Every option a command's --help lists is one its parser takes: given
+ * before --help, it may be refused for its value, never as unknown. */
+static void every_listed_option_parses(void **state)
+{
+	static const char *const cmds[] = {
+		"status", "events", "wait-connect", "wait-sync", "new-resource", "new-minor",
+		"attach", "connect", "up", "primary", "secondary", "disk-options", "net-options",
+		"resource-options", "disconnect", "detach", "del-minor", "del-resource", "down",
+		"helper",
+	};
+	unsigned n = 0;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
+		struct tcli r = tcli_run(NULL, "drbd", cmds[k], "--help", NULL);
+		char *text, *line, *save = NULL;
+
+		assert_int_equal(r.rc, VH_EXIT_OK);
+		text = strdup(r.out);
+		assert_non_null(text);
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char opt[80], err[512];
+			size_t len;
+
+			if (strncmp(line, "  --", 4))
+				continue;
+			len = strcspn(line + 2, " =[");
+			snprintf(opt, sizeof(opt), "%.*s", (int)len, line + 2);
+			if (!strcmp(opt, "--help"))
+				continue;
+			/* "x": a value if it takes one, else an argument too many */
+			parses(err, sizeof(err), cmds[k], opt, "x", NULL);
+			if (strstr(err, "unknown option") || strstr(err, "does not take"))
+				fail_msg("drbd %s lists %s but refuses it: %s", cmds[k], opt, err);
+			n++;
+		}
+		free(text);
+		tcli_free(&r);
+	}
+	assert_true(n > 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +474,9 @@ int main(void)
 		cmocka_unit_test(cli_refuses_bad_secret_files),
 		cmocka_unit_test(cli_warns_about_a_secret_on_the_command_line),
 		cmocka_unit_test(help_lists_the_options_of_its_nests),
+		cmocka_unit_test(options_parse_as_before),
+		cmocka_unit_test(options_refused),
+		cmocka_unit_test(every_listed_option_parses),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -119,6 +119,100 @@ static void conf_text_rejects(void **state)
 	assert_int_equal(c.set, 0);
 }
 
+/* The values drbdsetup's syntax allows (strtoll(.., 0) and one unit
+ * letter), each as the option parser took it before core/num.h read them. */
+static void conf_text_number_forms(void **state)
+{
+	static const struct { const char *name, *text; int64_t want; } good[] = {
+		{ "resync-rate", "100", 100 },
+		{ "resync-rate", "0x400", 1024 },	/* hex */
+		{ "resync-rate", "0100", 64 },		/* octal, as drbdsetup */
+		{ "resync-rate", " 100", 100 },		/* strtoll skips leading blanks */
+		{ "resync-rate", "+100", 100 },
+		{ "resync-rate", "100k", 100 },
+		{ "resync-rate", "100K", 100 },
+		{ "resync-rate", "4m", 4096 },
+		{ "resync-rate", "4G", 4194304 },
+		{ "resync-rate", "0x10M", 16384 },
+		{ "size", "2048", 2048 },		/* sectors */
+		{ "size", "2048s", 2048 },
+		{ "size", "1k", 2 },
+		{ "size", "1M", 2048 },
+		{ "size", "1g", 2097152 },
+		{ "size", "4398046511103G", 4398046511103LL * 2097152 },
+		{ "resync-after", "-1", -1 },		/* signed */
+		{ "resync-after", "-0x1", -1 },
+		{ "resync-after", "1048575", 1048575 },
+		{ "al-extents", "0103", 67 },		/* octal: "067" would be 55 */
+		{ "c-plan-ahead", "0", 0 },
+		{ "timeout", "60", 60 },
+	};
+	static const struct { const char *name, *text; int err; } bad[] = {
+		{ "resync-rate", "", -EINVAL },
+		{ "resync-rate", "100 ", -EINVAL },	/* nothing after the unit */
+		{ "resync-rate", "100KB", -EINVAL },
+		{ "resync-rate", "100KiB", -EINVAL },
+		{ "resync-rate", "100s", -EINVAL },	/* sectors are not a rate */
+		{ "resync-rate", "100T", -EINVAL },
+		{ "resync-rate", "1e3", -EINVAL },
+		{ "resync-rate", "1.5M", -EINVAL },
+		{ "resync-rate", "0x", -EINVAL },
+		{ "resync-rate", "08", -EINVAL },
+		{ "resync-rate", "-1K", -ERANGE },	/* below 1 */
+		{ "resync-rate", "5G", -ERANGE },	/* above 4194304 */
+		{ "size", "1S", -EINVAL },		/* drbdsetup's s is lower case */
+		{ "size", "4398046511104G", -ERANGE },	/* 2^63 sectors */
+		{ "size", "99999999999999999999", -ERANGE },
+		{ "al-extents", "100K", -EINVAL },	/* a plain number */
+		{ "timeout", "6s", -EINVAL },
+		{ "resync-after", "-2", -ERANGE },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct drbdnl_conf c = { 0 };
+		struct vh_error e = { 0 };
+		int r = drbdnl_conf_set_text(&c, good[i].name, good[i].text, &e);
+
+		if (r)
+			fail_msg("--%s='%s': %d %s", good[i].name, good[i].text, r, e.msg);
+		for (int id = 0; id < DRBDNL_FIELD_COUNT; id++)
+			if (drbdnl_conf_has(&c, id) && drbdnl_conf_num(&c, id) != good[i].want)
+				fail_msg("--%s='%s': %lld, not %lld", good[i].name, good[i].text,
+					 (long long)drbdnl_conf_num(&c, id), (long long)good[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct drbdnl_conf c = { 0 };
+		struct vh_error e = { 0 };
+		int r = drbdnl_conf_set_text(&c, bad[i].name, bad[i].text, &e);
+
+		if (r != bad[i].err || c.set)
+			fail_msg("--%s='%s': %d, not %d", bad[i].name, bad[i].text, r, bad[i].err);
+		assert_non_null(strstr(e.msg, bad[i].name));
+	}
+}
+
+/* A DRBD address's port: decimal, leading zeros as strtoul took them. */
+static void addr_port_forms(void **state)
+{
+	static const char *const bad[] = {
+		"10.0.0.1:", "10.0.0.1:0", "10.0.0.1:00", "10.0.0.1:65536", "10.0.0.1:-1",
+		"10.0.0.1:0x10", "10.0.0.1:7788x", "10.0.0.1:99999999999999999999",
+	};
+	struct drbdnl_addr a;
+	struct vh_error e = { 0 };
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(drbdnl_addr_parse("10.0.0.1:07789", &a, &e), 0);
+	drbdnl_addr_format(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "ipv4:10.0.0.1:7789");
+	assert_int_equal(drbdnl_addr_parse("10.0.0.1:65535", &a, &e), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (drbdnl_addr_parse(bad[i], &a, &e) != -EINVAL)
+			fail_msg("'%s' accepted", bad[i]);
+}
+
 static void ret_codes_both_spaces(void **state)
 {
 	assert_true(drbdnl_ret_ok(101));
@@ -206,6 +300,8 @@ int main(void)
 		cmocka_unit_test(addr_rejects),
 		cmocka_unit_test(conf_text_units_and_enums),
 		cmocka_unit_test(conf_text_rejects),
+		cmocka_unit_test(conf_text_number_forms),
+		cmocka_unit_test(addr_port_forms),
 		cmocka_unit_test(ret_codes_both_spaces),
 		cmocka_unit_test(progress_math),
 		cmocka_unit_test(kernel_reason_wrong_secret),

@@ -20,6 +20,7 @@
 #include "core/journal.h"
 #include "virt/virt.h"
 #include "support_cli.h"
+#include "support_virt.h"
 #include "support_common.h"
 #include "../../tools/vmhop.h"
 
@@ -92,8 +93,7 @@ static int f_job_stats(virDomainPtr d, int *type, virTypedParameterPtr *p, int *
 
 static void f_params_free(virTypedParameterPtr p, int np)
 {
-	(void)np;
-	free(p);
+	tvirt_params_free(p, np);
 }
 
 static int f_downtime(virDomainPtr d, unsigned long long ms, unsigned int flags)
@@ -116,7 +116,7 @@ static const struct vvirt_api fake = {
 	.open = f_open, .close = f_close, .last_error = f_last_error,
 	.lookup_uuid = f_lookup_uuid, .dom_name = f_name, .dom_free = f_free,
 	.job_stats = f_job_stats, .params_free = f_params_free,
-	.set_max_downtime = f_downtime, .set_max_speed = f_speed,
+	.set_max_downtime = f_downtime, .set_max_speed = f_speed, TVIRT_PARAMS,
 };
 
 /* A move of @role with a journal after prepare (@aborted), its plan at @plan. */

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "support_virt.h"
 #include "virt/virt.h"
 
 static int dummy_conn, dummy_dom, dummy_dom2;
@@ -57,6 +58,9 @@ static struct {
 	bool refuse_aborts;		/* abort_job fails (no job: too late) */
 	int parallel;			/* VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS given */
 	char compression[16];		/* VIR_MIGRATE_PARAM_COMPRESSION given */
+	char sent[256];			/* every parameter, in order: "name:type=value,..." */
+	virTypedParameterPtr sent_params;	/* the migration call's array */
+	atomic_int sent_params_freed;	/* ... handed back to params_free */
 	unsigned long long last_downtime;
 	unsigned long max_speed;	/* set_max_speed's last */
 	int throttle;			/* the job's auto-converge throttle, % */
@@ -123,7 +127,8 @@ static int f_state(virDomainPtr d, int *st, int *reason, unsigned int flags)
 	return 0;
 }
 
-/* The fake reads and builds typed parameters itself: the seam needs no libvirt. */
+/* The fake reads typed parameters itself (and its table builds and reads
+ * them with support_virt.c's): the seam needs no libvirt. */
 static const virTypedParameter *param(virTypedParameterPtr p, unsigned int np, const char *field,
 				      int type)
 {
@@ -146,6 +151,26 @@ static void record(virTypedParameterPtr p, unsigned int np, unsigned int flags)
 	const virTypedParameter *c = param(p, np, VIR_MIGRATE_PARAM_COMPRESSION,
 					   VIR_TYPED_PARAM_STRING);
 
+	size_t at = 0;
+
+	fk.sent[0] = '\0';
+	for (unsigned int i = 0; i < np && at < sizeof(fk.sent); i++) {
+		const char *sep = i ? "," : "";
+
+		if (p[i].type == VIR_TYPED_PARAM_INT)
+			at += (size_t)snprintf(fk.sent + at, sizeof(fk.sent) - at, "%s%s:int=%d", sep,
+					       p[i].field, p[i].value.i);
+		else if (p[i].type == VIR_TYPED_PARAM_ULLONG)
+			at += (size_t)snprintf(fk.sent + at, sizeof(fk.sent) - at, "%s%s:ullong=%llu",
+					       sep, p[i].field, p[i].value.ul);
+		else if (p[i].type == VIR_TYPED_PARAM_STRING)
+			at += (size_t)snprintf(fk.sent + at, sizeof(fk.sent) - at, "%s%s:string=%s",
+					       sep, p[i].field, p[i].value.s);
+		else
+			at += (size_t)snprintf(fk.sent + at, sizeof(fk.sent) - at, "%s%s:type%d", sep,
+					       p[i].field, p[i].type);
+	}
+	fk.sent_params = p;
 	fk.flags = flags;
 	fk.bandwidth = b ? b->value.ul : 0;
 	snprintf(fk.mig_uri, sizeof(fk.mig_uri), "%s", u ? u->value.s : "");
@@ -169,9 +194,13 @@ static void add_ull(virTypedParameterPtr *p, int *np, const char *field, unsigne
 
 static void f_params_free(virTypedParameterPtr p, int np)
 {
-	(void)np;
-	fk.params_freed++;
-	free(p);
+	if (p && p == fk.sent_params) {
+		fk.sent_params_freed++;
+		fk.sent_params = NULL;	/* its address may come back for statistics */
+	} else {
+		fk.params_freed++;
+	}
+	tvirt_params_free(p, np);
 }
 
 /* Runs until aborted or until the poller saw enough progress; bounded. */
@@ -289,7 +318,7 @@ static const struct vvirt_api fake = {
 	.xml = f_xml, .state = f_state, .suspend = f_suspend, .resume = f_resume,
 	.migrate_to_uri3 = f_migrate_to_uri3, .migrate3 = f_migrate3, .job_stats = f_job_stats,
 	.abort_job = f_abort, .set_max_downtime = f_downtime, .last_error = f_last_error,
-	.params_free = f_params_free, .set_max_speed = f_max_speed,
+	.params_free = f_params_free, .set_max_speed = f_max_speed, TVIRT_PARAMS,
 };
 
 static int setup(void **state)
@@ -439,15 +468,18 @@ static void migrate_p2p_tunnelled_with_progress(void **state)
 				   VIR_MIGRATE_ABORT_ON_ERROR);
 	assert_int_equal(fk.bandwidth, 50);
 	assert_string_equal(fk.mig_uri, "");
+	assert_string_equal(fk.sent, VIR_MIGRATE_PARAM_BANDWIDTH ":ullong=50");
 	assert_true(fk.downtime_calls >= 1);
 	assert_true(s.calls >= 3);
 	assert_int_equal(fk.aborts, 0);
 	assert_true(res.have_stats);
 	assert_int_equal(res.last.downtime_ms, 42);
 	assert_true(res.last.have_downtime);
-	/* Every statistics array the "library" returned was handed back to it. */
+	/* Every statistics array the "library" returned was handed back to it,
+	 * and the migration's own parameters once. */
 	assert_true(fk.job_stats_calls >= 4);
 	assert_int_equal(fk.params_freed, fk.job_stats_calls);
+	assert_int_equal(fk.sent_params_freed, 1);
 	vvirt_dom_free(d);
 	vvirt_close(c);
 }
@@ -750,6 +782,13 @@ static void migrate_controls_and_converge(void **state)
 	assert_int_equal(fk.parallel, 3);
 	assert_string_equal(fk.compression, "xbzrle");
 	assert_string_equal(fk.mig_uri, "tcp://10.9.0.2:49300");
+	/* all of them, in this order, each of its type: what was sent before
+	 * libvirt's virTypedParamsAdd* built them */
+	assert_string_equal(fk.sent, VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS ":int=3,"
+			    VIR_MIGRATE_PARAM_COMPRESSION ":string=xbzrle,"
+			    VIR_MIGRATE_PARAM_BANDWIDTH ":ullong=1,"
+			    VIR_MIGRATE_PARAM_URI ":string=tcp://10.9.0.2:49300");
+	assert_int_equal(fk.sent_params_freed, 1);
 	assert_true(res.converged);
 	assert_int_equal(fk.last_downtime, VVIRT_CONVERGE_DOWNTIME_MS);
 	assert_int_equal(fk.max_speed, (unsigned long)(INT64_MAX >> 20));

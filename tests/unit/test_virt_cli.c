@@ -16,6 +16,7 @@
 
 #include "virt/virt.h"
 #include "support_cli.h"
+#include "support_virt.h"
 #include "../../tools/vmhop.h"
 
 static int dummy_conn, dummy_dom;
@@ -95,7 +96,7 @@ static int f_downtime(virDomainPtr d, unsigned long long ms, unsigned int flags)
 
 static void f_params_free(virTypedParameterPtr p, int np)
 {
-	(void)p; (void)np;
+	tvirt_params_free(p, np);
 }
 
 static int f_last_error(virErrorPtr ret)
@@ -108,7 +109,7 @@ static const struct vvirt_api fake = {
 	.open = f_open, .close = f_close, .lookup = f_lookup, .dom_free = f_dom_free,
 	.xml = f_xml, .migrate_to_uri3 = f_migrate_to_uri3, .job_stats = f_job_stats,
 	.abort_job = f_abort, .set_max_downtime = f_downtime, .last_error = f_last_error,
-	.params_free = f_params_free,
+	.params_free = f_params_free, TVIRT_PARAMS,
 };
 
 static int setup(void **state)
