@@ -29,11 +29,13 @@ BUILD_PKGS="build-essential pkg-config binutils libnl-3-dev libnl-genl-3-dev lib
 # drbd-utils is the lab's reference (drbdsetup-84, drbdmeta, the module's
 # default helper /sbin/drbdadm) and the unit tests' too: without drbdmeta
 # they skip their comparisons of vmhop's meta-data with drbdmeta's.
+# udev: systemd-udevd and Debian's rules, run in the guests by
+# tests/lab/75-udev.sh only (the lab runs without udev otherwise).
 # systemd for systemd-tmpfiles, which the package's postinst runs in the
 # guests (tests/lab/70-send.sh installs it there).
 LAB_PKGS="qemu-system-x86 qemu-utils seabios busybox-static cpio kmod lvm2 libvirt-daemon
 	libvirt-daemon-driver-qemu libvirt-clients drbd-utils iproute2 strace xz-utils
-	coreutils util-linux procps python3 systemd"
+	coreutils util-linux procps python3 systemd udev"
 case $what in
 build) want=$BUILD_PKGS ;;
 lab) want=$LAB_PKGS ;;

@@ -132,6 +132,7 @@ cleanup() {
 # A failure prints what the hosts hold first (DRBD, the VM, dm, the faults,
 # vmhop's output): cleanup removes it, and a temporary clone's files go.
 trap 'rc=$?; [ $rc -eq 0 ] || lab_state_dump; cleanup' EXIT
+lab_events_watch
 
 # Each call to a guest forks bash and tools under TCG (seconds each): what one
 # host is asked in a row goes in one call, each answer asserted on its own.

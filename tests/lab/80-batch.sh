@@ -49,6 +49,7 @@ cleanup() {
 	done
 }
 trap 'rc=$?; [ $rc -eq 0 ] || lab_state_dump; cleanup' EXIT
+lab_events_watch
 
 CLEAN="echo minors=\$(ls /sys/block | grep -c '^drbd' || true) \
 copies=\$(dmsetup ls | grep -c '\\.copy' || true) \

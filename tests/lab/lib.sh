@@ -87,6 +87,7 @@ lab_state_dump() {
 			echo "== vms"; virsh -q -c qemu:///system list --all 2>&1
 			echo "== dm"; dmsetup table 2>&1 | grep -v "^vg-root" | head -n 20
 			echo "== tc"; tc filter show dev eth0 ingress 2>&1 | grep -c "action order" | sed "s/^/drop filters: /"
+			echo "== memory"; free -m | sed -n 2p
 			for f in /tmp/lab-bg/*.log; do [ -e "$f" ] || continue
 				echo "== ${f##*/} (exit $(cat "${f%.log}.rc" 2>/dev/null || echo "none yet")), last lines"; tail -n 40 "$f"; done' 2>&1 |
 			sed "s/^/[$SCENARIO] $h| /" >&2 || true
@@ -126,4 +127,16 @@ lab_both() {
 	OUT1=$(<"$d/1"); OUT2=$(<"$d/2")
 	rm -rf "$d"
 	[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] || fail "a command on hv1 or hv2 failed (above)"
+}
+
+# lab_events_watch: libvirt's events of every domain on both hosts, with
+# their times, into the background log "events" (lab_state_dump prints its
+# last lines when a scenario fails: what libvirt said of the VMs, an I/O
+# error's reason among them).
+lab_events_watch() {
+	local h
+	for h in hv1 hv2; do
+		lab_out $h "[ -s /tmp/lab-bg/events.pid ] && kill \$(cat /tmp/lab-bg/events.pid) 2>/dev/null; true" >/dev/null
+		lab_bg $h events "virsh -q -c qemu:///system event --all --loop --timestamp"
+	done
 }

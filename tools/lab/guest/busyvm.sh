@@ -79,6 +79,16 @@ wait-writes)
 		sleep 0.5
 	done
 	echo "busyvm: $name reported $(counter "$name") writes, not $want, within ${limit}s" >&2
+	# What the VM was doing: its state and reason, QEMU's count of its disk's
+	# requests (do they still move?), the serial log's end.
+	{
+		echo "busyvm: $name: state $($VIRSH domstate --reason "$name" 2>&1 | head -n1)"
+		echo "busyvm: $name: vda $($VIRSH domblkstat "$name" vda 2>&1 | paste -sd' ')"
+		sleep 2
+		echo "busyvm: $name: vda 2 s later $($VIRSH domblkstat "$name" vda 2>&1 | paste -sd' ')"
+		echo "busyvm: $name: $(serial "$name"): $(stat -c '%s bytes' "$(serial "$name")" 2>&1), ends: $(tail -c 200 "$(serial "$name")" 2>&1 | tr -c '[:print:]' '.')"
+		echo "busyvm: $name: dm $(dmsetup info -c --noheadings -o name,attr,open "vg-$name" 2>&1)"
+	} >&2
 	exit 1
 	;;
 check)
