@@ -377,6 +377,8 @@ if role == "source":
         assert at == list(range(at[0], at[-1] + 1)) and recs[at[-1]]["event"] == "phase", (ph, at)
 print(len(recs))
 ' $h $role "$RES" $N vg/$N) || { printf '%s\n' "$log" >&2; fail "$h: vmhop's records in the system log"; }
+	# kept for a reader (build/lab-results/...): what an operator's journal holds
+	[ -z "${LAB_RESULTS:-}" ] || printf '%s\n' "$log" > "$LAB_RESULTS/70-send-syslog-$h.txt"
 	say_t "$h: $n records of the move in the system log ($role), one per phase, the summary moved"
 done
 # hv2: the VM runs there, clean, the ring check (the VM stopped), then it goes:
