@@ -67,7 +67,7 @@ enum veng_gate veng_gate_decide(const struct drbdnl_status *st, bool vm_stopped_
 }
 
 /* drbdnl_wait predicate: the gate's condition (in sync, nothing out of sync). */
-int pred_in_sync(const struct drbdnl_status *st, void *arg, struct vh_error *e)
+int eng_pred_in_sync(const struct drbdnl_status *st, void *arg, struct vh_error *e)
 {
 	(void)arg;
 	(void)e;
@@ -85,7 +85,7 @@ void veng_state_init(struct veng_state *st, const struct vplan *p, enum vplan_ro
 
 /* The plan as this host runs it, made a copy of the caller's the first
  * time D takes a minor of its own. */
-struct vplan *local_plan(struct veng *g)
+struct vplan *eng_local_plan(struct veng *g)
 {
 	if (g->plan != &g->local) {
 		g->local = *g->plan;
@@ -96,12 +96,12 @@ struct vplan *local_plan(struct veng *g)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-bool is_s(const struct veng *g)
+bool eng_is_s(const struct veng *g)
 {
 	return g->role == VPLAN_ROLE_SOURCE;
 }
 
-int save(struct veng *g, struct vh_error *e)
+int eng_save(struct veng *g, struct vh_error *e)
 {
 	int r = g->ops->save(g->ud, &g->st, e);
 
@@ -111,7 +111,7 @@ int save(struct veng *g, struct vh_error *e)
 }
 
 /* Record that @fmt is about to be done. */
-int begin(struct veng *g, struct veng_result *res, struct vh_error *e, const char *fmt, ...)
+int eng_begin(struct veng *g, struct veng_result *res, struct vh_error *e, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -127,18 +127,18 @@ int begin(struct veng *g, struct veng_result *res, struct vh_error *e, const cha
 
 		g->on_event(&ev, g->event_ud);
 	}
-	return save(g, e);
+	return eng_save(g, e);
 }
 
 /* The switch's pause begins: step events are held (struct veng.hold). */
-void hold_events(struct veng *g)
+void eng_hold_events(struct veng *g)
 {
 	g->hold = true;
 }
 
 /* ... and is over (the VM runs on D, or the switch gave up): the held step
  * events go out, in order. */
-void let_events_go(struct veng *g)
+void eng_let_events_go(struct veng *g)
 {
 	unsigned n = g->n_held, ng = g->n_held_gate;
 
@@ -159,14 +159,14 @@ void let_events_go(struct veng *g)
 
 /* The step is done (flags already set by the caller): record it, and stop
  * here if asked to. */
-int end(struct veng *g, struct vh_error *e)
+int eng_end(struct veng *g, struct vh_error *e)
 {
 	char step[sizeof(g->st.doing)];
 	int r;
 
 	snprintf(step, sizeof(step), "%s", g->st.doing);
 	g->st.doing[0] = '\0';
-	if ((r = save(g, e)) < 0)
+	if ((r = eng_save(g, e)) < 0)
 		return r;
 	if (g->stop && *g->stop)
 		return vh_err(e, -EINTR, "interrupted after '%s' (recorded): run the phase again to "
@@ -174,19 +174,19 @@ int end(struct veng *g, struct vh_error *e)
 	return 0;
 }
 
-/* The step is done, and it is recorded; a stop waits for the next end(). */
-int end_nostop(struct veng *g, struct vh_error *e)
+/* The step is done, and it is recorded; a stop waits for the next eng_end(). */
+int eng_end_nostop(struct veng *g, struct vh_error *e)
 {
 	g->st.doing[0] = '\0';
-	return save(g, e);
+	return eng_save(g, e);
 }
 
-dev_t drbd_dev(uint32_t minor)
+dev_t eng_drbd_dev(uint32_t minor)
 {
 	return makedev(VENG_DRBD_MAJOR, minor);
 }
 
-void lv_dm(const struct vplan_disk *d, char *buf, size_t len)
+void eng_lv_dm(const struct vplan_disk *d, char *buf, size_t len)
 {
 	vlvm_dm_name(d->vg, d->lv, buf, len);
 }
@@ -197,12 +197,12 @@ bool veng_table_maps_drbd(const struct vdm_table *t, uint32_t minor)
 	uint64_t off;
 
 	return t->n == 1 && !strcmp(t->t[0].type, "linear") &&
-	       vdm_linear_parse(t->t[0].params, &dev, &off, NULL) == 0 && dev == drbd_dev(minor) &&
+	       vdm_linear_parse(t->t[0].params, &dev, &off, NULL) == 0 && dev == eng_drbd_dev(minor) &&
 	       off == 0;
 }
 
 /* Does the VM's LV (dm device @name) map exactly /dev/drbd<minor>? */
-int maps_drbd(struct veng *g, const char *name, uint32_t minor, bool *ret,
+int eng_maps_drbd(struct veng *g, const char *name, uint32_t minor, bool *ret,
 	      struct vh_error *e)
 {
 	struct vdm_table t = { 0 };

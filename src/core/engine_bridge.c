@@ -20,9 +20,9 @@ static int bridge_check(struct veng *g, struct vh_error *e)
 		bool on_drbd = false;
 		int r;
 
-		lv_dm(d, lvname, sizeof(lvname));
-		if ((r = maps_drbd(g, lvname, d->minor, &on_drbd, e)) < 0 ||
-		    (r = check_tables(g, i, lvname, !on_drbd, e)) < 0)
+		eng_lv_dm(d, lvname, sizeof(lvname));
+		if ((r = eng_maps_drbd(g, lvname, d->minor, &on_drbd, e)) < 0 ||
+		    (r = eng_check_tables(g, i, lvname, !on_drbd, e)) < 0)
 			return r;
 	}
 	return 0;
@@ -35,14 +35,14 @@ static int bridge_check(struct veng *g, struct vh_error *e)
  * LV maps /dev/drbd<minor> (kept as it was when the kernel cannot be read:
  * the undo looks again), and a suspended LV is named in the error.
  */
-void after_failed_swap(struct veng *g, const char *lvname, uint32_t minor,
+void eng_after_failed_swap(struct veng *g, const char *lvname, uint32_t minor,
 		       bool *ret_on_drbd, int r, struct vh_error *e)
 {
 	struct vh_error e2 = { 0 };
 	struct vdm_info info;
 	bool on_drbd = *ret_on_drbd;
 
-	if (maps_drbd(g, lvname, minor, &on_drbd, &e2) < 0) {
+	if (eng_maps_drbd(g, lvname, minor, &on_drbd, &e2) < 0) {
 		vh_err_prefix(e, r, "%s: its table cannot be read after the failed swap (%s)",
 			      lvname, e2.msg);
 		return;
@@ -60,7 +60,7 @@ void after_failed_swap(struct veng *g, const char *lvname, uint32_t minor,
 			      minor);
 }
 
-int bridge(struct veng *g, struct veng_result *res, struct vh_error *e)
+int eng_bridge(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	int r;
@@ -79,14 +79,14 @@ int bridge(struct veng *g, struct veng_result *res, struct vh_error *e)
 		bool on_drbd = false;
 		int64_t win = 0;
 
-		lv_dm(d, lvname, sizeof(lvname));
-		if ((r = maps_drbd(g, lvname, d->minor, &on_drbd, e)) < 0)
+		eng_lv_dm(d, lvname, sizeof(lvname));
+		if ((r = eng_maps_drbd(g, lvname, d->minor, &on_drbd, e)) < 0)
 			return r;
 		if (on_drbd) {
 			ds->bridged = true;
 			continue;
 		}
-		/* (cut to the journal's length, as begin() cuts it) */
+		/* (cut to the journal's length, as eng_begin() cuts it) */
 		if (snprintf(step, sizeof(step), "bridge %s onto /dev/drbd%u", lvname, d->minor) < 0)
 			step[0] = '\0';
 		/* Bridged, and back on its own extents: lost, unless the run that
@@ -98,28 +98,28 @@ int bridge(struct veng *g, struct veng_result *res, struct vh_error *e)
 				      "LV back on its extents): run vmhop abort on both hosts",
 				      lvname, d->minor);
 		/* Everything is built before the freeze; the swap is load + one resume. */
-		if ((r = vdm_table_linear(&t, d->size / 512, drbd_dev(d->minor), 0, e)) < 0)
+		if ((r = vdm_table_linear(&t, d->size / 512, eng_drbd_dev(d->minor), 0, e)) < 0)
 			return r;
 		ds->bridged = true;
-		if ((r = begin(g, res, e, "%s", step)) < 0 ||
+		if ((r = eng_begin(g, res, e, "%s", step)) < 0 ||
 		    (r = g->ops->dm_swap(g->ud, lvname, &t, &win, e)) < 0) {
 			vdm_table_free(&t);
 			/* vdm_swap rolls back, but a rollback can fail too: the
 			 * kernel says where the LV is. */
 			if (r != -EINTR) {
-				after_failed_swap(g, lvname, d->minor, &ds->bridged, r, e);
+				eng_after_failed_swap(g, lvname, d->minor, &ds->bridged, r, e);
 				g->st.doing[0] = '\0';
-				(void)save(g, NULL);
+				(void)eng_save(g, NULL);
 			}
 			return r;
 		}
 		vdm_table_free(&t);
 		ds->freeze_ns = win;
 		res->freeze_ns[i] = win;
-		if ((r = end(g, e)) < 0)
+		if ((r = eng_end(g, e)) < 0)
 			return r;
 	}
 	/* Only now: a sync that started before the bridge would miss the VM's
 	 * writes to blocks it had already sent. */
-	return drbd_connect_step(g, res, e);
+	return eng_drbd_connect_step(g, res, e);
 }

@@ -42,7 +42,7 @@ int veng_init(struct veng *g, const struct vplan *p, enum vplan_role role,
 	g->st = *st;
 	for (size_t i = 0; i < p->n_disks; i++)
 		if (st->disks[i].own_minor_set)
-			local_plan(g)->disks[i].minor = st->disks[i].own_minor;
+			eng_local_plan(g)->disks[i].minor = st->disks[i].own_minor;
 	return 0;
 }
 
@@ -50,7 +50,7 @@ static bool phase_is_mine(const struct veng *g, enum veng_phase ph)
 {
 	switch (ph) {
 	case VENG_BRIDGE: case VENG_MIGRATE: case VENG_RESUME: case VENG_RESTART:
-		return is_s(g);
+		return eng_is_s(g);
 	default:
 		return true;
 	}
@@ -88,7 +88,7 @@ void veng_next(const struct veng *g, struct veng_next *ret)
 	} else if (st->doing[0]) {
 		veng_next_set(ret, VENG_ACT_AGAIN, VENG_PHASES, VENG_HERE,
 			      "a step was interrupted: run the same phase again, or vmhop abort");
-	} else if (is_s(g)) {
+	} else if (eng_is_s(g)) {
 		ph = next_phase_s(st);
 		veng_next_set(ret, VENG_ACT_PHASE, ph, VENG_HERE, "vmhop %s%s", veng_phase_name(ph),
 			      ph == VENG_RESUME ? " (if the gate cannot pass: vmhop restart, a cold "
@@ -115,28 +115,28 @@ int veng_run(struct veng *g, enum veng_phase ph, unsigned flags, struct veng_res
 	if (g->st.aborted && ph != VENG_ABORT && ph != VENG_RESTART)
 		return vh_err(e, -EINVAL, "the move was aborted on this host");
 	switch (ph) {
-	case VENG_PREFLIGHT: r = preflight(g, &res, e); break;
-	case VENG_PREPARE: r = prepare(g, &res, e); break;
-	case VENG_BRIDGE: r = bridge(g, &res, e); break;
-	case VENG_WAIT_SYNC: r = wait_sync(g, &res, e); break;
-	case VENG_MIGRATE: r = migrate(g, flags, &res, e); break;
-	case VENG_RESUME: r = resume(g, flags, &res, e); break;
-	case VENG_RELEASE: r = release(g, &res, e); break;
-	case VENG_CLEANUP: r = cleanup(g, &res, e); break;
-	case VENG_ABORT: r = abort_move(g, &res, e); break;
-	case VENG_RESTART: r = restart_here(g, flags, &res, e); break;
+	case VENG_PREFLIGHT: r = eng_preflight(g, &res, e); break;
+	case VENG_PREPARE: r = eng_prepare(g, &res, e); break;
+	case VENG_BRIDGE: r = eng_bridge(g, &res, e); break;
+	case VENG_WAIT_SYNC: r = eng_wait_sync(g, &res, e); break;
+	case VENG_MIGRATE: r = eng_migrate(g, flags, &res, e); break;
+	case VENG_RESUME: r = eng_resume(g, flags, &res, e); break;
+	case VENG_RELEASE: r = eng_release(g, &res, e); break;
+	case VENG_CLEANUP: r = eng_cleanup(g, &res, e); break;
+	case VENG_ABORT: r = eng_abort_move(g, &res, e); break;
+	case VENG_RESTART: r = eng_restart_here(g, flags, &res, e); break;
 	default: r = -EINVAL; break;
 	}
 	res.wall_ns = g->now_ns() - t0;
 	if (r == 0 && ph != VENG_PREFLIGHT) {
 		/* Finished: no step is under way, whatever a killed run left
-		 * named (its step found done needs no begin() again). */
+		 * named (its step found done needs no eng_begin() again). */
 		g->st.doing[0] = '\0';
 		g->st.phase_ns[ph] = res.wall_ns;
 		if (res.outcome == VENG_OK && !(flags & VENG_LEAVE_PAUSED && ph == VENG_MIGRATE) &&
 		    (int)ph > g->st.last_phase && ph != VENG_ABORT && ph != VENG_RESTART)
 			g->st.last_phase = ph;
-		r = save(g, e);
+		r = eng_save(g, e);
 	}
 	if (!res.next.text[0])
 		veng_next(g, &res.next);

@@ -10,7 +10,7 @@
 #include "core/engine_int.h"
 
 /* Is @t one error target over the whole of disk @d (the final fence)? */
-bool table_is_fence(const struct vdm_table *t, const struct vplan_disk *d)
+bool eng_table_is_fence(const struct vdm_table *t, const struct vplan_disk *d)
 {
 	return t->n == 1 && !strcmp(t->t[0].type, "error") && t->t[0].start == 0 &&
 	       t->t[0].length == d->size / 512;
@@ -21,7 +21,7 @@ bool table_is_fence(const struct vdm_table *t, const struct vplan_disk *d)
  * (suspended, on DRBD's table) or failing (the error table).  0 yes, or an
  * error that says which is not.
  */
-int fence_holds(struct veng *g, struct vh_error *e)
+int eng_fence_holds(struct veng *g, struct vh_error *e)
 {
 	for (size_t i = 0; i < g->plan->n_disks; i++) {
 		const struct vplan_disk *d = &g->plan->disks[i];
@@ -31,11 +31,11 @@ int fence_holds(struct veng *g, struct vh_error *e)
 		bool fence, drbd;
 		int r;
 
-		lv_dm(d, lvname, sizeof(lvname));
+		eng_lv_dm(d, lvname, sizeof(lvname));
 		if ((r = g->ops->dm_info(g->ud, lvname, &di, e)) < 0 ||
 		    (r = g->ops->dm_table(g->ud, lvname, &t, e)) < 0)
 			return vh_err_prefix(e, r, "%s", lvname);
-		fence = table_is_fence(&t, d);
+		fence = eng_table_is_fence(&t, d);
 		drbd = veng_table_maps_drbd(&t, d->minor);
 		vdm_table_free(&t);
 		if (fence || (drbd && di.suspended))
@@ -54,7 +54,7 @@ int fence_holds(struct veng *g, struct vh_error *e)
  * in the inactive slot is cleared first, never swapped in.  Recorded once
  * every LV runs again.
  */
-int fence_release(struct veng *g, struct vh_error *e)
+int eng_fence_release(struct veng *g, struct vh_error *e)
 {
 	int r = 0;
 
@@ -65,7 +65,7 @@ int fence_release(struct veng *g, struct vh_error *e)
 		char lvname[256];
 		int ri;
 
-		lv_dm(&g->plan->disks[i], lvname, sizeof(lvname));
+		eng_lv_dm(&g->plan->disks[i], lvname, sizeof(lvname));
 		if ((ri = g->ops->dm_info(g->ud, lvname, &di, e)) == 0 && di.inactive_table)
 			ri = g->ops->dm_clear(g->ud, lvname, e);
 		if (ri == 0 && di.suspended)
@@ -77,7 +77,7 @@ int fence_release(struct veng *g, struct vh_error *e)
 	if (r < 0)
 		return r;
 	g->st.fenced = false;
-	return save(g, e);
+	return eng_save(g, e);
 }
 
 /*
@@ -87,22 +87,22 @@ int fence_release(struct veng *g, struct vh_error *e)
  * anyone waits in device-mapper and reaches nothing.  On an error the LVs
  * held so far are let go again.
  */
-int fence_hold(struct veng *g, struct veng_result *res, struct vh_error *e)
+int eng_fence_hold(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	int r;
 
 	g->st.fenced = true;
-	if ((r = begin(g, res, e, "fence %s's LVs here", g->plan->vm_name)) < 0) {
+	if ((r = eng_begin(g, res, e, "fence %s's LVs here", g->plan->vm_name)) < 0) {
 		g->st.fenced = false;
 		return r;
 	}
 	for (size_t i = 0; i < g->plan->n_disks; i++) {
 		char lvname[256];
 
-		lv_dm(&g->plan->disks[i], lvname, sizeof(lvname));
+		eng_lv_dm(&g->plan->disks[i], lvname, sizeof(lvname));
 		if ((r = g->ops->dm_suspend(g->ud, lvname, e)) < 0) {
 			vh_err_prefix(e, r, "%s", lvname);
-			(void)fence_release(g, NULL);
+			(void)eng_fence_release(g, NULL);
 			return r;
 		}
 	}
@@ -115,13 +115,13 @@ int fence_hold(struct veng *g, struct veng_result *res, struct vh_error *e)
  * that a twin libvirt may resume here neither writes nor hangs its own
  * kill.  S's own table comes back in release, once nothing holds the LVs.
  */
-int fence_final(struct veng *g, struct veng_result *res, struct vh_error *e)
+int eng_fence_final(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	int r;
 
 	if (!g->st.fenced || g->st.fence_final)
 		return 0;
-	if ((r = begin(g, res, e, "fence %s's LVs for good", g->plan->vm_name)) < 0)
+	if ((r = eng_begin(g, res, e, "fence %s's LVs for good", g->plan->vm_name)) < 0)
 		return r;
 	for (size_t i = 0; i < g->plan->n_disks; i++) {
 		const struct vplan_disk *d = &g->plan->disks[i];
@@ -129,7 +129,7 @@ int fence_final(struct veng *g, struct veng_result *res, struct vh_error *e)
 		char lvname[256];
 		int64_t win = 0;
 
-		lv_dm(d, lvname, sizeof(lvname));
+		eng_lv_dm(d, lvname, sizeof(lvname));
 		if ((r = vdm_table_add(&t, 0, d->size / 512, "error", "", e)) == 0)
 			r = g->ops->dm_swap(g->ud, lvname, &t, &win, e);
 		vdm_table_free(&t);
@@ -137,5 +137,5 @@ int fence_final(struct veng *g, struct veng_result *res, struct vh_error *e)
 			return vh_err_prefix(e, r, "%s (its I/O stays held)", lvname);
 	}
 	g->st.fence_final = true;
-	return end_nostop(g, e);
+	return eng_end_nostop(g, e);
 }

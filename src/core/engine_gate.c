@@ -14,7 +14,7 @@
 #include "core/engine_int.h"
 #include "virt/virt.h"
 
-int check_bridges(struct veng *g, struct vh_error *e)
+int eng_check_bridges(struct veng *g, struct vh_error *e)
 {
 	for (size_t i = 0; i < g->plan->n_disks; i++) {
 		const struct vplan_disk *d = &g->plan->disks[i];
@@ -22,8 +22,8 @@ int check_bridges(struct veng *g, struct vh_error *e)
 		bool ok = false;
 		int r;
 
-		lv_dm(d, lvname, sizeof(lvname));
-		if ((r = maps_drbd(g, lvname, d->minor, &ok, e)) < 0)
+		eng_lv_dm(d, lvname, sizeof(lvname));
+		if ((r = eng_maps_drbd(g, lvname, d->minor, &ok, e)) < 0)
 			return r;
 		if (!ok)
 			return vh_err(e, -ESTALE, "%s no longer maps /dev/drbd%u (an LVM refresh or "
@@ -35,14 +35,14 @@ int check_bridges(struct veng *g, struct vh_error *e)
 
 /* 1 when something holds one of the VM's LVs open here (the kernel's open
  * count: a QEMU, whether libvirt knows of it or not), 0 when nothing does. */
-int lvs_open(struct veng *g, struct vh_error *e)
+int eng_lvs_open(struct veng *g, struct vh_error *e)
 {
 	for (size_t i = 0; i < g->plan->n_disks; i++) {
 		struct vdm_info di;
 		char lvname[256];
 		int r;
 
-		lv_dm(&g->plan->disks[i], lvname, sizeof(lvname));
+		eng_lv_dm(&g->plan->disks[i], lvname, sizeof(lvname));
 		r = g->ops->dm_info(g->ud, lvname, &di, e);
 		if (r == -ENXIO)
 			continue;
@@ -60,7 +60,7 @@ int lvs_open(struct veng *g, struct vh_error *e)
  * lost track of still would).  1 gone, 0 not, or an error: libvirt that
  * does not answer is no verdict, and never taken for "stopped".
  */
-int qemu_gone_here(struct veng *g, struct vh_error *e)
+int eng_qemu_gone_here(struct veng *g, struct vh_error *e)
 {
 	int state = 0;
 	int r = g->ops->vm_state(g->ud, VENG_HERE, g->plan->vm_name, &state, e);
@@ -70,7 +70,7 @@ int qemu_gone_here(struct veng *g, struct vh_error *e)
 				     g->plan->vm_name);
 	if (r == 0 && state != VIR_DOMAIN_SHUTOFF)
 		return 0;
-	if ((r = lvs_open(g, e)) < 0)
+	if ((r = eng_lvs_open(g, e)) < 0)
 		return r;
 	return !r;
 }
@@ -82,7 +82,7 @@ int qemu_gone_here(struct veng *g, struct vh_error *e)
  * pause an incoming migration leaves (libvirt reports VIR_MIGRATE_PAUSED's
  * as a "user" pause) and a destroy do only if vmhop began a resume there.
  */
-bool d_ran(const struct veng *g, const struct veng_vm *vm)
+bool eng_d_ran(const struct veng *g, const struct veng_vm *vm)
 {
 	bool resumed = g->st.resumed_on_d || !strncmp(g->st.doing, "resume ", 7) ||
 		       (g->st.gate_passed && g->st.disconnected);
@@ -103,7 +103,7 @@ bool d_ran(const struct veng *g, const struct veng_vm *vm)
 	}
 }
 
-const char *vm_words(const struct veng_vm *vm, char *buf, size_t len)
+const char *eng_vm_words(const struct veng_vm *vm, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s (reason %d)%s", vvirt_state_name(vm->state), vm->reason,
 		 vm->job ? ", a job running" : "");
@@ -113,7 +113,7 @@ const char *vm_words(const struct veng_vm *vm, char *buf, size_t len)
 /* One decision over every volume: PASS only if all pass. */
 static int gate_once(struct veng *g, enum veng_gate *ret, uint32_t *ret_minor, struct vh_error *e)
 {
-	int r, stopped = qemu_gone_here(g, e);
+	int r, stopped = eng_qemu_gone_here(g, e);
 
 	if (stopped < 0)
 		return stopped;
@@ -145,13 +145,13 @@ static int gate_once(struct veng *g, enum veng_gate *ret, uint32_t *ret_minor, s
 
 /* The gate, bounded by timeouts.gate.  0 and *ret PASS, or 0 and WAIT at the
  * deadline (state left), or an error. */
-int gate(struct veng *g, enum veng_gate *ret, struct vh_error *e)
+int eng_gate(struct veng *g, enum veng_gate *ret, struct vh_error *e)
 {
 	int64_t deadline = g->now_ns() + (int64_t)g->plan->timeouts.gate * 1000000000;
 	uint32_t minor = 0;
 	int r;
 
-	if ((r = check_bridges(g, e)) < 0)
+	if ((r = eng_check_bridges(g, e)) < 0)
 		return r;
 	for (;;) {
 		int64_t left;
@@ -173,10 +173,10 @@ int gate(struct veng *g, enum veng_gate *ret, struct vh_error *e)
 			struct sync_ctx c = { .g = g, .minor = minor };
 			struct vh_error we = { 0 };
 
-			let_events_go(g);
-			r = g->ops->drbd_wait(g->ud, minor, pred_in_sync,
+			eng_let_events_go(g);
+			r = g->ops->drbd_wait(g->ud, minor, eng_pred_in_sync,
 					      (int)(left / 1000000 > INT32_MAX ? INT32_MAX
-						    : left / 1000000 + 1), on_sync, &c, NULL, &we);
+						    : left / 1000000 + 1), eng_on_sync, &c, NULL, &we);
 			/* StandAlone: nothing reconnects it, and its wait ends at
 			 * once: final, never a loop. */
 			if (r == -ENOTCONN) {
@@ -187,7 +187,7 @@ int gate(struct veng *g, enum veng_gate *ret, struct vh_error *e)
 				*e = we;
 				return r;
 			}
-			hold_events(g);
+			eng_hold_events(g);
 		}
 	}
 }
@@ -198,7 +198,7 @@ int gate(struct veng *g, enum veng_gate *ret, struct vh_error *e)
  * counts what is written here while alone: this host's disk UpToDate and
  * nothing out of sync means D has every write (it had them all at the gate).
  */
-int drbd_still_whole(struct veng *g, struct vh_error *e)
+int eng_drbd_still_whole(struct veng *g, struct vh_error *e)
 {
 	for (size_t i = 0; i < g->plan->n_disks; i++) {
 		struct drbdnl_status s;
@@ -226,7 +226,7 @@ int drbd_still_whole(struct veng *g, struct vh_error *e)
  * while a job runs there: a migration that a killed vmhop started can go on
  * inside libvirtd without it.  -ENOENT when not defined there.
  */
-int settled(struct veng *g, enum veng_where w, struct veng_vm *ret, struct vh_error *e)
+int eng_settled(struct veng *g, enum veng_where w, struct veng_vm *ret, struct vh_error *e)
 {
 	int64_t deadline = g->now_ns() + (int64_t)g->plan->timeouts.migrate * 1000000000;
 	const char *host = w == VENG_HERE ? "this host" : g->plan->dest.host;

@@ -25,27 +25,27 @@ struct sync_ctx {
 };
 
 /* engine.c */
-int pred_in_sync(const struct drbdnl_status *st, void *arg, struct vh_error *e);
-struct vplan *local_plan(struct veng *g);
-bool is_s(const struct veng *g);
-int save(struct veng *g, struct vh_error *e);
-int begin(struct veng *g, struct veng_result *res, struct vh_error *e, const char *fmt, ...)
+int eng_pred_in_sync(const struct drbdnl_status *st, void *arg, struct vh_error *e);
+struct vplan *eng_local_plan(struct veng *g);
+bool eng_is_s(const struct veng *g);
+int eng_save(struct veng *g, struct vh_error *e);
+int eng_begin(struct veng *g, struct veng_result *res, struct vh_error *e, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-void hold_events(struct veng *g);
-void let_events_go(struct veng *g);
-int end(struct veng *g, struct vh_error *e);
-int end_nostop(struct veng *g, struct vh_error *e);
-dev_t drbd_dev(uint32_t minor);
-void lv_dm(const struct vplan_disk *d, char *buf, size_t len);
-int maps_drbd(struct veng *g, const char *name, uint32_t minor, bool *ret,
+void eng_hold_events(struct veng *g);
+void eng_let_events_go(struct veng *g);
+int eng_end(struct veng *g, struct vh_error *e);
+int eng_end_nostop(struct veng *g, struct vh_error *e);
+dev_t eng_drbd_dev(uint32_t minor);
+void eng_lv_dm(const struct vplan_disk *d, char *buf, size_t len);
+int eng_maps_drbd(struct veng *g, const char *name, uint32_t minor, bool *ret,
 	      struct vh_error *e);
 
 /* engine_preflight.c */
-int check_domain(struct veng *g, bool peer, struct vh_error *e);
-int check_extents(const struct vplan_disk *d, const struct vlvm_vg_info *vg,
+int eng_check_domain(struct veng *g, bool peer, struct vh_error *e);
+int eng_check_extents(const struct vplan_disk *d, const struct vlvm_vg_info *vg,
 		  struct vh_error *e);
-int checks_shared(struct veng *g, bool choose, struct vh_error *e);
-int preflight(struct veng *g, struct veng_result *res, struct vh_error *e);
+int eng_checks_shared(struct veng *g, bool choose, struct vh_error *e);
+int eng_preflight(struct veng *g, struct veng_result *res, struct vh_error *e);
 
 /*
  * Every check of preflight.  @extent (D, may be NULL): each disk's VG extent
@@ -53,66 +53,66 @@ int preflight(struct veng *g, struct veng_result *res, struct vh_error *e);
  * prepare, where lvcreate would refuse it too: an LV of that name is bad
  * input, refused before anything changes.
  */
-int checks_host(struct veng *g, uint64_t *extent, struct vh_error *e);
+int eng_checks_host(struct veng *g, uint64_t *extent, struct vh_error *e);
 
 /* engine_prepare.c */
-bool lv_is_ours(const struct veng *g, const struct vlvm_lv_info *li);
-int check_tables(struct veng *g, size_t i, const char *lvname, bool lv_too,
+bool eng_lv_is_ours(const struct veng *g, const struct vlvm_lv_info *li);
+int eng_check_tables(struct veng *g, size_t i, const char *lvname, bool lv_too,
 		 struct vh_error *e);
-int drbd_connect_step(struct veng *g, struct veng_result *res, struct vh_error *e);
-int prepare(struct veng *g, struct veng_result *res, struct vh_error *e);
+int eng_drbd_connect_step(struct veng *g, struct veng_result *res, struct vh_error *e);
+int eng_prepare(struct veng *g, struct veng_result *res, struct vh_error *e);
 
 /* engine_bridge.c */
-void after_failed_swap(struct veng *g, const char *lvname, uint32_t minor,
+void eng_after_failed_swap(struct veng *g, const char *lvname, uint32_t minor,
 		       bool *ret_on_drbd, int r, struct vh_error *e);
-int bridge(struct veng *g, struct veng_result *res, struct vh_error *e);
+int eng_bridge(struct veng *g, struct veng_result *res, struct vh_error *e);
 
 /* engine_sync.c */
-void on_sync(const struct drbdnl_status *st, const struct drbdnl_progress *pr, void *arg);
-int wait_sync(struct veng *g, struct veng_result *res, struct vh_error *e);
+void eng_on_sync(const struct drbdnl_status *st, const struct drbdnl_progress *pr, void *arg);
+int eng_wait_sync(struct veng *g, struct veng_result *res, struct vh_error *e);
 
 /* engine_gate.c */
-int check_bridges(struct veng *g, struct vh_error *e);
-int lvs_open(struct veng *g, struct vh_error *e);
-int qemu_gone_here(struct veng *g, struct vh_error *e);
-bool d_ran(const struct veng *g, const struct veng_vm *vm);
-const char *vm_words(const struct veng_vm *vm, char *buf, size_t len);
-int gate(struct veng *g, enum veng_gate *ret, struct vh_error *e);
-int drbd_still_whole(struct veng *g, struct vh_error *e);
-int settled(struct veng *g, enum veng_where w, struct veng_vm *ret, struct vh_error *e);
+int eng_check_bridges(struct veng *g, struct vh_error *e);
+int eng_lvs_open(struct veng *g, struct vh_error *e);
+int eng_qemu_gone_here(struct veng *g, struct vh_error *e);
+bool eng_d_ran(const struct veng *g, const struct veng_vm *vm);
+const char *eng_vm_words(const struct veng_vm *vm, char *buf, size_t len);
+int eng_gate(struct veng *g, enum veng_gate *ret, struct vh_error *e);
+int eng_drbd_still_whole(struct veng *g, struct vh_error *e);
+int eng_settled(struct veng *g, enum veng_where w, struct veng_vm *ret, struct vh_error *e);
 
 /* engine_fence.c */
-bool table_is_fence(const struct vdm_table *t, const struct vplan_disk *d);
-int fence_holds(struct veng *g, struct vh_error *e);
-int fence_release(struct veng *g, struct vh_error *e);
-int fence_hold(struct veng *g, struct veng_result *res, struct vh_error *e);
-int fence_final(struct veng *g, struct veng_result *res, struct vh_error *e);
+bool eng_table_is_fence(const struct vdm_table *t, const struct vplan_disk *d);
+int eng_fence_holds(struct veng *g, struct vh_error *e);
+int eng_fence_release(struct veng *g, struct vh_error *e);
+int eng_fence_hold(struct veng *g, struct veng_result *res, struct vh_error *e);
+int eng_fence_final(struct veng *g, struct veng_result *res, struct vh_error *e);
 
 /* engine_switch.c */
-int undefine_here(struct veng *g, struct veng_result *res, struct vh_error *e);
-void sw_mark(struct veng *g, struct veng_result *res, enum veng_switch_step k);
-int switch_over(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e);
-int disconnect_resume(struct veng *g, struct veng_result *res, bool asked,
+int eng_undefine_here(struct veng *g, struct veng_result *res, struct vh_error *e);
+void eng_sw_mark(struct veng *g, struct veng_result *res, enum veng_switch_step k);
+int eng_switch_over(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e);
+int eng_disconnect_resume(struct veng *g, struct veng_result *res, bool asked,
 		      struct vh_error *e);
 
 /* engine_migrate.c */
-int migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e);
-int resume(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e);
+int eng_migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e);
+int eng_resume(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e);
 
 /* engine_release.c */
-int fence_gone(struct veng *g, struct vh_error *e);
-int restore_lv(struct veng *g, struct veng_result *res, size_t i, struct vh_error *e);
-int down(struct veng *g, struct veng_result *res, struct vh_error *e);
-int release(struct veng *g, struct veng_result *res, struct vh_error *e);
-int remove_lv(struct veng *g, struct veng_result *res, bool *flag, const char *vg,
+int eng_fence_gone(struct veng *g, struct vh_error *e);
+int eng_restore_lv(struct veng *g, struct veng_result *res, size_t i, struct vh_error *e);
+int eng_down(struct veng *g, struct veng_result *res, struct vh_error *e);
+int eng_release(struct veng *g, struct veng_result *res, struct vh_error *e);
+int eng_remove_lv(struct veng *g, struct veng_result *res, bool *flag, const char *vg,
 	      const char *lv, struct vh_error *e);
-int release_helper(struct veng *g, struct veng_result *res, struct vh_error *e);
-int remove_devices(struct veng *g, struct veng_result *res, struct vh_error *e);
-int cleanup(struct veng *g, struct veng_result *res, struct vh_error *e);
+int eng_release_helper(struct veng *g, struct veng_result *res, struct vh_error *e);
+int eng_remove_devices(struct veng *g, struct veng_result *res, struct vh_error *e);
+int eng_cleanup(struct veng *g, struct veng_result *res, struct vh_error *e);
 
 /* engine_recover.c */
-int abort_move(struct veng *g, struct veng_result *res, struct vh_error *e);
-int restart_here(struct veng *g, unsigned flags, struct veng_result *res,
+int eng_abort_move(struct veng *g, struct veng_result *res, struct vh_error *e);
+int eng_restart_here(struct veng *g, unsigned flags, struct veng_result *res,
 		 struct vh_error *e);
 
 #endif

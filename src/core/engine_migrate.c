@@ -92,20 +92,20 @@ static bool drbd_whole(struct veng *g)
 
 /* The early switch once its facts hold (on S's QEMU's exit, or behind the
  * fence): the hand-over and the gate's pass recorded with the disconnect's
- * begin(), then the disconnect and the resume on D.  A resume that did not
+ * eng_begin(), then the disconnect and the resume on D.  A resume that did not
  * happen leaves the switch to libvirt's return. */
 static void switch_early(struct mig_watch *w, bool fenced)
 {
 	struct veng *g = w->g;
 	int r;
 
-	sw_mark(g, w->res, VENG_SW_CHECK);
+	eng_sw_mark(g, w->res, VENG_SW_CHECK);
 	g->st.handed_off = true;
 	g->st.gate_passed = true;
 	w->res->gate = VENG_GATE_PASS;
 	w->res->early = true;
 	w->res->fenced = fenced;
-	r = disconnect_resume(g, w->res, true, &w->early_e);
+	r = eng_disconnect_resume(g, w->res, true, &w->early_e);
 	if (g->st.resumed_on_d)
 		w->switched = true;
 	else	/* the switch after libvirt's return resumes D (or says why not) */
@@ -143,7 +143,7 @@ static void qemu_exited(void *ud)
 	if (!w->d_ready && (g->ops->vm_info(g->ud, VENG_PEER, g->plan->vm_name, &there, NULL) < 0 ||
 			    there.state != VIR_DOMAIN_PAUSED || there.job))
 		return;
-	if (lvs_open(g, NULL) != 0)
+	if (eng_lvs_open(g, NULL) != 0)
 		return;
 	if (!drbd_whole(g))
 		return;
@@ -181,13 +181,13 @@ static void fence_switch(struct mig_watch *w)
 		return;
 	snprintf(doing, sizeof(doing), "%s", g->st.doing);
 	g->handoff_ns = g->now_ns();
-	hold_events(g);
-	if (fence_hold(g, w->res, &fe) < 0) {
-		let_events_go(g);
+	eng_hold_events(g);
+	if (eng_fence_hold(g, w->res, &fe) < 0) {
+		eng_let_events_go(g);
 		vh_trace("engine", "no fence: %s", fe.msg);
 		return;
 	}
-	sw_mark(g, w->res, VENG_SW_FENCE);
+	eng_sw_mark(g, w->res, VENG_SW_FENCE);
 	/* libvirt's events here, not a question: libvirt answers one only
 	 * after its Confirm lets go of the domain (its kill loop, up to a few
 	 * hundred ms).  Without its events, the question. */
@@ -201,15 +201,15 @@ static void fence_switch(struct mig_watch *w)
 		 * cannot be let go stays recorded: the switch after libvirt's
 		 * return, or settle_migration, lets it go or passes behind it) */
 		snprintf(g->st.doing, sizeof(g->st.doing), "%s", doing);
-		if (fence_release(g, &fe) < 0)
+		if (eng_fence_release(g, &fe) < 0)
 			vh_trace("engine", "%s", fe.msg);
 		g->handoff_ns = 0;
 		memset(w->res->switch_at_ns, 0, sizeof(w->res->switch_at_ns));
-		let_events_go(g);
+		eng_let_events_go(g);
 		return;
 	}
 	switch_early(w, true);
-	let_events_go(g);
+	eng_let_events_go(g);
 }
 
 /*
@@ -254,19 +254,19 @@ static int settle_migration(struct veng *g, struct veng_result *res, bool *ret_h
 	int rh, rd, r;
 
 	*ret_handed = false;
-	if ((rh = settled(g, VENG_HERE, &here, e)) < 0 && rh != -ENOENT)
+	if ((rh = eng_settled(g, VENG_HERE, &here, e)) < 0 && rh != -ENOENT)
 		return rh;
 	/* D's libvirt not answering (stopped, unreachable) decides nothing by
 	 * itself: the VM running here with no job is the migration's end
 	 * either way (a copy libvirt may have left on D is paused, and never
 	 * resumed without a gate); the VM gone from here is not decided. */
-	rd = settled(g, VENG_PEER, &there, &pe);
+	rd = eng_settled(g, VENG_PEER, &there, &pe);
 	if (rh == -ENOENT || here.state == VIR_DOMAIN_SHUTOFF) {
 		if (rd < 0 && rd != -ENOENT)
 			return vh_err(e, rd, "VM %s is shut off here and %s: the migration's end is "
 				      "unknown; nothing changed, run again once libvirt there answers",
 				      p->vm_name, pe.msg);
-		if ((r = qemu_gone_here(g, e)) < 0)
+		if ((r = eng_qemu_gone_here(g, e)) < 0)
 			return r;
 		/* Handed over: D has the VM, paused by the migration (or running:
 		 * resumed by an earlier run); a domain shut off there is none. */
@@ -284,33 +284,33 @@ static int settle_migration(struct veng *g, struct veng_result *res, bool *ret_h
 	    here.reason != VIR_DOMAIN_PAUSED_POSTCOPY_FAILED))
 		return vh_err(e, -EBUSY, "VM %s is %s here after its migration: not deciding for "
 			      "libvirt; see virsh domstate --reason", p->vm_name,
-			      vm_words(&here, w1, sizeof(w1)));
+			      eng_vm_words(&here, w1, sizeof(w1)));
 	/* The VM runs here: the migration ended without handing it over.  The
 	 * kernel agrees before anything on D goes: S's QEMU holds its LVs. */
-	if ((r = lvs_open(g, e)) < 0)
+	if ((r = eng_lvs_open(g, e)) < 0)
 		return r;
 	if (!r)
 		return vh_err(e, -EBUSY, "libvirt says VM %s is %s here, but nothing holds its LVs "
 			      "open: not deciding how the migration ended; see vmhop status",
-			      p->vm_name, vm_words(&here, w1, sizeof(w1)));
+			      p->vm_name, eng_vm_words(&here, w1, sizeof(w1)));
 	/* A fence taken at D's Finish, whose switch did not pass: the VM
 	 * stays here, its I/O runs again (before D's copy goes). */
-	if (g->st.fenced && !(rd == 0 && d_ran(g, &there)) && (r = fence_release(g, e)) < 0)
+	if (g->st.fenced && !(rd == 0 && eng_d_ran(g, &there)) && (r = eng_fence_release(g, e)) < 0)
 		return r;
 	if (rd == 0) {
-		if (d_ran(g, &there))
+		if (eng_d_ran(g, &there))
 			return vh_err(e, -EBUSY, "VM %s runs here and is %s on %s, where it may have "
 				      "run: resolve by hand (one of them must go)", p->vm_name,
-				      vm_words(&there, w2, sizeof(w2)), p->dest.host);
+				      eng_vm_words(&there, w2, sizeof(w2)), p->dest.host);
 		if (there.state != VIR_DOMAIN_SHUTOFF) {
-			if ((r = begin(g, res, e, "destroy the copy of %s left on %s", p->vm_name,
+			if ((r = eng_begin(g, res, e, "destroy the copy of %s left on %s", p->vm_name,
 				       p->dest.host)) < 0)
 				return r;
 			r = g->ops->vm_destroy(g->ud, VENG_PEER, p->vm_name, e);
 			if (r < 0 && r != -ENOENT)
 				return r;
 		}
-		if ((r = begin(g, res, e, "undefine the copy of %s left on %s", p->vm_name,
+		if ((r = eng_begin(g, res, e, "undefine the copy of %s left on %s", p->vm_name,
 			       p->dest.host)) < 0)
 			return r;
 		r = g->ops->vm_undefine(g->ud, VENG_PEER, p->vm_name, e);
@@ -324,10 +324,10 @@ static int settle_migration(struct veng *g, struct veng_result *res, bool *ret_h
 			 p->dest.host, pe.msg);
 	g->st.migrating = false;
 	g->st.doing[0] = '\0';
-	return save(g, e);
+	return eng_save(g, e);
 }
 
-int migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
+int eng_migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	struct mig_watch w = { .g = g, .res = res, .flags = flags };
@@ -344,9 +344,9 @@ int migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_e
 		/* A run cut short by an early switch: libvirt's job here (its
 		 * Confirm) ends first. */
 		if (g->st.migrating && !g->st.undefined_on_s &&
-		    (r = settled(g, VENG_HERE, &here, e)) < 0 && r != -ENOENT)
+		    (r = eng_settled(g, VENG_HERE, &here, e)) < 0 && r != -ENOENT)
 			return r;
-		return switch_over(g, flags, res, e);
+		return eng_switch_over(g, flags, res, e);
 	}
 	if (g->st.migrating) {
 		if ((r = settle_migration(g, res, &handed, e)) < 0)
@@ -355,9 +355,9 @@ int migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_e
 			/* Interrupted after libvirt handed the VM over. */
 			g->st.handed_off = true;
 			g->st.doing[0] = '\0';
-			if ((r = save(g, e)) < 0)
+			if ((r = eng_save(g, e)) < 0)
 				return r;
-			return switch_over(g, flags, res, e);
+			return eng_switch_over(g, flags, res, e);
 		}
 	}
 	r = g->ops->vm_info(g->ud, VENG_HERE, p->vm_name, &here, e);
@@ -368,7 +368,7 @@ int migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_e
 			      "not migrating", p->vm_name, p->vm_name);
 	if (here.state != VIR_DOMAIN_RUNNING && here.state != VIR_DOMAIN_PAUSED)
 		return vh_err(e, -EINVAL, "VM %s is not running on this host", p->vm_name);
-	if ((r = check_bridges(g, e)) < 0 || (r = check_domain(g, false, e)) < 0)
+	if ((r = eng_check_bridges(g, e)) < 0 || (r = eng_check_domain(g, false, e)) < 0)
 		return r;
 	/* D's libvirt answers now, so that the switch, inside the VM's pause,
 	 * talks to it over a connection already open (opening one costs about
@@ -398,13 +398,13 @@ int migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_e
 	 * restart turn autostart on again). */
 	if (here.autostart && !g->st.autostart_cleared) {
 		g->st.autostart_cleared = true;
-		if ((r = begin(g, res, e, "autostart off for %s here", p->vm_name)) < 0 ||
+		if ((r = eng_begin(g, res, e, "autostart off for %s here", p->vm_name)) < 0 ||
 		    (r = g->ops->vm_autostart(g->ud, VENG_HERE, p->vm_name, false, e)) < 0 ||
-		    (r = end(g, e)) < 0)
+		    (r = eng_end(g, e)) < 0)
 			return r;
 	}
 	g->st.migrating = true;
-	if ((r = begin(g, res, e, "migrate %s to %s (paused there)", p->vm_name, p->dest.host)) < 0)
+	if ((r = eng_begin(g, res, e, "migrate %s to %s (paused there)", p->vm_name, p->dest.host)) < 0)
 		return r;
 	r = g->ops->vm_migrate(g->ud, p, &hooks, &res->downtime_ms, e);
 	if (!g->st.handed_off)
@@ -444,19 +444,19 @@ int migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_e
 		/* The call failed, yet libvirt handed the VM over. */
 	}
 	/* After an early switch the hand-over and the resume are recorded
-	 * already: no second write of the same state (undefine_here's end()
+	 * already: no second write of the same state (undefine_here's eng_end()
 	 * honours a stop). */
 	if (!w.switched) {
 		g->st.handed_off = true;
-		if ((r = end(g, e)) < 0)
+		if ((r = eng_end(g, e)) < 0)
 			return r;
 	}
-	return switch_over(g, flags, res, e);
+	return eng_switch_over(g, flags, res, e);
 }
 
-int resume(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
+int eng_resume(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
 {
 	if (!g->st.handed_off)
 		return vh_err(e, -EINVAL, "the VM has not been migrated: run vmhop migrate");
-	return switch_over(g, flags & ~VENG_LEAVE_PAUSED, res, e);
+	return eng_switch_over(g, flags & ~VENG_LEAVE_PAUSED, res, e);
 }

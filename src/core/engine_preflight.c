@@ -43,7 +43,7 @@ static int check_lv_targets(struct veng *g, const struct vplan_disk *d, struct v
 	char lvname[256];
 	int r;
 
-	lv_dm(d, lvname, sizeof(lvname));
+	eng_lv_dm(d, lvname, sizeof(lvname));
 	if ((r = g->ops->dm_table(g->ud, lvname, &t, e)) < 0)
 		return vh_err_prefix(e, r, "the dm table of %s/%s", d->vg, d->lv);
 	r = vlvt_check(d->vg, d->lv, &t, e);
@@ -171,7 +171,7 @@ static int check_peer(struct veng *g, const char *xml, struct vh_error *e)
 
 /* @peer: and what D's libvirt can tell (check_peer): preflight and
  * prepare, not migrate, which asks D itself. */
-int check_domain(struct veng *g, bool peer, struct vh_error *e)
+int eng_check_domain(struct veng *g, bool peer, struct vh_error *e)
 {
 	char *xml = NULL;
 	int r;
@@ -242,7 +242,7 @@ static int own_minor(struct veng *g, const struct claims *cl, size_t i, struct v
 			return r;
 		if (r == 0)
 			continue;
-		local_plan(g)->disks[i].minor = m;
+		eng_local_plan(g)->disks[i].minor = m;
 		g->st.disks[i].own_minor = m;
 		g->st.disks[i].own_minor_set = true;
 		return 0;
@@ -268,9 +268,9 @@ static int check_drbd_free(struct veng *g, const struct claims *cl, bool choose,
 			return r;
 		if (r > 0)
 			continue;
-		if (!is_s(g) && choose && (r = own_minor(g, cl, i, e)) < 0)
+		if (!eng_is_s(g) && choose && (r = own_minor(g, cl, i, e)) < 0)
 			return r;
-		if (!is_s(g))
+		if (!eng_is_s(g))
 			continue;
 		return vh_err(e, -EBUSY, "DRBD minor %u is %s on this host", d->minor, why);
 	}
@@ -298,7 +298,7 @@ static int check_drbd_free(struct veng *g, const struct claims *cl, bool choose,
 static int check_port(struct veng *g, const struct claims *cl, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
-	const struct vplan_host *h = is_s(g) ? &p->source : &p->dest;
+	const struct vplan_host *h = eng_is_s(g) ? &p->source : &p->dest;
 	const struct vres_claim *c = vres_port(cl->c, cl->n, p->resource, p->port);
 	char other[128] = "", who[160] = "";
 	bool own = false;
@@ -330,7 +330,7 @@ static int check_port(struct veng *g, const struct claims *cl, struct vh_error *
 }
 
 /* D's LV must have exactly S's size: refused when D's extents cannot give it. */
-int check_extents(const struct vplan_disk *d, const struct vlvm_vg_info *vg,
+int eng_check_extents(const struct vplan_disk *d, const struct vlvm_vg_info *vg,
 		  struct vh_error *e)
 {
 	if (!vg->extent_size || d->size % vg->extent_size)
@@ -343,7 +343,7 @@ int check_extents(const struct vplan_disk *d, const struct vlvm_vg_info *vg,
 /* @choose: D's prepare may take its own minors (check_drbd_free). */
 /* The checks against the other moves on this host (their claims, DRBD's
  * minors and resources, the port). */
-int checks_shared(struct veng *g, bool choose, struct vh_error *e)
+int eng_checks_shared(struct veng *g, bool choose, struct vh_error *e)
 {
 	struct claims cl;
 	int r;
@@ -358,23 +358,23 @@ int checks_shared(struct veng *g, bool choose, struct vh_error *e)
 
 static int checks(struct veng *g, uint64_t *extent, bool choose, struct vh_error *e)
 {
-	int r = checks_shared(g, choose, e);
+	int r = eng_checks_shared(g, choose, e);
 
-	return r < 0 ? r : checks_host(g, extent, e);
+	return r < 0 ? r : eng_checks_host(g, extent, e);
 }
 
-int checks_host(struct veng *g, uint64_t *extent, struct vh_error *e)
+int eng_checks_host(struct veng *g, uint64_t *extent, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	int r, state;
 
 	r = g->ops->vm_state(g->ud, VENG_HERE, p->vm_name, &state, e);
-	if (is_s(g)) {
+	if (eng_is_s(g)) {
 		if (r < 0)
 			return r;
 		if (state != VIR_DOMAIN_RUNNING && state != VIR_DOMAIN_PAUSED)
 			return vh_err(e, -EINVAL, "VM %s is not running on this host", p->vm_name);
-		if ((r = check_domain(g, true, e)) < 0)
+		if ((r = eng_check_domain(g, true, e)) < 0)
 			return r;
 		for (size_t i = 0; i < p->n_disks; i++)
 			if ((r = check_vm_lv(g, &p->disks[i], e)) < 0 ||
@@ -394,7 +394,7 @@ int checks_host(struct veng *g, uint64_t *extent, struct vh_error *e)
 
 		if ((r = g->ops->vg_info(g->ud, d->vg, &vg, e)) < 0)
 			return r;
-		if ((r = check_extents(d, &vg, e)) < 0)
+		if ((r = eng_check_extents(d, &vg, e)) < 0)
 			return r;
 		if (extent)
 			extent[i] = vg.extent_size;
@@ -411,7 +411,7 @@ int checks_host(struct veng *g, uint64_t *extent, struct vh_error *e)
 	return 0;
 }
 
-int preflight(struct veng *g, struct veng_result *res, struct vh_error *e)
+int eng_preflight(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	(void)res;
 	return checks(g, NULL, false, e);

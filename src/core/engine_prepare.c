@@ -27,21 +27,21 @@ static int take_helper(struct veng *g, struct veng_result *res, struct vh_error 
 	if (was && g->st.helper_original[0])
 		return 0;
 	g->st.helper_taken = true;	/* claimed first: release is harmless if never taken */
-	if ((r = begin(g, res, e, "take the usermode helper")) < 0)
+	if ((r = eng_begin(g, res, e, "take the usermode helper")) < 0)
 		return r;
 	if ((r = g->ops->helper_take(g->ud, g->plan->resource, &changed, g->st.helper_original,
 				     sizeof(g->st.helper_original), e)) < 0) {
 		g->st.helper_taken = was;
 		g->st.doing[0] = '\0';
-		(void)save(g, NULL);
+		(void)eng_save(g, NULL);
 		return r;
 	}
 	g->st.helper_changed = changed;
-	return end(g, e);
+	return eng_end(g, e);
 }
 
 /* Is @li marked as made by this move (vname_lv_tag among its LVM tags)? */
-bool lv_is_ours(const struct veng *g, const struct vlvm_lv_info *li)
+bool eng_lv_is_ours(const struct veng *g, const struct vlvm_lv_info *li)
 {
 	char tag[VNAME_RESOURCE_MAX + 16];
 	size_t n;
@@ -72,10 +72,10 @@ static int make_lv(struct veng *g, struct veng_result *res, bool *flag, const ch
 
 	if (was) {
 		r = g->ops->lv_info(g->ud, vg, lv, &li, e);
-		if (r == 0 && !lv_is_ours(g, &li)) {
+		if (r == 0 && !eng_lv_is_ours(g, &li)) {
 			*flag = false;
 			g->st.doing[0] = '\0';
-			(void)save(g, NULL);
+			(void)eng_save(g, NULL);
 			return vh_err(e, -EEXIST, "%s/%s exists and is not this move's (it lacks "
 				      "the move's LVM tag: someone else made it)", vg, lv);
 		}
@@ -87,17 +87,17 @@ static int make_lv(struct veng *g, struct veng_result *res, bool *flag, const ch
 			return r;
 	}
 	*flag = true;
-	if ((r = begin(g, res, e, "create LV %s/%s", vg, lv)) < 0)
+	if ((r = eng_begin(g, res, e, "create LV %s/%s", vg, lv)) < 0)
 		return r;
 	if ((r = g->ops->lv_create(g->ud, vg, lv, bytes, extent, &size, e)) < 0) {
 		*flag = was;
 		g->st.doing[0] = '\0';
-		(void)save(g, NULL);
+		(void)eng_save(g, NULL);
 		if (r == -EEXIST)
 			return vh_err(e, r, "%s/%s exists and is not this move's", vg, lv);
 		return r;
 	}
-	if ((r = end(g, e)) < 0)
+	if ((r = eng_end(g, e)) < 0)
 		return r;
 check:
 	if (exact && size != bytes)
@@ -145,7 +145,7 @@ static int same_table(struct veng *g, const char *name, const char *what,
  * (perhaps another LV's by now), and the swap back would load a table LVM
  * no longer describes.
  */
-int check_tables(struct veng *g, size_t i, const char *lvname, bool lv_too,
+int eng_check_tables(struct veng *g, size_t i, const char *lvname, bool lv_too,
 		 struct vh_error *e)
 {
 	const struct vplan_disk *d = &g->plan->disks[i];
@@ -180,10 +180,10 @@ static int copy_again(struct veng *g, struct veng_result *res, size_t i, const c
 	bool bridged = false;
 	int r;
 
-	if ((r = maps_drbd(g, lvname, d->minor, &bridged, e)) < 0)
+	if ((r = eng_maps_drbd(g, lvname, d->minor, &bridged, e)) < 0)
 		return r;
 	if (!empty)
-		return check_tables(g, i, lvname, !bridged, e);
+		return eng_check_tables(g, i, lvname, !bridged, e);
 	if (bridged)
 		return vh_err(e, -ESTALE, "%s maps /dev/drbd%u but the copy %s has no table: run "
 			      "vmhop abort", lvname, d->minor, d->copy);
@@ -192,14 +192,14 @@ static int copy_again(struct veng *g, struct veng_result *res, size_t i, const c
 	snprintf(what, sizeof(what), "the VM's LV %s/%s", d->vg, d->lv);
 	if ((r = same_table(g, lvname, what, &was, e)) < 0 ||
 	    (r = vname_copy_uuid(g->plan->resource, d->volume, uuid, sizeof(uuid), e)) < 0 ||
-	    (r = begin(g, res, e, "create %s again", d->copy)) < 0)
+	    (r = eng_begin(g, res, e, "create %s again", d->copy)) < 0)
 		goto out;
 	/* Gone but not made again: the next run finds none and creates it. */
 	if ((r = g->ops->dm_remove(g->ud, d->copy, e)) < 0 && r != -ENXIO)
 		goto out;
 	if ((r = g->ops->dm_create(g->ud, d->copy, uuid + strlen(VDM_UUID_PREFIX), &was, e)) < 0)
 		goto out;
-	r = end(g, e);
+	r = eng_end(g, e);
 out:
 	vdm_table_free(&was);
 	return r;
@@ -217,7 +217,7 @@ static int copy_create(struct veng *g, struct veng_result *res, size_t i, const 
 	bool bridged = false;
 	int r;
 
-	if ((r = maps_drbd(g, lvname, d->minor, &bridged, e)) < 0)
+	if ((r = eng_maps_drbd(g, lvname, d->minor, &bridged, e)) < 0)
 		return r;
 	if (bridged)
 		return vh_err(e, -EINVAL, "%s already maps /dev/drbd%u but the journal has no "
@@ -242,10 +242,10 @@ static int copy_create(struct veng *g, struct veng_result *res, size_t i, const 
 	snprintf(ds->saved_table, sizeof(ds->saved_table), "%s", text);
 	ds->copy_created = true;
 	if ((r = vname_copy_uuid(g->plan->resource, d->volume, uuid, sizeof(uuid), e)) < 0 ||
-	    (r = begin(g, res, e, "create %s", d->copy)) < 0 ||
+	    (r = eng_begin(g, res, e, "create %s", d->copy)) < 0 ||
 	    (r = g->ops->dm_create(g->ud, d->copy, uuid + strlen(VDM_UUID_PREFIX), &t, e)) < 0)
 		goto out;
-	r = end(g, e);
+	r = eng_end(g, e);
 out:
 	free(text);
 	vdm_table_free(&t);
@@ -267,21 +267,21 @@ static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, uint6
 
 	if ((r = vplan_disk_paths(g->plan, i, backing, meta, sizeof(backing), e)) < 0)
 		return r;
-	lv_dm(d, lvname, sizeof(lvname));
+	eng_lv_dm(d, lvname, sizeof(lvname));
 
 	/* D: the VM's LV, exactly S's size (the extents checked again in a run
 	 * that did not check them; the size is checked again on its dm table
 	 * below). */
-	if (!is_s(g) && !extent) {
+	if (!eng_is_s(g) && !extent) {
 		struct vlvm_vg_info vg;
 
 		if ((r = g->ops->vg_info(g->ud, d->vg, &vg, e)) < 0)
 			return r;
-		if ((r = check_extents(d, &vg, e)) < 0)
+		if ((r = eng_check_extents(d, &vg, e)) < 0)
 			return r;
 		extent = vg.extent_size;
 	}
-	if (!is_s(g) && (r = make_lv(g, res, &ds->lv_created, d->vg, d->lv, d->size, true,
+	if (!eng_is_s(g) && (r = make_lv(g, res, &ds->lv_created, d->vg, d->lv, d->size, true,
 				     extent, &ds->lv_size, e)) < 0)
 		return r;
 
@@ -291,11 +291,11 @@ static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, uint6
 			 NULL, e)) < 0)
 		return r;
 	if (!ds->md_written) {
-		if ((r = begin(g, res, e, "write meta-data on %s", meta)) < 0 ||
+		if ((r = eng_begin(g, res, e, "write meta-data on %s", meta)) < 0 ||
 		    (r = g->ops->md_create(g->ud, meta, d->size, e)) < 0)
 			return r;
 		ds->md_written = true;
-		if ((r = end(g, e)) < 0)
+		if ((r = eng_end(g, e)) < 0)
 			return r;
 	}
 
@@ -319,14 +319,14 @@ static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, uint6
 		bool was = ds->minor_created;
 
 		ds->minor_created = true;
-		if ((r = begin(g, res, e, "new-minor %u", d->minor)) < 0 ||
+		if ((r = eng_begin(g, res, e, "new-minor %u", d->minor)) < 0 ||
 		    (r = g->ops->drbd_new_minor(g->ud, g->plan->resource, d->minor, d->volume, e)) < 0 ||
-		    (r = end(g, e)) < 0) {
+		    (r = eng_end(g, e)) < 0) {
 			if (r == -EEXIST) {
 				/* exclusive create: someone else's since the checks */
 				ds->minor_created = was;
 				g->st.doing[0] = '\0';
-				(void)save(g, NULL);
+				(void)eng_save(g, NULL);
 				return vh_err(e, -EBUSY, "DRBD minor %u appeared on this host since "
 					      "the checks: not this move's", d->minor);
 			}
@@ -349,27 +349,27 @@ static int prepare_disk(struct veng *g, struct veng_result *res, size_t i, uint6
 		    (r = drbdnl_conf_set_num(&dc, DRBDNL_DISK_META_IDX, d->md_index, e)) < 0 ||
 		    (r = drbdnl_conf_set_num(&dc, DRBDNL_DISK_SIZE, (int64_t)(d->size / 512), e)) < 0)
 			return r;
-		if ((r = begin(g, res, e, "attach %u", d->minor)) < 0 ||
+		if ((r = eng_begin(g, res, e, "attach %u", d->minor)) < 0 ||
 		    (r = g->ops->drbd_attach(g->ud, d->minor, &dc, e)) < 0)
 			return r;
 		ds->attached = true;
-		if ((r = end(g, e)) < 0)
+		if ((r = eng_end(g, e)) < 0)
 			return r;
 	}
 	ds->attached = true;
-	if (is_s(g) && s.role != DRBDNL_R_PRIMARY) {
+	if (eng_is_s(g) && s.role != DRBDNL_R_PRIMARY) {
 		/* While StandAlone: S's data is the authority, and no sync may
 		 * start before the bridge. */
-		if ((r = begin(g, res, e, "primary --force %u", d->minor)) < 0 ||
+		if ((r = eng_begin(g, res, e, "primary --force %u", d->minor)) < 0 ||
 		    (r = g->ops->drbd_primary_force(g->ud, d->minor, e)) < 0)
 			return r;
-		if ((r = end(g, e)) < 0)
+		if ((r = eng_end(g, e)) < 0)
 			return r;
 	}
 	return 0;
 }
 
-int drbd_connect_step(struct veng *g, struct veng_result *res, struct vh_error *e)
+int eng_drbd_connect_step(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	struct drbdnl_conf nc;
 	struct drbdnl_addr local, peer;
@@ -386,13 +386,13 @@ int drbd_connect_step(struct veng *g, struct veng_result *res, struct vh_error *
 	    (r = vplan_endpoints(g->plan, g->role, &local, &peer, e)) < 0)
 		return r;
 	g->st.connected = true;
-	if ((r = begin(g, res, e, "connect %s", g->plan->resource)) < 0 ||
+	if ((r = eng_begin(g, res, e, "connect %s", g->plan->resource)) < 0 ||
 	    (r = g->ops->drbd_connect(g->ud, g->plan->resource, &local, &peer, &nc, e)) < 0)
 		return r;
-	return end(g, e);
+	return eng_end(g, e);
 }
 
-int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
+int eng_prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	uint64_t extent[VPLAN_MAX_DISKS] = { 0 };
@@ -410,13 +410,13 @@ int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 		 * under it, the checks against the other moves and this move's
 		 * claim (its journal, D's own minors) written, so that two
 		 * prepares at once never choose the same. */
-		if ((r = checks_host(g, extent, e)) < 0)
+		if ((r = eng_checks_host(g, extent, e)) < 0)
 			return r;
 		if (g->ops->host_lock && (r = g->ops->host_lock(g->ud, true, e)) < 0)
 			return r;
-		r = checks_shared(g, true, e);
+		r = eng_checks_shared(g, true, e);
 		if (r == 0)
-			r = save(g, e);
+			r = eng_save(g, e);
 		if (g->ops->host_lock)
 			(void)g->ops->host_lock(g->ud, false, NULL);
 		if (r < 0)
@@ -432,15 +432,15 @@ int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 		return vh_err(e, -EBUSY, "DRBD resource %s exists on this host and is not this "
 			      "move's", p->resource);
 	g->st.res_created = true;
-	if (r == 0 && ((r = begin(g, res, e, "new-resource %s", p->resource)) < 0 ||
+	if (r == 0 && ((r = eng_begin(g, res, e, "new-resource %s", p->resource)) < 0 ||
 		       (r = g->ops->drbd_new_resource(g->ud, p->resource, e)) < 0 ||
-		       (r = end(g, e)) < 0)) {
+		       (r = eng_end(g, e)) < 0)) {
 		if (r == -EEXIST) {
 			/* made by someone else since the checks (exclusive create):
 			 * not this move's, never taken down by its abort */
 			g->st.res_created = false;
 			g->st.doing[0] = '\0';
-			(void)save(g, NULL);
+			(void)eng_save(g, NULL);
 			return vh_err(e, -EBUSY, "DRBD resource %s appeared on this host since the "
 				      "checks: not this move's", p->resource);
 		}
@@ -449,10 +449,10 @@ int prepare(struct veng *g, struct veng_result *res, struct vh_error *e)
 	for (size_t i = 0; i < p->n_disks; i++)
 		if ((r = prepare_disk(g, res, i, extent[i], e)) < 0)
 			return r;
-	if (is_s(g)) {
+	if (eng_is_s(g)) {
 		g->st.primary = true;
 		return 0;
 	}
 	/* D connects at once and waits for S; it stays Secondary. */
-	return drbd_connect_step(g, res, e);
+	return eng_drbd_connect_step(g, res, e);
 }

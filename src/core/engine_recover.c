@@ -32,11 +32,11 @@ static int settle_lv_claim(struct veng *g, bool *flag, const char *vg, const cha
 	r = g->ops->lv_info(g->ud, vg, lv, &li, e);
 	if (r < 0 && r != -ENOENT)
 		return r;
-	if (r == 0 && lv_is_ours(g, &li))
+	if (r == 0 && eng_lv_is_ours(g, &li))
 		return 0;
 	*flag = false;
 	g->st.doing[0] = '\0';
-	return save(g, e);
+	return eng_save(g, e);
 }
 
 static int settle_lv_claims(struct veng *g, struct vh_error *e)
@@ -48,7 +48,7 @@ static int settle_lv_claims(struct veng *g, struct vh_error *e)
 		struct veng_disk_state *ds = &g->st.disks[i];
 
 		if ((r = settle_lv_claim(g, &ds->md_created, d->vg, d->md_lv, e)) < 0 ||
-		    (!is_s(g) && (r = settle_lv_claim(g, &ds->lv_created, d->vg, d->lv, e)) < 0))
+		    (!eng_is_s(g) && (r = settle_lv_claim(g, &ds->lv_created, d->vg, d->lv, e)) < 0))
 			return r;
 	}
 	return 0;
@@ -61,13 +61,13 @@ static int autostart_back(struct veng *g, struct veng_result *res, struct vh_err
 
 	if (!g->st.autostart_cleared)
 		return 0;
-	if ((r = begin(g, res, e, "autostart on for %s here", g->plan->vm_name)) < 0)
+	if ((r = eng_begin(g, res, e, "autostart on for %s here", g->plan->vm_name)) < 0)
 		return r;
 	r = g->ops->vm_autostart(g->ud, VENG_HERE, g->plan->vm_name, true, e);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	g->st.autostart_cleared = false;
-	return end(g, e);
+	return eng_end(g, e);
 }
 
 /*
@@ -123,7 +123,7 @@ static int abort_guard_s(struct veng *g, char *ret_d_note, size_t note_len, stru
 	if (r == 0 && here.job)
 		return vh_err(e, -EBUSY, "libvirt's job of VM %s still runs on this host (virsh "
 			      "domjobinfo %s): abort would take DRBD from under it; nothing undone. "
-			      "Wait for its end (or virsh domjobabort %s), then run vmhop send or "
+			      "Wait for its eng_end (or virsh domjobabort %s), then run vmhop send or "
 			      "vmhop migrate again (it decides from how the job ended), or vmhop "
 			      "abort", p->vm_name, p->vm_name, p->vm_name);
 	if (!g->st.migrating)
@@ -132,18 +132,18 @@ static int abort_guard_s(struct veng *g, char *ret_d_note, size_t note_len, stru
 	    (here.state == VIR_DOMAIN_PAUSED && here.reason == VIR_DOMAIN_PAUSED_MIGRATION))
 		goto left;
 	/* The kernel agrees the VM runs here: its QEMU holds its LVs. */
-	if ((r = lvs_open(g, e)) < 0)
+	if ((r = eng_lvs_open(g, e)) < 0)
 		return r;
 	if (!r)
 		return vh_err(e, -EBUSY, "libvirt says VM %s is %s here, but nothing holds its LVs "
 			      "open: nothing undone; see vmhop status", p->vm_name,
-			      vm_words(&here, w, sizeof(w)));
+			      eng_vm_words(&here, w, sizeof(w)));
 	r = g->ops->vm_info(g->ud, VENG_PEER, p->vm_name, &there, &pe);
 	if (r == 0)
 		return vh_err(e, -EBUSY, "VM %s exists on %s (%s) after a migration: nothing "
 			      "undone; run vmhop send or vmhop migrate again: it removes a copy "
 			      "that never ran there, then migrates again", p->vm_name, p->dest.host,
-			      vm_words(&there, w, sizeof(w)));
+			      eng_vm_words(&there, w, sizeof(w)));
 	/* D's libvirt does not answer: the VM runs here with no job, so the
 	 * migration ended here; a copy it may have left on D is paused and
 	 * never ran.  Undone here, and said. */
@@ -176,7 +176,7 @@ static int abort_guard_d(struct veng *g, struct vh_error *e)
 	if (r == 0 || g->st.vm_ran_here)
 		return vh_err(e, -EBUSY, "VM %s is on this host (%s): abort cannot undo that; "
 			      "finish the move from %s", p->vm_name,
-			      r == 0 ? vm_words(&vm, w, sizeof(w)) : "it ran here", p->source.host);
+			      r == 0 ? eng_vm_words(&vm, w, sizeof(w)) : "it ran here", p->source.host);
 	if (r != -ENOENT)
 		return vh_err_prefix(e, r, "cannot tell whether VM %s is here: nothing undone",
 				     p->vm_name);
@@ -186,7 +186,7 @@ static int abort_guard_d(struct veng *g, struct vh_error *e)
 
 		if (!g->st.disks[i].lv_created)
 			continue;
-		lv_dm(&p->disks[i], lvname, sizeof(lvname));
+		eng_lv_dm(&p->disks[i], lvname, sizeof(lvname));
 		r = g->ops->dm_info(g->ud, lvname, &di, e);
 		if (r == -ENXIO)
 			continue;
@@ -200,7 +200,7 @@ static int abort_guard_d(struct veng *g, struct vh_error *e)
 	return 0;
 }
 
-int abort_move(struct veng *g, struct veng_result *res, struct vh_error *e)
+int eng_abort_move(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	char d_note[448] = "";
@@ -214,7 +214,7 @@ int abort_move(struct veng *g, struct veng_result *res, struct vh_error *e)
 		return vh_err(e, -EINVAL, "the move is finished on this host: nothing to abort");
 	if ((r = settle_lv_claims(g, e)) < 0)
 		return r;
-	if (is_s(g)) {
+	if (eng_is_s(g)) {
 		if ((r = abort_guard_s(g, d_note, sizeof(d_note), e)) < 0)
 			return r;
 		/* S's extents must hold every write before the VM goes back on them. */
@@ -222,9 +222,9 @@ int abort_move(struct veng *g, struct veng_result *res, struct vh_error *e)
 			return vh_err_prefix(e, r, "nothing undone");
 		/* The VM still runs here: its LV back on its own table first. */
 		for (size_t i = p->n_disks; i-- > 0;)
-			if ((r = restore_lv(g, res, i, e)) < 0)
+			if ((r = eng_restore_lv(g, res, i, e)) < 0)
 				return r;
-		if ((r = fence_gone(g, e)) < 0)
+		if ((r = eng_fence_gone(g, e)) < 0)
 			return r;
 		g->st.migrating = false;
 		if ((r = autostart_back(g, res, e)) < 0)
@@ -232,21 +232,21 @@ int abort_move(struct veng *g, struct veng_result *res, struct vh_error *e)
 	} else if ((r = abort_guard_d(g, e)) < 0) {
 		return r;
 	}
-	if ((r = down(g, res, e)) < 0 || (r = remove_devices(g, res, e)) < 0)
+	if ((r = eng_down(g, res, e)) < 0 || (r = eng_remove_devices(g, res, e)) < 0)
 		return r;
-	if (!is_s(g))
+	if (!eng_is_s(g))
 		for (size_t i = p->n_disks; i-- > 0;)
-			if ((r = remove_lv(g, res, &g->st.disks[i].lv_created, p->disks[i].vg,
+			if ((r = eng_remove_lv(g, res, &g->st.disks[i].lv_created, p->disks[i].vg,
 					   p->disks[i].lv, e)) < 0)
 				return r;
-	if ((r = release_helper(g, res, e)) < 0)
+	if ((r = eng_release_helper(g, res, e)) < 0)
 		return r;
 	g->st.aborted = true;
 	res->outcome = VENG_UNDONE;
 	if (d_note[0])
 		veng_next_set(&res->next, VENG_ACT_MANUAL, VENG_ABORT, VENG_PEER,
 			      "nothing here (undone); %.448s", d_note);
-	return save(g, e);
+	return eng_save(g, e);
 }
 
 /* ---- restart (S): the operator's cold start after a gate that stopped --- */
@@ -284,29 +284,29 @@ static int remove_vm_on_d(struct veng *g, unsigned flags, struct veng_result *re
 	}
 	if (vm.state == VIR_DOMAIN_RUNNING || vm.job)
 		return vh_err(e, -EBUSY, "VM %s is %s on %s: it %s, so it must not start here too; "
-			      "finish the move from there", p->vm_name, vm_words(&vm, w, sizeof(w)),
+			      "finish the move from there", p->vm_name, eng_vm_words(&vm, w, sizeof(w)),
 			      p->dest.host, vm.job ? "has a libvirt job running" : "was resumed there");
 	/* What only a guest that ran there leaves: its writes there would be lost. */
-	if (d_ran(g, &vm) && !(flags & VENG_FORCE))
+	if (eng_d_ran(g, &vm) && !(flags & VENG_FORCE))
 		return vh_err(e, -EBUSY, "VM %s is %s on %s: it ran there, and what it wrote on %s's "
 			      "disk would be lost by a start here; if you accept that loss, run "
-			      "vmhop restart --force", p->vm_name, vm_words(&vm, w, sizeof(w)),
+			      "vmhop restart --force", p->vm_name, eng_vm_words(&vm, w, sizeof(w)),
 			      p->dest.host, p->dest.host);
 	if (vm.state != VIR_DOMAIN_SHUTOFF) {
-		if ((r = begin(g, res, e, "destroy the paused %s on %s", p->vm_name, p->dest.host)) < 0)
+		if ((r = eng_begin(g, res, e, "destroy the paused %s on %s", p->vm_name, p->dest.host)) < 0)
 			return r;
 		r = g->ops->vm_destroy(g->ud, VENG_PEER, p->vm_name, e);
 		if (r < 0 && r != -ENOENT)
 			return r;
 	}
-	if ((r = begin(g, res, e, "undefine %s on %s", p->vm_name, p->dest.host)) < 0)
+	if ((r = eng_begin(g, res, e, "undefine %s on %s", p->vm_name, p->dest.host)) < 0)
 		return r;
 	r = g->ops->vm_undefine(g->ud, VENG_PEER, p->vm_name, e);
 	if (r < 0 && r != -ENOENT)
 		return r;
 gone:
 	g->st.removed_on_d = true;
-	return end(g, e);
+	return eng_end(g, e);
 }
 
 /*
@@ -335,7 +335,7 @@ static int restart_guard(struct veng *g, unsigned flags, int *ret_state, struct 
 		return vh_err_prefix(e, r, "the VM's definition here");
 	if (vm.job)
 		return vh_err(e, -EBUSY, "VM %s has a libvirt job running here (%s): not restarting",
-			      p->vm_name, vm_words(&vm, w, sizeof(w)));
+			      p->vm_name, eng_vm_words(&vm, w, sizeof(w)));
 	/* Still here (never migrated, or libvirt cancelled): abort's case. */
 	if (!g->st.handed_off && (!g->st.migrating || vm.state != VIR_DOMAIN_SHUTOFF))
 		return vh_err(e, -EINVAL, "the VM has not left this host: vmhop abort undoes the "
@@ -350,7 +350,7 @@ static int restart_guard(struct veng *g, unsigned flags, int *ret_state, struct 
 	return 0;
 }
 
-int restart_here(struct veng *g, unsigned flags, struct veng_result *res,
+int eng_restart_here(struct veng *g, unsigned flags, struct veng_result *res,
 		 struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
@@ -373,25 +373,25 @@ int restart_here(struct veng *g, unsigned flags, struct veng_result *res,
 		return r;
 	/* Its own table first, so that the VM starts on its LV alone. */
 	for (size_t i = p->n_disks; i-- > 0;)
-		if ((r = restore_lv(g, res, i, e)) < 0)
+		if ((r = eng_restore_lv(g, res, i, e)) < 0)
 			return r;
-	if ((r = fence_gone(g, e)) < 0)
+	if ((r = eng_fence_gone(g, e)) < 0)
 		return r;
 	if (!g->st.restarted_here) {
 		if (state != VIR_DOMAIN_RUNNING &&
-		    ((r = begin(g, res, e, "start %s here", p->vm_name)) < 0 ||
+		    ((r = eng_begin(g, res, e, "start %s here", p->vm_name)) < 0 ||
 		     (r = g->ops->vm_start(g->ud, VENG_HERE, p->vm_name, e)) < 0))
 			return r;
 		g->st.restarted_here = true;
-		if ((r = end(g, e)) < 0)
+		if ((r = eng_end(g, e)) < 0)
 			return r;
 	}
-	if ((r = autostart_back(g, res, e)) < 0 || (r = down(g, res, e)) < 0 ||
-	    (r = remove_devices(g, res, e)) < 0 || (r = release_helper(g, res, e)) < 0)
+	if ((r = autostart_back(g, res, e)) < 0 || (r = eng_down(g, res, e)) < 0 ||
+	    (r = eng_remove_devices(g, res, e)) < 0 || (r = eng_release_helper(g, res, e)) < 0)
 		return r;
 	g->st.aborted = true;
 	res->outcome = VENG_UNDONE;
-	if ((r = save(g, e)) < 0)
+	if ((r = eng_save(g, e)) < 0)
 		return r;
 next:
 	veng_next_set(&res->next, VENG_ACT_PHASE, VENG_ABORT, VENG_PEER,

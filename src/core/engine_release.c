@@ -31,7 +31,7 @@ static int clear_drbd_inactive(struct veng *g, struct veng_result *res, const ch
 	vdm_table_free(&t);
 	if (!waiting)
 		return 0;
-	if ((r = begin(g, res, e, "clear the inactive table of %s (/dev/drbd%u, left by a killed "
+	if ((r = eng_begin(g, res, e, "clear the inactive table of %s (/dev/drbd%u, left by a killed "
 		       "swap)", lvname, minor)) < 0 ||
 	    (r = g->ops->dm_clear(g->ud, lvname, e)) < 0)
 		return r;
@@ -39,15 +39,15 @@ static int clear_drbd_inactive(struct veng *g, struct veng_result *res, const ch
 }
 
 /* Every LV back on its own table (restore_lv): no fence any more. */
-int fence_gone(struct veng *g, struct vh_error *e)
+int eng_fence_gone(struct veng *g, struct vh_error *e)
 {
 	if (!g->st.fenced)
 		return 0;
 	g->st.fenced = g->st.fence_final = false;
-	return save(g, e);
+	return eng_save(g, e);
 }
 
-int restore_lv(struct veng *g, struct veng_result *res, size_t i, struct vh_error *e)
+int eng_restore_lv(struct veng *g, struct veng_result *res, size_t i, struct vh_error *e)
 {
 	const struct vplan_disk *d = &g->plan->disks[i];
 	struct veng_disk_state *ds = &g->st.disks[i];
@@ -59,14 +59,14 @@ int restore_lv(struct veng *g, struct veng_result *res, size_t i, struct vh_erro
 
 	if (!ds->bridged || ds->restored)
 		return 0;
-	lv_dm(d, lvname, sizeof(lvname));
-	if ((r = maps_drbd(g, lvname, d->minor, &on_drbd, e)) < 0)
+	eng_lv_dm(d, lvname, sizeof(lvname));
+	if ((r = eng_maps_drbd(g, lvname, d->minor, &on_drbd, e)) < 0)
 		return r;
 	if (!on_drbd && g->st.fenced) {
 		/* the final fence: an error table */
 		if ((r = g->ops->dm_table(g->ud, lvname, &t, e)) < 0)
 			return r;
-		on_drbd = table_is_fence(&t, d);
+		on_drbd = eng_table_is_fence(&t, d);
 		vdm_table_free(&t);
 	}
 	if (on_drbd && g->st.fenced && (g->st.resumed_on_d || g->st.fence_final)) {
@@ -86,18 +86,18 @@ int restore_lv(struct veng *g, struct veng_result *res, size_t i, struct vh_erro
 	if (on_drbd) {
 		/* DRBD's backing, the .copy, must still map what the LV is
 		 * put back on: else the saved table is not where the data is. */
-		if ((r = check_tables(g, i, lvname, false, e)) < 0)
+		if ((r = eng_check_tables(g, i, lvname, false, e)) < 0)
 			return r;
 		if ((r = vdm_table_parse(ds->saved_table, &t, e)) < 0)
 			return vh_err_prefix(e, r, "the saved table of %s", lvname);
-		if ((r = begin(g, res, e, "put %s back on its own table", lvname)) < 0) {
+		if ((r = eng_begin(g, res, e, "put %s back on its own table", lvname)) < 0) {
 			vdm_table_free(&t);
 			return r;
 		}
 		if ((r = g->ops->dm_swap(g->ud, lvname, &t, &win, e)) < 0) {
 			vdm_table_free(&t);
 			/* (a run again looks at the LV's table first) */
-			after_failed_swap(g, lvname, d->minor, &on_drbd, r, e);
+			eng_after_failed_swap(g, lvname, d->minor, &on_drbd, r, e);
 			return r;
 		}
 		vdm_table_free(&t);
@@ -106,22 +106,22 @@ int restore_lv(struct veng *g, struct veng_result *res, size_t i, struct vh_erro
 		return r;
 	}
 	ds->restored = true;
-	return end(g, e);
+	return eng_end(g, e);
 }
 
-int down(struct veng *g, struct veng_result *res, struct vh_error *e)
+int eng_down(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	int r;
 
 	if (g->st.drbd_down || !g->st.res_created)
 		goto done;
-	if ((r = begin(g, res, e, "down %s", g->plan->resource)) < 0)
+	if ((r = eng_begin(g, res, e, "down %s", g->plan->resource)) < 0)
 		return r;
 	r = g->ops->drbd_down(g->ud, g->plan->resource, e);
 	if (r < 0 && r != -ENOENT && r != -ENXIO)
 		return r;
 	g->st.drbd_down = true;
-	if ((r = end(g, e)) < 0)
+	if ((r = eng_end(g, e)) < 0)
 		return r;
 done:
 	g->st.drbd_down = true;
@@ -131,23 +131,23 @@ done:
 	return 0;
 }
 
-int release(struct veng *g, struct veng_result *res, struct vh_error *e)
+int eng_release(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	int r;
 
-	if (is_s(g)) {
+	if (eng_is_s(g)) {
 		if (!g->st.resumed_on_d)
 			return vh_err(e, -EINVAL, "the VM does not run on %s yet: run vmhop migrate "
 				      "(or vmhop resume)", p->dest.host);
 		/* A run stopped after the resume on D: the definition here goes
 		 * first, or the old VM could start here again. */
-		if ((r = undefine_here(g, res, e)) < 0)
+		if ((r = eng_undefine_here(g, res, e)) < 0)
 			return r;
 		for (size_t i = 0; i < p->n_disks; i++)
-			if ((r = restore_lv(g, res, i, e)) < 0)
+			if ((r = eng_restore_lv(g, res, i, e)) < 0)
 				return r;
-		if ((r = fence_gone(g, e)) < 0)
+		if ((r = eng_fence_gone(g, e)) < 0)
 			return r;
 	} else if (!g->st.drbd_down) {
 		struct drbdnl_status s;
@@ -171,10 +171,10 @@ int release(struct veng *g, struct veng_result *res, struct vh_error *e)
 				return vh_err(e, -EBUSY, "%s has not disconnected /dev/drbd%u yet",
 					      p->source.host, s.minor);
 		}
-		if ((r = save(g, e)) < 0)
+		if ((r = eng_save(g, e)) < 0)
 			return r;
 	}
-	return down(g, res, e);
+	return eng_down(g, res, e);
 }
 
 /* ---- cleanup ------------------------------------------------------------ */
@@ -187,46 +187,46 @@ static int remove_copy(struct veng *g, struct veng_result *res, size_t i, struct
 
 	if (!ds->copy_created)
 		return 0;
-	if ((r = begin(g, res, e, "remove %s", name)) < 0)
+	if ((r = eng_begin(g, res, e, "remove %s", name)) < 0)
 		return r;
 	r = g->ops->dm_remove(g->ud, name, e);
 	if (r < 0 && r != -ENXIO && r != -ENOENT)
 		return r;
 	ds->copy_created = false;
-	return end(g, e);
+	return eng_end(g, e);
 }
 
-int remove_lv(struct veng *g, struct veng_result *res, bool *flag, const char *vg,
+int eng_remove_lv(struct veng *g, struct veng_result *res, bool *flag, const char *vg,
 	      const char *lv, struct vh_error *e)
 {
 	int r;
 
 	if (!*flag)
 		return 0;
-	if ((r = begin(g, res, e, "remove LV %s/%s", vg, lv)) < 0)
+	if ((r = eng_begin(g, res, e, "remove LV %s/%s", vg, lv)) < 0)
 		return r;
 	r = g->ops->lv_remove(g->ud, vg, lv, e);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	*flag = false;
-	return end(g, e);
+	return eng_end(g, e);
 }
 
-int release_helper(struct veng *g, struct veng_result *res, struct vh_error *e)
+int eng_release_helper(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	int r;
 
 	if (!g->st.helper_taken)
 		return 0;
-	if ((r = begin(g, res, e, "release the usermode helper")) < 0 ||
+	if ((r = eng_begin(g, res, e, "release the usermode helper")) < 0 ||
 	    (r = g->ops->helper_release(g->ud, g->plan->resource, e)) < 0)
 		return r;
 	g->st.helper_taken = g->st.helper_changed = false;
-	return end(g, e);
+	return eng_end(g, e);
 }
 
 /* Copies and meta-data LVs, last volume first. */
-int remove_devices(struct veng *g, struct veng_result *res, struct vh_error *e)
+int eng_remove_devices(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	int r;
 
@@ -235,14 +235,14 @@ int remove_devices(struct veng *g, struct veng_result *res, struct vh_error *e)
 		const struct vplan_disk *d = &g->plan->disks[i];
 
 		if ((r = remove_copy(g, res, i, e)) < 0 ||
-		    (r = remove_lv(g, res, &ds->md_created, d->vg, d->md_lv, e)) < 0)
+		    (r = eng_remove_lv(g, res, &ds->md_created, d->vg, d->md_lv, e)) < 0)
 			return r;
 		ds->md_written = false;
 	}
 	return 0;
 }
 
-int cleanup(struct veng *g, struct veng_result *res, struct vh_error *e)
+int eng_cleanup(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	int r;
@@ -251,23 +251,23 @@ int cleanup(struct veng *g, struct veng_result *res, struct vh_error *e)
 		return 0;
 	if (!g->st.drbd_down)
 		return vh_err(e, -EINVAL, "run vmhop release on this host first");
-	if (is_s(g) && g->st.resumed_on_d && !g->st.undefined_on_s)
+	if (eng_is_s(g) && g->st.resumed_on_d && !g->st.undefined_on_s)
 		return vh_err(e, -EINVAL, "VM %s is still defined here: run vmhop release first",
 			      p->vm_name);
-	if ((r = remove_devices(g, res, e)) < 0)
+	if ((r = eng_remove_devices(g, res, e)) < 0)
 		return r;
-	if (is_s(g) && !p->migration.keep_source && g->st.resumed_on_d && g->st.undefined_on_s) {
+	if (eng_is_s(g) && !p->migration.keep_source && g->st.resumed_on_d && g->st.undefined_on_s) {
 		for (size_t i = 0; i < p->n_disks; i++) {
 			struct veng_disk_state *ds = &g->st.disks[i];
 			bool present = !ds->lv_removed;
 
-			if ((r = remove_lv(g, res, &present, p->disks[i].vg, p->disks[i].lv, e)) < 0)
+			if ((r = eng_remove_lv(g, res, &present, p->disks[i].vg, p->disks[i].lv, e)) < 0)
 				return r;
 			ds->lv_removed = true;
 		}
 	}
-	if ((r = release_helper(g, res, e)) < 0)
+	if ((r = eng_release_helper(g, res, e)) < 0)
 		return r;
 	g->st.done = true;
-	return save(g, e);
+	return eng_save(g, e);
 }

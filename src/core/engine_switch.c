@@ -19,7 +19,7 @@
  * taken for undefined; the domain must be shut off here (never undefine a
  * running VM here: that would be the VM running on both hosts).
  */
-int undefine_here(struct veng *g, struct veng_result *res, struct vh_error *e)
+int eng_undefine_here(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	struct veng_vm vm;
@@ -29,21 +29,21 @@ int undefine_here(struct veng *g, struct veng_result *res, struct vh_error *e)
 	if (g->st.undefined_on_s)
 		return 0;
 	/* after an early switch, libvirt's Confirm may still run here */
-	r = settled(g, VENG_HERE, &vm, e);
+	r = eng_settled(g, VENG_HERE, &vm, e);
 	if (r < 0 && r != -ENOENT)
 		return vh_err_prefix(e, r, "VM %s's definition here (not undefined)", p->vm_name);
 	if (r == 0 && vm.state != VIR_DOMAIN_SHUTOFF && g->st.fence_final &&
-	    fence_holds(g, NULL) == 0) {
+	    eng_fence_holds(g, NULL) == 0) {
 		/* A twin: libvirt resumed S's QEMU after the VM ran on D (its
 		 * answer to a Finish reply it lost).  Behind the fence it wrote
 		 * nothing; it goes. */
 		res->twin = true;
 		if (g->on_event) {
-			struct veng_event ev = { .what = "twin", .step = vm_words(&vm, w, sizeof(w)) };
+			struct veng_event ev = { .what = "twin", .step = eng_vm_words(&vm, w, sizeof(w)) };
 
 			g->on_event(&ev, g->event_ud);
 		}
-		if ((r = begin(g, res, e, "destroy the twin of %s here", p->vm_name)) < 0)
+		if ((r = eng_begin(g, res, e, "destroy the twin of %s here", p->vm_name)) < 0)
 			return r;
 		r = g->ops->vm_destroy(g->ud, VENG_HERE, p->vm_name, e);
 		if (r < 0 && r != -ENOENT)
@@ -56,15 +56,15 @@ int undefine_here(struct veng *g, struct veng_result *res, struct vh_error *e)
 			return vh_err(e, -EBUSY, "VM %s is %s on this host while it runs on %s: it "
 				      "was started here again; stop it here (virsh destroy), it must "
 				      "not run on both hosts", p->vm_name,
-				      vm_words(&vm, w, sizeof(w)), p->dest.host);
-		if ((r = begin(g, res, e, "undefine %s here", p->vm_name)) < 0)
+				      eng_vm_words(&vm, w, sizeof(w)), p->dest.host);
+		if ((r = eng_begin(g, res, e, "undefine %s here", p->vm_name)) < 0)
 			return r;
 		r = g->ops->vm_undefine(g->ud, VENG_HERE, p->vm_name, e);
 		if (r < 0 && r != -ENOENT)
 			return r;
 	}
 	g->st.undefined_on_s = true;
-	return end(g, e);
+	return eng_end(g, e);
 }
 
 /*
@@ -81,10 +81,10 @@ static int check_gone_before_resume(struct veng *g, bool asked, struct vh_error 
 	 * Confirm): what matters is that nothing of it can land, and the
 	 * kernel says so.  A fence recorded but not (or no longer) held: S's
 	 * QEMU must be gone, as without one. */
-	if (g->st.fenced && g->st.gate_passed && fence_holds(g, NULL) == 0)
+	if (g->st.fenced && g->st.gate_passed && eng_fence_holds(g, NULL) == 0)
 		return 0;
 	/* here: 1 when the VM (or an opener of its LVs) is still here */
-	here = asked ? lvs_open(g, e) : qemu_gone_here(g, e);
+	here = asked ? eng_lvs_open(g, e) : eng_qemu_gone_here(g, e);
 
 	if (here < 0)
 		return here;
@@ -104,7 +104,7 @@ const char *const veng_switch_step_names[VENG_SW_STEPS] = {
 };
 
 /* When step @k of the switch ended (the clock only). */
-void sw_mark(struct veng *g, struct veng_result *res, enum veng_switch_step k)
+void eng_sw_mark(struct veng *g, struct veng_result *res, enum veng_switch_step k)
 {
 	int64_t d;
 
@@ -119,13 +119,13 @@ static int switch_over_held(struct veng *g, unsigned flags, struct veng_result *
 
 /* The VM is paused on D (libvirt returned, or a gate that stopped): its
  * events are held from the gate to the resume (struct veng.hold). */
-int switch_over(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
+int eng_switch_over(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
 {
 	int r;
 
-	hold_events(g);
+	eng_hold_events(g);
 	r = switch_over_held(g, flags, res, e);
-	let_events_go(g);
+	eng_let_events_go(g);
 	return r;
 }
 
@@ -137,7 +137,7 @@ static int switch_over_held(struct veng *g, unsigned flags, struct veng_result *
 	int r;
 
 	if (!g->st.gate_passed) {
-		if ((r = gate(g, &res->gate, e)) < 0)
+		if ((r = eng_gate(g, &res->gate, e)) < 0)
 			return r;
 		if (res->gate != VENG_GATE_PASS) {
 			res->outcome = VENG_STATE_LEFT;
@@ -154,20 +154,20 @@ static int switch_over_held(struct veng *g, unsigned flags, struct veng_result *
 				 p->dest.host);
 			return 0;
 		}
-		/* recorded with the disconnect's begin() below */
+		/* recorded with the disconnect's eng_begin() below */
 		g->st.gate_passed = true;
 		asked = true;
-		sw_mark(g, res, VENG_SW_CHECK);
+		eng_sw_mark(g, res, VENG_SW_CHECK);
 	} else {
 		res->gate = VENG_GATE_PASS;
 		/* A gate passed in an earlier run: D must still hold every write
 		 * (S's QEMU is asked again before the resume). */
-		if (!g->st.resumed_on_d && (r = drbd_still_whole(g, e)) < 0)
+		if (!g->st.resumed_on_d && (r = eng_drbd_still_whole(g, e)) < 0)
 			return r;
 	}
-	if ((r = disconnect_resume(g, res, asked, e)) < 0)
+	if ((r = eng_disconnect_resume(g, res, asked, e)) < 0)
 		return r;
-	return undefine_here(g, res, e);
+	return eng_undefine_here(g, res, e);
 }
 
 /*
@@ -179,18 +179,18 @@ static int switch_over_held(struct veng *g, unsigned flags, struct veng_result *
 static int switch_paused(struct veng *g, struct veng_result *res, bool asked,
 			 struct vh_error *e);
 
-int disconnect_resume(struct veng *g, struct veng_result *res, bool asked,
+int eng_disconnect_resume(struct veng *g, struct veng_result *res, bool asked,
 		      struct vh_error *e)
 {
 	int r;
 
-	hold_events(g);
+	eng_hold_events(g);
 	r = switch_paused(g, res, asked, e);
-	let_events_go(g);
+	eng_let_events_go(g);
 	if (r < 0)
 		return r;
 	/* (outside the VM's pause: it runs on D) */
-	return fence_final(g, res, e);
+	return eng_fence_final(g, res, e);
 }
 
 /* The steps inside the VM's pause: the disconnect, the resume on D. */
@@ -210,16 +210,16 @@ static int switch_paused(struct veng *g, struct veng_result *res, bool asked,
 		 * (D sees the link go and stays Secondary, UpToDate). */
 		if ((r = vplan_endpoints(p, g->role, &local, &peer, e)) < 0)
 			return r;
-		if ((r = begin(g, res, e, "disconnect %s", p->resource)) < 0)
+		if ((r = eng_begin(g, res, e, "disconnect %s", p->resource)) < 0)
 			return r;
-		sw_mark(g, res, VENG_SW_JOURNAL);
+		eng_sw_mark(g, res, VENG_SW_JOURNAL);
 		r = g->ops->drbd_disconnect(g->ud, &local, &peer, true, e);
 		if (r < 0 && r != -ENOTCONN)
 			return r;
-		sw_mark(g, res, VENG_SW_DISCONNECT);
+		eng_sw_mark(g, res, VENG_SW_DISCONNECT);
 		/* Only once DRBD said so: a run cut short before this point
 		 * disconnects again rather than resume on D while connected
-		 * (recorded with the resume's begin()). */
+		 * (recorded with the resume's eng_begin()). */
 		g->st.disconnected = true;
 	}
 	if (!g->st.resumed_on_d) {
@@ -230,9 +230,9 @@ static int switch_paused(struct veng *g, struct veng_result *res, bool asked,
 		if ((r = check_gone_before_resume(g, asked, e)) < 0)
 			return r;
 		/* libvirt resumes a running domain again without error */
-		if ((r = begin(g, res, e, "resume %s on %s", p->vm_name, p->dest.host)) < 0)
+		if ((r = eng_begin(g, res, e, "resume %s on %s", p->vm_name, p->dest.host)) < 0)
 			return r;
-		sw_mark(g, res, VENG_SW_JOURNAL2);
+		eng_sw_mark(g, res, VENG_SW_JOURNAL2);
 		if ((r = g->ops->vm_resume(g->ud, VENG_PEER, p->vm_name, &re)) < 0) {
 			int sr = g->ops->vm_state(g->ud, VENG_PEER, p->vm_name, &state, NULL);
 
@@ -242,18 +242,18 @@ static int switch_paused(struct veng *g, struct veng_result *res, bool asked,
 				 * that a QEMU libvirt resumed here (its Finish reply
 				 * lost) is not left hanging on held I/O.  D not
 				 * answering keeps it: D may run the VM. */
-				if ((sr == 0 || sr == -ENOENT) && fence_release(g, NULL) == 0)
+				if ((sr == 0 || sr == -ENOENT) && eng_fence_release(g, NULL) == 0)
 					vh_err_prefix(e, r, "fence let go here");
 				return vh_err_prefix(e, r, "the VM on %s", p->dest.host);
 			}
 		}
 		if (g->handoff_ns)
 			res->switch_ns = g->now_ns() - g->handoff_ns;
-		sw_mark(g, res, VENG_SW_RESUME);
+		eng_sw_mark(g, res, VENG_SW_RESUME);
 		g->st.resumed_on_d = true;
 		/* No stop here: the definition here goes first (undefine_here's
-		 * end() honours a stop). */
-		if ((r = end_nostop(g, e)) < 0)
+		 * eng_end() honours a stop). */
+		if ((r = eng_end_nostop(g, e)) < 0)
 			return r;
 	}
 	return 0;

@@ -13,7 +13,7 @@
 
 #include "core/engine_int.h"
 
-void on_sync(const struct drbdnl_status *st, const struct drbdnl_progress *pr, void *arg)
+void eng_on_sync(const struct drbdnl_status *st, const struct drbdnl_progress *pr, void *arg)
 {
 	struct sync_ctx *c = arg;
 	struct veng_event ev = { .what = "sync", .minor = c->minor, .st = st, .progress = pr };
@@ -35,7 +35,7 @@ static bool vm_arrived(struct veng *g)
 {
 	int state = 0;
 
-	return !is_s(g) && g->ops->vm_state(g->ud, VENG_HERE, g->plan->vm_name, &state, NULL) == 0 &&
+	return !eng_is_s(g) && g->ops->vm_state(g->ud, VENG_HERE, g->plan->vm_name, &state, NULL) == 0 &&
 	       (state == VIR_DOMAIN_PAUSED || state == VIR_DOMAIN_RUNNING);
 }
 
@@ -70,7 +70,7 @@ static int sync_loop(struct veng *g, uint32_t minor, bool *watching, struct vh_e
 			return vh_err(e, -ETIMEDOUT, "sync of /dev/drbd%u not done in %u s (%llu KiB "
 				      "left)", minor, p->timeouts.sync,
 				      (unsigned long long)(c.min_oos == UINT64_MAX ? 0 : c.min_oos * 4));
-		if (!c.connected && !is_s(g)) {
+		if (!c.connected && !eng_is_s(g)) {
 			int64_t look;
 
 			/* not at the first wait: D connects at once as a rule */
@@ -86,9 +86,9 @@ static int sync_loop(struct veng *g, uint32_t minor, bool *watching, struct vh_e
 		if (*watching)
 			g->ops->vm_watch_clear(g->ud);
 		waits++;
-		r = g->ops->drbd_wait(g->ud, minor, pred_in_sync,
+		r = g->ops->drbd_wait(g->ud, minor, eng_pred_in_sync,
 				      (int)(chunk / 1000000 > INT32_MAX ? INT32_MAX : chunk / 1000000),
-				      on_sync, &c, NULL, e);
+				      eng_on_sync, &c, NULL, e);
 		if (r == 0)
 			return 0;
 		if (r == -EAGAIN && *watching) {
@@ -118,7 +118,7 @@ static int sync_loop(struct veng *g, uint32_t minor, bool *watching, struct vh_e
 				      "this port on %s (the peer failed authentication: the kernel "
 				      "log says 'Authentication of peer failed'; see vmhop status "
 				      "there), else a split brain", minor,
-				      is_s(g) ? p->dest.addr : p->source.addr, p->port, p->dest.host);
+				      eng_is_s(g) ? p->dest.addr : p->source.addr, p->port, p->dest.host);
 		if (r != -ETIMEDOUT)
 			return vh_err_prefix(e, r, "sync of /dev/drbd%u", minor);
 		if (!c.connected) {
@@ -134,7 +134,7 @@ static int sync_loop(struct veng *g, uint32_t minor, bool *watching, struct vh_e
 				c.connected = true;
 			} else if (g->now_ns() - t0 >= (int64_t)p->timeouts.connect * 1000000000) {
 				return vh_err(e, -ETIMEDOUT, "/dev/drbd%u: no connection to %s in %u s (%s)",
-					      minor, is_s(g) ? p->dest.host : p->source.host,
+					      minor, eng_is_s(g) ? p->dest.host : p->source.host,
 					      p->timeouts.connect, drbdnl_conn_name(st.conn));
 			} else {
 				continue;
@@ -166,14 +166,14 @@ static int sync_one(struct veng *g, uint32_t minor, struct vh_error *e)
 	return r;
 }
 
-int wait_sync(struct veng *g, struct veng_result *res, struct vh_error *e)
+int eng_wait_sync(struct veng *g, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	int r;
 
 	if (!g->st.connected)
 		return vh_err(e, -EINVAL, "run vmhop %s on this host first",
-			      is_s(g) ? "bridge" : "prepare");
+			      eng_is_s(g) ? "bridge" : "prepare");
 	if (g->st.handed_off || g->st.drbd_down)
 		return vh_err(e, -EINVAL, "the move is past the sync on this host");
 	for (size_t i = 0; i < p->n_disks; i++)
@@ -181,23 +181,23 @@ int wait_sync(struct veng *g, struct veng_result *res, struct vh_error *e)
 			return r;
 	if (!g->st.synced) {
 		g->st.synced = true;
-		if ((r = save(g, e)) < 0)
+		if ((r = eng_save(g, e)) < 0)
 			return r;
 	}
-	if (!is_s(g) && !g->st.flushed) {
+	if (!eng_is_s(g) && !g->st.flushed) {
 		/* D's LV is another block device over the same extents: drop what
 		 * its buffer cache may hold from before the sync. */
 		for (size_t i = 0; i < p->n_disks; i++) {
 			char path[300], lvname[256];
 
-			lv_dm(&p->disks[i], lvname, sizeof(lvname));
+			eng_lv_dm(&p->disks[i], lvname, sizeof(lvname));
 			snprintf(path, sizeof(path), "%s/%s", VDM_MAPPER_DIR, lvname);
 			if ((r = g->ops->flush_buffers(g->ud, path, e)) < 0)
 				return r;
 		}
 		g->st.flushed = true;
 		res->acted++;
-		if ((r = save(g, e)) < 0)
+		if ((r = eng_save(g, e)) < 0)
 			return r;
 	}
 	return 0;
