@@ -12,8 +12,8 @@
  * out of range, never wrapped).  A '-' is never read by the unsigned
  * functions (strtoull would take "-1" for 2^64 - 1).
  */
-#ifndef VMHOP_CORE_NUM_H
-#define VMHOP_CORE_NUM_H
+#ifndef VMHOP_BASE_NUM_H
+#define VMHOP_BASE_NUM_H
 
 #include <stddef.h>
 #include <stdint.h>
