@@ -130,7 +130,10 @@ for name in "${failed[@]}"; do
 	f=$LAB_RESULTS/$name.log
 	[ -s "$f" ] || continue
 	echo "lab: $name failed; its FAIL line and its last lines:"
-	grep -m2 -E '\] FAIL: ' "$f" | cut -c1-600 | sed "s#^#lab: $name| #"
+	# the FAIL line and the lines of its message (a quoted output spans several)
+	awk -v n="$name" 'index($0, "[" n "] FAIL: ") == 1 { on = 1; k = 0 }
+		on && k > 0 && index($0, "[" n "] ") == 1 { on = 0 }
+		on && k++ < 12' "$f" | cut -c1-600 | sed "s#^#lab: $name| #"
 	tail -n 6 "$f" | cut -c1-300 | sed "s#^#lab: $name| #"
 done
 echo "lab: wall time $(( $(date +%s) - t0 ))s"

@@ -93,8 +93,25 @@ wait-writes)
 	;;
 check)
 	name=${2:?name}
+	state=$($VIRSH domstate --reason "$name" 2>&1 | head -n1)
+	blkerr=$($VIRSH domblkerror "$name" 2>&1 | paste -sd' ')
 	$VIRSH destroy "$name" >/dev/null 2>&1 || true
-	"$BIN/seqcheck" "/dev/vg/$name" "$(serial "$name")"
+	rc=0
+	"$BIN/seqcheck" "/dev/vg/$name" "$(serial "$name")" || rc=$?
+	# A failed check keeps what the VM and QEMU said, in the lab's background
+	# logs (lab_state_dump and the kept logs print them).
+	[ "$rc" -eq 0 ] || mkdir -p /tmp/lab-bg
+	[ "$rc" -eq 0 ] || {
+		echo "busyvm: $name on $(hostname) failed its check (seqcheck exit $rc); state was $state; domblkerror: $blkerr"
+		echo "busyvm: serial log (non-SEQ lines and the last SEQ):"
+		grep -a -v '^SEQ' "$(serial "$name")" 2>&1 | head -n 24
+		grep -a '^SEQ' "$(serial "$name")" 2>&1 | tail -n 1
+		echo "busyvm: dm: $(dmsetup table "vg-$name" 2>&1) / $(dmsetup info -c --noheadings -o name,attr,open "vg-$name" 2>&1)"
+		echo "busyvm: sector sizes: $(blockdev --getss --getpbsz "/dev/vg/$name" 2>&1 | paste -sd' ')"
+		echo "busyvm: QEMU's log, last lines:"
+		tail -n 20 "/var/log/libvirt/qemu/$name.log" 2>&1
+	} > "/tmp/lab-bg/check-$name.log" 2>&1
+	exit $rc
 	;;
 check-paused)
 	name=${2:?name}
