@@ -87,7 +87,9 @@ ring_on() {
 	local out
 	out=$(lab_out $1 "$VIRSH domstate $2; $BV check $2 2>&1 | tail -n1; $BV destroy $2")
 	assert_match "$out" "^running" "$2 runs on $1"
-	assert_match "$out" "seqcheck: ok writes=" "ring check of $2 on $1"
+	[[ $out =~ "seqcheck: ok writes=" ]] ||
+		fail "ring check of $2 on $1: '$out'; what the host kept of it:
+$(lab_run $1 "cat /tmp/lab-bg/check-$2.log; grep -a \"domain '$2'\" /tmp/lab-bg/events.log | tail -n 12" 2>&1)"
 }
 # move_all VM...: every receive on hv2, then every send on hv1, together;
 # each must exit 0; the ring check on hv2 for each; hv1 keeps none of them.

@@ -133,7 +133,7 @@ for name in "${failed[@]}"; do
 	# the FAIL line and the lines of its message (a quoted output spans several)
 	awk -v n="$name" 'index($0, "[" n "] FAIL: ") == 1 { on = 1; k = 0 }
 		on && k > 0 && index($0, "[" n "] ") == 1 { on = 0 }
-		on && k++ < 12' "$f" | cut -c1-600 | sed "s#^#lab: $name| #"
+		on && k++ < 60' "$f" | cut -c1-600 | sed "s#^#lab: $name| #"
 	tail -n 6 "$f" | cut -c1-300 | sed "s#^#lab: $name| #"
 done
 echo "lab: wall time $(( $(date +%s) - t0 ))s"

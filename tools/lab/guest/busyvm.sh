@@ -48,6 +48,24 @@ xml() {
 XML
 }
 
+# qemu_facts NAME: the running QEMU's block descriptors (device numbers, open
+# flags), QEMU's statistics of the disk, the LV's node and size now.
+qemu_facts() {
+	local pid fd
+	pid=$(cat "/run/libvirt/qemu/$1.pid")
+	echo "busyvm: QEMU pid $pid, its block devices:"
+	for fd in /proc/"$pid"/fd/*; do
+		[ -b "$fd" ] || continue
+		echo "  fd ${fd##*/} -> $(readlink "$fd") dev $(stat -L -c '%t:%T' "$fd") $(grep -E '^flags' "/proc/$pid/fdinfo/${fd##*/}" | tr -s '\t ' ' ')"
+	done
+	echo "busyvm: /dev/vg/$1 -> $(readlink -f "/dev/vg/$1") dev $(stat -L -c '%t:%T' "/dev/vg/$1"), $(blockdev --getsize64 "/dev/vg/$1") bytes"
+	echo "busyvm: QEMU's blockstats: $($VIRSH qemu-monitor-command "$1" '{"execute":"query-blockstats"}' |
+		python3 -c 'import json,sys; s=json.load(sys.stdin)["return"][0]["stats"]; print({k: v for k, v in s.items() if "wr_" in k and "time" not in k})')"
+	echo "busyvm: QEMU's block: $($VIRSH qemu-monitor-command "$1" '{"execute":"query-block"}' |
+		python3 -c 'import json,sys; b=json.load(sys.stdin)["return"][0]; i=b.get("inserted", {}); print(b.get("io-status"), i.get("ro"), i.get("file"), i.get("image", {}).get("virtual-size"))')"
+	echo "busyvm: dmsetup info: $(dmsetup info -c --noheadings -o name,major,minor,attr,open 2>&1 | paste -sd' ')"
+}
+
 counter() {
 	local last=0
 	[ -e "$(serial "$1")" ] && last=$(awk '/^SEQ / { v = $2 } END { sub(/\r/, "", v); print v ? v : 0 }' "$(serial "$1")")
@@ -88,12 +106,20 @@ wait-writes)
 		echo "busyvm: $name: vda 2 s later $($VIRSH domblkstat "$name" vda 2>&1 | paste -sd' ')"
 		echo "busyvm: $name: $(serial "$name"): $(stat -c '%s bytes' "$(serial "$name")" 2>&1), ends: $(tail -c 200 "$(serial "$name")" 2>&1 | tr -c '[:print:]' '.')"
 		echo "busyvm: $name: dm $(dmsetup info -c --noheadings -o name,attr,open "vg-$name" 2>&1)"
+		! grep -aq '^ERR' "$(serial "$name")" 2>/dev/null || qemu_facts "$name" 2>&1
 	} >&2
 	exit 1
 	;;
 check)
 	name=${2:?name}
 	state=$($VIRSH domstate --reason "$name" 2>&1 | head -n1)
+	# A VM that saw a disk error: what its QEMU holds, while it still runs
+	# (which device each descriptor is, QEMU's counts of failed and invalid
+	# writes, the size it sees), for the failed check's log below.
+	qemu_facts=
+	if grep -aq '^ERR' "$(serial "$name")" 2>/dev/null; then
+		qemu_facts=$(qemu_facts "$name" 2>&1)
+	fi
 	blkerr=$($VIRSH domblkerror "$name" 2>&1 | paste -sd' ')
 	$VIRSH destroy "$name" >/dev/null 2>&1 || true
 	rc=0
@@ -108,6 +134,7 @@ check)
 		grep -a '^SEQ' "$(serial "$name")" 2>&1 | tail -n 1
 		echo "busyvm: dm: $(dmsetup table "vg-$name" 2>&1) / $(dmsetup info -c --noheadings -o name,attr,open "vg-$name" 2>&1)"
 		echo "busyvm: sector sizes: $(blockdev --getss --getpbsz "/dev/vg/$name" 2>&1 | paste -sd' ')"
+		[ -z "$qemu_facts" ] || printf '%s\n' "$qemu_facts"
 		echo "busyvm: QEMU's log, last lines:"
 		tail -n 20 "/var/log/libvirt/qemu/$name.log" 2>&1
 	} > "/tmp/lab-bg/check-$name.log" 2>&1
