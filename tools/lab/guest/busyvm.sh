@@ -64,6 +64,8 @@ qemu_facts() {
 	echo "busyvm: QEMU's block: $($VIRSH qemu-monitor-command "$1" '{"execute":"query-block"}' |
 		python3 -c 'import json,sys; b=json.load(sys.stdin)["return"][0]; i=b.get("inserted", {}); print(b.get("io-status"), i.get("ro"), i.get("file"), i.get("image", {}).get("virtual-size"))')"
 	echo "busyvm: dmsetup info: $(dmsetup info -c --noheadings -o name,major,minor,attr,open 2>&1 | paste -sd' ')"
+	echo "busyvm: the kernel's last lines of block devices and DRBD:"
+	dmesg | grep -E 'drbd|dm-|device-mapper|vd[a-z]|I/O|blk_' | tail -n 15
 }
 
 counter() {
