@@ -134,6 +134,8 @@ for name in "${failed[@]}"; do
 	awk -v n="$name" 'index($0, "[" n "] FAIL: ") == 1 { on = 1; k = 0 }
 		on && k > 0 && index($0, "[" n "] ") == 1 { on = 0 }
 		on && k++ < 60' "$f" | cut -c1-600 | sed "s#^#lab: $name| #"
+	# what busyvm said of a VM that stopped writing (wait-writes), if it did
+	grep -a '^busyvm: ' "$f" | tail -n 30 | cut -c1-400 | sed "s#^#lab: $name| #"
 	tail -n 6 "$f" | cut -c1-300 | sed "s#^#lab: $name| #"
 done
 echo "lab: wall time $(( $(date +%s) - t0 ))s"
