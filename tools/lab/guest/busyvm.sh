@@ -51,7 +51,8 @@ XML
 # qemu_facts NAME: the running QEMU's block descriptors (device numbers, open
 # flags), QEMU's statistics of the disk, the LV's node and size now.
 qemu_facts() {
-	local pid fd
+	local - pid fd
+	set +e	# a record: every line it can get
 	pid=$(cat "/run/libvirt/qemu/$1.pid")
 	echo "busyvm: QEMU pid $pid, its block devices:"
 	for fd in /proc/"$pid"/fd/*; do
@@ -101,7 +102,8 @@ wait-writes)
 	echo "busyvm: $name reported $(counter "$name") writes, not $want, within ${limit}s" >&2
 	# What the VM was doing: its state and reason, QEMU's count of its disk's
 	# requests (do they still move?), the serial log's end.
-	{
+	(
+		set +e	# a record: every line it can get
 		echo "busyvm: $name: state $($VIRSH domstate --reason "$name" 2>&1 | head -n1)"
 		echo "busyvm: $name: vda $($VIRSH domblkstat "$name" vda 2>&1 | paste -sd' ')"
 		sleep 2
@@ -110,27 +112,28 @@ wait-writes)
 		echo "busyvm: $name: dm $(dmsetup info -c --noheadings -o name,attr,open "vg-$name" 2>&1)"
 		echo "busyvm: $name: serial log's other lines: $(grep -a -v '^SEQ' "$(serial "$name")" 2>&1 | tr -d '\r' | paste -sd' ' | cut -c1-300)"
 		! grep -aq '^ERR' "$(serial "$name")" 2>/dev/null || qemu_facts "$name" 2>&1 | sed 's/^/busyvm: /'
-	} >&2
+	) >&2
 	exit 1
 	;;
 check)
 	name=${2:?name}
-	state=$($VIRSH domstate --reason "$name" 2>&1 | head -n1)
+	state=$($VIRSH domstate --reason "$name" 2>&1 | head -n1) || true
 	# A VM that saw a disk error: what its QEMU holds, while it still runs
 	# (which device each descriptor is, QEMU's counts of failed and invalid
 	# writes, the size it sees), for the failed check's log below.
 	qemu_facts=
 	if grep -aq '^ERR' "$(serial "$name")" 2>/dev/null; then
-		qemu_facts=$(qemu_facts "$name" 2>&1)
+		qemu_facts=$(qemu_facts "$name" 2>&1) || true
 	fi
-	blkerr=$($VIRSH domblkerror "$name" 2>&1 | paste -sd' ')
+	blkerr=$($VIRSH domblkerror "$name" 2>&1 | paste -sd' ') || true
 	$VIRSH destroy "$name" >/dev/null 2>&1 || true
 	rc=0
 	"$BIN/seqcheck" "/dev/vg/$name" "$(serial "$name")" || rc=$?
 	# A failed check keeps what the VM and QEMU said, in the lab's background
 	# logs (lab_state_dump and the kept logs print them).
 	[ "$rc" -eq 0 ] || mkdir -p /tmp/lab-bg
-	[ "$rc" -eq 0 ] || {
+	[ "$rc" -eq 0 ] || (
+		set +e	# a record: every line it can get
 		echo "busyvm: $name on $(hostname) failed its check (seqcheck exit $rc); state was $state; domblkerror: $blkerr"
 		echo "busyvm: serial log (non-SEQ lines and the last SEQ):"
 		grep -a -v '^SEQ' "$(serial "$name")" 2>&1 | head -n 24
@@ -140,7 +143,7 @@ check)
 		[ -z "$qemu_facts" ] || printf '%s\n' "$qemu_facts"
 		echo "busyvm: QEMU's log, last lines:"
 		tail -n 20 "/var/log/libvirt/qemu/$name.log" 2>&1
-	} > "/tmp/lab-bg/check-$name.log" 2>&1
+	) > "/tmp/lab-bg/check-$name.log" 2>&1
 	exit $rc
 	;;
 check-paused)
