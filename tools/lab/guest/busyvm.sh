@@ -111,7 +111,7 @@ wait-writes)
 		echo "busyvm: $name: $(serial "$name"): $(stat -c '%s bytes' "$(serial "$name")" 2>&1), ends: $(tail -c 200 "$(serial "$name")" 2>&1 | tr -c '[:print:]' '.')"
 		echo "busyvm: $name: dm $(dmsetup info -c --noheadings -o name,attr,open "vg-$name" 2>&1)"
 		echo "busyvm: $name: serial log's other lines: $(grep -a -v '^SEQ' "$(serial "$name")" 2>&1 | tr -d '\r' | paste -sd' ' | cut -c1-300)"
-		! grep -aq '^ERR' "$(serial "$name")" 2>/dev/null || qemu_facts "$name" 2>&1 | sed 's/^/busyvm: /'
+		! grep -aq '^ERR' "$(serial "$name")" 2>/dev/null || qemu_facts "$name" 2>&1 | sed '/^busyvm: /!s/^/busyvm: /'
 	) >&2
 	exit 1
 	;;
