@@ -66,7 +66,7 @@ qemu_facts() {
 		python3 -c 'import json,sys; b=json.load(sys.stdin)["return"][0]; i=b.get("inserted", {}); print(b.get("io-status"), i.get("ro"), i.get("file"), i.get("image", {}).get("virtual-size"))')"
 	echo "busyvm: dmsetup info: $(dmsetup info -c --noheadings -o name,major,minor,attr,open 2>&1 | paste -sd' ')"
 	echo "busyvm: the kernel's last lines of block devices and DRBD:"
-	dmesg | grep -E 'drbd|dm-|device-mapper|vd[a-z]|I/O|blk_' | tail -n 15
+	dmesg | grep -E 'drbd|dm-|device-mapper|vd[a-z]|I/O|blk_' | tail -n 8
 }
 
 counter() {
@@ -135,14 +135,11 @@ check)
 	[ "$rc" -eq 0 ] || (
 		set +e	# a record: every line it can get
 		echo "busyvm: $name on $(hostname) failed its check (seqcheck exit $rc); state was $state; domblkerror: $blkerr"
-		echo "busyvm: serial log (non-SEQ lines and the last SEQ):"
-		grep -a -v '^SEQ' "$(serial "$name")" 2>&1 | head -n 24
-		grep -a '^SEQ' "$(serial "$name")" 2>&1 | tail -n 1
-		echo "busyvm: dm: $(dmsetup table "vg-$name" 2>&1) / $(dmsetup info -c --noheadings -o name,attr,open "vg-$name" 2>&1)"
-		echo "busyvm: sector sizes: $(blockdev --getss --getpbsz "/dev/vg/$name" 2>&1 | paste -sd' ')"
+		echo "busyvm: serial log: $(grep -a -c '^SEQ' "$(serial "$name")") SEQ lines, the last $(grep -a '^SEQ' "$(serial "$name")" | tail -n 1 | tr -d '\r'); the others: $(grep -a -v '^SEQ' "$(serial "$name")" | tr -d '\r' | sort | uniq -c | sort -rn | head -n 4 | awk '{c = $1; $1 = ""; printf "%s%s x%d", s, $0, c; s = ","}')"
 		[ -z "$qemu_facts" ] || printf '%s\n' "$qemu_facts"
-		echo "busyvm: QEMU's log, last lines:"
-		tail -n 20 "/var/log/libvirt/qemu/$name.log" 2>&1
+		echo "busyvm: dm: $(dmsetup table "vg-$name" 2>&1) / $(dmsetup info -c --noheadings -o name,attr,open "vg-$name" 2>&1); sector sizes $(blockdev --getss --getpbsz "/dev/vg/$name" 2>&1 | paste -sd' ')"
+		echo "busyvm: QEMU's log after its command line:"
+		tail -n 60 "/var/log/libvirt/qemu/$name.log" 2>&1 | grep -v -e '^-' -e '^LC_ALL' -e '^[A-Z_]*=' | tail -n 8
 	) > "/tmp/lab-bg/check-$name.log" 2>&1
 	exit $rc
 	;;
