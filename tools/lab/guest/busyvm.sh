@@ -131,7 +131,8 @@ check)
 	"$BIN/seqcheck" "/dev/vg/$name" "$(serial "$name")" || rc=$?
 	# A failed check keeps what the VM and QEMU said, in the lab's background
 	# logs (lab_state_dump and the kept logs print them).
-	[ "$rc" -eq 0 ] || mkdir -p /tmp/lab-bg
+	mkdir -p /tmp/lab-bg
+	rm -f "/tmp/lab-bg/check-$name.log"	# an earlier check's record is not this one's
 	[ "$rc" -eq 0 ] || (
 		set +e	# a record: every line it can get
 		echo "busyvm: $name on $(hostname) failed its check (seqcheck exit $rc); state was $state; domblkerror: $blkerr"
@@ -140,7 +141,7 @@ check)
 		echo "busyvm: dm: $(dmsetup table "vg-$name" 2>&1) / $(dmsetup info -c --noheadings -o name,attr,open "vg-$name" 2>&1); sector sizes $(blockdev --getss --getpbsz "/dev/vg/$name" 2>&1 | paste -sd' ')"
 		echo "busyvm: QEMU's log after its command line:"
 		tail -n 60 "/var/log/libvirt/qemu/$name.log" 2>&1 | grep -v -e '^-' -e '^LC_ALL' -e '^[A-Z_]*=' | tail -n 8
-	) > "/tmp/lab-bg/check-$name.log" 2>&1
+	) > "/tmp/lab-bg/check-$name.log" 2>&1 || true
 	exit $rc
 	;;
 check-paused)
