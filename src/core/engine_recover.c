@@ -123,7 +123,7 @@ static int abort_guard_s(struct veng *g, char *ret_d_note, size_t note_len, stru
 	if (r == 0 && here.job)
 		return vh_err(e, -EBUSY, "libvirt's job of VM %s still runs on this host (virsh "
 			      "domjobinfo %s): abort would take DRBD from under it; nothing undone. "
-			      "Wait for its eng_end (or virsh domjobabort %s), then run vmhop send or "
+			      "Wait for it to end (or virsh domjobabort %s), then run vmhop send or "
 			      "vmhop migrate again (it decides from how the job ended), or vmhop "
 			      "abort", p->vm_name, p->vm_name, p->vm_name);
 	if (!g->st.migrating)
