@@ -124,19 +124,22 @@ for f in "${scenarios[@]}"; do
 		fi
 	fi
 done
-# The reason of each failure once more, last: a CI log shows its tail only,
-# and the kept logs above push the scenario's own FAIL line out of it.
+# The reason of each failure once more, last, and short: CI shows only the
+# last 1.7 KB or so of a run, and the kept logs above push the scenario's
+# own FAIL line out of it.  So: the FAIL line, vmhop's last error lines
+# before it (the command that failed printed them), and what busyvm recorded
+# of a VM that could not write; each line cut at 240 characters.
 for name in "${failed[@]}"; do
 	f=$LAB_RESULTS/$name.log
 	[ -s "$f" ] || continue
-	echo "lab: $name failed; its FAIL line and its last lines:"
-	# the FAIL line and the lines of its message (a quoted output spans several)
-	awk -v n="$name" 'index($0, "[" n "] FAIL: ") == 1 { on = 1; k = 0 }
-		on && k > 0 && index($0, "[" n "] ") == 1 { on = 0 }
-		on && k++ < 60' "$f" | cut -c1-600 | sed "s#^#lab: $name| #"
-	# what busyvm said of a VM that stopped writing (wait-writes), if it did
-	grep -a '^busyvm: ' "$f" | tail -n 30 | cut -c1-400 | sed "s#^#lab: $name| #"
-	tail -n 6 "$f" | cut -c1-300 | sed "s#^#lab: $name| #"
+	echo "lab: $name failed:"
+	awk -v n="$name" 'index($0, "[" n "] FAIL: ") == 1 { print; exit }' "$f" | cut -c1-400 | sed "s#^#lab: $name| #"
+	# vmhop's error and next lines before the FAIL line (as a command printed
+	# them, or as lab_state_dump showed a background command's log)
+	awk -v n="$name" 'index($0, "[" n "] FAIL: ") == 1 { exit }
+		/(^|\| )(vmhop: |  error: |  next: )/ { l[++k] = $0 }
+		END { for (i = (k > 3 ? k - 2 : 1); i <= k; i++) print l[i] }' "$f" | cut -c1-240 | sed "s#^#lab: $name< #"
+	grep -a -E '^busyvm: .*(failed its check|serial log|blockstats|writes, not)' "$f" | tail -n 3 | cut -c1-240 | sed "s#^#lab: $name| #"
 done
 echo "lab: wall time $(( $(date +%s) - t0 ))s"
 echo "lab: $pass passed, ${#failed[@]} failed${failed[*]:+ (${failed[*]})}"
