@@ -588,12 +588,22 @@ static int h_vm_info(void *ud, enum veng_where w, const char *name, struct veng_
 		/* (autostart matters here only: S's definition) */
 		if ((rc = vvirt_state(d, &ret->state, &ret->reason, e)) == 0 &&
 		    (rc = vvirt_autostart(d, &ret->autostart, e)) == 0 &&
-		    ret->state != VIR_DOMAIN_SHUTOFF &&
-		    (rc = job_runs(d, &ret->job, e)) == 0 && !ret->job)
+		    ret->state != VIR_DOMAIN_SHUTOFF) {
 			/* The job's question can wait 30 s for libvirt's lock, and
 			 * a job that ends meanwhile changes the state: the state
-			 * that goes with "no job" is the one read after it. */
-			rc = vvirt_state(d, &ret->state, &ret->reason, e);
+			 * that goes with the answer is the one read after it.  A
+			 * migration that ended (S's QEMU gone) while the question
+			 * waited: libvirt refuses it ("domain is not running"),
+			 * which is no error: the state read after says so. */
+			bool invalid = (rc = job_runs(d, &ret->job, e)) == -EINVAL;
+
+			if (invalid)
+				rc = 0;
+			if (rc == 0 && (invalid || !ret->job) &&
+			    (rc = vvirt_state(d, &ret->state, &ret->reason, e)) == 0 && invalid)
+				/* refused while active: not "no job" (asked again) */
+				ret->job = ret->state != VIR_DOMAIN_SHUTOFF;
+		}
 		put(r, w, d, rc);
 	}
 	forget_conn(r, w, rc);
