@@ -43,13 +43,13 @@ alive() { local pid; pid=$(cat "$LAB_DIR/$1/launcher.pid" 2>/dev/null) && [ -n "
 now() { date +%s.%N; }
 
 # Modules in load order (LAB.md); dependencies first.  The traffic-control ones
-# let a scenario cut one TCP port of the link, the socket-diag ones let it reset
+# let a scenario cut one TCP port of the link (or slow it: tbf), the socket-diag ones let it reset
 # DRBD's connections (`ss -K`: a link that breaks and comes back; fault.sh).
 # The bridge ones let a lab VM have a NIC on a host bridge (61-refuse, part g).
 MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
 lru_cache crc32c_generic libcrc32c drbd dm-mod failover net_failover virtio_net
 virtio_blk netfs fscache 9pnet 9pnet_virtio 9p overlay
-sch_prio sch_ingress cls_u32 act_gact inet_diag tcp_diag
+sch_prio sch_ingress sch_tbf cls_u32 act_gact inet_diag tcp_diag
 llc stp bridge tun"
 
 build_initramfs() {

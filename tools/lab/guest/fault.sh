@@ -14,6 +14,12 @@
 #                              migration ports 49152-49215) like cut, apart from it:
 #                              a connection to them hangs until unstall
 #   fault.sh unstall           undo stall only (a cut stays)
+#   fault.sh slow PORT[/MASK] RATE
+#                              what this host sends to PORT (under MASK) at RATE
+#                              at most (tc's tbf, e.g. 96kbit), the rest of the
+#                              link as it was: a migration stream that sends,
+#                              slowly, without a cut
+#   fault.sh unslow            undo slow only
 #   fault.sh restore           undo all of the above
 #   fault.sh libvirtd stop     stop libvirtd (and wait until it is gone)
 #   fault.sh libvirtd start    start it again and wait until it answers
@@ -41,6 +47,21 @@ stall)
 	spec=${2:?port[/mask]}
 	cut_port "${spec%%/*}" "$([[ $spec == */* ]] && echo "${spec#*/}" || echo 0xffff)" 2
 	echo "fault: $(hostname): TCP port(s) $spec stalled on $DEV"
+	;;
+slow)
+	spec=${2:?port[/mask]}; rate=${3:?rate}
+	# band 3 of the root prio qdisc (used by nothing else here: its default
+	# priomap puts no ordinary TOS there) gets the tbf and the port's segments
+	tc qdisc replace dev "$DEV" root handle 1: prio
+	tc qdisc replace dev "$DEV" parent 1:3 handle 30: tbf rate "$rate" burst 3000 latency 5s
+	tc filter add dev "$DEV" parent 1: protocol ip prio 3 u32 match ip protocol 6 0xff \
+		match ip dport "${spec%%/*}" "$([[ $spec == */* ]] && echo "${spec#*/}" || echo 0xffff)" flowid 1:3
+	echo "fault: $(hostname): TCP to port(s) $spec at $rate on $DEV"
+	;;
+unslow)
+	tc filter del dev "$DEV" parent 1: prio 3 2>/dev/null || true
+	tc qdisc del dev "$DEV" parent 1:3 handle 30: 2>/dev/null || true
+	echo "fault: $(hostname): slow undone"
 	;;
 unstall)
 	tc filter del dev "$DEV" parent 1: prio 2 2>/dev/null || true
