@@ -85,7 +85,16 @@
 #      on both hosts agrees); moved (both exit 0); hv1's libvirtd's log of
 #      QEMU's monitor (on for this part, virt-admin) has auto-converge
 #      and multifd on, 2 channels, the URI; ring check on hv2, hv1 clean.
-# Parts 10, 11 and 12 start from a new busy VM on hv1 (RUNNING: each alone).
+#  13. a migration that sends, held (hv1 sends to hv2's migration ports at
+#      128 kbit/s: tc's tbf; once send's events count bytes sent, those ports
+#      stalled on hv1): vmhop tune --max-downtime 100 --bandwidth 3 on hv1:
+#      virsh migrate-getmaxdowntime and migrate-getspeed read back 100 and 3,
+#      the migration still running; the plan's completion policy
+#      converge:40 then comes (send's migrate events say converging, none
+#      before 37 s of libvirt's job) and libvirt reads back a max downtime of
+#      600000 ms, the migration still running; the link back, the move ends
+#      (both exit 0); ring check on hv2, hv1 clean.
+# Parts 10 to 13 start from a new busy VM on hv1 (RUNNING: each alone).
 # Parts 4, 8, 9, 6 and 5 move the VM that the part before aborted (the same
 # UUID, the same journal name): each host finds that move's ended journal,
 # keeps it as .prev and starts a fresh one; part 7 moves the VM part 5 left.
@@ -111,7 +120,7 @@ PLAN=/tmp/$N.plan.json
 SYSLOG=/tmp/$N.syslog
 # SECTIONS="1 4" runs only those parts (all by default); "deb" runs part 1
 # with the package installed (and part 1 even if not named).
-want() { [[ " ${SECTIONS:-deb 1 3 4 8 9 6 5 7 10 11 12} " == *" $1 "* ]]; }
+want() { [[ " ${SECTIONS:-deb 1 3 4 8 9 6 5 7 10 11 12 13} " == *" $1 "* ]]; }
 
 jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d[k]
@@ -770,8 +779,8 @@ fi
 # parallel ones the migration converges at once (a lab run: 34 MB in about a
 # second once it sent).  No migration that sends could be held in this lab
 # (a fresh VM's RAM is mostly zero pages: one connection at 2 MiB/s and
-# 1 ms converged at once too), so tune's libvirt knobs and the completion
-# policy are proven by the unit tests only (test_tune, test_virt_api).
+# 1 ms converged at once too): part 13 holds one by the link to prove
+# tune's libvirt knobs and the completion policy.
 VADM="virt-admin -q -c libvirtd:///system"
 MONLOG=/var/log/libvirt/mon.log
 MON_ON="rm -f $MONLOG; $VADM daemon-log-outputs '1:file:$MONLOG 3:file:/var/log/libvirt/libvirtd.log' && $VADM daemon-log-filters '1:qemu.qemu_monitor 3:*'"
@@ -830,6 +839,61 @@ ring=${X[0]}; ring_ok "$ring"
 check_host hv1 "the controls" "" "$GONE"
 assert_eq "${X[0]} ${X[1]}" "0 0" "hv1: VM undefined, its LV removed"
 say_t "the controls: auto-converge, 2 parallel connections, migrate URI tcp://169.254.77.2 (QEMU's monitor on hv1 got each: $mon); vmhop tune in the sync: 1M -> 100M on both hosts; moved in $(elapsed $t12) s; ring check on hv2: $ring"
+fi
+
+# ---- 13. a migration that sends, held: tune in it; the completion policy --
+# The lab's VM dirties too little memory to keep a migration from converging
+# (part 12), so the link holds it: hv1 sends to hv2's migration ports at
+# $SLOW13 (tc's tbf; libvirt's connection and DRBD's at full speed), which
+# stretches the first pass over seconds (in a lab run: first bytes 6 s into
+# libvirt's job, the end on its own 28 s in, at 256 kbit/s), and once the
+# job has sent its first bytes those ports are stalled on hv1 (QEMU's
+# stream waits in the middle of its first pass: nothing can complete it)
+# until the policy has acted.
+SLOW13=128kbit CONV13=40
+if want 13; then
+fresh_vm
+make_plan hv1 hv2 --completion converge:$CONV13
+assert_eq "$(jget migration.completion.action <<< "$PLAN_JSON") $(jget migration.completion.after_s <<< "$PLAN_JSON")" \
+	"converge $CONV13" "the plan holds the completion policy"
+lab_out hv1 "$FAULT slow 49152/0xffc0 $SLOW13" >/dev/null
+t13=$(now)
+lab_bg hv2 recv "$V receive --plan $PLAN"
+lab_bg hv1 send "$V --json send --plan $PLAN"
+# first bytes (send's migrate events count them), then the stall at once
+wait_for hv1 "grep -q '\"data_processed\":[1-9]' /tmp/lab-bg/send.log" 300 "the migration's first bytes" \
+	"$FAULT stall 49152/0xffc0 >/dev/null; [ ! -s /tmp/lab-bg/send.rc ] || { echo ended; cat /tmp/lab-bg/send.log; exit 1; }" >/dev/null
+ts13=$(elapsed "$t13")
+# vmhop tune; libvirt's values read back; the migration still running
+out=$(lab_out hv1 "$V tune --plan $PLAN --max-downtime 100 --bandwidth 3 >/dev/null
+	$VIRSH migrate-getmaxdowntime $N; $VIRSH migrate-getspeed $N
+	[ -s /tmp/lab-bg/send.rc ] && echo ended || echo running
+	grep -c '\"converging\":true' /tmp/lab-bg/send.log || true")
+tt13=$(elapsed "$t13")
+assert_eq "$(paste -sd' ' <<< "$out")" "100 3 running 0" "vmhop tune in a migration that sends: libvirt's max downtime and bandwidth (virsh migrate-getmaxdowntime, migrate-getspeed), the migration still running, the policy not yet come"
+# the policy, CONV13 s into the job: send says converging, and libvirt's
+# limits are lifted on the job that still runs
+out=$(lab_out hv1 "end=\$((SECONDS + 120)); until grep -q '\"converging\":true' /tmp/lab-bg/send.log; do
+		[ \$SECONDS -lt \$end ] || { echo none; exit 0; }; sleep 0.2; done
+	$VIRSH migrate-getmaxdowntime $N; $VIRSH migrate-getspeed $N
+	[ -s /tmp/lab-bg/send.rc ] && echo ended || echo running")
+tc13=$(elapsed "$t13")
+mapfile -t X <<< "$out"
+[ "${X[0]}" != none ] || { lab_out hv1 "$FAULT restore" >/dev/null; fail "no 'converging' event from send within 120 s of the tune (the plan's converge:$CONV13)"; }
+assert_eq "${X[0]} ${X[2]}" "600000 running" "the completion policy on the job that still runs: libvirt's max downtime (virsh migrate-getmaxdowntime), the migration held"
+bw13=${X[1]}
+lab_out hv1 "$FAULT restore" >/dev/null
+bg_end hv1 send 400; rc_s=$RC; out_s=$OUT
+bg_end hv2 recv 300; rc_r=$RC; out_r=$OUT
+[ "$rc_s$rc_r" = 00 ] || { printf '%s\n---\n%s\n' "$out_s" "$out_r" >&2; fail "the move held by the link: send exited $rc_s, receive $rc_r"; }
+# converging never before CONV13 s of libvirt's job (its clock starts a
+# little after vmhop's: 3 s of slack)
+ev=$(printf '%s\n' "$out_s" | moved_events $(( (CONV13 - 3) * 1000 ))) || { printf '%s\n' "$out_s" >&2; fail "send's events of the move held by the link"; }
+check_host hv2 "the move held by the link" runs "$RING; $BV destroy $N; exit \$rc"
+ring=${X[0]}; ring_ok "$ring"
+check_host hv1 "the move held by the link" "" "$GONE"
+assert_eq "${X[0]} ${X[1]}" "0 0" "hv1: VM undefined, its LV removed"
+say_t "a migration that sends, held ($SLOW13 to hv2's migration ports, stalled once it sent, $ts13 s in): vmhop tune --max-downtime 100 --bandwidth 3: libvirt read back 100 ms and 3 MiB/s, still running ($tt13 s in); the plan's converge:$CONV13: converging from ${ev%% *} ms of libvirt's job, libvirt read back 600000 ms and $bw13 MiB/s, still running ($tc13 s in); the link back, moved (0/0) in $(elapsed "$t13") s; ring check on hv2: $ring"
 fi
 
 say_t "PASS"
