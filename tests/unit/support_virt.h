@@ -22,6 +22,11 @@ int tvirt_params_get_ullong(virTypedParameterPtr p, int np, const char *name,
 			    unsigned long long *value);
 void tvirt_params_free(virTypedParameterPtr p, int np);
 
+/* One libvirt connection that always opens, for a fake that needs no other
+ * (virConnectOpen, virConnectClose). */
+virConnectPtr tvirt_open(const char *uri);
+int tvirt_close(virConnectPtr c);
+
 #define TVIRT_PARAMS							\
 	.params_add_int = tvirt_params_add_int,				\
 	.params_add_ullong = tvirt_params_add_ullong,			\

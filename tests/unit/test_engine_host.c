@@ -19,7 +19,7 @@
 #include "core/plan.h"
 #include "virt/virt.h"
 
-static int dummy_conn, dummy_dom;
+static int dummy_dom;
 
 static struct {
 	int err_code;			/* the last error's code, 0 none */
@@ -39,18 +39,6 @@ static int f_last_error(virErrorPtr ret)
 	ret->code = fk.err_code;
 	ret->message = strdup(fk.err_msg);
 	return 1;
-}
-
-static virConnectPtr f_open(const char *uri)
-{
-	(void)uri;
-	return (virConnectPtr)&dummy_conn;
-}
-
-static int f_close(virConnectPtr c)
-{
-	(void)c;
-	return 0;
 }
 
 static virDomainPtr f_lookup_uuid(virConnectPtr c, const char *uuid)
@@ -116,7 +104,7 @@ static void f_params_free(virTypedParameterPtr p, int np)
 }
 
 static const struct vvirt_api fake = {
-	.open = f_open, .close = f_close, .lookup_uuid = f_lookup_uuid, .dom_free = f_dom_free,
+	.open = tvirt_open, .close = tvirt_close, .lookup_uuid = f_lookup_uuid, .dom_free = f_dom_free,
 	.dom_name = f_dom_name, .state = f_state, .get_autostart = f_get_autostart,
 	.job_stats = f_job_stats, .last_error = f_last_error, .params_free = f_params_free,
 	TVIRT_PARAMS,

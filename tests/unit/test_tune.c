@@ -27,7 +27,7 @@
 #define PLAN_SEED "tests/fuzz/corpus/core_plan/one-disk.json"
 
 static char dir[64], plan_s[96], plan_d[96], record[160];
-static int dummy_conn, dummy_dom;
+static int dummy_dom;
 
 static struct {
 	bool job;			/* a migration job runs */
@@ -36,18 +36,6 @@ static struct {
 	unsigned long speed;
 	int sets;
 } fk;
-
-static virConnectPtr f_open(const char *uri)
-{
-	(void)uri;
-	return (virConnectPtr)&dummy_conn;
-}
-
-static int f_close(virConnectPtr c)
-{
-	(void)c;
-	return 0;
-}
 
 static int f_last_error(virErrorPtr ret)
 {
@@ -113,7 +101,7 @@ static int f_speed(virDomainPtr d, unsigned long bw, unsigned int flags)
 }
 
 static const struct vvirt_api fake = {
-	.open = f_open, .close = f_close, .last_error = f_last_error,
+	.open = tvirt_open, .close = tvirt_close, .last_error = f_last_error,
 	.lookup_uuid = f_lookup_uuid, .dom_name = f_name, .dom_free = f_free,
 	.job_stats = f_job_stats, .params_free = f_params_free,
 	.set_max_downtime = f_downtime, .set_max_speed = f_speed, TVIRT_PARAMS,

@@ -19,25 +19,13 @@
 #include "support_virt.h"
 #include "../../tools/vmhop.h"
 
-static int dummy_conn, dummy_dom;
+static int dummy_dom;
 
 static struct {
 	const char *cache;		/* of the VM's one LV disk */
 	int migrate_calls;
 	unsigned int flags;
 } fk;
-
-static virConnectPtr f_open(const char *uri)
-{
-	(void)uri;
-	return (virConnectPtr)&dummy_conn;
-}
-
-static int f_close(virConnectPtr c)
-{
-	(void)c;
-	return 0;
-}
 
 static virDomainPtr f_lookup(virConnectPtr c, const char *name)
 {
@@ -106,7 +94,7 @@ static int f_last_error(virErrorPtr ret)
 }
 
 static const struct vvirt_api fake = {
-	.open = f_open, .close = f_close, .lookup = f_lookup, .dom_free = f_dom_free,
+	.open = tvirt_open, .close = tvirt_close, .lookup = f_lookup, .dom_free = f_dom_free,
 	.xml = f_xml, .migrate_to_uri3 = f_migrate_to_uri3, .job_stats = f_job_stats,
 	.abort_job = f_abort, .set_max_downtime = f_downtime, .last_error = f_last_error,
 	.params_free = f_params_free, TVIRT_PARAMS,
