@@ -19,7 +19,7 @@
 	"       [--resync-rate R] [--max-downtime MS] [--bandwidth MIB] [--keep-source]\n" \
 	"       [--on-link-loss cancel|continue] [--tunnelled] [--auto-converge]\n" \
 	"       [--parallel N] [--compression xbzrle] [--migrate-uri tcp://ADDR[:PORT]]\n" \
-	"       [--completion converge|abort:SECONDS]\n" \
+	"       [--completion converge|abort:SECONDS] [--overlap SECONDS]\n" \
 	"       [--timeout connect|sync|stall|migrate|gate=SECONDS ...] [-o FILE [--force]]\n" \
 	"       [--out-dir DIR [--force]] [--state-dir DIR]\n" \
 	"   or: vmhop plan --check FILE"
@@ -27,7 +27,7 @@
 enum { O_TO = 256, O_URI, O_DEST_URI, O_LOCAL_ADDR, O_PORT, O_MINOR, O_RESYNC_RATE, O_MAX_DOWNTIME,
        O_BANDWIDTH, O_KEEP_SOURCE, O_FORCE, O_CHECK, O_HELP, O_TIMEOUT, O_ON_LINK_LOSS,
        O_TUNNELLED, O_OUT_DIR, O_STATE_DIR, O_AUTO_CONVERGE, O_PARALLEL, O_COMPRESSION,
-       O_MIGRATE_URI, O_COMPLETION };
+       O_MIGRATE_URI, O_COMPLETION, O_OVERLAP };
 
 /*
  * plan's options: one table for getopt_long and for --help, so that every
@@ -83,6 +83,10 @@ static const struct plan_opt {
 	  "SECONDS into libvirt's job: converge (the max downtime and bandwidth limits "
 	  "lifted, the rest copied with the VM paused) or abort (the VM stays on S; default: "
 	  "neither, until --timeout migrate)" },
+	{ "overlap", required_argument, O_OVERLAP, "SECONDS",
+	  "libvirt's migration starts once DRBD's sync is SECONDS from its end (1..3600, by "
+	  "its rate so far), held at 1 MiB/s and 1 ms until the sync is done (default: after "
+	  "the sync)" },
 	{ "timeout", required_argument, O_TIMEOUT, "NAME=SECONDS",
 	  "bounds, seconds: connect (60, until DRBD connects), sync (86400, the whole sync), "
 	  "stall (120, no sync progress), migrate (3600, libvirt's job), gate (300, D catching "
@@ -396,6 +400,12 @@ int cmd_plan(struct vh_ctx *ctx, int argc, char **argv)
 		case O_KEEP_SOURCE: req.keep_source = true; break;
 		case O_TUNNELLED: req.tunnelled = true; break;
 		case O_AUTO_CONVERGE: req.auto_converge = true; break;
+		case O_OVERLAP:
+			if (num(optarg, VPLAN_OVERLAP_MAX, &v) < 0 || v == 0)
+				return vh_usage(ctx, "plan: --overlap takes 1..%d seconds, not '%s'",
+						VPLAN_OVERLAP_MAX, optarg);
+			req.overlap_s = (uint32_t)v;
+			break;
 		case O_COMPRESSION: req.compression = optarg; break;
 		case O_MIGRATE_URI: req.migrate_uri = optarg; break;
 		case O_PARALLEL:

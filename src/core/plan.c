@@ -448,6 +448,7 @@ static int controls_json(json_object *mig, const struct vplan_migration *m)
 	json_object *c;
 
 	if ((m->auto_converge && vjson_add_bool(mig, "auto_converge", true)) ||
+	    (m->overlap_s && vjson_add_u64(mig, "overlap_s", m->overlap_s)) ||
 	    (m->parallel && vjson_add_u64(mig, "parallel", m->parallel)) ||
 	    (m->compression[0] && vjson_add_str(mig, "compression", m->compression)) ||
 	    (m->migrate_uri[0] && vjson_add_str(mig, "migrate_uri", m->migrate_uri)))
@@ -517,6 +518,10 @@ static int controls_from(json_object *mig, struct vplan_migration *m, struct vh_
 	if (json_object_object_get_ex(mig, "auto_converge", NULL) &&
 	    (r = vjson_bool(mig, "auto_converge", &m->auto_converge, "migration", e)) < 0)
 		return r;
+	if (json_object_object_get_ex(mig, "overlap_s", NULL) &&
+	    (r = vjson_u32(mig, "overlap_s", 1, VPLAN_OVERLAP_MAX, &m->overlap_s, "migration",
+			   e)) < 0)
+		return r;
 	if (json_object_object_get_ex(mig, "parallel", NULL) &&
 	    (r = vjson_u32(mig, "parallel", 1, VPLAN_PARALLEL_MAX, &m->parallel, "migration",
 			   e)) < 0)
@@ -555,7 +560,7 @@ static int migration_keys(json_object *mig, struct vplan_migration *m, struct vh
 	static const char *const keys[] = { "uri", "max_downtime_ms", "bandwidth_mib",
 					    "keep_source", "on_link_loss", "tunnelled",
 					    "auto_converge", "parallel", "compression",
-					    "migrate_uri", "completion" };
+					    "migrate_uri", "completion", "overlap_s" };
 	const char *present[sizeof(keys) / sizeof(keys[0])];
 	size_t n = 0;
 	char v[16];

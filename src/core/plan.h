@@ -123,7 +123,16 @@ struct vplan_migration {
 	char migrate_uri[128];
 	enum vplan_completion completion;
 	uint32_t completion_after_s;
+	/* "overlap_s", optional (0, off): libvirt's migration starts once
+	 * DRBD's sync is that many seconds from its end (by its rate so far),
+	 * held at VPLAN_HOLD_MIB until the sync is done (docs/engine.md, "The
+	 * overlap"); off: after the sync. */
+	uint32_t overlap_s;
 };
+
+/* The held migration's bandwidth (MiB/s) while DRBD still syncs. */
+#define VPLAN_HOLD_MIB	1
+#define VPLAN_OVERLAP_MAX	3600
 
 /* Seconds; every wait of the move is bounded by one of these. */
 struct vplan_timeouts {
@@ -235,6 +244,7 @@ struct vplan_request {
 	const char *migrate_uri;	/* --migrate-uri tcp://ADDR[:PORT] (NULL: none) */
 	enum vplan_completion completion;	/* --completion ACTION:SECONDS */
 	uint32_t completion_after_s;
+	uint32_t overlap_s;		/* --overlap SECONDS */
 	/* What the other moves of this host claim (core/reserve.h): never
 	 * picked, as what DRBD uses is not.  NULL: nothing. */
 	const struct vplan_used *reserved;

@@ -706,6 +706,7 @@ int vplan_build(const struct vplan_request *req, const struct vplan_host_ops *op
 	p->migration.on_link_loss = req->on_link_loss;
 	p->migration.tunnelled = req->tunnelled;
 	p->migration.auto_converge = req->auto_converge;
+	p->migration.overlap_s = req->overlap_s;
 	p->migration.parallel = req->parallel;
 	snprintf(p->migration.compression, sizeof(p->migration.compression), "%s",
 		 req->compression ? req->compression : "");

@@ -303,8 +303,10 @@ static void migration_controls(void **state)
 	assert_null(strstr(a, "auto_converge"));
 	assert_null(strstr(a, "parallel"));
 	assert_null(strstr(a, "completion"));
+	assert_null(strstr(a, "overlap_s"));
 	assert_int_equal(vplan_parse(a, strlen(a), &q, &e), 0);
 	assert_false(q.migration.auto_converge);
+	assert_int_equal(q.migration.overlap_s, 0);
 	assert_int_equal(q.migration.parallel, 0);
 	assert_int_equal(q.migration.completion, VPLAN_COMPLETION_NONE);
 	free(a);
@@ -314,8 +316,10 @@ static void migration_controls(void **state)
 	snprintf(p.migration.migrate_uri, sizeof(p.migration.migrate_uri), "tcp://[fd00::2]:49200");
 	p.migration.completion = VPLAN_COMPLETION_CONVERGE;
 	p.migration.completion_after_s = 30;
+	p.migration.overlap_s = 7;
 	assert_int_equal(vplan_validate(&p, &e), 0);
 	a = plan_text(&p);
+	assert_non_null(strstr(a, "\"overlap_s\":7"));
 	assert_non_null(strstr(a, "\"auto_converge\":true"));
 	assert_non_null(strstr(a, "\"parallel\":4"));
 	assert_non_null(strstr(a, "\"migrate_uri\":\"tcp://[fd00::2]:49200\""));
@@ -329,6 +333,7 @@ static void migration_controls(void **state)
 	assert_int_equal(q.migration.parallel, 4);
 	assert_int_equal(q.migration.completion, VPLAN_COMPLETION_CONVERGE);
 	assert_int_equal(q.migration.completion_after_s, 30);
+	assert_int_equal(q.migration.overlap_s, 7);
 	free(a);
 	free(b);
 
@@ -364,6 +369,9 @@ static void migration_controls(void **state)
 	/* in the file: bad values refused by name */
 	assert_int_equal(parse_mutated("migration.parallel", "0", &e), -ERANGE);
 	assert_int_equal(parse_mutated("migration.auto_converge", "1", &e), -EINVAL);
+	assert_int_equal(parse_mutated("migration.overlap_s", "0", &e), -ERANGE);
+	assert_int_equal(parse_mutated("migration.overlap_s", "3601", &e), -ERANGE);
+	assert_int_equal(parse_mutated("migration.overlap_s", "true", &e), -EINVAL);
 	assert_int_equal(parse_mutated("migration.completion", "{\"action\":\"wait\",\"after_s\":5}",
 				       &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "converge or abort, not 'wait'"));
