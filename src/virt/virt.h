@@ -227,6 +227,7 @@ struct vvirt_progress {
 	bool have_downtime;
 	unsigned int throttle_pct;	/* auto-converge: the vCPUs' throttle, % (0: none) */
 	bool converging;		/* the completion policy lifted the limits (vvirt_migrate) */
+	bool held;			/* the hold still holds (vvirt_migrate's hold_mib) */
 };
 
 /* Returns non-zero to cancel the migration. */
@@ -252,6 +253,16 @@ struct vvirt_migrate_opts {
 	 * (VVIRT_CONVERGE_DOWNTIME_MS, libvirt's most), so that the rest goes
 	 * with the VM paused; ret->converged says so. */
 	uint64_t converge_after_ms;
+	/* The hold (0: none): the migration starts at @hold_mib MiB/s instead
+	 * of @bandwidth_mib, its max downtime VVIRT_HOLD_DOWNTIME_MS instead of
+	 * @max_downtime_ms: QEMU then stops the VM only for a pass that leaves
+	 * (next to) nothing dirty.  Once *@release is true (the caller's @watch
+	 * sets it) and the job sends, the bandwidth becomes @bandwidth_mib (0:
+	 * libvirt's most) and the max downtime @max_downtime_ms (0: QEMU's
+	 * default, VVIRT_DEFAULT_DOWNTIME_MS); ret->released says so, and
+	 * @converge_after_ms then counts from the release. */
+	uint64_t hold_mib;
+	const bool *release;
 	unsigned int poll_ms;		/* progress interval, default 500 */
 	uint64_t timeout_ms;		/* 0: none; else the job is aborted */
 	vvirt_progress_fn progress;
@@ -289,11 +300,16 @@ struct vvirt_migrate_result {
 	bool have_stats;
 	bool cancelled;
 	bool converged;		/* converge_after_ms came: the limits were lifted */
+	bool released;		/* the hold was let go (hold_mib) */
+	uint64_t released_ns;	/* ... this long into the job */
 };
 
 /* The max downtime a forced convergence sets: QEMU then copies what is left
  * with the VM paused, however long that takes (at most this). */
 #define VVIRT_CONVERGE_DOWNTIME_MS 600000ull
+/* The held migration's max downtime, and QEMU's default one. */
+#define VVIRT_HOLD_DOWNTIME_MS 1ull
+#define VVIRT_DEFAULT_DOWNTIME_MS 300ull
 
 /* Blocks until the migration ends.  The migration call runs in a thread
  * while this one polls job statistics.  -ECANCELED when cancelled,

@@ -171,9 +171,10 @@ static int build_params(const struct vvirt_migrate_opts *o, struct mig_thread *t
 						 VIR_MIGRATE_PARAM_COMPRESSION, o->compression) < 0)
 			return vvirt_fail(e, "migration parameter %s", VIR_MIGRATE_PARAM_COMPRESSION);
 	}
-	if (o->bandwidth_mib &&
+	if ((o->hold_mib || o->bandwidth_mib) &&
 	    vvirt_api->params_add_ullong(&t->params, &t->nparams, &t->maxparams,
-					 VIR_MIGRATE_PARAM_BANDWIDTH, o->bandwidth_mib) < 0)
+					 VIR_MIGRATE_PARAM_BANDWIDTH,
+					 o->hold_mib ? o->hold_mib : o->bandwidth_mib) < 0)
 		return vvirt_fail(e, "migration parameter %s", VIR_MIGRATE_PARAM_BANDWIDTH);
 	if (o->migrate_uri &&
 	    vvirt_api->params_add_string(&t->params, &t->nparams, &t->maxparams,
@@ -229,6 +230,21 @@ static void converge(struct vvirt_dom *d, bool *done)
 		 VVIRT_CONVERGE_DOWNTIME_MS);
 }
 
+/* The hold let go: the plan's bandwidth (0: libvirt's most) and max downtime
+ * (0: QEMU's default).  Tried at each wake-up until libvirt takes both. */
+static void release_hold(struct vvirt_dom *d, const struct vvirt_migrate_opts *o, bool *done)
+{
+	const unsigned long most = (unsigned long)(INT64_MAX >> 20);
+	unsigned long mib = o->bandwidth_mib ? (unsigned long)o->bandwidth_mib : most;
+	unsigned long long ms = o->max_downtime_ms ? o->max_downtime_ms : VVIRT_DEFAULT_DOWNTIME_MS;
+
+	if (!vvirt_api->set_max_speed || vvirt_api->set_max_speed(d->d, mib, 0) < 0 ||
+	    vvirt_api->set_max_downtime(d->d, ms, 0) < 0)
+		return;
+	*done = true;
+	vh_trace("virt", "hold let go: bandwidth %lu MiB/s, max downtime %llu ms", mib, ms);
+}
+
 /*
  * One sleep of the poll loop: until the migration thread is done, @poll_ms
  * passed, or (with @watching) the caller's descriptor is readable.  True
@@ -278,7 +294,8 @@ int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 	struct vvirt_migrate_result res = { 0 };
 	struct mig_thread t = { .d = d, .o = o, .efd = -1 };
 	struct vvirt_conn *dst = NULL;
-	bool downtime_done = !o->max_downtime_ms, aborted = false, timed_out = false;
+	uint64_t downtime = o->hold_mib ? VVIRT_HOLD_DOWNTIME_MS : o->max_downtime_ms;
+	bool downtime_done = !downtime, aborted = false, timed_out = false;
 	bool gone_watch = o->gone_fd && *o->gone_fd >= 0 && o->gone;
 	const bool gone_watched = gone_watch;	/* gone_watch false after: it exited */
 	unsigned int poll_ms = o->poll_ms ? o->poll_ms : 500;
@@ -297,7 +314,7 @@ int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 		t.dconn = dst->c;
 	}
 	if (!downtime_done)
-		set_downtime(d, o->max_downtime_ms, &downtime_done);
+		set_downtime(d, downtime, &downtime_done);
 	if ((o->watch_fd || gone_watch) && (t.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
 		r = vh_err(e, -errno, "eventfd: %s", strerror(errno));
 		goto out;
@@ -319,16 +336,24 @@ int vvirt_migrate(struct vvirt_dom *d, const struct vvirt_migrate_opts *o,
 		if (aborted || (gone_watched && !gone_watch))
 			continue;
 		if (!downtime_done)
-			set_downtime(d, o->max_downtime_ms, &downtime_done);
+			set_downtime(d, downtime, &downtime_done);
 		if (o->watch && o->watch(o->watch_ud))
 			res.cancelled = true;
 		if (vvirt_job(d, false, &pr, &ignore) == 0 && pr.type != VIR_DOMAIN_JOB_NONE) {
 			/* Only once the job sends: until then libvirt sets up and
 			 * then applies the migration's own parameters over ours. */
+			if (o->hold_mib && !res.released && o->release && *o->release &&
+			    pr.data_total && downtime_done) {
+				release_hold(d, o, &res.released);
+				if (res.released)
+					res.released_ns = vvirt_now_ns() - t0;
+			}
 			if (o->converge_after_ms && !res.converged && pr.data_total &&
-			    vvirt_now_ns() - t0 >= o->converge_after_ms * 1000000u)
+			    (!o->hold_mib || res.released) &&
+			    vvirt_now_ns() - t0 - res.released_ns >= o->converge_after_ms * 1000000u)
 				converge(d, &res.converged);
 			pr.converging = res.converged;
+			pr.held = o->hold_mib && !res.released;
 			if (o->progress && o->progress(&pr, o->progress_ud))
 				res.cancelled = true;
 		}

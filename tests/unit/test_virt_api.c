@@ -293,7 +293,8 @@ static int f_abort(virDomainPtr d)
 static int f_downtime(virDomainPtr d, unsigned long long ms, unsigned int flags)
 {
 	(void)d; (void)flags;
-	assert_true(ms == 300 || ms == VVIRT_CONVERGE_DOWNTIME_MS);
+	assert_true(ms == 300 || ms == 120 || ms == VVIRT_HOLD_DOWNTIME_MS ||
+		    ms == VVIRT_CONVERGE_DOWNTIME_MS);
 	fk.last_downtime = ms;
 	fk.downtime_calls++;
 	return 0;
@@ -757,6 +758,95 @@ static int note_progress(const struct vvirt_progress *p, void *ud)
 	return 0;
 }
 
+/* The overlap's hold: the job starts at hold_mib; the bandwidth is the
+ * plan's only once the caller lets go (and the job sends); the completion
+ * policy counts from then, and never comes while the job is held. */
+static struct {
+	bool release;
+	int watches, release_at;
+	unsigned long speed_while_held;
+	unsigned long long downtime_while_held;
+	bool saw_held, saw_let_go;
+} hold;
+
+static int hold_watch(void *ud)
+{
+	(void)ud;
+	if (!hold.release) {
+		hold.speed_while_held |= fk.max_speed;
+		hold.downtime_while_held |= fk.last_downtime;
+	}
+	if (++hold.watches == hold.release_at)
+		hold.release = true;
+	return 0;
+}
+
+static int hold_progress(const struct vvirt_progress *p, void *ud)
+{
+	(void)ud;
+	hold.saw_held |= p->held;
+	hold.saw_let_go |= hold.saw_held && !p->held;
+	return 0;
+}
+
+static void migrate_held_until_let_go(void **state)
+{
+	struct vvirt_conn *c;
+	struct vvirt_dom *d;
+	struct vh_error e = { 0 };
+	struct vvirt_migrate_result res;
+	struct vvirt_migrate_opts o = {
+		.dest_uri = "qemu+tcp://hv2/system", .p2p = true, .bandwidth_mib = 50,
+		.max_downtime_ms = 120, .hold_mib = 1, .release = &hold.release, .converge_after_ms = 100000,
+		.poll_ms = 5, .watch = hold_watch, .progress = hold_progress,
+	};
+
+	(void)state;
+	fk.finish_in_ms = 300;
+	fk.finish_after = 1000000;
+	hold.release_at = 10;
+	open_dom(&c, &d);
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), 0);
+	assert_string_equal(fk.sent, VIR_MIGRATE_PARAM_BANDWIDTH ":ullong=1");
+	assert_int_equal(hold.speed_while_held, 0);
+	assert_int_equal(hold.downtime_while_held, VVIRT_HOLD_DOWNTIME_MS);
+	assert_true(res.released);
+	assert_true(res.released_ns > 0);
+	assert_int_equal(fk.max_speed, 50);
+	assert_int_equal(fk.last_downtime, 120);
+	assert_true(hold.saw_held);
+	assert_true(hold.saw_let_go);
+	assert_false(res.converged);	/* 100 s after the release: not come */
+
+	/* never let go: held to the end, the policy never comes */
+	memset(&fk, 0, sizeof(fk));
+	memset(&hold, 0, sizeof(hold));
+	fk.finish_in_ms = 200;
+	fk.finish_after = 1000000;
+	o.converge_after_ms = 1;
+	o.bandwidth_mib = 0;
+	o.max_downtime_ms = 0;
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), 0);
+	assert_false(res.released);
+	assert_false(res.converged);
+	assert_int_equal(fk.max_speed, 0);
+	assert_int_equal(fk.last_downtime, VVIRT_HOLD_DOWNTIME_MS);
+	assert_false(hold.saw_let_go);
+
+	/* let go, the plan without a bandwidth: libvirt's most; then the policy */
+	memset(&fk, 0, sizeof(fk));
+	memset(&hold, 0, sizeof(hold));
+	fk.finish_in_ms = 400;
+	fk.finish_after = 1000000;
+	hold.release_at = 3;
+	assert_int_equal(vvirt_migrate(d, &o, &res, &e), 0);
+	assert_true(res.released);
+	assert_true(res.converged);
+	assert_int_equal(fk.max_speed, (unsigned long)(INT64_MAX >> 20));
+	vvirt_dom_free(d);
+	vvirt_close(c);
+}
+
 static void migrate_controls_and_converge(void **state)
 {
 	struct vvirt_conn *c;
@@ -837,6 +927,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_direct_and_bad_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_controls_and_converge, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_held_until_let_go, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_gone_hook_once_then_no_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_peer_events_until_gone, setup, teardown),
 		cmocka_unit_test(fake_table_never_loads_libvirt),
