@@ -47,6 +47,7 @@ struct out {
 	int64_t t_mig_line;
 	unsigned mig_last_pct;
 	bool mig_converging;	/* the last line said so: a change is said at once */
+	bool mig_held;		/* ... and this */
 	uint64_t mig_total;
 	char last_gate[160];
 	struct oplog *log;	/* the system log's records (oplog.h) */
@@ -170,6 +171,9 @@ static void on_sync(struct out *o, const struct veng_event *ev)
 		return;
 	if (!o->t_sync0)
 		o->t_sync0 = now;
+	/* the overlap: the sync ends inside migrate (its last report) */
+	if (p->permille >= 1000 && !p->left_kib && o->phase == VENG_MIGRATE && !o->t_sync1)
+		o->t_sync1 = now;
 	if (!t->seen || p->left_kib > t->left_first) {
 		t->seen = true;
 		t->t_first = now;
@@ -230,7 +234,7 @@ static void on_migrate(struct out *o, const struct vvirt_progress *m)
 
 	if (total > o->mig_total)
 		o->mig_total = total;
-	if (m->converging == o->mig_converging) {
+	if (m->converging == o->mig_converging && m->held == o->mig_held) {
 		if (o->t_mig_line && now - o->t_mig_line < 1000000000)
 			return;
 		if (!o->ctx->json && !o->tty && o->t_mig_line && pct / 10 == o->mig_last_pct / 10 &&
@@ -240,6 +244,7 @@ static void on_migrate(struct out *o, const struct vvirt_progress *m)
 	o->t_mig_line = now;
 	o->mig_last_pct = pct;
 	o->mig_converging = m->converging;
+	o->mig_held = m->held;
 	if (o->ctx->json) {
 		json_object *j = jev(o, "migrate");
 
@@ -253,6 +258,7 @@ static void on_migrate(struct out *o, const struct vvirt_progress *m)
 			jput(j, "expected_downtime_ms", json_object_new_int64((int64_t)m->downtime_ms));
 		jput(j, "throttle_pct", json_object_new_int64((int64_t)m->throttle_pct));
 		jput(j, "converging", json_object_new_boolean(m->converging));
+		jput(j, "held", json_object_new_boolean(m->held));
 		vh_print_line(o->ctx, j);
 		return;
 	}
@@ -262,9 +268,10 @@ static void on_migrate(struct out *o, const struct vvirt_progress *m)
 		bar_text(b, sizeof(b), total ? (double)done / (double)total : 0);
 		if (m->throttle_pct)
 			snprintf(t, sizeof(t), ", vCPUs throttled %u%%", m->throttle_pct);
-		printf("%s  migration %s %3u%%  %.1f MiB/s, %.1f MiB to go, pass %" PRIu64 "%s%s%s",
+		printf("%s  migration %s %3u%%  %.1f MiB/s, %.1f MiB to go, pass %" PRIu64 "%s%s%s%s",
 		       o->tty ? "\r" : "", b, pct, m->mem_bps / MIB, m->data_remaining / MIB,
-		       m->mem_iteration, t, m->converging ? ", converging (limits lifted)" : "",
+		       m->mem_iteration, t, m->held ? ", held until DRBD is in sync" : "",
+		       m->converging ? ", converging (limits lifted)" : "",
 		       o->tty ? "\033[K" : "\n");
 		o->bar = o->tty;
 		vh_flush();

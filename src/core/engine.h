@@ -151,6 +151,10 @@ struct veng_mig_hooks {
 	 * migration began; delivered only while @gone is watched and has not
 	 * fired.  NULL: not watched. */
 	void (*peer)(void *ud, int event);
+	/* The overlap (plan's migration.overlap): the migration is held at
+	 * VPLAN_HOLD_MIB until *synced is true (the watch sets it).  NULL:
+	 * no hold. */
+	const bool *synced;
 	void *ud;
 };
 
@@ -214,8 +218,8 @@ struct veng_ops {
 	int (*drbd_disconnect)(void *ud, const struct drbdnl_addr *local,
 			       const struct drbdnl_addr *peer, bool force, struct vh_error *e);
 	int (*drbd_down)(void *ud, const char *res, struct vh_error *e);
-	/* Event-driven wait for @pred on @minor (drbdnl_wait). */
-	int (*drbd_wait)(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
+	/* Event-driven wait for @pred (called with @pred_arg) on @minor (drbdnl_wait). */
+	int (*drbd_wait)(void *ud, uint32_t minor, drbdnl_pred_fn pred, void *pred_arg, int timeout_ms,
 			 drbdnl_progress_fn progress, void *progress_arg,
 			 struct drbdnl_status *ret_st, struct vh_error *e);
 	/* The module's usermode helper (src/netlink/helper.c's policy). */
@@ -252,6 +256,11 @@ struct veng_ops {
 	int (*vm_migrate)(void *ud, const struct vplan *p, const struct veng_mig_hooks *h,
 			  uint64_t *ret_downtime_ms, struct vh_error *e);
 	int (*vm_resume)(void *ud, enum veng_where w, const char *name, struct vh_error *e);
+	/* The bandwidth (MiB/s; 0: libvirt's most) and max downtime (ms; 0:
+	 * QEMU's default) of VM @name's migration job here, as vmhop tune sets
+	 * them.  -ENOENT: no such VM.  May be NULL. */
+	int (*vm_mig_limits)(void *ud, const char *name, uint64_t mib, uint64_t downtime_ms,
+			     struct vh_error *e);
 	/* Look VM @name up there now, so that later calls skip the lookup (D's
 	 * domain, once the migration made it: the switch asks it inside the
 	 * VM's pause).  0 found, else not (no error kept).  May be NULL. */

@@ -56,11 +56,12 @@ static bool phase_is_mine(const struct veng *g, enum veng_phase ph)
 	}
 }
 
-/* The phase S runs next, from its state: VENG_PHASES when none is left. */
-static enum veng_phase next_phase_s(const struct veng_state *st)
+/* The phase S runs next, from its state: VENG_PHASES when none is left.
+ * With the overlap, migrate waits for the sync itself. */
+static enum veng_phase next_phase_s(const struct veng_state *st, bool overlap)
 {
 	return !st->primary ? VENG_PREPARE : !st->connected ? VENG_BRIDGE :
-	       !st->synced ? VENG_WAIT_SYNC : !st->handed_off ? VENG_MIGRATE :
+	       !st->synced && !overlap ? VENG_WAIT_SYNC : !st->handed_off ? VENG_MIGRATE :
 	       !st->resumed_on_d ? VENG_RESUME : !st->drbd_down ? VENG_RELEASE : VENG_CLEANUP;
 }
 
@@ -89,7 +90,7 @@ void veng_next(const struct veng *g, struct veng_next *ret)
 		veng_next_set(ret, VENG_ACT_AGAIN, VENG_PHASES, VENG_HERE,
 			      "a step was interrupted: run the same phase again, or vmhop abort");
 	} else if (eng_is_s(g)) {
-		ph = next_phase_s(st);
+		ph = next_phase_s(st, g->plan->migration.overlap_s);
 		veng_next_set(ret, VENG_ACT_PHASE, ph, VENG_HERE, "vmhop %s%s", veng_phase_name(ph),
 			      ph == VENG_RESUME ? " (if the gate cannot pass: vmhop restart, a cold "
 			      "start here)" : "");

@@ -174,7 +174,7 @@ int eng_gate(struct veng *g, enum veng_gate *ret, struct vh_error *e)
 			struct vh_error we = { 0 };
 
 			eng_let_events_go(g);
-			r = g->ops->drbd_wait(g->ud, minor, eng_pred_in_sync,
+			r = g->ops->drbd_wait(g->ud, minor, eng_pred_in_sync, NULL,
 					      (int)(left / 1000000 > INT32_MAX ? INT32_MAX
 						    : left / 1000000 + 1), eng_on_sync, &c, NULL, &we);
 			/* StandAlone: nothing reconnects it, and its wait ends at

@@ -369,7 +369,7 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int h_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
+static int h_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, void *pred_arg, int timeout_ms,
 		  drbdnl_progress_fn progress, void *arg, struct drbdnl_status *ret_st,
 		  struct vh_error *e)
 {
@@ -380,7 +380,7 @@ static int h_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
 	if ((rc = nl(r, e)) < 0)
 		return rc;
 	if (!r->cancel)
-		return drbdnl_wait(r->nl, minor, pred, NULL, timeout_ms, progress, arg, ret_st, e);
+		return drbdnl_wait(r->nl, minor, pred, pred_arg, timeout_ms, progress, arg, ret_st, e);
 	for (;;) {
 		int64_t left = timeout_ms < 0 ? WAIT_SLICE_MS : deadline - mono_ms();
 		int slice = left > WAIT_SLICE_MS ? WAIT_SLICE_MS : left < 0 ? 0 : (int)left;
@@ -388,7 +388,7 @@ static int h_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
 		if (*r->cancel)
 			return vh_err(e, -EINTR, "interrupted (signal) while waiting for /dev/drbd%u",
 				      minor);
-		rc = drbdnl_wait(r->nl, minor, pred, NULL, slice, progress, arg, ret_st, e);
+		rc = drbdnl_wait(r->nl, minor, pred, pred_arg, slice, progress, arg, ret_st, e);
 		if (rc != -ETIMEDOUT || (timeout_ms >= 0 && mono_ms() >= deadline))
 			return rc;
 	}
@@ -740,6 +740,10 @@ static int h_vm_migrate(void *ud, const struct vplan *p, const struct veng_mig_h
 	if (p->migration.completion == VPLAN_COMPLETION_ABORT &&
 	    p->migration.completion_after_s < p->timeouts.migrate)
 		o.timeout_ms = (uint64_t)p->migration.completion_after_s * 1000;
+	if (h && h->synced && !*h->synced) {
+		o.hold_mib = VPLAN_HOLD_MIB;
+		o.release = h->synced;
+	}
 	if (r->on_event) {
 		o.progress = on_migrate_progress;
 		o.progress_ud = r;
@@ -841,6 +845,23 @@ static int h_vm_resume(void *ud, enum veng_where w, const char *name, struct vh_
 		return rc;
 	rc = vvirt_resume(d, NULL, e);
 	put(r, w, d, rc);
+	return rc;
+}
+
+static int h_vm_mig_limits(void *ud, const char *name, uint64_t mib, uint64_t downtime_ms,
+			   struct vh_error *e)
+{
+	struct veng_real *r = ud;
+	struct vvirt_dom *d = NULL;
+	int rc;
+
+	if ((rc = lookup(r, VENG_HERE, name, &d, e)) < 0)
+		return rc;
+	rc = vvirt_set_max_speed(d, mib ? mib : (uint64_t)(INT64_MAX >> 20), e);
+	if (rc == 0)
+		rc = vvirt_set_max_downtime(d, downtime_ms ? downtime_ms :
+					    VVIRT_DEFAULT_DOWNTIME_MS, e);
+	put(r, VENG_HERE, d, rc);
 	return rc;
 }
 
@@ -1006,6 +1027,7 @@ const struct veng_ops veng_real_ops = {
 	.flush_buffers = h_flush,
 	.vm_state = h_vm_state, .vm_info = h_vm_info, .vm_autostart = h_vm_autostart,
 	.nap = h_nap, .vm_migrate = h_vm_migrate, .vm_resume = h_vm_resume,
+	.vm_mig_limits = h_vm_mig_limits,
 	.vm_prefetch = h_vm_prefetch, .vm_resumed_here = h_vm_resumed_here,
 	.vm_watch = h_vm_watch, .vm_watch_clear = h_vm_watch_clear,
 	.vm_undefine = h_vm_undefine, .vm_xml = h_vm_xml, .vm_destroy = h_vm_destroy, .vm_start = h_vm_start,

@@ -26,6 +26,10 @@ struct sync_ctx {
 
 /* engine.c */
 int eng_pred_in_sync(const struct drbdnl_status *st, void *arg, struct vh_error *e);
+/* wait-sync's wait on @minor, until @pred (with @arg) holds: bounded by
+ * timeouts.connect, .sync and .stall; progress reported (engine_sync.c). */
+int eng_sync_until(struct veng *g, uint32_t minor, drbdnl_pred_fn pred, void *arg,
+		   struct vh_error *e);
 struct vplan *eng_local_plan(struct veng *g);
 bool eng_is_s(const struct veng *g);
 int eng_save(struct veng *g, struct vh_error *e);

@@ -32,12 +32,112 @@ struct mig_watch {
 	bool prefetched;		/* D's domain looked up (vm_prefetch) */
 	bool d_ready;			/* D's Finish seen: its suspend event (peer_event) */
 	struct vh_error early_e;
+	/* the overlap: the sync while the migration is held */
+	int64_t sync_t0;		/* the migration's start */
+	int64_t sync_seen_ns;		/* the last time fewer blocks were out of sync */
+	uint64_t min_oos;		/* ... the fewest, over every volume */
+	const char *sync_late;		/* timeouts.sync or .stall passed: why cancelled */
 };
 
 static bool link_whole(const struct drbdnl_status *s)
 {
 	return s->conn == DRBDNL_C_CONNECTED && s->disk == DRBDNL_D_UP_TO_DATE &&
 	       s->pdsk == DRBDNL_D_UP_TO_DATE;
+}
+
+/* The overlap: S's side of a sync under way (or about to start), S's disk
+ * the authority. */
+static bool syncing_from_s(const struct drbdnl_status *s)
+{
+	return s->disk == DRBDNL_D_UP_TO_DATE &&
+	       (s->conn == DRBDNL_C_CONNECTED || s->conn == DRBDNL_C_STARTING_SYNC_S ||
+		s->conn == DRBDNL_C_WF_BITMAP_S || s->conn == DRBDNL_C_SYNC_SOURCE ||
+		s->conn == DRBDNL_C_PAUSED_SYNC_S);
+}
+
+static void link_lost(struct mig_watch *w, const struct drbdnl_status *s)
+{
+	struct veng *g = w->g;
+
+	w->lost = true;
+	w->st = *s;
+	if (g->on_event) {
+		struct veng_event ev = {
+			.what = "link-lost", .minor = s->minor, .st = &w->st,
+			.step = vplan_link_loss_name(g->plan->migration.on_link_loss),
+		};
+
+		g->on_event(&ev, g->event_ud);
+	}
+}
+
+/*
+ * The overlap (docs/engine.md, "The overlap"): the migration is held while
+ * DRBD syncs.  Each volume must stay connected with S's disk the source of
+ * the sync (else the link is lost, as after the sync); once every volume is
+ * Connected, UpToDate/UpToDate, 0 out of sync, `synced` is recorded and the
+ * hold is let go (vm_migrate's loop).  timeouts.sync and .stall bound the
+ * sync here as in wait-sync: past them the migration is cancelled.
+ */
+static int watch_sync(struct mig_watch *w)
+{
+	struct veng *g = w->g;
+	const struct vplan *p = g->plan;
+	uint64_t oos = 0;
+	bool whole = true;
+	int64_t now;
+
+	for (size_t i = 0; i < p->n_disks; i++) {
+		struct drbdnl_status s;
+		struct drbdnl_progress pr;
+
+		if (g->ops->drbd_status(g->ud, p->disks[i].minor, &s, NULL) < 0) {
+			whole = false;	/* no verdict: asked again at the next wake-up */
+			continue;
+		}
+		if (veng_gate_decide(&s, true) == VENG_GATE_PASS)
+			continue;
+		if (!syncing_from_s(&s)) {
+			link_lost(w, &s);
+			return p->migration.on_link_loss == VPLAN_LINK_LOSS_CANCEL;
+		}
+		whole = false;
+		oos += s.bits_oos;
+		if (g->on_event && drbdnl_sync_progress(&s, &pr)) {
+			struct veng_event ev = { .what = "sync", .minor = s.minor, .st = &s,
+						 .progress = &pr };
+
+			g->on_event(&ev, g->event_ud);
+		}
+	}
+	now = g->now_ns();
+	if (whole) {
+		struct vh_error se = { 0 };
+		struct drbdnl_progress done = { .permille = 1000 };
+
+		/* the sync's end, said once per volume */
+		for (size_t i = 0; i < p->n_disks && g->on_event; i++) {
+			struct veng_event ev = { .what = "sync", .minor = p->disks[i].minor,
+						 .progress = &done };
+
+			g->on_event(&ev, g->event_ud);
+		}
+		/* recorded now; a failed write is written again with the
+		 * migration's end (eng_end) */
+		g->st.synced = true;
+		if (eng_save(g, &se) < 0)
+			vh_trace("engine", "%s", se.msg);
+		return 0;
+	}
+	if (oos < w->min_oos) {
+		w->min_oos = oos;
+		w->sync_seen_ns = now;
+	}
+	if (now - w->sync_t0 >= (int64_t)p->timeouts.sync * 1000000000)
+		w->sync_late = "timeouts.sync";
+	else if (now - w->sync_seen_ns >= (int64_t)p->timeouts.stall * 1000000000)
+		w->sync_late = "timeouts.stall";
+	return w->sync_late != NULL;
 }
 
 static int watch_link(void *ud)
@@ -53,8 +153,10 @@ static int watch_link(void *ud)
 	if (!w->prefetched && g->ops->vm_prefetch &&
 	    g->ops->vm_prefetch(g->ud, VENG_PEER, g->plan->vm_name) == 0)
 		w->prefetched = true;
-	if (w->lost)
-		return cancel;	/* an abort libvirt refused: asked again */
+	if (w->lost || w->sync_late)
+		return w->sync_late || cancel;	/* an abort libvirt refused: asked again */
+	if (!g->st.synced)
+		return watch_sync(w);
 	for (size_t i = 0; i < g->plan->n_disks; i++) {
 		struct drbdnl_status s;
 
@@ -62,16 +164,7 @@ static int watch_link(void *ud)
 		if (g->ops->drbd_status(g->ud, g->plan->disks[i].minor, &s, NULL) < 0 ||
 		    link_whole(&s))
 			continue;
-		w->lost = true;
-		w->st = s;
-		if (g->on_event) {
-			struct veng_event ev = {
-				.what = "link-lost", .minor = s.minor, .st = &w->st,
-				.step = vplan_link_loss_name(g->plan->migration.on_link_loss),
-			};
-
-			g->on_event(&ev, g->event_ud);
-		}
+		link_lost(w, &s);
 		return cancel;
 	}
 	return 0;
@@ -327,19 +420,95 @@ static int settle_migration(struct veng *g, struct veng_result *res, bool *ret_h
 	return eng_save(g, e);
 }
 
+/* The overlap's start (the wait's predicate and its argument): every volume
+ * in sync, or S's side of a sync whose rate so far, measured over at least a
+ * second of SyncSource, says it ends within the plan's overlap_s. */
+struct near_end {
+	struct veng *g;
+	int64_t t0;		/* the rate's first sample (0: none yet) */
+	uint64_t oos0;
+};
+
+static int pred_near_end(const struct drbdnl_status *st, void *arg, struct vh_error *e)
+{
+	struct near_end *n = arg;
+	int64_t now = n->g->now_ns(), dt;
+	uint64_t done;
+
+	(void)e;
+	if (veng_gate_decide(st, true) == VENG_GATE_PASS)
+		return 1;
+	if (st->conn != DRBDNL_C_SYNC_SOURCE || st->disk != DRBDNL_D_UP_TO_DATE)
+		return 0;
+	if (!n->t0 || st->bits_oos > n->oos0) {
+		n->t0 = now;
+		n->oos0 = st->bits_oos;
+		return 0;
+	}
+	dt = now - n->t0;
+	done = n->oos0 - st->bits_oos;
+	if (dt < 1000000000 || !done)
+		return 0;
+	return (double)st->bits_oos * (double)dt / (double)done <=
+	       (double)n->g->plan->migration.overlap_s * 1e9;
+}
+
+/*
+ * The overlap's start: every volume connected with S's disk the sync's
+ * source and at most overlap_s seconds from its end, or in sync; bounded as
+ * wait-sync is (timeouts.connect until connected, then .sync and .stall).
+ * Nothing is changed here.
+ */
+static int overlap_start(struct veng *g, struct vh_error *e)
+{
+	const struct vplan *p = g->plan;
+
+	for (size_t i = 0; i < p->n_disks; i++) {
+		struct near_end n = { .g = g };
+		struct drbdnl_status st;
+		int r;
+
+		if ((r = eng_sync_until(g, p->disks[i].minor, pred_near_end, &n, e)) < 0)
+			return r;
+		/* ended by the predicate; the state asked once more */
+		if ((r = g->ops->drbd_status(g->ud, p->disks[i].minor, &st, e)) < 0)
+			return r;
+		if (!syncing_from_s(&st))
+			return vh_err(e, -ENOTCONN, "/dev/drbd%u is not connected with this host's "
+				      "disk the sync's source (%s %s/%s): not migrating; see vmhop "
+				      "status", st.minor, drbdnl_conn_name(st.conn),
+				      drbdnl_disk_name(st.disk), drbdnl_disk_name(st.pdsk));
+	}
+	return 0;
+}
+
 int eng_migrate(struct veng *g, unsigned flags, struct veng_result *res, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
-	struct mig_watch w = { .g = g, .res = res, .flags = flags };
+	struct mig_watch w = { .g = g, .res = res, .flags = flags, .min_oos = UINT64_MAX };
 	struct veng_mig_hooks hooks = {
 		.watch = watch_link, .gone = qemu_exited, .peer = peer_event, .ud = &w,
+		.synced = p->migration.overlap_s ? &g->st.synced : NULL,
 	};
 	struct veng_vm here;
 	bool handed = false;
 	int r;
 
-	if (!g->st.synced)
+	if (!g->st.synced && !p->migration.overlap_s)
 		return vh_err(e, -EINVAL, "run vmhop wait-sync on this host first");
+	if (!g->st.connected)
+		return vh_err(e, -EINVAL, "run vmhop bridge on this host first");
+	if (g->st.migrating && !g->st.synced && !g->st.handed_off) {
+		/* A run killed while its migration was held: the sync first,
+		 * then the hold let go (libvirt's job goes on without us), then
+		 * the migration settled as any other. */
+		if ((r = eng_wait_sync(g, res, e)) < 0)
+			return r;
+		if (g->ops->vm_mig_limits &&
+		    (r = g->ops->vm_mig_limits(g->ud, p->vm_name, p->migration.bandwidth_mib,
+					       p->migration.max_downtime_ms, e)) < 0 && r != -ENOENT)
+			vh_trace("engine", "the held migration's limits: %s", e ? e->msg : "");
+	}
 	if (g->st.handed_off) {
 		/* A run cut short by an early switch: libvirt's job here (its
 		 * Confirm) ends first. */
@@ -381,9 +550,13 @@ int eng_migrate(struct veng *g, unsigned flags, struct veng_result *res, struct 
 			return vh_err_prefix(e, r, "libvirt on %s must answer before the migration "
 					     "(the resume there needs it)", p->dest.host);
 	}
+	/* The overlap: the sync under way is enough (the migration is held
+	 * until it is done, and the gate asks again). */
+	if (!g->st.synced && (r = overlap_start(g, e)) < 0)
+		return r;
 	/* Nothing is changed if DRBD is not in sync now (the VM still runs
 	 * here, so this is DRBD's state alone). */
-	for (size_t i = 0; i < p->n_disks; i++) {
+	for (size_t i = 0; i < p->n_disks && g->st.synced; i++) {
 		struct drbdnl_status s;
 
 		if ((r = g->ops->drbd_status(g->ud, p->disks[i].minor, &s, e)) < 0)
@@ -404,8 +577,10 @@ int eng_migrate(struct veng *g, unsigned flags, struct veng_result *res, struct 
 			return r;
 	}
 	g->st.migrating = true;
-	if ((r = eng_begin(g, res, e, "migrate %s to %s (paused there)", p->vm_name, p->dest.host)) < 0)
+	if ((r = eng_begin(g, res, e, "migrate %s to %s (paused there%s)", p->vm_name, p->dest.host,
+			   g->st.synced ? "" : "; held until DRBD is in sync")) < 0)
 		return r;
+	w.sync_t0 = w.sync_seen_ns = g->now_ns();
 	r = g->ops->vm_migrate(g->ud, p, &hooks, &res->downtime_ms, e);
 	if (!g->st.handed_off)
 		g->handoff_ns = g->now_ns();
@@ -430,6 +605,13 @@ int eng_migrate(struct veng *g, unsigned flags, struct veng_result *res, struct 
 			return r;
 		}
 		if (!handed) {
+			if (r == -ECANCELED && w.sync_late)
+				return vh_err(e, -ETIMEDOUT, "DRBD's sync did not end within %s (%u s) "
+					      "while the migration was held: libvirt's job was "
+					      "cancelled, the VM still runs here; see vmhop status, "
+					      "then vmhop wait-sync and vmhop migrate again, or vmhop "
+					      "abort", w.sync_late, !strcmp(w.sync_late, "timeouts.sync") ?
+					      p->timeouts.sync : p->timeouts.stall);
 			if (r == -ECANCELED && w.lost &&
 			    p->migration.on_link_loss == VPLAN_LINK_LOSS_CANCEL)
 				return vh_err(e, -ENOLINK, "DRBD lost its link to %s during the "

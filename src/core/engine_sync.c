@@ -30,20 +30,23 @@ void eng_on_sync(const struct drbdnl_status *st, const struct drbdnl_progress *p
  * D: has the VM come here (paused or running)?  S migrates only once it
  * saw every volume Connected and UpToDate/UpToDate, so the sync is done,
  * even if S has disconnected since (its gate passed while D still waited).
+ * With the overlap S migrates during the sync: only a VM running here
+ * says so (S resumed it after its gate saw every volume in sync).
  */
 static bool vm_arrived(struct veng *g)
 {
 	int state = 0;
 
 	return !eng_is_s(g) && g->ops->vm_state(g->ud, VENG_HERE, g->plan->vm_name, &state, NULL) == 0 &&
-	       (state == VIR_DOMAIN_PAUSED || state == VIR_DOMAIN_RUNNING);
+	       ((state == VIR_DOMAIN_PAUSED && !g->plan->migration.overlap_s) ||
+		state == VIR_DOMAIN_RUNNING);
 }
 
 #define VENG_D_LOOK_S	2	/* D, not connected: look for the VM every 2 s, */
 #define VENG_D_WATCH_S	5	/* ... or every 5 s when libvirt's events wake the wait */
 
 /*
- * Wait for @minor to be in sync, bounded by timeouts.sync, in waits of at
+ * Wait for @minor to be in sync (or for @pred, with @arg), bounded by timeouts.sync, in waits of at
  * most timeouts.stall: once connected, a wait that ends without the number
  * of blocks out of sync having gone down since the one before is a stalled
  * sync.  Before the first connection, timeouts.connect bounds the wait.
@@ -51,7 +54,8 @@ static bool vm_arrived(struct veng *g)
  * lifecycle events of the VM here wake the wait (vm_watch, started the first
  * time D waits unconnected), else it looks every VENG_D_LOOK_S.
  */
-static int sync_loop(struct veng *g, uint32_t minor, bool *watching, struct vh_error *e)
+static int sync_loop(struct veng *g, uint32_t minor, drbdnl_pred_fn pred, void *arg,
+		     bool *watching, struct vh_error *e)
 {
 	const struct vplan *p = g->plan;
 	int64_t t0 = g->now_ns(), deadline = t0 + (int64_t)p->timeouts.sync * 1000000000;
@@ -86,7 +90,7 @@ static int sync_loop(struct veng *g, uint32_t minor, bool *watching, struct vh_e
 		if (*watching)
 			g->ops->vm_watch_clear(g->ud);
 		waits++;
-		r = g->ops->drbd_wait(g->ud, minor, eng_pred_in_sync,
+		r = g->ops->drbd_wait(g->ud, minor, pred, arg,
 				      (int)(chunk / 1000000 > INT32_MAX ? INT32_MAX : chunk / 1000000),
 				      eng_on_sync, &c, NULL, e);
 		if (r == 0)
@@ -156,10 +160,11 @@ static int sync_loop(struct veng *g, uint32_t minor, bool *watching, struct vh_e
 	}
 }
 
-static int sync_one(struct veng *g, uint32_t minor, struct vh_error *e)
+int eng_sync_until(struct veng *g, uint32_t minor, drbdnl_pred_fn pred, void *arg,
+		   struct vh_error *e)
 {
 	bool watching = false;
-	int r = sync_loop(g, minor, &watching, e);
+	int r = sync_loop(g, minor, pred, arg, &watching, e);
 
 	if (watching)
 		(void)g->ops->vm_watch(g->ud, NULL, NULL);
@@ -177,7 +182,7 @@ int eng_wait_sync(struct veng *g, struct veng_result *res, struct vh_error *e)
 	if (g->st.handed_off || g->st.drbd_down)
 		return vh_err(e, -EINVAL, "the move is past the sync on this host");
 	for (size_t i = 0; i < p->n_disks; i++)
-		if ((r = sync_one(g, p->disks[i].minor, e)) < 0)
+		if ((r = eng_sync_until(g, p->disks[i].minor, eng_pred_in_sync, NULL, e)) < 0)
 			return r;
 	if (!g->st.synced) {
 		g->st.synced = true;

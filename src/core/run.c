@@ -179,6 +179,9 @@ int vrun_send(struct veng *g, const struct vrun_opts *o, struct vrun_summary *su
 		return vh_err(e, -EINVAL, "vmhop send runs on the source (%s); this host is the "
 			      "destination: run vmhop receive here", g->plan->source.host);
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		/* The overlap: migrate waits for the sync, its migration held. */
+		if (order[i] == VENG_WAIT_SYNC && g->plan->migration.overlap_s && !g->st.synced)
+			continue;
 		r = phase(g, order[i], sum, e);
 		while (r < 0 && order[i] == VENG_MIGRATE &&
 		       (r = retry_migrate(g, o, r, sum, e)) == 0)
@@ -318,7 +321,7 @@ static int await_vm_loop(struct veng *g, unsigned poll_ms, bool watching, struct
 		}
 		/* Wake on DRBD's state change, or on libvirt's event (-EAGAIN), at once. */
 		r = g->ops->drbd_wait(g->ud, p->disks[0].minor,
-				      connected ? pred_not_connected : pred_connected, (int)poll_ms,
+				      connected ? pred_not_connected : pred_connected, NULL, (int)poll_ms,
 				      NULL, NULL, NULL, &we);
 		/* StandAlone: DRBD will not wake the wait, it ends at once:
 		 * sleep instead, never spin. */

@@ -148,6 +148,14 @@ struct world {
 	bool locked;
 	const char *holder;		/* port_holder's answer (NULL: nobody seen) */
 	bool res_appears;		/* new_resource finds one (exclusive create) */
+	/* the overlap: DRBD syncs while libvirt's migration is held */
+	uint64_t mig_sync_step;		/* blocks resynced each wake-up (0: none) */
+	int64_t wakeup_ns;		/* time each wake-up takes (0) */
+	bool held_at_start;		/* the migration began held (h->synced false) */
+	int released_at;		/* the wake-up after which it was let go (0: never) */
+	int mig_wakeups;		/* wake-ups of the last migration */
+	int drop_at_wakeup;		/* the link drops at this wake-up (1-based, 0: never) */
+	uint64_t bits_total;		/* DRBD's bitmap's size (0: none said) */
 };
 
 static struct world W;
@@ -449,6 +457,10 @@ static int f_status(void *ud, uint32_t minor, struct drbdnl_status *ret, struct 
 	ret->conn = W.net ? (uint8_t)W.conn : DRBDNL_C_STANDALONE;
 	ret->pdsk = (uint8_t)W.pdsk;
 	ret->bits_oos = W.oos;
+	if (W.bits_total) {	/* a status as the kernel gives it during a resync */
+		ret->bits_total = ret->bits_rs_total = W.bits_total;
+		ret->has_state = ret->has_resync = true;
+	}
 	return 0;
 }
 
@@ -572,7 +584,7 @@ static int f_down(void *ud, const char *res, struct vh_error *e)
 	return 0;
 }
 
-static int f_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
+static int f_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, void *pred_arg, int timeout_ms,
 		  drbdnl_progress_fn progress, void *arg, struct drbdnl_status *ret,
 		  struct vh_error *e)
 {
@@ -600,7 +612,8 @@ static int f_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
 		/* a resync under way: some progress within every wait */
 		W.oos = W.oos > W.sync_step ? W.oos - W.sync_step : 0;
 		assert_int_equal(f_status(ud, minor, &st, e), 0);
-		progress(&st, NULL, arg);
+		if (progress)
+			progress(&st, NULL, arg);
 		if (!W.oos) {
 			W.conn = DRBDNL_C_CONNECTED;
 			W.pdsk = DRBDNL_D_UP_TO_DATE;
@@ -612,7 +625,7 @@ static int f_wait(void *ud, uint32_t minor, drbdnl_pred_fn pred, int timeout_ms,
 		W.oos = 0;
 	}
 	assert_int_equal(f_status(ud, minor, &st, e), 0);
-	if (pred(&st, NULL, e) == 1)
+	if (pred(&st, pred_arg, e) == 1)
 		return 0;
 	/* as drbdnl_wait: StandAlone ends the wait at once (nothing will
 	 * reconnect it), no time passes */
@@ -724,7 +737,23 @@ static int f_migrate(void *ud, const struct vplan *p, const struct veng_mig_hook
 	if ((r = act("migrate")) < 0)
 		return vh_err(e, r, "injected");
 	W.clock += W.migrate_ns;
-	for (int i = 0; i < SIM_WAKEUPS; i++) {
+	W.held_at_start = h && h->synced && !*h->synced;
+	W.released_at = 0;
+	/* held: libvirt's job goes on (at 1 MiB/s) until the watch lets it go */
+	for (int i = 0; i < SIM_WAKEUPS || (W.held_at_start && !*h->synced && i < 40); i++) {
+		W.mig_wakeups = i + 1;
+		W.clock += W.wakeup_ns;
+		if (W.mig_sync_step && W.conn == DRBDNL_C_SYNC_SOURCE) {
+			W.oos = W.oos > W.mig_sync_step ? W.oos - W.mig_sync_step : 0;
+			if (!W.oos) {
+				W.conn = DRBDNL_C_CONNECTED;
+				W.pdsk = DRBDNL_D_UP_TO_DATE;
+			}
+		}
+		if (W.drop_at_wakeup == i + 1) {
+			W.conn = DRBDNL_C_WF_CONNECTION;
+			W.pdsk = DRBDNL_D_UNKNOWN;
+		}
 		if (i == 1 && (W.drop_during_migrate || W.drop_migrations)) {
 			if (W.drop_migrations)
 				W.drop_migrations--;
@@ -734,8 +763,11 @@ static int f_migrate(void *ud, const struct vplan *p, const struct veng_mig_hook
 			W.pdsk = DRBDNL_D_UNKNOWN;
 			W.oos = 14;
 		}
-		if (!watch || !watch(wud))
+		if (!watch || !watch(wud)) {
+			if (W.held_at_start && !W.released_at && *h->synced)
+				W.released_at = i + 1;
 			continue;
+		}
 		W.abort_asked++;
 		if (!W.abort_refused) {
 			act("abort job");
@@ -805,6 +837,16 @@ static int f_migrate(void *ud, const struct vplan *p, const struct veng_mig_hook
 	*dt = 7;
 	if (W.confirm_err)
 		return vh_err(e, W.confirm_err, "injected at the Confirm");
+	return 0;
+}
+
+static int f_mig_limits(void *ud, const char *name, uint64_t mib, uint64_t ms,
+			struct vh_error *e)
+{
+	int r;
+
+	if ((r = act("mig_limits %llu %llu", (unsigned long long)mib, (unsigned long long)ms)) < 0)
+		return vh_err(e, r, "injected");
 	return 0;
 }
 
@@ -982,6 +1024,7 @@ static const struct veng_ops fake_ops = {
 	.drbd_connect = f_connect, .drbd_disconnect = f_disconnect, .drbd_down = f_down,
 	.drbd_wait = f_wait, .helper_take = f_helper_take, .helper_release = f_helper_release,
 	.flush_buffers = f_flush, .vm_state = f_vm_state, .vm_migrate = f_migrate,
+	.vm_mig_limits = f_mig_limits,
 	.vm_info = f_vm_info, .vm_autostart = f_vm_autostart, .nap = f_nap,
 	.vm_resume = f_resume, .vm_prefetch = f_prefetch, .vm_resumed_here = f_resumed_here, .vm_undefine = f_undefine, .vm_xml = f_vm_xml, .vm_destroy = f_destroy,
 	.vm_start = f_start, .save = f_save,
@@ -2039,6 +2082,297 @@ static void link_lost_during_migration_continues_when_planned(void **state)
 	assert_int_equal(res.gate, VENG_GATE_PASS);
 	assert_log(n, LOG("migrate", "wait 100", "disconnect --force", "resume peer", "undefine here"));
 	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+}
+
+/* ---- the overlap: the migration held while DRBD syncs ------------------------ */
+
+/* S bridged with the plan's overlap (600 s), DRBD syncing from S: 30 blocks
+ * out of sync, 5 resynced in each wait (60 s: 240 s to go after the second),
+ * 10 at each of the held migration's wake-ups. */
+static void source_overlapping(struct veng *g)
+{
+	source_bridged(g);
+	P.migration.overlap_s = 600;
+	W.sync_step = 5;
+	W.conn = DRBDNL_C_SYNC_SOURCE;
+	W.disk = DRBDNL_D_UP_TO_DATE;
+	W.pdsk = DRBDNL_D_INCONSISTENT;
+	W.oos = 30;
+	W.bits_total = 100;
+	W.mig_sync_step = 10;
+}
+
+struct sync_seen {
+	unsigned syncs, lost, ends;
+	uint64_t last_oos;
+};
+
+static void on_sync_seen(const struct veng_event *ev, void *ud)
+{
+	struct sync_seen *s = ud;
+
+	if (!strcmp(ev->what, "sync") && ev->progress && ev->st) {
+		s->syncs++;
+		s->last_oos = ev->st->bits_oos;
+	}
+	/* its end: said once, without a state */
+	if (!strcmp(ev->what, "sync") && ev->progress && !ev->st &&
+	    ev->progress->permille == 1000 && !ev->progress->left_kib)
+		s->ends++;
+	if (!strcmp(ev->what, "link-lost"))
+		s->lost++;
+}
+
+/* migrate runs during the sync: the migration starts held, the watch lets it
+ * go once every volume is in sync (recorded first), the switch then passes as
+ * after wait-sync.  Without the overlap, migrate refuses before the sync. */
+static void overlap_migrates_during_the_sync(void **state)
+{
+	struct sync_seen seen = { 0 };
+	struct veng_next nx;
+	struct veng_result res;
+	struct veng g;
+	size_t n;
+
+	(void)state;
+	source_bridged(&g);
+	W.conn = DRBDNL_C_SYNC_SOURCE;
+	W.disk = DRBDNL_D_UP_TO_DATE;
+	W.pdsk = DRBDNL_D_INCONSISTENT;
+	W.oos = 30;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), -EINVAL);
+	assert_int_equal(W.nlog, n);
+	veng_next(&g, &nx);
+	assert_int_equal(nx.phase, VENG_WAIT_SYNC);
+
+	source_overlapping(&g);
+	veng_next(&g, &nx);
+	assert_int_equal(nx.phase, VENG_MIGRATE);
+	g.on_event = on_sync_seen;
+	g.event_ud = &seen;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	assert_true(W.held_at_start);
+	assert_int_equal(W.released_at, 2);	/* 20 blocks left, 10 a wake-up */
+	assert_true(W.mig_wakeups >= 2);
+	assert_int_equal(seen.syncs, 1);	/* 10 left, then in sync */
+	assert_int_equal(seen.ends, 1);
+	assert_int_equal(seen.lost, 0);
+	assert_int_equal(res.gate, VENG_GATE_PASS);
+	assert_true(W.saved.synced);
+	assert_true(W.saved.handed_off);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+	/* the lead's wait: the rate over the first 60 s says 240 s to go */
+	assert_log(n, LOG("wait 100", "wait 100", "migrate", "disconnect --force", "resume peer",
+			  "undefine here"));
+}
+
+/* The lead: the migration starts only once the sync's rate says it ends
+ * within overlap_s (here 5 s: only at its end, at this fake's rate). */
+static void overlap_starts_near_the_sync_end(void **state)
+{
+	struct veng_result res;
+	struct veng g;
+	size_t n;
+
+	(void)state;
+	source_overlapping(&g);
+	P.migration.overlap_s = 5;
+	n = W.nlog;
+	assert_int_equal(run(&g, VENG_MIGRATE, 0, &res), 0);
+	/* 30 blocks at 5 a wait: six waits, the migration after the last */
+	assert_log_prefix(n, LOG("wait 100", "wait 100", "wait 100", "wait 100", "wait 100",
+				 "wait 100", "migrate", "disconnect", "resume peer", "undefine here"));
+	assert_int_equal(W.released_at, 1);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+}
+
+/* The overlap waits for DRBD to connect (S's side of the sync) before it
+ * migrates, bounded by timeouts.connect: nothing is changed when it does not. */
+static void overlap_waits_for_the_connection(void **state)
+{
+	struct vh_error e = { 0 };
+	struct veng_result res;
+	struct veng g;
+	size_t n;
+
+	(void)state;
+	source_overlapping(&g);
+	W.sync_step = 0;
+	W.conn = DRBDNL_C_WF_CONNECTION;
+	W.pdsk = DRBDNL_D_UNKNOWN;
+	n = W.nlog;
+	assert_int_equal(veng_run(&g, VENG_MIGRATE, 0, &res, &e), -ETIMEDOUT);
+	assert_non_null(strstr(e.msg, "no connection to hv2 in 60 s (WFConnection)"));
+	assert_log(n, LOG("wait 100"));
+	assert_false(W.saved.migrating);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+	/* D's disk the source (a sync the wrong way): no overlap either */
+	source_overlapping(&g);
+	W.sync_step = 0;
+	W.conn = DRBDNL_C_SYNC_TARGET;
+	W.disk = DRBDNL_D_INCONSISTENT;
+	W.pdsk = DRBDNL_D_UP_TO_DATE;
+	n = W.nlog;
+	assert_true(veng_run(&g, VENG_MIGRATE, 0, &res, &e) < 0);
+	assert_false(logged(n, "migrate"));
+	assert_false(W.saved.migrating);
+}
+
+/* The link lost while the migration is held: on_link_loss cancel aborts
+ * libvirt's job as after the sync; the VM stays here, not in sync. */
+static void overlap_link_lost_in_the_hold_cancels(void **state)
+{
+	struct sync_seen seen = { 0 };
+	struct vh_error e = { 0 };
+	struct veng_result res;
+	struct veng g;
+	size_t n;
+
+	(void)state;
+	source_overlapping(&g);
+	g.on_event = on_sync_seen;
+	g.event_ud = &seen;
+	W.drop_at_wakeup = 2;
+	n = W.nlog;
+	assert_int_equal(veng_run(&g, VENG_MIGRATE, 0, &res, &e), -ENOLINK);
+	assert_non_null(strstr(e.msg, "DRBD lost its link to hv2 during the migration"));
+	assert_log(n, LOG("wait 100", "wait 100", "migrate", "abort job"));
+	assert_int_equal(seen.lost, 1);
+	assert_int_equal(W.released_at, 0);
+	assert_false(W.saved.synced);
+	assert_false(W.saved.migrating);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+}
+
+/* A sync that makes no progress while the migration is held: timeouts.stall
+ * cancels the migration, as wait-sync's would fail. */
+static void overlap_stalled_sync_cancels(void **state)
+{
+	struct vh_error e = { 0 };
+	struct veng_result res;
+	struct veng g;
+
+	(void)state;
+	source_overlapping(&g);
+	W.mig_sync_step = 0;
+	W.wakeup_ns = 25 * 1000000000LL;	/* stall is 60 s */
+	assert_int_equal(veng_run(&g, VENG_MIGRATE, 0, &res, &e), -ETIMEDOUT);
+	assert_non_null(strstr(e.msg, "timeouts.stall (60 s)"));
+	assert_non_null(strstr(e.msg, "the VM still runs here"));
+	assert_int_equal(W.abort_asked, 1);
+	/* the first look at 25 s, then 50 and 75 s without progress: no
+	 * progress for 75 s at the fourth (100 s) */
+	assert_int_equal(W.mig_wakeups, 4);
+	assert_false(W.saved.synced);
+	assert_false(W.saved.migrating);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+}
+
+/* send with the overlap: no wait-sync phase, the move in one run. */
+static void count_phases(const struct veng_event *ev, void *ud);
+static int send_run(struct veng *g, struct vrun_summary *sum, bool no_abort);
+
+/* DRBD connects at the first wait and syncs from S. */
+static void syncs_from_s_at_connect(unsigned n)
+{
+	if (n)
+		return;
+	W.conn = DRBDNL_C_SYNC_SOURCE;
+	W.disk = DRBDNL_D_UP_TO_DATE;
+	W.pdsk = DRBDNL_D_INCONSISTENT;
+	W.oos = 30;
+}
+
+static void send_overlaps_the_sync(void **state)
+{
+	unsigned ends[VENG_PHASES + 1] = { 0 };
+	struct vrun_summary sum;
+	struct veng g;
+
+	(void)state;
+	world_source();
+	P.migration.overlap_s = 5;
+	engine(&g, VPLAN_ROLE_SOURCE, NULL);
+	g.on_event = count_phases;
+	g.event_ud = ends;
+	W.on_wait = syncs_from_s_at_connect;
+	W.sync_step = 5;
+	W.mig_sync_step = 10;
+	P.migration.overlap_s = 600;
+	assert_int_equal(send_run(&g, &sum, false), 0);
+	assert_int_equal(sum.outcome, VENG_OK);
+	assert_int_equal(ends[VENG_WAIT_SYNC], 0);
+	assert_int_equal(ends[VENG_MIGRATE], 1);
+	assert_true(W.held_at_start);
+	assert_int_equal(W.released_at, 2);
+	assert_true(W.saved.synced);
+	assert_true(W.saved.done);
+	assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+}
+
+/* migrate with the overlap killed at each of its actions, then run again:
+ * the sync waited for first (wait-sync), the held job's bandwidth set to the
+ * plan's, then as migrate_killed_anywhere_continues. */
+static void kill_migrate_overlap_s(struct veng *g)
+{
+	source_overlapping(g);
+	W.sync_step = 10;	/* the re-run's wait-sync: the sync goes on */
+	W.autostart_here = true;
+}
+
+static void killed_at_every_action(void (*setup)(struct veng *), enum vplan_role role,
+				   enum veng_phase ph);
+
+static void overlap_killed_anywhere_continues(void **state)
+{
+	struct vh_error e = { 0 };
+	struct veng_result res;
+	struct veng g, g2;
+	struct veng_state st;
+	size_t n;
+
+	(void)state;
+	killed_at_every_action(kill_migrate_overlap_s, VPLAN_ROLE_SOURCE, VENG_MIGRATE);
+	/* killed just after libvirt's job began, held: the run again waits
+	 * for the sync, gives the job the plan's limits, then settles it */
+	kill_migrate_overlap_s(&g);
+	P.migration.bandwidth_mib = 40;
+	n = W.nlog;
+	W.die_at = n + 4;	/* wait, wait, autostart off, migrate */
+	W.die_after = true;
+	assert_true(veng_run(&g, VENG_MIGRATE, 0, &res, &e) < 0);
+	assert_string_equal(W.log[n + 3], "migrate");
+	W.dead = false;
+	W.die_at = 0;
+	st = W.saved;
+	assert_true(st.migrating);
+	assert_false(st.synced);
+	engine(&g2, VPLAN_ROLE_SOURCE, &st);
+	n = W.nlog;
+	assert_int_equal(run(&g2, VENG_MIGRATE, 0, &res), 0);
+	assert_true(W.saved.synced);
+	assert_true(logged(n, "mig_limits 40 0"));
+}
+
+/* D with the overlap: a VM paused here while not connected does not end its
+ * wait-sync (S migrated during the sync); a running one does. */
+static void dest_overlap_waits_for_a_running_vm(void **state)
+{
+	struct veng_result res;
+	struct veng g;
+
+	(void)state;
+	dest_unconnected(&g, NULL);
+	P.migration.overlap_s = 5;
+	W.vm_here = VIR_DOMAIN_PAUSED;
+	P.timeouts.connect = 10;
+	assert_int_equal(run(&g, VENG_WAIT_SYNC, 0, &res), -ETIMEDOUT);
+	assert_false(W.saved.synced);
+	W.vm_here = VIR_DOMAIN_RUNNING;
+	assert_int_equal(run(&g, VENG_WAIT_SYNC, 0, &res), 0);
+	assert_true(W.saved.synced);
 }
 
 /* Each phase in a process of its own, as the phase commands run: only the
@@ -4658,6 +4992,14 @@ int main(void)
 		cmocka_unit_test_teardown(wait_sync_connected_at_the_end_of_a_wait_is_no_stall,
 					  journal_teardown),
 		cmocka_unit_test_teardown(link_lost_during_migration_cancels_it, journal_teardown),
+		cmocka_unit_test_teardown(overlap_migrates_during_the_sync, journal_teardown),
+		cmocka_unit_test_teardown(overlap_starts_near_the_sync_end, journal_teardown),
+		cmocka_unit_test_teardown(overlap_waits_for_the_connection, journal_teardown),
+		cmocka_unit_test_teardown(overlap_link_lost_in_the_hold_cancels, journal_teardown),
+		cmocka_unit_test_teardown(overlap_stalled_sync_cancels, journal_teardown),
+		cmocka_unit_test_teardown(send_overlaps_the_sync, journal_teardown),
+		cmocka_unit_test_teardown(overlap_killed_anywhere_continues, journal_teardown),
+		cmocka_unit_test_teardown(dest_overlap_waits_for_a_running_vm, journal_teardown),
 		cmocka_unit_test_teardown(link_lost_during_migration_continues_when_planned,
 					  journal_teardown),
 		cmocka_unit_test_teardown(each_phase_in_a_new_process, journal_teardown),
