@@ -16,7 +16,7 @@ import sys
 
 LABEL = {"seed": "seed procedure", "copy": "copy-storage-all",
          "copysync": "copy-storage-all+sync-writes", "vmhop": "vmhop phases",
-         "send": "vmhop send/receive"}
+         "send": "vmhop send/receive", "overlap": "vmhop send --overlap"}
 # The stall is from hv1's "Suspended Migrated" (QEMU stopped there for the
 # switchover) to the event with which hv2's libvirtd says the guest runs
 # there; libvirt 9.0 emits, on hv2 (see the raw logs, events.hv2r):
@@ -27,7 +27,7 @@ LABEL = {"seed": "seed procedure", "copy": "copy-storage-all",
 #    virDomainResume has started the CPUs.
 RUN = {"seed": "Resumed Migrated", "copy": "Resumed Migrated",
        "copysync": "Resumed Migrated", "vmhop": "Resumed Unpaused",
-       "send": "Resumed Unpaused"}
+       "send": "Resumed Unpaused", "overlap": "Resumed Unpaused"}
 
 
 def ts(line):
@@ -114,7 +114,7 @@ def analyse(m, path, hop):
     if "end" not in val or "check" not in val:
         return None
     sev = []
-    if m == "send":	# send's phases, from its events, in hv1's clock
+    if m in ("send", "overlap"):	# send's phases, from its events, in hv1's clock
         sev = [json.loads(x) for x in files.get("send_events", []) if x.startswith("{")]
         pt = {}
         for e in sev:
@@ -205,7 +205,7 @@ def analyse(m, path, hop):
                   "the gate and the resume on hv2; gate %s" % (r["freeze"], f(r["down"]),
                                                               mj.get("gate", "?")))
         r["overhead"] = total - r["sync"] - mig
-    elif m == "send":
+    elif m in ("send", "overlap"):
         sj = next((e for e in reversed(sev) if e.get("event") == "summary"), {})
         r["freeze"] = sum(sj.get("freeze_ns", [])) / 1e6
         r["down"] = down if down is not None else sj.get("downtime_ms")
@@ -301,7 +301,7 @@ def main():
                                              "vsync", "vswitch", "vtotal")}
         print(mf % ((LABEL[m], len(rows)) + tuple(f(meds[m][k]) for k in (
             "total", "stall", "down", "sync", "mig", "overhead", "vsync", "vswitch", "vtotal"))))
-    for v in ("send", "vmhop"):
+    for v in ("send", "overlap", "vmhop"):
         if v in meds and "copy" in meds:
             a, b = meds[v], meds["copy"]
             ratio = lambda k: ("%.2f" % (a[k] / b[k])) if a[k] and b[k] else "?"

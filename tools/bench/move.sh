@@ -33,9 +33,10 @@
 # docs/bench-move.md.
 #
 #   LAB_DIR=... tools/bench/move.sh [--size MIB] [--rounds N]
-#                                   [--only send,copy,copysync,vmhop,seed]
+#                                   [--only send,overlap,copy,copysync,vmhop,seed]
 #       on the host, lab started (both hosts).  MOVE_SIZE_MIB (64),
-#       MOVE_ROUNDS (3) and MOVE_ONLY (send,copy) do the same.  Each move's
+#       MOVE_ROUNDS (3) and MOVE_ONLY (send,copy) do the same; MOVE_OVERLAP_S
+#       (5) is the overlap method's --overlap.  Each move's
 #       raw log: build/bench-move/METHOD.ROUND.log.
 #
 # The procedure runs inside hv1, as an operator with a shell on both hosts
@@ -369,7 +370,7 @@ guest_send() {
 	events_start
 	start_vm
 	# vmhop's own resync rate (100 MiB/s), as libvirt's copy runs unlimited
-	step plan "$V" plan "$VM" --to hv2 --dest-uri "$DEST_URI" --max-downtime 300 -o "$PLAN" --force
+	step plan "$V" plan "$VM" --to hv2 --dest-uri "$DEST_URI" --max-downtime 300 ${SEND_PLAN_OPTS:-} -o "$PLAN" --force
 	step plan_D on_d "umask 077; base64 -d > $PLAN <<< '$(base64 -w0 "$PLAN")'"
 	step receive_start on_d "rm -f /tmp/bench-recv.*; (setsid $V --json receive --plan $PLAN > /tmp/bench-recv.out 2>&1 < /dev/null; echo \$? > /tmp/bench-recv.rc) > /dev/null 2>&1 &"
 	step send "$V" --json send --plan "$PLAN"
@@ -379,6 +380,13 @@ guest_send() {
 	jobinfo
 	events_stop
 	data_check
+}
+
+# send with the plan's overlap (vmhop plan --overlap SECONDS, MOVE_OVERLAP_S,
+# 5 by default): libvirt's migration starts that long before the sync's end,
+# held until DRBD is in sync.
+guest_overlap() {
+	SEND_PLAN_OPTS="--overlap ${2:-5}" guest_send "$1"
 }
 
 # ---------------------------------------------------------------------------
@@ -474,7 +482,7 @@ bench_round() {
 host_main() {
 	local size=${MOVE_SIZE_MIB:-64} only=${MOVE_ONLY:-send,copy} rounds=${MOVE_ROUNDS:-3} m r
 	FAILED=
-	local usage="usage: move.sh [--size MIB] [--rounds N] [--only send,copy,copysync,vmhop,seed]"
+	local usage="usage: move.sh [--size MIB] [--rounds N] [--only send,overlap,copy,copysync,vmhop,seed]"
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--size) size=${2:-}; shift 2 || { echo "$usage" >&2; exit 2; } ;;
@@ -487,7 +495,7 @@ host_main() {
 	[[ $rounds =~ ^[0-9]+$ ]] && [ "$rounds" -ge 1 ] || { echo "move.sh: --rounds: a number >= 1" >&2; exit 2; }
 	for m in ${only//,/ }; do
 		case $m in
-		seed|copy|copysync|vmhop|send) ;;
+		seed|copy|copysync|vmhop|send|overlap) ;;
 		*) echo "move.sh: unknown method '$m' ($usage)" >&2; exit 2 ;;
 		esac
 	done
@@ -506,6 +514,7 @@ host_main() {
 			copysync) args="copy $size --copy-storage-synchronous-writes" ;;
 			vmhop) args="vmhop $size" ;;
 			send) args="send $size" ;;
+			overlap) args="overlap $size ${MOVE_OVERLAP_S:-5}" ;;
 			esac
 			bench_round "$m" "$r/$rounds" "tools/bench/move.sh --guest $args" "$(clean_host)" "$(left_host)" '^(STEP|VAL) '
 		done
