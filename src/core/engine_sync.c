@@ -46,10 +46,10 @@ static bool vm_arrived(struct veng *g)
 #define VENG_D_WATCH_S	5	/* ... or every 5 s when libvirt's events wake the wait */
 
 /*
- * Wait for @minor to be in sync (or for @pred, with @arg), bounded by timeouts.sync, in waits of at
- * most timeouts.stall: once connected, a wait that ends without the number
- * of blocks out of sync having gone down since the one before is a stalled
- * sync.  Before the first connection, timeouts.connect bounds the wait.
+ * Wait for @minor to be in sync (or for @pred, with @arg), bounded by
+ * timeouts.sync, in waits of at most timeouts.stall: once connected, a wait
+ * that ends without the number of blocks out of sync having gone down since
+ * the one before is a stalled sync.  Before the first connection, timeouts.connect bounds the wait.
  * On D, while not connected, a VM that has arrived ends the wait: libvirt's
  * lifecycle events of the VM here wake the wait (vm_watch, started the first
  * time D waits unconnected), else it looks every VENG_D_LOOK_S.
