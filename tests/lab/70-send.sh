@@ -540,7 +540,10 @@ fi
 # ---- 9. DRBD's connections reset while libvirt migrates: tried again ---------
 if want 9; then
 # As in part 8, a migration held by the link ($SLOW89 to hv2's migration
-# ports) until told to: only the cancel ends the first one.  The reset (ss -K on hv2) aborts
+# ports) until told to: only the cancel ends the first one.  Once the link is
+# back the second one may converge before virsh lifts its limits (1 MiB/s
+# and 1 ms hold nothing: cc14 saw "domain is not running"): that is no
+# failure.  The reset (ss -K on hv2) aborts
 # DRBD's two TCP connections and cuts nothing: DRBD reconnects by itself
 # within a second or so and resyncs the VM's writes made meanwhile.  send
 # sees the loss, cancels libvirt's job, waits for the resync and migrates
@@ -554,7 +557,8 @@ lab_bg hv1 send "$V send --plan $PLAN"
 wait_for hv1 "$VIRSH domjobinfo $N 2>/dev/null | grep -q Unbounded" 180 "libvirt's migration job" >/dev/null
 rs9=$(lab_out hv2 "$FAULT reset 7870")
 wait_for hv1 "grep -q 'migration retry 1' /tmp/lab-bg/send.log && $VIRSH domjobinfo $N 2>/dev/null | grep -q Unbounded" 180 \
-	"the second migration job" "$FAULT unslow >/dev/null && $VIRSH migrate-setmaxdowntime $N 300 && $VIRSH migrate-setspeed $N 1000" >/dev/null
+	"the second migration job" "$FAULT unslow >/dev/null
+		$VIRSH migrate-setmaxdowntime $N 300 2>/dev/null; $VIRSH migrate-setspeed $N 1000 2>/dev/null; true" >/dev/null
 bg_end hv1 send 300; rc_s=$RC; out_s=$OUT
 bg_end hv2 recv 200; rc_r=$RC; out_r=$OUT
 [ "$rc_s$rc_r" = 00 ] || { printf '%s\n---\n%s\n' "$out_s" "$out_r" >&2; fail "DRBD's connections reset in the migration: send exited $rc_s, receive $rc_r"; }
