@@ -2158,6 +2158,7 @@ static void overlap_migrates_during_the_sync(void **state)
 	assert_true(W.mig_wakeups >= 2);
 	assert_int_equal(seen.syncs, 1);	/* 10 left, then in sync */
 	assert_int_equal(seen.ends, 1);
+	assert_int_equal(seen.last_oos, 10);
 	assert_int_equal(seen.lost, 0);
 	assert_int_equal(res.gate, VENG_GATE_PASS);
 	assert_true(W.saved.synced);
