@@ -238,9 +238,18 @@ static void release_hold(struct vvirt_dom *d, const struct vvirt_migrate_opts *o
 	unsigned long mib = o->bandwidth_mib ? (unsigned long)o->bandwidth_mib : most;
 	unsigned long long ms = o->max_downtime_ms ? o->max_downtime_ms : VVIRT_DEFAULT_DOWNTIME_MS;
 
-	if (!vvirt_api->set_max_speed || vvirt_api->set_max_speed(d->d, mib, 0) < 0 ||
-	    vvirt_api->set_max_downtime(d->d, ms, 0) < 0)
+	struct vh_error e = { 0 };
+
+	if (!vvirt_api->set_max_speed || vvirt_api->set_max_speed(d->d, mib, 0) < 0) {
+		(void)vvirt_fail(&e, "bandwidth of %s's migration", d->name);
+		vh_trace("virt", "hold not let go (asked again): %s", e.msg);
 		return;
+	}
+	if (vvirt_api->set_max_downtime(d->d, ms, 0) < 0) {
+		(void)vvirt_fail(&e, "max downtime of %s's migration", d->name);
+		vh_trace("virt", "hold not let go (asked again): %s", e.msg);
+		return;
+	}
 	*done = true;
 	vh_trace("virt", "hold let go: bandwidth %lu MiB/s, max downtime %llu ms", mib, ms);
 }
