@@ -49,7 +49,8 @@ XML
 }
 
 # qemu_facts NAME: the running QEMU's block descriptors (device numbers, open
-# flags), QEMU's statistics of the disk, the LV's node and size now.
+# flags), QEMU's statistics of the disk, the LV's node and size now, the disk's
+# virtio queue (vqfacts.py).
 qemu_facts() {
 	local - pid fd
 	set +e	# a record: every line it can get
@@ -65,6 +66,9 @@ qemu_facts() {
 	echo "busyvm: QEMU's block: $($VIRSH qemu-monitor-command "$1" '{"execute":"query-block"}' |
 		python3 -c 'import json,sys; b=json.load(sys.stdin)["return"][0]; i=b.get("inserted", {}); print(b.get("io-status"), i.get("ro"), i.get("file"), i.get("image", {}).get("virtual-size"))')"
 	echo "busyvm: dmsetup info: $(dmsetup info -c --noheadings -o name,major,minor,attr,open 2>&1 | paste -sd' ')"
+	# the virtio queue as QEMU and SeaBIOS see it (ERR 0000000C with no
+	# failed write counted: a completion reaped before it came?)
+	python3 "$REPO/tools/lab/guest/vqfacts.py" "$1" 2>&1 | sed 's/^vqfacts: /busyvm: /'
 	echo "busyvm: the kernel's last lines of block devices and DRBD:"
 	dmesg | grep -E 'drbd|dm-|device-mapper|vd[a-z]|I/O|blk_' | tail -n 8
 }
