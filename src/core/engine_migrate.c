@@ -33,7 +33,7 @@ struct mig_watch {
 	bool d_ready;			/* D's Finish seen: its suspend event (peer_event) */
 	struct vh_error early_e;
 	/* the overlap: the sync while the migration is held */
-	int64_t sync_t0;		/* the migration's start */
+	int64_t sync_t0;		/* the start of migrate's wait for the sync */
 	int64_t sync_seen_ns;		/* the last time fewer blocks were out of sync */
 	uint64_t min_oos;		/* ... the fewest, over every volume */
 	const char *sync_late;		/* timeouts.sync or .stall passed: why cancelled */
@@ -78,6 +78,8 @@ static void link_lost(struct mig_watch *w, const struct drbdnl_status *s)
  * Connected, UpToDate/UpToDate, 0 out of sync, `synced` is recorded and the
  * hold is let go (vm_migrate's loop).  timeouts.sync and .stall bound the
  * sync here as in wait-sync: past them the migration is cancelled.
+ * timeouts.sync counts from the start of migrate's wait for the lead (the
+ * sync's whole time in migrate, as wait-sync's), .stall from the migration's.
  */
 static int watch_sync(struct mig_watch *w)
 {
@@ -552,6 +554,7 @@ int eng_migrate(struct veng *g, unsigned flags, struct veng_result *res, struct 
 	}
 	/* The overlap: the sync under way is enough (the migration is held
 	 * until it is done, and the gate asks again). */
+	w.sync_t0 = g->now_ns();
 	if (!g->st.synced && (r = overlap_start(g, e)) < 0)
 		return r;
 	/* Nothing is changed if DRBD is not in sync now (the VM still runs
@@ -580,7 +583,7 @@ int eng_migrate(struct veng *g, unsigned flags, struct veng_result *res, struct 
 	if ((r = eng_begin(g, res, e, "migrate %s to %s (paused there%s)", p->vm_name, p->dest.host,
 			   g->st.synced ? "" : "; held until DRBD is in sync")) < 0)
 		return r;
-	w.sync_t0 = w.sync_seen_ns = g->now_ns();
+	w.sync_seen_ns = g->now_ns();
 	r = g->ops->vm_migrate(g->ud, p, &hooks, &res->downtime_ms, e);
 	if (!g->st.handed_off)
 		g->handoff_ns = g->now_ns();

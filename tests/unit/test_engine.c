@@ -2271,6 +2271,33 @@ static void overlap_stalled_sync_cancels(void **state)
 	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
 }
 
+/* timeouts.sync bounds the whole sync in migrate, the lead's wait included
+ * (as wait-sync's bounds it from its start): not a new period from the
+ * migration's start. */
+static void overlap_sync_bound_counts_from_the_wait(void **state)
+{
+	struct vh_error e = { 0 };
+	struct veng_result res;
+	struct veng g;
+	size_t n;
+
+	(void)state;
+	source_overlapping(&g);
+	P.timeouts.sync = 100;
+	W.mig_sync_step = 1;			/* progress at each wake-up: no stall */
+	W.wakeup_ns = 10 * 1000000000LL;
+	n = W.nlog;
+	assert_int_equal(veng_run(&g, VENG_MIGRATE, 0, &res, &e), -ETIMEDOUT);
+	assert_non_null(strstr(e.msg, "timeouts.sync (100 s)"));
+	/* the lead's wait took 60 s: 40 s of the migration's, the fourth look
+	 * (from the migration's start it would be the tenth) */
+	assert_log(n, LOG("wait 100", "wait 100", "migrate", "abort job"));
+	assert_int_equal(W.mig_wakeups, 4);
+	assert_false(W.saved.synced);
+	assert_false(W.saved.migrating);
+	assert_int_equal(W.vm_here, VIR_DOMAIN_RUNNING);
+}
+
 /* send with the overlap: no wait-sync phase, the move in one run. */
 static void count_phases(const struct veng_event *ev, void *ud);
 static int send_run(struct veng *g, struct vrun_summary *sum, bool no_abort);
@@ -4998,6 +5025,7 @@ int main(void)
 		cmocka_unit_test_teardown(overlap_waits_for_the_connection, journal_teardown),
 		cmocka_unit_test_teardown(overlap_link_lost_in_the_hold_cancels, journal_teardown),
 		cmocka_unit_test_teardown(overlap_stalled_sync_cancels, journal_teardown),
+		cmocka_unit_test_teardown(overlap_sync_bound_counts_from_the_wait, journal_teardown),
 		cmocka_unit_test_teardown(send_overlaps_the_sync, journal_teardown),
 		cmocka_unit_test_teardown(overlap_killed_anywhere_continues, journal_teardown),
 		cmocka_unit_test_teardown(dest_overlap_waits_for_a_running_vm, journal_teardown),
