@@ -197,6 +197,7 @@ static void switch_early(struct mig_watch *w, bool fenced)
 	eng_sw_mark(g, w->res, VENG_SW_CHECK);
 	g->st.handed_off = true;
 	g->st.gate_passed = true;
+	g->st.synced = true;	/* the gate's facts include the sync's end */
 	w->res->gate = VENG_GATE_PASS;
 	w->res->early = true;
 	w->res->fenced = fenced;
@@ -501,15 +502,23 @@ int eng_migrate(struct veng *g, unsigned flags, struct veng_result *res, struct 
 	if (!g->st.connected)
 		return vh_err(e, -EINVAL, "run vmhop bridge on this host first");
 	if (g->st.migrating && !g->st.synced && !g->st.handed_off) {
-		/* A run killed while its migration was held: the sync first,
-		 * then the hold let go (libvirt's job goes on without us), then
-		 * the migration settled as any other. */
-		if ((r = eng_wait_sync(g, res, e)) < 0)
-			return r;
-		if (g->ops->vm_mig_limits &&
-		    (r = g->ops->vm_mig_limits(g->ud, p->vm_name, p->migration.bandwidth_mib,
-					       p->migration.max_downtime_ms, e)) < 0 && r != -ENOENT)
-			vh_trace("engine", "the held migration's limits: %s", e ? e->msg : "");
+		/* A run killed while its migration was held.  libvirt first: a
+		 * job that still runs here is held until the sync ends (waited
+		 * for here), then let go (the plan's limits); a job that ended
+		 * (cancelled, or converged despite the hold: the VM on D,
+		 * paused) is settled at once, as any other. */
+		if ((r = g->ops->vm_info(g->ud, VENG_HERE, p->vm_name, &here, e)) < 0 &&
+		    r != -ENOENT)
+			return vh_err_prefix(e, r, "VM %s here", p->vm_name);
+		if (r == 0 && here.job) {
+			if ((r = eng_wait_sync(g, res, e)) < 0)
+				return r;
+			if (g->ops->vm_mig_limits &&
+			    (r = g->ops->vm_mig_limits(g->ud, p->vm_name, p->migration.bandwidth_mib,
+						       p->migration.max_downtime_ms, e)) < 0 &&
+			    r != -ENOENT)
+				vh_trace("engine", "the held migration's limits: %s", e ? e->msg : "");
+		}
 	}
 	if (g->st.handed_off) {
 		/* A run cut short by an early switch: libvirt's job here (its

@@ -154,8 +154,11 @@ static int switch_over_held(struct veng *g, unsigned flags, struct veng_result *
 				 p->dest.host);
 			return 0;
 		}
-		/* recorded with the disconnect's eng_begin() below */
+		/* recorded with the disconnect's eng_begin() below; the gate's
+		 * pass is the sync's end too (a run again after a kill during
+		 * the overlap's hold may not have seen it) */
 		g->st.gate_passed = true;
+		g->st.synced = true;
 		asked = true;
 		eng_sw_mark(g, res, VENG_SW_CHECK);
 	} else {

@@ -2352,6 +2352,7 @@ static void kill_migrate_overlap_s(struct veng *g)
 
 static void killed_at_every_action(void (*setup)(struct veng *), enum vplan_role role,
 				   enum veng_phase ph);
+static void confirm_ends(unsigned n);
 
 static void overlap_killed_anywhere_continues(void **state)
 {
@@ -2363,25 +2364,46 @@ static void overlap_killed_anywhere_continues(void **state)
 
 	(void)state;
 	killed_at_every_action(kill_migrate_overlap_s, VPLAN_ROLE_SOURCE, VENG_MIGRATE);
-	/* killed just after libvirt's job began, held: the run again waits
-	 * for the sync, gives the job the plan's limits, then settles it */
-	kill_migrate_overlap_s(&g);
-	P.migration.bandwidth_mib = 40;
-	n = W.nlog;
-	W.die_at = n + 4;	/* wait, wait, autostart off, migrate */
-	W.die_after = true;
-	assert_true(veng_run(&g, VENG_MIGRATE, 0, &res, &e) < 0);
-	assert_string_equal(W.log[n + 3], "migrate");
-	W.dead = false;
-	W.die_at = 0;
-	st = W.saved;
-	assert_true(st.migrating);
-	assert_false(st.synced);
-	engine(&g2, VPLAN_ROLE_SOURCE, &st);
-	n = W.nlog;
-	assert_int_equal(run(&g2, VENG_MIGRATE, 0, &res), 0);
-	assert_true(W.saved.synced);
-	assert_true(logged(n, "mig_limits 40 0"));
+	/* killed just after libvirt's job began, held, the job still running
+	 * (DRBD still syncing): the run again waits for the sync, gives the
+	 * job the plan's limits, then settles it (libvirt's Confirm ends) */
+	for (int ended = 0; ended < 2; ended++) {
+		kill_migrate_overlap_s(&g);
+		P.migration.bandwidth_mib = 40;
+		n = W.nlog;
+		W.die_at = n + 4;	/* wait, wait, autostart off, migrate */
+		W.die_after = true;
+		assert_true(veng_run(&g, VENG_MIGRATE, 0, &res, &e) < 0);
+		assert_string_equal(W.log[n + 3], "migrate");
+		W.dead = false;
+		W.die_at = 0;
+		st = W.saved;
+		assert_true(st.migrating);
+		assert_false(st.synced);
+		W.conn = DRBDNL_C_SYNC_SOURCE;
+		W.pdsk = DRBDNL_D_INCONSISTENT;
+		W.oos = ended ? 10 : 20;
+		if (!ended) {
+			W.vm_here = VIR_DOMAIN_PAUSED;
+			W.reason_here = VIR_DOMAIN_PAUSED_MIGRATION;
+			W.job_here = 2;
+			W.on_nap = confirm_ends;
+		}
+		/* else the held job ended while no one watched (QEMU converged
+		 * despite the hold): the VM paused on D, shut off here; the run
+		 * again settles at once (no limits for a job that is no more),
+		 * the gate waits for the sync (within timeouts.gate: one wait
+		 * here) */
+		engine(&g2, VPLAN_ROLE_SOURCE, &st);
+		n = W.nlog;
+		assert_int_equal(run(&g2, VENG_MIGRATE, 0, &res), 0);
+		assert_int_equal(logged(n, "mig_limits 40 0"), !ended);
+		assert_string_equal(W.log[n], "wait 100");	/* wait-sync's, or the gate's */
+		assert_true(W.saved.synced);
+		assert_int_equal(res.gate, VENG_GATE_PASS);
+		assert_int_equal(W.vm_peer, VIR_DOMAIN_RUNNING);
+		W.on_nap = NULL;
+	}
 }
 
 /* D with the overlap: a VM paused here while not connected does not end its
