@@ -237,7 +237,6 @@ static void release_hold(struct vvirt_dom *d, const struct vvirt_migrate_opts *o
 	const unsigned long most = (unsigned long)(INT64_MAX >> 20);
 	unsigned long mib = o->bandwidth_mib ? (unsigned long)o->bandwidth_mib : most;
 	unsigned long long ms = o->max_downtime_ms ? o->max_downtime_ms : VVIRT_DEFAULT_DOWNTIME_MS;
-
 	struct vh_error e = { 0 };
 
 	if (!vvirt_api->set_max_speed || vvirt_api->set_max_speed(d->d, mib, 0) < 0) {
